@@ -1,0 +1,118 @@
+//! Envelopes: the unit that travels through mailboxes and ports.
+//!
+//! The body is JSON text produced by the sending JS thread; the core never parses it on the
+//! hot path. A batch handed to a JS thread is one JSON array text `[[kind,from,corr,body],…]`
+//! so the receiver decodes a whole batch with a single `JSON.parse`.
+
+use std::fmt::Write as _;
+
+/// What an envelope is for. The numeric values are part of the wire format with the JS layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// A user message enqueued with `receive` or `ctx.send` (mailbox).
+    User = 0,
+    /// A request that expects a reply (mailbox); `corr` routes the reply.
+    Call = 1,
+    /// A system notification (`DOWN`, `EXIT`, `INBOX`) queued in the mailbox.
+    System = 2,
+    /// The answer to a `Call` (urgent queue of the caller's port). Body `[1,value]` or `[0,reason]`.
+    Reply = 3,
+    /// Start an incarnation on a worker thread (urgent queue). Body: the start descriptor.
+    Init = 4,
+    /// Ask an actor to stop politely (urgent queue). Body: the reason as a JSON string.
+    Stop = 5,
+    /// Host event: an actor emitted a Tier 1 message with `self.send` (body `[msg,data]`).
+    Emit = 10,
+    /// Host event: an actor reported its own end (body: the reason as a JSON string).
+    Exit = 11,
+    /// Host event: the per-message deadline of an actor passed (from the timer thread).
+    Timeout = 12,
+    /// Host event: an actor asks the host to act for it (spawn, terminate a child…).
+    Request = 13,
+}
+
+/// One message with its routing header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// What the envelope is for.
+    pub kind: Kind,
+    /// Sender actor id; 0 for the host or the system.
+    pub from: u64,
+    /// Correlation id (calls and replies), or the incarnation for host events about an actor.
+    pub corr: u64,
+    /// JSON text; empty means `undefined`.
+    pub body: String,
+    /// For calls: the port the reply goes to (0 when no reply is expected).
+    pub reply_to: u64,
+}
+
+impl Envelope {
+    /// Builds an envelope.
+    pub fn new(kind: Kind, from: u64, corr: u64, body: impl Into<String>) -> Self {
+        Envelope {
+            kind,
+            from,
+            corr,
+            body: body.into(),
+            reply_to: 0,
+        }
+    }
+
+    /// A call whose reply goes to `reply_to` with correlation id `corr`.
+    pub fn call(from: u64, corr: u64, body: impl Into<String>, reply_to: u64) -> Self {
+        Envelope {
+            reply_to,
+            ..Envelope::new(Kind::Call, from, corr, body)
+        }
+    }
+
+    /// Appends `[kind,from,corr,body]` to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        let _ = write!(out, "[{},{},{},", self.kind as u8, self.from, self.corr);
+        if self.body.is_empty() {
+            out.push_str("null");
+        } else {
+            out.push_str(&self.body);
+        }
+        out.push(']');
+    }
+}
+
+/// Encodes a batch of envelopes as one JSON array text.
+pub fn batch_json<'a>(items: impl IntoIterator<Item = &'a Envelope>) -> String {
+    let mut out = String::with_capacity(64);
+    out.push('[');
+    for (i, e) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        e.write_json(&mut out);
+    }
+    out.push(']');
+    out
+}
+
+/// JSON text of a string value (used for reasons).
+pub fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_is_valid_json() {
+        let a = Envelope::new(Kind::User, 0, 0, r#"{"a":1}"#);
+        let b = Envelope::new(Kind::Call, 7, 9, "");
+        let text = batch_json([&a, &b]);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v, serde_json::json!([[0, 0, 0, {"a": 1}], [1, 7, 9, null]]));
+    }
+
+    #[test]
+    fn reason_is_escaped() {
+        assert_eq!(json_string("error: \"x\""), r#""error: \"x\"""#);
+    }
+}

@@ -1,0 +1,200 @@
+//! Ports: one per JS thread that receives from the core (an actor's worker thread, or a
+//! supervisor on the host thread).
+//!
+//! A port has an urgent queue (replies, start and stop orders, host events) and, on worker
+//! threads, the actor currently bound to it, whose mailbox it drains one message at a time.
+//!
+//! Wake-ups are coalesced with the `scheduled` flag: a sender rings the waker only when it flips
+//! the flag from false to true, the thread drains everything it finds, and on `park` clears the
+//! flag and re-checks for work before going idle. One wake therefore drains a whole batch.
+
+use crate::actor::Actor;
+use crate::envelope::{batch_json, Envelope};
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Wakes the event loop of the thread that owns a port. Implemented by the binding layer
+/// (a Node-API threadsafe function); tests use plain closures.
+pub trait Waker: Send + Sync {
+    /// Schedules a drain on the owning thread. Returns false once that thread is gone.
+    fn wake(&self) -> bool;
+}
+
+/// Identifies a port in the runtime's registry.
+pub type PortId = u64;
+
+/// The receiving end of one JS thread.
+pub struct Port {
+    /// Registry id.
+    pub id: PortId,
+    scheduled: AtomicBool,
+    closed: AtomicBool,
+    waker: Mutex<Option<Arc<dyn Waker>>>,
+    urgent: Mutex<VecDeque<Envelope>>,
+    actor: Mutex<Option<Arc<Actor>>>,
+}
+
+impl Port {
+    /// A new port with no waker yet. Rings before the waker is registered are remembered in
+    /// the flag; the owning thread drains as soon as it registers.
+    pub fn new(id: PortId) -> Self {
+        Port {
+            id,
+            scheduled: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+            waker: Mutex::new(None),
+            urgent: Mutex::new(VecDeque::new()),
+            actor: Mutex::new(None),
+        }
+    }
+
+    /// Installs the waker of the owning thread, which must drain right after.
+    pub fn set_waker(&self, waker: Arc<dyn Waker>) {
+        *self.waker.lock() = Some(waker);
+        self.scheduled.store(true, Ordering::SeqCst);
+    }
+
+    /// True once the owning thread is gone (or the port was closed by its owner).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the port closed, drops the waker and unbinds the actor. Returns the actor that
+    /// was bound, if any. Idempotent.
+    pub fn close(&self) -> Option<Arc<Actor>> {
+        self.closed.store(true, Ordering::Release);
+        let waker = self.waker.lock().take();
+        drop(waker);
+        self.urgent.lock().clear();
+        self.actor.lock().take()
+    }
+
+    /// Wakes the owning thread unless a wake is already pending or it is draining.
+    pub fn ring(&self) {
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let waker = self.waker.lock().clone();
+        if let Some(w) = waker {
+            if !w.wake() {
+                self.closed.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Queues an urgent envelope and wakes the thread. Returns false if the port is closed.
+    pub fn push_urgent(&self, env: Envelope) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        self.urgent.lock().push_back(env);
+        self.ring();
+        true
+    }
+
+    /// Called by the owning thread when it starts draining: takes every urgent envelope as
+    /// one JSON batch. Also marks the thread as draining so senders do not ring.
+    pub fn take_urgent(&self) -> Option<String> {
+        self.scheduled.store(true, Ordering::SeqCst);
+        let mut q = self.urgent.lock();
+        if q.is_empty() {
+            return None;
+        }
+        let text = batch_json(q.iter());
+        q.clear();
+        Some(text)
+    }
+
+    /// Number of urgent envelopes waiting (diagnostics and tests).
+    pub fn urgent_len(&self) -> usize {
+        self.urgent.lock().len()
+    }
+
+    /// Binds the actor whose mailbox this thread drains.
+    pub fn bind(&self, actor: Arc<Actor>) {
+        *self.actor.lock() = Some(actor);
+    }
+
+    /// The bound actor, if any.
+    pub fn actor(&self) -> Option<Arc<Actor>> {
+        self.actor.lock().clone()
+    }
+
+    /// Removes the bound actor if it is `actor_id`.
+    pub fn unbind(&self, actor_id: u64) {
+        let mut slot = self.actor.lock();
+        if slot.as_ref().map(|a| a.id) == Some(actor_id) {
+            *slot = None;
+        }
+    }
+
+    /// Called by the owning thread when it found nothing more to do. Clears the flag, then
+    /// re-checks: returns true if work arrived meanwhile and this thread took the flag back
+    /// (keep draining); false if the thread may go idle (a pending wake will call it again).
+    pub fn park(&self) -> bool {
+        self.scheduled.store(false, Ordering::SeqCst);
+        let has_work =
+            !self.urgent.lock().is_empty() || self.actor().is_some_and(|a| a.has_deliverable());
+        if has_work {
+            return !self.scheduled.swap(true, Ordering::AcqRel);
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::Kind;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Counter(AtomicUsize);
+    impl Waker for Counter {
+        fn wake(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    #[test]
+    fn wakes_are_coalesced_until_park() {
+        let port = Port::new(1);
+        let waker = Arc::new(Counter(AtomicUsize::new(0)));
+        port.set_waker(waker.clone());
+        assert!(port.take_urgent().is_none());
+        assert!(!port.park());
+        for i in 0..100 {
+            port.push_urgent(Envelope::new(Kind::Reply, 0, i, "1"));
+        }
+        assert_eq!(waker.0.load(Ordering::SeqCst), 1, "one wake for a burst");
+        let batch = port.take_urgent().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 100);
+        assert!(!port.park());
+        port.push_urgent(Envelope::new(Kind::Reply, 0, 0, "1"));
+        assert_eq!(waker.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn park_reclaims_when_work_raced_in() {
+        let port = Port::new(1);
+        port.set_waker(Arc::new(Counter(AtomicUsize::new(0))));
+        // Simulate a push that lands while the thread is still draining (flag set: no ring).
+        port.urgent
+            .lock()
+            .push_back(Envelope::new(Kind::Reply, 0, 0, "1"));
+        assert!(
+            port.park(),
+            "work found after clearing the flag: keep draining"
+        );
+    }
+
+    #[test]
+    fn closed_port_refuses() {
+        let port = Port::new(1);
+        port.close();
+        assert!(!port.push_urgent(Envelope::new(Kind::Reply, 0, 0, "1")));
+    }
+}

@@ -1,0 +1,450 @@
+//! The process-wide runtime: registries of ports, actors and supervisors, and the operations
+//! every JS thread performs through the binding (send, pop, reply, emit, exit handling).
+//! One instance per process, shared by every thread that loads the addon.
+
+use crate::actor::{is_mail, Actor, ActorConfig, SendError};
+use crate::envelope::{batch_json, json_string, Envelope, Kind};
+use crate::port::{Port, PortId};
+use crate::supervisor::{Decision, SpawnError, Supervisor, SupervisorConfig};
+use crate::timer::Timer;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// What the host must do after an incarnation's thread is gone.
+#[derive(Debug)]
+pub struct ExitOutcome {
+    /// Restart, stop or escalate.
+    pub decision: Decision,
+    /// The incarnation that ended.
+    pub incarnation: u32,
+    /// The message it was handling, as `[kind,from,corr,body]` JSON text.
+    pub in_flight: Option<String>,
+}
+
+/// Registries and clock.
+pub struct Runtime {
+    epoch: Instant,
+    next_id: AtomicU64,
+    ports: RwLock<HashMap<PortId, Arc<Port>>>,
+    actors: RwLock<HashMap<u64, Arc<Actor>>>,
+    sups: RwLock<HashMap<u64, Arc<Supervisor>>>,
+    timer: OnceLock<Timer>,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The process-wide runtime.
+pub fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(Runtime::new)
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime {
+    /// A fresh runtime (tests build their own; the process uses [`runtime()`]).
+    pub fn new() -> Self {
+        Runtime {
+            epoch: Instant::now(),
+            next_id: AtomicU64::new(1),
+            ports: RwLock::new(HashMap::new()),
+            actors: RwLock::new(HashMap::new()),
+            sups: RwLock::new(HashMap::new()),
+            timer: OnceLock::new(),
+        }
+    }
+
+    /// Nanoseconds on the runtime clock.
+    pub fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    fn id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn timer(&'static self) -> &'static Timer {
+        self.timer.get_or_init(|| {
+            Timer::start(
+                self.epoch,
+                Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
+            )
+        })
+    }
+
+    // ---- ports -------------------------------------------------------------------------
+
+    /// Registers a new port (before its thread exists).
+    pub fn new_port(&self) -> Arc<Port> {
+        let port = Arc::new(Port::new(self.id()));
+        self.ports.write().insert(port.id, port.clone());
+        port
+    }
+
+    /// Looks a port up.
+    pub fn port(&self, id: PortId) -> Option<Arc<Port>> {
+        self.ports.read().get(&id).cloned()
+    }
+
+    /// The port's thread is gone (or will never start): forget it. Idempotent.
+    pub fn close_port(&self, id: PortId) {
+        let port = self.ports.write().remove(&id);
+        if let Some(p) = port {
+            p.close();
+        }
+    }
+
+    /// Number of registered ports (threads known to the core, plus supervisor ports).
+    pub fn port_count(&self) -> usize {
+        self.ports.read().len()
+    }
+
+    // ---- supervisors -------------------------------------------------------------------
+
+    /// Creates a supervisor with its own host port.
+    pub fn create_supervisor(&self, config: SupervisorConfig) -> Arc<Supervisor> {
+        let port = self.new_port();
+        let sup = Arc::new(Supervisor::new(self.id(), port, config));
+        self.sups.write().insert(sup.id, sup.clone());
+        sup
+    }
+
+    /// Looks a supervisor up.
+    pub fn supervisor(&self, id: u64) -> Option<Arc<Supervisor>> {
+        self.sups.read().get(&id).cloned()
+    }
+
+    /// Forgets a supervisor after its shutdown finished.
+    pub fn drop_supervisor(&self, id: u64) {
+        if let Some(sup) = self.sups.write().remove(&id) {
+            self.close_port(sup.port.id);
+        }
+    }
+
+    // ---- actors ------------------------------------------------------------------------
+
+    /// Creates a supervised actor (no thread yet).
+    pub fn spawn(
+        &'static self,
+        sup_id: u64,
+        config: ActorConfig,
+    ) -> Result<Arc<Actor>, SpawnError> {
+        let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
+        let timed = config.timeout_ms > 0;
+        let actor = Arc::new(Actor::new(self.id(), sup_id, config));
+        sup.add_child(actor.clone())?;
+        self.actors.write().insert(actor.id, actor.clone());
+        if timed {
+            self.timer().watch(&actor);
+        }
+        Ok(actor)
+    }
+
+    /// Looks an actor up (only actors not dead for good are registered).
+    pub fn actor(&self, id: u64) -> Option<Arc<Actor>> {
+        self.actors.read().get(&id).cloned()
+    }
+
+    /// Number of actors not dead for good, across supervisors.
+    pub fn actor_count(&self) -> usize {
+        self.actors.read().len()
+    }
+
+    /// Starts an incarnation of `actor_id` on the thread of `port_id`: binds them and queues
+    /// the start order `init` (JSON) on the port. Returns the incarnation.
+    pub fn bind(&self, actor_id: u64, port_id: PortId, init: String) -> Option<u32> {
+        let actor = self.actor(actor_id)?;
+        let port = self.port(port_id)?;
+        port.bind(actor.clone());
+        let inc = actor.bind(port.clone());
+        port.push_urgent(Envelope::new(Kind::Init, 0, inc as u64, init));
+        Some(inc)
+    }
+
+    /// Delivers mail to `target`. Failed deliveries count as dead letters of the target's
+    /// supervisor; a message dropped to make room is returned so the host can report it.
+    pub fn send(
+        &self,
+        target: u64,
+        env: Envelope,
+        incarnation: Option<u32>,
+    ) -> Result<Option<Envelope>, SendError> {
+        let Some(actor) = self.actor(target) else {
+            return Err(SendError::Dead);
+        };
+        match actor.deliver(env, incarnation) {
+            Ok(crate::actor::Delivered::Queued) => Ok(None),
+            Ok(crate::actor::Delivered::DroppedOldest(old)) => {
+                self.count_dead_letter(actor.sup_id);
+                Ok(Some(old))
+            }
+            Err(e) => {
+                self.count_dead_letter(actor.sup_id);
+                Err(e)
+            }
+        }
+    }
+
+    fn count_dead_letter(&self, sup_id: u64) {
+        if let Some(s) = self.supervisor(sup_id) {
+            s.stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The thread of `port` asks for its next message (acknowledging the previous one).
+    pub fn pop(&'static self, port: &Port) -> Option<String> {
+        let actor = port.actor()?;
+        let (text, deadline) = actor.pop(self.now_ns())?;
+        if deadline != 0 {
+            self.timer().armed(deadline);
+        }
+        Some(text)
+    }
+
+    /// Routes a reply to port `to`. False if that port is gone (a late reply is dropped).
+    pub fn reply(&self, to: PortId, corr: u64, body: String) -> bool {
+        match self.port(to) {
+            Some(p) => p.push_urgent(Envelope::new(Kind::Reply, 0, corr, body)),
+            None => false,
+        }
+    }
+
+    /// The actor bound to `port` answers the call it is handling. False if it is not
+    /// handling a call, already answered, or the caller is gone.
+    pub fn reply_in_flight(&self, port: &Port, body: String) -> bool {
+        let Some(actor) = port.actor() else {
+            return false;
+        };
+        match actor.take_reply_address() {
+            Some((to, corr)) => self.reply(to, corr, body),
+            None => false,
+        }
+    }
+
+    fn fail_call(&self, env: &Envelope, reason: &str) {
+        if env.kind == Kind::Call && env.reply_to != 0 {
+            self.reply(
+                env.reply_to,
+                env.corr,
+                format!("[0,{}]", json_string(reason)),
+            );
+        }
+    }
+
+    /// Sends a host event about `actor` to its supervisor's port.
+    pub fn host_event(&self, actor: &Actor, kind: Kind, body: String) -> bool {
+        match self.supervisor(actor.sup_id) {
+            Some(s) => s.port.push_urgent(Envelope::new(
+                kind,
+                actor.id,
+                actor.incarnation() as u64,
+                body,
+            )),
+            None => false,
+        }
+    }
+
+    fn deadline_passed(&self, actor: &Arc<Actor>) {
+        self.host_event(actor, Kind::Timeout, String::new());
+    }
+
+    /// The thread running `actor_id` is gone with `reason`. Replies to a call in flight with
+    /// the reason, and decides what happens next. The mailbox is kept.
+    pub fn thread_gone(&self, actor_id: u64, reason: &str) -> Option<ExitOutcome> {
+        let actor = self.actor(actor_id)?;
+        let sup = self.supervisor(actor.sup_id)?;
+        let report = actor.thread_gone(reason);
+        let mut in_flight = None;
+        if let Some(env) = report.in_flight {
+            self.fail_call(&env, reason);
+            let mut text = String::new();
+            env.write_json(&mut text);
+            in_flight = Some(text);
+        }
+        let decision = sup.decide(&actor, reason, Instant::now());
+        Some(ExitOutcome {
+            decision,
+            incarnation: report.incarnation,
+            in_flight,
+        })
+    }
+
+    /// Counts a restart and returns the new incarnation number.
+    pub fn restart(&self, actor_id: u64) -> Option<u32> {
+        let actor = self.actor(actor_id)?;
+        let sup = self.supervisor(actor.sup_id)?;
+        sup.stats.restarts.fetch_add(1, Ordering::Relaxed);
+        Some(actor.next_incarnation())
+    }
+
+    /// `actor_id` is dead for good: frees its name, fails the calls waiting in its mailbox
+    /// with `reason`, and returns the undelivered mail as a JSON batch (dead letters).
+    pub fn finish(&self, actor_id: u64, reason: &str) -> Option<String> {
+        let actor = self.actors.write().remove(&actor_id)?;
+        let letters = actor.finish();
+        let mail: Vec<&Envelope> = letters.iter().filter(|e| is_mail(e.kind)).collect();
+        for e in &mail {
+            self.fail_call(e, reason);
+        }
+        if let Some(sup) = self.supervisor(actor.sup_id) {
+            sup.stats
+                .dead_letters
+                .fetch_add(mail.len() as u64, Ordering::Relaxed);
+            sup.remove_child(actor_id);
+        }
+        Some(batch_json(mail))
+    }
+
+    /// Diagnostics of one supervisor as JSON.
+    pub fn supervisor_diagnostics(&self, sup_id: u64) -> Option<String> {
+        let s = self.supervisor(sup_id)?;
+        let actors: Vec<serde_json::Value> = s
+            .children()
+            .iter()
+            .filter_map(|a| serde_json::from_str(&a.diagnostics_json()).ok())
+            .collect();
+        Some(
+            serde_json::json!({
+                "activeActors": s.active(),
+                "totalActorsSpawned": s.stats.spawned.load(Ordering::Relaxed),
+                "totalActorsTerminated": s.stats.terminated.load(Ordering::Relaxed),
+                "restarts": s.stats.restarts.load(Ordering::Relaxed),
+                "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
+                "actors": actors,
+            })
+            .to_string(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::Waker;
+    use crate::supervisor::RetryConfig;
+    use std::sync::atomic::AtomicUsize;
+
+    struct Count(AtomicUsize);
+    impl Waker for Count {
+        fn wake(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    fn leak() -> &'static Runtime {
+        Box::leak(Box::new(Runtime::new()))
+    }
+
+    fn config() -> SupervisorConfig {
+        SupervisorConfig {
+            max_actors: 100,
+            retry: RetryConfig::default(),
+        }
+    }
+
+    #[test]
+    fn concurrent_senders_keep_per_sender_fifo() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let port = rt.new_port();
+        port.set_waker(Arc::new(Count(AtomicUsize::new(0))));
+        rt.bind(actor.id, port.id, "{}".into()).unwrap();
+        let senders = 4u64;
+        let per = 5_000u64;
+        let handles: Vec<_> = (0..senders)
+            .map(|s| {
+                let id = actor.id;
+                std::thread::spawn(move || {
+                    for i in 0..per {
+                        let body = format!("[{s},{i}]");
+                        rt.send(id, Envelope::new(Kind::User, s, 0, body), None)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut next = vec![0u64; senders as usize];
+        let mut got = 0;
+        while got < senders * per {
+            match rt.pop(&port) {
+                Some(text) => {
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let s = v[3][0].as_u64().unwrap() as usize;
+                    let i = v[3][1].as_u64().unwrap();
+                    assert_eq!(i, next[s], "per-sender FIFO");
+                    next[s] += 1;
+                    got += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn death_fails_pending_calls_and_counts_dead_letters() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let caller = rt.new_port();
+        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        rt.send(actor.id, Envelope::call(0, 7, "1", caller.id), None)
+            .unwrap();
+        rt.send(actor.id, Envelope::new(Kind::User, 0, 0, "2"), None)
+            .unwrap();
+        let letters = rt.finish(actor.id, "terminated").unwrap();
+        assert_eq!(letters, "[[1,0,7,1],[0,0,0,2]]");
+        let reply = caller.take_urgent().unwrap();
+        assert!(reply.contains(r#"[0,"terminated"]"#), "{reply}");
+        let d: serde_json::Value =
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+        assert_eq!(d["deadLetters"], 2);
+        assert_eq!(d["totalActorsTerminated"], 1);
+        assert!(rt
+            .send(actor.id, Envelope::new(Kind::User, 0, 0, "3"), None)
+            .is_err());
+    }
+
+    #[test]
+    fn reply_goes_to_the_caller_once() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let caller = rt.new_port();
+        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let port = rt.new_port();
+        rt.bind(actor.id, port.id, "{}".into()).unwrap();
+        rt.send(actor.id, Envelope::call(0, 42, "1", caller.id), None)
+            .unwrap();
+        rt.pop(&port).unwrap();
+        assert!(rt.reply_in_flight(&port, "[1,2]".into()));
+        assert!(!rt.reply_in_flight(&port, "[1,3]".into()), "only once");
+        assert_eq!(caller.take_urgent().unwrap(), "[[3,0,42,[1,2]]]");
+    }
+
+    #[test]
+    fn crash_reports_in_flight_and_replies_with_reason() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let caller = rt.new_port();
+        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let port = rt.new_port();
+        rt.bind(actor.id, port.id, "{}".into()).unwrap();
+        rt.send(actor.id, Envelope::call(0, 1, "\"x\"", caller.id), None)
+            .unwrap();
+        rt.pop(&port).unwrap();
+        let out = rt.thread_gone(actor.id, "error: boom").unwrap();
+        assert_eq!(out.decision, Decision::Restart);
+        assert!(out.in_flight.unwrap().contains("\"x\""));
+        assert!(caller.take_urgent().unwrap().contains("error: boom"));
+        assert_eq!(rt.restart(actor.id), Some(1));
+    }
+}

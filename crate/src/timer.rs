@@ -1,0 +1,150 @@
+//! The deadline timer: one Rust thread that enforces per-message deadlines while the actor's
+//! JavaScript spins. It scans the actors that have a deadline configured and sleeps until the
+//! earliest armed one; arming an earlier deadline wakes it. Idle cost is zero (it parks).
+
+use crate::actor::Actor;
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// Called on the timer thread when an actor's deadline passes, with the incarnation that was
+/// running the late message.
+pub type FireFn = dyn Fn(&Arc<Actor>) + Send + Sync;
+
+struct Shared {
+    epoch: Instant,
+    actors: Mutex<Vec<Weak<Actor>>>,
+    next_wake: AtomicU64,
+    lock: Mutex<()>,
+    cv: Condvar,
+    fire: Box<FireFn>,
+}
+
+/// Handle to the timer thread.
+pub struct Timer {
+    shared: Arc<Shared>,
+}
+
+impl Timer {
+    /// Starts the timer thread. `epoch` is the clock deadlines are measured from.
+    pub fn start(epoch: Instant, fire: Box<FireFn>) -> Self {
+        let shared = Arc::new(Shared {
+            epoch,
+            actors: Mutex::new(Vec::new()),
+            next_wake: AtomicU64::new(u64::MAX),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+            fire,
+        });
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("warden-timer".into())
+            .spawn(move || run(s))
+            .expect("spawn warden-timer thread");
+        Timer { shared }
+    }
+
+    /// Watches `actor`'s deadline from now on.
+    pub fn watch(&self, actor: &Arc<Actor>) {
+        self.shared.actors.lock().push(Arc::downgrade(actor));
+    }
+
+    /// Called after a deadline was armed: wakes the thread if it sleeps past `deadline_ns`.
+    pub fn armed(&self, deadline_ns: u64) {
+        if deadline_ns != 0 && deadline_ns < self.shared.next_wake.load(Ordering::Acquire) {
+            let _g = self.shared.lock.lock();
+            self.shared.next_wake.store(deadline_ns, Ordering::Release);
+            self.shared.cv.notify_one();
+        }
+    }
+}
+
+fn now_ns(epoch: Instant) -> u64 {
+    epoch.elapsed().as_nanos() as u64
+}
+
+fn run(s: Arc<Shared>) {
+    let mut guard = s.lock.lock();
+    loop {
+        let now = now_ns(s.epoch);
+        let mut earliest = u64::MAX;
+        let mut due = Vec::new();
+        {
+            let mut actors = s.actors.lock();
+            actors.retain(|w| w.strong_count() > 0);
+            for w in actors.iter() {
+                let Some(a) = w.upgrade() else { continue };
+                let d = a.deadline.load(Ordering::Acquire);
+                if d == 0 {
+                    continue;
+                }
+                if d <= now {
+                    if a.deadline
+                        .compare_exchange(d, 0, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        due.push(a);
+                    }
+                } else {
+                    earliest = earliest.min(d);
+                }
+            }
+        }
+        s.next_wake.store(earliest, Ordering::Release);
+        if !due.is_empty() {
+            parking_lot::MutexGuard::unlocked(&mut guard, || {
+                for a in &due {
+                    (s.fire)(a);
+                }
+            });
+            continue;
+        }
+        if earliest == u64::MAX {
+            s.cv.wait(&mut guard);
+        } else {
+            let wait = Duration::from_nanos(earliest.saturating_sub(now_ns(s.epoch)));
+            s.cv.wait_for(&mut guard, wait);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::ActorConfig;
+    use crate::envelope::{Envelope, Kind};
+    use crate::port::Port;
+    use std::sync::mpsc;
+
+    #[test]
+    fn fires_for_a_late_message_only() {
+        let epoch = Instant::now();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let timer = Timer::start(
+            epoch,
+            Box::new(move |a: &Arc<Actor>| {
+                let _ = tx.lock().send(a.id);
+            }),
+        );
+        let cfg = ActorConfig {
+            timeout_ms: 20,
+            ..Default::default()
+        };
+        let fast = Arc::new(Actor::new(1, 1, cfg.clone()));
+        let slow = Arc::new(Actor::new(2, 1, cfg));
+        for a in [&fast, &slow] {
+            timer.watch(a);
+            a.bind(Arc::new(Port::new(a.id)));
+            a.deliver(Envelope::new(Kind::User, 0, 0, "1"), None)
+                .unwrap();
+            let (_, d) = a.pop(now_ns(epoch)).unwrap();
+            timer.armed(d);
+        }
+        fast.pop(now_ns(epoch)); // handled in time: disarms
+        let fired = rx.recv_timeout(Duration::from_secs(2)).unwrap();
+        assert_eq!(fired, 2);
+        assert!(rx.recv_timeout(Duration::from_millis(60)).is_err());
+    }
+}

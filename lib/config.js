@@ -1,0 +1,157 @@
+'use strict';
+// Validation of createSupervisor() and spawn() options. Every error names the field.
+
+const os = require('node:os');
+
+const STRATEGIES = ['one-for-one', 'one-for-all', 'rest-for-one'];
+const BACKOFFS = ['fixed', 'linear', 'exponential'];
+const RESTARTS = ['permanent', 'transient', 'temporary'];
+const OVERFLOWS = ['reject', 'drop-oldest'];
+const UNITS = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+function isObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function objectOf(v, field, allowed) {
+  if (!isObject(v)) throw new TypeError(`${field} must be an object`);
+  if (allowed) {
+    for (const k of Object.keys(v)) {
+      if (!allowed.includes(k)) {
+        throw new TypeError(`${field}: unknown option "${k}" (expected one of: ${allowed.join(', ')})`);
+      }
+    }
+  }
+  return v;
+}
+
+function number(v, field, { min = 0, integer = false, infinity = false } = {}) {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${field} must be a number`);
+  if (v === Infinity && infinity) return v;
+  if (!Number.isFinite(v)) throw new RangeError(`${field} must be finite`);
+  if (integer && !Number.isInteger(v)) throw new RangeError(`${field} must be an integer`);
+  if (v < min) throw new RangeError(`${field} must be >= ${min}`);
+  return v;
+}
+
+function oneOf(v, field, values) {
+  if (typeof v !== 'string') throw new TypeError(`${field} must be a string`);
+  if (!values.includes(v)) throw new RangeError(`${field} must be one of: ${values.join(', ')} (got "${v}")`);
+  return v;
+}
+
+/** Bytes from a number or a string with a unit (b, kb/kib, mb/mib, gb/gib; 1024-based). */
+function parseSize(v, field = 'size') {
+  if (typeof v === 'number') return Math.floor(number(v, field, { min: 1 }));
+  if (typeof v !== 'string') throw new TypeError(`${field} must be a number or a string like "1mb"`);
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i.exec(v);
+  const unit = m && (m[2] || 'b').toLowerCase();
+  if (!m || !(unit in UNITS)) {
+    throw new RangeError(`${field}: cannot parse "${v}" (use a number of bytes or units b, kb, kib, mb, mib, gb, gib)`);
+  }
+  const bytes = Math.floor(Number(m[1]) * UNITS[unit]);
+  if (bytes < 1) throw new RangeError(`${field} must be at least 1 byte (got "${v}")`);
+  return bytes;
+}
+
+function retryConfig(v, field) {
+  const r = objectOf(v, field, ['max', 'withinMs', 'backoff', 'delayMs', 'maxDelayMs', 'jitter']);
+  const out = { max: 3, withinMs: 5000, backoff: undefined, delayMs: 100, maxDelayMs: 5000, jitter: 0.2 };
+  if (r.max !== undefined) out.max = number(r.max, `${field}.max`, { integer: true, infinity: true });
+  if (r.withinMs !== undefined) out.withinMs = number(r.withinMs, `${field}.withinMs`, { min: 1 });
+  if (r.backoff !== undefined) out.backoff = oneOf(r.backoff, `${field}.backoff`, BACKOFFS);
+  if (r.delayMs !== undefined) out.delayMs = number(r.delayMs, `${field}.delayMs`);
+  if (r.maxDelayMs !== undefined) out.maxDelayMs = number(r.maxDelayMs, `${field}.maxDelayMs`);
+  if (r.jitter !== undefined) {
+    out.jitter = number(r.jitter, `${field}.jitter`);
+    if (out.jitter > 1) throw new RangeError(`${field}.jitter must be between 0 and 1`);
+  }
+  return out;
+}
+
+/** Validated, defaulted supervisor configuration. */
+function supervisorConfig(config = {}) {
+  const c = objectOf(config, 'config', [
+    'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers',
+  ]);
+  const out = {
+    maxActors: 1000,
+    memory: { poolSize: 0, boxSize: 1024 * 1024 },
+    timeouts: { defaultLeaseMs: 5000, actorTimeouts: {} },
+    strategy: 'one-for-one',
+    retry: retryConfig({}, 'retry'),
+    resources: {},
+    diagnostics: { enabled: true, sampleRate: 1, track: {} },
+    warmWorkers: Math.min(2, os.availableParallelism?.() ?? 2),
+  };
+  if (c.maxActors !== undefined) {
+    out.maxActors = number(c.maxActors, 'maxActors', { min: 1, integer: true });
+  }
+  if (c.memory !== undefined) {
+    const m = objectOf(c.memory, 'memory', ['poolSize', 'boxSize']);
+    if (m.poolSize !== undefined) out.memory.poolSize = number(m.poolSize, 'memory.poolSize', { integer: true });
+    if (m.boxSize !== undefined) out.memory.boxSize = parseSize(m.boxSize, 'memory.boxSize');
+  }
+  if (c.timeouts !== undefined) {
+    const t = objectOf(c.timeouts, 'timeouts', ['defaultLeaseMs', 'actorTimeouts']);
+    if (t.defaultLeaseMs !== undefined) {
+      out.timeouts.defaultLeaseMs = number(t.defaultLeaseMs, 'timeouts.defaultLeaseMs', { min: 1 });
+    }
+    if (t.actorTimeouts !== undefined) {
+      const a = objectOf(t.actorTimeouts, 'timeouts.actorTimeouts');
+      for (const [name, ms] of Object.entries(a)) {
+        out.timeouts.actorTimeouts[name] = number(ms, `timeouts.actorTimeouts.${name}`, { min: 1 });
+      }
+    }
+  }
+  if (c.strategy !== undefined) out.strategy = oneOf(c.strategy, 'strategy', STRATEGIES);
+  if (c.retry !== undefined) out.retry = retryConfig(c.retry, 'retry');
+  if (c.resources !== undefined) out.resources = objectOf(c.resources, 'resources');
+  if (c.diagnostics !== undefined) {
+    const d = objectOf(c.diagnostics, 'diagnostics', ['enabled', 'sampleRate', 'track']);
+    if (d.enabled !== undefined) {
+      if (typeof d.enabled !== 'boolean') throw new TypeError('diagnostics.enabled must be a boolean');
+      out.diagnostics.enabled = d.enabled;
+    }
+    if (d.sampleRate !== undefined) {
+      out.diagnostics.sampleRate = number(d.sampleRate, 'diagnostics.sampleRate');
+      if (out.diagnostics.sampleRate > 1) throw new RangeError('diagnostics.sampleRate must be between 0 and 1');
+    }
+    if (d.track !== undefined) out.diagnostics.track = objectOf(d.track, 'diagnostics.track');
+  }
+  if (c.warmWorkers !== undefined) {
+    out.warmWorkers = number(c.warmWorkers, 'warmWorkers', { integer: true });
+  }
+  return out;
+}
+
+/** Validated, defaulted spawn options. */
+function spawnOptions(options = {}, supConfig) {
+  const o = objectOf(options, 'options', ['name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits']);
+  const out = { name: undefined, timeoutMs: 0, restart: 'transient', capacity: 0, overflow: 'reject', resourceLimits: undefined };
+  if (o.name !== undefined) {
+    if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('options.name must be a non-empty string');
+    out.name = o.name;
+  }
+  if (o.timeoutMs !== undefined) {
+    out.timeoutMs = number(o.timeoutMs, 'options.timeoutMs', { min: 1 });
+  } else if (out.name !== undefined && supConfig.timeouts.actorTimeouts[out.name] !== undefined) {
+    out.timeoutMs = supConfig.timeouts.actorTimeouts[out.name];
+  }
+  if (o.restart !== undefined) out.restart = oneOf(o.restart, 'options.restart', RESTARTS);
+  if (o.mailbox !== undefined) {
+    const m = objectOf(o.mailbox, 'options.mailbox', ['capacity', 'overflow']);
+    if (m.capacity !== undefined) out.capacity = number(m.capacity, 'options.mailbox.capacity', { min: 1, integer: true });
+    if (m.overflow !== undefined) out.overflow = oneOf(m.overflow, 'options.mailbox.overflow', OVERFLOWS);
+  }
+  if (o.resourceLimits !== undefined) {
+    const r = objectOf(o.resourceLimits, 'options.resourceLimits', [
+      'maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb',
+    ]);
+    for (const [k, v] of Object.entries(r)) number(v, `options.resourceLimits.${k}`, { min: 1 });
+    out.resourceLimits = { ...r };
+  }
+  return out;
+}
+
+module.exports = { supervisorConfig, spawnOptions, parseSize };

@@ -1,0 +1,25 @@
+'use strict';
+// Envelope kinds shared with the Rust core (crate/src/envelope.rs). Envelopes reach JS as
+// `[kind, from, corr, body]`.
+module.exports = Object.freeze({
+  USER: 0,
+  CALL: 1,
+  SYSTEM: 2,
+  REPLY: 3,
+  INIT: 4,
+  STOP: 5,
+  EMIT: 10,
+  EXIT: 11,
+  TIMEOUT: 12,
+  REQUEST: 13,
+  // `send` / `call` result codes
+  QUEUED: 0,
+  DEAD: 1,
+  FULL: 2,
+  STALE: 3,
+  DROPPED_OLDEST: 4,
+  // reply tags: [tag, value]
+  REPLY_ERR_EXIT: 0,
+  REPLY_OK: 1,
+  REPLY_ERR: 2,
+});

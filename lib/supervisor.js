@@ -1,0 +1,423 @@
+'use strict';
+// The host side: Supervisor and ActorRef. The host thread creates and kills actor threads,
+// receives actors' events from its port in the Rust core, and restarts what dies according to
+// the decision the core makes.
+
+const native = require('./native.js');
+const K = require('./kinds.js');
+const { supervisorConfig, spawnOptions } = require('./config.js');
+const { encode } = require('./codec.js');
+const { actorSource } = require('./source.js');
+const { resolveTarget } = require('./targets.js');
+const { ThreadPool } = require('./threads.js');
+const { Ok, Err } = require('./result.js');
+const { TimeoutError, ActorExitError } = require('./errors.js');
+
+const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
+const SEND_FAILURE = { [K.DEAD]: 'dead', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
+
+function callTimeout(options, param) {
+  if (options === undefined) return 5000;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${param} must be an object`);
+  const t = options.timeoutMs;
+  if (t === undefined) return 5000;
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${param}.timeoutMs must be a number`);
+  if (!Number.isFinite(t) || t <= 0) throw new RangeError(`${param}.timeoutMs must be a positive finite number`);
+  return t;
+}
+
+function decodeEnvelope(text) {
+  if (!text) return undefined;
+  const [kind, from, , body] = JSON.parse(text);
+  return { kind, from: from === 0 ? 'host' : `actor-${from}`, message: body ?? undefined };
+}
+
+/** Host-side handle of a supervised actor; stable across restarts. */
+class ActorRef {
+  constructor(sup, num, name) {
+    this.id = `actor-${num}`;
+    this.name = name;
+    this._sup = sup;
+    this._num = num;
+    this._subs = new Set();
+  }
+
+  /** Incarnation number (grows by one per restart). */
+  get incarnation() {
+    return native.incarnation(this._num) ?? this._sup._lastIncarnation(this._num);
+  }
+
+  /** Enqueues `msg`; false if the actor is dead for good, its mailbox is full, or the named incarnation is stale. */
+  receive(msg, options) {
+    let inc = -1;
+    if (options !== undefined) {
+      if (options === null || typeof options !== 'object') throw new TypeError('receive: options must be an object');
+      if (options.incarnation !== undefined) {
+        const i = options.incarnation;
+        if (!Number.isInteger(i) || i < 0) throw new RangeError('receive: options.incarnation must be a non-negative integer');
+        inc = i;
+      }
+    }
+    const body = encode(msg, 'receive: msg');
+    return this._sup._afterSend(this._num, native.send(this._num, body, inc), msg);
+  }
+
+  /** Request-reply: resolves with the handler's return value. */
+  call(msg, options) {
+    const timeoutMs = callTimeout(options, 'call: options');
+    const body = encode(msg, 'call: msg');
+    return this._sup._call(this._num, body, timeoutMs, msg);
+  }
+
+  /** Messages this actor emits with `self.send`. Returns the unsubscribe function. */
+  subscribe(fn) {
+    if (typeof fn !== 'function') throw new TypeError('subscribe: fn must be a function');
+    this._subs.add(fn);
+    return () => {
+      this._subs.delete(fn);
+    };
+  }
+
+  /** Kills the actor now, even inside `while(true){}`; never restarted. */
+  terminate(reason = 'terminated') {
+    if (typeof reason !== 'string') throw new TypeError('terminate: reason must be a string');
+    return this._sup._terminate(this._num, reason);
+  }
+
+  /** `Ok(diagnostics)` or `Err("Actor not found: id")` once dead for good. */
+  getDiagnostics() {
+    const text = native.actorDiagnostics(this._num);
+    return text ? Ok(JSON.parse(text)) : Err(`Actor not found: ${this.id}`);
+  }
+
+  toJSON() {
+    return { id: this.id };
+  }
+}
+
+/** The orchestrator: spawns actors, routes their events, restarts what dies. */
+class Supervisor {
+  constructor(config) {
+    this._config = supervisorConfig(config);
+    const retry = this._config.retry;
+    const ids = native.createSupervisor(
+      this._config.maxActors,
+      retry.max === Infinity ? -1 : retry.max,
+      retry.withinMs,
+    );
+    this._sid = ids.id;
+    this._port = ids.port;
+    this.id = `sup-${ids.id}`;
+    this._entries = new Map();
+    this._finished = new Map();
+    this._subs = new Set();
+    this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
+    this._calls = new Map();
+    this._corr = 0;
+    this._closing = null;
+    this._pool = new ThreadPool(this._config.warmWorkers);
+    native.registerPort(this._port, () => this._drain(), false);
+    this._drain();
+  }
+
+  // ---- public API ----------------------------------------------------------------------
+
+  /** Spawns an actor from a callback or a module URL/path. */
+  spawn(actor, options) {
+    if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
+    const source = actorSource(actor, 'spawn: actor');
+    const opts = spawnOptions(options ?? {}, this._config);
+    return this._spawn(source, opts, 0).ref;
+  }
+
+  /** Stops the actor with `reason`; it is never restarted. */
+  terminateActor(id, reason = 'terminated') {
+    if (typeof reason !== 'string') throw new TypeError('terminateActor: reason must be a string');
+    const num = resolveTarget(id, this._sid, 'terminateActor: id');
+    return this._terminate(num, reason);
+  }
+
+  /** The live actor registered under `name`, if any. */
+  whereis(name) {
+    if (typeof name !== 'string') throw new TypeError('whereis: name must be a string');
+    const num = native.whereis(this._sid, name);
+    return num === null || num === undefined ? undefined : this._entries.get(num)?.ref;
+  }
+
+  /** Every Tier 1 message emitted by any actor. Returns the unsubscribe function. */
+  subscribe(fn) {
+    if (typeof fn !== 'function') throw new TypeError('subscribe: fn must be a function');
+    this._subs.add(fn);
+    return () => {
+      this._subs.delete(fn);
+    };
+  }
+
+  /** Lifecycle events. Returns the unsubscribe function. */
+  on(event, fn) {
+    const set = this._listeners.get(event);
+    if (!set) throw new RangeError(`on: unknown event "${event}" (expected one of: ${EVENTS.join(', ')})`);
+    if (typeof fn !== 'function') throw new TypeError('on: fn must be a function');
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+    };
+  }
+
+  /** `Ok(SupervisorDiagnostics)`, exact for this supervisor. */
+  getDiagnostics() {
+    const text = native.supervisorDiagnostics(this._sid);
+    if (!text) return Err(`Supervisor not found: ${this.id}`);
+    return Ok({ id: this.id, ...JSON.parse(text) });
+  }
+
+  /** Stops every actor in reverse start order, then the warm threads. Idempotent. */
+  shutdown() {
+    if (!this._closing) this._closing = this._shutdown();
+    return this._closing;
+  }
+
+  // ---- spawning and restarting ---------------------------------------------------------
+
+  _spawn(source, opts, parent) {
+    let num;
+    try {
+      num = native.spawn(this._sid, {
+        name: opts.name,
+        timeoutMs: opts.timeoutMs,
+        restart: opts.restart,
+        capacity: opts.capacity,
+        overflow: opts.overflow,
+      });
+    } catch (err) {
+      throw new Error(err.message);
+    }
+    const ref = new ActorRef(this, num, opts.name);
+    const entry = { num, ref, source, opts, parent, children: new Set(), thread: null, incarnation: 0, reason: undefined };
+    this._entries.set(num, entry);
+    if (parent) this._entries.get(parent)?.children.add(num);
+    this._start(entry);
+    this._emit('spawn', { id: ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
+    return entry;
+  }
+
+  _start(entry) {
+    const thread = this._pool.acquire(entry.opts.resourceLimits);
+    entry.thread = thread;
+    entry.reason = undefined;
+    thread.onExit = (t) => this._threadExited(entry, t);
+    const init = JSON.stringify({ id: entry.num, sup: this._sid, name: entry.opts.name, source: entry.source });
+    entry.incarnation = native.bind(entry.num, thread.port, init);
+  }
+
+  _threadExited(entry, thread) {
+    if (entry.thread !== thread) return;
+    entry.thread = null;
+    const reason = entry.reason ?? reasonOf(thread);
+    const out = native.threadGone(entry.num, reason);
+    if (!out) return;
+    this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
+    if (out.decision === 'restart') {
+      native.restart(entry.num);
+      this._start(entry);
+      this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason });
+      return;
+    }
+    this._finish(entry, reason);
+    if (out.decision === 'escalate') this._escalate(entry, reason);
+  }
+
+  _finish(entry, reason) {
+    const letters = native.finish(entry.num, reason);
+    this._entries.delete(entry.num);
+    this._finished.set(entry.num, entry.incarnation);
+    if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
+    if (letters) {
+      for (const [, from, , body] of JSON.parse(letters)) {
+        this._emit('deadLetter', { to: entry.ref.id, from: from ? `actor-${from}` : 'host', message: body ?? undefined, reason });
+      }
+    }
+  }
+
+  _escalate(entry, reason) {
+    this._emit('escalate', { id: entry.ref.id, reason });
+    this._emit('error', { reason: 'intensity_exceeded', id: entry.ref.id, cause: reason });
+    const rest = [...this._entries.values()];
+    (async () => {
+      for (let i = rest.length - 1; i >= 0; i--) await this._stop(rest[i], 'shutdown');
+    })();
+  }
+
+  _lastIncarnation(num) {
+    return this._entries.get(num)?.incarnation ?? this._finished.get(num) ?? 0;
+  }
+
+  // ---- stopping ------------------------------------------------------------------------
+
+  _kill(entry, reason) {
+    if (!entry.thread) return;
+    entry.reason ??= reason;
+    entry.thread.kill();
+  }
+
+  async _stop(entry, reason) {
+    native.requestStop(entry.num);
+    const thread = entry.thread;
+    if (thread) {
+      this._kill(entry, reason);
+      await thread.exited;
+    } else if (this._entries.has(entry.num)) {
+      native.threadGone(entry.num, reason);
+      this._finish(entry, reason);
+    }
+  }
+
+  async _terminate(num, reason) {
+    const entry = this._entries.get(num);
+    if (entry) await this._stop(entry, reason);
+  }
+
+  async _shutdown() {
+    native.beginClose(this._sid);
+    const entries = [...this._entries.values()];
+    for (let i = entries.length - 1; i >= 0; i--) await this._stop(entries[i], 'shutdown');
+    await this._pool.close();
+    this._drain();
+    for (const c of this._calls.values()) {
+      clearTimeout(c.timer);
+      c.reject(new ActorExitError('shutdown'));
+    }
+    this._calls.clear();
+    native.dropSupervisor(this._sid);
+  }
+
+  // ---- messages ------------------------------------------------------------------------
+
+  _afterSend(num, code, msg) {
+    if (code === K.QUEUED) return true;
+    if (code === K.DROPPED_OLDEST) {
+      const dropped = decodeEnvelope(native.takeDropped());
+      this._emit('deadLetter', { to: `actor-${num}`, from: dropped?.from, message: dropped?.message, reason: 'mailbox full (dropped oldest)' });
+      return true;
+    }
+    this._emit('deadLetter', { to: `actor-${num}`, from: 'host', message: msg, reason: SEND_FAILURE[code] });
+    return false;
+  }
+
+  _call(num, body, timeoutMs, msg) {
+    return new Promise((resolve, reject) => {
+      const corr = ++this._corr;
+      const code = native.call(num, corr, body, this._port);
+      if (code !== K.QUEUED && code !== K.DROPPED_OLDEST) {
+        this._afterSend(num, code, msg);
+        reject(new ActorExitError(code === K.DEAD ? 'noproc' : SEND_FAILURE[code]));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this._calls.delete(corr);
+        reject(new TimeoutError(`call to actor-${num} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref?.();
+      this._calls.set(corr, { resolve, reject, timer });
+    });
+  }
+
+  _drain() {
+    for (;;) {
+      const batch = native.hostTake(this._port);
+      if (batch !== null) {
+        for (const env of JSON.parse(batch)) this._onEvent(env);
+      }
+      if (!native.hostPark(this._port)) return;
+    }
+  }
+
+  _onEvent([kind, from, corr, body]) {
+    switch (kind) {
+      case K.EMIT: {
+        const m = Object.freeze({ msg: body[0], data: body[1] ?? undefined, from: `actor-${from}` });
+        const entry = this._entries.get(from);
+        if (entry) for (const fn of entry.ref._subs) this._safe(fn, m);
+        for (const fn of this._subs) this._safe(fn, m);
+        return;
+      }
+      case K.REPLY: {
+        const c = this._calls.get(corr);
+        if (!c) return; // late reply: dropped
+        this._calls.delete(corr);
+        clearTimeout(c.timer);
+        if (body[0] === K.REPLY_OK) c.resolve(body[1] ?? undefined);
+        else if (body[0] === K.REPLY_ERR) c.reject(new Error(body[1]));
+        else c.reject(new ActorExitError(body[1]));
+        return;
+      }
+      case K.EXIT:
+      case K.TIMEOUT: {
+        const entry = this._entries.get(from);
+        if (entry && entry.incarnation === corr) this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
+        return;
+      }
+      case K.REQUEST: {
+        const entry = this._entries.get(from);
+        if (entry && entry.incarnation === corr) this._request(entry, body[0], body[1]);
+        return;
+      }
+      default:
+        this._emit('error', { reason: `unknown event kind ${kind}` });
+    }
+  }
+
+  _request(entry, corr, req) {
+    const answer = (tag, value) => {
+      if (entry.thread) native.replyTo(entry.thread.port, corr, JSON.stringify([tag, value]));
+    };
+    try {
+      if (req.op === 'spawn') {
+        if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
+        const opts = spawnOptions(req.options ?? {}, this._config);
+        const child = this._spawn(req.source, opts, entry.num);
+        answer(K.REPLY_OK, child.ref.id);
+      } else if (req.op === 'terminate') {
+        const num = resolveTarget(req.target, this._sid, 'ctx.terminate: target');
+        if (!entry.children.has(num)) {
+          throw new Error(`ctx.terminate: actor-${num} is not a child of ${entry.ref.id}`);
+        }
+        this._terminate(num, 'terminated').then(() => answer(K.REPLY_OK, true));
+      } else {
+        throw new Error(`unknown request "${req.op}"`);
+      }
+    } catch (err) {
+      answer(K.REPLY_ERR, `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
+    }
+  }
+
+  _emit(event, payload) {
+    for (const fn of this._listeners.get(event)) this._safe(fn, payload, event);
+  }
+
+  _safe(fn, value, event) {
+    try {
+      fn(value);
+    } catch (err) {
+      if (event === 'error') return;
+      this._emit('error', { reason: 'listener threw', error: err });
+    }
+  }
+}
+
+/** Exit reason of a thread that ended without the host asking. */
+function reasonOf(thread) {
+  const e = thread.error;
+  if (e) {
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return 'out_of_memory';
+    return `error: ${e.message ?? String(e)}`;
+  }
+  return `error: process.exit(${thread.code})`;
+}
+
+/** Creates a supervisor (validates every field of `config`). */
+function createSupervisor(config) {
+  return new Supervisor(config);
+}
+
+module.exports = { createSupervisor, Supervisor, ActorRef };

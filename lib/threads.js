@@ -1,0 +1,103 @@
+'use strict';
+// Worker threads for actors: creation, a warm pool of started threads, and a process-wide
+// count of live threads (for leak checks). Threads are created by the host thread only.
+
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+const native = require('./native.js');
+
+const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
+const live = new Set();
+
+/** One worker thread with its port in the Rust core. */
+class Thread {
+  constructor(resourceLimits) {
+    this.port = native.newPort();
+    this.error = undefined;
+    this.alive = true;
+    this.onExit = null;
+    this.worker = new Worker(WORKER_SCRIPT, {
+      workerData: { port: this.port },
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
+    live.add(this);
+    this.worker.on('error', (err) => {
+      this.error ??= err;
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        this.alive = false;
+        this.code = code;
+        live.delete(this);
+        native.closePort(this.port);
+        resolve(code);
+        if (this.onExit) this.onExit(this, code);
+      });
+    });
+  }
+
+  /** Kills the thread whatever it is doing; resolves when it is gone. */
+  kill() {
+    if (this.alive) this.worker.terminate();
+    return this.exited;
+  }
+}
+
+/** Keeps `size` started, idle threads so spawning does not wait for thread start-up. */
+class ThreadPool {
+  constructor(size) {
+    this.size = size;
+    this.idle = [];
+    this.closed = false;
+    this.refillScheduled = false;
+    this.refill();
+  }
+
+  /** A thread for a new incarnation: a warm one when possible. */
+  acquire(resourceLimits) {
+    if (this.closed) throw new Error('thread pool is closed');
+    if (resourceLimits) return new Thread(resourceLimits);
+    let t = this.idle.shift();
+    while (t && !t.alive) t = this.idle.shift();
+    if (!t) t = new Thread();
+    t.onExit = null;
+    t.worker.ref();
+    this.scheduleRefill();
+    return t;
+  }
+
+  scheduleRefill() {
+    if (this.refillScheduled || this.closed || this.idle.length >= this.size) return;
+    this.refillScheduled = true;
+    setImmediate(() => {
+      this.refillScheduled = false;
+      this.refill();
+    });
+  }
+
+  refill() {
+    while (!this.closed && this.idle.length < this.size) {
+      const t = new Thread();
+      t.worker.unref();
+      t.onExit = () => {
+        const i = this.idle.indexOf(t);
+        if (i >= 0) this.idle.splice(i, 1);
+      };
+      this.idle.push(t);
+    }
+  }
+
+  /** Kills every idle thread; no more threads are handed out. */
+  async close() {
+    this.closed = true;
+    const idle = this.idle.splice(0);
+    await Promise.all(idle.map((t) => t.kill()));
+  }
+}
+
+/** Number of actor threads alive in this process (every supervisor). */
+function liveThreads() {
+  return live.size;
+}
+
+module.exports = { Thread, ThreadPool, liveThreads };

@@ -1,0 +1,287 @@
+'use strict';
+// The bootstrap of every actor thread. It registers the thread's port with the Rust core,
+// waits for a start order, rebuilds the actor (callback source or module), then handles its
+// mailbox one message at a time. All traffic goes through the core; nothing uses postMessage.
+
+const { workerData } = require('node:worker_threads');
+const native = require('./native.js');
+const K = require('./kinds.js');
+const { encode } = require('./codec.js');
+const { systemMessage } = require('./result.js');
+const { TimeoutError, ActorExitError } = require('./errors.js');
+const { actorSource } = require('./source.js');
+const { resolveTarget } = require('./targets.js');
+
+const port = workerData.port;
+const pending = new Map(); // corr → { resolve, reject, timer }
+let corr = 0;
+let spec = null; // start descriptor of the current incarnation
+let handler = null;
+let self = null;
+let ctx = null;
+let busy = true; // no mailbox traffic until the actor has started
+let ended = false;
+let cancelled = false;
+
+/** Runs whatever the core has for this thread: urgent envelopes first, then the mailbox. */
+function drain() {
+  while (!ended) {
+    const urgent = native.workerTake();
+    if (urgent !== null) {
+      for (const env of JSON.parse(urgent)) onUrgent(env);
+      if (ended) return;
+    }
+    if (!busy) {
+      const next = native.workerPop();
+      if (next !== null) {
+        deliver(JSON.parse(next));
+        continue;
+      }
+    }
+    if (!native.workerPark()) return;
+  }
+}
+
+function onUrgent([kind, , c, body]) {
+  if (kind === K.INIT) {
+    start(body);
+  } else if (kind === K.REPLY) {
+    const p = pending.get(c);
+    if (!p) return; // late reply: dropped
+    pending.delete(c);
+    if (p.timer) clearTimeout(p.timer);
+    if (body[0] === K.REPLY_OK) p.resolve(body[1] ?? undefined);
+    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else p.reject(new ActorExitError(body[1]));
+  } else if (kind === K.STOP) {
+    cancelled = true;
+  }
+}
+
+function start(descriptor) {
+  spec = descriptor;
+  self = makeSelf();
+  ctx = makeCtx();
+  if (spec.source.kind === 'fn') {
+    try {
+      handler = compile(spec.source.code);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    busy = false;
+    return;
+  }
+  import(spec.source.url).then(
+    (mod) => {
+      handler = mod.default;
+      if (typeof handler !== 'function') {
+        throw new TypeError(`module ${spec.source.url} has no default export function`);
+      }
+      busy = false;
+      drain();
+    },
+  ).catch(fail);
+}
+
+function compile(code) {
+  let fn;
+  try {
+    fn = (0, eval)(`(${code})`);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const holder = (0, eval)(`({${code}})`); // method shorthand: name(self, msg, ctx) { … }
+    fn = holder[Object.keys(holder)[0]];
+  }
+  if (typeof fn !== 'function') throw new TypeError('actor callback did not evaluate to a function');
+  return fn;
+}
+
+function deliver([kind, , , body]) {
+  busy = true;
+  const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
+  let result;
+  try {
+    result = handler(self, msg, ctx);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+    result.then(
+      (value) => {
+        settle(kind, value);
+        drain();
+      },
+      fail,
+    );
+  } else {
+    settle(kind, result);
+  }
+}
+
+function settle(kind, value) {
+  if (ended) return;
+  if (kind === K.CALL) {
+    let body;
+    try {
+      body = `[${K.REPLY_OK},${encode(value, 'call reply') || 'null'}]`;
+    } catch (err) {
+      body = JSON.stringify([K.REPLY_ERR, err.message]);
+    }
+    native.reply(body);
+  }
+  busy = false;
+}
+
+/** The incarnation ends: the host kills this thread and applies the restart policy. */
+function fail(err) {
+  if (ended) return;
+  ended = true;
+  native.exitSelf(`error: ${describe(err)}`);
+}
+
+function describe(err) {
+  if (err instanceof ReferenceError && spec && spec.source.kind === 'fn') {
+    const m = /^(\S+) is not defined/.exec(err.message) || /Can't find variable: (\S+)/.exec(err.message);
+    const name = m ? m[1] : 'a variable';
+    return (
+      `actor callback cannot see outer scope: "${name}" is not defined in the actor's thread ` +
+      '(callbacks are serialised with toString(); pass values in messages or spawn a module actor)'
+    );
+  }
+  if (err instanceof Error) return err.message;
+  try {
+    return typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+function request(body, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const c = ++corr;
+    const entry = { resolve, reject, timer: null };
+    pending.set(c, entry);
+    if (timeoutMs !== undefined) {
+      entry.timer = setTimeout(() => {
+        pending.delete(c);
+        reject(new TimeoutError(`${body.op ?? 'call'} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+    if (!native.request(c, JSON.stringify(body))) {
+      pending.delete(c);
+      if (entry.timer) clearTimeout(entry.timer);
+      reject(new Error('actor is not running'));
+    }
+  });
+}
+
+function makeSelf() {
+  return Object.freeze({
+    id: `actor-${spec.id}`,
+    name: spec.name,
+    /** Emits a Tier 1 message `{ msg, data, from }` to subscribers; `from` is added by the core. */
+    send(msg, data) {
+      if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
+      const head = JSON.stringify(msg);
+      return native.emit(data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
+    },
+  });
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+const fmt = Object.freeze({
+  encode: (value) => textEncoder.encode(JSON.stringify(value)),
+  decode: (bytes) => JSON.parse(textDecoder.decode(bytes)),
+  json: Object.freeze({
+    encode: (value) => textEncoder.encode(JSON.stringify(value)),
+    decode: (bytes) => JSON.parse(textDecoder.decode(bytes)),
+  }),
+  string: Object.freeze({
+    encode: (s) => textEncoder.encode(String(s)),
+    decode: (bytes) => textDecoder.decode(bytes),
+  }),
+  alloc: (size) => new Uint8Array(size),
+});
+
+function target(t, param) {
+  return resolveTarget(t, spec.sup, param);
+}
+
+function makeCtx() {
+  return Object.freeze({
+    self,
+    fmt,
+    get isCancelled() {
+      return cancelled;
+    },
+    /** Sends `msg` to another actor; false if it is dead or its mailbox is full. */
+    send(to, msg) {
+      const n = target(to, 'ctx.send: target');
+      const code = native.send(n, encode(msg, 'ctx.send: msg'), -1);
+      return code === K.QUEUED || code === K.DROPPED_OLDEST;
+    },
+    /** Request-reply with another actor. */
+    call(to, msg, options) {
+      const n = target(to, 'ctx.call: target');
+      let timeoutMs = 5000;
+      if (options !== undefined) {
+        if (options === null || typeof options !== 'object') throw new TypeError('ctx.call: options must be an object');
+        if (options.timeoutMs !== undefined) {
+          timeoutMs = options.timeoutMs;
+          if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+            throw new RangeError('ctx.call: options.timeoutMs must be a positive finite number');
+          }
+        }
+      }
+      const body = encode(msg, 'ctx.call: msg');
+      return new Promise((resolve, reject) => {
+        const c = ++corr;
+        const timer = setTimeout(() => {
+          pending.delete(c);
+          reject(new TimeoutError(`call to actor-${n} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        pending.set(c, { resolve, reject, timer });
+        const code = native.call(n, c, body, port);
+        if (code !== K.QUEUED && code !== K.DROPPED_OLDEST) {
+          pending.delete(c);
+          clearTimeout(timer);
+          reject(new ActorExitError(code === K.DEAD ? 'noproc' : 'mailbox full'));
+        }
+      });
+    },
+    /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
+    async spawn(actor, options) {
+      const source = actorSource(actor, 'ctx.spawn: actor');
+      const id = await request({ op: 'spawn', source, options });
+      return Object.freeze({ id });
+    },
+    /** Stops this actor (reason `normal`), or a child it spawned. */
+    terminate(to) {
+      if (to === undefined) {
+        if (!ended) {
+          ended = true;
+          native.exitSelf('normal');
+        }
+        return Promise.resolve();
+      }
+      const id = `actor-${target(to, 'ctx.terminate: target')}`;
+      return request({ op: 'terminate', target: id }).then(() => undefined);
+    },
+    /** The actor registered under `name`, if any. */
+    whereis(name) {
+      if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');
+      const n = native.whereis(spec.sup, name);
+      return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
+    },
+    /** "Still alive": recorded in diagnostics. */
+    heartbeat() {
+      native.heartbeat(Date.now());
+    },
+  });
+}
+
+native.registerPort(port, drain, true);
+drain();

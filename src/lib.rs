@@ -1,0 +1,399 @@
+//! Node-API binding of warden: a thin adapter from JavaScript calls to `warden-core`.
+//!
+//! Each JS thread registers a port with a wake function; the core rings it through a
+//! threadsafe function when the port goes from idle to having work. Worker threads keep their
+//! port in a thread-local so the calls on the hot path (`workerPop`, `workerTake`, `emit`,
+//! `send`) need no lookup, and so `from` is always the caller's own actor: a message cannot be
+//! sent in another actor's name.
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use std::cell::RefCell;
+use std::sync::Arc;
+use warden_core::{
+    runtime, ActorConfig, Envelope, Kind, Overflow, Port, RestartType, RetryConfig, SendError,
+    SupervisorConfig, Waker,
+};
+
+thread_local! {
+    /// The port of the worker thread this code runs on (None on the host thread).
+    static CURRENT: RefCell<Option<Arc<Port>>> = const { RefCell::new(None) };
+    /// The last message dropped by a drop-oldest mailbox on this thread's `send`.
+    static DROPPED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Wakes a JS thread by calling its drain function through a threadsafe function.
+struct JsWaker<const WEAK: bool>(ThreadsafeFunction<(), Unknown<'static>, (), Status, false, WEAK>);
+
+impl<const WEAK: bool> Waker for JsWaker<WEAK> {
+    fn wake(&self) -> bool {
+        self.0.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+    }
+}
+
+fn current() -> Option<Arc<Port>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+fn current_actor_id() -> u64 {
+    current().and_then(|p| p.actor()).map_or(0, |a| a.id)
+}
+
+fn id(n: f64) -> u64 {
+    n as u64
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArg, msg.into())
+}
+
+/// Registers a new port (before its thread starts) and returns its id.
+#[napi]
+pub fn new_port() -> f64 {
+    runtime().new_port().id as f64
+}
+
+/// Forgets a port whose thread is gone. Idempotent.
+#[napi]
+pub fn close_port(port_id: f64) {
+    runtime().close_port(id(port_id));
+}
+
+/// Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
+/// whenever the port has work after being idle. A worker port keeps its thread alive and is
+/// closed by an environment cleanup hook when the thread ends; a host port does not keep the
+/// process alive.
+#[napi]
+pub fn register_port(
+    env: Env,
+    port_id: f64,
+    wake: Function<(), Unknown<'static>>,
+    worker: bool,
+) -> Result<()> {
+    let port = runtime()
+        .port(id(port_id))
+        .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
+    let builder = wake
+        .build_threadsafe_function::<()>()
+        .callee_handled::<false>();
+    if worker {
+        let tsfn = builder.weak::<false>().build()?;
+        port.set_waker(Arc::new(JsWaker::<false>(tsfn)));
+        CURRENT.with(|c| *c.borrow_mut() = Some(port.clone()));
+        env.add_env_cleanup_hook(port.id, |pid| {
+            CURRENT.with(|c| c.borrow_mut().take());
+            runtime().close_port(pid);
+        })?;
+    } else {
+        let tsfn = builder.weak::<true>().build()?;
+        port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+    }
+    Ok(())
+}
+
+/// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.
+#[napi]
+pub fn worker_take() -> Option<String> {
+    current()?.take_urgent()
+}
+
+/// Worker: acknowledges the message in flight and returns the next one (JSON), if any.
+#[napi]
+pub fn worker_pop() -> Option<String> {
+    runtime().pop(&*current()?)
+}
+
+/// Worker: no work left; returns true if work raced in and draining must continue.
+#[napi]
+pub fn worker_park() -> bool {
+    current().is_some_and(|p| p.park())
+}
+
+/// Host: takes a supervisor port's events as a JSON batch.
+#[napi]
+pub fn host_take(port_id: f64) -> Option<String> {
+    runtime().port(id(port_id))?.take_urgent()
+}
+
+/// Host: the supervisor port is drained; true if events raced in.
+#[napi]
+pub fn host_park(port_id: f64) -> bool {
+    runtime().port(id(port_id)).is_some_and(|p| p.park())
+}
+
+/// Ids of a new supervisor and of its host port.
+#[napi(object)]
+pub struct SupervisorIds {
+    /// Supervisor id.
+    pub id: f64,
+    /// Its host port.
+    pub port: f64,
+}
+
+/// Creates a supervisor. `retry_max` < 0 means unlimited restarts.
+#[napi]
+pub fn create_supervisor(max_actors: u32, retry_max: f64, retry_within_ms: f64) -> SupervisorIds {
+    let max = if retry_max < 0.0 || !retry_max.is_finite() {
+        u32::MAX
+    } else {
+        retry_max as u32
+    };
+    let sup = runtime().create_supervisor(SupervisorConfig {
+        max_actors: max_actors as usize,
+        retry: RetryConfig {
+            max,
+            within: std::time::Duration::from_millis(retry_within_ms as u64),
+        },
+    });
+    SupervisorIds {
+        id: sup.id as f64,
+        port: sup.port.id as f64,
+    }
+}
+
+/// Options of `spawn` as the JS layer validated them.
+#[napi(object)]
+pub struct SpawnConfig {
+    /// Registered name.
+    pub name: Option<String>,
+    /// Per-message deadline (0: none).
+    pub timeout_ms: f64,
+    /// `permanent` | `transient` | `temporary`.
+    pub restart: String,
+    /// Mailbox capacity (0: unbounded).
+    pub capacity: f64,
+    /// `reject` | `drop-oldest`.
+    pub overflow: String,
+}
+
+/// Creates a supervised actor and returns its id. Throws with the reason when refused.
+#[napi]
+pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
+    let restart = RestartType::parse(&config.restart)
+        .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
+    let overflow = match config.overflow.as_str() {
+        "reject" => Overflow::Reject,
+        "drop-oldest" => Overflow::DropOldest,
+        other => return Err(invalid(format!("unknown overflow {other}"))),
+    };
+    let cfg = ActorConfig {
+        name: config.name,
+        timeout_ms: config.timeout_ms as u64,
+        restart,
+        capacity: if config.capacity > 0.0 {
+            config.capacity as usize
+        } else {
+            usize::MAX
+        },
+        overflow,
+    };
+    runtime()
+        .spawn(id(sup_id), cfg)
+        .map(|a| a.id as f64)
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+/// Starts an incarnation of an actor on a port's thread. Returns the incarnation.
+#[napi]
+pub fn bind(actor_id: f64, port_id: f64, init: String) -> Option<u32> {
+    runtime().bind(id(actor_id), id(port_id), init)
+}
+
+fn send_code(r: std::result::Result<Option<Envelope>, SendError>) -> u32 {
+    match r {
+        Ok(None) => 0,
+        Ok(Some(dropped)) => {
+            let mut text = String::new();
+            dropped.write_json(&mut text);
+            DROPPED.with(|d| *d.borrow_mut() = Some(text));
+            4
+        }
+        Err(SendError::Dead) => 1,
+        Err(SendError::Full) => 2,
+        Err(SendError::Stale) => 3,
+    }
+}
+
+/// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation,
+/// 4 queued after dropping the oldest (see `takeDropped`). `incarnation` < 0: any.
+#[napi]
+pub fn send(target: f64, body: String, incarnation: f64) -> u32 {
+    let inc = (incarnation >= 0.0).then_some(incarnation as u32);
+    let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
+    send_code(runtime().send(id(target), env, inc))
+}
+
+/// Sends a system message (`DOWN`, `EXIT`, `INBOX`) in the system's name. Same codes as `send`.
+#[napi]
+pub fn send_system(target: f64, body: String) -> u32 {
+    send_code(runtime().send(id(target), Envelope::new(Kind::System, 0, 0, body), None))
+}
+
+/// The message dropped by the last `send` that returned 4 on this thread.
+#[napi]
+pub fn take_dropped() -> Option<String> {
+    DROPPED.with(|d| d.borrow_mut().take())
+}
+
+/// Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`.
+#[napi]
+pub fn call(target: f64, corr: f64, body: String, reply_port: f64) -> u32 {
+    let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
+    send_code(runtime().send(id(target), env, None))
+}
+
+/// Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…).
+#[napi]
+pub fn reply_to(port_id: f64, corr: f64, body: String) -> bool {
+    runtime().reply(id(port_id), corr as u64, body)
+}
+
+/// Worker: answers the call in flight with `[1,value]` or `[0,reason]` JSON.
+#[napi]
+pub fn reply(body: String) -> bool {
+    current().is_some_and(|p| runtime().reply_in_flight(&p, body))
+}
+
+/// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers.
+#[napi]
+pub fn emit(body: String) -> bool {
+    host_event(Kind::Emit, body)
+}
+
+/// Worker: reports that this incarnation ends with `reason` (the host kills the thread).
+#[napi]
+pub fn exit_self(reason: String) -> bool {
+    host_event(Kind::Exit, warden_core::envelope::json_string(&reason))
+}
+
+/// Worker: asks the host to act for this actor (spawn a child…); body is JSON.
+#[napi]
+pub fn request(corr: f64, body: String) -> bool {
+    let Some(actor) = current().and_then(|p| p.actor()) else {
+        return false;
+    };
+    let env_body = format!("[{},{}]", corr as u64, body);
+    runtime().host_event(&actor, Kind::Request, env_body)
+}
+
+fn host_event(kind: Kind, body: String) -> bool {
+    match current().and_then(|p| p.actor()) {
+        Some(actor) => runtime().host_event(&actor, kind, body),
+        None => false,
+    }
+}
+
+/// Worker: records a heartbeat.
+#[napi]
+pub fn heartbeat(now_ms: f64) -> bool {
+    match current().and_then(|p| p.actor()) {
+        Some(a) => {
+            a.heartbeat(now_ms);
+            true
+        }
+        None => false,
+    }
+}
+
+/// What happens after an incarnation's thread is gone.
+#[napi(object)]
+pub struct ExitOutcome {
+    /// `restart` | `stop` | `escalate`.
+    pub decision: String,
+    /// The incarnation that ended.
+    pub incarnation: u32,
+    /// The message it was handling (`[kind,from,corr,body]` JSON).
+    pub in_flight: Option<String>,
+}
+
+/// Host: the thread of `actor_id`'s incarnation is gone with `reason`.
+#[napi]
+pub fn thread_gone(actor_id: f64, reason: String) -> Option<ExitOutcome> {
+    runtime()
+        .thread_gone(id(actor_id), &reason)
+        .map(|o| ExitOutcome {
+            decision: o.decision.as_str().to_string(),
+            incarnation: o.incarnation,
+            in_flight: o.in_flight,
+        })
+}
+
+/// Host: counts a restart; returns the new incarnation.
+#[napi]
+pub fn restart(actor_id: f64) -> Option<u32> {
+    runtime().restart(id(actor_id))
+}
+
+/// Host: the actor is dead for good; returns its undelivered mail (JSON batch).
+#[napi]
+pub fn finish(actor_id: f64, reason: String) -> Option<String> {
+    runtime().finish(id(actor_id), &reason)
+}
+
+/// Host: the next exit of this actor is final (terminate, shutdown).
+#[napi]
+pub fn request_stop(actor_id: f64) {
+    if let Some(a) = runtime().actor(id(actor_id)) {
+        a.request_stop();
+    }
+}
+
+/// Host: shutdown began; no more spawns or restarts.
+#[napi]
+pub fn begin_close(sup_id: f64) {
+    if let Some(s) = runtime().supervisor(id(sup_id)) {
+        s.begin_close();
+    }
+}
+
+/// Host: shutdown finished; forget the supervisor and close its port.
+#[napi]
+pub fn drop_supervisor(sup_id: f64) {
+    runtime().drop_supervisor(id(sup_id));
+}
+
+/// Looks a registered name up in a supervisor.
+#[napi]
+pub fn whereis(sup_id: f64, name: String) -> Option<f64> {
+    runtime()
+        .supervisor(id(sup_id))?
+        .whereis(&name)
+        .map(|v| v as f64)
+}
+
+/// The current incarnation of a live actor.
+#[napi]
+pub fn incarnation(actor_id: f64) -> Option<u32> {
+    runtime().actor(id(actor_id)).map(|a| a.incarnation())
+}
+
+/// Supervisor diagnostics (JSON).
+#[napi]
+pub fn supervisor_diagnostics(sup_id: f64) -> Option<String> {
+    runtime().supervisor_diagnostics(id(sup_id))
+}
+
+/// Actor diagnostics (JSON), none once it is dead for good.
+#[napi]
+pub fn actor_diagnostics(actor_id: f64) -> Option<String> {
+    runtime().actor(id(actor_id)).map(|a| a.diagnostics_json())
+}
+
+/// Process-wide counts, for leak checks.
+#[napi(object)]
+pub struct CoreStats {
+    /// Registered ports (threads known to the core plus supervisor ports).
+    pub ports: u32,
+    /// Actors not dead for good.
+    pub actors: u32,
+}
+
+/// Process-wide counts, for leak checks.
+#[napi]
+pub fn core_stats() -> CoreStats {
+    CoreStats {
+        ports: runtime().port_count() as u32,
+        actors: runtime().actor_count() as u32,
+    }
+}
