@@ -1,0 +1,60 @@
+// Typed usage of the public API; `npm run typecheck` compiles it against index.d.ts.
+import {
+  createSupervisor,
+  matchAll,
+  println,
+  isSystemMessage,
+  TimeoutError,
+  type ActorRef,
+  type Message,
+  type Result,
+  type SupervisorDiagnostics,
+} from 'warden';
+
+async function main(): Promise<void> {
+  const sup = createSupervisor({
+    maxActors: 10,
+    memory: { poolSize: 4, boxSize: '1mb' },
+    timeouts: { defaultLeaseMs: 5000, actorTimeouts: { parser: 200 } },
+    strategy: 'one-for-one',
+    retry: { max: 3, withinMs: 5000 },
+    warmWorkers: 2,
+  });
+
+  const doubler: ActorRef = sup.spawn<number>(async (self, msg, ctx) => {
+    self.send('seen', msg);
+    ctx.heartbeat();
+    return msg * 2;
+  }, { name: 'doubler', timeoutMs: 1000, restart: 'transient' });
+
+  const unsubscribe = doubler.subscribe((m: Message) => {
+    matchAll(m, {
+      seen: (x: Message<number>) => println('seen', x.data, 'from', x.from),
+      _: () => undefined,
+    });
+    if (isSystemMessage(m)) println('system', m.msg);
+  });
+
+  const ok: boolean = doubler.receive(21);
+  const four: number = await doubler.call<number>(2, { timeoutMs: 500 });
+  println(ok, four, doubler.incarnation);
+
+  sup.on('exit', (e) => println(e.id, e.reason, e.message?.message));
+  sup.on('restart', (e) => println(e.id, e.incarnation));
+
+  try {
+    await doubler.call('slow', { timeoutMs: 1 });
+  } catch (err) {
+    if (err instanceof TimeoutError) println('timed out');
+  }
+
+  const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
+  if (diag.isOk) println(diag.value.activeActors, diag.value.restarts);
+
+  const byName: ActorRef | undefined = sup.whereis('doubler');
+  await byName?.terminate();
+  unsubscribe();
+  await sup.shutdown();
+}
+
+void main();

@@ -1,0 +1,203 @@
+// Public types of warden. Hand-written; checked by `npm run typecheck` against examples/.
+
+/** `actor-<n>`: stable across restarts. */
+export type ActorId = string;
+
+/** A Result: either `Ok(value)` or `Err(error)`. */
+export type Result<T, E = string> =
+  | { readonly isOk: true; readonly isErr: false; readonly value: T; readonly error: undefined }
+  | { readonly isOk: false; readonly isErr: true; readonly value: undefined; readonly error: E };
+
+export function Ok<T>(value: T): Result<T, never>;
+export function Err<E>(error: E): Result<never, E>;
+
+/** A Tier 1 message emitted with `self.send`, or a system notification. */
+export interface Message<D = unknown> {
+  readonly msg: string;
+  readonly type?: 'json' | 'string' | 'binary' | 'cbor';
+  readonly data?: D;
+  readonly from: ActorId | 'system';
+}
+
+/** Calls the handler named by `message.msg`, or `_` when none matches. */
+export function matchAll<R>(
+  message: { readonly msg?: string } | unknown,
+  handlers: { [key: string]: ((m: any) => R) | undefined; _?: (m: any) => R },
+): R | undefined;
+
+/** Prints its arguments on one line. */
+export function println(...args: unknown[]): void;
+
+/** True only for notifications made by the runtime (`DOWN`, `EXIT`, `INBOX`). */
+export function isSystemMessage(m: unknown): m is Message;
+
+/** Bytes from a number or a unit string ("1mb", "512kb", "1.5 MiB"). */
+export function parseSize(size: number | string, field?: string): number;
+
+/** Process-wide counts for leak checks. */
+export function runtimeStats(): { threads: number; ports: number; actors: number };
+
+/** A call did not get its reply in time. */
+export class TimeoutError extends Error {}
+
+/** The actor a call waited on ended first; `reason` is its exit reason (or `noproc`). */
+export class ActorExitError extends Error {
+  readonly reason: string;
+}
+
+/** Anything that names an actor: a ref, an id, or a registered name. */
+export type Target = ActorRef | { readonly id: ActorId } | ActorId | string;
+
+export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
+export type RestartType = 'permanent' | 'transient' | 'temporary';
+
+export interface RetryConfig {
+  /** Restarts allowed within `withinMs` (default 3); `Infinity` disables the limit. */
+  max?: number;
+  withinMs?: number;
+  backoff?: 'fixed' | 'linear' | 'exponential';
+  delayMs?: number;
+  maxDelayMs?: number;
+  jitter?: number;
+}
+
+export interface SupervisorConfig {
+  /** Hard cap on live actors (default 1000). */
+  maxActors?: number;
+  memory?: { poolSize?: number; boxSize?: number | string };
+  timeouts?: { defaultLeaseMs?: number; actorTimeouts?: Record<string, number> };
+  strategy?: Strategy;
+  retry?: RetryConfig;
+  resources?: Record<string, unknown>;
+  diagnostics?: { enabled?: boolean; sampleRate?: number; track?: Record<string, boolean> };
+  /** Started, idle threads kept ready so spawn does not wait for thread start-up (default 2). */
+  warmWorkers?: number;
+}
+
+export interface SpawnOptions {
+  /** Registered name, unique per supervisor. */
+  name?: string;
+  /** Per-message deadline: a handler running longer is killed with reason `timeout`. */
+  timeoutMs?: number;
+  restart?: RestartType;
+  mailbox?: { capacity?: number; overflow?: 'reject' | 'drop-oldest' };
+  /** Node's per-thread heap limits. */
+  resourceLimits?: {
+    maxOldGenerationSizeMb?: number;
+    maxYoungGenerationSizeMb?: number;
+    codeRangeSizeMb?: number;
+    stackSizeMb?: number;
+  };
+}
+
+/** `self` inside an actor. */
+export interface Self {
+  readonly id: ActorId;
+  readonly name?: string;
+  /** Emits `{ msg, data, from }` to subscribers; `from` is added by the runtime. */
+  send(msg: string, data?: unknown): boolean;
+}
+
+/** A light reference usable inside actors. */
+export interface ChildRef {
+  readonly id: ActorId;
+}
+
+export interface Fmt {
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+  json: { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array): unknown };
+  string: { encode(s: string): Uint8Array; decode(bytes: Uint8Array): string };
+  alloc(size: number): Uint8Array;
+}
+
+/** `ctx` inside an actor. */
+export interface Context {
+  readonly self: Self;
+  readonly fmt: Fmt;
+  /** True once a stop has been requested. */
+  readonly isCancelled: boolean;
+  send(target: Target, msg: unknown): boolean;
+  call<R = unknown>(target: Target, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  spawn(actor: ActorHandler | URL | string, options?: SpawnOptions): Promise<ChildRef>;
+  /** Stops this actor (reason `normal`), or a child it spawned. */
+  terminate(target?: Target): Promise<void>;
+  whereis(name: string): ChildRef | undefined;
+  heartbeat(): void;
+}
+
+/** An actor: a callback (serialised; no outer scope) handling one message at a time. */
+export type ActorHandler<M = any, R = unknown> = (self: Self, msg: M, ctx: Context) => R | Promise<R>;
+
+export interface ActorDiagnostics {
+  id: ActorId;
+  name: string | null;
+  incarnation: number;
+  state: 'starting' | 'running' | 'restarting' | 'dead';
+  restarts: number;
+  mailboxDepth: number;
+  messageCount: number;
+  lastError: string | null;
+  lifetimeMs: number;
+  heartbeatCount: number;
+  lastHeartbeatAt: number | null;
+}
+
+export interface SupervisorDiagnostics {
+  id: string;
+  activeActors: number;
+  totalActorsSpawned: number;
+  totalActorsTerminated: number;
+  restarts: number;
+  deadLetters: number;
+  actors: ActorDiagnostics[];
+}
+
+/** Host-side handle of a supervised actor. */
+export interface ActorRef {
+  readonly id: ActorId;
+  readonly name?: string;
+  /** Grows by one per restart. */
+  readonly incarnation: number;
+  /** Enqueues `msg`; false if the actor is dead for good, full, or the named incarnation is stale. */
+  receive(msg: unknown, options?: { incarnation?: number }): boolean;
+  /** Resolves with the handler's return value. */
+  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  subscribe(fn: (m: Message) => void): () => void;
+  /** Kills now, even inside `while(true){}`; never restarted. */
+  terminate(reason?: string): Promise<void>;
+  getDiagnostics(): Result<ActorDiagnostics, string>;
+}
+
+export interface ExitEvent {
+  id: ActorId;
+  reason: string;
+  incarnation: number;
+  /** The message being handled when it ended, if any. */
+  message?: { kind: number; from: ActorId | 'host'; message: unknown };
+}
+
+export interface SupervisorEvents {
+  spawn: { id: ActorId; name?: string; parent?: ActorId };
+  exit: ExitEvent;
+  restart: { id: ActorId; incarnation: number; reason: string };
+  escalate: { id: ActorId; reason: string };
+  deadLetter: { to: ActorId; from?: ActorId | 'host'; message: unknown; reason: string };
+  leaseExpired: { id: ActorId };
+  error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
+}
+
+export interface Supervisor {
+  readonly id: string;
+  spawn<M = any>(actor: ActorHandler<M> | URL | string, options?: SpawnOptions): ActorRef;
+  terminateActor(id: Target, reason?: string): Promise<void>;
+  whereis(name: string): ActorRef | undefined;
+  subscribe(fn: (m: Message) => void): () => void;
+  on<E extends keyof SupervisorEvents>(event: E, fn: (e: SupervisorEvents[E]) => void): () => void;
+  getDiagnostics(): Result<SupervisorDiagnostics, string>;
+  /** Stops every actor in reverse start order; idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Creates a supervisor; every field is validated (TypeError/RangeError naming the field). */
+export function createSupervisor(config?: SupervisorConfig): Supervisor;

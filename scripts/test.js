@@ -1,0 +1,34 @@
+'use strict';
+// `npm test`: the Rust core's unit tests, then every JS suite under Node and under Bun.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const testDir = path.join(root, '__test__');
+const files = fs.readdirSync(testDir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => path.join('__test__', f));
+const bun = path.join(root, 'node_modules', '.bin', 'bun');
+
+const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+
+const steps = [
+  ['rust core (cargo test)', 'cargo', ['test', '-p', 'warden-core', '--quiet']],
+  ['cargo fmt --check', 'cargo', ['fmt', '--all', '--', '--check']],
+  ['cargo clippy -D warnings', 'cargo', ['clippy', '--all-targets', '--quiet', '--', '-D', 'warnings']],
+  ['type check (index.d.ts against examples/typed.ts)', tsc, ['-p', 'examples/tsconfig.json']],
+  ['node', process.execPath, ['--test', '--test-concurrency=1', ...files]],
+  ['bun', bun, ['test', '--timeout', '60000', ...files.map((f) => `./${f}`)]],
+];
+
+let failed = 0;
+const summary = [];
+for (const [name, cmd, args] of steps) {
+  console.log(`\n=== ${name} ===`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+  const ok = r.status === 0;
+  if (!ok) failed++;
+  summary.push(`${ok ? 'ok  ' : 'FAIL'} ${name}${r.error ? ` (${r.error.message})` : ''}`);
+}
+console.log(`\n${summary.join('\n')}`);
+console.log(`${steps.length - failed} passed, ${failed} failed (test steps)`);
+process.exit(failed ? 1 : 0);
