@@ -34,6 +34,8 @@ function check(v, param, depth) {
 /** JSON text of `value`; a TypeError naming `param` if it is not faithfully serialisable. */
 function encode(value, param) {
   if (value === undefined) return '';
+  const t = typeof value;
+  if (t === 'number' || t === 'string' || t === 'boolean' || value === null) return JSON.stringify(value);
   let text;
   try {
     text = JSON.stringify(value);

@@ -52,6 +52,14 @@ export declare function exitSelf(reason: string): boolean
 /** Host: the actor is dead for good; returns its undelivered mail (JSON batch). */
 export declare function finish(actorId: number, reason: string): string | null
 
+/**
+ * Worker: delivers a batch of sends and emits queued by this thread, in order. Each entry is a
+ * line `s<target>\t<body>` (send) or `e\t<body>` (emit); JSON bodies never contain a raw
+ * newline or tab. Returns the targets found dead (comma-separated), if any, so the thread can
+ * answer later sends to them with `false` at once.
+ */
+export declare function flush(batch: string): string | null
+
 /** Worker: records a heartbeat. */
 export declare function heartbeat(nowMs: number): boolean
 
@@ -69,14 +77,12 @@ export declare function newPort(): number
 
 /**
  * Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
- * whenever the port has work after being idle. A worker port keeps its thread alive and is
- * closed by an environment cleanup hook when the thread ends; a host port does not keep the
- * process alive.
+ * whenever the port has work after being idle. A worker port keeps its thread alive, is closed
+ * by an environment cleanup hook when the thread ends, and comes with its control words: a
+ * `Uint32Array` over core memory where the thread counts the messages it handled. A host port
+ * does not keep the process alive.
  */
-export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): void
-
-/** Worker: answers the call in flight with `[1,value]` or `[0,reason]` JSON. */
-export declare function reply(body: string): boolean
+export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
 
 /** Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…). */
 export declare function replyTo(portId: number, corr: number, body: string): boolean
@@ -139,8 +145,11 @@ export declare function whereis(supId: number, name: string): number | null
 /** Worker: no work left; returns true if work raced in and draining must continue. */
 export declare function workerPark(): boolean
 
-/** Worker: acknowledges the message in flight and returns the next one (JSON), if any. */
-export declare function workerPop(): string | null
+/**
+ * Worker: acknowledges what the control words say was handled and returns the next batch of
+ * at most `max` messages (JSON), if any.
+ */
+export declare function workerPop(max: number): string | null
 
 /** Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch. */
 export declare function workerTake(): string | null

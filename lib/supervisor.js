@@ -12,6 +12,7 @@ const { resolveTarget } = require('./targets.js');
 const { ThreadPool } = require('./threads.js');
 const { Ok, Err } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
+const { Spinner } = require('./spin.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
 const SEND_FAILURE = { [K.DEAD]: 'dead', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
@@ -115,6 +116,9 @@ class Supervisor {
     this._calls = new Map();
     this._corr = 0;
     this._closing = null;
+    this._closed = false;
+    this._spinner = new Spinner();
+    this._spinQueued = false;
     this._pool = new ThreadPool(this._config.warmWorkers);
     native.registerPort(this._port, () => this._drain(), false);
     this._drain();
@@ -288,6 +292,7 @@ class Supervisor {
       c.reject(new ActorExitError('shutdown'));
     }
     this._calls.clear();
+    this._closed = true;
     native.dropSupervisor(this._sid);
   }
 
@@ -323,11 +328,24 @@ class Supervisor {
   }
 
   _drain() {
-    for (;;) {
+    while (!this._closed) {
       const batch = native.hostTake(this._port);
       if (batch !== null) {
+        this._spinner.arrived(performance.now());
         for (const env of JSON.parse(batch)) this._onEvent(env);
+        continue;
       }
+      if (this._spinner.shouldSpin()) {
+        if (!this._spinQueued) {
+          this._spinQueued = true;
+          setImmediate(() => {
+            this._spinQueued = false;
+            this._drain();
+          });
+        }
+        return;
+      }
+      this._spinner.parked();
       if (!native.hostPark(this._port)) return;
     }
   }

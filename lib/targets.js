@@ -4,6 +4,8 @@
 const native = require('./native.js');
 
 const ID = /^actor-(\d+)$/;
+const ids = new Map(); // "actor-N" → N, memoised: ids are never reused
+const MAX_IDS = 10000;
 
 /** Numeric id of `target` in supervisor `supId`, or a TypeError/RangeError naming `param`. */
 function resolveTarget(target, supId, param) {
@@ -12,8 +14,15 @@ function resolveTarget(target, supId, param) {
   if (typeof key !== 'string' || key.length === 0) {
     throw new TypeError(`${param} must be an ActorRef, an actor id or a registered name`);
   }
+  const known = ids.get(key);
+  if (known !== undefined) return known;
   const m = ID.exec(key);
-  if (m) return Number(m[1]);
+  if (m) {
+    const n = Number(m[1]);
+    if (ids.size >= MAX_IDS) ids.clear();
+    ids.set(key, n);
+    return n;
+  }
   const n = native.whereis(supId, key);
   if (n === null || n === undefined) throw new RangeError(`${param}: no actor registered as "${key}"`);
   return n;

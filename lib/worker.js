@@ -11,35 +11,81 @@ const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget } = require('./targets.js');
+const { Spinner } = require('./spin.js');
 
 const port = workerData.port;
+const BATCH = 256; // most messages taken from the core per native call
 const pending = new Map(); // corr → { resolve, reject, timer }
 let corr = 0;
 let spec = null; // start descriptor of the current incarnation
 let handler = null;
 let self = null;
 let ctx = null;
-let busy = true; // no mailbox traffic until the actor has started
+let busy = true; // a handler is running (or the actor is starting)
 let ended = false;
 let cancelled = false;
+let control = null; // Uint32Array over core memory: [0] = messages handled so far
+let handled = 0;
+let batch = null; // messages taken from the core, handled one at a time
+let next = 0;
 
-/** Runs whatever the core has for this thread: urgent envelopes first, then the mailbox. */
+// Sends and emits are queued here and handed to the core in one native call: when 128 are
+// queued, at the end of the current synchronous run (a microtask), and before anything that
+// must not overtake them (calls, requests, replies, the handled count, the end of the actor).
+const OUTBOX_MAX = 128;
+let outbox = '';
+let outboxLength = 0;
+let flushQueued = false;
+const deadTargets = new Set();
+const spinner = new Spinner();
+let spinQueued = false;
+
+/**
+ * Runs whatever the core has for this thread: urgent envelopes (replies, start/stop orders)
+ * first, then the mailbox in batches. Urgent envelopes are checked between batches and whenever
+ * a handler is awaiting something, so replies are never held back by a busy handler.
+ */
 function drain() {
   while (!ended) {
-    const urgent = native.workerTake();
-    if (urgent !== null) {
-      for (const env of JSON.parse(urgent)) onUrgent(env);
-      if (ended) return;
+    if (batch === null || busy) {
+      const urgent = native.workerTake();
+      if (urgent !== null) {
+        spinner.arrived(performance.now());
+        for (const env of JSON.parse(urgent)) onUrgent(env);
+        if (ended) return;
+      }
     }
     if (!busy) {
-      const next = native.workerPop();
-      if (next !== null) {
-        deliver(JSON.parse(next));
+      if (batch === null) {
+        const text = native.workerPop(BATCH);
+        if (text !== null) {
+          spinner.arrived(performance.now());
+          batch = JSON.parse(text);
+          next = 0;
+        }
+      }
+      if (batch !== null) {
+        const env = batch[next++];
+        if (next === batch.length) batch = null;
+        deliver(env);
         continue;
       }
     }
+    if (spinner.shouldSpin()) {
+      if (!spinQueued) {
+        spinQueued = true;
+        setImmediate(spinTurn);
+      }
+      return;
+    }
+    spinner.parked();
     if (!native.workerPark()) return;
   }
+}
+
+function spinTurn() {
+  spinQueued = false;
+  drain();
 }
 
 function onUrgent([kind, , c, body]) {
@@ -97,8 +143,10 @@ function compile(code) {
   return fn;
 }
 
-function deliver([kind, , , body]) {
+function deliver(env) {
   busy = true;
+  const kind = env[0];
+  const body = env[3];
   const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
   let result;
   try {
@@ -110,27 +158,58 @@ function deliver([kind, , , body]) {
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
     result.then(
       (value) => {
-        settle(kind, value);
+        settle(env, value);
         drain();
       },
       fail,
     );
   } else {
-    settle(kind, result);
+    settle(env, result);
   }
 }
 
-function settle(kind, value) {
+function queueOut(line) {
+  outbox += line;
+  if (++outboxLength >= OUTBOX_MAX) {
+    flush();
+  } else if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushTask);
+  }
+}
+
+function flushTask() {
+  flushQueued = false;
+  flush();
+}
+
+/** Hands the queued sends and emits to the core, in order. */
+function flush() {
+  if (outboxLength === 0) return;
+  const text = outbox;
+  outbox = '';
+  outboxLength = 0;
+  const dead = native.flush(text);
+  if (dead !== null) {
+    if (deadTargets.size > 10000) deadTargets.clear();
+    for (const id of dead.split(',')) deadTargets.add(Number(id));
+  }
+}
+
+/** The handler of `env` finished with `value`: reply if it was a call, count it as handled. */
+function settle(env, value) {
   if (ended) return;
-  if (kind === K.CALL) {
+  flush();
+  if (env[0] === K.CALL) {
     let body;
     try {
       body = `[${K.REPLY_OK},${encode(value, 'call reply') || 'null'}]`;
     } catch (err) {
       body = JSON.stringify([K.REPLY_ERR, err.message]);
     }
-    native.reply(body);
+    native.replyTo(env[4], env[2], body);
   }
+  control[0] = ++handled;
   busy = false;
 }
 
@@ -138,6 +217,7 @@ function settle(kind, value) {
 function fail(err) {
   if (ended) return;
   ended = true;
+  flush();
   native.exitSelf(`error: ${describe(err)}`);
 }
 
@@ -169,6 +249,7 @@ function request(body, timeoutMs) {
         reject(new TimeoutError(`${body.op ?? 'call'} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     }
+    flush();
     if (!native.request(c, JSON.stringify(body))) {
       pending.delete(c);
       if (entry.timer) clearTimeout(entry.timer);
@@ -185,7 +266,8 @@ function makeSelf() {
     send(msg, data) {
       if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
       const head = JSON.stringify(msg);
-      return native.emit(data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
+      queueOut(data === undefined ? `e\t[${head}]\n` : `e\t[${head},${encode(data, 'self.send: data')}]\n`);
+      return true;
     },
   });
 }
@@ -217,11 +299,16 @@ function makeCtx() {
     get isCancelled() {
       return cancelled;
     },
-    /** Sends `msg` to another actor; false if it is dead or its mailbox is full. */
+    /**
+     * Sends `msg` to another actor (FIFO per sender and receiver). False if the target is
+     * known to be dead for good; a full mailbox counts a dead letter.
+     */
     send(to, msg) {
       const n = target(to, 'ctx.send: target');
-      const code = native.send(n, encode(msg, 'ctx.send: msg'), -1);
-      return code === K.QUEUED || code === K.DROPPED_OLDEST;
+      const body = encode(msg, 'ctx.send: msg');
+      if (deadTargets.has(n)) return false;
+      queueOut(`s${n}\t${body}\n`);
+      return true;
     },
     /** Request-reply with another actor. */
     call(to, msg, options) {
@@ -244,6 +331,7 @@ function makeCtx() {
           reject(new TimeoutError(`call to actor-${n} timed out after ${timeoutMs} ms`));
         }, timeoutMs);
         pending.set(c, { resolve, reject, timer });
+        flush();
         const code = native.call(n, c, body, port);
         if (code !== K.QUEUED && code !== K.DROPPED_OLDEST) {
           pending.delete(c);
@@ -263,6 +351,7 @@ function makeCtx() {
       if (to === undefined) {
         if (!ended) {
           ended = true;
+          flush();
           native.exitSelf('normal');
         }
         return Promise.resolve();
@@ -283,5 +372,5 @@ function makeCtx() {
   });
 }
 
-native.registerPort(port, drain, true);
+control = native.registerPort(port, drain, true);
 drain();

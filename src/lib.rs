@@ -10,15 +10,25 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
+use warden_core::actor::Actor;
+use warden_core::port::CONTROL_WORDS;
 use warden_core::{
     runtime, ActorConfig, Envelope, Kind, Overflow, Port, RestartType, RetryConfig, SendError,
     SupervisorConfig, Waker,
 };
 
+/// Most targets a thread keeps resolved; past this the cache starts over.
+const TARGET_CACHE_MAX: usize = 4096;
+
 thread_local! {
     /// The port of the worker thread this code runs on (None on the host thread).
     static CURRENT: RefCell<Option<Arc<Port>>> = const { RefCell::new(None) };
+    /// The actor bound to this worker thread (a thread runs one incarnation in its life).
+    static BOUND: RefCell<Option<Arc<Actor>>> = const { RefCell::new(None) };
+    /// Targets this thread sent to recently, so a send needs no registry lookup.
+    static TARGETS: RefCell<HashMap<u64, Arc<Actor>>> = RefCell::new(HashMap::new());
     /// The last message dropped by a drop-oldest mailbox on this thread's `send`.
     static DROPPED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
@@ -37,7 +47,43 @@ fn current() -> Option<Arc<Port>> {
 }
 
 fn current_actor_id() -> u64 {
-    current().and_then(|p| p.actor()).map_or(0, |a| a.id)
+    CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.actor_id()))
+}
+
+/// The actor bound to this worker thread, cached after the first lookup.
+fn bound() -> Option<Arc<Actor>> {
+    BOUND.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.is_none() {
+            *b = current()?.actor();
+        }
+        b.clone()
+    })
+}
+
+/// Delivers to `target` through this thread's cache of resolved actors.
+fn deliver(target: u64, env: Envelope, incarnation: Option<u32>) -> u32 {
+    TARGETS.with(|t| {
+        let mut cache = t.borrow_mut();
+        let actor = match cache.get(&target) {
+            Some(a) => a.clone(),
+            None => match runtime().actor(target) {
+                Some(a) => {
+                    if cache.len() >= TARGET_CACHE_MAX {
+                        cache.clear();
+                    }
+                    cache.insert(target, a.clone());
+                    a
+                }
+                None => return send_code(Err(SendError::Dead)),
+            },
+        };
+        let result = runtime().deliver(&actor, env, incarnation);
+        if result == Err(SendError::Dead) {
+            cache.remove(&target);
+        }
+        send_code(result)
+    })
 }
 
 fn id(n: f64) -> u64 {
@@ -61,16 +107,17 @@ pub fn close_port(port_id: f64) {
 }
 
 /// Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
-/// whenever the port has work after being idle. A worker port keeps its thread alive and is
-/// closed by an environment cleanup hook when the thread ends; a host port does not keep the
-/// process alive.
+/// whenever the port has work after being idle. A worker port keeps its thread alive, is closed
+/// by an environment cleanup hook when the thread ends, and comes with its control words: a
+/// `Uint32Array` over core memory where the thread counts the messages it handled. A host port
+/// does not keep the process alive.
 #[napi]
 pub fn register_port(
     env: Env,
     port_id: f64,
     wake: Function<(), Unknown<'static>>,
     worker: bool,
-) -> Result<()> {
+) -> Result<Option<Uint32Array>> {
     let port = runtime()
         .port(id(port_id))
         .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
@@ -83,13 +130,23 @@ pub fn register_port(
         CURRENT.with(|c| *c.borrow_mut() = Some(port.clone()));
         env.add_env_cleanup_hook(port.id, |pid| {
             CURRENT.with(|c| c.borrow_mut().take());
+            BOUND.with(|b| b.borrow_mut().take());
+            TARGETS.with(|t| t.borrow_mut().clear());
             runtime().close_port(pid);
         })?;
-    } else {
-        let tsfn = builder.weak::<true>().build()?;
-        port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+        let control = port.control().clone();
+        let ptr = control.as_ptr();
+        // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
+        // the finalizer below keeps alive until the engine collects the view, so the memory
+        // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
+        let view = unsafe {
+            Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
+        };
+        return Ok(Some(view));
     }
-    Ok(())
+    let tsfn = builder.weak::<true>().build()?;
+    port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+    Ok(None)
 }
 
 /// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.
@@ -98,10 +155,13 @@ pub fn worker_take() -> Option<String> {
     current()?.take_urgent()
 }
 
-/// Worker: acknowledges the message in flight and returns the next one (JSON), if any.
+/// Worker: acknowledges what the control words say was handled and returns the next batch of
+/// at most `max` messages (JSON), if any.
 #[napi]
-pub fn worker_pop() -> Option<String> {
-    runtime().pop(&*current()?)
+pub fn worker_pop(max: u32) -> Option<String> {
+    let port = current()?;
+    let actor = bound()?;
+    runtime().pop(&port, &actor, max as usize)
 }
 
 /// Worker: no work left; returns true if work raced in and draining must continue.
@@ -220,8 +280,11 @@ fn send_code(r: std::result::Result<Option<Envelope>, SendError>) -> u32 {
 #[napi]
 pub fn send(target: f64, body: String, incarnation: f64) -> u32 {
     let inc = (incarnation >= 0.0).then_some(incarnation as u32);
-    let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-    send_code(runtime().send(id(target), env, inc))
+    deliver(
+        id(target),
+        Envelope::new(Kind::User, current_actor_id(), 0, body),
+        inc,
+    )
 }
 
 /// Sends a system message (`DOWN`, `EXIT`, `INBOX`) in the system's name. Same codes as `send`.
@@ -240,7 +303,7 @@ pub fn take_dropped() -> Option<String> {
 #[napi]
 pub fn call(target: f64, corr: f64, body: String, reply_port: f64) -> u32 {
     let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
-    send_code(runtime().send(id(target), env, None))
+    deliver(id(target), env, None)
 }
 
 /// Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…).
@@ -249,10 +312,31 @@ pub fn reply_to(port_id: f64, corr: f64, body: String) -> bool {
     runtime().reply(id(port_id), corr as u64, body)
 }
 
-/// Worker: answers the call in flight with `[1,value]` or `[0,reason]` JSON.
+/// Worker: delivers a batch of sends and emits queued by this thread, in order. Each entry is a
+/// line `s<target>\t<body>` (send) or `e\t<body>` (emit); JSON bodies never contain a raw
+/// newline or tab. Returns the targets found dead (comma-separated), if any, so the thread can
+/// answer later sends to them with `false` at once.
 #[napi]
-pub fn reply(body: String) -> bool {
-    current().is_some_and(|p| runtime().reply_in_flight(&p, body))
+pub fn flush(batch: String) -> Option<String> {
+    let from = current_actor_id();
+    let mut dead = String::new();
+    for line in batch.split_terminator('\n') {
+        let Some((head, body)) = line.split_once('\t') else {
+            continue;
+        };
+        if head == "e" {
+            host_event(Kind::Emit, body.to_string());
+        } else if let Some(Ok(target)) = head.strip_prefix('s').map(str::parse::<u64>) {
+            let env = Envelope::new(Kind::User, from, 0, body.to_string());
+            if deliver(target, env, None) == 1 {
+                if !dead.is_empty() {
+                    dead.push(',');
+                }
+                dead.push_str(&target.to_string());
+            }
+        }
+    }
+    (!dead.is_empty()).then_some(dead)
 }
 
 /// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers.
@@ -270,7 +354,7 @@ pub fn exit_self(reason: String) -> bool {
 /// Worker: asks the host to act for this actor (spawn a child…); body is JSON.
 #[napi]
 pub fn request(corr: f64, body: String) -> bool {
-    let Some(actor) = current().and_then(|p| p.actor()) else {
+    let Some(actor) = bound() else {
         return false;
     };
     let env_body = format!("[{},{}]", corr as u64, body);
@@ -278,7 +362,7 @@ pub fn request(corr: f64, body: String) -> bool {
 }
 
 fn host_event(kind: Kind, body: String) -> bool {
-    match current().and_then(|p| p.actor()) {
+    match bound() {
         Some(actor) => runtime().host_event(&actor, kind, body),
         None => false,
     }
@@ -287,7 +371,7 @@ fn host_event(kind: Kind, body: String) -> bool {
 /// Worker: records a heartbeat.
 #[napi]
 pub fn heartbeat(now_ms: f64) -> bool {
-    match current().and_then(|p| p.actor()) {
+    match bound() {
         Some(a) => {
             a.heartbeat(now_ms);
             true

@@ -1,9 +1,13 @@
 //! Actors as the core sees them: a stable identity, a mailbox that outlives the threads that
 //! run it, the port of the current incarnation, and the counters diagnostics report.
 //!
-//! Delivery is one message at a time: `pop` hands the next message to the worker and marks the
-//! actor busy; the next `pop` acknowledges it. While busy, new mail does not wake the thread (it
-//! will ask for more when the handler settles), so a slow handler costs no spurious wake-ups.
+//! Delivery hands the worker a batch of messages (the handler still runs them one at a time)
+//! and keeps them "in hand" until the worker's progress counter says they were handled. If the
+//! thread dies mid-batch, the first unhandled message is the one in flight and the rest go back
+//! to the front of the mailbox for the next incarnation: nothing is lost or handled twice.
+//! While a batch is out, new mail does not wake the thread (it asks for more when done), so a
+//! slow handler costs no spurious wake-ups. Actors with a per-message deadline get batches of
+//! one, so each message's deadline starts when that message does.
 
 use crate::envelope::{Envelope, Kind};
 use crate::port::Port;
@@ -132,7 +136,8 @@ struct Inner {
     incarnation: u32,
     state: ActorState,
     busy: bool,
-    in_flight: Option<Envelope>,
+    in_hand: VecDeque<Envelope>,
+    handled_base: u32,
     stop_requested: bool,
     message_count: u64,
     restarts: u32,
@@ -170,7 +175,8 @@ impl Actor {
                 incarnation: 0,
                 state: ActorState::Starting,
                 busy: false,
-                in_flight: None,
+                in_hand: VecDeque::new(),
+                handled_base: 0,
                 stop_requested: false,
                 message_count: 0,
                 restarts: 0,
@@ -212,39 +218,52 @@ impl Actor {
         Ok(outcome)
     }
 
-    /// Acknowledges the message in flight (if any) and hands out the next one as JSON text.
-    /// Returns the text and, when the actor has a per-message deadline, the value to arm.
-    pub fn pop(&self, now_ns: u64) -> Option<(String, u64)> {
+    /// Acknowledges what the worker handled (its progress counter reads `handled`) and hands
+    /// out up to `max` next messages as one JSON batch. Returns the batch and, when the actor
+    /// has a per-message deadline, the deadline to arm (batches are then of one message).
+    pub fn pop(&self, handled: u32, max: usize, now_ns: u64) -> Option<(String, u64)> {
         let mut g = self.inner.lock();
-        if g.busy {
-            g.in_flight = None;
-            self.deadline.store(0, Ordering::Release);
-        }
-        if g.state != ActorState::Running {
-            g.busy = false;
+        Self::ack(&mut g, handled);
+        self.deadline.store(0, Ordering::Release);
+        if g.state != ActorState::Running || !g.in_hand.is_empty() || g.mailbox.is_empty() {
+            g.busy = !g.in_hand.is_empty();
             return None;
         }
-        match g.mailbox.pop_front() {
-            Some(env) => {
-                let mut text = String::with_capacity(env.body.len() + 24);
-                env.write_json(&mut text);
-                g.in_flight = Some(env);
-                g.busy = true;
-                g.message_count += 1;
-                let deadline = if self.config.timeout_ms > 0 {
-                    let d = now_ns + self.config.timeout_ms * 1_000_000;
-                    self.deadline.store(d, Ordering::Release);
-                    d
-                } else {
-                    0
-                };
-                Some((text, deadline))
+        let n = if self.config.timeout_ms > 0 {
+            1
+        } else {
+            max.clamp(1, g.mailbox.len())
+        };
+        let mut text = String::with_capacity(32 * n);
+        text.push('[');
+        for i in 0..n {
+            let env = g.mailbox.pop_front().expect("n <= mailbox length");
+            if i > 0 {
+                text.push(',');
             }
-            None => {
-                g.busy = false;
-                None
-            }
+            env.write_json(&mut text);
+            g.in_hand.push_back(env);
         }
+        text.push(']');
+        g.busy = true;
+        g.message_count += n as u64;
+        let deadline = if self.config.timeout_ms > 0 {
+            let d = now_ns + self.config.timeout_ms * 1_000_000;
+            self.deadline.store(d, Ordering::Release);
+            d
+        } else {
+            0
+        };
+        Some((text, deadline))
+    }
+
+    /// Drops the messages the worker reports as handled since the last acknowledgement.
+    fn ack(g: &mut Inner, handled: u32) {
+        let done = handled.wrapping_sub(g.handled_base) as usize;
+        for _ in 0..done.min(g.in_hand.len()) {
+            g.in_hand.pop_front();
+        }
+        g.handled_base = handled;
     }
 
     /// True when the bound thread should pop: running, idle, and mail is waiting.
@@ -260,7 +279,7 @@ impl Actor {
         g.port = Some(port);
         g.state = ActorState::Running;
         g.busy = true;
-        g.in_flight = None;
+        g.handled_base = 0;
         g.incarnation
     }
 
@@ -279,10 +298,18 @@ impl Actor {
         self.inner.lock().stop_requested
     }
 
-    /// The thread of the current incarnation is gone: unbinds it and reports what it was doing.
-    /// The mailbox is kept for the next incarnation.
+    /// The thread of the current incarnation is gone. Reads its final progress, unbinds it and
+    /// reports the message it was handling; the messages it had not started go back to the
+    /// front of the mailbox for the next incarnation.
     pub fn thread_gone(&self, reason: &str) -> ExitReport {
         let mut g = self.inner.lock();
+        if let Some(handled) = g.port.as_ref().map(|p| p.control().handled()) {
+            Self::ack(&mut g, handled);
+        }
+        let in_flight = g.in_hand.pop_front();
+        while let Some(env) = g.in_hand.pop_back() {
+            g.mailbox.push_front(env);
+        }
         if let Some(p) = g.port.take() {
             p.unbind(self.id);
         }
@@ -296,7 +323,7 @@ impl Actor {
         }
         ExitReport {
             incarnation: g.incarnation,
-            in_flight: g.in_flight.take(),
+            in_flight,
         }
     }
 
@@ -316,7 +343,9 @@ impl Actor {
             p.unbind(self.id);
         }
         self.deadline.store(0, Ordering::Release);
-        g.mailbox.drain(..).collect()
+        let mut letters: Vec<Envelope> = g.in_hand.drain(..).collect();
+        letters.extend(g.mailbox.drain(..));
+        letters
     }
 
     /// Records a heartbeat at `now_ms` (wall clock, ms).
@@ -324,19 +353,6 @@ impl Actor {
         let mut g = self.inner.lock();
         g.heartbeat_count += 1;
         g.last_heartbeat_ms = Some(now_ms);
-    }
-
-    /// Takes the reply address of the call in flight (once): `(reply_to, corr)`.
-    pub fn take_reply_address(&self) -> Option<(u64, u64)> {
-        let mut g = self.inner.lock();
-        match g.in_flight.as_mut() {
-            Some(env) if env.kind == Kind::Call && env.reply_to != 0 => {
-                let addr = (env.reply_to, env.corr);
-                env.reply_to = 0;
-                Some(addr)
-            }
-            _ => None,
-        }
     }
 
     /// Current incarnation.
@@ -388,33 +404,39 @@ mod tests {
     }
 
     #[test]
-    fn fifo_and_one_at_a_time() {
+    fn batches_are_acknowledged_by_progress() {
         let a = Actor::new(1, 1, ActorConfig::default());
         for i in 0..10 {
             a.deliver(user(i), None).unwrap();
         }
         a.bind(Arc::new(Port::new(9)));
         assert!(!a.has_deliverable(), "busy until the start-up code pops");
-        for i in 0..10 {
-            let (text, _) = a.pop(0).unwrap();
-            assert_eq!(text, format!("[0,0,0,{i}]"));
-            assert!(!a.has_deliverable(), "busy while a handler runs");
-        }
-        assert!(a.pop(0).is_none());
+        let (text, _) = a.pop(0, 4, 0).unwrap();
+        assert_eq!(text, "[[0,0,0,0],[0,0,0,1],[0,0,0,2],[0,0,0,3]]");
+        assert!(a.pop(2, 4, 0).is_none(), "no new batch while one is out");
+        assert!(!a.has_deliverable(), "busy while a batch is out");
+        let (text, _) = a.pop(4, 100, 0).unwrap();
+        assert_eq!(text.matches("[0,0,0,").count(), 6);
+        assert!(a.pop(10, 4, 0).is_none());
+        assert!(!a.has_deliverable());
     }
 
     #[test]
     fn mailbox_outlives_the_thread() {
         let a = Actor::new(1, 1, ActorConfig::default());
-        a.bind(Arc::new(Port::new(9)));
-        a.deliver(user(1), None).unwrap();
-        a.deliver(user(2), None).unwrap();
-        a.pop(0).unwrap();
+        let port = Arc::new(Port::new(9));
+        a.bind(port.clone());
+        for i in 1..=4 {
+            a.deliver(user(i), None).unwrap();
+        }
+        a.pop(0, 10, 0).unwrap();
+        // The worker handled message 1 and died inside message 2.
+        port.control().set_handled(1);
         let report = a.thread_gone("error: boom");
-        assert_eq!(report.in_flight.unwrap().body, "1");
+        assert_eq!(report.in_flight.unwrap().body, "2");
         assert_eq!(a.next_incarnation(), 1);
         a.bind(Arc::new(Port::new(10)));
-        assert_eq!(a.pop(0).unwrap().0, "[0,0,0,2]");
+        assert_eq!(a.pop(0, 10, 0).unwrap().0, "[[0,0,0,3],[0,0,0,4]]");
     }
 
     #[test]
@@ -464,10 +486,16 @@ mod tests {
         );
         a.bind(Arc::new(Port::new(9)));
         a.deliver(user(1), None).unwrap();
-        let (_, d) = a.pop(1000).unwrap();
+        a.deliver(user(2), None).unwrap();
+        let (text, d) = a.pop(0, 64, 1000).unwrap();
+        assert_eq!(
+            text, "[[0,0,0,1]]",
+            "one message per batch under a deadline"
+        );
         assert_eq!(d, 1000 + 5_000_000);
         assert_eq!(a.deadline.load(Ordering::Acquire), d);
-        assert!(a.pop(2000).is_none());
+        a.pop(1, 64, 2000).unwrap();
+        assert!(a.pop(2, 64, 3000).is_none());
         assert_eq!(a.deadline.load(Ordering::Acquire), 0, "ack disarms");
     }
 }

@@ -67,13 +67,17 @@ impl Envelope {
         }
     }
 
-    /// Appends `[kind,from,corr,body]` to `out`.
+    /// Appends `[kind,from,corr,body]` to `out` (calls add their reply port:
+    /// `[kind,from,corr,body,reply_to]`).
     pub fn write_json(&self, out: &mut String) {
         let _ = write!(out, "[{},{},{},", self.kind as u8, self.from, self.corr);
         if self.body.is_empty() {
             out.push_str("null");
         } else {
             out.push_str(&self.body);
+        }
+        if self.reply_to != 0 {
+            let _ = write!(out, ",{}", self.reply_to);
         }
         out.push(']');
     }
@@ -105,10 +109,13 @@ mod tests {
     #[test]
     fn batch_is_valid_json() {
         let a = Envelope::new(Kind::User, 0, 0, r#"{"a":1}"#);
-        let b = Envelope::new(Kind::Call, 7, 9, "");
+        let b = Envelope::call(7, 9, "", 3);
         let text = batch_json([&a, &b]);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v, serde_json::json!([[0, 0, 0, {"a": 1}], [1, 7, 9, null]]));
+        assert_eq!(
+            v,
+            serde_json::json!([[0, 0, 0, {"a": 1}], [1, 7, 9, null, 3]])
+        );
     }
 
     #[test]

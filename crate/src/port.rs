@@ -12,8 +12,41 @@ use crate::actor::Actor;
 use crate::envelope::{batch_json, Envelope};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Words shared with the owning JS thread (exposed to it as a `Uint32Array` over this memory).
+pub const CONTROL_WORDS: usize = 4;
+
+/// Memory the owning JS thread writes without a native call. Word 0 counts the messages the
+/// thread has finished handling; the core reads it to acknowledge batches, and after the
+/// thread died to know exactly which message was in flight.
+pub struct ControlBlock {
+    words: [AtomicU32; CONTROL_WORDS],
+}
+
+impl ControlBlock {
+    fn new() -> Self {
+        ControlBlock {
+            words: std::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
+
+    /// Messages handled so far (wrapping).
+    pub fn handled(&self) -> u32 {
+        self.words[0].load(Ordering::Acquire)
+    }
+
+    /// Sets the handled counter (what the JS thread does; used by tests).
+    pub fn set_handled(&self, n: u32) {
+        self.words[0].store(n, Ordering::Release);
+    }
+
+    /// Start of the shared words, for building the JS view.
+    pub fn as_ptr(&self) -> *mut u32 {
+        self.words.as_ptr() as *mut u32
+    }
+}
 
 /// Wakes the event loop of the thread that owns a port. Implemented by the binding layer
 /// (a Node-API threadsafe function); tests use plain closures.
@@ -34,6 +67,8 @@ pub struct Port {
     waker: Mutex<Option<Arc<dyn Waker>>>,
     urgent: Mutex<VecDeque<Envelope>>,
     actor: Mutex<Option<Arc<Actor>>>,
+    actor_id: AtomicU64,
+    control: Arc<ControlBlock>,
 }
 
 impl Port {
@@ -47,7 +82,19 @@ impl Port {
             waker: Mutex::new(None),
             urgent: Mutex::new(VecDeque::new()),
             actor: Mutex::new(None),
+            actor_id: AtomicU64::new(0),
+            control: Arc::new(ControlBlock::new()),
         }
+    }
+
+    /// The words shared with the owning thread.
+    pub fn control(&self) -> &Arc<ControlBlock> {
+        &self.control
+    }
+
+    /// Id of the actor bound to this port (0 if none): the `from` of what its thread sends.
+    pub fn actor_id(&self) -> u64 {
+        self.actor_id.load(Ordering::Acquire)
     }
 
     /// Installs the waker of the owning thread, which must drain right after.
@@ -114,6 +161,7 @@ impl Port {
 
     /// Binds the actor whose mailbox this thread drains.
     pub fn bind(&self, actor: Arc<Actor>) {
+        self.actor_id.store(actor.id, Ordering::Release);
         *self.actor.lock() = Some(actor);
     }
 

@@ -139,10 +139,10 @@ mod tests {
             a.bind(Arc::new(Port::new(a.id)));
             a.deliver(Envelope::new(Kind::User, 0, 0, "1"), None)
                 .unwrap();
-            let (_, d) = a.pop(now_ns(epoch)).unwrap();
+            let (_, d) = a.pop(0, 1, now_ns(epoch)).unwrap();
             timer.armed(d);
         }
-        fast.pop(now_ns(epoch)); // handled in time: disarms
+        fast.pop(1, 1, now_ns(epoch)); // handled in time: disarms
         let fired = rx.recv_timeout(Duration::from_secs(2)).unwrap();
         assert_eq!(fired, 2);
         assert!(rx.recv_timeout(Duration::from_millis(60)).is_err());
