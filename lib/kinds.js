@@ -12,12 +12,14 @@ module.exports = Object.freeze({
   EXIT: 11,
   TIMEOUT: 12,
   REQUEST: 13,
+  DEAD_LETTER: 14,
+  UNDEFINED_BODY: 64, // added to the kind when the body is `undefined`
   // `send` / `call` result codes
   QUEUED: 0,
   DEAD: 1,
   FULL: 2,
   STALE: 3,
-  DROPPED_OLDEST: 4,
+  NOPROC: 5,
   // reply tags: [tag, value]
   REPLY_ERR_EXIT: 0,
   REPLY_OK: 1,

@@ -11,7 +11,7 @@ export declare function beginClose(supId: number): void
 export declare function bind(actorId: number, portId: number, init: string): number | null
 
 /** Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`. */
-export declare function call(target: number, corr: number, body: string, replyPort: number): number
+export declare function call(target: number, corr: number, body: string, replyPort: number, sup: number): number
 
 /** Forgets a port whose thread is gone. Idempotent. */
 export declare function closePort(portId: number): void
@@ -49,16 +49,8 @@ export interface ExitOutcome {
 /** Worker: reports that this incarnation ends with `reason` (the host kills the thread). */
 export declare function exitSelf(reason: string): boolean
 
-/** Host: the actor is dead for good; returns its undelivered mail (JSON batch). */
-export declare function finish(actorId: number, reason: string): string | null
-
-/**
- * Worker: delivers a batch of sends and emits queued by this thread, in order. Each entry is a
- * line `s<target>\t<body>` (send) or `e\t<body>` (emit); JSON bodies never contain a raw
- * newline or tab. Returns the targets found dead (comma-separated), if any, so the thread can
- * answer later sends to them with `false` at once.
- */
-export declare function flush(batch: string): string | null
+/** Host: the actor is dead for good; its undelivered mail is reported as dead letters. */
+export declare function finish(actorId: number, reason: string): boolean
 
 /** Worker: records a heartbeat. */
 export declare function heartbeat(nowMs: number): boolean
@@ -71,6 +63,9 @@ export declare function hostTake(portId: number): string | null
 
 /** The current incarnation of a live actor. */
 export declare function incarnation(actorId: number): number | null
+
+/** True if `target` is registered and not dead for good. */
+export declare function isAlive(target: number): boolean
 
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
@@ -97,13 +92,11 @@ export declare function requestStop(actorId: number): void
 export declare function restart(actorId: number): number | null
 
 /**
- * Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation,
- * 4 queued after dropping the oldest (see `takeDropped`). `incarnation` < 0: any.
+ * Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such
+ * actor; every refusal is a dead letter reported to a supervisor's host port (`sup` for
+ * unknown targets: the caller's supervisor, 0 on a worker thread). `incarnation` < 0: any.
  */
-export declare function send(target: number, body: string, incarnation: number): number
-
-/** Sends a system message (`DOWN`, `EXIT`, `INBOX`) in the system's name. Same codes as `send`. */
-export declare function sendSystem(target: number, body: string): number
+export declare function send(target: number, body: string, incarnation: number, sup: number): number
 
 /** Creates a supervised actor and returns its id. Throws with the reason when refused. */
 export declare function spawn(supId: number, config: SpawnConfig): number
@@ -132,9 +125,6 @@ export interface SupervisorIds {
   /** Its host port. */
   port: number
 }
-
-/** The message dropped by the last `send` that returned 4 on this thread. */
-export declare function takeDropped(): string | null
 
 /** Host: the thread of `actor_id`'s incarnation is gone with `reason`. */
 export declare function threadGone(actorId: number, reason: string): ExitOutcome | null

@@ -15,7 +15,7 @@ const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
-const SEND_FAILURE = { [K.DEAD]: 'dead', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
+const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
 function callTimeout(options, param) {
   if (options === undefined) return 5000;
@@ -30,7 +30,12 @@ function callTimeout(options, param) {
 function decodeEnvelope(text) {
   if (!text) return undefined;
   const [kind, from, , body] = JSON.parse(text);
-  return { kind, from: from === 0 ? 'host' : `actor-${from}`, message: body ?? undefined };
+  const undef = kind >= K.UNDEFINED_BODY;
+  return {
+    kind: undef ? kind - K.UNDEFINED_BODY : kind,
+    from: from === 0 ? 'host' : `actor-${from}`,
+    message: undef ? undefined : body,
+  };
 }
 
 /** Host-side handle of a supervised actor; stable across restarts. */
@@ -60,14 +65,14 @@ class ActorRef {
       }
     }
     const body = encode(msg, 'receive: msg');
-    return this._sup._afterSend(this._num, native.send(this._num, body, inc), msg);
+    return native.send(this._num, body, inc, this._sup._sid) === K.QUEUED;
   }
 
   /** Request-reply: resolves with the handler's return value. */
   call(msg, options) {
     const timeoutMs = callTimeout(options, 'call: options');
     const body = encode(msg, 'call: msg');
-    return this._sup._call(this._num, body, timeoutMs, msg);
+    return this._sup._call(this._num, body, timeoutMs);
   }
 
   /** Messages this actor emits with `self.send`. Returns the unsubscribe function. */
@@ -138,6 +143,9 @@ class Supervisor {
   terminateActor(id, reason = 'terminated') {
     if (typeof reason !== 'string') throw new TypeError('terminateActor: reason must be a string');
     const num = resolveTarget(id, this._sid, 'terminateActor: id');
+    if (!this._entries.has(num) && !this._finished.has(num)) {
+      throw new RangeError(`terminateActor: unknown actor "${typeof id === 'string' ? id : id?.id}"`);
+    }
     return this._terminate(num, reason);
   }
 
@@ -232,15 +240,10 @@ class Supervisor {
   }
 
   _finish(entry, reason) {
-    const letters = native.finish(entry.num, reason);
+    native.finish(entry.num, reason); // undelivered mail comes back as deadLetter events
     this._entries.delete(entry.num);
     this._finished.set(entry.num, entry.incarnation);
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
-    if (letters) {
-      for (const [, from, , body] of JSON.parse(letters)) {
-        this._emit('deadLetter', { to: entry.ref.id, from: from ? `actor-${from}` : 'host', message: body ?? undefined, reason });
-      }
-    }
   }
 
   _escalate(entry, reason) {
@@ -298,24 +301,12 @@ class Supervisor {
 
   // ---- messages ------------------------------------------------------------------------
 
-  _afterSend(num, code, msg) {
-    if (code === K.QUEUED) return true;
-    if (code === K.DROPPED_OLDEST) {
-      const dropped = decodeEnvelope(native.takeDropped());
-      this._emit('deadLetter', { to: `actor-${num}`, from: dropped?.from, message: dropped?.message, reason: 'mailbox full (dropped oldest)' });
-      return true;
-    }
-    this._emit('deadLetter', { to: `actor-${num}`, from: 'host', message: msg, reason: SEND_FAILURE[code] });
-    return false;
-  }
-
-  _call(num, body, timeoutMs, msg) {
+  _call(num, body, timeoutMs) {
     return new Promise((resolve, reject) => {
       const corr = ++this._corr;
-      const code = native.call(num, corr, body, this._port);
-      if (code !== K.QUEUED && code !== K.DROPPED_OLDEST) {
-        this._afterSend(num, code, msg);
-        reject(new ActorExitError(code === K.DEAD ? 'noproc' : SEND_FAILURE[code]));
+      const code = native.call(num, corr, body, this._port, this._sid);
+      if (code !== K.QUEUED) {
+        reject(new ActorExitError(CALL_FAILURE[code]));
         return;
       }
       const timer = setTimeout(() => {
@@ -351,9 +342,13 @@ class Supervisor {
   }
 
   _onEvent([kind, from, corr, body]) {
+    if (kind >= K.UNDEFINED_BODY) {
+      kind -= K.UNDEFINED_BODY;
+      body = undefined;
+    }
     switch (kind) {
       case K.EMIT: {
-        const m = Object.freeze({ msg: body[0], data: body[1] ?? undefined, from: `actor-${from}` });
+        const m = Object.freeze({ msg: body[0], data: body.length > 1 ? body[1] : undefined, from: `actor-${from}` });
         const entry = this._entries.get(from);
         if (entry) for (const fn of entry.ref._subs) this._safe(fn, m);
         for (const fn of this._subs) this._safe(fn, m);
@@ -364,7 +359,7 @@ class Supervisor {
         if (!c) return; // late reply: dropped
         this._calls.delete(corr);
         clearTimeout(c.timer);
-        if (body[0] === K.REPLY_OK) c.resolve(body[1] ?? undefined);
+        if (body[0] === K.REPLY_OK) c.resolve(body.length > 1 ? body[1] : undefined);
         else if (body[0] === K.REPLY_ERR) c.reject(new Error(body[1]));
         else c.reject(new ActorExitError(body[1]));
         return;
@@ -375,6 +370,14 @@ class Supervisor {
         if (entry && entry.incarnation === corr) this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
         return;
       }
+      case K.DEAD_LETTER:
+        this._emit('deadLetter', {
+          to: `actor-${corr}`,
+          from: from ? `actor-${from}` : 'host',
+          message: body[1] ?? undefined,
+          reason: body[0],
+        });
+        return;
       case K.REQUEST: {
         const entry = this._entries.get(from);
         if (entry && entry.incarnation === corr) this._request(entry, body[0], body[1]);

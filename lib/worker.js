@@ -29,14 +29,6 @@ let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
 let next = 0;
 
-// Sends and emits are queued here and handed to the core in one native call: when 128 are
-// queued, at the end of the current synchronous run (a microtask), and before anything that
-// must not overtake them (calls, requests, replies, the handled count, the end of the actor).
-const OUTBOX_MAX = 128;
-let outbox = '';
-let outboxLength = 0;
-let flushQueued = false;
-const deadTargets = new Set();
 const spinner = new Spinner();
 let spinQueued = false;
 
@@ -89,6 +81,10 @@ function spinTurn() {
 }
 
 function onUrgent([kind, , c, body]) {
+  if (kind >= K.UNDEFINED_BODY) {
+    kind -= K.UNDEFINED_BODY;
+    body = undefined;
+  }
   if (kind === K.INIT) {
     start(body);
   } else if (kind === K.REPLY) {
@@ -96,7 +92,7 @@ function onUrgent([kind, , c, body]) {
     if (!p) return; // late reply: dropped
     pending.delete(c);
     if (p.timer) clearTimeout(p.timer);
-    if (body[0] === K.REPLY_OK) p.resolve(body[1] ?? undefined);
+    if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
     else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.STOP) {
@@ -145,8 +141,13 @@ function compile(code) {
 
 function deliver(env) {
   busy = true;
-  const kind = env[0];
-  const body = env[3];
+  let kind = env[0];
+  let body = env[3];
+  if (kind >= K.UNDEFINED_BODY) {
+    kind -= K.UNDEFINED_BODY;
+    env[0] = kind;
+    body = undefined;
+  }
   const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
   let result;
   try {
@@ -168,42 +169,14 @@ function deliver(env) {
   }
 }
 
-function queueOut(line) {
-  outbox += line;
-  if (++outboxLength >= OUTBOX_MAX) {
-    flush();
-  } else if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flushTask);
-  }
-}
-
-function flushTask() {
-  flushQueued = false;
-  flush();
-}
-
-/** Hands the queued sends and emits to the core, in order. */
-function flush() {
-  if (outboxLength === 0) return;
-  const text = outbox;
-  outbox = '';
-  outboxLength = 0;
-  const dead = native.flush(text);
-  if (dead !== null) {
-    if (deadTargets.size > 10000) deadTargets.clear();
-    for (const id of dead.split(',')) deadTargets.add(Number(id));
-  }
-}
-
 /** The handler of `env` finished with `value`: reply if it was a call, count it as handled. */
 function settle(env, value) {
   if (ended) return;
-  flush();
   if (env[0] === K.CALL) {
     let body;
     try {
-      body = `[${K.REPLY_OK},${encode(value, 'call reply') || 'null'}]`;
+      const text = encode(value, 'call reply');
+      body = text === '' ? `[${K.REPLY_OK}]` : `[${K.REPLY_OK},${text}]`;
     } catch (err) {
       body = JSON.stringify([K.REPLY_ERR, err.message]);
     }
@@ -217,7 +190,6 @@ function settle(env, value) {
 function fail(err) {
   if (ended) return;
   ended = true;
-  flush();
   native.exitSelf(`error: ${describe(err)}`);
 }
 
@@ -249,7 +221,6 @@ function request(body, timeoutMs) {
         reject(new TimeoutError(`${body.op ?? 'call'} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     }
-    flush();
     if (!native.request(c, JSON.stringify(body))) {
       pending.delete(c);
       if (entry.timer) clearTimeout(entry.timer);
@@ -266,8 +237,7 @@ function makeSelf() {
     send(msg, data) {
       if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
       const head = JSON.stringify(msg);
-      queueOut(data === undefined ? `e\t[${head}]\n` : `e\t[${head},${encode(data, 'self.send: data')}]\n`);
-      return true;
+      return native.emit(data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
     },
   });
 }
@@ -300,15 +270,11 @@ function makeCtx() {
       return cancelled;
     },
     /**
-     * Sends `msg` to another actor (FIFO per sender and receiver). False if the target is
-     * known to be dead for good; a full mailbox counts a dead letter.
+     * Sends `msg` to another actor (FIFO per sender and receiver). False if the target is dead
+     * for good or its mailbox is full (a dead letter is reported to the supervisor).
      */
     send(to, msg) {
-      const n = target(to, 'ctx.send: target');
-      const body = encode(msg, 'ctx.send: msg');
-      if (deadTargets.has(n)) return false;
-      queueOut(`s${n}\t${body}\n`);
-      return true;
+      return native.send(target(to, 'ctx.send: target'), encode(msg, 'ctx.send: msg'), -1, 0) === K.QUEUED;
     },
     /** Request-reply with another actor. */
     call(to, msg, options) {
@@ -331,12 +297,11 @@ function makeCtx() {
           reject(new TimeoutError(`call to actor-${n} timed out after ${timeoutMs} ms`));
         }, timeoutMs);
         pending.set(c, { resolve, reject, timer });
-        flush();
-        const code = native.call(n, c, body, port);
-        if (code !== K.QUEUED && code !== K.DROPPED_OLDEST) {
+        const code = native.call(n, c, body, port, 0);
+        if (code !== K.QUEUED) {
           pending.delete(c);
           clearTimeout(timer);
-          reject(new ActorExitError(code === K.DEAD ? 'noproc' : 'mailbox full'));
+          reject(new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc'));
         }
       });
     },
@@ -351,7 +316,6 @@ function makeCtx() {
       if (to === undefined) {
         if (!ended) {
           ended = true;
-          flush();
           native.exitSelf('normal');
         }
         return Promise.resolve();

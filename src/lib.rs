@@ -29,8 +29,6 @@ thread_local! {
     static BOUND: RefCell<Option<Arc<Actor>>> = const { RefCell::new(None) };
     /// Targets this thread sent to recently, so a send needs no registry lookup.
     static TARGETS: RefCell<HashMap<u64, Arc<Actor>>> = RefCell::new(HashMap::new());
-    /// The last message dropped by a drop-oldest mailbox on this thread's `send`.
-    static DROPPED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Wakes a JS thread by calling its drain function through a threadsafe function.
@@ -61,8 +59,18 @@ fn bound() -> Option<Arc<Actor>> {
     })
 }
 
+/// The supervisor that reports dead letters of this thread's sends to unknown actors: the
+/// caller's (`sup`), or on a worker thread its actor's.
+fn report_sup(sup: f64) -> u64 {
+    if sup > 0.0 {
+        id(sup)
+    } else {
+        bound().map_or(0, |a| a.sup_id)
+    }
+}
+
 /// Delivers to `target` through this thread's cache of resolved actors.
-fn deliver(target: u64, env: Envelope, incarnation: Option<u32>) -> u32 {
+fn deliver(target: u64, env: Envelope, incarnation: Option<u32>, sup: u64) -> u32 {
     TARGETS.with(|t| {
         let mut cache = t.borrow_mut();
         let actor = match cache.get(&target) {
@@ -75,7 +83,7 @@ fn deliver(target: u64, env: Envelope, incarnation: Option<u32>) -> u32 {
                     cache.insert(target, a.clone());
                     a
                 }
-                None => return send_code(Err(SendError::Dead)),
+                None => return send_code(runtime().send(target, env, incarnation, sup)),
             },
         };
         let result = runtime().deliver(&actor, env, incarnation);
@@ -260,83 +268,45 @@ pub fn bind(actor_id: f64, port_id: f64, init: String) -> Option<u32> {
     runtime().bind(id(actor_id), id(port_id), init)
 }
 
-fn send_code(r: std::result::Result<Option<Envelope>, SendError>) -> u32 {
+fn send_code(r: std::result::Result<(), SendError>) -> u32 {
     match r {
-        Ok(None) => 0,
-        Ok(Some(dropped)) => {
-            let mut text = String::new();
-            dropped.write_json(&mut text);
-            DROPPED.with(|d| *d.borrow_mut() = Some(text));
-            4
-        }
+        Ok(()) => 0,
         Err(SendError::Dead) => 1,
         Err(SendError::Full) => 2,
         Err(SendError::Stale) => 3,
+        Err(SendError::NoProc) => 5,
     }
 }
 
-/// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation,
-/// 4 queued after dropping the oldest (see `takeDropped`). `incarnation` < 0: any.
+/// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such
+/// actor; every refusal is a dead letter reported to a supervisor's host port (`sup` for
+/// unknown targets: the caller's supervisor, 0 on a worker thread). `incarnation` < 0: any.
 #[napi]
-pub fn send(target: f64, body: String, incarnation: f64) -> u32 {
+pub fn send(target: f64, body: String, incarnation: f64, sup: f64) -> u32 {
     let inc = (incarnation >= 0.0).then_some(incarnation as u32);
-    deliver(
-        id(target),
-        Envelope::new(Kind::User, current_actor_id(), 0, body),
-        inc,
-    )
+    let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
+    deliver(id(target), env, inc, report_sup(sup))
 }
 
-/// Sends a system message (`DOWN`, `EXIT`, `INBOX`) in the system's name. Same codes as `send`.
+/// True if `target` is registered and not dead for good.
 #[napi]
-pub fn send_system(target: f64, body: String) -> u32 {
-    send_code(runtime().send(id(target), Envelope::new(Kind::System, 0, 0, body), None))
-}
-
-/// The message dropped by the last `send` that returned 4 on this thread.
-#[napi]
-pub fn take_dropped() -> Option<String> {
-    DROPPED.with(|d| d.borrow_mut().take())
+pub fn is_alive(target: f64) -> bool {
+    runtime()
+        .actor(id(target))
+        .is_some_and(|a| a.state() != warden_core::actor::ActorState::Dead)
 }
 
 /// Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`.
 #[napi]
-pub fn call(target: f64, corr: f64, body: String, reply_port: f64) -> u32 {
+pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> u32 {
     let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
-    deliver(id(target), env, None)
+    deliver(id(target), env, None, report_sup(sup))
 }
 
 /// Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…).
 #[napi]
 pub fn reply_to(port_id: f64, corr: f64, body: String) -> bool {
     runtime().reply(id(port_id), corr as u64, body)
-}
-
-/// Worker: delivers a batch of sends and emits queued by this thread, in order. Each entry is a
-/// line `s<target>\t<body>` (send) or `e\t<body>` (emit); JSON bodies never contain a raw
-/// newline or tab. Returns the targets found dead (comma-separated), if any, so the thread can
-/// answer later sends to them with `false` at once.
-#[napi]
-pub fn flush(batch: String) -> Option<String> {
-    let from = current_actor_id();
-    let mut dead = String::new();
-    for line in batch.split_terminator('\n') {
-        let Some((head, body)) = line.split_once('\t') else {
-            continue;
-        };
-        if head == "e" {
-            host_event(Kind::Emit, body.to_string());
-        } else if let Some(Ok(target)) = head.strip_prefix('s').map(str::parse::<u64>) {
-            let env = Envelope::new(Kind::User, from, 0, body.to_string());
-            if deliver(target, env, None) == 1 {
-                if !dead.is_empty() {
-                    dead.push(',');
-                }
-                dead.push_str(&target.to_string());
-            }
-        }
-    }
-    (!dead.is_empty()).then_some(dead)
 }
 
 /// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers.
@@ -409,9 +379,9 @@ pub fn restart(actor_id: f64) -> Option<u32> {
     runtime().restart(id(actor_id))
 }
 
-/// Host: the actor is dead for good; returns its undelivered mail (JSON batch).
+/// Host: the actor is dead for good; its undelivered mail is reported as dead letters.
 #[napi]
-pub fn finish(actor_id: f64, reason: String) -> Option<String> {
+pub fn finish(actor_id: f64, reason: String) -> bool {
     runtime().finish(id(actor_id), &reason)
 }
 

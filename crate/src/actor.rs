@@ -104,12 +104,35 @@ impl ActorState {
 /// Why a message was not queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
-    /// The actor is dead for good (or never existed).
+    /// The actor is dead for good.
     Dead,
     /// The mailbox is at capacity with overflow `reject`.
     Full,
     /// The sender named an incarnation that is not the current one.
     Stale,
+    /// No such actor is registered (never existed, or dead and forgotten).
+    NoProc,
+}
+
+impl SendError {
+    /// The reason a dead letter reports.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Dead => "dead",
+            Self::Full => "mailbox full",
+            Self::Stale => "stale incarnation",
+            Self::NoProc => "noproc",
+        }
+    }
+}
+
+/// A message the mailbox refused, handed back with the reason.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Why.
+    pub error: SendError,
+    /// The message.
+    pub envelope: Envelope,
 }
 
 /// Result of a successful delivery.
@@ -189,22 +212,23 @@ impl Actor {
 
     /// Queues `env` unless the actor is dead, full, or `incarnation` names another
     /// incarnation. Wakes the bound thread if it is idle.
-    pub fn deliver(&self, env: Envelope, incarnation: Option<u32>) -> Result<Delivered, SendError> {
+    pub fn deliver(&self, env: Envelope, incarnation: Option<u32>) -> Result<Delivered, Refused> {
+        let refuse = |error, envelope| Err(Refused { error, envelope });
         let (port, outcome) = {
             let mut g = self.inner.lock();
             if g.state == ActorState::Dead {
-                return Err(SendError::Dead);
+                return refuse(SendError::Dead, env);
             }
             if incarnation.is_some_and(|i| i != g.incarnation) {
-                return Err(SendError::Stale);
+                return refuse(SendError::Stale, env);
             }
             let mut outcome = Delivered::Queued;
             if g.mailbox.len() >= self.config.capacity {
                 match self.config.overflow {
-                    Overflow::Reject => return Err(SendError::Full),
+                    Overflow::Reject => return refuse(SendError::Full, env),
                     Overflow::DropOldest => match g.mailbox.pop_front() {
                         Some(old) => outcome = Delivered::DroppedOldest(old),
-                        None => return Err(SendError::Full),
+                        None => return refuse(SendError::Full, env),
                     },
                 }
             }
@@ -448,7 +472,7 @@ mod tests {
         let a = Actor::new(1, 1, cfg);
         a.deliver(user(1), None).unwrap();
         a.deliver(user(2), None).unwrap();
-        assert_eq!(a.deliver(user(3), None), Err(SendError::Full));
+        assert_eq!(a.deliver(user(3), None).unwrap_err().error, SendError::Full);
         let b = Actor::new(
             2,
             1,
@@ -468,10 +492,20 @@ mod tests {
     #[test]
     fn stale_incarnation_and_dead() {
         let a = Actor::new(1, 1, ActorConfig::default());
-        assert_eq!(a.deliver(user(1), Some(1)), Err(SendError::Stale));
+        assert_eq!(
+            a.deliver(user(1), Some(1)).unwrap_err().error,
+            SendError::Stale
+        );
         assert!(a.deliver(user(1), Some(0)).is_ok());
         assert_eq!(a.finish().len(), 1);
-        assert_eq!(a.deliver(user(1), None), Err(SendError::Dead));
+        let refused = a.deliver(user(1), None).unwrap_err();
+        assert_eq!(
+            refused,
+            Refused {
+                error: SendError::Dead,
+                envelope: user(1)
+            }
+        );
     }
 
     #[test]

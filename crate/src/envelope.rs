@@ -30,7 +30,13 @@ pub enum Kind {
     Timeout = 12,
     /// Host event: an actor asks the host to act for it (spawn, terminate a child…).
     Request = 13,
+    /// Host event: a message could not be delivered. `from` is its sender, `corr` the target,
+    /// body `[reason,message]`.
+    DeadLetter = 14,
 }
+
+/// Added to the kind of an envelope whose body is `undefined`.
+pub const UNDEFINED_BODY: u8 = 64;
 
 /// One message with its routing header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,14 +74,13 @@ impl Envelope {
     }
 
     /// Appends `[kind,from,corr,body]` to `out` (calls add their reply port:
-    /// `[kind,from,corr,body,reply_to]`).
+    /// `[kind,from,corr,body,reply_to]`). An empty body (JS `undefined`, which JSON cannot
+    /// express) is written as `null` with [`UNDEFINED_BODY`] added to the kind.
     pub fn write_json(&self, out: &mut String) {
-        let _ = write!(out, "[{},{},{},", self.kind as u8, self.from, self.corr);
-        if self.body.is_empty() {
-            out.push_str("null");
-        } else {
-            out.push_str(&self.body);
-        }
+        let undefined = self.body.is_empty();
+        let kind = self.kind as u8 + if undefined { UNDEFINED_BODY } else { 0 };
+        let _ = write!(out, "[{},{},{},", kind, self.from, self.corr);
+        out.push_str(if undefined { "null" } else { &self.body });
         if self.reply_to != 0 {
             let _ = write!(out, ",{}", self.reply_to);
         }
@@ -106,6 +111,7 @@ pub fn json_string(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// An undefined body is flagged in the kind.
     #[test]
     fn batch_is_valid_json() {
         let a = Envelope::new(Kind::User, 0, 0, r#"{"a":1}"#);
@@ -114,7 +120,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             v,
-            serde_json::json!([[0, 0, 0, {"a": 1}], [1, 7, 9, null, 3]])
+            serde_json::json!([[0, 0, 0, {"a": 1}], [65, 7, 9, null, 3]])
         );
     }
 

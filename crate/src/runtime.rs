@@ -3,7 +3,7 @@
 //! One instance per process, shared by every thread that loads the addon.
 
 use crate::actor::{is_mail, Actor, ActorConfig, SendError};
-use crate::envelope::{batch_json, json_string, Envelope, Kind};
+use crate::envelope::{json_string, Envelope, Kind};
 use crate::port::{Port, PortId};
 use crate::supervisor::{Decision, SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
@@ -167,17 +167,22 @@ impl Runtime {
         Some(inc)
     }
 
-    /// Delivers mail to `target`. Failed deliveries count as dead letters of the target's
-    /// supervisor; a message dropped to make room is returned so the host can report it.
+    /// Delivers mail to `target`. A message that cannot be delivered (or is dropped to make
+    /// room) is a dead letter of `report_sup`, or of the target's supervisor when known: it is
+    /// counted and reported to that supervisor's host port.
     pub fn send(
         &self,
         target: u64,
         env: Envelope,
         incarnation: Option<u32>,
-    ) -> Result<Option<Envelope>, SendError> {
+        report_sup: u64,
+    ) -> Result<(), SendError> {
         match self.actor(target) {
             Some(actor) => self.deliver(&actor, env, incarnation),
-            None => Err(SendError::Dead),
+            None => {
+                self.dead_letter(report_sup, target, SendError::NoProc.reason(), &env);
+                Err(SendError::NoProc)
+            }
         }
     }
 
@@ -187,24 +192,44 @@ impl Runtime {
         actor: &Actor,
         env: Envelope,
         incarnation: Option<u32>,
-    ) -> Result<Option<Envelope>, SendError> {
+    ) -> Result<(), SendError> {
         match actor.deliver(env, incarnation) {
-            Ok(crate::actor::Delivered::Queued) => Ok(None),
+            Ok(crate::actor::Delivered::Queued) => Ok(()),
             Ok(crate::actor::Delivered::DroppedOldest(old)) => {
-                self.count_dead_letter(actor.sup_id);
-                Ok(Some(old))
+                self.dead_letter(
+                    actor.sup_id,
+                    actor.id,
+                    "mailbox full (dropped oldest)",
+                    &old,
+                );
+                Ok(())
             }
-            Err(e) => {
-                self.count_dead_letter(actor.sup_id);
-                Err(e)
+            Err(refused) => {
+                self.dead_letter(
+                    actor.sup_id,
+                    actor.id,
+                    refused.error.reason(),
+                    &refused.envelope,
+                );
+                Err(refused.error)
             }
         }
     }
 
-    fn count_dead_letter(&self, sup_id: u64) {
-        if let Some(s) = self.supervisor(sup_id) {
-            s.stats.dead_letters.fetch_add(1, Ordering::Relaxed);
-        }
+    /// Counts a dead letter for `sup_id` and reports it on its host port.
+    pub fn dead_letter(&self, sup_id: u64, target: u64, reason: &str, env: &Envelope) {
+        let Some(s) = self.supervisor(sup_id) else {
+            return;
+        };
+        s.stats.dead_letters.fetch_add(1, Ordering::Relaxed);
+        let body = if env.body.is_empty() {
+            "null"
+        } else {
+            &env.body
+        };
+        let report = format!("[{},{}]", json_string(reason), body);
+        s.port
+            .push_urgent(Envelope::new(Kind::DeadLetter, env.from, target, report));
     }
 
     /// The thread of `port` asks for its next batch of at most `max` messages (acknowledging
@@ -282,21 +307,19 @@ impl Runtime {
     }
 
     /// `actor_id` is dead for good: frees its name, fails the calls waiting in its mailbox
-    /// with `reason`, and returns the undelivered mail as a JSON batch (dead letters).
-    pub fn finish(&self, actor_id: u64, reason: &str) -> Option<String> {
-        let actor = self.actors.write().remove(&actor_id)?;
-        let letters = actor.finish();
-        let mail: Vec<&Envelope> = letters.iter().filter(|e| is_mail(e.kind)).collect();
-        for e in &mail {
+    /// with `reason`, and reports the undelivered mail as dead letters. False if unknown.
+    pub fn finish(&self, actor_id: u64, reason: &str) -> bool {
+        let Some(actor) = self.actors.write().remove(&actor_id) else {
+            return false;
+        };
+        for e in actor.finish().iter().filter(|e| is_mail(e.kind)) {
             self.fail_call(e, reason);
+            self.dead_letter(actor.sup_id, actor_id, reason, e);
         }
         if let Some(sup) = self.supervisor(actor.sup_id) {
-            sup.stats
-                .dead_letters
-                .fetch_add(mail.len() as u64, Ordering::Relaxed);
             sup.remove_child(actor_id);
         }
-        Some(batch_json(mail))
+        true
     }
 
     /// Diagnostics of one supervisor as JSON.
@@ -363,7 +386,7 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..per {
                         let body = format!("[{s},{i}]");
-                        rt.send(id, Envelope::new(Kind::User, s, 0, body), None)
+                        rt.send(id, Envelope::new(Kind::User, s, 0, body), None, 0)
                             .unwrap();
                     }
                 })
@@ -398,21 +421,31 @@ mod tests {
         let sup = rt.create_supervisor(config());
         let caller = rt.new_port();
         let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
-        rt.send(actor.id, Envelope::call(0, 7, "1", caller.id), None)
+        rt.send(actor.id, Envelope::call(0, 7, "1", caller.id), None, 0)
             .unwrap();
-        rt.send(actor.id, Envelope::new(Kind::User, 0, 0, "2"), None)
+        rt.send(actor.id, Envelope::new(Kind::User, 0, 0, "2"), None, 0)
             .unwrap();
-        let letters = rt.finish(actor.id, "terminated").unwrap();
-        assert_eq!(letters, format!("[[1,0,7,1,{}],[0,0,0,2]]", caller.id));
+        assert!(rt.finish(actor.id, "terminated"));
+        let events = sup.port.take_urgent().unwrap();
+        let id = actor.id;
+        assert_eq!(
+            events,
+            format!(r#"[[14,0,{id},["terminated",1]],[14,0,{id},["terminated",2]]]"#)
+        );
         let reply = caller.take_urgent().unwrap();
         assert!(reply.contains(r#"[0,"terminated"]"#), "{reply}");
         let d: serde_json::Value =
             serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
         assert_eq!(d["deadLetters"], 2);
         assert_eq!(d["totalActorsTerminated"], 1);
-        assert!(rt
-            .send(actor.id, Envelope::new(Kind::User, 0, 0, "3"), None)
-            .is_err());
+        assert_eq!(
+            rt.send(actor.id, Envelope::new(Kind::User, 0, 0, "3"), None, sup.id),
+            Err(SendError::NoProc)
+        );
+        assert!(sup.port.take_urgent().unwrap().contains(r#"["noproc",3]"#));
+        let d: serde_json::Value =
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+        assert_eq!(d["deadLetters"], 3);
     }
 
     #[test]
@@ -423,7 +456,7 @@ mod tests {
         let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
         let port = rt.new_port();
         rt.bind(actor.id, port.id, "{}".into()).unwrap();
-        rt.send(actor.id, Envelope::call(0, 1, "\"x\"", caller.id), None)
+        rt.send(actor.id, Envelope::call(0, 1, "\"x\"", caller.id), None, 0)
             .unwrap();
         rt.pop(&port, &actor, 16).unwrap();
         let out = rt.thread_gone(actor.id, "error: boom").unwrap();
