@@ -27,3 +27,84 @@ export function collector() {
   fn.items = items;
   return fn;
 }
+
+/** A test with its own time limit (bun's default is 5 s per test; node has none). */
+export function slowTest(name, timeoutMs, fn) {
+  return isBun ? runner.test(name, fn, timeoutMs) : runner.test(name, { timeout: timeoutMs }, fn);
+}
+
+/** What runtimeStats() must report once every supervisor in the process is shut down. */
+export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
+
+/** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
+export function within(promise, ms, label = 'operation') {
+  let timer;
+  const bound = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}
+
+/** Records the payloads of the given lifecycle events of `sup` (and a combined ordered log). */
+export function record(sup, names = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'error']) {
+  const out = { log: [] };
+  for (const name of names) {
+    out[name] = [];
+    sup.on(name, (p) => {
+      out[name].push(p);
+      out.log.push([name, p]);
+    });
+  }
+  return out;
+}
+
+/**
+ * Asserts that `fn()` faults with an error of class `Cls` whose message matches `re`, either by
+ * throwing synchronously or by returning a promise that rejects. A resolved promise fails.
+ */
+export async function faults(fn, Cls, re, label = String(fn)) {
+  let result;
+  try {
+    result = fn();
+  } catch (err) {
+    checkFault(err, Cls, re, label);
+    return err;
+  }
+  if (result && typeof result.then === 'function') {
+    try {
+      const v = await within(result, 10000, label);
+      throw new FaultMissing(`${label}: expected ${Cls.name} matching ${re}, but the promise resolved with ${safe(v)}`);
+    } catch (err) {
+      if (err instanceof FaultMissing) throw err;
+      checkFault(err, Cls, re, label);
+      return err;
+    }
+  }
+  throw new FaultMissing(`${label}: expected ${Cls.name} matching ${re}, but it returned ${safe(result)}`);
+}
+
+class FaultMissing extends Error {}
+
+function safe(v) {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function checkFault(err, Cls, re, label) {
+  if (!(err instanceof Cls)) {
+    throw new FaultMissing(`${label}: expected ${Cls.name}, got ${err?.constructor?.name}: ${err?.message ?? err}`);
+  }
+  if (re && !re.test(err.message)) {
+    throw new FaultMissing(`${label}: ${Cls.name} message ${JSON.stringify(err.message)} does not match ${re}`);
+  }
+}
+
+/** TypeError or RangeError: what DESIGN.md 7 allows for a wrong type or value. */
+export class TypeOrRangeError {
+  static [Symbol.hasInstance](e) {
+    return e instanceof TypeError || e instanceof RangeError;
+  }
+}
