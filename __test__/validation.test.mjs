@@ -282,3 +282,19 @@ describe('exported helpers', () => {
     }
   });
 });
+
+describe('values JSON would change', () => {
+  test('NaN and Infinity are refused with a TypeError naming the parameter, at any depth', async () => {
+    const sup = createSupervisor({ warmWorkers: 0 });
+    try {
+      const a = sup.spawn((self, msg) => msg);
+      for (const bad of [NaN, Infinity, -Infinity, { x: NaN }, [1, Infinity]]) {
+        assert.throws(() => a.receive(bad), (e) => e instanceof TypeError && /receive: msg/.test(e.message));
+        assert.throws(() => a.call(bad), (e) => e instanceof TypeError && /call: msg/.test(e.message));
+      }
+      assert.equal(await a.call({ x: 1.5 }).then((v) => v.x), 1.5);
+    } finally {
+      await sup.shutdown();
+    }
+  });
+});

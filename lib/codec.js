@@ -1,5 +1,7 @@
 'use strict';
-// Encoding of Tier 1 messages: JSON text, refusing values JSON would silently lose.
+// Encoding of Tier 1 messages: JSON text, refusing values JSON would silently lose or change
+// (functions, symbols, bigints, cycles, NaN and ±Infinity, Maps, Sets, binary views). Object
+// fields whose value is `undefined` are omitted, as JSON does.
 
 const MAX_DEPTH = 512;
 
@@ -9,6 +11,10 @@ function refuse(param, what) {
 
 function check(v, param, depth) {
   const t = typeof v;
+  if (t === 'number') {
+    if (!Number.isFinite(v)) throw refuse(param, `${v}`);
+    return;
+  }
   if (t === 'function' || t === 'symbol' || t === 'bigint') throw refuse(param, `a ${t}`);
   if (t !== 'object' || v === null) return;
   if (depth > MAX_DEPTH) throw new TypeError(`${param}: nested deeper than ${MAX_DEPTH} levels`);
@@ -35,7 +41,11 @@ function check(v, param, depth) {
 function encode(value, param) {
   if (value === undefined) return '';
   const t = typeof value;
-  if (t === 'number' || t === 'string' || t === 'boolean' || value === null) return JSON.stringify(value);
+  if (t === 'string' || t === 'boolean' || value === null) return JSON.stringify(value);
+  if (t === 'number') {
+    if (!Number.isFinite(value)) throw refuse(param, `${value}`);
+    return JSON.stringify(value);
+  }
   let text;
   try {
     text = JSON.stringify(value);
