@@ -98,6 +98,12 @@ export declare function restart(actorId: number): number | null
  */
 export declare function send(target: number, body: string, incarnation: number, sup: number): number
 
+/**
+ * Worker: `send` without incarnation check, dead letters reported to this actor's supervisor
+ * (the hot path of `ctx.send`; fewer arguments cross the boundary).
+ */
+export declare function sendTo(target: number, body: string): number
+
 /** Creates a supervised actor and returns its id. Throws with the reason when refused. */
 export declare function spawn(supId: number, config: SpawnConfig): number
 

@@ -258,8 +258,17 @@ const fmt = Object.freeze({
   alloc: (size) => new Uint8Array(size),
 });
 
+let lastTarget = null; // the last target given by id or ref, and what it resolved to
+let lastTargetId = 0;
+
 function target(t, param) {
-  return resolveTarget(t, spec.sup, param);
+  if (t === lastTarget) return lastTargetId;
+  const n = resolveTarget(t, spec.sup, param);
+  if (typeof t !== 'string' || t.startsWith('actor-')) {
+    lastTarget = t; // ids never change meaning; names can move, so they are not memoised
+    lastTargetId = n;
+  }
+  return n;
 }
 
 function makeCtx() {
@@ -274,7 +283,7 @@ function makeCtx() {
      * for good or its mailbox is full (a dead letter is reported to the supervisor).
      */
     send(to, msg) {
-      return native.send(target(to, 'ctx.send: target'), encode(msg, 'ctx.send: msg'), -1, 0) === K.QUEUED;
+      return native.sendTo(target(to, 'ctx.send: target'), encode(msg, 'ctx.send: msg')) === K.QUEUED;
     },
     /** Request-reply with another actor. */
     call(to, msg, options) {
