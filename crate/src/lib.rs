@@ -12,6 +12,7 @@ pub mod port;
 pub mod runtime;
 pub mod supervisor;
 pub mod timer;
+pub mod tree;
 
 pub use actor::{ActorConfig, Overflow, RestartType, SendError};
 pub use envelope::{Envelope, Kind};

@@ -1,0 +1,736 @@
+//! Supervision trees: groups of children (actors and nested groups) in start order, each group
+//! with a strategy, a restart intensity and an optional backoff.
+//!
+//! This is pure decision logic. The host reports "actor X's incarnation ended with reason R"
+//! and gets back a [`Plan`]: the operations to carry out, in order (stop these siblings in
+//! reverse start order, start these actors in start order after a delay, finish those for good,
+//! report an escalation). Siblings stopped by a plan are *held*: their own exits are part of the
+//! plan, never new failures, so one failure causes exactly one restart of the selected set.
+
+use crate::actor::RestartType;
+use crate::supervisor::{is_normal_exit, RetryConfig};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Id of a group or an actor (they share one id space).
+pub type NodeId = u64;
+
+/// Which children restart when one fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Only the failed child.
+    OneForOne,
+    /// Every child of the group.
+    OneForAll,
+    /// The failed child and the children started after it.
+    RestForOne,
+}
+
+impl Strategy {
+    /// Parses the JS option value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "one-for-one" => Some(Self::OneForOne),
+            "one-for-all" => Some(Self::OneForAll),
+            "rest-for-one" => Some(Self::RestForOne),
+            _ => None,
+        }
+    }
+}
+
+/// How the delay before the n-th consecutive restart grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackoffKind {
+    /// `delay`.
+    Fixed,
+    /// `delay · (n + 1)`.
+    Linear,
+    /// `delay · 2ⁿ`.
+    Exponential,
+}
+
+impl BackoffKind {
+    /// Parses the JS option value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fixed" => Some(Self::Fixed),
+            "linear" => Some(Self::Linear),
+            "exponential" => Some(Self::Exponential),
+            _ => None,
+        }
+    }
+}
+
+/// Restart delays.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    /// Growth.
+    pub kind: BackoffKind,
+    /// Base delay in ms.
+    pub delay_ms: f64,
+    /// Cap in ms.
+    pub max_delay_ms: f64,
+    /// Random spread, 0..1 (± this fraction of the delay).
+    pub jitter: f64,
+}
+
+impl Backoff {
+    /// Delay before the n-th consecutive restart (n = 0 for the first); `unit` in [0, 1)
+    /// picks the jitter.
+    pub fn delay(&self, n: u32, unit: f64) -> f64 {
+        let factor = match self.kind {
+            BackoffKind::Fixed => 1.0,
+            BackoffKind::Linear => f64::from(n) + 1.0,
+            BackoffKind::Exponential => 2f64.powi(n.min(60) as i32),
+        };
+        let base = (self.delay_ms * factor).min(self.max_delay_ms);
+        let spread = base * self.jitter * (2.0 * unit - 1.0);
+        (base + spread).clamp(0.0, self.max_delay_ms.max(0.0))
+    }
+}
+
+/// Settings of one group.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupConfig {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Restart intensity.
+    pub retry: RetryConfig,
+    /// Restart delays; immediate when `None`.
+    pub backoff: Option<Backoff>,
+}
+
+/// One operation of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Kill the actor's thread now; its exit belongs to this plan.
+    Stop {
+        /// The actor.
+        actor: NodeId,
+        /// Exit reason to report.
+        reason: String,
+    },
+    /// Start a new incarnation of the actor after `delay_ms`.
+    Start {
+        /// The actor.
+        actor: NodeId,
+        /// Backoff delay.
+        delay_ms: f64,
+    },
+    /// The actor is dead for good.
+    Finish {
+        /// The actor.
+        actor: NodeId,
+        /// Exit reason.
+        reason: String,
+    },
+    /// A group exceeded its restart intensity and stopped its children.
+    Escalate {
+        /// The group.
+        group: NodeId,
+        /// The exit reason that tipped it over.
+        reason: String,
+    },
+    /// The root group gave up: the supervisor reports `intensity_exceeded`.
+    GaveUp {
+        /// The exit reason that tipped it over.
+        reason: String,
+    },
+}
+
+/// The operations to carry out, in order.
+pub type Plan = Vec<Op>;
+
+/// Why a tree change was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// No such group.
+    NoGroup(NodeId),
+}
+
+impl std::fmt::Display for TreeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoGroup(id) => write!(f, "unknown group: group-{id}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Child {
+    Actor(NodeId),
+    Group(NodeId),
+}
+
+struct ActorNode {
+    group: NodeId,
+    restart: RestartType,
+    consecutive: u32,
+    last_failure: Option<Instant>,
+    held: bool,
+}
+
+struct GroupNode {
+    parent: Option<NodeId>,
+    config: GroupConfig,
+    children: Vec<Child>,
+    log: VecDeque<Instant>,
+}
+
+/// The supervision tree of one supervisor.
+pub struct Tree {
+    root: NodeId,
+    groups: HashMap<NodeId, GroupNode>,
+    actors: HashMap<NodeId, ActorNode>,
+    seed: u64,
+}
+
+impl Tree {
+    /// A tree with only its root group.
+    pub fn new(root: NodeId, config: GroupConfig) -> Self {
+        let mut groups = HashMap::new();
+        groups.insert(
+            root,
+            GroupNode {
+                parent: None,
+                config,
+                children: Vec::new(),
+                log: VecDeque::new(),
+            },
+        );
+        Tree {
+            root,
+            groups,
+            actors: HashMap::new(),
+            seed: 0x9E37_79B9_7F4A_7C15 ^ root,
+        }
+    }
+
+    /// The root group's id.
+    pub fn root(&self) -> NodeId {
+        self.root
+    }
+
+    /// Adds a group under `parent`.
+    pub fn add_group(
+        &mut self,
+        id: NodeId,
+        parent: NodeId,
+        config: GroupConfig,
+    ) -> Result<(), TreeError> {
+        self.groups
+            .get_mut(&parent)
+            .ok_or(TreeError::NoGroup(parent))?
+            .children
+            .push(Child::Group(id));
+        self.groups.insert(
+            id,
+            GroupNode {
+                parent: Some(parent),
+                config,
+                children: Vec::new(),
+                log: VecDeque::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// True if `id` is a group of this tree.
+    pub fn has_group(&self, id: NodeId) -> bool {
+        self.groups.contains_key(&id)
+    }
+
+    /// Adds an actor as the last child of `group`.
+    pub fn add_actor(
+        &mut self,
+        id: NodeId,
+        group: NodeId,
+        restart: RestartType,
+    ) -> Result<(), TreeError> {
+        self.groups
+            .get_mut(&group)
+            .ok_or(TreeError::NoGroup(group))?
+            .children
+            .push(Child::Actor(id));
+        self.actors.insert(
+            id,
+            ActorNode {
+                group,
+                restart,
+                consecutive: 0,
+                last_failure: None,
+                held: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// The group of an actor.
+    pub fn group_of(&self, actor: NodeId) -> Option<NodeId> {
+        self.actors.get(&actor).map(|a| a.group)
+    }
+
+    /// Forgets an actor that is dead for good.
+    pub fn remove_actor(&mut self, id: NodeId) {
+        if let Some(node) = self.actors.remove(&id) {
+            if let Some(g) = self.groups.get_mut(&node.group) {
+                g.children.retain(|c| *c != Child::Actor(id));
+            }
+        }
+    }
+
+    /// Actors of `group` and its subgroups, in start order.
+    pub fn actors_in(&self, group: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        self.collect(group, &mut out);
+        out
+    }
+
+    fn collect(&self, group: NodeId, out: &mut Vec<NodeId>) {
+        let Some(g) = self.groups.get(&group) else {
+            return;
+        };
+        for c in &g.children {
+            match *c {
+                Child::Actor(a) => out.push(a),
+                Child::Group(sub) => self.collect(sub, out),
+            }
+        }
+    }
+
+    /// Marks an actor as being stopped by the host for good (terminate, shutdown): its exit
+    /// is not a failure.
+    pub fn hold(&mut self, actor: NodeId) {
+        if let Some(a) = self.actors.get_mut(&actor) {
+            a.held = true;
+        }
+    }
+
+    fn unit(&mut self) -> f64 {
+        // xorshift64*: jitter needs spread, not cryptographic quality.
+        self.seed ^= self.seed >> 12;
+        self.seed ^= self.seed << 25;
+        self.seed ^= self.seed >> 27;
+        (self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Records a restart in `group`'s window; false if that exceeds its intensity.
+    fn within_intensity(&mut self, group: NodeId, now: Instant) -> bool {
+        let g = self.groups.get_mut(&group).expect("group exists");
+        let retry = g.config.retry;
+        if retry.max == u32::MAX {
+            return true;
+        }
+        while g
+            .log
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > retry.within)
+        {
+            g.log.pop_front();
+        }
+        if g.log.len() as u32 >= retry.max {
+            return false;
+        }
+        g.log.push_back(now);
+        true
+    }
+
+    fn delay_for(&mut self, actor: NodeId, now: Instant) -> f64 {
+        let group = self.actors[&actor].group;
+        let config = self.groups[&group].config;
+        let Some(backoff) = config.backoff else {
+            let a = self.actors.get_mut(&actor).expect("actor exists");
+            a.last_failure = Some(now);
+            return 0.0;
+        };
+        let unit = self.unit();
+        let a = self.actors.get_mut(&actor).expect("actor exists");
+        let quiet = a
+            .last_failure
+            .is_none_or(|t| now.duration_since(t) > config.retry.within);
+        if quiet {
+            a.consecutive = 0;
+        }
+        let n = a.consecutive;
+        a.consecutive += 1;
+        a.last_failure = Some(now);
+        backoff.delay(n, unit)
+    }
+
+    /// Actor `actor`'s incarnation ended with `reason` at `now`: what the host must do.
+    pub fn exited(&mut self, actor: NodeId, reason: &str, now: Instant) -> Plan {
+        let Some(node) = self.actors.get_mut(&actor) else {
+            return Vec::new();
+        };
+        if node.held {
+            node.held = false;
+            return Vec::new();
+        }
+        let restart = match node.restart {
+            RestartType::Permanent => true,
+            RestartType::Transient => !is_normal_exit(reason),
+            RestartType::Temporary => false,
+        };
+        let group = node.group;
+        if !restart {
+            self.remove_actor(actor);
+            return vec![Op::Finish {
+                actor,
+                reason: reason.to_string(),
+            }];
+        }
+        if !self.within_intensity(group, now) {
+            return self.give_up(group, actor, reason, now);
+        }
+        let delay_ms = self.delay_for(actor, now);
+        self.restart_set(group, Child::Actor(actor), delay_ms)
+    }
+
+    /// Plan for restarting `failed` (already dead) in `group` by the group's strategy.
+    fn restart_set(&mut self, group: NodeId, failed: Child, delay_ms: f64) -> Plan {
+        let g = &self.groups[&group];
+        let pos = g.children.iter().position(|c| *c == failed).unwrap_or(0);
+        let selected: Vec<Child> = match g.config.strategy {
+            Strategy::OneForOne => vec![failed],
+            Strategy::OneForAll => g.children.clone(),
+            Strategy::RestForOne => g.children[pos..].to_vec(),
+        };
+        let mut plan = Vec::new();
+        // Stop the selected siblings that are still running, in reverse start order (the
+        // failed child is already down: a dead actor, or a group that stopped its children).
+        for c in selected.iter().rev() {
+            if *c != failed {
+                self.stop_child(*c, "shutdown", &mut plan, false);
+            }
+        }
+        // Start them again in start order; temporary siblings are not restarted.
+        for c in &selected {
+            self.start_child(*c, delay_ms, &mut plan);
+        }
+        plan
+    }
+
+    /// Stops the actors of `child` in reverse start order. The failed child's own actor is
+    /// already dead and gets no Stop.
+    fn stop_child(&mut self, child: Child, reason: &str, plan: &mut Plan, already_dead: bool) {
+        match child {
+            Child::Actor(a) => {
+                if !already_dead {
+                    if let Some(n) = self.actors.get_mut(&a) {
+                        n.held = true;
+                    }
+                    plan.push(Op::Stop {
+                        actor: a,
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+            Child::Group(sub) => {
+                let kids = self.groups[&sub].children.clone();
+                for k in kids.iter().rev() {
+                    self.stop_child(*k, reason, plan, false);
+                }
+            }
+        }
+    }
+
+    fn start_child(&mut self, child: Child, delay_ms: f64, plan: &mut Plan) {
+        match child {
+            Child::Actor(a) => {
+                if self.actors.get(&a).map(|n| n.restart) == Some(RestartType::Temporary) {
+                    self.remove_actor(a);
+                    plan.push(Op::Finish {
+                        actor: a,
+                        reason: "shutdown".into(),
+                    });
+                } else {
+                    plan.push(Op::Start { actor: a, delay_ms });
+                }
+            }
+            Child::Group(sub) => {
+                if let Some(g) = self.groups.get_mut(&sub) {
+                    g.log.clear(); // a restarted group starts with a fresh intensity window
+                }
+                let kids = self.groups[&sub].children.clone();
+                for k in kids {
+                    self.start_child(k, delay_ms, plan);
+                }
+            }
+        }
+    }
+
+    /// `group` exceeded its intensity because `actor` failed: stop everything in it and
+    /// escalate to the parent group (or give up at the root).
+    fn give_up(&mut self, group: NodeId, actor: NodeId, reason: &str, now: Instant) -> Plan {
+        let mut plan = Vec::new();
+        let kids = self.groups[&group].children.clone();
+        for k in kids.iter().rev() {
+            self.stop_child(*k, "shutdown", &mut plan, *k == Child::Actor(actor));
+        }
+        plan.push(Op::Escalate {
+            group,
+            reason: reason.to_string(),
+        });
+        let parent = self.groups[&group].parent;
+        match parent {
+            Some(p) if self.within_intensity(p, now) => {
+                // The group counts as one failed child of its parent: the parent's strategy
+                // picks what restarts with it.
+                let rest = self.restart_set(p, Child::Group(group), 0.0);
+                plan.extend(rest);
+            }
+            Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
+            None => {
+                for a in self.actors_in(group) {
+                    self.remove_actor(a);
+                    plan.push(Op::Finish {
+                        actor: a,
+                        reason: "shutdown".into(),
+                    });
+                }
+                if let Some(Op::Finish { reason: r, .. }) = plan
+                    .iter_mut()
+                    .find(|op| matches!(op, Op::Finish { actor: a, .. } if *a == actor))
+                {
+                    *r = reason.to_string();
+                }
+                plan.push(Op::GaveUp {
+                    reason: reason.to_string(),
+                });
+            }
+        }
+        plan
+    }
+
+    /// The parent `group` also exceeded its intensity while handling failed child `failed`.
+    fn give_up_group(&mut self, group: NodeId, failed: NodeId, reason: &str, now: Instant) -> Plan {
+        let mut plan = Vec::new();
+        let kids = self.groups[&group].children.clone();
+        for k in kids.iter().rev() {
+            if *k != Child::Group(failed) {
+                self.stop_child(*k, "shutdown", &mut plan, false);
+            }
+        }
+        plan.push(Op::Escalate {
+            group,
+            reason: reason.to_string(),
+        });
+        let parent = self.groups[&group].parent;
+        match parent {
+            Some(p) if self.within_intensity(p, now) => {
+                let rest = self.restart_set(p, Child::Group(group), 0.0);
+                plan.extend(rest);
+            }
+            Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
+            None => {
+                for a in self.actors_in(group) {
+                    self.remove_actor(a);
+                    plan.push(Op::Finish {
+                        actor: a,
+                        reason: "shutdown".into(),
+                    });
+                }
+                plan.push(Op::GaveUp {
+                    reason: reason.to_string(),
+                });
+            }
+        }
+        plan
+    }
+}
+
+/// Default intensity window used by tests and by groups created without `retry`.
+pub fn default_retry() -> RetryConfig {
+    RetryConfig {
+        max: 3,
+        within: Duration::from_millis(5000),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(strategy: Strategy, max: u32) -> GroupConfig {
+        GroupConfig {
+            strategy,
+            retry: RetryConfig {
+                max,
+                within: Duration::from_millis(5000),
+            },
+            backoff: None,
+        }
+    }
+
+    fn tree(strategy: Strategy, n: u64) -> Tree {
+        let mut t = Tree::new(100, cfg(strategy, 3));
+        for a in 1..=n {
+            t.add_actor(a, 100, RestartType::Transient).unwrap();
+        }
+        t
+    }
+
+    fn starts(plan: &Plan) -> Vec<NodeId> {
+        plan.iter()
+            .filter_map(|op| match op {
+                Op::Start { actor, .. } => Some(*actor),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stops(plan: &Plan) -> Vec<NodeId> {
+        plan.iter()
+            .filter_map(|op| match op {
+                Op::Stop { actor, .. } => Some(*actor),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_for_one_restarts_only_the_failed() {
+        let mut t = tree(Strategy::OneForOne, 3);
+        let plan = t.exited(2, "error: x", Instant::now());
+        assert_eq!(plan, vec![Op::Start { actor: 2, delay_ms: 0.0 }]);
+    }
+
+    #[test]
+    fn one_for_all_stops_siblings_in_reverse_then_starts_all_in_order() {
+        let mut t = tree(Strategy::OneForAll, 3);
+        let now = Instant::now();
+        let plan = t.exited(2, "error: x", now);
+        assert_eq!(stops(&plan), vec![3, 1]);
+        assert_eq!(starts(&plan), vec![1, 2, 3]);
+        // The siblings' own exits belong to the plan: no further restarts.
+        assert!(t.exited(3, "shutdown", now).is_empty());
+        assert!(t.exited(1, "shutdown", now).is_empty());
+    }
+
+    #[test]
+    fn rest_for_one_selects_later_children() {
+        let mut t = tree(Strategy::RestForOne, 4);
+        let plan = t.exited(2, "error: x", Instant::now());
+        assert_eq!(stops(&plan), vec![4, 3]);
+        assert_eq!(starts(&plan), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn intensity_gives_up_at_the_root() {
+        let mut t = tree(Strategy::OneForOne, 3);
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(starts(&t.exited(1, "error: x", now)), vec![1]);
+        }
+        let plan = t.exited(1, "error: x", now);
+        assert_eq!(stops(&plan), vec![3, 2], "the rest stop in reverse start order");
+        assert!(plan.contains(&Op::GaveUp {
+            reason: "error: x".into()
+        }));
+        let finished: Vec<_> = plan
+            .iter()
+            .filter_map(|op| match op {
+                Op::Finish { actor, .. } => Some(*actor),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(finished, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn nested_group_escalates_and_parent_restarts_it() {
+        let mut t = Tree::new(100, cfg(Strategy::OneForOne, 3));
+        t.add_actor(1, 100, RestartType::Transient).unwrap();
+        t.add_group(200, 100, cfg(Strategy::OneForOne, 1)).unwrap();
+        t.add_actor(2, 200, RestartType::Transient).unwrap();
+        t.add_actor(3, 200, RestartType::Transient).unwrap();
+        let now = Instant::now();
+        assert_eq!(starts(&t.exited(2, "error: x", now)), vec![2]);
+        let plan = t.exited(2, "error: x", now);
+        assert_eq!(stops(&plan), vec![3], "its sibling in the group stops");
+        assert!(plan.contains(&Op::Escalate {
+            group: 200,
+            reason: "error: x".into()
+        }));
+        assert_eq!(starts(&plan), vec![2, 3], "the parent restarts the whole group");
+        assert!(t.exited(3, "shutdown", now).is_empty());
+        // The restarted group has a fresh window, and no child is left held.
+        assert_eq!(starts(&t.exited(3, "error: y", now)), vec![3]);
+        let plan = t.exited(2, "error: z", now);
+        assert!(plan.contains(&Op::Escalate {
+            group: 200,
+            reason: "error: z".into()
+        }));
+    }
+
+    #[test]
+    fn restart_types_and_temporary_siblings() {
+        let mut t = Tree::new(100, cfg(Strategy::OneForAll, 10));
+        t.add_actor(1, 100, RestartType::Temporary).unwrap();
+        t.add_actor(2, 100, RestartType::Transient).unwrap();
+        t.add_actor(3, 100, RestartType::Permanent).unwrap();
+        let now = Instant::now();
+        assert_eq!(
+            t.exited(2, "normal", now),
+            vec![Op::Finish {
+                actor: 2,
+                reason: "normal".into()
+            }]
+        );
+        let plan = t.exited(3, "normal", now);
+        assert_eq!(stops(&plan), vec![1]);
+        assert_eq!(starts(&plan), vec![3], "temporary sibling is finished, not restarted");
+    }
+
+    #[test]
+    fn backoff_delays_grow_and_reset() {
+        let b = Backoff {
+            kind: BackoffKind::Exponential,
+            delay_ms: 100.0,
+            max_delay_ms: 1000.0,
+            jitter: 0.0,
+        };
+        assert_eq!(
+            (0..5).map(|n| b.delay(n, 0.5)).collect::<Vec<_>>(),
+            vec![100.0, 200.0, 400.0, 800.0, 1000.0]
+        );
+        let lin = Backoff {
+            kind: BackoffKind::Linear,
+            ..b
+        };
+        assert_eq!(lin.delay(2, 0.5), 300.0);
+        let jittered = Backoff { jitter: 0.2, ..b };
+        assert_eq!(jittered.delay(0, 0.0), 80.0);
+        assert_eq!(jittered.delay(0, 1.0), 120.0);
+
+        let mut t = Tree::new(
+            100,
+            GroupConfig {
+                strategy: Strategy::OneForOne,
+                retry: RetryConfig {
+                    max: u32::MAX,
+                    within: Duration::from_millis(1000),
+                },
+                backoff: Some(b),
+            },
+        );
+        t.add_actor(1, 100, RestartType::Transient).unwrap();
+        let t0 = Instant::now();
+        let delays: Vec<f64> = (0..3)
+            .map(|_| match t.exited(1, "error: x", t0)[0] {
+                Op::Start { delay_ms, .. } => delay_ms,
+                _ => panic!("expected a start"),
+            })
+            .collect();
+        assert_eq!(delays, vec![100.0, 200.0, 400.0]);
+        let later = t0 + Duration::from_millis(1500);
+        assert_eq!(
+            t.exited(1, "error: x", later),
+            vec![Op::Start {
+                actor: 1,
+                delay_ms: 100.0
+            }],
+            "n resets after a quiet window"
+        );
+    }
+}
