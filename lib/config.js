@@ -125,6 +125,29 @@ function supervisorConfig(config = {}) {
   return out;
 }
 
+/** Validated options of `createGroup`: `{ strategy, retry, parent }`. */
+function groupOptions(options, supConfig, param = 'createGroup: options') {
+  const o = objectOf(options ?? {}, param, ['strategy', 'retry', 'parent']);
+  return {
+    strategy: o.strategy === undefined ? 'one-for-one' : oneOf(o.strategy, `${param}.strategy`, STRATEGIES),
+    retry: o.retry === undefined ? { ...supConfig.retry } : retryConfig(o.retry, `${param}.retry`),
+    parent: o.parent,
+  };
+}
+
+/** The core's view of a group: strategy, intensity and backoff. */
+function groupSpec(strategy, retry) {
+  return {
+    strategy,
+    max: retry.max === Infinity ? -1 : retry.max,
+    withinMs: retry.withinMs,
+    backoff: retry.backoff,
+    delayMs: retry.delayMs,
+    maxDelayMs: retry.maxDelayMs,
+    jitter: retry.jitter,
+  };
+}
+
 /** Validated, defaulted spawn options. */
 function spawnOptions(options = {}, supConfig) {
   const o = objectOf(options, 'options', ['name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits']);
@@ -154,4 +177,4 @@ function spawnOptions(options = {}, supConfig) {
   return out;
 }
 
-module.exports = { supervisorConfig, spawnOptions, parseSize };
+module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, parseSize };

@@ -4,6 +4,9 @@
 /** Actor diagnostics (JSON), none once it is dead for good. */
 export declare function actorDiagnostics(actorId: number): string | null
 
+/** Actors of a group and its subgroups, in start order. */
+export declare function actorsIn(supId: number, group: number): Array<number>
+
 /** Host: shutdown began; no more spawns or restarts. */
 export declare function beginClose(supId: number): void
 
@@ -27,8 +30,11 @@ export interface CoreStats {
   actors: number
 }
 
-/** Creates a supervisor. `retry_max` < 0 means unlimited restarts. */
-export declare function createSupervisor(maxActors: number, retryMax: number, retryWithinMs: number): SupervisorIds
+/** Creates a group under `parent`; returns its id. */
+export declare function createGroup(supId: number, parent: number, spec: GroupSpec): number
+
+/** Creates a supervisor whose root group has `root` settings. */
+export declare function createSupervisor(maxActors: number, root: GroupSpec): SupervisorIds
 
 /** Host: shutdown finished; forget the supervisor and close its port. */
 export declare function dropSupervisor(supId: number): void
@@ -36,10 +42,13 @@ export declare function dropSupervisor(supId: number): void
 /** Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers. */
 export declare function emit(body: string): boolean
 
-/** What happens after an incarnation's thread is gone. */
+/** What the host must do after an incarnation's thread is gone. */
 export interface ExitOutcome {
-  /** `restart` | `stop` | `escalate`. */
-  decision: string
+  /**
+   * The plan as JSON: `[["stop",id,reason] | ["start",id,delayMs] | ["finish",id,reason]
+   * | ["escalate",group,reason] | ["gaveUp",reason], …]`, to carry out in order.
+   */
+  plan: string
   /** The incarnation that ended. */
   incarnation: number
   /** The message it was handling (`[kind,from,corr,body]` JSON). */
@@ -51,6 +60,27 @@ export declare function exitSelf(reason: string): boolean
 
 /** Host: the actor is dead for good; its undelivered mail is reported as dead letters. */
 export declare function finish(actorId: number, reason: string): boolean
+
+/** The group an actor belongs to. */
+export declare function groupOf(supId: number, actorId: number): number | null
+
+/** A group's settings as the JS layer validated them. */
+export interface GroupSpec {
+  /** `one-for-one` | `one-for-all` | `rest-for-one`. */
+  strategy: string
+  /** Restarts allowed within `within_ms`; < 0 or non-finite: unlimited. */
+  max: number
+  /** Intensity window. */
+  withinMs: number
+  /** `fixed` | `linear` | `exponential`, or none for immediate restarts. */
+  backoff?: string
+  /** Base delay. */
+  delayMs: number
+  /** Delay cap. */
+  maxDelayMs: number
+  /** Random spread 0..1. */
+  jitter: number
+}
 
 /** Worker: records a heartbeat. */
 export declare function heartbeat(nowMs: number): boolean
@@ -69,6 +99,9 @@ export declare function isAlive(target: number): boolean
 
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
+
+/** Registers `name` for a live actor; throws if the name (or the actor) already has one. */
+export declare function register(actorId: number, name: string): void
 
 /**
  * Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
@@ -119,17 +152,21 @@ export interface SpawnConfig {
   capacity: number
   /** `reject` | `drop-oldest`. */
   overflow: string
+  /** The group (the root group when absent). */
+  group?: number
 }
 
 /** Supervisor diagnostics (JSON). */
 export declare function supervisorDiagnostics(supId: number): string | null
 
-/** Ids of a new supervisor and of its host port. */
+/** Ids of a new supervisor, its host port and its root group. */
 export interface SupervisorIds {
   /** Supervisor id. */
   id: number
   /** Its host port. */
   port: number
+  /** Its root group. */
+  root: number
 }
 
 /** Host: the thread of `actor_id`'s incarnation is gone with `reason`. */

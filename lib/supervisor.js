@@ -5,7 +5,7 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget } = require('./targets.js');
@@ -101,18 +101,40 @@ class ActorRef {
   }
 }
 
+/** A supervision group: its children restart together according to its strategy. */
+class ActorGroup {
+  constructor(sup, gid) {
+    this.id = `group-${gid}`;
+    this._sup = sup;
+    this._gid = gid;
+  }
+
+  /** Spawns an actor in this group. */
+  spawn(actor, options) {
+    return this._sup._spawnIn(this._gid, actor, options);
+  }
+
+  /** Creates a nested group. */
+  createGroup(options) {
+    return this._sup._createGroup(options, this._gid);
+  }
+
+  /** Stops every actor of this group (and its subgroups) for good, in reverse start order. */
+  terminateAll(reason = 'shutdown') {
+    if (typeof reason !== 'string') throw new TypeError('terminateAll: reason must be a string');
+    return this._sup._terminateGroup(this._gid, reason);
+  }
+}
+
 /** The orchestrator: spawns actors, routes their events, restarts what dies. */
 class Supervisor {
   constructor(config) {
     this._config = supervisorConfig(config);
-    const retry = this._config.retry;
-    const ids = native.createSupervisor(
-      this._config.maxActors,
-      retry.max === Infinity ? -1 : retry.max,
-      retry.withinMs,
-    );
+    const ids = native.createSupervisor(this._config.maxActors, groupSpec(this._config.strategy, this._config.retry));
     this._sid = ids.id;
     this._port = ids.port;
+    this._root = ids.root;
+    this._groups = new Map(); // group id → ActorGroup
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
     this._finished = new Map();
@@ -131,12 +153,14 @@ class Supervisor {
 
   // ---- public API ----------------------------------------------------------------------
 
-  /** Spawns an actor from a callback or a module URL/path. */
+  /** Spawns an actor from a callback or a module URL/path, in the root group. */
   spawn(actor, options) {
-    if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
-    const source = actorSource(actor, 'spawn: actor');
-    const opts = spawnOptions(options ?? {}, this._config);
-    return this._spawn(source, opts, 0).ref;
+    return this._spawnIn(this._root, actor, options);
+  }
+
+  /** Creates a supervision group: `{ strategy, retry, parent }` (parent: a group; default root). */
+  createGroup(options) {
+    return this._createGroup(options, undefined);
   }
 
   /** Stops the actor with `reason`; it is never restarted. */
@@ -191,7 +215,35 @@ class Supervisor {
 
   // ---- spawning and restarting ---------------------------------------------------------
 
-  _spawn(source, opts, parent) {
+  _spawnIn(group, actor, options) {
+    if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
+    const source = actorSource(actor, 'spawn: actor');
+    const opts = spawnOptions(options ?? {}, this._config);
+    return this._spawn(source, opts, 0, group).ref;
+  }
+
+  _createGroup(options, parentId) {
+    if (this._closing) throw new Error(`createGroup: supervisor ${this.id} is shut down`);
+    const o = groupOptions(options, this._config);
+    let parent = parentId ?? this._root;
+    if (o.parent !== undefined) {
+      if (!(o.parent instanceof ActorGroup) || o.parent._sup !== this) {
+        throw new TypeError('createGroup: options.parent must be a group of this supervisor');
+      }
+      parent = o.parent._gid;
+    }
+    const gid = native.createGroup(this._sid, parent, groupSpec(o.strategy, o.retry));
+    const group = new ActorGroup(this, gid);
+    this._groups.set(gid, group);
+    return group;
+  }
+
+  async _terminateGroup(gid, reason) {
+    const actors = native.actorsIn(this._sid, gid);
+    for (let i = actors.length - 1; i >= 0; i--) await this._terminate(actors[i], reason);
+  }
+
+  _spawn(source, opts, parent, group) {
     let num;
     try {
       num = native.spawn(this._sid, {
@@ -200,12 +252,24 @@ class Supervisor {
         restart: opts.restart,
         capacity: opts.capacity,
         overflow: opts.overflow,
+        group,
       });
     } catch (err) {
       throw new Error(err.message);
     }
     const ref = new ActorRef(this, num, opts.name);
-    const entry = { num, ref, source, opts, parent, children: new Set(), thread: null, incarnation: 0, reason: undefined };
+    const entry = {
+      num,
+      ref,
+      source,
+      opts,
+      parent,
+      children: new Set(),
+      thread: null,
+      incarnation: 0,
+      reason: undefined, // why the host is ending the current incarnation
+      startTimer: null, // pending backoff start
+    };
     this._entries.set(num, entry);
     if (parent) this._entries.get(parent)?.children.add(num);
     this._start(entry);
@@ -229,14 +293,53 @@ class Supervisor {
     const out = native.threadGone(entry.num, reason);
     if (!out) return;
     this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
-    if (out.decision === 'restart') {
+    this._run(JSON.parse(out.plan), reason).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
+  }
+
+  /**
+   * Carries out a plan from the core, in order: stops (each awaited, in the reverse start
+   * order the core chose), starts (after their backoff delay), final ends, escalations.
+   */
+  async _run(plan, cause) {
+    for (const [op, a, b] of plan) {
+      const entry = this._entries.get(a);
+      if (op === 'stop') {
+        if (entry) await this._halt(entry, b);
+      } else if (op === 'start') {
+        if (entry) this._scheduleStart(entry, b, cause);
+      } else if (op === 'finish') {
+        if (entry) this._finish(entry, b);
+      } else if (op === 'escalate') {
+        this._emit('escalate', { id: `group-${a}`, reason: b });
+      } else if (op === 'gaveUp') {
+        this._emit('error', { reason: 'intensity_exceeded', cause: a });
+      }
+    }
+  }
+
+  _scheduleStart(entry, delayMs, cause) {
+    const start = () => {
+      entry.startTimer = null;
+      if (this._closing || !this._entries.has(entry.num) || entry.thread) return;
       native.restart(entry.num);
       this._start(entry);
-      this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason });
-      return;
+      this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason: cause });
+    };
+    if (delayMs > 0) entry.startTimer = setTimeout(start, delayMs);
+    else start();
+  }
+
+  /** Ends the current incarnation as part of a plan (its exit is not a new failure). */
+  async _halt(entry, reason) {
+    if (entry.thread) {
+      const thread = entry.thread;
+      this._kill(entry, reason);
+      await thread.exited;
+    } else {
+      clearTimeout(entry.startTimer);
+      entry.startTimer = null;
+      native.threadGone(entry.num, reason); // between incarnations: just releases the hold
     }
-    this._finish(entry, reason);
-    if (out.decision === 'escalate') this._escalate(entry, reason);
   }
 
   _finish(entry, reason) {
@@ -244,15 +347,6 @@ class Supervisor {
     this._entries.delete(entry.num);
     this._finished.set(entry.num, entry.incarnation);
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
-  }
-
-  _escalate(entry, reason) {
-    this._emit('escalate', { id: entry.ref.id, reason });
-    this._emit('error', { reason: 'intensity_exceeded', id: entry.ref.id, cause: reason });
-    const rest = [...this._entries.values()];
-    (async () => {
-      for (let i = rest.length - 1; i >= 0; i--) await this._stop(rest[i], 'shutdown');
-    })();
   }
 
   _lastIncarnation(num) {
@@ -274,6 +368,8 @@ class Supervisor {
       this._kill(entry, reason);
       await thread.exited;
     } else if (this._entries.has(entry.num)) {
+      clearTimeout(entry.startTimer);
+      entry.startTimer = null;
       native.threadGone(entry.num, reason);
       this._finish(entry, reason);
     }
@@ -396,7 +492,8 @@ class Supervisor {
       if (req.op === 'spawn') {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
         const opts = spawnOptions(req.options ?? {}, this._config);
-        const child = this._spawn(req.source, opts, entry.num);
+        const group = native.groupOf(this._sid, entry.num) ?? this._root;
+        const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);
       } else if (req.op === 'terminate') {
         const num = resolveTarget(req.target, this._sid, 'ctx.terminate: target');
@@ -441,4 +538,4 @@ function createSupervisor(config) {
   return new Supervisor(config);
 }
 
-module.exports = { createSupervisor, Supervisor, ActorRef };
+module.exports = { createSupervisor, Supervisor, ActorRef, ActorGroup };

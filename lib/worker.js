@@ -332,6 +332,15 @@ function makeCtx() {
       const id = `actor-${target(to, 'ctx.terminate: target')}`;
       return request({ op: 'terminate', target: id }).then(() => undefined);
     },
+    /** Registers this actor under `name` (unique per supervisor; follows it across restarts). */
+    register(name) {
+      if (typeof name !== 'string' || name.length === 0) throw new TypeError('ctx.register: name must be a non-empty string');
+      try {
+        native.register(spec.id, name);
+      } catch (err) {
+        throw new Error(`ctx.register: ${err.message}`);
+      }
+    },
     /** The actor registered under `name`, if any. */
     whereis(name) {
       if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');

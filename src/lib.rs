@@ -15,9 +15,11 @@ use std::sync::Arc;
 use warden_core::actor::Actor;
 use warden_core::port::CONTROL_WORDS;
 use warden_core::{
-    runtime, ActorConfig, Envelope, Kind, Overflow, Port, RestartType, RetryConfig, SendError,
-    SupervisorConfig, Waker,
+    runtime, ActorConfig, Envelope, Kind, Overflow, Port, RestartType, SendError, Waker,
 };
+
+mod supervision;
+pub use supervision::*;
 
 /// Most targets a thread keeps resolved; past this the cache starts over.
 const TARGET_CACHE_MAX: usize = 4096;
@@ -190,36 +192,6 @@ pub fn host_park(port_id: f64) -> bool {
     runtime().port(id(port_id)).is_some_and(|p| p.park())
 }
 
-/// Ids of a new supervisor and of its host port.
-#[napi(object)]
-pub struct SupervisorIds {
-    /// Supervisor id.
-    pub id: f64,
-    /// Its host port.
-    pub port: f64,
-}
-
-/// Creates a supervisor. `retry_max` < 0 means unlimited restarts.
-#[napi]
-pub fn create_supervisor(max_actors: u32, retry_max: f64, retry_within_ms: f64) -> SupervisorIds {
-    let max = if retry_max < 0.0 || !retry_max.is_finite() {
-        u32::MAX
-    } else {
-        retry_max as u32
-    };
-    let sup = runtime().create_supervisor(SupervisorConfig {
-        max_actors: max_actors as usize,
-        retry: RetryConfig {
-            max,
-            within: std::time::Duration::from_millis(retry_within_ms as u64),
-        },
-    });
-    SupervisorIds {
-        id: sup.id as f64,
-        port: sup.port.id as f64,
-    }
-}
-
 /// Options of `spawn` as the JS layer validated them.
 #[napi(object)]
 pub struct SpawnConfig {
@@ -233,6 +205,8 @@ pub struct SpawnConfig {
     pub capacity: f64,
     /// `reject` | `drop-oldest`.
     pub overflow: String,
+    /// The group (the root group when absent).
+    pub group: Option<f64>,
 }
 
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
@@ -257,7 +231,7 @@ pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
         overflow,
     };
     runtime()
-        .spawn(id(sup_id), cfg)
+        .spawn(id(sup_id), cfg, config.group.map(id))
         .map(|a| a.id as f64)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
@@ -358,29 +332,6 @@ pub fn heartbeat(now_ms: f64) -> bool {
     }
 }
 
-/// What happens after an incarnation's thread is gone.
-#[napi(object)]
-pub struct ExitOutcome {
-    /// `restart` | `stop` | `escalate`.
-    pub decision: String,
-    /// The incarnation that ended.
-    pub incarnation: u32,
-    /// The message it was handling (`[kind,from,corr,body]` JSON).
-    pub in_flight: Option<String>,
-}
-
-/// Host: the thread of `actor_id`'s incarnation is gone with `reason`.
-#[napi]
-pub fn thread_gone(actor_id: f64, reason: String) -> Option<ExitOutcome> {
-    runtime()
-        .thread_gone(id(actor_id), &reason)
-        .map(|o| ExitOutcome {
-            decision: o.decision.as_str().to_string(),
-            incarnation: o.incarnation,
-            in_flight: o.in_flight,
-        })
-}
-
 /// Host: counts a restart; returns the new incarnation.
 #[napi]
 pub fn restart(actor_id: f64) -> Option<u32> {
@@ -439,7 +390,7 @@ pub fn supervisor_diagnostics(sup_id: f64) -> Option<String> {
 /// Actor diagnostics (JSON), none once it is dead for good.
 #[napi]
 pub fn actor_diagnostics(actor_id: f64) -> Option<String> {
-    runtime().actor(id(actor_id)).map(|a| a.diagnostics_json())
+    runtime().actor_diagnostics(id(actor_id))
 }
 
 /// Process-wide counts, for leak checks.

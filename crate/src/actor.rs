@@ -394,12 +394,13 @@ impl Actor {
         self.inner.lock().mailbox.len()
     }
 
-    /// A JSON object with this actor's diagnostics (see DESIGN.md 3.6).
-    pub fn diagnostics_json(&self) -> String {
+    /// A JSON object with this actor's diagnostics (see DESIGN.md 3.6); `name` is the name
+    /// registered for it, if any.
+    pub fn diagnostics_json(&self, name: Option<String>) -> String {
         let g = self.inner.lock();
         serde_json::json!({
             "id": format!("actor-{}", self.id),
-            "name": self.config.name,
+            "name": name,
             "incarnation": g.incarnation,
             "state": g.state.as_str(),
             "restarts": g.restarts,

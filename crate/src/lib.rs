@@ -18,4 +18,5 @@ pub use actor::{ActorConfig, Overflow, RestartType, SendError};
 pub use envelope::{Envelope, Kind};
 pub use port::{Port, Waker};
 pub use runtime::{runtime, Runtime};
-pub use supervisor::{Decision, RetryConfig, SpawnError, SupervisorConfig};
+pub use supervisor::{RetryConfig, SpawnError, SupervisorConfig};
+pub use tree::{Backoff, BackoffKind, GroupConfig, Op, Plan, Strategy};

@@ -5,7 +5,8 @@
 use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::port::{Port, PortId};
-use crate::supervisor::{Decision, SpawnError, Supervisor, SupervisorConfig};
+use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
+use crate::tree::{GroupConfig, Plan};
 use crate::timer::Timer;
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -16,8 +17,8 @@ use std::time::Instant;
 /// What the host must do after an incarnation's thread is gone.
 #[derive(Debug)]
 pub struct ExitOutcome {
-    /// Restart, stop or escalate.
-    pub decision: Decision,
+    /// The operations to carry out, in order.
+    pub plan: Plan,
     /// The incarnation that ended.
     pub incarnation: u32,
     /// The message it was handling, as `[kind,from,corr,body]` JSON text.
@@ -107,12 +108,25 @@ impl Runtime {
 
     // ---- supervisors -------------------------------------------------------------------
 
-    /// Creates a supervisor with its own host port.
+    /// Creates a supervisor with its own host port and root group.
     pub fn create_supervisor(&self, config: SupervisorConfig) -> Arc<Supervisor> {
         let port = self.new_port();
-        let sup = Arc::new(Supervisor::new(self.id(), port, config));
+        let sup = Arc::new(Supervisor::new(self.id(), port, config, self.id()));
         self.sups.write().insert(sup.id, sup.clone());
         sup
+    }
+
+    /// Creates a group under `parent` in supervisor `sup_id`; returns its id.
+    pub fn create_group(
+        &self,
+        sup_id: u64,
+        parent: u64,
+        config: GroupConfig,
+    ) -> Result<u64, SpawnError> {
+        let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
+        let id = self.id();
+        sup.add_group(id, parent, config)?;
+        Ok(id)
     }
 
     /// Looks a supervisor up.
@@ -129,16 +143,17 @@ impl Runtime {
 
     // ---- actors ------------------------------------------------------------------------
 
-    /// Creates a supervised actor (no thread yet).
+    /// Creates a supervised actor in `group` (the root group when `None`); no thread yet.
     pub fn spawn(
         &'static self,
         sup_id: u64,
         config: ActorConfig,
+        group: Option<u64>,
     ) -> Result<Arc<Actor>, SpawnError> {
         let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
         let timed = config.timeout_ms > 0;
         let actor = Arc::new(Actor::new(self.id(), sup_id, config));
-        sup.add_child(actor.clone())?;
+        sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
         self.actors.write().insert(actor.id, actor.clone());
         if timed {
             self.timer().watch(&actor);
@@ -290,9 +305,9 @@ impl Runtime {
             env.write_json(&mut text);
             in_flight = Some(text);
         }
-        let decision = sup.decide(&actor, reason, Instant::now());
+        let plan = sup.exited(&actor, reason, Instant::now());
         Some(ExitOutcome {
-            decision,
+            plan,
             incarnation: report.incarnation,
             in_flight,
         })
@@ -322,13 +337,27 @@ impl Runtime {
         true
     }
 
+    /// Diagnostics of one live actor as JSON.
+    pub fn actor_diagnostics(&self, actor_id: u64) -> Option<String> {
+        let actor = self.actor(actor_id)?;
+        let name = self.supervisor(actor.sup_id).and_then(|s| s.name_of(actor_id));
+        Some(actor.diagnostics_json(name))
+    }
+
+    /// Registers `name` for a live actor in its supervisor.
+    pub fn register(&self, actor_id: u64, name: &str) -> Result<(), SpawnError> {
+        let actor = self.actor(actor_id).ok_or(SpawnError::Closed)?;
+        let sup = self.supervisor(actor.sup_id).ok_or(SpawnError::Closed)?;
+        sup.register(actor_id, name)
+    }
+
     /// Diagnostics of one supervisor as JSON.
     pub fn supervisor_diagnostics(&self, sup_id: u64) -> Option<String> {
         let s = self.supervisor(sup_id)?;
         let actors: Vec<serde_json::Value> = s
             .children()
             .iter()
-            .filter_map(|a| serde_json::from_str(&a.diagnostics_json()).ok())
+            .filter_map(|a| serde_json::from_str(&a.diagnostics_json(s.name_of(a.id))).ok())
             .collect();
         Some(
             serde_json::json!({
@@ -349,6 +378,7 @@ mod tests {
     use super::*;
     use crate::port::Waker;
     use crate::supervisor::RetryConfig;
+    use crate::tree::{Op, Strategy};
     use std::sync::atomic::AtomicUsize;
 
     struct Count(AtomicUsize);
@@ -366,7 +396,11 @@ mod tests {
     fn config() -> SupervisorConfig {
         SupervisorConfig {
             max_actors: 100,
-            retry: RetryConfig::default(),
+            root: GroupConfig {
+                strategy: Strategy::OneForOne,
+                retry: RetryConfig::default(),
+                backoff: None,
+            },
         }
     }
 
@@ -374,7 +408,7 @@ mod tests {
     fn concurrent_senders_keep_per_sender_fifo() {
         let rt = leak();
         let sup = rt.create_supervisor(config());
-        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let actor = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
         let port = rt.new_port();
         port.set_waker(Arc::new(Count(AtomicUsize::new(0))));
         rt.bind(actor.id, port.id, "{}".into()).unwrap();
@@ -420,7 +454,7 @@ mod tests {
         let rt = leak();
         let sup = rt.create_supervisor(config());
         let caller = rt.new_port();
-        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let actor = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
         rt.send(actor.id, Envelope::call(0, 7, "1", caller.id), None, 0)
             .unwrap();
         rt.send(actor.id, Envelope::new(Kind::User, 0, 0, "2"), None, 0)
@@ -453,14 +487,20 @@ mod tests {
         let rt = leak();
         let sup = rt.create_supervisor(config());
         let caller = rt.new_port();
-        let actor = rt.spawn(sup.id, ActorConfig::default()).unwrap();
+        let actor = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
         let port = rt.new_port();
         rt.bind(actor.id, port.id, "{}".into()).unwrap();
         rt.send(actor.id, Envelope::call(0, 1, "\"x\"", caller.id), None, 0)
             .unwrap();
         rt.pop(&port, &actor, 16).unwrap();
         let out = rt.thread_gone(actor.id, "error: boom").unwrap();
-        assert_eq!(out.decision, Decision::Restart);
+        assert_eq!(
+            out.plan,
+            vec![Op::Start {
+                actor: actor.id,
+                delay_ms: 0.0
+            }]
+        );
         assert!(out.in_flight.unwrap().contains("\"x\""));
         assert!(caller.take_urgent().unwrap().contains("error: boom"));
         assert_eq!(rt.restart(actor.id), Some(1));

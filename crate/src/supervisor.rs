@@ -1,10 +1,11 @@
 //! Supervisors as the core sees them: the children in start order, the name registry, exact
 //! per-supervisor counters, and the restart decision (restart type + intensity).
 
-use crate::actor::{Actor, ActorState, RestartType};
+use crate::actor::{Actor, ActorState};
 use crate::port::Port;
+use crate::tree::{GroupConfig, Op, Plan, Tree};
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,30 +33,8 @@ impl Default for RetryConfig {
 pub struct SupervisorConfig {
     /// Hard cap on live actors.
     pub max_actors: usize,
-    /// Restart intensity of the root group.
-    pub retry: RetryConfig,
-}
-
-/// What happens to a child whose incarnation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    /// Start a new incarnation.
-    Restart,
-    /// Dead for good.
-    Stop,
-    /// Restart intensity exceeded: the group gives up.
-    Escalate,
-}
-
-impl Decision {
-    /// Name used in the wire format with the JS layer.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Restart => "restart",
-            Self::Stop => "stop",
-            Self::Escalate => "escalate",
-        }
-    }
+    /// The root group: strategy, intensity, backoff.
+    pub root: GroupConfig,
 }
 
 /// Why a spawn was refused.
@@ -67,6 +46,8 @@ pub enum SpawnError {
     NameTaken(String),
     /// The supervisor is shutting down or gone.
     Closed,
+    /// The group does not exist in this supervisor.
+    NoGroup(u64),
 }
 
 impl std::fmt::Display for SpawnError {
@@ -75,6 +56,7 @@ impl std::fmt::Display for SpawnError {
             Self::MaxActors(n) => write!(f, "Max actors limit reached: {n}"),
             Self::NameTaken(name) => write!(f, "Name already registered: {name}"),
             Self::Closed => write!(f, "Supervisor is shut down"),
+            Self::NoGroup(id) => write!(f, "unknown group: group-{id}"),
         }
     }
 }
@@ -108,28 +90,50 @@ pub struct Supervisor {
     /// Counters.
     pub stats: Stats,
     children: Mutex<Vec<Arc<Actor>>>,
-    names: Mutex<HashMap<String, u64>>,
-    restart_log: Mutex<VecDeque<Instant>>,
+    names: Mutex<Names>,
+    tree: Mutex<Tree>,
     closing: AtomicBool,
 }
 
+#[derive(Default)]
+struct Names {
+    by_name: HashMap<String, u64>,
+    by_actor: HashMap<u64, String>,
+}
+
 impl Supervisor {
-    /// A supervisor whose events go to `port`.
-    pub fn new(id: u64, port: Arc<Port>, config: SupervisorConfig) -> Self {
+    /// A supervisor whose events go to `port`; `root` is the id of its root group.
+    pub fn new(id: u64, port: Arc<Port>, config: SupervisorConfig, root: u64) -> Self {
         Supervisor {
             id,
             port,
             config,
             stats: Stats::default(),
             children: Mutex::new(Vec::new()),
-            names: Mutex::new(HashMap::new()),
-            restart_log: Mutex::new(VecDeque::new()),
+            names: Mutex::new(Names::default()),
+            tree: Mutex::new(Tree::new(root, config.root)),
             closing: AtomicBool::new(false),
         }
     }
 
-    /// Adds a child if the cap and the name registry allow it.
-    pub fn add_child(&self, actor: Arc<Actor>) -> Result<(), SpawnError> {
+    /// The root group's id.
+    pub fn root_group(&self) -> u64 {
+        self.tree.lock().root()
+    }
+
+    /// Adds a group under `parent`.
+    pub fn add_group(&self, id: u64, parent: u64, config: GroupConfig) -> Result<(), SpawnError> {
+        if self.is_closing() {
+            return Err(SpawnError::Closed);
+        }
+        self.tree
+            .lock()
+            .add_group(id, parent, config)
+            .map_err(|_| SpawnError::NoGroup(parent))
+    }
+
+    /// Adds a child to `group` if the cap and the name registry allow it.
+    pub fn add_child(&self, actor: Arc<Actor>, group: u64) -> Result<(), SpawnError> {
         if self.is_closing() {
             return Err(SpawnError::Closed);
         }
@@ -137,41 +141,72 @@ impl Supervisor {
         if children.len() >= self.config.max_actors {
             return Err(SpawnError::MaxActors(self.config.max_actors));
         }
-        if let Some(name) = &actor.config.name {
-            let mut names = self.names.lock();
-            if names.contains_key(name) {
-                return Err(SpawnError::NameTaken(name.clone()));
-            }
-            names.insert(name.clone(), actor.id);
+        let mut tree = self.tree.lock();
+        if !tree.has_group(group) {
+            return Err(SpawnError::NoGroup(group));
         }
+        if let Some(name) = &actor.config.name {
+            self.register(actor.id, name)?;
+        }
+        tree.add_actor(actor.id, group, actor.config.restart)
+            .map_err(|_| SpawnError::NoGroup(group))?;
         children.push(actor);
         self.stats.spawned.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Registers `name` for `actor_id` (one name per actor; a duplicate is refused;
+    /// registering the name it already has is a no-op, as restarted code does).
+    pub fn register(&self, actor_id: u64, name: &str) -> Result<(), SpawnError> {
+        let mut names = self.names.lock();
+        if names.by_actor.get(&actor_id).map(String::as_str) == Some(name) {
+            return Ok(());
+        }
+        if names.by_name.contains_key(name) || names.by_actor.contains_key(&actor_id) {
+            return Err(SpawnError::NameTaken(name.to_string()));
+        }
+        names.by_name.insert(name.to_string(), actor_id);
+        names.by_actor.insert(actor_id, name.to_string());
+        Ok(())
+    }
+
+    /// The name registered for an actor.
+    pub fn name_of(&self, actor_id: u64) -> Option<String> {
+        self.names.lock().by_actor.get(&actor_id).cloned()
     }
 
     /// Removes a child that is dead for good and frees its name.
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
         if let Some(pos) = children.iter().position(|a| a.id == actor_id) {
-            let actor = children.remove(pos);
-            if let Some(name) = &actor.config.name {
-                let mut names = self.names.lock();
-                if names.get(name) == Some(&actor_id) {
-                    names.remove(name);
-                }
+            children.remove(pos);
+            let mut names = self.names.lock();
+            if let Some(name) = names.by_actor.remove(&actor_id) {
+                names.by_name.remove(&name);
             }
+            self.tree.lock().remove_actor(actor_id);
             self.stats.terminated.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Looks a registered name up.
     pub fn whereis(&self, name: &str) -> Option<u64> {
-        self.names.lock().get(name).copied()
+        self.names.lock().by_name.get(name).copied()
     }
 
     /// Live children in start order.
     pub fn children(&self) -> Vec<Arc<Actor>> {
         self.children.lock().clone()
+    }
+
+    /// Actors of `group` (and its subgroups) in start order.
+    pub fn actors_in(&self, group: u64) -> Vec<u64> {
+        self.tree.lock().actors_in(group)
+    }
+
+    /// The group an actor belongs to.
+    pub fn group_of(&self, actor_id: u64) -> Option<u64> {
+        self.tree.lock().group_of(actor_id)
     }
 
     /// Stops future restarts and spawns (shutdown in progress).
@@ -184,35 +219,15 @@ impl Supervisor {
         self.closing.load(Ordering::Acquire)
     }
 
-    /// Decides what happens after `actor`'s incarnation ended with `reason`, at `now`.
-    pub fn decide(&self, actor: &Actor, reason: &str, now: Instant) -> Decision {
+    /// What the host must do after `actor`'s incarnation ended with `reason` at `now`.
+    pub fn exited(&self, actor: &Actor, reason: &str, now: Instant) -> Plan {
         if self.is_closing() || actor.stop_requested() {
-            return Decision::Stop;
+            return vec![Op::Finish {
+                actor: actor.id,
+                reason: reason.to_string(),
+            }];
         }
-        let restart = match actor.config.restart {
-            RestartType::Permanent => true,
-            RestartType::Transient => !is_normal_exit(reason),
-            RestartType::Temporary => false,
-        };
-        if !restart {
-            return Decision::Stop;
-        }
-        let retry = self.config.retry;
-        if retry.max == u32::MAX {
-            return Decision::Restart;
-        }
-        let mut log = self.restart_log.lock();
-        while log
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > retry.within)
-        {
-            log.pop_front();
-        }
-        if log.len() as u32 >= retry.max {
-            return Decision::Escalate;
-        }
-        log.push_back(now);
-        Decision::Restart
+        self.tree.lock().exited(actor.id, reason, now)
     }
 
     /// Live children (dead-for-good ones are removed).
@@ -228,7 +243,8 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actor::ActorConfig;
+    use crate::actor::{ActorConfig, RestartType};
+    use crate::tree::Strategy;
 
     fn sup(max: usize) -> Supervisor {
         Supervisor::new(
@@ -236,8 +252,13 @@ mod tests {
             Arc::new(Port::new(1)),
             SupervisorConfig {
                 max_actors: max,
-                retry: RetryConfig::default(),
+                root: GroupConfig {
+                    strategy: Strategy::OneForOne,
+                    retry: RetryConfig::default(),
+                    backoff: None,
+                },
             },
+            2,
         )
     }
 
@@ -255,64 +276,38 @@ mod tests {
     #[test]
     fn cap_and_names() {
         let s = sup(2);
-        s.add_child(named(1, "a")).unwrap();
+        s.add_child(named(10, "a"), 2).unwrap();
         assert_eq!(
-            s.add_child(named(2, "a")),
+            s.add_child(named(11, "a"), 2),
             Err(SpawnError::NameTaken("a".into()))
         );
-        s.add_child(named(3, "b")).unwrap();
+        s.add_child(named(12, "b"), 2).unwrap();
         assert_eq!(
-            s.add_child(named(4, "c")).unwrap_err().to_string(),
+            s.add_child(named(13, "c"), 2).unwrap_err().to_string(),
             "Max actors limit reached: 2"
         );
-        assert_eq!(s.whereis("a"), Some(1));
-        s.remove_child(1);
+        assert_eq!(s.whereis("a"), Some(10));
+        s.remove_child(10);
         assert_eq!(s.whereis("a"), None);
         assert_eq!(s.stats.terminated.load(Ordering::Relaxed), 1);
+        assert_eq!(s.add_child(named(14, "d"), 99), Err(SpawnError::NoGroup(99)));
     }
 
     #[test]
-    fn restart_types() {
+    fn stop_requested_finishes() {
         let s = sup(10);
+        let a = Arc::new(Actor::new(
+            10,
+            1,
+            ActorConfig {
+                restart: RestartType::Permanent,
+                ..Default::default()
+            },
+        ));
+        s.add_child(a.clone(), 2).unwrap();
         let now = Instant::now();
-        let mk = |r| {
-            Actor::new(
-                1,
-                1,
-                ActorConfig {
-                    restart: r,
-                    ..Default::default()
-                },
-            )
-        };
-        assert_eq!(
-            s.decide(&mk(RestartType::Transient), "normal", now),
-            Decision::Stop
-        );
-        assert_eq!(
-            s.decide(&mk(RestartType::Transient), "timeout", now),
-            Decision::Restart
-        );
-        assert_eq!(
-            s.decide(&mk(RestartType::Permanent), "normal", now),
-            Decision::Restart
-        );
-        assert_eq!(
-            s.decide(&mk(RestartType::Temporary), "error: x", now),
-            Decision::Stop
-        );
-    }
-
-    #[test]
-    fn intensity_escalates_and_window_slides() {
-        let s = sup(10);
-        let a = Actor::new(1, 1, ActorConfig::default());
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(s.decide(&a, "error: x", t0), Decision::Restart);
-        }
-        assert_eq!(s.decide(&a, "error: x", t0), Decision::Escalate);
-        let later = t0 + Duration::from_millis(5001);
-        assert_eq!(s.decide(&a, "error: x", later), Decision::Restart);
+        assert!(matches!(s.exited(&a, "error: x", now)[0], Op::Start { .. }));
+        a.request_stop();
+        assert!(matches!(s.exited(&a, "terminated", now)[0], Op::Finish { .. }));
     }
 }
