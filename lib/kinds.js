@@ -13,6 +13,7 @@ module.exports = Object.freeze({
   TIMEOUT: 12,
   REQUEST: 13,
   DEAD_LETTER: 14,
+  DOWN: 15,
   UNDEFINED_BODY: 64, // added to the kind when the body is `undefined`
   // `send` / `call` result codes
   QUEUED: 0,

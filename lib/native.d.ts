@@ -36,6 +36,9 @@ export declare function createGroup(supId: number, parent: number, spec: GroupSp
 /** Creates a supervisor whose root group has `root` settings. */
 export declare function createSupervisor(maxActors: number, root: GroupSpec): SupervisorIds
 
+/** Removes a monitor; false if it already fired or never existed. */
+export declare function demonitor(reference: number): boolean
+
 /** Host: shutdown finished; forget the supervisor and close its port. */
 export declare function dropSupervisor(supId: number): void
 
@@ -96,6 +99,12 @@ export declare function incarnation(actorId: number): number | null
 
 /** True if `target` is registered and not dead for good. */
 export declare function isAlive(target: number): boolean
+
+/** Links two live actors; throws `noproc` if either is not alive. */
+export declare function link(a: number, b: number): void
+
+/** `watcher` monitors `watched`; returns the monitor reference number. */
+export declare function monitor(watcher: number, watched: number): number
 
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
@@ -171,6 +180,12 @@ export interface SupervisorIds {
 
 /** Host: the thread of `actor_id`'s incarnation is gone with `reason`. */
 export declare function threadGone(actorId: number, reason: string): ExitOutcome | null
+
+/** Sets whether an actor turns exit signals of linked actors into `EXIT` messages. */
+export declare function trapExits(actorId: number, on: boolean): void
+
+/** Removes the link between two actors, if any. */
+export declare function unlink(a: number, b: number): void
 
 /** Looks a registered name up in a supervisor. */
 export declare function whereis(supId: number, name: string): number | null

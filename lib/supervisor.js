@@ -8,9 +8,9 @@ const K = require('./kinds.js');
 const { supervisorConfig, spawnOptions, groupOptions, groupSpec } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
-const { resolveTarget } = require('./targets.js');
+const { resolveTarget, monitorRef } = require('./targets.js');
 const { ThreadPool } = require('./threads.js');
-const { Ok, Err } = require('./result.js');
+const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
 
@@ -88,6 +88,34 @@ class ActorRef {
   terminate(reason = 'terminated') {
     if (typeof reason !== 'string') throw new TypeError('terminate: reason must be a string');
     return this._sup._terminate(this._num, reason);
+  }
+
+  /**
+   * Links this actor and `other`: when one ends abnormally the other is stopped with
+   * `linked: <reason>` (or gets an `EXIT` message if it traps exits).
+   */
+  link(other) {
+    const n = resolveTarget(other, this._sup._sid, 'link: other');
+    try {
+      native.link(this._num, n);
+    } catch {
+      throw new RangeError(`link: ${this.id} or actor-${n} is not alive (noproc)`);
+    }
+  }
+
+  /** Removes a link. */
+  unlink(other) {
+    native.unlink(this._num, resolveTarget(other, this._sup._sid, 'unlink: other'));
+  }
+
+  /** This actor watches `other`: it gets `DOWN { id, reason, ref }` when `other` ends. */
+  monitor(other) {
+    return `ref-${native.monitor(this._num, resolveTarget(other, this._sup._sid, 'monitor: other'))}`;
+  }
+
+  /** Cancels a monitor; false if it already fired. */
+  demonitor(ref) {
+    return native.demonitor(monitorRef(ref, 'demonitor: ref'));
   }
 
   /** `Ok(diagnostics)` or `Err("Actor not found: id")` once dead for good. */
@@ -464,6 +492,13 @@ class Supervisor {
       case K.TIMEOUT: {
         const entry = this._entries.get(from);
         if (entry && entry.incarnation === corr) this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
+        return;
+      }
+      case K.DOWN: {
+        const entry = this._entries.get(corr);
+        if (!entry) return;
+        const m = systemMessage(body.msg, body.data);
+        for (const fn of entry.ref._subs) this._safe(fn, m);
         return;
       }
       case K.DEAD_LETTER:

@@ -28,4 +28,11 @@ function resolveTarget(target, supId, param) {
   return n;
 }
 
-module.exports = { resolveTarget };
+/** Number of a monitor reference `ref-N`, or a TypeError naming `param`. */
+function monitorRef(ref, param) {
+  const m = typeof ref === 'string' ? /^ref-(\d+)$/.exec(ref) : null;
+  if (!m) throw new TypeError(`${param} must be a monitor reference ("ref-N")`);
+  return Number(m[1]);
+}
+
+module.exports = { resolveTarget, monitorRef };

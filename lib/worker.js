@@ -10,7 +10,7 @@ const { encode } = require('./codec.js');
 const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { actorSource } = require('./source.js');
-const { resolveTarget } = require('./targets.js');
+const { resolveTarget, monitorRef } = require('./targets.js');
 const { Spinner } = require('./spin.js');
 
 const port = workerData.port;
@@ -331,6 +331,32 @@ function makeCtx() {
       }
       const id = `actor-${target(to, 'ctx.terminate: target')}`;
       return request({ op: 'terminate', target: id }).then(() => undefined);
+    },
+    /** Links this actor with `to` (see ActorRef.link); throws `noproc` if `to` is not alive. */
+    link(to) {
+      const n = target(to, 'ctx.link: target');
+      try {
+        native.link(spec.id, n);
+      } catch {
+        throw new Error(`ctx.link: actor-${n} is not alive (noproc)`);
+      }
+    },
+    /** Removes a link. */
+    unlink(to) {
+      native.unlink(spec.id, target(to, 'ctx.unlink: target'));
+    },
+    /** Watches `to`: a `DOWN` message arrives when it ends. Returns the monitor reference. */
+    monitor(to) {
+      return `ref-${native.monitor(spec.id, target(to, 'ctx.monitor: target'))}`;
+    },
+    /** Cancels a monitor; false if it already fired. */
+    demonitor(ref) {
+      return native.demonitor(monitorRef(ref, 'ctx.demonitor: ref'));
+    },
+    /** Exit signals of linked actors become `EXIT` messages instead of stopping this actor. */
+    trapExits(on) {
+      if (typeof on !== 'boolean') throw new TypeError('ctx.trapExits: on must be a boolean');
+      native.trapExits(spec.id, on);
     },
     /** Registers this actor under `name` (unique per supervisor; follows it across restarts). */
     register(name) {

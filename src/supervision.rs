@@ -92,7 +92,12 @@ pub fn create_group(sup_id: f64, parent: f64, spec: GroupSpec) -> Result<f64> {
 pub fn actors_in(sup_id: f64, group: f64) -> Vec<f64> {
     runtime()
         .supervisor(sup_id as u64)
-        .map(|s| s.actors_in(group as u64).into_iter().map(|a| a as f64).collect())
+        .map(|s| {
+            s.actors_in(group as u64)
+                .into_iter()
+                .map(|a| a as f64)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -149,4 +154,36 @@ pub fn thread_gone(actor_id: f64, reason: String) -> Option<ExitOutcome> {
             incarnation: o.incarnation,
             in_flight: o.in_flight,
         })
+}
+
+/// Links two live actors; throws `noproc` if either is not alive.
+#[napi]
+pub fn link(a: f64, b: f64) -> Result<()> {
+    runtime()
+        .link(a as u64, b as u64)
+        .map_err(|_| Error::new(Status::GenericFailure, "noproc".to_string()))
+}
+
+/// Removes the link between two actors, if any.
+#[napi]
+pub fn unlink(a: f64, b: f64) {
+    runtime().unlink(a as u64, b as u64);
+}
+
+/// `watcher` monitors `watched`; returns the monitor reference number.
+#[napi]
+pub fn monitor(watcher: f64, watched: f64) -> f64 {
+    runtime().monitor(watcher as u64, watched as u64) as f64
+}
+
+/// Removes a monitor; false if it already fired or never existed.
+#[napi]
+pub fn demonitor(reference: f64) -> bool {
+    runtime().demonitor(reference as u64)
+}
+
+/// Sets whether an actor turns exit signals of linked actors into `EXIT` messages.
+#[napi]
+pub fn trap_exits(actor_id: f64, on: bool) {
+    runtime().trap_exits(actor_id as u64, on);
 }

@@ -33,6 +33,9 @@ pub enum Kind {
     /// Host event: a message could not be delivered. `from` is its sender, `corr` the target,
     /// body `[reason,message]`.
     DeadLetter = 14,
+    /// Host event: a monitor fired. `from` is the watched actor, `corr` the watcher, body the
+    /// `DOWN` message.
+    Down = 15,
 }
 
 /// Added to the kind of an envelope whose body is `undefined`.

@@ -8,6 +8,7 @@
 
 pub mod actor;
 pub mod envelope;
+pub mod links;
 pub mod port;
 pub mod runtime;
 pub mod supervisor;

@@ -4,11 +4,12 @@
 
 use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
+use crate::links::Links;
 use crate::port::{Port, PortId};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
-use crate::tree::{GroupConfig, Plan};
 use crate::timer::Timer;
-use parking_lot::RwLock;
+use crate::tree::{GroupConfig, Plan};
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -33,6 +34,7 @@ pub struct Runtime {
     actors: RwLock<HashMap<u64, Arc<Actor>>>,
     sups: RwLock<HashMap<u64, Arc<Supervisor>>>,
     timer: OnceLock<Timer>,
+    links: Mutex<Links>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -58,6 +60,7 @@ impl Runtime {
             actors: RwLock::new(HashMap::new()),
             sups: RwLock::new(HashMap::new()),
             timer: OnceLock::new(),
+            links: Mutex::new(Links::default()),
         }
     }
 
@@ -288,6 +291,16 @@ impl Runtime {
         }
     }
 
+    /// Sends a host event about `actor` with an explicit `from`.
+    fn host_event_to(&self, actor: &Actor, kind: Kind, from: u64, body: String) -> bool {
+        match self.supervisor(actor.sup_id) {
+            Some(s) => s
+                .port
+                .push_urgent(Envelope::new(kind, from, actor.id, body)),
+            None => false,
+        }
+    }
+
     fn deadline_passed(&self, actor: &Arc<Actor>) {
         self.host_event(actor, Kind::Timeout, String::new());
     }
@@ -298,6 +311,7 @@ impl Runtime {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
         let report = actor.thread_gone(reason);
+        self.propagate_exit(&actor, report.incarnation, reason);
         let mut in_flight = None;
         if let Some(env) = report.in_flight {
             self.fail_call(&env, reason);
@@ -311,6 +325,102 @@ impl Runtime {
             incarnation: report.incarnation,
             in_flight,
         })
+    }
+
+    // ---- links and monitors ------------------------------------------------------------
+
+    /// Links two live actors; `NoProc` if either is not alive.
+    pub fn link(&self, a: u64, b: u64) -> Result<(), SendError> {
+        if !self.alive(a) || !self.alive(b) {
+            return Err(SendError::NoProc);
+        }
+        self.links.lock().link(a, b);
+        Ok(())
+    }
+
+    /// Removes a link.
+    pub fn unlink(&self, a: u64, b: u64) {
+        self.links.lock().unlink(a, b);
+    }
+
+    /// `watcher` monitors `watched`; returns the monitor reference. Monitoring an actor that
+    /// is not alive delivers `DOWN` with reason `noproc` at once.
+    pub fn monitor(&self, watcher: u64, watched: u64) -> u64 {
+        let reference = self.id();
+        if self.alive(watched) {
+            self.links.lock().monitor(watcher, watched, reference);
+        } else {
+            self.deliver_down(watcher, watched, reference, "noproc", None);
+        }
+        reference
+    }
+
+    /// Removes a monitor; false if it already fired or never existed.
+    pub fn demonitor(&self, reference: u64) -> bool {
+        self.links.lock().demonitor(reference)
+    }
+
+    /// Sets whether `actor` turns exit signals of linked actors into `EXIT` messages.
+    pub fn trap_exits(&self, actor: u64, on: bool) {
+        self.links.lock().trap_exits(actor, on);
+    }
+
+    fn alive(&self, id: u64) -> bool {
+        self.actor(id)
+            .is_some_and(|a| a.state() != crate::actor::ActorState::Dead)
+    }
+
+    /// Carries out what an ended incarnation means for its links and monitors.
+    fn propagate_exit(&self, actor: &Actor, incarnation: u32, reason: &str) {
+        let fallout = self.links.lock().exited(actor.id, reason);
+        let linked = format!("linked: {reason}");
+        for peer in fallout.kill {
+            if let Some(p) = self.actor(peer) {
+                self.host_event(&p, Kind::Exit, json_string(&linked));
+            }
+        }
+        for peer in fallout.exit_messages {
+            let body = serde_json::json!({
+                "msg": "EXIT",
+                "data": { "id": format!("actor-{}", actor.id), "reason": reason },
+            })
+            .to_string();
+            let _ = self.send(
+                peer,
+                Envelope::new(Kind::System, 0, 0, body),
+                None,
+                actor.sup_id,
+            );
+        }
+        for (watcher, reference) in fallout.down {
+            self.deliver_down(watcher, actor.id, reference, reason, Some(incarnation));
+        }
+    }
+
+    /// Sends `DOWN` to `watcher`'s handler and to its host-side subscribers.
+    fn deliver_down(
+        &self,
+        watcher: u64,
+        watched: u64,
+        reference: u64,
+        reason: &str,
+        incarnation: Option<u32>,
+    ) {
+        let body = serde_json::json!({
+            "msg": "DOWN",
+            "data": {
+                "id": format!("actor-{watched}"),
+                "reason": reason,
+                "ref": format!("ref-{reference}"),
+                "incarnation": incarnation,
+            },
+        })
+        .to_string();
+        let Some(w) = self.actor(watcher) else {
+            return;
+        };
+        self.host_event_to(&w, Kind::Down, watched, body.clone());
+        let _ = self.deliver(&w, Envelope::new(Kind::System, 0, 0, body), None);
     }
 
     /// Counts a restart and returns the new incarnation number.
@@ -340,7 +450,9 @@ impl Runtime {
     /// Diagnostics of one live actor as JSON.
     pub fn actor_diagnostics(&self, actor_id: u64) -> Option<String> {
         let actor = self.actor(actor_id)?;
-        let name = self.supervisor(actor.sup_id).and_then(|s| s.name_of(actor_id));
+        let name = self
+            .supervisor(actor.sup_id)
+            .and_then(|s| s.name_of(actor_id));
         Some(actor.diagnostics_json(name))
     }
 

@@ -290,7 +290,10 @@ mod tests {
         s.remove_child(10);
         assert_eq!(s.whereis("a"), None);
         assert_eq!(s.stats.terminated.load(Ordering::Relaxed), 1);
-        assert_eq!(s.add_child(named(14, "d"), 99), Err(SpawnError::NoGroup(99)));
+        assert_eq!(
+            s.add_child(named(14, "d"), 99),
+            Err(SpawnError::NoGroup(99))
+        );
     }
 
     #[test]
@@ -308,6 +311,9 @@ mod tests {
         let now = Instant::now();
         assert!(matches!(s.exited(&a, "error: x", now)[0], Op::Start { .. }));
         a.request_stop();
-        assert!(matches!(s.exited(&a, "terminated", now)[0], Op::Finish { .. }));
+        assert!(matches!(
+            s.exited(&a, "terminated", now)[0],
+            Op::Finish { .. }
+        ));
     }
 }

@@ -592,7 +592,13 @@ mod tests {
     fn one_for_one_restarts_only_the_failed() {
         let mut t = tree(Strategy::OneForOne, 3);
         let plan = t.exited(2, "error: x", Instant::now());
-        assert_eq!(plan, vec![Op::Start { actor: 2, delay_ms: 0.0 }]);
+        assert_eq!(
+            plan,
+            vec![Op::Start {
+                actor: 2,
+                delay_ms: 0.0
+            }]
+        );
     }
 
     #[test]
@@ -623,7 +629,11 @@ mod tests {
             assert_eq!(starts(&t.exited(1, "error: x", now)), vec![1]);
         }
         let plan = t.exited(1, "error: x", now);
-        assert_eq!(stops(&plan), vec![3, 2], "the rest stop in reverse start order");
+        assert_eq!(
+            stops(&plan),
+            vec![3, 2],
+            "the rest stop in reverse start order"
+        );
         assert!(plan.contains(&Op::GaveUp {
             reason: "error: x".into()
         }));
@@ -652,7 +662,11 @@ mod tests {
             group: 200,
             reason: "error: x".into()
         }));
-        assert_eq!(starts(&plan), vec![2, 3], "the parent restarts the whole group");
+        assert_eq!(
+            starts(&plan),
+            vec![2, 3],
+            "the parent restarts the whole group"
+        );
         assert!(t.exited(3, "shutdown", now).is_empty());
         // The restarted group has a fresh window, and no child is left held.
         assert_eq!(starts(&t.exited(3, "error: y", now)), vec![3]);
@@ -679,7 +693,11 @@ mod tests {
         );
         let plan = t.exited(3, "normal", now);
         assert_eq!(stops(&plan), vec![1]);
-        assert_eq!(starts(&plan), vec![3], "temporary sibling is finished, not restarted");
+        assert_eq!(
+            starts(&plan),
+            vec![3],
+            "temporary sibling is finished, not restarted"
+        );
     }
 
     #[test]
