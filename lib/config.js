@@ -72,7 +72,7 @@ function retryConfig(v, field) {
 /** Validated, defaulted supervisor configuration. */
 function supervisorConfig(config = {}) {
   const c = objectOf(config, 'config', [
-    'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers',
+    'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers', 'onCrash',
   ]);
   const out = {
     maxActors: 1000,
@@ -119,19 +119,26 @@ function supervisorConfig(config = {}) {
     }
     if (d.track !== undefined) out.diagnostics.track = objectOf(d.track, 'diagnostics.track');
   }
+  if (c.onCrash !== undefined) out.onCrash = crashPolicy(c.onCrash, 'onCrash');
   if (c.warmWorkers !== undefined) {
     out.warmWorkers = number(c.warmWorkers, 'warmWorkers', { integer: true });
   }
   return out;
 }
 
-/** Validated options of `createGroup`: `{ strategy, retry, parent }`. */
+function crashPolicy(fn, field) {
+  if (typeof fn !== 'function') throw new TypeError(`${field} must be a function (error, msg, ctx) => decision`);
+  return fn;
+}
+
+/** Validated options of `createGroup`: `{ strategy, retry, parent, onCrash }`. */
 function groupOptions(options, supConfig, param = 'createGroup: options') {
-  const o = objectOf(options ?? {}, param, ['strategy', 'retry', 'parent']);
+  const o = objectOf(options ?? {}, param, ['strategy', 'retry', 'parent', 'onCrash']);
   return {
     strategy: o.strategy === undefined ? 'one-for-one' : oneOf(o.strategy, `${param}.strategy`, STRATEGIES),
     retry: o.retry === undefined ? { ...supConfig.retry } : retryConfig(o.retry, `${param}.retry`),
     parent: o.parent,
+    onCrash: o.onCrash === undefined ? undefined : crashPolicy(o.onCrash, `${param}.onCrash`),
   };
 }
 
@@ -150,8 +157,27 @@ function groupSpec(strategy, retry) {
 
 /** Validated, defaulted spawn options. */
 function spawnOptions(options = {}, supConfig) {
-  const o = objectOf(options, 'options', ['name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits']);
-  const out = { name: undefined, timeoutMs: 0, restart: 'transient', capacity: 0, overflow: 'reject', resourceLimits: undefined };
+  const o = objectOf(options, 'options', [
+    'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs',
+  ]);
+  const out = {
+    name: undefined,
+    timeoutMs: 0,
+    restart: 'transient',
+    capacity: 0,
+    overflow: 'reject',
+    resourceLimits: undefined,
+    shutdown: undefined, // 'brutal' | ms | 'infinity'; default: 5000 ms if it has onTerminate, else brutal
+    idleTimeoutMs: 0,
+    heartbeatMs: 0,
+  };
+  if (o.shutdown !== undefined) {
+    if (o.shutdown === 'brutal' || o.shutdown === 'infinity') out.shutdown = o.shutdown;
+    else if (typeof o.shutdown === 'number') out.shutdown = number(o.shutdown, 'options.shutdown', { min: 0 });
+    else throw new TypeError('options.shutdown must be "brutal", "infinity" or a number of ms');
+  }
+  if (o.idleTimeoutMs !== undefined) out.idleTimeoutMs = number(o.idleTimeoutMs, 'options.idleTimeoutMs', { min: 1 });
+  if (o.heartbeatMs !== undefined) out.heartbeatMs = number(o.heartbeatMs, 'options.heartbeatMs', { min: 1 });
   if (o.name !== undefined) {
     if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('options.name must be a non-empty string');
     out.name = o.name;

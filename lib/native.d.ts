@@ -155,6 +155,8 @@ export interface SpawnConfig {
   name?: string
   /** Per-message deadline (0: none). */
   timeoutMs: number
+  /** Heartbeat watchdog (0: none). */
+  heartbeatMs: number
   /** `permanent` | `transient` | `temporary`. */
   restart: string
   /** Mailbox capacity (0: unbounded). */
@@ -164,6 +166,12 @@ export interface SpawnConfig {
   /** The group (the root group when absent). */
   group?: number
 }
+
+/**
+ * Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking
+ * messages, runs `onTerminate`, then reports its end). False if it has no thread.
+ */
+export declare function stopActor(actorId: number, reason: string): boolean
 
 /** Supervisor diagnostics (JSON). */
 export declare function supervisorDiagnostics(supId: number): string | null
@@ -178,8 +186,11 @@ export interface SupervisorIds {
   root: number
 }
 
-/** Host: the thread of `actor_id`'s incarnation is gone with `reason`. */
-export declare function threadGone(actorId: number, reason: string): ExitOutcome | null
+/**
+ * Host: the thread of `actor_id`'s incarnation is gone with `reason`; `decision` is a crash
+ * policy's answer (`restart` | `stop` | `restartAll` | `stopAll` | `escalate`), if any.
+ */
+export declare function threadGone(actorId: number, reason: string, decision?: string | undefined | null): ExitOutcome | null
 
 /** Sets whether an actor turns exit signals of linked actors into `EXIT` messages. */
 export declare function trapExits(actorId: number, on: boolean): void

@@ -15,6 +15,7 @@ const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
+const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
 function callTimeout(options, param) {
@@ -87,7 +88,7 @@ class ActorRef {
   /** Kills the actor now, even inside `while(true){}`; never restarted. */
   terminate(reason = 'terminated') {
     if (typeof reason !== 'string') throw new TypeError('terminate: reason must be a string');
-    return this._sup._terminate(this._num, reason);
+    return this._sup._terminate(this._num, reason, true);
   }
 
   /**
@@ -163,6 +164,7 @@ class Supervisor {
     this._port = ids.port;
     this._root = ids.root;
     this._groups = new Map(); // group id → ActorGroup
+    this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
     this._finished = new Map();
@@ -263,6 +265,7 @@ class Supervisor {
     const gid = native.createGroup(this._sid, parent, groupSpec(o.strategy, o.retry));
     const group = new ActorGroup(this, gid);
     this._groups.set(gid, group);
+    this._policies.set(gid, o.onCrash);
     return group;
   }
 
@@ -277,6 +280,7 @@ class Supervisor {
       num = native.spawn(this._sid, {
         name: opts.name,
         timeoutMs: opts.timeoutMs,
+        heartbeatMs: opts.heartbeatMs,
         restart: opts.restart,
         capacity: opts.capacity,
         overflow: opts.overflow,
@@ -292,11 +296,15 @@ class Supervisor {
       source,
       opts,
       parent,
+      group,
       children: new Set(),
       thread: null,
       incarnation: 0,
       reason: undefined, // why the host is ending the current incarnation
       startTimer: null, // pending backoff start
+      stopTimer: null, // pending kill of a polite stop
+      decision: undefined, // the crash policy's answer for the incarnation that is ending
+      hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
     };
     this._entries.set(num, entry);
     if (parent) this._entries.get(parent)?.children.add(num);
@@ -310,7 +318,14 @@ class Supervisor {
     entry.thread = thread;
     entry.reason = undefined;
     thread.onExit = (t) => this._threadExited(entry, t);
-    const init = JSON.stringify({ id: entry.num, sup: this._sid, name: entry.opts.name, source: entry.source });
+    const init = JSON.stringify({
+      id: entry.num,
+      sup: this._sid,
+      name: entry.opts.name,
+      source: entry.source,
+      idleTimeoutMs: entry.opts.idleTimeoutMs,
+      onCrash: typeof this._policies.get(entry.group) === 'function',
+    });
     entry.incarnation = native.bind(entry.num, thread.port, init);
   }
 
@@ -318,7 +333,11 @@ class Supervisor {
     if (entry.thread !== thread) return;
     entry.thread = null;
     const reason = entry.reason ?? reasonOf(thread);
-    const out = native.threadGone(entry.num, reason);
+    clearTimeout(entry.stopTimer);
+    entry.stopTimer = null;
+    const decision = entry.decision;
+    entry.decision = undefined;
+    const out = native.threadGone(entry.num, reason, decision);
     if (!out) return;
     this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
     this._run(JSON.parse(out.plan), reason).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
@@ -361,7 +380,7 @@ class Supervisor {
   async _halt(entry, reason) {
     if (entry.thread) {
       const thread = entry.thread;
-      this._kill(entry, reason);
+      this._end(entry, reason, false);
       await thread.exited;
     } else {
       clearTimeout(entry.startTimer);
@@ -383,17 +402,41 @@ class Supervisor {
 
   // ---- stopping ------------------------------------------------------------------------
 
+  /** Kills the current incarnation's thread now. */
   _kill(entry, reason) {
     if (!entry.thread) return;
     entry.reason ??= reason;
     entry.thread.kill();
   }
 
-  async _stop(entry, reason) {
+  /**
+   * Ends the current incarnation honouring its shutdown kind: `brutal` kills at once; a number
+   * of ms (or `infinity`) asks politely (`ctx.isCancelled`, `onTerminate`) and kills when the
+   * time is up. Actors with an onTerminate hook default to 5000 ms, others to brutal.
+   */
+  _end(entry, reason, brutal) {
+    if (!entry.thread) return;
+    const kind = entry.opts.shutdown ?? (entry.hasOnTerminate ? 5000 : 'brutal');
+    if (brutal || kind === 'brutal' || entry.reason !== undefined) {
+      this._kill(entry, reason);
+      return;
+    }
+    entry.reason = reason;
+    if (!native.stopActor(entry.num, reason)) {
+      entry.thread.kill();
+      return;
+    }
+    if (kind !== 'infinity') {
+      const thread = entry.thread;
+      entry.stopTimer = setTimeout(() => thread.kill(), kind);
+    }
+  }
+
+  async _stop(entry, reason, brutal = false) {
     native.requestStop(entry.num);
     const thread = entry.thread;
     if (thread) {
-      this._kill(entry, reason);
+      this._end(entry, reason, brutal);
       await thread.exited;
     } else if (this._entries.has(entry.num)) {
       clearTimeout(entry.startTimer);
@@ -403,9 +446,9 @@ class Supervisor {
     }
   }
 
-  async _terminate(num, reason) {
+  async _terminate(num, reason, brutal = false) {
     const entry = this._entries.get(num);
-    if (entry) await this._stop(entry, reason);
+    if (entry) await this._stop(entry, reason, brutal);
   }
 
   async _shutdown() {
@@ -491,7 +534,9 @@ class Supervisor {
       case K.EXIT:
       case K.TIMEOUT: {
         const entry = this._entries.get(from);
-        if (entry && entry.incarnation === corr) this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
+        if (!entry || entry.incarnation !== corr || !entry.thread) return;
+        if (kind === K.TIMEOUT) entry.reason = undefined; // a deadline overrides a polite stop in progress
+        this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
         return;
       }
       case K.DOWN: {
@@ -530,6 +575,12 @@ class Supervisor {
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);
+      } else if (req.op === 'hooks') {
+        entry.hasOnTerminate = req.onTerminate === true;
+        return;
+      } else if (req.op === 'crash') {
+        this._crash(entry, req, answer);
+        return;
       } else if (req.op === 'terminate') {
         const num = resolveTarget(req.target, this._sid, 'ctx.terminate: target');
         if (!entry.children.has(num)) {
@@ -542,6 +593,30 @@ class Supervisor {
     } catch (err) {
       answer(K.REPLY_ERR, `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
     }
+  }
+
+  /** Asks the group's onCrash policy what to do about a handler failure. */
+  _crash(entry, req, answer) {
+    const policy = this._policies.get(entry.group);
+    const decide = async () => {
+      const error = new Error(req.reason.replace(/^error: /, ''));
+      const info = { actor: entry.ref, id: entry.ref.id, reason: req.reason, incarnation: entry.incarnation, supervisor: this };
+      return policy(error, req.message, info);
+    };
+    decide().then(
+      (decision) => {
+        if (!DECISIONS.includes(decision)) {
+          this._emit('error', { reason: `onCrash returned ${JSON.stringify(decision)}; expected one of ${DECISIONS.join(', ')}`, id: entry.ref.id });
+          decision = undefined;
+        }
+        if (decision !== 'resume') entry.decision = decision;
+        answer(K.REPLY_OK, decision ?? 'default');
+      },
+      (err) => {
+        this._emit('error', { reason: 'onCrash threw', id: entry.ref.id, error: err });
+        answer(K.REPLY_OK, 'default');
+      },
+    );
   }
 
   _emit(event, payload) {

@@ -11,6 +11,7 @@ const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
+const { buildSync, loadModule } = require('./behaviour.js');
 const { Spinner } = require('./spin.js');
 
 const port = workerData.port;
@@ -18,12 +19,15 @@ const BATCH = 256; // most messages taken from the core per native call
 const pending = new Map(); // corr → { resolve, reject, timer }
 let corr = 0;
 let spec = null; // start descriptor of the current incarnation
-let handler = null;
+let behaviour = null; // { handle, stateful, init?, onStart?, onTerminate?, onExit?, onIdle? }
+let state; // stateful actors: the value the last handle returned
 let self = null;
 let ctx = null;
 let busy = true; // a handler is running (or the actor is starting)
 let ended = false;
-let cancelled = false;
+let cancelled = false; // a polite stop was requested
+let stopReason = null;
+let idleTimer = null;
 let control = null; // Uint32Array over core memory: [0] = messages handled so far
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
@@ -47,7 +51,7 @@ function drain() {
         if (ended) return;
       }
     }
-    if (!busy) {
+    if (!busy && !cancelled) {
       if (batch === null) {
         const text = native.workerPop(BATCH);
         if (text !== null) {
@@ -97,46 +101,59 @@ function onUrgent([kind, , c, body]) {
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.STOP) {
     cancelled = true;
+    stopReason = body;
+    if (!busy) politeStop();
   }
+}
+
+/** A polite stop: no more messages; `onTerminate(reason, ctx)` runs, then the thread ends. */
+function politeStop() {
+  if (ended) return;
+  busy = true;
+  clearTimeout(idleTimer);
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    native.exitSelf(stopReason);
+  };
+  if (!behaviour?.onTerminate) return finish();
+  let r;
+  try {
+    r = behaviour.onTerminate(stopReason, ctx);
+  } catch {
+    return finish();
+  }
+  if (r !== null && typeof r === 'object' && typeof r.then === 'function') r.then(finish, finish);
+  else finish();
 }
 
 function start(descriptor) {
   spec = descriptor;
   self = makeSelf();
   ctx = makeCtx();
-  if (spec.source.kind === 'fn') {
-    try {
-      handler = compile(spec.source.code);
-    } catch (err) {
-      fail(err);
-      return;
-    }
+  let b;
+  try {
+    b = buildSync(spec.source);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  if (b !== null && !b.init && !b.onStart) {
+    behaviour = b; // the common case: ready now, no extra turn of the event loop
     busy = false;
     return;
   }
-  import(spec.source.url).then(
-    (mod) => {
-      handler = mod.default;
-      if (typeof handler !== 'function') {
-        throw new TypeError(`module ${spec.source.url} has no default export function`);
-      }
+  (b !== null ? Promise.resolve(b) : loadModule(spec.source.url))
+    .then(async (loaded) => {
+      behaviour = loaded;
+      if (behaviour.onTerminate && spec.source.kind === 'module') native.request(0, '{"op":"hooks","onTerminate":true}');
+      if (behaviour.init) state = await behaviour.init();
+      if (behaviour.onStart) await behaviour.onStart(ctx);
       busy = false;
-      drain();
-    },
-  ).catch(fail);
-}
-
-function compile(code) {
-  let fn;
-  try {
-    fn = (0, eval)(`(${code})`);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    const holder = (0, eval)(`({${code}})`); // method shorthand: name(self, msg, ctx) { … }
-    fn = holder[Object.keys(holder)[0]];
-  }
-  if (typeof fn !== 'function') throw new TypeError('actor callback did not evaluate to a function');
-  return fn;
+      if (cancelled) politeStop();
+      else drain();
+    })
+    .catch(fail);
 }
 
 function deliver(env) {
@@ -149,11 +166,21 @@ function deliver(env) {
     body = undefined;
   }
   const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
+  run(env, () => {
+    if (msg !== null && kind === K.SYSTEM && msg.msg === 'EXIT' && behaviour.onExit) {
+      return behaviour.onExit(msg.data.id, msg.data.reason, ctx);
+    }
+    return behaviour.stateful ? behaviour.handle(state, msg, ctx) : behaviour.handle(self, msg, ctx);
+  });
+}
+
+/** Runs one unit of the actor's work (a message, or onIdle with env null) to completion. */
+function run(env, work) {
   let result;
   try {
-    result = handler(self, msg, ctx);
+    result = work();
   } catch (err) {
-    fail(err);
+    crashed(env, err);
     return;
   }
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
@@ -162,16 +189,26 @@ function deliver(env) {
         settle(env, value);
         drain();
       },
-      fail,
+      (err) => crashed(env, err),
     );
   } else {
     settle(env, result);
   }
 }
 
-/** The handler of `env` finished with `value`: reply if it was a call, count it as handled. */
+/**
+ * The handler of `env` finished with `value` (the new state of a stateful actor): reply if it
+ * was a call, count it as handled. `env` is null for onIdle.
+ */
 function settle(env, value) {
   if (ended) return;
+  busy = false;
+  if (env === null) {
+    armIdle();
+    if (cancelled) politeStop();
+    return;
+  }
+  if (behaviour.stateful) state = value;
   if (env[0] === K.CALL) {
     let body;
     try {
@@ -183,7 +220,48 @@ function settle(env, value) {
     native.replyTo(env[4], env[2], body);
   }
   control[0] = ++handled;
-  busy = false;
+  armIdle();
+  if (cancelled) politeStop();
+}
+
+/** `idleTimeoutMs` without a message: `onIdle(ctx)` runs (and again after each idle period). */
+function armIdle() {
+  if (!spec.idleTimeoutMs || !behaviour.onIdle) return;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    if (busy || ended || cancelled) return;
+    busy = true;
+    run(null, () => behaviour.onIdle(ctx));
+  }, spec.idleTimeoutMs);
+}
+
+/**
+ * The handler of `env` threw or rejected. With a crash policy (`onCrash`) the host decides:
+ * `resume` drops the message and keeps this incarnation and its state; anything else ends it.
+ */
+function crashed(env, err) {
+  if (ended) return;
+  const reason = `error: ${describe(err)}`;
+  if (!spec.onCrash || env === null) {
+    fail(err);
+    return;
+  }
+  const body = env[3];
+  request({ op: 'crash', reason, message: env[0] === K.SYSTEM ? undefined : body }).then(
+    (decision) => {
+      if (decision === 'resume' && !ended) {
+        if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
+        busy = false;
+        control[0] = ++handled;
+        armIdle();
+        if (cancelled) politeStop();
+        else drain();
+      } else {
+        fail(err);
+      }
+    },
+    () => fail(err),
+  );
 }
 
 /** The incarnation ends: the host kills this thread and applies the restart policy. */
@@ -194,7 +272,7 @@ function fail(err) {
 }
 
 function describe(err) {
-  if (err instanceof ReferenceError && spec && spec.source.kind === 'fn') {
+  if (err instanceof ReferenceError && spec && spec.source.kind !== 'module') {
     const m = /^(\S+) is not defined/.exec(err.message) || /Can't find variable: (\S+)/.exec(err.message);
     const name = m ? m[1] : 'a variable';
     return (
@@ -372,6 +450,10 @@ function makeCtx() {
       if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');
       const n = native.whereis(spec.sup, name);
       return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
+    },
+    /** The state of a stateful actor (what `init` or the last `handle` returned). */
+    get state() {
+      return state;
     },
     /** "Still alive": recorded in diagnostics. */
     heartbeat() {

@@ -199,6 +199,8 @@ pub struct SpawnConfig {
     pub name: Option<String>,
     /// Per-message deadline (0: none).
     pub timeout_ms: f64,
+    /// Heartbeat watchdog (0: none).
+    pub heartbeat_ms: f64,
     /// `permanent` | `transient` | `temporary`.
     pub restart: String,
     /// Mailbox capacity (0: unbounded).
@@ -222,6 +224,7 @@ pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
     let cfg = ActorConfig {
         name: config.name,
         timeout_ms: config.timeout_ms as u64,
+        heartbeat_ms: config.heartbeat_ms as u64,
         restart,
         capacity: if config.capacity > 0.0 {
             config.capacity as usize
@@ -326,10 +329,22 @@ pub fn heartbeat(now_ms: f64) -> bool {
     match bound() {
         Some(a) => {
             a.heartbeat(now_ms);
+            runtime().arm_watchdog(&a);
             true
         }
         None => false,
     }
+}
+
+/// Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking
+/// messages, runs `onTerminate`, then reports its end). False if it has no thread.
+#[napi]
+pub fn stop_actor(actor_id: f64, reason: String) -> bool {
+    let body = warden_core::envelope::json_string(&reason);
+    runtime()
+        .actor(id(actor_id))
+        .and_then(|a| a.port())
+        .is_some_and(|p| p.push_urgent(Envelope::new(Kind::Stop, 0, 0, body)))
 }
 
 /// Host: counts a restart; returns the new incarnation.

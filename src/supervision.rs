@@ -4,7 +4,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
 use warden_core::{
-    runtime, Backoff, BackoffKind, GroupConfig, Op, RetryConfig, Strategy, SupervisorConfig,
+    runtime, Backoff, BackoffKind, Decision, GroupConfig, Op, RetryConfig, Strategy,
+    SupervisorConfig,
 };
 
 /// A group's settings as the JS layer validated them.
@@ -144,11 +145,13 @@ fn plan_json(plan: &[Op]) -> String {
     serde_json::Value::Array(ops).to_string()
 }
 
-/// Host: the thread of `actor_id`'s incarnation is gone with `reason`.
+/// Host: the thread of `actor_id`'s incarnation is gone with `reason`; `decision` is a crash
+/// policy's answer (`restart` | `stop` | `restartAll` | `stopAll` | `escalate`), if any.
 #[napi]
-pub fn thread_gone(actor_id: f64, reason: String) -> Option<ExitOutcome> {
+pub fn thread_gone(actor_id: f64, reason: String, decision: Option<String>) -> Option<ExitOutcome> {
+    let decision = decision.as_deref().and_then(Decision::parse);
     runtime()
-        .thread_gone(actor_id as u64, &reason)
+        .thread_gone(actor_id as u64, &reason, decision)
         .map(|o| ExitOutcome {
             plan: plan_json(&o.plan),
             incarnation: o.incarnation,

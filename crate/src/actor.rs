@@ -56,6 +56,8 @@ pub struct ActorConfig {
     pub name: Option<String>,
     /// Per-message deadline in ms; 0 disables it.
     pub timeout_ms: u64,
+    /// Watchdog: the actor must call `heartbeat` at least this often (ms); 0 disables it.
+    pub heartbeat_ms: u64,
     /// Restart type.
     pub restart: RestartType,
     /// Mailbox capacity.
@@ -69,6 +71,7 @@ impl Default for ActorConfig {
         ActorConfig {
             name: None,
             timeout_ms: 0,
+            heartbeat_ms: 0,
             restart: RestartType::Transient,
             capacity: usize::MAX,
             overflow: Overflow::Reject,
@@ -179,6 +182,8 @@ pub struct Actor {
     pub config: ActorConfig,
     /// Per-message deadline in ns on the runtime clock; 0 when unarmed.
     pub(crate) deadline: AtomicU64,
+    /// Watchdog deadline in ns on the runtime clock; 0 when unarmed.
+    pub(crate) watchdog: AtomicU64,
     created: Instant,
     inner: Mutex<Inner>,
 }
@@ -191,6 +196,7 @@ impl Actor {
             sup_id,
             config,
             deadline: AtomicU64::new(0),
+            watchdog: AtomicU64::new(0),
             created: Instant::now(),
             inner: Mutex::new(Inner {
                 mailbox: VecDeque::new(),
@@ -339,6 +345,7 @@ impl Actor {
         }
         g.busy = false;
         self.deadline.store(0, Ordering::Release);
+        self.watchdog.store(0, Ordering::Release);
         if reason.starts_with("error") || reason == "timeout" || reason == "out_of_memory" {
             g.last_error = Some(reason.to_string());
         }
@@ -367,9 +374,20 @@ impl Actor {
             p.unbind(self.id);
         }
         self.deadline.store(0, Ordering::Release);
+        self.watchdog.store(0, Ordering::Release);
         let mut letters: Vec<Envelope> = g.in_hand.drain(..).collect();
         letters.extend(g.mailbox.drain(..));
         letters
+    }
+
+    /// Arms the watchdog to `now_ns + heartbeat_ms`; returns the deadline (0: no watchdog).
+    pub fn arm_watchdog(&self, now_ns: u64) -> u64 {
+        if self.config.heartbeat_ms == 0 {
+            return 0;
+        }
+        let d = now_ns + self.config.heartbeat_ms * 1_000_000;
+        self.watchdog.store(d, Ordering::Release);
+        d
     }
 
     /// Records a heartbeat at `now_ms` (wall clock, ms).

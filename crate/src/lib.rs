@@ -20,4 +20,4 @@ pub use envelope::{Envelope, Kind};
 pub use port::{Port, Waker};
 pub use runtime::{runtime, Runtime};
 pub use supervisor::{RetryConfig, SpawnError, SupervisorConfig};
-pub use tree::{Backoff, BackoffKind, GroupConfig, Op, Plan, Strategy};
+pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, Strategy};

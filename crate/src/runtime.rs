@@ -8,7 +8,7 @@ use crate::links::Links;
 use crate::port::{Port, PortId};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
-use crate::tree::{GroupConfig, Plan};
+use crate::tree::{Decision, GroupConfig, Plan};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -154,7 +154,7 @@ impl Runtime {
         group: Option<u64>,
     ) -> Result<Arc<Actor>, SpawnError> {
         let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
-        let timed = config.timeout_ms > 0;
+        let timed = config.timeout_ms > 0 || config.heartbeat_ms > 0;
         let actor = Arc::new(Actor::new(self.id(), sup_id, config));
         sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
         self.actors.write().insert(actor.id, actor.clone());
@@ -181,8 +181,19 @@ impl Runtime {
         let port = self.port(port_id)?;
         port.bind(actor.clone());
         let inc = actor.bind(port.clone());
+        self.arm_watchdog(&actor);
         port.push_urgent(Envelope::new(Kind::Init, 0, inc as u64, init));
         Some(inc)
+    }
+
+    /// Re-arms `actor`'s heartbeat watchdog (at start and on each heartbeat).
+    pub fn arm_watchdog(&self, actor: &Actor) {
+        let d = actor.arm_watchdog(self.now_ns());
+        if d != 0 {
+            if let Some(t) = self.timer.get() {
+                t.armed(d);
+            }
+        }
     }
 
     /// Delivers mail to `target`. A message that cannot be delivered (or is dropped to make
@@ -307,7 +318,12 @@ impl Runtime {
 
     /// The thread running `actor_id` is gone with `reason`. Replies to a call in flight with
     /// the reason, and decides what happens next. The mailbox is kept.
-    pub fn thread_gone(&self, actor_id: u64, reason: &str) -> Option<ExitOutcome> {
+    pub fn thread_gone(
+        &self,
+        actor_id: u64,
+        reason: &str,
+        decision: Option<Decision>,
+    ) -> Option<ExitOutcome> {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
         let report = actor.thread_gone(reason);
@@ -319,7 +335,7 @@ impl Runtime {
             env.write_json(&mut text);
             in_flight = Some(text);
         }
-        let plan = sup.exited(&actor, reason, Instant::now());
+        let plan = sup.exited(&actor, reason, Instant::now(), decision);
         Some(ExitOutcome {
             plan,
             incarnation: report.incarnation,
@@ -605,7 +621,7 @@ mod tests {
         rt.send(actor.id, Envelope::call(0, 1, "\"x\"", caller.id), None, 0)
             .unwrap();
         rt.pop(&port, &actor, 16).unwrap();
-        let out = rt.thread_gone(actor.id, "error: boom").unwrap();
+        let out = rt.thread_gone(actor.id, "error: boom", None).unwrap();
         assert_eq!(
             out.plan,
             vec![Op::Start {

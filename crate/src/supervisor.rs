@@ -3,7 +3,7 @@
 
 use crate::actor::{Actor, ActorState};
 use crate::port::Port;
-use crate::tree::{GroupConfig, Op, Plan, Tree};
+use crate::tree::{Decision, GroupConfig, Op, Plan, Tree};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -219,15 +219,22 @@ impl Supervisor {
         self.closing.load(Ordering::Acquire)
     }
 
-    /// What the host must do after `actor`'s incarnation ended with `reason` at `now`.
-    pub fn exited(&self, actor: &Actor, reason: &str, now: Instant) -> Plan {
+    /// What the host must do after `actor`'s incarnation ended with `reason` at `now`; a
+    /// crash policy's `decision` replaces the restart type and strategy when given.
+    pub fn exited(
+        &self,
+        actor: &Actor,
+        reason: &str,
+        now: Instant,
+        decision: Option<Decision>,
+    ) -> Plan {
         if self.is_closing() || actor.stop_requested() {
             return vec![Op::Finish {
                 actor: actor.id,
                 reason: reason.to_string(),
             }];
         }
-        self.tree.lock().exited(actor.id, reason, now)
+        self.tree.lock().decide(actor.id, reason, now, decision)
     }
 
     /// Live children (dead-for-good ones are removed).
@@ -309,10 +316,13 @@ mod tests {
         ));
         s.add_child(a.clone(), 2).unwrap();
         let now = Instant::now();
-        assert!(matches!(s.exited(&a, "error: x", now)[0], Op::Start { .. }));
+        assert!(matches!(
+            s.exited(&a, "error: x", now, None)[0],
+            Op::Start { .. }
+        ));
         a.request_stop();
         assert!(matches!(
-            s.exited(&a, "terminated", now)[0],
+            s.exited(&a, "terminated", now, None)[0],
             Op::Finish { .. }
         ));
     }

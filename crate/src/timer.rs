@@ -1,5 +1,5 @@
-//! The deadline timer: one Rust thread that enforces per-message deadlines while the actor's
-//! JavaScript spins. It scans the actors that have a deadline configured and sleeps until the
+//! The deadline timer: one Rust thread that enforces per-message deadlines and heartbeat
+//! watchdogs while the actor's JavaScript spins. It scans the actors that have a deadline configured and sleeps until the
 //! earliest armed one; arming an earlier deadline wakes it. Idle cost is zero (it parks).
 
 use crate::actor::Actor;
@@ -75,19 +75,20 @@ fn run(s: Arc<Shared>) {
             actors.retain(|w| w.strong_count() > 0);
             for w in actors.iter() {
                 let Some(a) = w.upgrade() else { continue };
-                let d = a.deadline.load(Ordering::Acquire);
-                if d == 0 {
-                    continue;
-                }
-                if d <= now {
-                    if a.deadline
+                for slot in [&a.deadline, &a.watchdog] {
+                    let d = slot.load(Ordering::Acquire);
+                    if d == 0 {
+                        continue;
+                    }
+                    if d > now {
+                        earliest = earliest.min(d);
+                    } else if slot
                         .compare_exchange(d, 0, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
-                        due.push(a);
+                        due.push(a.clone());
+                        break;
                     }
-                } else {
-                    earliest = earliest.min(d);
                 }
             }
         }

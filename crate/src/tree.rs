@@ -100,6 +100,35 @@ pub struct GroupConfig {
     pub backoff: Option<Backoff>,
 }
 
+/// A crash policy's decision, overriding the group's strategy for one failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Restart only the failed actor.
+    Restart,
+    /// The failed actor is dead for good.
+    Stop,
+    /// Restart every child of the group.
+    RestartAll,
+    /// Stop every child of the group for good.
+    StopAll,
+    /// The group gives up and escalates to its parent.
+    Escalate,
+}
+
+impl Decision {
+    /// Parses the JS value (`resume` is handled inside the actor and never reaches here).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "restart" => Some(Self::Restart),
+            "stop" => Some(Self::Stop),
+            "restartAll" => Some(Self::RestartAll),
+            "stopAll" => Some(Self::StopAll),
+            "escalate" => Some(Self::Escalate),
+            _ => None,
+        }
+    }
+}
+
 /// One operation of a plan.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -359,12 +388,27 @@ impl Tree {
 
     /// Actor `actor`'s incarnation ended with `reason` at `now`: what the host must do.
     pub fn exited(&mut self, actor: NodeId, reason: &str, now: Instant) -> Plan {
+        self.decide(actor, reason, now, None)
+    }
+
+    /// Like [`Tree::exited`], with a crash policy's `decision` in place of the restart type
+    /// and strategy when given.
+    pub fn decide(
+        &mut self,
+        actor: NodeId,
+        reason: &str,
+        now: Instant,
+        decision: Option<Decision>,
+    ) -> Plan {
         let Some(node) = self.actors.get_mut(&actor) else {
             return Vec::new();
         };
         if node.held {
             node.held = false;
             return Vec::new();
+        }
+        if let Some(d) = decision {
+            return self.apply(actor, reason, now, d);
         }
         let restart = match node.restart {
             RestartType::Permanent => true,
@@ -383,14 +427,60 @@ impl Tree {
             return self.give_up(group, actor, reason, now);
         }
         let delay_ms = self.delay_for(actor, now);
-        self.restart_set(group, Child::Actor(actor), delay_ms)
+        let strategy = self.groups[&group].config.strategy;
+        self.restart_set(group, Child::Actor(actor), delay_ms, strategy)
     }
 
-    /// Plan for restarting `failed` (already dead) in `group` by the group's strategy.
-    fn restart_set(&mut self, group: NodeId, failed: Child, delay_ms: f64) -> Plan {
+    fn apply(&mut self, actor: NodeId, reason: &str, now: Instant, d: Decision) -> Plan {
+        let group = self.actors[&actor].group;
+        let finish = |a: NodeId, r: &str| Op::Finish {
+            actor: a,
+            reason: r.to_string(),
+        };
+        match d {
+            Decision::Stop => {
+                self.remove_actor(actor);
+                vec![finish(actor, reason)]
+            }
+            Decision::StopAll => {
+                let mut plan = Vec::new();
+                let kids = self.groups[&group].children.clone();
+                for k in kids.iter().rev() {
+                    self.stop_child(*k, "shutdown", &mut plan, *k == Child::Actor(actor));
+                }
+                for a in self.actors_in(group) {
+                    self.remove_actor(a);
+                    plan.push(finish(a, if a == actor { reason } else { "shutdown" }));
+                }
+                plan
+            }
+            Decision::Escalate => self.give_up(group, actor, reason, now),
+            Decision::Restart | Decision::RestartAll => {
+                if !self.within_intensity(group, now) {
+                    return self.give_up(group, actor, reason, now);
+                }
+                let delay_ms = self.delay_for(actor, now);
+                let strategy = if d == Decision::Restart {
+                    Strategy::OneForOne
+                } else {
+                    Strategy::OneForAll
+                };
+                self.restart_set(group, Child::Actor(actor), delay_ms, strategy)
+            }
+        }
+    }
+
+    /// Plan for restarting `failed` (already dead) in `group` by `strategy`.
+    fn restart_set(
+        &mut self,
+        group: NodeId,
+        failed: Child,
+        delay_ms: f64,
+        strategy: Strategy,
+    ) -> Plan {
         let g = &self.groups[&group];
         let pos = g.children.iter().position(|c| *c == failed).unwrap_or(0);
-        let selected: Vec<Child> = match g.config.strategy {
+        let selected: Vec<Child> = match strategy {
             Strategy::OneForOne => vec![failed],
             Strategy::OneForAll => g.children.clone(),
             Strategy::RestForOne => g.children[pos..].to_vec(),
@@ -476,7 +566,8 @@ impl Tree {
             Some(p) if self.within_intensity(p, now) => {
                 // The group counts as one failed child of its parent: the parent's strategy
                 // picks what restarts with it.
-                let rest = self.restart_set(p, Child::Group(group), 0.0);
+                let strategy = self.groups[&p].config.strategy;
+                let rest = self.restart_set(p, Child::Group(group), 0.0, strategy);
                 plan.extend(rest);
             }
             Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
@@ -518,7 +609,8 @@ impl Tree {
         let parent = self.groups[&group].parent;
         match parent {
             Some(p) if self.within_intensity(p, now) => {
-                let rest = self.restart_set(p, Child::Group(group), 0.0);
+                let strategy = self.groups[&p].config.strategy;
+                let rest = self.restart_set(p, Child::Group(group), 0.0, strategy);
                 plan.extend(rest);
             }
             Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
@@ -698,6 +790,41 @@ mod tests {
             vec![3],
             "temporary sibling is finished, not restarted"
         );
+    }
+
+    #[test]
+    fn crash_policy_decisions_override_the_strategy() {
+        let now = Instant::now();
+        let mut t = tree(Strategy::OneForOne, 3);
+        let plan = t.decide(2, "error: x", now, Some(Decision::RestartAll));
+        assert_eq!(stops(&plan), vec![3, 1]);
+        assert_eq!(starts(&plan), vec![1, 2, 3]);
+        let mut t = tree(Strategy::OneForAll, 3);
+        assert_eq!(
+            starts(&t.decide(2, "error: x", now, Some(Decision::Restart))),
+            vec![2]
+        );
+        let plan = t.decide(2, "error: x", now, Some(Decision::Stop));
+        assert_eq!(
+            plan,
+            vec![Op::Finish {
+                actor: 2,
+                reason: "error: x".into()
+            }]
+        );
+        let plan = t.decide(1, "error: y", now, Some(Decision::StopAll));
+        assert_eq!(stops(&plan), vec![3]);
+        assert_eq!(
+            plan.iter()
+                .filter(|op| matches!(op, Op::Finish { .. }))
+                .count(),
+            2
+        );
+        let mut t = tree(Strategy::OneForOne, 2);
+        let plan = t.decide(1, "error: z", now, Some(Decision::Escalate));
+        assert!(plan.contains(&Op::GaveUp {
+            reason: "error: z".into()
+        }));
     }
 
     #[test]

@@ -1,0 +1,59 @@
+'use strict';
+// Rebuilds an actor's behaviour inside its thread from the start descriptor: a callback, a
+// behaviour object (`{ init, handle, onStart, onTerminate, onExit, onIdle }`, stateful), or a
+// module (default export: a handler function or a behaviour object; hooks may also be named
+// exports).
+
+const HOOKS = ['init', 'onStart', 'onTerminate', 'onExit', 'onIdle'];
+
+/** Evaluates serialised function source in the thread's global scope. */
+function compile(code) {
+  let fn;
+  try {
+    fn = (0, eval)(`(${code})`);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const holder = (0, eval)(`({${code}})`); // method shorthand: name(self, msg, ctx) { … }
+    fn = holder[Object.keys(holder)[0]];
+  }
+  if (typeof fn !== 'function') throw new TypeError('actor callback did not evaluate to a function');
+  return fn;
+}
+
+function fromObject(obj, where) {
+  if (typeof obj.handle !== 'function') throw new TypeError(`${where} has no handle function`);
+  const b = { handle: obj.handle, stateful: true };
+  for (const h of HOOKS) {
+    if (obj[h] !== undefined) {
+      if (typeof obj[h] !== 'function') throw new TypeError(`${where}: ${h} must be a function`);
+      b[h] = obj[h];
+    }
+  }
+  return b;
+}
+
+/** Synchronously built behaviour for callback sources; null for modules (see loadModule). */
+function buildSync(source) {
+  if (source.kind === 'fn') return { handle: compile(source.code), stateful: false };
+  if (source.kind === 'behaviour') {
+    const obj = {};
+    for (const [k, code] of Object.entries(source.fns)) obj[k] = compile(code);
+    return fromObject(obj, 'behaviour');
+  }
+  return null;
+}
+
+/** Behaviour of a module actor. */
+async function loadModule(url) {
+  const mod = await import(url);
+  const d = mod.default;
+  if (typeof d === 'function') {
+    const b = { handle: d, stateful: false };
+    for (const h of HOOKS) if (typeof mod[h] === 'function') b[h] = mod[h];
+    return b;
+  }
+  if (d !== null && typeof d === 'object') return fromObject(d, `module ${url}`);
+  throw new TypeError(`module ${url} has no default export function (or { handle } object)`);
+}
+
+module.exports = { buildSync, loadModule, HOOKS };
