@@ -61,6 +61,16 @@ export interface RetryConfig {
   jitter?: number;
 }
 
+/** What a crash policy decides about one handler failure. */
+export type CrashDecision = 'restart' | 'resume' | 'stop' | 'restartAll' | 'stopAll' | 'escalate';
+
+/** `onCrash(error, msg, info)`: replaces the group's strategy for handler failures. */
+export type CrashPolicy = (
+  error: Error,
+  msg: unknown,
+  info: { actor: ActorRef; id: ActorId; reason: string; incarnation: number; supervisor: Supervisor },
+) => CrashDecision | Promise<CrashDecision>;
+
 export interface SupervisorConfig {
   /** Hard cap on live actors (default 1000). */
   maxActors?: number;
@@ -72,6 +82,16 @@ export interface SupervisorConfig {
   diagnostics?: { enabled?: boolean; sampleRate?: number; track?: Record<string, boolean> };
   /** Started, idle threads kept ready so spawn does not wait for thread start-up (default 2). */
   warmWorkers?: number;
+  /** Crash policy of the root group. */
+  onCrash?: CrashPolicy;
+}
+
+export interface GroupOptions {
+  strategy?: Strategy;
+  retry?: RetryConfig;
+  /** The parent group (default: the root group, or the group `createGroup` is called on). */
+  parent?: ActorGroup;
+  onCrash?: CrashPolicy;
 }
 
 export interface SpawnOptions {
@@ -81,6 +101,16 @@ export interface SpawnOptions {
   timeoutMs?: number;
   restart?: RestartType;
   mailbox?: { capacity?: number; overflow?: 'reject' | 'drop-oldest' };
+  /**
+   * How strategy stops, `terminateActor` and `shutdown` end it: `brutal` (kill), a number of ms
+   * (polite: `ctx.isCancelled`, `onTerminate`, then kill), or `infinity`. Default: 5000 ms if it
+   * has an `onTerminate` hook, else brutal. `ActorRef.terminate()` always kills at once.
+   */
+  shutdown?: 'brutal' | 'infinity' | number;
+  /** `onIdle(ctx)` runs after this long without a message (and again per idle period). */
+  idleTimeoutMs?: number;
+  /** Watchdog: without `ctx.heartbeat()` for this long the actor is killed with `timeout`. */
+  heartbeatMs?: number;
   /** Node's per-thread heap limits. */
   resourceLimits?: {
     maxOldGenerationSizeMb?: number;
@@ -119,11 +149,33 @@ export interface Context {
   readonly isCancelled: boolean;
   send(target: Target, msg: unknown): boolean;
   call<R = unknown>(target: Target, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
-  spawn(actor: ActorHandler | URL | string, options?: SpawnOptions): Promise<ChildRef>;
+  spawn(actor: ActorHandler | Behaviour | URL | string, options?: SpawnOptions): Promise<ChildRef>;
   /** Stops this actor (reason `normal`), or a child it spawned. */
   terminate(target?: Target): Promise<void>;
   whereis(name: string): ChildRef | undefined;
+  /** Registers this actor's name (unique; follows it across restarts). */
+  register(name: string): void;
   heartbeat(): void;
+  link(target: Target): void;
+  unlink(target: Target): void;
+  /** Returns a monitor reference `ref-N`; `DOWN` arrives as a system message. */
+  monitor(target: Target): string;
+  demonitor(ref: string): boolean;
+  /** Exit signals of linked actors become `EXIT` messages (or `onExit` calls). */
+  trapExits(on: boolean): void;
+  /** The state of a stateful actor. */
+  readonly state: unknown;
+}
+
+/** A stateful actor with lifecycle hooks (all functions are serialised like callbacks). */
+export interface Behaviour<S = any, M = any> {
+  init?: () => S | Promise<S>;
+  /** Returns the new state (which is also the reply to `call`). */
+  handle: (state: S, msg: M, ctx: Context) => S | Promise<S>;
+  onStart?: (ctx: Context) => void | Promise<void>;
+  onTerminate?: (reason: string, ctx: Context) => void | Promise<void>;
+  onExit?: (id: ActorId, reason: string, ctx: Context) => S | Promise<S>;
+  onIdle?: (ctx: Context) => void | Promise<void>;
 }
 
 /** An actor: a callback (serialised; no outer scope) handling one message at a time. */
@@ -167,6 +219,21 @@ export interface ActorRef {
   /** Kills now, even inside `while(true){}`; never restarted. */
   terminate(reason?: string): Promise<void>;
   getDiagnostics(): Result<ActorDiagnostics, string>;
+  /** Bidirectional link: an abnormal exit of one stops the other with `linked: <reason>`. */
+  link(other: Target): void;
+  unlink(other: Target): void;
+  /** This actor watches `other`; returns `ref-N`. */
+  monitor(other: Target): string;
+  demonitor(ref: string): boolean;
+}
+
+/** A supervision group. */
+export interface ActorGroup {
+  readonly id: string;
+  spawn<M = any>(actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef;
+  createGroup(options?: GroupOptions): ActorGroup;
+  /** Stops every actor of the group (and subgroups) for good, in reverse start order. */
+  terminateAll(reason?: string): Promise<void>;
 }
 
 export interface ExitEvent {
@@ -189,7 +256,8 @@ export interface SupervisorEvents {
 
 export interface Supervisor {
   readonly id: string;
-  spawn<M = any>(actor: ActorHandler<M> | URL | string, options?: SpawnOptions): ActorRef;
+  spawn<M = any>(actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef;
+  createGroup(options?: GroupOptions): ActorGroup;
   terminateActor(id: Target, reason?: string): Promise<void>;
   whereis(name: string): ActorRef | undefined;
   subscribe(fn: (m: Message) => void): () => void;

@@ -6,6 +6,7 @@ import {
   isSystemMessage,
   TimeoutError,
   type ActorRef,
+  type ActorGroup,
   type Message,
   type Result,
   type SupervisorDiagnostics,
@@ -47,6 +48,25 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof TimeoutError) println('timed out');
   }
+
+  const workers: ActorGroup = sup.createGroup({
+    strategy: 'one-for-all',
+    retry: { max: 5, withinMs: 1000, backoff: 'exponential', delayMs: 50 },
+    onCrash: (error, msg) => (msg === 'skip' ? 'resume' : 'restart'),
+  });
+  const counter = workers.spawn<number>({
+    init: () => 0,
+    handle: (n: number, m: number) => n + m,
+    onTerminate: (reason, ctx) => {
+      ctx.self.send('bye', reason);
+    },
+  }, { shutdown: 1000, idleTimeoutMs: 5000 });
+  const total: number = await counter.call<number>(5);
+  const ref: string = counter.monitor(doubler);
+  counter.demonitor(ref);
+  counter.link(doubler);
+  await workers.terminateAll();
+  println(total);
 
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
   if (diag.isOk) println(diag.value.activeActors, diag.value.restarts);
