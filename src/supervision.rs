@@ -1,13 +1,156 @@
-//! Supervisors, groups and exit plans: the host-side part of the binding.
+//! Supervisors, groups, actors' lifecycles and exit plans: the host-side part of the binding.
 
+use crate::{id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
 use warden_core::{
-    runtime, Backoff, BackoffKind, Decision, GroupConfig, Op, RetryConfig, Strategy,
-    SupervisorConfig,
+    runtime, ActorConfig, Backoff, BackoffKind, Decision, Envelope, GroupConfig, Kind, Op,
+    Overflow, RestartType, RetryConfig, Strategy, SupervisorConfig,
 };
 
+/// Options of `spawn` as the JS layer validated them.
+#[napi(object)]
+pub struct SpawnConfig {
+    /// Registered name.
+    pub name: Option<String>,
+    /// Per-message deadline (0: none).
+    pub timeout_ms: f64,
+    /// Heartbeat watchdog (0: none).
+    pub heartbeat_ms: f64,
+    /// `permanent` | `transient` | `temporary`.
+    pub restart: String,
+    /// Mailbox capacity (0: unbounded).
+    pub capacity: f64,
+    /// `reject` | `drop-oldest`.
+    pub overflow: String,
+    /// The group (the root group when absent).
+    pub group: Option<f64>,
+}
+
+/// Creates a supervised actor and returns its id. Throws with the reason when refused.
+#[napi]
+pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
+    let restart = RestartType::parse(&config.restart)
+        .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
+    let overflow = match config.overflow.as_str() {
+        "reject" => Overflow::Reject,
+        "drop-oldest" => Overflow::DropOldest,
+        other => return Err(invalid(format!("unknown overflow {other}"))),
+    };
+    let cfg = ActorConfig {
+        name: config.name,
+        timeout_ms: config.timeout_ms as u64,
+        heartbeat_ms: config.heartbeat_ms as u64,
+        restart,
+        capacity: if config.capacity > 0.0 {
+            config.capacity as usize
+        } else {
+            usize::MAX
+        },
+        overflow,
+    };
+    runtime()
+        .spawn(id(sup_id), cfg, config.group.map(id))
+        .map(|a| a.id as f64)
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+/// Starts an incarnation of an actor on a port's thread. Returns the incarnation.
+#[napi]
+pub fn bind(actor_id: f64, port_id: f64, init: String) -> Option<u32> {
+    runtime().bind(id(actor_id), id(port_id), init)
+}
+
+/// Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking
+/// messages, runs `onTerminate`, then reports its end). False if it has no thread.
+#[napi]
+pub fn stop_actor(actor_id: f64, reason: String) -> bool {
+    let body = warden_core::envelope::json_string(&reason);
+    runtime()
+        .actor(id(actor_id))
+        .and_then(|a| a.port())
+        .is_some_and(|p| p.push_urgent(Envelope::new(Kind::Stop, 0, 0, body)))
+}
+
+/// Host: counts a restart; returns the new incarnation.
+#[napi]
+pub fn restart(actor_id: f64) -> Option<u32> {
+    runtime().restart(id(actor_id))
+}
+
+/// Host: the actor is dead for good; its undelivered mail is reported as dead letters.
+#[napi]
+pub fn finish(actor_id: f64, reason: String) -> bool {
+    runtime().finish(id(actor_id), &reason)
+}
+
+/// Host: the next exit of this actor is final (terminate, shutdown).
+#[napi]
+pub fn request_stop(actor_id: f64) {
+    if let Some(a) = runtime().actor(id(actor_id)) {
+        a.request_stop();
+    }
+}
+
+/// Host: shutdown began; no more spawns or restarts.
+#[napi]
+pub fn begin_close(sup_id: f64) {
+    if let Some(s) = runtime().supervisor(id(sup_id)) {
+        s.begin_close();
+    }
+}
+
+/// Host: shutdown finished; forget the supervisor and close its port.
+#[napi]
+pub fn drop_supervisor(sup_id: f64) {
+    runtime().drop_supervisor(id(sup_id));
+}
+
+/// Looks a registered name up in a supervisor.
+#[napi]
+pub fn whereis(sup_id: f64, name: String) -> Option<f64> {
+    runtime()
+        .supervisor(id(sup_id))?
+        .whereis(&name)
+        .map(|v| v as f64)
+}
+
+/// The current incarnation of a live actor.
+#[napi]
+pub fn incarnation(actor_id: f64) -> Option<u32> {
+    runtime().actor(id(actor_id)).map(|a| a.incarnation())
+}
+
+/// Supervisor diagnostics (JSON).
+#[napi]
+pub fn supervisor_diagnostics(sup_id: f64) -> Option<String> {
+    runtime().supervisor_diagnostics(id(sup_id))
+}
+
+/// Actor diagnostics (JSON), none once it is dead for good.
+#[napi]
+pub fn actor_diagnostics(actor_id: f64) -> Option<String> {
+    runtime().actor_diagnostics(id(actor_id))
+}
+
+/// Process-wide counts, for leak checks.
+#[napi(object)]
+pub struct CoreStats {
+    /// Registered ports (threads known to the core plus supervisor ports).
+    pub ports: u32,
+    /// Actors not dead for good.
+    pub actors: u32,
+}
+
+/// Process-wide counts, for leak checks.
+#[napi]
+pub fn core_stats() -> CoreStats {
+    CoreStats {
+        ports: runtime().port_count() as u32,
+        actors: runtime().actor_count() as u32,
+    }
+}
 /// A group's settings as the JS layer validated them.
 #[napi(object)]
 pub struct GroupSpec {

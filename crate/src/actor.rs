@@ -225,7 +225,11 @@ impl Actor {
             if g.state == ActorState::Dead {
                 return refuse(SendError::Dead, env);
             }
-            if incarnation.is_some_and(|i| i != g.incarnation) {
+            // A capability names one incarnation: it goes stale when that incarnation ends,
+            // even before the next one starts.
+            if incarnation
+                .is_some_and(|i| i != g.incarnation || g.state == ActorState::Restarting)
+            {
                 return refuse(SendError::Stale, env);
             }
             let mut outcome = Delivered::Queued;

@@ -1,0 +1,97 @@
+//! Ports: registering JS threads with the core, and draining them (batches of urgent
+//! envelopes and of mail, parking with coalesced wake-ups).
+
+use crate::{bound, current, id, invalid, JsWaker, BOUND, CURRENT, TARGETS};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+use warden_core::port::CONTROL_WORDS;
+use warden_core::runtime;
+
+/// Registers a new port (before its thread starts) and returns its id.
+#[napi]
+pub fn new_port() -> f64 {
+    runtime().new_port().id as f64
+}
+
+/// Forgets a port whose thread is gone. Idempotent.
+#[napi]
+pub fn close_port(port_id: f64) {
+    runtime().close_port(id(port_id));
+}
+
+/// Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
+/// whenever the port has work after being idle. A worker port keeps its thread alive, is closed
+/// by an environment cleanup hook when the thread ends, and comes with its control words: a
+/// `Uint32Array` over core memory where the thread counts the messages it handled. A host port
+/// does not keep the process alive.
+#[napi]
+pub fn register_port(
+    env: Env,
+    port_id: f64,
+    wake: Function<(), Unknown<'static>>,
+    worker: bool,
+) -> Result<Option<Uint32Array>> {
+    let port = runtime()
+        .port(id(port_id))
+        .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
+    let builder = wake
+        .build_threadsafe_function::<()>()
+        .callee_handled::<false>();
+    if worker {
+        let tsfn = builder.weak::<false>().build()?;
+        port.set_waker(Arc::new(JsWaker::<false>(tsfn)));
+        CURRENT.with(|c| *c.borrow_mut() = Some(port.clone()));
+        env.add_env_cleanup_hook(port.id, |pid| {
+            CURRENT.with(|c| c.borrow_mut().take());
+            BOUND.with(|b| b.borrow_mut().take());
+            TARGETS.with(|t| t.borrow_mut().clear());
+            runtime().close_port(pid);
+        })?;
+        let control = port.control().clone();
+        let ptr = control.as_ptr();
+        // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
+        // the finalizer below keeps alive until the engine collects the view, so the memory
+        // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
+        let view = unsafe {
+            Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
+        };
+        return Ok(Some(view));
+    }
+    let tsfn = builder.weak::<true>().build()?;
+    port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+    Ok(None)
+}
+
+/// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.
+#[napi]
+pub fn worker_take() -> Option<String> {
+    current()?.take_urgent()
+}
+
+/// Worker: acknowledges what the control words say was handled and returns the next batch of
+/// at most `max` messages (JSON), if any.
+#[napi]
+pub fn worker_pop(max: u32) -> Option<String> {
+    let port = current()?;
+    let actor = bound()?;
+    runtime().pop(&port, &actor, max as usize)
+}
+
+/// Worker: no work left; returns true if work raced in and draining must continue.
+#[napi]
+pub fn worker_park() -> bool {
+    current().is_some_and(|p| p.park())
+}
+
+/// Host: takes a supervisor port's events as a JSON batch.
+#[napi]
+pub fn host_take(port_id: f64) -> Option<String> {
+    runtime().port(id(port_id))?.take_urgent()
+}
+
+/// Host: the supervisor port is drained; true if events raced in.
+#[napi]
+pub fn host_park(port_id: f64) -> bool {
+    runtime().port(id(port_id)).is_some_and(|p| p.park())
+}
