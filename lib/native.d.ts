@@ -97,9 +97,6 @@ export declare function hostTake(portId: number): string | null
 /** The current incarnation of a live actor. */
 export declare function incarnation(actorId: number): number | null
 
-/** True if `target` is registered and not dead for good. */
-export declare function isAlive(target: number): boolean
-
 /** Links two live actors; throws `noproc` if either is not alive. */
 export declare function link(a: number, b: number): void
 

@@ -141,6 +141,7 @@ function start(descriptor) {
   if (b !== null && !b.init && !b.onStart) {
     behaviour = b; // the common case: ready now, no extra turn of the event loop
     busy = false;
+    armIdle();
     return;
   }
   (b !== null ? Promise.resolve(b) : loadModule(spec.source.url))
@@ -150,6 +151,7 @@ function start(descriptor) {
       if (behaviour.init) state = await behaviour.init();
       if (behaviour.onStart) await behaviour.onStart(ctx);
       busy = false;
+      armIdle();
       if (cancelled) politeStop();
       else drain();
     })
@@ -166,16 +168,18 @@ function deliver(env) {
     body = undefined;
   }
   const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
-  run(env, () => {
-    if (msg !== null && kind === K.SYSTEM && msg.msg === 'EXIT' && behaviour.onExit) {
-      return behaviour.onExit(msg.data.id, msg.data.reason, ctx);
-    }
-    return behaviour.stateful ? behaviour.handle(state, msg, ctx) : behaviour.handle(self, msg, ctx);
-  });
+  if (kind === K.SYSTEM && msg.msg === 'EXIT' && behaviour.onExit) {
+    run(env, () => behaviour.onExit(msg.data.id, msg.data.reason, ctx), false);
+    return;
+  }
+  run(env, () => (behaviour.stateful ? behaviour.handle(state, msg, ctx) : behaviour.handle(self, msg, ctx)));
 }
 
-/** Runs one unit of the actor's work (a message, or onIdle with env null) to completion. */
-function run(env, work) {
+/**
+ * Runs one unit of the actor's work (a message, or onIdle with env null) to completion.
+ * `newState`: whether its value is a stateful actor's next state (only `handle`'s is).
+ */
+function run(env, work, newState = true) {
   let result;
   try {
     result = work();
@@ -186,13 +190,13 @@ function run(env, work) {
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
     result.then(
       (value) => {
-        settle(env, value);
+        settle(env, value, newState);
         drain();
       },
       (err) => crashed(env, err),
     );
   } else {
-    settle(env, result);
+    settle(env, result, newState);
   }
 }
 
@@ -200,7 +204,7 @@ function run(env, work) {
  * The handler of `env` finished with `value` (the new state of a stateful actor): reply if it
  * was a call, count it as handled. `env` is null for onIdle.
  */
-function settle(env, value) {
+function settle(env, value, newState = true) {
   if (ended) return;
   busy = false;
   if (env === null) {
@@ -208,7 +212,7 @@ function settle(env, value) {
     if (cancelled) politeStop();
     return;
   }
-  if (behaviour.stateful) state = value;
+  if (behaviour.stateful && newState) state = value;
   if (env[0] === K.CALL) {
     let body;
     try {

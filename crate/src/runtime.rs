@@ -381,9 +381,12 @@ impl Runtime {
         self.links.lock().trap_exits(actor, on);
     }
 
+    /// True while an incarnation exists (starting or running): links and monitors bind
+    /// incarnations, so an actor between incarnations counts as not alive.
     fn alive(&self, id: u64) -> bool {
+        use crate::actor::ActorState;
         self.actor(id)
-            .is_some_and(|a| a.state() != crate::actor::ActorState::Dead)
+            .is_some_and(|a| matches!(a.state(), ActorState::Starting | ActorState::Running))
     }
 
     /// Carries out what an ended incarnation means for its links and monitors.
