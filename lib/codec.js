@@ -1,7 +1,7 @@
 'use strict';
 // Encoding of Tier 1 messages: JSON text, refusing values JSON would silently lose or change
 // (functions, symbols, bigints, cycles, NaN and ±Infinity, Maps, Sets, binary views). Object
-// fields whose value is `undefined` are omitted, as JSON does.
+// fields whose value is `undefined` are omitted and symbol keys are ignored, as JSON does.
 
 const MAX_DEPTH = 512;
 
@@ -9,32 +9,40 @@ function refuse(param, what) {
   return new TypeError(`${param}: ${what} cannot be sent (messages must be JSON-serialisable)`);
 }
 
-function check(v, param, depth) {
-  const t = typeof v;
-  if (t === 'number') {
-    if (!Number.isFinite(v)) throw refuse(param, `${v}`);
-    return;
+function checkValue(x, param, depth) {
+  switch (typeof x) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return;
+    case 'number':
+      if (x - x !== 0) throw refuse(param, `${x}`); // NaN, Infinity, -Infinity
+      return;
+    case 'object':
+      if (x !== null) checkObject(x, param, depth + 1);
+      return;
+    default:
+      throw refuse(param, `a ${typeof x}`);
   }
-  if (t === 'function' || t === 'symbol' || t === 'bigint') throw refuse(param, `a ${t}`);
-  if (t !== 'object' || v === null) return;
+}
+
+function checkObject(v, param, depth) {
   if (depth > MAX_DEPTH) throw new TypeError(`${param}: nested deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) check(v[i], param, depth + 1);
+    for (let i = 0; i < v.length; i++) checkValue(v[i], param, depth);
     return;
   }
-  if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
-    throw refuse(param, `a ${v.constructor.name}`);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+      throw refuse(param, `a ${v.constructor.name}`);
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise) {
+      throw refuse(param, `a ${v.constructor.name}`);
+    }
+    if (typeof v.toJSON === 'function') return;
   }
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise) {
-    throw refuse(param, `a ${v.constructor.name}`);
-  }
-  if (typeof v.toJSON === 'function') return;
-  for (const k in v) {
-    if (Object.hasOwn(v, k)) check(v[k], param, depth + 1);
-  }
-  for (const s of Object.getOwnPropertySymbols(v)) {
-    if (Object.prototype.propertyIsEnumerable.call(v, s)) throw refuse(param, 'a symbol key');
-  }
+  for (const k in v) checkValue(v[k], param, depth);
 }
 
 /** JSON text of `value`; a TypeError naming `param` if it is not faithfully serialisable. */
@@ -43,7 +51,7 @@ function encode(value, param) {
   const t = typeof value;
   if (t === 'string' || t === 'boolean' || value === null) return JSON.stringify(value);
   if (t === 'number') {
-    if (!Number.isFinite(value)) throw refuse(param, `${value}`);
+    if (value - value !== 0) throw refuse(param, `${value}`);
     return JSON.stringify(value);
   }
   let text;
@@ -57,7 +65,7 @@ function encode(value, param) {
         : `a value (${err.message})`;
     throw refuse(param, what);
   }
-  check(value, param, 0);
+  checkValue(value, param, -1);
   return text;
 }
 

@@ -493,7 +493,7 @@ class Supervisor {
         for (const env of JSON.parse(batch)) this._onEvent(env);
         continue;
       }
-      if (this._spinner.shouldSpin()) {
+      if (this._spinner.shouldSpin(this._calls.size > 0)) {
         if (!this._spinQueued) {
           this._spinQueued = true;
           setImmediate(() => {

@@ -7,6 +7,7 @@ const { Worker } = require('node:worker_threads');
 const native = require('./native.js');
 
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
+const REFILL_DELAY_MS = 5;
 const live = new Set();
 
 /** One worker thread with its port in the Rust core. */
@@ -66,13 +67,18 @@ class ThreadPool {
     return t;
   }
 
+  /**
+   * Refills a little later, so that starting the replacement thread (which costs the host a
+   * millisecond or two) does not delay the first messages of the actor that was just spawned.
+   */
   scheduleRefill() {
     if (this.refillScheduled || this.closed || this.idle.length >= this.size) return;
     this.refillScheduled = true;
-    setImmediate(() => {
+    const timer = setTimeout(() => {
       this.refillScheduled = false;
       this.refill();
-    });
+    }, REFILL_DELAY_MS);
+    timer.unref?.();
   }
 
   refill() {

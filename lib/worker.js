@@ -67,7 +67,7 @@ function drain() {
         continue;
       }
     }
-    if (spinner.shouldSpin()) {
+    if (spinner.shouldSpin(pending.size > 0)) {
       if (!spinQueued) {
         spinQueued = true;
         setImmediate(spinTurn);
