@@ -383,9 +383,10 @@ class Supervisor {
       this._end(entry, reason, false);
       await thread.exited;
     } else {
+      // Between incarnations (crashed on its own, or waiting for a backoff): the plan that
+      // holds it starts it again; an earlier pending start is superseded.
       clearTimeout(entry.startTimer);
       entry.startTimer = null;
-      native.threadGone(entry.num, reason); // between incarnations: just releases the hold
     }
   }
 

@@ -227,8 +227,7 @@ impl Actor {
             }
             // A capability names one incarnation: it goes stale when that incarnation ends,
             // even before the next one starts.
-            if incarnation
-                .is_some_and(|i| i != g.incarnation || g.state == ActorState::Restarting)
+            if incarnation.is_some_and(|i| i != g.incarnation || g.state == ActorState::Restarting)
             {
                 return refuse(SendError::Stale, env);
             }

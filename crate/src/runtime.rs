@@ -447,6 +447,7 @@ impl Runtime {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
         sup.stats.restarts.fetch_add(1, Ordering::Relaxed);
+        sup.started(actor_id);
         Some(actor.next_incarnation())
     }
 

@@ -237,6 +237,11 @@ impl Supervisor {
         self.tree.lock().decide(actor.id, reason, now, decision)
     }
 
+    /// A new incarnation of `actor_id` starts (see [`Tree::started`]).
+    pub fn started(&self, actor_id: u64) {
+        self.tree.lock().started(actor_id);
+    }
+
     /// Live children (dead-for-good ones are removed).
     pub fn active(&self) -> usize {
         self.children

@@ -327,11 +327,11 @@ impl Tree {
         }
     }
 
-    /// Marks an actor as being stopped by the host for good (terminate, shutdown): its exit
-    /// is not a failure.
-    pub fn hold(&mut self, actor: NodeId) {
+    /// A new incarnation of `actor` starts: a plan that held it is done with it, and its
+    /// next exit is judged on its own again.
+    pub fn started(&mut self, actor: NodeId) {
         if let Some(a) = self.actors.get_mut(&actor) {
-            a.held = true;
+            a.held = false;
         }
     }
 
@@ -404,8 +404,7 @@ impl Tree {
             return Vec::new();
         };
         if node.held {
-            node.held = false;
-            return Vec::new();
+            return Vec::new(); // its end belongs to a plan in progress, which restarts it
         }
         if let Some(d) = decision {
             return self.apply(actor, reason, now, d);
@@ -700,9 +699,13 @@ mod tests {
         let plan = t.exited(2, "error: x", now);
         assert_eq!(stops(&plan), vec![3, 1]);
         assert_eq!(starts(&plan), vec![1, 2, 3]);
-        // The siblings' own exits belong to the plan: no further restarts.
+        // The siblings' own exits belong to the plan: no further restarts, even if one of
+        // them crashes on its own before the plan stops it.
+        assert!(t.exited(3, "error: late", now).is_empty());
         assert!(t.exited(3, "shutdown", now).is_empty());
         assert!(t.exited(1, "shutdown", now).is_empty());
+        t.started(3);
+        assert_eq!(starts(&t.exited(3, "error: z", now)), vec![1, 2, 3]);
     }
 
     #[test]
@@ -760,6 +763,8 @@ mod tests {
             "the parent restarts the whole group"
         );
         assert!(t.exited(3, "shutdown", now).is_empty());
+        t.started(2);
+        t.started(3);
         // The restarted group has a fresh window, and no child is left held.
         assert_eq!(starts(&t.exited(3, "error: y", now)), vec![3]);
         let plan = t.exited(2, "error: z", now);
