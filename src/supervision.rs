@@ -26,6 +26,8 @@ pub struct SpawnConfig {
     pub overflow: String,
     /// The group (the root group when absent).
     pub group: Option<f64>,
+    /// Runtime-internal actor (task threads): outside `maxActors` and the actor counters.
+    pub internal: Option<bool>,
 }
 
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
@@ -42,6 +44,7 @@ pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
         name: config.name,
         timeout_ms: config.timeout_ms as u64,
         heartbeat_ms: config.heartbeat_ms as u64,
+        internal: config.internal.unwrap_or(false),
         restart,
         capacity: if config.capacity > 0.0 {
             config.capacity as usize

@@ -58,6 +58,9 @@ pub struct ActorConfig {
     pub timeout_ms: u64,
     /// Watchdog: the actor must call `heartbeat` at least this often (ms); 0 disables it.
     pub heartbeat_ms: u64,
+    /// A runtime-internal actor (the threads behind `sup.task`): outside `maxActors` and the
+    /// supervisor's actor counters.
+    pub internal: bool,
     /// Restart type.
     pub restart: RestartType,
     /// Mailbox capacity.
@@ -72,6 +75,7 @@ impl Default for ActorConfig {
             name: None,
             timeout_ms: 0,
             heartbeat_ms: 0,
+            internal: false,
             restart: RestartType::Transient,
             capacity: usize::MAX,
             overflow: Overflow::Reject,

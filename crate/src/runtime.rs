@@ -446,7 +446,9 @@ impl Runtime {
     pub fn restart(&self, actor_id: u64) -> Option<u32> {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
-        sup.stats.restarts.fetch_add(1, Ordering::Relaxed);
+        if !actor.config.internal {
+            sup.stats.restarts.fetch_add(1, Ordering::Relaxed);
+        }
         sup.started(actor_id);
         Some(actor.next_incarnation())
     }
@@ -489,6 +491,7 @@ impl Runtime {
         let actors: Vec<serde_json::Value> = s
             .children()
             .iter()
+            .filter(|a| !a.config.internal)
             .filter_map(|a| serde_json::from_str(&a.diagnostics_json(s.name_of(a.id))).ok())
             .collect();
         Some(

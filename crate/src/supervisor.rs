@@ -138,7 +138,8 @@ impl Supervisor {
             return Err(SpawnError::Closed);
         }
         let mut children = self.children.lock();
-        if children.len() >= self.config.max_actors {
+        let counted = children.iter().filter(|a| !a.config.internal).count();
+        if !actor.config.internal && counted >= self.config.max_actors {
             return Err(SpawnError::MaxActors(self.config.max_actors));
         }
         let mut tree = self.tree.lock();
@@ -150,8 +151,10 @@ impl Supervisor {
         }
         tree.add_actor(actor.id, group, actor.config.restart)
             .map_err(|_| SpawnError::NoGroup(group))?;
+        if !actor.config.internal {
+            self.stats.spawned.fetch_add(1, Ordering::Relaxed);
+        }
         children.push(actor);
-        self.stats.spawned.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -179,13 +182,15 @@ impl Supervisor {
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
         if let Some(pos) = children.iter().position(|a| a.id == actor_id) {
-            children.remove(pos);
+            let actor = children.remove(pos);
             let mut names = self.names.lock();
             if let Some(name) = names.by_actor.remove(&actor_id) {
                 names.by_name.remove(&name);
             }
             self.tree.lock().remove_actor(actor_id);
-            self.stats.terminated.fetch_add(1, Ordering::Relaxed);
+            if !actor.config.internal {
+                self.stats.terminated.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -242,12 +247,12 @@ impl Supervisor {
         self.tree.lock().started(actor_id);
     }
 
-    /// Live children (dead-for-good ones are removed).
+    /// Live children, internal ones excluded (dead-for-good ones are removed).
     pub fn active(&self) -> usize {
         self.children
             .lock()
             .iter()
-            .filter(|a| a.state() != ActorState::Dead)
+            .filter(|a| !a.config.internal && a.state() != ActorState::Dead)
             .count()
     }
 }
