@@ -162,6 +162,8 @@ export interface SpawnConfig {
   overflow: string
   /** The group (the root group when absent). */
   group?: number
+  /** Runtime-internal actor (task threads): outside `maxActors` and the actor counters. */
+  internal?: boolean
 }
 
 /**

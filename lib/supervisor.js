@@ -285,6 +285,7 @@ class Supervisor {
         capacity: opts.capacity,
         overflow: opts.overflow,
         group,
+        internal: opts.internal === true,
       });
     } catch (err) {
       throw new Error(err.message);
@@ -309,7 +310,7 @@ class Supervisor {
     this._entries.set(num, entry);
     if (parent) this._entries.get(parent)?.children.add(num);
     this._start(entry);
-    this._emit('spawn', { id: ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
+    if (!opts.internal) this._emit('spawn', { id: ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
     return entry;
   }
 
