@@ -14,9 +14,11 @@ use std::sync::Arc;
 use warden_core::actor::Actor;
 use warden_core::{runtime, Envelope, Port, SendError, Waker};
 
+mod boxes;
 mod messages;
 mod ports;
 mod supervision;
+pub use boxes::*;
 use messages::send_code;
 pub use messages::*;
 pub use ports::*;

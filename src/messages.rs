@@ -81,8 +81,7 @@ fn host_event(kind: Kind, body: String) -> bool {
 pub fn heartbeat(now_ms: f64) -> bool {
     match bound() {
         Some(a) => {
-            a.heartbeat(now_ms);
-            runtime().arm_watchdog(&a);
+            runtime().heartbeat(&a, now_ms);
             true
         }
         None => false,

@@ -28,6 +28,8 @@ pub struct SpawnConfig {
     pub group: Option<f64>,
     /// Runtime-internal actor (task threads): outside `maxActors` and the actor counters.
     pub internal: Option<bool>,
+    /// Tier 2 lease (ms).
+    pub lease_ms: Option<f64>,
 }
 
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
@@ -45,6 +47,7 @@ pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
         timeout_ms: config.timeout_ms as u64,
         heartbeat_ms: config.heartbeat_ms as u64,
         internal: config.internal.unwrap_or(false),
+        lease_ms: config.lease_ms.map_or(5000, |ms| ms as u64),
         restart,
         capacity: if config.capacity > 0.0 {
             config.capacity as usize

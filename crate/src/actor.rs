@@ -61,6 +61,8 @@ pub struct ActorConfig {
     /// A runtime-internal actor (the threads behind `sup.task`): outside `maxActors` and the
     /// supervisor's actor counters.
     pub internal: bool,
+    /// How long it may hold a Tier 2 box without a heartbeat (ms).
+    pub lease_ms: u64,
     /// Restart type.
     pub restart: RestartType,
     /// Mailbox capacity.
@@ -76,6 +78,7 @@ impl Default for ActorConfig {
             timeout_ms: 0,
             heartbeat_ms: 0,
             internal: false,
+            lease_ms: 5000,
             restart: RestartType::Transient,
             capacity: usize::MAX,
             overflow: Overflow::Reject,

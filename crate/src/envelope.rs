@@ -36,6 +36,14 @@ pub enum Kind {
     /// Host event: a monitor fired. `from` is the watched actor, `corr` the watcher, body the
     /// `DOWN` message.
     Down = 15,
+    /// A write request that waited got its box (body `[index,epoch]`) or timed out (body
+    /// `null`); urgent, to the writer's port, `corr` = the request.
+    BoxGrant = 16,
+    /// Host event: a lease expired. `from` is the holder, body `[index,epoch,"writer"|"reader"]`.
+    LeaseExpired = 17,
+    /// A reader's lease on a box expired: detach its views and release it (urgent, body
+    /// `[index,epoch]`).
+    Revoke = 18,
 }
 
 /// Added to the kind of an envelope whose body is `undefined`.

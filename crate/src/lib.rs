@@ -7,8 +7,10 @@
 //! binding crate adapts it and supplies [`port::Waker`]s that wake JS event loops.
 
 pub mod actor;
+pub mod boxes;
 pub mod envelope;
 pub mod links;
+pub mod pool;
 pub mod port;
 pub mod runtime;
 pub mod supervisor;

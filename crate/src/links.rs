@@ -52,6 +52,14 @@ impl Links {
         }
     }
 
+    /// The actors linked to `a`.
+    pub fn peers(&self, a: u64) -> Vec<u64> {
+        self.links
+            .get(&a)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// True if `a` and `b` are linked.
     pub fn linked(&self, a: u64, b: u64) -> bool {
         self.links.get(&a).is_some_and(|s| s.contains(&b))

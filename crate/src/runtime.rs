@@ -73,11 +73,12 @@ impl Runtime {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn timer(&'static self) -> &'static Timer {
+    pub(crate) fn timer(&'static self) -> &'static Timer {
         self.timer.get_or_init(|| {
             Timer::start(
                 self.epoch,
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
+                Box::new(move |now| self.expire_boxes(now)),
             )
         })
     }
@@ -137,6 +138,11 @@ impl Runtime {
         self.sups.read().get(&id).cloned()
     }
 
+    /// Every live supervisor.
+    pub(crate) fn supervisors(&self) -> Vec<Arc<Supervisor>> {
+        self.sups.read().values().cloned().collect()
+    }
+
     /// Forgets a supervisor after its shutdown finished.
     pub fn drop_supervisor(&self, id: u64) {
         if let Some(sup) = self.sups.write().remove(&id) {
@@ -184,6 +190,13 @@ impl Runtime {
         self.arm_watchdog(&actor);
         port.push_urgent(Envelope::new(Kind::Init, 0, inc as u64, init));
         Some(inc)
+    }
+
+    /// "Still alive": records the heartbeat, re-arms the watchdog and extends box leases.
+    pub fn heartbeat(&'static self, actor: &Actor, now_ms: f64) {
+        actor.heartbeat(now_ms);
+        self.arm_watchdog(actor);
+        self.extend_leases(actor);
     }
 
     /// Re-arms `actor`'s heartbeat watchdog (at start and on each heartbeat).
@@ -319,7 +332,7 @@ impl Runtime {
     /// The thread running `actor_id` is gone with `reason`. Replies to a call in flight with
     /// the reason, and decides what happens next. The mailbox is kept.
     pub fn thread_gone(
-        &self,
+        &'static self,
         actor_id: u64,
         reason: &str,
         decision: Option<Decision>,
@@ -327,6 +340,7 @@ impl Runtime {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
         let report = actor.thread_gone(reason);
+        self.release_boxes_of(&actor);
         self.propagate_exit(&actor, report.incarnation, reason);
         let mut in_flight = None;
         if let Some(env) = report.in_flight {
@@ -352,6 +366,11 @@ impl Runtime {
         }
         self.links.lock().link(a, b);
         Ok(())
+    }
+
+    /// The actors linked to `actor`.
+    pub(crate) fn linked_to(&self, actor: u64) -> Vec<u64> {
+        self.links.lock().peers(actor)
     }
 
     /// Removes a link.

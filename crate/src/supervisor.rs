@@ -93,6 +93,8 @@ pub struct Supervisor {
     names: Mutex<Names>,
     tree: Mutex<Tree>,
     closing: AtomicBool,
+    /// The Tier 2 pool, if the supervisor has one.
+    pub pool: std::sync::OnceLock<Arc<crate::pool::Pool>>,
 }
 
 #[derive(Default)]
@@ -113,6 +115,7 @@ impl Supervisor {
             names: Mutex::new(Names::default()),
             tree: Mutex::new(Tree::new(root, config.root)),
             closing: AtomicBool::new(false),
+            pool: std::sync::OnceLock::new(),
         }
     }
 

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 /// running the late message.
 pub type FireFn = dyn Fn(&Arc<Actor>) + Send + Sync;
 
+/// Called on every wake of the timer thread with the current time (ns): handles other
+/// deadlines (box leases, waiting writes) and returns the earliest one still pending.
+pub type TickFn = dyn Fn(u64) -> u64 + Send + Sync;
+
 struct Shared {
     epoch: Instant,
     actors: Mutex<Vec<Weak<Actor>>>,
@@ -19,6 +23,7 @@ struct Shared {
     lock: Mutex<()>,
     cv: Condvar,
     fire: Box<FireFn>,
+    tick: Box<TickFn>,
 }
 
 /// Handle to the timer thread.
@@ -28,7 +33,7 @@ pub struct Timer {
 
 impl Timer {
     /// Starts the timer thread. `epoch` is the clock deadlines are measured from.
-    pub fn start(epoch: Instant, fire: Box<FireFn>) -> Self {
+    pub fn start(epoch: Instant, fire: Box<FireFn>, tick: Box<TickFn>) -> Self {
         let shared = Arc::new(Shared {
             epoch,
             actors: Mutex::new(Vec::new()),
@@ -36,6 +41,7 @@ impl Timer {
             lock: Mutex::new(()),
             cv: Condvar::new(),
             fire,
+            tick,
         });
         let s = shared.clone();
         std::thread::Builder::new()
@@ -92,6 +98,8 @@ fn run(s: Arc<Shared>) {
                 }
             }
         }
+        let other = parking_lot::MutexGuard::unlocked(&mut guard, || (s.tick)(now));
+        earliest = earliest.min(other);
         s.next_wake.store(earliest, Ordering::Release);
         if !due.is_empty() {
             parking_lot::MutexGuard::unlocked(&mut guard, || {
@@ -128,6 +136,7 @@ mod tests {
             Box::new(move |a: &Arc<Actor>| {
                 let _ = tx.lock().send(a.id);
             }),
+            Box::new(|_| u64::MAX),
         );
         let cfg = ActorConfig {
             timeout_ms: 20,

@@ -1,0 +1,250 @@
+//! Tier 2 operations of the runtime: pools per supervisor, writes with FIFO waiting,
+//! authorisation by share mode, `INBOX` delivery, releases, and lease expiry driven by the
+//! timer thread.
+
+use crate::actor::Actor;
+use crate::envelope::{json_string, Envelope, Kind};
+use crate::pool::{Grant, Pool, PoolError, Waiter, HOST};
+use crate::runtime::Runtime;
+use crate::supervisor::Supervisor;
+use std::sync::Arc;
+
+/// Who may read a committed box besides its writer and the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// Nobody else.
+    Owner,
+    /// The writer's group (and its subgroups).
+    Group,
+    /// The actors linked to the writer.
+    Linked,
+    /// Every actor of the supervisor.
+    All,
+    /// These actors.
+    List(Vec<u64>),
+}
+
+/// Outcome of a write request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Acquired {
+    /// A box now.
+    Granted(Grant),
+    /// Queued: a `BoxGrant` envelope will answer on the caller's port.
+    Queued,
+}
+
+fn ns(ms: u64) -> u64 {
+    ms.saturating_mul(1_000_000)
+}
+
+impl Runtime {
+    /// Gives supervisor `sup_id` a pool of `count` boxes of `box_size` bytes.
+    pub fn create_pool(&self, sup_id: u64, count: usize, box_size: usize) -> Result<(), String> {
+        let sup = self.supervisor(sup_id).ok_or("unknown supervisor")?;
+        let pool = Pool::new(count, box_size).map_err(|e| format!("memory pool: {e}"))?;
+        sup.pool
+            .set(Arc::new(pool))
+            .map_err(|_| "the supervisor already has a pool".to_string())
+    }
+
+    /// The pool of a supervisor.
+    pub fn pool(&self, sup_id: u64) -> Option<Arc<Pool>> {
+        self.supervisor(sup_id)?.pool.get().cloned()
+    }
+
+    fn lease_of(&self, holder: u64) -> u64 {
+        let ms = self
+            .actor(holder)
+            .map_or(u64::MAX / 2_000_000, |a| a.config.lease_ms);
+        self.now_ns().saturating_add(ns(ms))
+    }
+
+    /// A box for `holder` to write `size` bytes into. Without a free box: queued (answered on
+    /// `port` with `corr`, or with `null` after `timeout_ms`) when `wait`, else `Full`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn box_acquire(
+        &'static self,
+        sup_id: u64,
+        holder: u64,
+        size: usize,
+        wait: bool,
+        timeout_ms: u64,
+        port: u64,
+        corr: u64,
+    ) -> Result<Acquired, PoolError> {
+        let pool = self.pool(sup_id).ok_or(PoolError::BadHandle)?;
+        let lease = self.lease_of(holder);
+        match pool.acquire(holder, size, lease) {
+            Ok(g) => {
+                self.timer().armed(lease);
+                Ok(Acquired::Granted(g))
+            }
+            Err(PoolError::Full) if wait => {
+                let deadline = if timeout_ms == 0 {
+                    u64::MAX
+                } else {
+                    self.now_ns().saturating_add(ns(timeout_ms))
+                };
+                pool.wait(Waiter {
+                    holder,
+                    port,
+                    corr,
+                    deadline,
+                });
+                self.timer().armed(deadline);
+                Ok(Acquired::Queued)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Answers the waiters a freed box now serves.
+    fn serve(&'static self, granted: Vec<(Waiter, Grant)>) {
+        for (w, g) in granted {
+            if let Some(p) = self.port(w.port) {
+                let body = format!("[{},{}]", g.index, g.epoch);
+                p.push_urgent(Envelope::new(Kind::BoxGrant, 0, w.corr, body));
+            }
+            self.timer().armed(self.lease_of(w.holder));
+        }
+    }
+
+    fn readers(&self, sup: &Supervisor, writer: u64, share: &Share) -> Result<Vec<u64>, String> {
+        let live = |id: &u64| self.actor(*id).is_some();
+        Ok(match share {
+            Share::Owner => Vec::new(),
+            Share::All => sup
+                .children()
+                .iter()
+                .filter(|a| !a.config.internal)
+                .map(|a| a.id)
+                .collect(),
+            Share::Group => match sup.group_of(writer) {
+                Some(g) => sup.actors_in(g),
+                None => Vec::new(),
+            },
+            Share::Linked => self.linked_to(writer),
+            Share::List(ids) => {
+                if let Some(bad) = ids.iter().find(|id| !live(id)) {
+                    return Err(format!("share: unknown actor actor-{bad}"));
+                }
+                ids.clone()
+            }
+        }
+        .into_iter()
+        .filter(|id| *id != writer)
+        .collect())
+    }
+
+    /// Publishes a box written by `writer` and delivers `INBOX` to every authorised reader.
+    /// `meta` is the JSON object `{ msg, type }` readers get with the handle.
+    pub fn box_commit(
+        &'static self,
+        sup_id: u64,
+        writer: u64,
+        grant: Grant,
+        len: usize,
+        meta: &str,
+        share: &Share,
+    ) -> Result<(), String> {
+        let sup = self.supervisor(sup_id).ok_or("unknown supervisor")?;
+        let pool = sup.pool.get().ok_or("no memory pool")?;
+        let readers = self.readers(&sup, writer, share)?;
+        let lease = self.lease_of(writer);
+        pool.commit(grant, writer, len, meta.to_string(), &readers, lease)
+            .map_err(|e| e.to_string())?;
+        self.timer().armed(lease);
+        let from = if writer == HOST {
+            "host".to_string()
+        } else {
+            format!("actor-{writer}")
+        };
+        let body = format!(
+            r#"{{"msg":"INBOX","inbox":{{"meta":{meta},"handle":{{"boxIndex":{},"epoch":{}}},"from":{}}}}}"#,
+            grant.index,
+            grant.epoch,
+            json_string(&from)
+        );
+        for r in readers {
+            if let Some(a) = self.actor(r) {
+                let env = Envelope::new(Kind::System, writer, 0, body.clone());
+                if self.deliver(&a, env, None).is_err() {
+                    self.serve(pool.release(grant, r, lease).1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives up a box being written.
+    pub fn box_abort(&'static self, sup_id: u64, writer: u64, grant: Grant) {
+        if let Some(pool) = self.pool(sup_id) {
+            let lease = self.lease_of(writer);
+            self.serve(pool.abort(grant, writer, lease));
+        }
+    }
+
+    /// `holder` gives its reference back (its views are detached).
+    pub fn box_release(&'static self, sup_id: u64, holder: u64, grant: Grant) -> bool {
+        let Some(pool) = self.pool(sup_id) else {
+            return false;
+        };
+        let (released, served) = pool.release(grant, holder, self.lease_of(holder));
+        self.serve(served);
+        released
+    }
+
+    /// Everything `actor` held ends with its incarnation.
+    pub(crate) fn release_boxes_of(&'static self, actor: &Actor) {
+        if let Some(pool) = self.pool(actor.sup_id) {
+            let lease = self.lease_of(actor.id);
+            self.serve(pool.holder_gone(actor.id, lease));
+        }
+    }
+
+    /// A heartbeat extends the leases of what `actor` holds.
+    pub(crate) fn extend_leases(&'static self, actor: &Actor) {
+        if let Some(pool) = self.pool(actor.sup_id) {
+            let lease = self.lease_of(actor.id);
+            pool.extend(actor.id, lease);
+            self.timer().armed(lease);
+        }
+    }
+
+    /// Timer tick: expires leases and waits of every pool; returns the next deadline.
+    pub(crate) fn expire_boxes(&'static self, now: u64) -> u64 {
+        let mut next = u64::MAX;
+        for sup in self.supervisors() {
+            let Some(pool) = sup.pool.get() else { continue };
+            let (expired, n) = pool.expire(now);
+            next = next.min(n);
+            for (writer, index) in expired.writers {
+                if let Some(a) = self.actor(writer) {
+                    self.host_event(&a, Kind::Exit, json_string("lease_expired"));
+                    let body = format!(r#"[{index},0,"writer"]"#);
+                    sup.port
+                        .push_urgent(Envelope::new(Kind::LeaseExpired, writer, 0, body));
+                }
+            }
+            for (reader, g) in expired.readers {
+                let body = format!("[{},{}]", g.index, g.epoch);
+                let port = self.actor(reader).and_then(|a| a.port());
+                match port {
+                    Some(p) => {
+                        p.push_urgent(Envelope::new(Kind::Revoke, 0, 0, body));
+                    }
+                    None => self.serve(pool.release(g, reader, now).1),
+                }
+                let report = format!(r#"[{},{},"reader"]"#, g.index, g.epoch);
+                sup.port
+                    .push_urgent(Envelope::new(Kind::LeaseExpired, reader, 0, report));
+            }
+            for w in expired.waiters {
+                if let Some(p) = self.port(w.port) {
+                    p.push_urgent(Envelope::new(Kind::BoxGrant, 0, w.corr, "null"));
+                }
+            }
+        }
+        next
+    }
+}

@@ -1,0 +1,555 @@
+//! Tier 2: a pool of fixed-size shared-memory boxes owned by the core (an anonymous memory map).
+//!
+//! A box goes FREE → WRITING (one writer, under lease) → READY (immutable, one reference per
+//! holder: the writer, each authorised reader, and the host once it reads) → FREE. Its epoch
+//! changes every time it returns to FREE, so a `Lock { box, epoch }` from an earlier use — or a
+//! forged one — matches nothing. Threads get views of one box at a time (never of the pool);
+//! a holder's views are detached by its own thread before it gives its reference back, and a
+//! holder that died took its views with it, so no view ever shows a later generation.
+//! Requests that find no free box wait in FIFO order.
+
+use memmap2::{MmapMut, UncheckedAdvice};
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// The host thread's holder id.
+pub const HOST: u64 = 0;
+
+/// Why a pool operation was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PoolError {
+    /// The write is larger than a box.
+    TooLarge {
+        /// Requested bytes.
+        size: usize,
+        /// Box size.
+        box_size: usize,
+    },
+    /// No box is free (and the caller did not want to wait).
+    Full,
+    /// The handle names no box in this state for this caller (stale, forged, not the writer).
+    BadHandle,
+}
+
+impl std::fmt::Display for PoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge { size, box_size } => {
+                write!(
+                    f,
+                    "write of {size} bytes exceeds the box size of {box_size} bytes"
+                )
+            }
+            Self::Full => write!(f, "no free box in the pool"),
+            Self::BadHandle => write!(f, "stale or invalid handle"),
+        }
+    }
+}
+
+/// A box handed to a writer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    /// Box index.
+    pub index: usize,
+    /// Its current epoch.
+    pub epoch: u32,
+}
+
+/// A queued write request that got a box (or timed out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Waiter {
+    /// Who asked.
+    pub holder: u64,
+    /// Where to answer (the asking thread's port).
+    pub port: u64,
+    /// The request's correlation id.
+    pub corr: u64,
+    /// When it gives up (ns), `u64::MAX` for never.
+    pub deadline: u64,
+}
+
+/// What lease expiry means for the host.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Writers that held a box past their lease: `(holder, box)`; they are killed.
+    pub writers: Vec<(u64, usize)>,
+    /// Readers that held a box past their lease: `(holder, grant)`; their thread must detach
+    /// its views and give the reference back.
+    pub readers: Vec<(u64, Grant)>,
+    /// Waiting requests whose timeout passed.
+    pub waiters: Vec<Waiter>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Free,
+    Writing { writer: u64, lease: u64 },
+    Ready,
+}
+
+struct Slot {
+    epoch: u32,
+    state: State,
+    len: usize,
+    writer: u64,
+    meta: String,
+    readers: HashSet<u64>,
+    /// holder → lease deadline (ns); revoked holders keep their entry until they release.
+    holders: HashMap<u64, (u64, bool)>,
+}
+
+struct Inner {
+    slots: Vec<Slot>,
+    free: VecDeque<usize>,
+    waiters: VecDeque<Waiter>,
+}
+
+/// A pool of `count` boxes of `box_size` bytes.
+pub struct Pool {
+    map: MmapMut,
+    base: *mut u8,
+    box_size: usize,
+    inner: Mutex<Inner>,
+}
+
+// SAFETY: `base` points into `map`, which the pool owns and never remaps; all bookkeeping is
+// behind the mutex. Box memory itself is written only by the one writer of a WRITING box and
+// read only after commit, as the state machine enforces.
+unsafe impl Send for Pool {}
+// SAFETY: see `Send`; shared access goes through `&self` methods that lock `inner`.
+unsafe impl Sync for Pool {}
+
+impl Pool {
+    /// Maps `count · box_size` bytes (pages are only committed when written).
+    pub fn new(count: usize, box_size: usize) -> std::io::Result<Self> {
+        let total = count.checked_mul(box_size).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "pool size overflows")
+        })?;
+        let mut map = MmapMut::map_anon(total.max(1))?;
+        let base = map.as_mut_ptr();
+        let slots = (0..count)
+            .map(|_| Slot {
+                epoch: 1,
+                state: State::Free,
+                len: 0,
+                writer: 0,
+                meta: String::new(),
+                readers: HashSet::new(),
+                holders: HashMap::new(),
+            })
+            .collect();
+        Ok(Pool {
+            map,
+            base,
+            box_size,
+            inner: Mutex::new(Inner {
+                slots,
+                free: (0..count).collect(),
+                waiters: VecDeque::new(),
+            }),
+        })
+    }
+
+    /// Bytes per box.
+    pub fn box_size(&self) -> usize {
+        self.box_size
+    }
+
+    /// Number of boxes.
+    pub fn count(&self) -> usize {
+        self.inner.lock().slots.len()
+    }
+
+    /// Boxes not FREE.
+    pub fn in_use(&self) -> usize {
+        let g = self.inner.lock();
+        g.slots.len() - g.free.len()
+    }
+
+    /// Write requests waiting for a box.
+    pub fn waiting(&self) -> usize {
+        self.inner.lock().waiters.len()
+    }
+
+    /// Start of box `index`. The pointer stays valid as long as the pool lives.
+    pub fn box_ptr(&self, index: usize) -> *mut u8 {
+        // SAFETY: `index` < count (checked by callers through a slot lookup), so the offset
+        // is inside the mapping.
+        unsafe { self.base.add(index * self.box_size) }
+    }
+
+    /// A box for `writer` to fill with `size` bytes, leased until `lease`.
+    pub fn acquire(&self, writer: u64, size: usize, lease: u64) -> Result<Grant, PoolError> {
+        if size > self.box_size {
+            return Err(PoolError::TooLarge {
+                size,
+                box_size: self.box_size,
+            });
+        }
+        let mut g = self.inner.lock();
+        if !g.waiters.is_empty() {
+            return Err(PoolError::Full); // FIFO: earlier requests go first
+        }
+        let index = g.free.pop_front().ok_or(PoolError::Full)?;
+        Ok(Self::start_writing(
+            &mut g.slots[index],
+            index,
+            writer,
+            lease,
+        ))
+    }
+
+    fn start_writing(slot: &mut Slot, index: usize, writer: u64, lease: u64) -> Grant {
+        slot.state = State::Writing { writer, lease };
+        slot.writer = writer;
+        slot.len = 0;
+        Grant {
+            index,
+            epoch: slot.epoch,
+        }
+    }
+
+    /// Queues a request that found no free box.
+    pub fn wait(&self, waiter: Waiter) {
+        self.inner.lock().waiters.push_back(waiter);
+    }
+
+    /// Removes a queued request (its caller gave up).
+    pub fn cancel_wait(&self, port: u64, corr: u64) -> bool {
+        let mut g = self.inner.lock();
+        let before = g.waiters.len();
+        g.waiters.retain(|w| !(w.port == port && w.corr == corr));
+        g.waiters.len() != before
+    }
+
+    fn slot_mut(g: &mut Inner, grant: Grant) -> Option<&mut Slot> {
+        g.slots
+            .get_mut(grant.index)
+            .filter(|s| s.epoch == grant.epoch && s.state != State::Free)
+    }
+
+    /// The writable extent of a box being written by `writer`: `(ptr, box_size)`.
+    pub fn writable(&self, grant: Grant, writer: u64) -> Option<(*mut u8, usize)> {
+        let mut g = self.inner.lock();
+        let slot = Self::slot_mut(&mut g, grant)?;
+        match slot.state {
+            State::Writing { writer: w, .. } if w == writer => {
+                Some((self.box_ptr(grant.index), self.box_size))
+            }
+            _ => None,
+        }
+    }
+
+    /// Publishes a box: READY, immutable, `len` bytes, readable by `readers` (plus the writer
+    /// and the host). Each reader and the writer hold a reference leased until `lease`.
+    pub fn commit(
+        &self,
+        grant: Grant,
+        writer: u64,
+        len: usize,
+        meta: String,
+        readers: &[u64],
+        lease: u64,
+    ) -> Result<(), PoolError> {
+        if len > self.box_size {
+            return Err(PoolError::TooLarge {
+                size: len,
+                box_size: self.box_size,
+            });
+        }
+        let mut g = self.inner.lock();
+        let slot = Self::slot_mut(&mut g, grant).ok_or(PoolError::BadHandle)?;
+        if !matches!(slot.state, State::Writing { writer: w, .. } if w == writer) {
+            return Err(PoolError::BadHandle);
+        }
+        slot.state = State::Ready;
+        slot.len = len;
+        slot.meta = meta;
+        slot.readers = readers.iter().copied().filter(|r| *r != writer).collect();
+        slot.holders.clear();
+        slot.holders.insert(writer, (lease, false));
+        for r in &slot.readers {
+            slot.holders.insert(*r, (lease, false));
+        }
+        Ok(())
+    }
+
+    /// Gives up a box being written. Returns the waiters it can now serve.
+    pub fn abort(&self, grant: Grant, writer: u64, lease: u64) -> Vec<(Waiter, Grant)> {
+        let mut g = self.inner.lock();
+        match Self::slot_mut(&mut g, grant) {
+            Some(slot) if matches!(slot.state, State::Writing { writer: w, .. } if w == writer) => {
+                self.free_slot(&mut g, grant.index, lease)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The committed bytes of a READY box for `holder`: `(ptr, len, meta)`. The host may read
+    /// every box (and takes a reference if it has none); others must be the writer or an
+    /// authorised reader that still holds its reference.
+    pub fn read(&self, grant: Grant, holder: u64) -> Option<(*mut u8, usize, String)> {
+        let mut g = self.inner.lock();
+        let slot = Self::slot_mut(&mut g, grant)?;
+        if slot.state != State::Ready {
+            return None;
+        }
+        match slot.holders.get(&holder) {
+            Some((_, revoked)) if !*revoked => {}
+            Some(_) => return None,
+            None if holder == HOST => {
+                slot.holders.insert(HOST, (u64::MAX, false));
+            }
+            None => return None,
+        }
+        Some((self.box_ptr(grant.index), slot.len, slot.meta.clone()))
+    }
+
+    /// `holder` gives its reference back (its views are already detached). A box with no
+    /// holders left returns to FREE. Returns whether a reference was given back, and the
+    /// waiters the freed box now serves. Double releases, stale and forged handles change
+    /// nothing.
+    pub fn release(&self, grant: Grant, holder: u64, lease: u64) -> (bool, Vec<(Waiter, Grant)>) {
+        let mut g = self.inner.lock();
+        let Some(slot) = Self::slot_mut(&mut g, grant) else {
+            return (false, Vec::new());
+        };
+        if slot.state != State::Ready || slot.holders.remove(&holder).is_none() {
+            return (false, Vec::new());
+        }
+        if slot.holders.is_empty() {
+            return (true, self.free_slot(&mut g, grant.index, lease));
+        }
+        (true, Vec::new())
+    }
+
+    /// `holder` died (its thread and views are gone): every reference and write it had ends.
+    pub fn holder_gone(&self, holder: u64, lease: u64) -> Vec<(Waiter, Grant)> {
+        let mut g = self.inner.lock();
+        let mut grants = Vec::new();
+        for i in 0..g.slots.len() {
+            let slot = &mut g.slots[i];
+            let freed = match slot.state {
+                State::Writing { writer, .. } => writer == holder,
+                State::Ready => slot.holders.remove(&holder).is_some() && slot.holders.is_empty(),
+                State::Free => false,
+            };
+            if freed {
+                grants.extend(self.free_slot(&mut g, i, lease));
+            }
+        }
+        g.waiters.retain(|w| w.holder != holder);
+        grants
+    }
+
+    /// Extends the leases of everything `holder` has.
+    pub fn extend(&self, holder: u64, lease: u64) {
+        let mut g = self.inner.lock();
+        for slot in &mut g.slots {
+            match &mut slot.state {
+                State::Writing { writer, lease: l } if *writer == holder => *l = lease,
+                State::Ready => {
+                    if let Some((l, false)) = slot.holders.get_mut(&holder) {
+                        *l = lease;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn free_slot(&self, g: &mut Inner, index: usize, lease: u64) -> Vec<(Waiter, Grant)> {
+        let slot = &mut g.slots[index];
+        slot.state = State::Free;
+        slot.epoch = slot.epoch.wrapping_add(1).max(1);
+        slot.holders.clear();
+        slot.readers.clear();
+        slot.meta.clear();
+        let len = std::mem::take(&mut slot.len);
+        if len >= 64 * 1024 {
+            // Give the pages back to the OS; the next writer gets zero pages on demand.
+            // SAFETY: the range is inside the mapping and no view of this box exists any more
+            // (every holder detached or died), so discarding its contents is unobservable.
+            unsafe {
+                let _ = self.map.unchecked_advise_range(
+                    UncheckedAdvice::DontNeed,
+                    index * self.box_size,
+                    self.box_size,
+                );
+            }
+        }
+        match g.waiters.pop_front() {
+            Some(w) => {
+                let grant = Self::start_writing(&mut g.slots[index], index, w.holder, lease);
+                vec![(w, grant)]
+            }
+            None => {
+                g.free.push_back(index);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Leases and waits that ran out at `now`; the earliest deadline still pending.
+    pub fn expire(&self, now: u64) -> (Expired, u64) {
+        let mut g = self.inner.lock();
+        let mut out = Expired::default();
+        let mut next = u64::MAX;
+        for (i, slot) in g.slots.iter_mut().enumerate() {
+            match slot.state {
+                State::Writing { writer, lease } => {
+                    if lease <= now {
+                        out.writers.push((writer, i));
+                        slot.state = State::Writing {
+                            writer,
+                            lease: u64::MAX,
+                        };
+                    } else {
+                        next = next.min(lease);
+                    }
+                }
+                State::Ready => {
+                    let grant = Grant {
+                        index: i,
+                        epoch: slot.epoch,
+                    };
+                    for (holder, (lease, revoked)) in slot.holders.iter_mut() {
+                        if *revoked {
+                            continue;
+                        }
+                        if *lease <= now {
+                            *revoked = true;
+                            out.readers.push((*holder, grant));
+                        } else {
+                            next = next.min(*lease);
+                        }
+                    }
+                }
+                State::Free => {}
+            }
+        }
+        let (late, waiting): (Vec<Waiter>, Vec<Waiter>) =
+            g.waiters.drain(..).partition(|w| w.deadline <= now);
+        for w in &waiting {
+            next = next.min(w.deadline);
+        }
+        g.waiters = waiting.into();
+        out.waiters = late;
+        (out, next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: u64 = 1_000;
+
+    fn pool(n: usize) -> Pool {
+        Pool::new(n, 4096).unwrap()
+    }
+
+    #[test]
+    fn write_commit_read_release_cycle() {
+        let p = pool(1);
+        let g = p.acquire(7, 10, L).unwrap();
+        let (ptr, cap) = p.writable(g, 7).unwrap();
+        assert_eq!(cap, 4096);
+        // SAFETY: test writes inside the box it holds.
+        unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), ptr, 5) };
+        p.commit(g, 7, 5, "m".into(), &[8], L).unwrap();
+        assert!(p.read(g, 9).is_none(), "unauthorised reader");
+        let (rptr, len, meta) = p.read(g, 8).unwrap();
+        assert_eq!((rptr, len, meta.as_str()), (ptr, 5, "m"));
+        assert_eq!(p.release(g, 8, L), (true, Vec::new()));
+        assert_eq!(
+            p.release(g, 8, L),
+            (false, Vec::new()),
+            "double release changes nothing"
+        );
+        assert_eq!(p.in_use(), 1);
+        p.release(g, 7, L);
+        assert_eq!(p.in_use(), 0);
+        assert!(p.read(g, 7).is_none(), "stale epoch reads nothing");
+        let g2 = p.acquire(7, 1, L).unwrap();
+        assert_eq!(g2.index, g.index);
+        assert_ne!(g2.epoch, g.epoch);
+    }
+
+    #[test]
+    fn oversize_full_and_fifo_waiters() {
+        let p = pool(1);
+        assert!(matches!(
+            p.acquire(1, 5000, L),
+            Err(PoolError::TooLarge { .. })
+        ));
+        let g = p.acquire(1, 1, L).unwrap();
+        assert_eq!(p.acquire(2, 1, L), Err(PoolError::Full));
+        for (h, c) in [(2, 20), (3, 30)] {
+            p.wait(Waiter {
+                holder: h,
+                port: h,
+                corr: c,
+                deadline: u64::MAX,
+            });
+        }
+        let served = p.abort(g, 1, L);
+        assert_eq!(served.len(), 1);
+        assert_eq!(served[0].0.holder, 2, "first come, first served");
+        assert_eq!(p.waiting(), 1);
+        assert_eq!(
+            p.acquire(4, 1, L),
+            Err(PoolError::Full),
+            "no overtaking the queue"
+        );
+    }
+
+    #[test]
+    fn host_reads_everything_and_holds_a_reference() {
+        let p = pool(1);
+        let g = p.acquire(1, 1, L).unwrap();
+        p.commit(g, 1, 1, String::new(), &[], L).unwrap();
+        assert!(p.read(g, HOST).is_some());
+        p.release(g, 1, L);
+        assert_eq!(p.in_use(), 1, "the host still holds it");
+        p.release(g, HOST, L);
+        assert_eq!(p.in_use(), 0);
+    }
+
+    #[test]
+    fn leases_expire_and_dead_holders_release() {
+        let p = pool(2);
+        let w = p.acquire(1, 1, 10).unwrap();
+        let r = p.acquire(2, 1, 100).unwrap();
+        p.commit(r, 2, 1, String::new(), &[3], 50).unwrap();
+        let (exp, next) = p.expire(60);
+        assert_eq!(exp.writers, vec![(1, w.index)]);
+        let mut readers = exp.readers.clone();
+        readers.sort();
+        assert_eq!(readers, vec![(2, r), (3, r)]);
+        assert_eq!(next, u64::MAX);
+        assert!(p.read(r, 3).is_none(), "a revoked reader reads nothing");
+        p.release(r, 3, L);
+        p.release(r, 2, L);
+        p.holder_gone(1, L);
+        assert_eq!(p.in_use(), 0);
+    }
+
+    #[test]
+    fn waiters_time_out() {
+        let p = pool(1);
+        p.acquire(1, 1, L).unwrap();
+        p.wait(Waiter {
+            holder: 2,
+            port: 2,
+            corr: 1,
+            deadline: 50,
+        });
+        let (exp, next) = p.expire(10);
+        assert!(exp.waiters.is_empty());
+        assert_eq!(next, 50.min(L));
+        let (exp, _) = p.expire(60);
+        assert_eq!(exp.waiters.len(), 1);
+        assert_eq!(p.waiting(), 0);
+    }
+}

@@ -1,0 +1,299 @@
+//! Tier 2 from JS threads: box writes (copying or in place), reads as views over the box
+//! memory itself (external ArrayBuffers created in the reading thread), releases and detaches.
+//! A thread only ever gets views of single boxes it may use, never of the pool.
+
+use crate::bound;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+use warden_core::boxes::{Acquired, Share};
+use warden_core::pool::{Grant, Pool, HOST};
+use warden_core::runtime;
+
+/// A JS value made by raw Node-API calls.
+pub struct RawValue(sys::napi_value);
+
+impl ToNapiValue for RawValue {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+impl TypeName for RawValue {
+    fn type_name() -> &'static str {
+        "ArrayBuffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// The caller's holder id: its actor, or the host.
+fn holder() -> u64 {
+    bound().map_or(HOST, |a| a.id)
+}
+
+fn grant(index: u32, epoch: u32) -> Grant {
+    Grant {
+        index: index as usize,
+        epoch,
+    }
+}
+
+unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Arc<Pool>> leaked in `external_view`, finalized exactly once.
+    drop(unsafe { Box::from_raw(hint.cast::<Arc<Pool>>()) });
+}
+
+/// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool
+/// mapped until the engine collects it.
+fn external_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Result<RawValue> {
+    let hint = Box::into_raw(Box::new(pool.clone()));
+    let mut value = ptr::null_mut();
+    // SAFETY: `data..data+len` lies inside the pool's mapping, which `hint` keeps alive until
+    // the finalizer runs; the state machine guarantees nobody writes a READY box and that this
+    // view is detached by its thread before the box is reused.
+    let status = unsafe {
+        sys::napi_create_external_arraybuffer(
+            env.raw(),
+            data.cast(),
+            len,
+            Some(release_pool),
+            hint.cast(),
+            &mut value,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: creation failed, so the finalizer will never run; reclaim the hint here.
+        drop(unsafe { Box::from_raw(hint) });
+        return Err(Error::new(
+            Status::GenericFailure,
+            "this runtime cannot create views over external memory".to_string(),
+        ));
+    }
+    Ok(RawValue(value))
+}
+
+/// Gives a supervisor a pool of `count` boxes of `box_size` bytes.
+#[napi]
+pub fn create_pool(sup: f64, count: u32, box_size: f64) -> Result<()> {
+    runtime()
+        .create_pool(sup as u64, count as usize, box_size as usize)
+        .map_err(|e| Error::new(Status::GenericFailure, e))
+}
+
+/// Result of `boxAcquire`.
+#[napi(object)]
+pub struct BoxAcquired {
+    /// 0 granted, 1 queued (a grant or `null` will arrive for `corr`), 2 refused.
+    pub status: u32,
+    /// Box index (granted).
+    pub index: u32,
+    /// Box epoch (granted).
+    pub epoch: u32,
+    /// Why it was refused.
+    pub error: Option<String>,
+}
+
+/// Asks for a box to write `size` bytes into.
+#[napi]
+pub fn box_acquire(
+    sup: f64,
+    size: f64,
+    wait: bool,
+    timeout_ms: f64,
+    port: f64,
+    corr: f64,
+) -> BoxAcquired {
+    let r = runtime().box_acquire(
+        sup as u64,
+        holder(),
+        size as usize,
+        wait,
+        timeout_ms as u64,
+        port as u64,
+        corr as u64,
+    );
+    match r {
+        Ok(Acquired::Granted(g)) => BoxAcquired {
+            status: 0,
+            index: g.index as u32,
+            epoch: g.epoch,
+            error: None,
+        },
+        Ok(Acquired::Queued) => BoxAcquired {
+            status: 1,
+            index: 0,
+            epoch: 0,
+            error: None,
+        },
+        Err(e) => BoxAcquired {
+            status: 2,
+            index: 0,
+            epoch: 0,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// Copies `data` to the start of a box the caller is writing. False if it is not the writer.
+#[napi]
+pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> bool {
+    let Some(pool) = runtime().pool(sup as u64) else {
+        return false;
+    };
+    match pool.writable(grant(index, epoch), holder()) {
+        Some((dst, cap)) if data.len() <= cap => {
+            // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
+            // touch while it is WRITING; `data` fits and does not overlap the pool.
+            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A writable view of a whole box the caller is writing (for in-place writes), or null.
+#[napi(ts_return_type = "ArrayBuffer | null")]
+pub fn box_writable(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
+    let Some(pool) = runtime().pool(sup as u64) else {
+        return Ok(None);
+    };
+    match pool.writable(grant(index, epoch), holder()) {
+        Some((data, len)) => external_view(&env, &pool, data, len).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn parse_share(share: &str) -> std::result::Result<Share, String> {
+    match share {
+        "owner" => Ok(Share::Owner),
+        "group" => Ok(Share::Group),
+        "linked" => Ok(Share::Linked),
+        "all" => Ok(Share::All),
+        list => serde_json::from_str::<Vec<u64>>(list)
+            .map(Share::List)
+            .map_err(|_| format!("share: not a share mode: {list}")),
+    }
+}
+
+/// Publishes a box (`len` bytes, `meta` = `{msg,type}` JSON, `share` = a mode or a JSON list
+/// of actor ids). Returns the error text if refused.
+#[napi]
+pub fn box_commit(
+    sup: f64,
+    index: u32,
+    epoch: u32,
+    len: f64,
+    meta: String,
+    share: String,
+) -> Option<String> {
+    let share = match parse_share(&share) {
+        Ok(s) => s,
+        Err(e) => return Some(e),
+    };
+    runtime()
+        .box_commit(
+            sup as u64,
+            holder(),
+            grant(index, epoch),
+            len as usize,
+            &meta,
+            &share,
+        )
+        .err()
+}
+
+/// Gives up a box being written.
+#[napi]
+pub fn box_abort(sup: f64, index: u32, epoch: u32) {
+    runtime().box_abort(sup as u64, holder(), grant(index, epoch));
+}
+
+/// The `{msg,type}` JSON of a box the caller may read, or null.
+#[napi]
+pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Option<String> {
+    let pool = runtime().pool(sup as u64)?;
+    pool.read(grant(index, epoch), holder())
+        .map(|(_, _, meta)| meta)
+}
+
+/// A view of the committed bytes of a box the caller may read, or null (stale, forged,
+/// unauthorised, released).
+#[napi(ts_return_type = "ArrayBuffer | null")]
+pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
+    let Some(pool) = runtime().pool(sup as u64) else {
+        return Ok(None);
+    };
+    match pool.read(grant(index, epoch), holder()) {
+        Some((data, len, _)) => external_view(&env, &pool, data, len).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Gives the caller's reference back (detach its views first). False if it held none.
+#[napi]
+pub fn box_release(sup: f64, index: u32, epoch: u32) -> bool {
+    runtime().box_release(sup as u64, holder(), grant(index, epoch))
+}
+
+/// Detaches an ArrayBuffer (its byteLength becomes 0), so it can never show later contents.
+#[napi]
+pub fn detach(env: Env, buffer: Unknown) -> Result<()> {
+    // SAFETY: `buffer` is a value of this env; Node-API checks that it is a detachable
+    // ArrayBuffer and reports an error status otherwise.
+    let status = unsafe { sys::napi_detach_arraybuffer(env.raw(), buffer.raw()) };
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Status::InvalidArg,
+            "cannot detach this buffer".to_string(),
+        ))
+    }
+}
+
+/// Address of an ArrayBuffer's memory (tests use it to prove views share memory).
+#[napi]
+pub fn address_of(env: Env, buffer: Unknown) -> Result<f64> {
+    let mut data = ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: Node-API validates that `buffer` is an ArrayBuffer of this env.
+    let status =
+        unsafe { sys::napi_get_arraybuffer_info(env.raw(), buffer.raw(), &mut data, &mut len) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "not an ArrayBuffer".to_string(),
+        ));
+    }
+    Ok(data as usize as f64)
+}
+
+/// Pool counters of a supervisor.
+#[napi(object)]
+pub struct PoolStats {
+    /// Boxes.
+    pub pool_size: u32,
+    /// Bytes per box.
+    pub box_size: f64,
+    /// Boxes not free.
+    pub boxes_in_use: u32,
+    /// Write requests waiting for a box.
+    pub waiting_writes: u32,
+}
+
+/// Pool counters, if the supervisor has a pool.
+#[napi]
+pub fn pool_stats(sup: f64) -> Option<PoolStats> {
+    let pool = runtime().pool(sup as u64)?;
+    Some(PoolStats {
+        pool_size: pool.count() as u32,
+        box_size: pool.box_size() as f64,
+        boxes_in_use: pool.in_use() as u32,
+        waiting_writes: pool.waiting() as u32,
+    })
+}
