@@ -76,7 +76,7 @@ function supervisorConfig(config = {}) {
   ]);
   const out = {
     maxActors: 1000,
-    memory: { poolSize: 0, boxSize: 1024 * 1024 },
+    memory: { poolSize: 8, boxSize: 1024 * 1024 },
     timeouts: { defaultLeaseMs: 5000, actorTimeouts: {} },
     strategy: 'one-for-one',
     retry: retryConfig({}, 'retry'),

@@ -14,6 +14,9 @@ module.exports = Object.freeze({
   REQUEST: 13,
   DEAD_LETTER: 14,
   DOWN: 15,
+  BOX_GRANT: 16,
+  LEASE_EXPIRED: 17,
+  REVOKE: 18,
   UNDEFINED_BODY: 64, // added to the kind when the body is `undefined`
   // `send` / `call` result codes
   QUEUED: 0,

@@ -7,11 +7,56 @@ export declare function actorDiagnostics(actorId: number): string | null
 /** Actors of a group and its subgroups, in start order. */
 export declare function actorsIn(supId: number, group: number): Array<number>
 
+/** Address of an ArrayBuffer's memory (tests use it to prove views share memory). */
+export declare function addressOf(buffer: unknown): number
+
 /** Host: shutdown began; no more spawns or restarts. */
 export declare function beginClose(supId: number): void
 
 /** Starts an incarnation of an actor on a port's thread. Returns the incarnation. */
 export declare function bind(actorId: number, portId: number, init: string): number | null
+
+/** Gives up a box being written. */
+export declare function boxAbort(sup: number, index: number, epoch: number): void
+
+/** Asks for a box to write `size` bytes into. */
+export declare function boxAcquire(sup: number, size: number, wait: boolean, timeoutMs: number, port: number, corr: number): BoxAcquired
+
+/** Result of `boxAcquire`. */
+export interface BoxAcquired {
+  /** 0 granted, 1 queued (a grant or `null` will arrive for `corr`), 2 refused. */
+  status: number
+  /** Box index (granted). */
+  index: number
+  /** Box epoch (granted). */
+  epoch: number
+  /** Why it was refused. */
+  error?: string
+}
+
+/**
+ * Publishes a box (`len` bytes, `meta` = `{msg,type}` JSON, `share` = a mode or a JSON list
+ * of actor ids). Returns the error text if refused.
+ */
+export declare function boxCommit(sup: number, index: number, epoch: number, len: number, meta: string, share: string): string | null
+
+/** The `{msg,type}` JSON of a box the caller may read, or null. */
+export declare function boxMeta(sup: number, index: number, epoch: number): string | null
+
+/**
+ * A view of the committed bytes of a box the caller may read, or null (stale, forged,
+ * unauthorised, released).
+ */
+export declare function boxRead(sup: number, index: number, epoch: number): ArrayBuffer | null
+
+/** Gives the caller's reference back (detach its views first). False if it held none. */
+export declare function boxRelease(sup: number, index: number, epoch: number): boolean
+
+/** A writable view of a whole box the caller is writing (for in-place writes), or null. */
+export declare function boxWritable(sup: number, index: number, epoch: number): ArrayBuffer | null
+
+/** Copies `data` to the start of a box the caller is writing. False if it is not the writer. */
+export declare function boxWrite(sup: number, index: number, epoch: number, data: Uint8Array): boolean
 
 /** Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`. */
 export declare function call(target: number, corr: number, body: string, replyPort: number, sup: number): number
@@ -33,11 +78,17 @@ export interface CoreStats {
 /** Creates a group under `parent`; returns its id. */
 export declare function createGroup(supId: number, parent: number, spec: GroupSpec): number
 
+/** Gives a supervisor a pool of `count` boxes of `box_size` bytes. */
+export declare function createPool(sup: number, count: number, boxSize: number): void
+
 /** Creates a supervisor whose root group has `root` settings. */
 export declare function createSupervisor(maxActors: number, root: GroupSpec): SupervisorIds
 
 /** Removes a monitor; false if it already fired or never existed. */
 export declare function demonitor(reference: number): boolean
+
+/** Detaches an ArrayBuffer (its byteLength becomes 0), so it can never show later contents. */
+export declare function detach(buffer: unknown): void
 
 /** Host: shutdown finished; forget the supervisor and close its port. */
 export declare function dropSupervisor(supId: number): void
@@ -106,6 +157,21 @@ export declare function monitor(watcher: number, watched: number): number
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
 
+/** Pool counters, if the supervisor has a pool. */
+export declare function poolStats(sup: number): PoolStats | null
+
+/** Pool counters of a supervisor. */
+export interface PoolStats {
+  /** Boxes. */
+  poolSize: number
+  /** Bytes per box. */
+  boxSize: number
+  /** Boxes not free. */
+  boxesInUse: number
+  /** Write requests waiting for a box. */
+  waitingWrites: number
+}
+
 /** Registers `name` for a live actor; throws if the name (or the actor) already has one. */
 export declare function register(actorId: number, name: string): void
 
@@ -164,6 +230,8 @@ export interface SpawnConfig {
   group?: number
   /** Runtime-internal actor (task threads): outside `maxActors` and the actor counters. */
   internal?: boolean
+  /** Tier 2 lease (ms). */
+  leaseMs?: number
 }
 
 /**

@@ -13,6 +13,7 @@ const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
+const tier2 = require('./tier2.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
@@ -74,6 +75,16 @@ class ActorRef {
     const timeoutMs = callTimeout(options, 'call: options');
     const body = encode(msg, 'call: msg');
     return this._sup._call(this._num, body, timeoutMs);
+  }
+
+  /** Tier 2 read from the host (see Supervisor.read). */
+  read(msg) {
+    return this._sup.read(msg);
+  }
+
+  /** Gives the host's reference to a box back. */
+  release(handle) {
+    return this._sup.release(handle);
   }
 
   /** Messages this actor emits with `self.send`. Returns the unsubscribe function. */
@@ -148,6 +159,16 @@ class ActorGroup {
     return this._sup._createGroup(options, this._gid);
   }
 
+  /** Tier 2 read from the host (see Supervisor.read). */
+  read(msg) {
+    return this._sup.read(msg);
+  }
+
+  /** Gives the host's reference to a box back. */
+  release(handle) {
+    return this._sup.release(handle);
+  }
+
   /** Stops every actor of this group (and its subgroups) for good, in reverse start order. */
   terminateAll(reason = 'shutdown') {
     if (typeof reason !== 'string') throw new TypeError('terminateAll: reason must be a string');
@@ -165,6 +186,9 @@ class Supervisor {
     this._root = ids.root;
     this._groups = new Map(); // group id → ActorGroup
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
+    this._views = new tier2.Views(); // views of box memory the host thread holds
+    const { poolSize, boxSize } = this._config.memory;
+    if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
     this._finished = new Map();
@@ -234,7 +258,21 @@ class Supervisor {
   getDiagnostics() {
     const text = native.supervisorDiagnostics(this._sid);
     if (!text) return Err(`Supervisor not found: ${this.id}`);
-    return Ok({ id: this.id, ...JSON.parse(text) });
+    const p = native.poolStats(this._sid);
+    const memoryPool = p
+      ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0 }
+      : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0 };
+    return Ok({ id: this.id, ...JSON.parse(text), memoryPool });
+  }
+
+  /** Tier 2 read from the host (every box): a reader over the box memory, or null. */
+  read(msg) {
+    return tier2.read(this._sid, msg, this._views);
+  }
+
+  /** Gives the host's reference to a box back; false if it held none. */
+  release(handle) {
+    return tier2.release(this._sid, handle, this._views);
   }
 
   /** Stops every actor in reverse start order, then the warm threads. Idempotent. */
@@ -250,6 +288,11 @@ class Supervisor {
     const source = actorSource(actor, 'spawn: actor');
     const opts = spawnOptions(options ?? {}, this._config);
     return this._spawn(source, opts, 0, group).ref;
+  }
+
+  _leaseMs(opts) {
+    const t = this._config.timeouts;
+    return (opts.name !== undefined ? t.actorTimeouts[opts.name] : undefined) ?? t.defaultLeaseMs;
   }
 
   _createGroup(options, parentId) {
@@ -281,6 +324,7 @@ class Supervisor {
         name: opts.name,
         timeoutMs: opts.timeoutMs,
         heartbeatMs: opts.heartbeatMs,
+        leaseMs: this._leaseMs(opts),
         restart: opts.restart,
         capacity: opts.capacity,
         overflow: opts.overflow,
@@ -325,6 +369,7 @@ class Supervisor {
       name: entry.opts.name,
       source: entry.source,
       idleTimeoutMs: entry.opts.idleTimeoutMs,
+      leaseMs: this._leaseMs(entry.opts),
       onCrash: typeof this._policies.get(entry.group) === 'function',
     });
     entry.incarnation = native.bind(entry.num, thread.port, init);
@@ -548,6 +593,9 @@ class Supervisor {
         for (const fn of entry.ref._subs) this._safe(fn, m);
         return;
       }
+      case K.LEASE_EXPIRED:
+        this._emit('leaseExpired', { id: `actor-${from}`, boxIndex: body[0], epoch: body[1], role: body[2] });
+        return;
       case K.DEAD_LETTER:
         this._emit('deadLetter', {
           to: `actor-${corr}`,

@@ -12,6 +12,7 @@ const { TimeoutError, ActorExitError } = require('./errors.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
+const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 
 const port = workerData.port;
@@ -28,6 +29,8 @@ let ended = false;
 let cancelled = false; // a polite stop was requested
 let stopReason = null;
 let idleTimer = null;
+const views = new tier2.Views(); // views of box memory this thread holds
+const boxWaits = new Map(); // corr → resolve of a write waiting for a box
 let control = null; // Uint32Array over core memory: [0] = messages handled so far
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
@@ -99,6 +102,13 @@ function onUrgent([kind, , c, body]) {
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
     else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
     else p.reject(new ActorExitError(body[1]));
+  } else if (kind === K.BOX_GRANT) {
+    const resolve = boxWaits.get(c);
+    boxWaits.delete(c);
+    resolve?.(body);
+  } else if (kind === K.REVOKE) {
+    // A lease ran out: this thread's views of that box go first, then its reference.
+    tier2.release(spec.sup, { boxIndex: body[0], epoch: body[1] }, views);
   } else if (kind === K.STOP) {
     cancelled = true;
     stopReason = body;
@@ -167,12 +177,104 @@ function deliver(env) {
     env[0] = kind;
     body = undefined;
   }
-  const msg = kind === K.SYSTEM ? systemMessage(body.msg, body.data, body.extra) : body;
+  const msg = kind !== K.SYSTEM ? body : inboxOrSystem(body);
   if (kind === K.SYSTEM && msg.msg === 'EXIT' && behaviour.onExit) {
     run(env, () => behaviour.onExit(msg.data.id, msg.data.reason, ctx), false);
     return;
   }
   run(env, () => (behaviour.stateful ? behaviour.handle(state, msg, ctx) : behaviour.handle(self, msg, ctx)));
+}
+
+function inboxOrSystem(body) {
+  if (!body.inbox) return systemMessage(body.msg, body.data);
+  const { meta, handle, from } = body.inbox;
+  return systemMessage(meta.msg, undefined, { type: meta.type, handle: Object.freeze(handle), from });
+}
+
+/** A box to write `size` bytes into: `Ok({ boxIndex, epoch })`, or `Err` (too large, timeout…). */
+function acquireBox(size, options, param) {
+  const wait = options?.wait !== false;
+  const timeoutMs = options?.timeoutMs ?? spec.leaseMs;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    return Promise.resolve(tier2.Err(`${param}: timeoutMs must be a positive finite number`));
+  }
+  const c = ++corr;
+  const r = native.boxAcquire(spec.sup, size, wait, timeoutMs, port, c);
+  if (r.status === 0) return Promise.resolve(tier2.Ok({ boxIndex: r.index, epoch: r.epoch }));
+  if (r.status === 2) return Promise.resolve(tier2.Err(`${param}: ${r.error}`));
+  return new Promise((resolve) => {
+    boxWaits.set(c, (grant) => {
+      if (grant === null || grant === undefined) {
+        resolve(tier2.Err(`${param}: no box became free within ${timeoutMs} ms`));
+      } else {
+        resolve(tier2.Ok({ boxIndex: grant[0], epoch: grant[1] }));
+      }
+    });
+  });
+}
+
+function commitBox(h, len, opts, param) {
+  const meta = JSON.stringify({ msg: opts.msg, type: opts.type });
+  const err = native.boxCommit(spec.sup, h.boxIndex, h.epoch, len, meta, opts.share);
+  if (err !== null) {
+    native.boxAbort(spec.sup, h.boxIndex, h.epoch);
+    return tier2.Err(`${param}: ${err}`);
+  }
+  return tier2.Ok(Object.freeze({ boxIndex: h.boxIndex, epoch: h.epoch }));
+}
+
+/** Tier 2 write with one copy: `Ok(Lock)` once committed and delivered to the readers. */
+async function writeBox(o) {
+  let opts;
+  let bytes;
+  try {
+    opts = tier2.writeOptions(o, 'write');
+    bytes = tier2.encodeData(opts.type, o.data);
+  } catch (err) {
+    return tier2.Err(err.message);
+  }
+  const g = await acquireBox(bytes.byteLength, o, 'write');
+  if (g.isErr) return g;
+  const h = g.value;
+  if (!native.boxWrite(spec.sup, h.boxIndex, h.epoch, bytes)) return tier2.Err('write: the box was lost (lease expired)');
+  return commitBox(h, bytes.byteLength, opts, 'write');
+}
+
+/** Tier 2 write with no copy: a view into the box to fill, then `commit` or `abort`. */
+async function allocBox(size, options) {
+  if (!Number.isInteger(size) || size < 0) return tier2.Err('alloc: size must be a non-negative integer');
+  const g = await acquireBox(size, options, 'alloc');
+  if (g.isErr) return g;
+  const h = g.value;
+  const buffer = native.boxWritable(spec.sup, h.boxIndex, h.epoch);
+  if (buffer === null) return tier2.Err('alloc: the box was lost (lease expired)');
+  views.add(h, buffer);
+  let done = false;
+  return tier2.Ok(
+    Object.freeze({
+      bytes: new Uint8Array(buffer, 0, size),
+      /** Publishes the box; `bytes` is detached. */
+      async commit(c) {
+        if (done) return tier2.Err('commit: already committed or aborted');
+        let opts;
+        try {
+          opts = tier2.writeOptions(c, 'commit');
+        } catch (err) {
+          return tier2.Err(err.message);
+        }
+        done = true;
+        views.detach(h);
+        return commitBox(h, size, opts, 'commit');
+      },
+      /** Gives the box back unwritten; `bytes` is detached. */
+      abort() {
+        if (done) return;
+        done = true;
+        views.detach(h);
+        native.boxAbort(spec.sup, h.boxIndex, h.epoch);
+      },
+    }),
+  );
 }
 
 /**
@@ -454,6 +556,18 @@ function makeCtx() {
       if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');
       const n = native.whereis(spec.sup, name);
       return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
+    },
+    /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
+    write: writeBox,
+    /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
+    alloc: allocBox,
+    /** Tier 2 read of an INBOX message, a message carrying a handle, or a Lock; null otherwise. */
+    read(m) {
+      return tier2.read(spec.sup, m, views);
+    },
+    /** Gives this actor's reference to a box back (its views are detached first). */
+    release(handle) {
+      return tier2.release(spec.sup, handle, views);
     },
     /** The state of a stateful actor (what `init` or the last `handle` returned). */
     get state() {

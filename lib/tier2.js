@@ -1,0 +1,160 @@
+'use strict';
+// Tier 2 in JS threads: encoding writes, readers over views of box memory, and the table of
+// views this thread holds so they are detached before it gives a box back.
+
+const native = require('./native.js');
+const { Ok, Err } = require('./result.js');
+
+const TYPES = ['json', 'string', 'binary', 'cbor'];
+const SHARES = ['owner', 'group', 'linked', 'all'];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let cbor = null; // loaded on first use
+
+function cborLib() {
+  cbor ??= require('cbor-x');
+  return cbor;
+}
+
+function isBytes(v) {
+  return v instanceof Uint8Array || v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+}
+
+function asBytes(v) {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** The bytes a write stores for `data` of `type` (bytes given as such are stored as they are). */
+function encodeData(type, data) {
+  if (isBytes(data)) return asBytes(data);
+  switch (type) {
+    case 'json':
+      return encoder.encode(JSON.stringify(data));
+    case 'string':
+      if (typeof data !== 'string') throw new TypeError('write: data of type "string" must be a string');
+      return encoder.encode(data);
+    case 'cbor':
+      return cborLib().encode(data);
+    default:
+      throw new TypeError('write: data of type "binary" must be a Uint8Array, an ArrayBuffer or a view');
+  }
+}
+
+/** Validated `{ msg, type, share }` of a write or commit; throws a TypeError naming the field. */
+function writeOptions(o, param) {
+  if (o === null || typeof o !== 'object') throw new TypeError(`${param} must be an object`);
+  if (typeof o.msg !== 'string' || o.msg.length === 0) throw new TypeError(`${param}.msg must be a non-empty string`);
+  const type = o.type ?? 'json';
+  if (!TYPES.includes(type)) throw new RangeError(`${param}.type must be one of: ${TYPES.join(', ')}`);
+  return { msg: o.msg, type, share: shareText(o.share ?? 'owner', `${param}.share`) };
+}
+
+function shareText(share, param) {
+  if (typeof share === 'string' && SHARES.includes(share)) return share;
+  if (Array.isArray(share)) {
+    return JSON.stringify(
+      share.map((t) => {
+        const id = typeof t === 'string' ? t : t?.id;
+        const m = typeof id === 'string' ? /^actor-(\d+)$/.exec(id) : null;
+        if (!m) throw new TypeError(`${param}: list entries must be actor refs or ids`);
+        return Number(m[1]);
+      }),
+    );
+  }
+  throw new TypeError(`${param} must be one of ${SHARES.join(', ')} or a list of actors`);
+}
+
+/** The `{ boxIndex, epoch }` a message carries (`m.handle`, `m.data.handle`), or a Lock itself. */
+function handleOf(m) {
+  if (m === null || typeof m !== 'object') return null;
+  const h = m.handle ?? m.data?.handle ?? m;
+  if (h === null || typeof h !== 'object') return null;
+  const { boxIndex, epoch } = h;
+  if (!Number.isInteger(boxIndex) || boxIndex < 0 || !Number.isInteger(epoch) || epoch < 1) return null;
+  if (boxIndex > 0xffffffff || epoch > 0xffffffff) return null;
+  return { boxIndex, epoch };
+}
+
+/** Views of box memory held by this thread, by box generation. */
+class Views {
+  constructor() {
+    this.byBox = new Map();
+  }
+
+  add(h, buffer) {
+    const key = `${h.boxIndex}:${h.epoch}`;
+    const list = this.byBox.get(key);
+    if (list) list.push(buffer);
+    else this.byBox.set(key, [buffer]);
+  }
+
+  /** Detaches every view of that box generation (byteLength becomes 0). */
+  detach(h) {
+    const key = `${h.boxIndex}:${h.epoch}`;
+    const list = this.byBox.get(key);
+    if (!list) return;
+    this.byBox.delete(key);
+    for (const b of list) if (b.byteLength > 0) native.detach(b);
+  }
+
+  size() {
+    let n = 0;
+    for (const list of this.byBox.values()) n += list.length;
+    return n;
+  }
+}
+
+/** A reader over a view of the committed bytes (no copy until asked for one). */
+function makeReader(buffer, meta, handle) {
+  const view = () => {
+    if (buffer.byteLength === 0 && meta.len !== 0) throw new Error('read: the box was released (its view is detached)');
+    return new Uint8Array(buffer);
+  };
+  return Object.freeze({
+    msg: meta.msg,
+    type: meta.type,
+    handle,
+    get length() {
+      return buffer.byteLength;
+    },
+    /** The box memory itself (zero-copy). */
+    bytes: view,
+    /** An owned copy. */
+    copy: () => view().slice(),
+    /** An owned copy (Future compatibility). */
+    binary: () => view().slice(),
+    /** An owned copy as an ArrayBuffer (Future compatibility). */
+    raw: () => view().slice().buffer,
+    string: () => decoder.decode(view()),
+    json: () => JSON.parse(decoder.decode(view())),
+    cbor: () => cborLib().decode(view()),
+  });
+}
+
+/**
+ * Reads a box from this thread: a reader, or null for Tier 1 messages and stale, forged or
+ * unauthorised handles.
+ */
+function read(sup, m, views) {
+  const h = handleOf(m);
+  if (!h) return null;
+  const metaText = native.boxMeta(sup, h.boxIndex, h.epoch);
+  const buffer = metaText === null ? null : native.boxRead(sup, h.boxIndex, h.epoch);
+  if (buffer === null) return null;
+  views.add(h, buffer);
+  const meta = JSON.parse(metaText);
+  meta.len = buffer.byteLength;
+  return makeReader(buffer, meta, Object.freeze({ ...h }));
+}
+
+/** Gives this thread's reference back after detaching its views; false if it held none. */
+function release(sup, handle, views) {
+  const h = handleOf(handle);
+  if (!h) return false;
+  views.detach(h);
+  return native.boxRelease(sup, h.boxIndex, h.epoch);
+}
+
+module.exports = { encodeData, writeOptions, handleOf, Views, read, release, Ok, Err };
