@@ -553,3 +553,177 @@ mod tests {
         assert_eq!(p.waiting(), 0);
     }
 }
+
+#[cfg(test)]
+mod model_tests {
+    //! The pool against a small reference model, on random operation sequences, and under
+    //! many threads at once.
+
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Acquire(u64),
+        Commit(usize, u64, Vec<u64>),
+        Read(usize, u32, u64),
+        Release(usize, u32, u64),
+        Abort(usize, u64),
+        Gone(u64),
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    enum M {
+        Free,
+        Writing(u64),
+        Ready(BTreeSet<u64>, BTreeSet<u64>), // holders, authorised
+    }
+
+    struct Model {
+        boxes: Vec<(M, u32)>,
+        free: std::collections::VecDeque<usize>,
+    }
+
+    impl Model {
+        fn free_box(&mut self, i: usize) {
+            self.boxes[i].0 = M::Free;
+            self.boxes[i].1 = self.boxes[i].1.wrapping_add(1).max(1);
+            self.free.push_back(i);
+        }
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let h = 1u64..5;
+        prop_oneof![
+            h.clone().prop_map(Op::Acquire),
+            (
+                0usize..3,
+                h.clone(),
+                proptest::collection::vec(0u64..5, 0..3)
+            )
+                .prop_map(|(b, w, r)| Op::Commit(b, w, r)),
+            (0usize..3, 0u32..4, 0u64..5).prop_map(|(b, e, h)| Op::Read(b, e, h)),
+            (0usize..3, 0u32..4, 0u64..5).prop_map(|(b, e, h)| Op::Release(b, e, h)),
+            (0usize..3, h.clone()).prop_map(|(b, w)| Op::Abort(b, w)),
+            h.prop_map(Op::Gone),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_the_model(ops in proptest::collection::vec(op(), 1..60)) {
+            let pool = Pool::new(3, 64).unwrap();
+            let mut m = Model { boxes: vec![(M::Free, 1); 3], free: (0..3).collect() };
+            for op in ops {
+                match op {
+                    Op::Acquire(h) => {
+                        let got = pool.acquire(h, 8, u64::MAX);
+                        match m.free.pop_front() {
+                            Some(i) => {
+                                m.boxes[i].0 = M::Writing(h);
+                                prop_assert_eq!(got, Ok(Grant { index: i, epoch: m.boxes[i].1 }));
+                            }
+                            None => prop_assert_eq!(got, Err(PoolError::Full)),
+                        }
+                    }
+                    Op::Commit(i, w, readers) => {
+                        let g = Grant { index: i, epoch: m.boxes[i].1 };
+                        let ok = pool.commit(g, w, 4, String::new(), &readers, u64::MAX).is_ok();
+                        let expect = m.boxes[i].0 == M::Writing(w);
+                        prop_assert_eq!(ok, expect);
+                        if expect {
+                            let auth: BTreeSet<u64> = readers.iter().copied().filter(|r| *r != w).collect();
+                            let mut holders = auth.clone();
+                            holders.insert(w);
+                            m.boxes[i].0 = M::Ready(holders, auth);
+                        }
+                    }
+                    Op::Read(i, e, h) => {
+                        let got = pool.read(Grant { index: i, epoch: e }, h).is_some();
+                        let (state, epoch) = &mut m.boxes[i];
+                        let expect = *epoch == e && match state {
+                            M::Ready(holders, _) => holders.contains(&h) || (h == HOST && holders.insert(HOST)),
+                            _ => false,
+                        };
+                        prop_assert_eq!(got, expect);
+                    }
+                    Op::Release(i, e, h) => {
+                        let (released, _) = pool.release(Grant { index: i, epoch: e }, h, u64::MAX);
+                        let (state, epoch) = &mut m.boxes[i];
+                        let expect = *epoch == e
+                            && match state {
+                                M::Ready(holders, _) => holders.remove(&h),
+                                _ => false,
+                            };
+                        prop_assert_eq!(released, expect);
+                        if matches!(&m.boxes[i].0, M::Ready(holders, _) if holders.is_empty()) {
+                            m.free_box(i);
+                        }
+                    }
+                    Op::Abort(i, w) => {
+                        pool.abort(Grant { index: i, epoch: m.boxes[i].1 }, w, u64::MAX);
+                        if m.boxes[i].0 == M::Writing(w) {
+                            m.free_box(i);
+                        }
+                    }
+                    Op::Gone(h) => {
+                        pool.holder_gone(h, u64::MAX);
+                        for i in 0..3 {
+                            let free = match &mut m.boxes[i].0 {
+                                M::Writing(w) => *w == h,
+                                M::Ready(holders, _) => holders.remove(&h) && holders.is_empty(),
+                                M::Free => false,
+                            };
+                            if free {
+                                m.free_box(i);
+                            }
+                        }
+                    }
+                }
+                let used = m.boxes.iter().filter(|(s, _)| *s != M::Free).count();
+                prop_assert_eq!(pool.in_use(), used);
+            }
+        }
+    }
+
+    #[test]
+    fn many_threads_share_a_small_pool() {
+        let pool = Arc::new(Pool::new(4, 256).unwrap());
+        let threads: Vec<_> = (1..=8u64)
+            .map(|h| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    let mut done = 0;
+                    let mut seen = BTreeMap::new();
+                    while done < 2_000 {
+                        let Ok(g) = pool.acquire(h, 8, u64::MAX) else {
+                            std::thread::yield_now();
+                            continue;
+                        };
+                        let (ptr, _) = pool.writable(g, h).unwrap();
+                        // SAFETY: this thread is the box's only writer while it is WRITING.
+                        unsafe { std::ptr::write_bytes(ptr, h as u8, 8) };
+                        pool.commit(g, h, 8, String::new(), &[], u64::MAX).unwrap();
+                        let (rptr, len, _) = pool.read(g, h).unwrap();
+                        // SAFETY: the box is READY (immutable) and this thread holds it.
+                        let bytes = unsafe { std::slice::from_raw_parts(rptr, len) };
+                        assert!(
+                            bytes.iter().all(|b| *b == h as u8),
+                            "a box showed another writer's bytes"
+                        );
+                        *seen.entry(g.index).or_insert(0) += 1;
+                        assert!(pool.release(g, h, u64::MAX).0);
+                        done += 1;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(pool.in_use(), 0);
+    }
+}
