@@ -45,6 +45,41 @@ export class ActorExitError extends Error {
   readonly reason: string;
 }
 
+/** A Tier 2 handle: a box and its generation (stale once the box is reused). */
+export interface Lock {
+  readonly boxIndex: number;
+  readonly epoch: number;
+}
+
+export type FmtType = 'json' | 'string' | 'binary' | 'cbor';
+
+/** Who may read a box besides its writer and the host. */
+export type Share = 'owner' | 'group' | 'linked' | 'all' | Array<ActorRef | ChildRef | ActorId>;
+
+/** A reader over the committed bytes of a box; nothing is copied until asked for. */
+export interface ChainableReader {
+  readonly msg: string;
+  readonly type: FmtType;
+  readonly handle: Lock;
+  readonly length: number;
+  /** The box memory itself (zero-copy; detached once released). */
+  bytes(): Uint8Array;
+  /** An owned copy. */
+  copy(): Uint8Array;
+  binary(): Uint8Array;
+  raw(): ArrayBuffer;
+  string(): string;
+  json<T = unknown>(): T;
+  cbor<T = unknown>(): T;
+}
+
+/** A box reserved by `ctx.alloc`: fill `bytes` (the box memory itself), then commit. */
+export interface Writable {
+  readonly bytes: Uint8Array;
+  commit(options: { msg: string; type?: FmtType; share?: Share }): Promise<Result<Lock, string>>;
+  abort(): void;
+}
+
 /** Anything that names an actor: a ref, an id, or a registered name. */
 export type Target = ActorRef | { readonly id: ActorId } | ActorId | string;
 
@@ -165,6 +200,21 @@ export interface Context {
   trapExits(on: boolean): void;
   /** The state of a stateful actor. */
   readonly state: unknown;
+  /** Tier 2 write (one copy into the box); readers get an INBOX message with the handle. */
+  write(options: {
+    msg: string;
+    type?: FmtType;
+    data: unknown;
+    share?: Share;
+    timeoutMs?: number;
+    wait?: boolean;
+  }): Promise<Result<Lock, string>>;
+  /** Tier 2 zero-copy write: a view into the box to fill, then commit. */
+  alloc(size: number, options?: { timeoutMs?: number; wait?: boolean }): Promise<Result<Writable, string>>;
+  /** A reader for an INBOX message, a message carrying a handle, or a Lock; null otherwise. */
+  read(msg: unknown): ChainableReader | null;
+  /** Gives this actor's reference back (its views are detached). */
+  release(handle: Lock | { handle: Lock }): boolean;
 }
 
 /** A stateful actor with lifecycle hooks (all functions are serialised like callbacks). */
@@ -203,6 +253,7 @@ export interface SupervisorDiagnostics {
   restarts: number;
   deadLetters: number;
   actors: ActorDiagnostics[];
+  memoryPool: { poolSize: number; boxSize: number; boxesInUse: number; utilization: number; waitingWrites: number };
 }
 
 /** Host-side handle of a supervised actor. */
@@ -225,6 +276,9 @@ export interface ActorRef {
   /** This actor watches `other`; returns `ref-N`. */
   monitor(other: Target): string;
   demonitor(ref: string): boolean;
+  /** Tier 2 read from the host (every box). */
+  read(msg: unknown): ChainableReader | null;
+  release(handle: Lock | { handle: Lock }): boolean;
 }
 
 /** A supervision group. */
@@ -234,6 +288,8 @@ export interface ActorGroup {
   createGroup(options?: GroupOptions): ActorGroup;
   /** Stops every actor of the group (and subgroups) for good, in reverse start order. */
   terminateAll(reason?: string): Promise<void>;
+  read(msg: unknown): ChainableReader | null;
+  release(handle: Lock | { handle: Lock }): boolean;
 }
 
 export interface ExitEvent {
@@ -250,7 +306,7 @@ export interface SupervisorEvents {
   restart: { id: ActorId; incarnation: number; reason: string };
   escalate: { id: ActorId; reason: string };
   deadLetter: { to: ActorId; from?: ActorId | 'host'; message: unknown; reason: string };
-  leaseExpired: { id: ActorId };
+  leaseExpired: { id: ActorId; boxIndex: number; epoch: number; role: 'writer' | 'reader' };
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
 }
 
@@ -263,6 +319,9 @@ export interface Supervisor {
   subscribe(fn: (m: Message) => void): () => void;
   on<E extends keyof SupervisorEvents>(event: E, fn: (e: SupervisorEvents[E]) => void): () => void;
   getDiagnostics(): Result<SupervisorDiagnostics, string>;
+  /** Tier 2 read from the host (every box); the host holds a reference until release. */
+  read(msg: unknown): ChainableReader | null;
+  release(handle: Lock | { handle: Lock }): boolean;
   /** Stops every actor in reverse start order; idempotent. */
   shutdown(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import {
   TimeoutError,
   type ActorRef,
   type ActorGroup,
+  type ChainableReader,
   type Message,
   type Result,
   type SupervisorDiagnostics,
@@ -67,6 +68,24 @@ async function main(): Promise<void> {
   counter.link(doubler);
   await workers.terminateAll();
   println(total);
+
+  const producer = sup.spawn(async (self, msg: number, ctx) => {
+    const w = await ctx.alloc(msg);
+    if (w.isErr) return w.error;
+    w.value.bytes.fill(7);
+    const lock = await w.value.commit({ msg: 'blob', type: 'binary', share: 'all' });
+    self.send('blob', lock.isOk ? { handle: lock.value } : lock.error);
+    const json = await ctx.write({ msg: 'doc', type: 'json', data: { n: msg }, share: ['parser'] });
+    return json.isOk ? json.value.epoch : -1;
+  });
+  producer.subscribe((m) => {
+    const reader: ChainableReader | null = sup.read(m);
+    if (reader) {
+      const view: Uint8Array = reader.bytes();
+      println(view.length, reader.type);
+      sup.release(reader.handle);
+    }
+  });
 
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
   if (diag.isOk) println(diag.value.activeActors, diag.value.restarts);
