@@ -72,7 +72,7 @@ function retryConfig(v, field) {
 /** Validated, defaulted supervisor configuration. */
 function supervisorConfig(config = {}) {
   const c = objectOf(config, 'config', [
-    'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers', 'onCrash',
+    'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers', 'onCrash', 'tasks',
   ]);
   const out = {
     maxActors: 1000,
@@ -122,6 +122,29 @@ function supervisorConfig(config = {}) {
   if (c.onCrash !== undefined) out.onCrash = crashPolicy(c.onCrash, 'onCrash');
   if (c.warmWorkers !== undefined) {
     out.warmWorkers = number(c.warmWorkers, 'warmWorkers', { integer: true });
+  }
+  out.tasks = tasksConfig(c.tasks);
+  return out;
+}
+
+/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread }`. */
+function tasksConfig(v = {}) {
+  const t = objectOf(v, 'tasks', ['minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread']);
+  const out = {
+    minThreads: 0,
+    maxThreads: os.availableParallelism?.() ?? os.cpus().length,
+    idleTimeoutMs: 5000,
+    maxQueue: Infinity,
+    maxTasksPerThread: Infinity,
+  };
+  if (t.minThreads !== undefined) out.minThreads = number(t.minThreads, 'tasks.minThreads', { integer: true });
+  if (t.maxThreads !== undefined) out.maxThreads = number(t.maxThreads, 'tasks.maxThreads', { min: 1, integer: true });
+  else out.maxThreads = Math.max(out.maxThreads, out.minThreads);
+  if (out.minThreads > out.maxThreads) throw new RangeError('tasks.minThreads must be <= tasks.maxThreads');
+  if (t.idleTimeoutMs !== undefined) out.idleTimeoutMs = number(t.idleTimeoutMs, 'tasks.idleTimeoutMs', { infinity: true });
+  if (t.maxQueue !== undefined) out.maxQueue = number(t.maxQueue, 'tasks.maxQueue', { integer: true, infinity: true });
+  if (t.maxTasksPerThread !== undefined) {
+    out.maxTasksPerThread = number(t.maxTasksPerThread, 'tasks.maxTasksPerThread', { min: 1, integer: true, infinity: true });
   }
   return out;
 }

@@ -13,6 +13,7 @@ const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
+const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
@@ -275,6 +276,28 @@ class Supervisor {
     return tier2.release(this._sid, handle, this._views);
   }
 
+  // ---- tasks: killable one-off computations on pooled task threads (lib/tasks.js) --------
+
+  /** Runs `fn(input)` (a function, or a module URL/path exporting one) in a task thread. */
+  task(fn, input, options) {
+    return tasks.task(this, fn, input, options);
+  }
+
+  /** `all`, `allSettled`, `race`, `any` over promises and task descriptors; `stats()`. */
+  get tasks() {
+    return tasks.helpers(this);
+  }
+
+  /** Runs `fn` on every item in task threads, at most `concurrency` at once; ordered results. */
+  map(items, fn, options) {
+    return tasks.map(this, items, fn, options);
+  }
+
+  /** Like `map`, as an async iterator of the results in order. */
+  mapStream(items, fn, options) {
+    return tasks.mapStream(this, items, fn, options);
+  }
+
   /** Stops every actor in reverse start order, then the warm threads. Idempotent. */
   shutdown() {
     if (!this._closing) this._closing = this._shutdown();
@@ -500,6 +523,7 @@ class Supervisor {
 
   async _shutdown() {
     native.beginClose(this._sid);
+    await tasks.close(this); // task threads first: their tasks reject, then they are killed
     const entries = [...this._entries.values()];
     for (let i = entries.length - 1; i >= 0; i--) await this._stop(entries[i], 'shutdown');
     await this._pool.close();

@@ -1,0 +1,158 @@
+// Tasks benchmark: warden's `sup.task` side by side with piscina in the same process and run,
+// medians over several runs, printed as a markdown table (DESIGN.md section 6: tiny-task
+// throughput ≥ piscina, stretch 1.5×).
+//
+//   node bench/tasks.mjs                      # or: npm run bench:tasks
+//   node_modules/.bin/bun bench/tasks.mjs
+//
+// Options (env): BENCH_REPS (default 5), BENCH_TINY (tiny tasks per run, default 50000),
+// BENCH_CPU (hash tasks per run, default 4000), BENCH_BIG (1 MiB tasks per run, default 40).
+// Both pools get the same number of threads: os.availableParallelism(), all started up front.
+
+import os from 'node:os';
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { createSupervisor, runtimeStats } from '../index.mjs';
+
+const isBun = typeof Bun !== 'undefined';
+const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const N_TINY = Number(process.env.BENCH_TINY ?? 50_000);
+const N_CPU = Number(process.env.BENCH_CPU ?? 4000);
+const N_BIG = Number(process.env.BENCH_BIG ?? 40);
+const THREADS = os.availableParallelism?.() ?? os.cpus().length;
+const STEP_LIMIT_MS = 120_000;
+
+const ADD = new URL('./workers/task-add.mjs', import.meta.url);
+const SHA = new URL('./workers/task-sha.mjs', import.meta.url);
+const LEN = new URL('./workers/task-len.mjs', import.meta.url);
+const add = ({ a, b }) => a + b;
+
+const now = () => performance.now();
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];
+const fmtRate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M tasks/s` : `${(v / 1e3).toFixed(1)} k tasks/s`);
+const fmtMs = (v) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
+
+function within(p, ms, label) {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`HANG: ${label} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Tasks per second for `n` tasks submitted at once. */
+async function throughput(run, n, label) {
+  const t0 = now();
+  const ps = new Array(n);
+  for (let i = 0; i < n; i++) ps[i] = run(i);
+  const results = await within(Promise.all(ps), STEP_LIMIT_MS, label);
+  const dt = now() - t0;
+  if (results.length !== n) throw new Error(`${label}: ${results.length} results`);
+  return n / (dt / 1000);
+}
+
+/** Median latency of `n` sequential tasks. */
+async function latency(run, n, label) {
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = now();
+    await within(run(i), STEP_LIMIT_MS, label);
+    samples.push(now() - t0);
+  }
+  return median(samples);
+}
+
+function cpuTicks() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const busy = total - f[3] - (f[4] || 0);
+    const st = fs.readFileSync('/proc/self/stat', 'utf8');
+    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { total, busy, self: g[11] + g[12] + g[13] + g[14] };
+  } catch {
+    return null;
+  }
+}
+
+const started = now();
+const loadBefore = os.loadavg()[0];
+const ticksBefore = cpuTicks();
+console.error(`warden tasks bench on ${RUNTIME}, ${THREADS} threads per pool, reps ${REPS}`);
+
+const sup = createSupervisor({ tasks: { minThreads: THREADS, maxThreads: THREADS, idleTimeoutMs: Infinity } });
+const pool = new Piscina({ filename: ADD.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+
+const big = 'x'.repeat(1024 * 1024);
+const cases = {
+  tinyFn: { label: 'warden, function task', run: (i) => sup.task(add, { a: i, b: 1 }) },
+  tinyMod: { label: 'warden, module task', run: (i) => sup.task(ADD, { a: i, b: 1 }) },
+  tinyPiscina: { label: 'piscina', run: (i) => pool.run({ a: i, b: 1 }) },
+  cpuMod: { label: 'warden', run: (i) => sup.task(SHA, i) },
+  cpuPiscina: { label: 'piscina', run: (i) => pool.run(i, { filename: SHA.href }) },
+  bigMod: { label: 'warden', run: () => sup.task(LEN, big) },
+  bigPiscina: { label: 'piscina', run: () => pool.run(big, { filename: LEN.href }) },
+};
+
+// warm-up: every thread has loaded every task
+for (const c of Object.values(cases)) await Promise.all(Array.from({ length: THREADS * 4 }, (_, i) => c.run(i)));
+const checks = [await sup.task(add, { a: 2, b: 3 }), await pool.run({ a: 2, b: 3 }), await sup.task(LEN, big), await pool.run(big, { filename: LEN.href })];
+if (checks.join() !== `5,5,${big.length},${big.length}`) throw new Error(`wrong results: ${checks}`);
+if ((await sup.task(SHA, 7)) !== (await pool.run(7, { filename: SHA.href }))) throw new Error('hash results differ');
+
+const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let r = 0; r < REPS; r++) {
+  console.error(`- run ${r + 1}/${REPS}`);
+  // alternate which side goes first, so neither always runs on a warmer or cooler machine
+  const order = r % 2 === 0 ? ['tinyFn', 'tinyMod', 'tinyPiscina'] : ['tinyPiscina', 'tinyMod', 'tinyFn'];
+  for (const k of order) samples[k].push(await throughput(cases[k].run, N_TINY, k));
+  for (const k of r % 2 === 0 ? ['cpuMod', 'cpuPiscina'] : ['cpuPiscina', 'cpuMod']) samples[k].push(await throughput(cases[k].run, N_CPU, k));
+  for (const k of r % 2 === 0 ? ['bigMod', 'bigPiscina'] : ['bigPiscina', 'bigMod']) samples[k].push(await latency(cases[k].run, N_BIG, k));
+}
+
+await sup.shutdown();
+await pool.destroy();
+const leaks = runtimeStats();
+
+const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+const rows = [
+  [`tiny tasks \`({a,b}) => a+b\`, ${N_TINY} at once — function task`, fmtRate(m.tinyFn), fmtRate(m.tinyPiscina), m.tinyFn / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
+  [`tiny tasks, ${N_TINY} at once — module task (same file as piscina's)`, fmtRate(m.tinyMod), fmtRate(m.tinyPiscina), m.tinyMod / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
+  [`CPU: SHA-256 over 64 KiB (node:crypto, module task), ${N_CPU} at once`, fmtRate(m.cpuMod), fmtRate(m.cpuPiscina), m.cpuMod / m.cpuPiscina, '—', false],
+  [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '—', false],
+];
+
+const repoDir = fileURLToPath(new URL('..', import.meta.url));
+const git = (...a) => spawnSync('git', a, { cwd: repoDir, encoding: 'utf8' }).stdout?.trim() ?? '';
+const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
+const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'src', 'crate', 'index.js') ? ' + uncommitted changes in lib/src/crate' : '';
+const ticksAfter = cpuTicks();
+let otherLoad = '';
+if (ticksBefore && ticksAfter) {
+  const ncpu = os.cpus().length;
+  const total = (ticksAfter.total - ticksBefore.total) / ncpu;
+  const other = ticksAfter.busy - ticksBefore.busy - (ticksAfter.self - ticksBefore.self);
+  otherLoad = `; other processes used ${Math.max(0, other / total).toFixed(2)} of ${ncpu} CPUs on average during the run`;
+}
+const piscinaVersion = JSON.parse(fs.readFileSync(new URL('../node_modules/piscina/package.json', import.meta.url), 'utf8')).version;
+console.log(`\n### ${RUNTIME} — ${THREADS} threads per pool, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
+console.log(`commit ${commit}${dirty}; piscina ${piscinaVersion}; median of ${REPS} runs; total ${((now() - started) / 1000).toFixed(1)} s`);
+console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after${otherLoad}\n`);
+console.log('| benchmark | warden | piscina | ratio (warden / piscina) | target | status |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [name, w, p, ratio, target, higherBetter] of rows) {
+  const status = target === '—' ? '—' : ratio >= 1.5 ? 'met (stretch met)' : ratio >= 1 ? 'met' : 'not met';
+  console.log(`| ${name} | ${w} | ${p} | ${ratio.toFixed(2)}×${higherBetter ? '' : ''} | ${target} | ${status} |`);
+}
+console.log('');
+console.log('Throughput ratios above 1× favour warden; latency ratios below 1× favour warden.');
+const runs = (k, f) => samples[k].map(f).join(', ');
+console.log(`- tiny runs (k tasks/s): warden fn [${runs('tinyFn', (v) => (v / 1e3).toFixed(1))}], warden module [${runs('tinyMod', (v) => (v / 1e3).toFixed(1))}], piscina [${runs('tinyPiscina', (v) => (v / 1e3).toFixed(1))}]`);
+console.log(`- CPU runs (k tasks/s): warden [${runs('cpuMod', (v) => (v / 1e3).toFixed(2))}], piscina [${runs('cpuPiscina', (v) => (v / 1e3).toFixed(2))}]`);
+console.log(`- 1 MiB p50 per run (ms): warden [${runs('bigMod', (v) => v.toFixed(2))}], piscina [${runs('bigPiscina', (v) => v.toFixed(2))}]`);
+console.log(`- runtimeStats after shutdown: ${JSON.stringify(leaks)}`);

@@ -1,0 +1,1148 @@
+'use strict';
+// Tasks: killable one-off computations on a pool of task threads. Each task thread is a
+// runtime-internal actor (outside maxActors and the actor counters) running lib/task-runner.js,
+// so tasks and their results travel through the Rust core like every other message. A thread
+// runs one task at a time: the timeout clock starts when the task is handed to an idle thread,
+// and a task that must be stopped (timeout, AbortSignal) is stopped by killing its thread, which
+// the pool then replaces. Tasks wait in a FIFO queue in JS; an aborted queued task just leaves
+// the queue, and its input is never serialised.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url');
+const { encode } = require('./codec.js');
+const { spawnOptions } = require('./config.js');
+const { TimeoutError, ActorExitError } = require('./errors.js');
+
+const RUNNER = Object.freeze({ kind: 'module', url: pathToFileURL(path.join(__dirname, 'task-runner.js')).href });
+const NO_TIMEOUT = 2 ** 31 - 1; // setTimeout's largest delay
+const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is given up
+const MAX_KNOWN = 256; // task functions a thread keeps compiled before it starts afresh
+const MAX_START_FAILURES = 3; // consecutive threads that failed to start before queued tasks are failed
+const MAX_CODE_DEFS = 10000;
+const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits'];
+const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+const ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
+// Reply tags of lib/task-runner.js.
+const R_FAIL = 0;
+const R_OK = 1;
+const R_UNDEF = 2;
+const R_LOST = 3;
+
+// Job states.
+const QUEUED = 0;
+const RUNNING = 1;
+const DONE = 2;
+
+// ---- task functions ---------------------------------------------------------------------
+
+/** What a thread needs to run a task function: `fid` and the JSON it is defined by. */
+class Def {
+  constructor(fid, def) {
+    this.fid = fid;
+    this.text = JSON.stringify(def);
+    this.resetText = JSON.stringify({ ...def, reset: true });
+  }
+}
+
+let nextFid = 1;
+const byFunction = new WeakMap(); // function → Def
+const byCode = new Map(); // source text → Def
+const byModule = new Map(); // URL href or path string → Def
+
+function defOf(fn, param) {
+  if (typeof fn === 'function') {
+    let d = byFunction.get(fn);
+    if (d !== undefined) return d;
+    const code = Function.prototype.toString.call(fn);
+    if (/\{\s*\[native code\]\s*\}\s*$/.test(code)) {
+      throw new TypeError(`${param}: native or bound functions cannot be serialised; pass a plain function or a module URL`);
+    }
+    d = byCode.get(code);
+    if (d === undefined) {
+      if (byCode.size >= MAX_CODE_DEFS) byCode.clear();
+      d = new Def(nextFid++, { code });
+      byCode.set(code, d);
+    }
+    byFunction.set(fn, d);
+    return d;
+  }
+  let key;
+  if (fn instanceof URL) key = fn.href;
+  else if (typeof fn === 'string' && fn.length > 0) key = fn;
+  else throw new TypeError(`${param} must be a function or a module URL/path`);
+  let d = byModule.get(key);
+  if (d !== undefined) return d;
+  let file;
+  if (fn instanceof URL || key.startsWith('file:')) {
+    const url = fn instanceof URL ? fn : new URL(key);
+    if (url.protocol !== 'file:') throw new TypeError(`${param}: only file: URLs can run as tasks (got ${url.protocol})`);
+    file = fileURLToPath(url);
+  } else {
+    file = path.resolve(key);
+  }
+  if (!fs.existsSync(file)) throw new RangeError(`${param}: module not found: ${file}`);
+  d = new Def(nextFid++, { url: pathToFileURL(file).href });
+  byModule.set(key, d);
+  return d;
+}
+
+// ---- options ----------------------------------------------------------------------------
+
+function isObject(v) {
+  return v !== null && typeof v === 'object';
+}
+
+function timeoutOf(v, field) {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${field} must be a number`);
+  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${field} must be a positive finite number`);
+  if (v > NO_TIMEOUT) throw new RangeError(`${field} must be at most ${NO_TIMEOUT} ms`);
+  return v;
+}
+
+function signalOf(v, field) {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || typeof v.aborted !== 'boolean' || typeof v.addEventListener !== 'function' || typeof v.removeEventListener !== 'function') {
+    throw new TypeError(`${field} must be an AbortSignal`);
+  }
+  return v;
+}
+
+function limitsOf(v, field) {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || Array.isArray(v)) throw new TypeError(`${field} must be an object`);
+  const out = {};
+  for (const k of Object.keys(v).sort()) {
+    if (!LIMIT_KEYS.includes(k)) throw new TypeError(`${field}: unknown option "${k}" (expected one of: ${LIMIT_KEYS.join(', ')})`);
+    const n = v[k];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError(`${field}.${k} must be a number`);
+    if (!Number.isFinite(n) || n < 1) throw new RangeError(`${field}.${k} must be a finite number >= 1`);
+    out[k] = n;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** `{ timeoutMs, signal, limits, key }` of validated task options (`extra`: other keys allowed). */
+function taskOptions(o, param, extra = []) {
+  if (!isObject(o) || Array.isArray(o)) throw new TypeError(`${param} must be an object`);
+  for (const k of Object.keys(o)) {
+    if (OPTION_KEYS.includes(k) || extra.includes(k)) continue;
+    if (k === 'transfer') {
+      throw new TypeError(`${param}.transfer is not supported yet: inputs are copied (large inputs cannot travel as shared-memory handles yet)`);
+    }
+    throw new TypeError(`${param}: unknown option "${k}" (expected one of: ${[...OPTION_KEYS, ...extra].join(', ')})`);
+  }
+  const limits = limitsOf(o.resourceLimits, `${param}.resourceLimits`);
+  return {
+    timeoutMs: timeoutOf(o.timeoutMs, `${param}.timeoutMs`),
+    signal: signalOf(o.signal, `${param}.signal`),
+    limits,
+    key: limits ? JSON.stringify(limits) : '',
+  };
+}
+
+const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '' });
+
+// ---- errors -----------------------------------------------------------------------------
+
+function abortError(reason) {
+  const err = new DOMException('The task was aborted', 'AbortError');
+  if (reason !== undefined) {
+    Object.defineProperty(err, 'cause', { value: reason, writable: true, configurable: true, enumerable: false });
+  }
+  return err;
+}
+
+function exitError(reason) {
+  const err = new ActorExitError(reason);
+  err.message = `task thread exited: ${reason}`;
+  return err;
+}
+
+function closedError(sup) {
+  return new Error(`task: supervisor ${sup.id} is shut down`);
+}
+
+/** The error (or thrown value) a task failed with, rebuilt on the host. */
+function rebuild(e) {
+  if (e.thrown) return e.value;
+  const C = ERRORS[e.name] ?? Error;
+  const err = new C(e.message);
+  if (err.name !== e.name) {
+    Object.defineProperty(err, 'name', { value: e.name, writable: true, configurable: true, enumerable: false });
+  }
+  if (typeof e.stack === 'string') err.stack = e.stack;
+  if (e.props) Object.assign(err, e.props);
+  return err;
+}
+
+// ---- the pool ---------------------------------------------------------------------------
+
+/** One task, from `task()` until it settles. */
+class Job {
+  constructor(pool, def, input, o) {
+    this.pool = pool;
+    this.def = def;
+    this.input = input;
+    this.text = undefined; // the serialised input, once it was sent
+    this.timeoutMs = o.timeoutMs;
+    this.signal = o.signal;
+    this.limits = o.limits;
+    this.key = o.key;
+    this.state = QUEUED;
+    this.thread = null;
+    this.resolve = null;
+    this.reject = null;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  succeed(value) {
+    if (this.state === DONE) return;
+    this.end();
+    this.resolve(value);
+  }
+
+  fail(err) {
+    if (this.state === DONE) return;
+    this.end();
+    this.reject(err);
+  }
+
+  end() {
+    this.state = DONE;
+    this.input = undefined;
+    this.text = undefined;
+    if (this.signal !== undefined) this.pool.unwatch(this);
+  }
+}
+
+/** A task thread: an internal actor running lib/task-runner.js. */
+class TaskThread {
+  constructor(entry, key, limits) {
+    this.ref = entry.ref;
+    this.num = entry.num;
+    this.key = key;
+    this.limits = limits;
+    this.ready = false; // answered its ping: idle or running a task
+    this.dead = false; // retired: being terminated
+    this.job = null;
+    this.tasks = 0; // tasks finished by this thread (for maxTasksPerThread)
+    this.known = new Set(); // fids this thread has compiled
+    this.idleSince = 0;
+  }
+}
+
+/** A FIFO of jobs; jobs that left it (aborted) are dropped when they reach the head. */
+class Fifo {
+  constructor() {
+    this.items = [];
+    this.head = 0;
+  }
+
+  push(x) {
+    this.items.push(x);
+  }
+
+  peek() {
+    while (this.head < this.items.length) {
+      const x = this.items[this.head];
+      if (x.state === QUEUED) return x;
+      this.items[this.head++] = undefined;
+    }
+    this.compact();
+    return undefined;
+  }
+
+  shift() {
+    const x = this.peek();
+    if (x !== undefined) {
+      this.items[this.head++] = undefined;
+      if (this.head > 1024 && this.head * 2 > this.items.length) this.compact();
+    }
+    return x;
+  }
+
+  compact() {
+    this.items = this.items.slice(this.head);
+    this.head = 0;
+  }
+
+  drain() {
+    const out = this.items.slice(this.head).filter((x) => x !== undefined && x.state === QUEUED);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+class TaskPool {
+  constructor(sup) {
+    this.sup = sup;
+    const c = sup._config.tasks ?? defaultTasksConfig();
+    this.min = c.minThreads;
+    this.max = c.maxThreads;
+    this.idleTimeoutMs = c.idleTimeoutMs;
+    this.maxQueue = c.maxQueue;
+    this.maxTasksPerThread = c.maxTasksPerThread;
+    this.threads = new Set(); // live threads (not retiring)
+    this.idle = []; // ready idle threads, oldest first (the newest is reused first)
+    this.starting = 0; // threads that have not answered their ping yet
+    this.queue = new Fifo();
+    this.queued = 0;
+    this.running = 0;
+    this.dying = new Set(); // terminations in progress
+    this.signals = new Map(); // AbortSignal → { jobs, onAbort }
+    this.gid = undefined; // the group the task threads live in
+    this.reaper = null;
+    this.reapAt = 0;
+    this.closed = false;
+    this.startFailures = 0;
+    this.counts = { completed: 0, failed: 0, killed: 0, crashed: 0, recycled: 0, reaped: 0, spawned: 0 };
+    this.ensureMin();
+  }
+
+  // ---- submitting ----
+
+  /** Validated task: returns its promise. */
+  task(fn, input, options) {
+    const def = defOf(fn, 'task: fn');
+    const o = options === undefined ? NO_OPTIONS : taskOptions(options, 'task: options');
+    return this.submit(def, input, o).promise;
+  }
+
+  /** Queues a job (validated arguments); failures to queue reject its promise. */
+  submit(def, input, o) {
+    const job = new Job(this, def, input, o);
+    if (this.closed || this.sup._closing) {
+      job.fail(closedError(this.sup));
+      return job;
+    }
+    const signal = o.signal;
+    if (signal !== undefined && signal.aborted) {
+      job.fail(abortError(signal.reason));
+      return job;
+    }
+    if (this.queued - this.starting >= this.maxQueue && this.threads.size >= this.max && !(this.queued === 0 && this.hasIdle(job.key))) {
+      const err = new Error(`task: the task queue is full (maxQueue: ${this.maxQueue}); try again later`);
+      err.code = 'ERR_TASK_QUEUE_FULL';
+      job.fail(err);
+      return job;
+    }
+    if (signal !== undefined) this.watch(job);
+    this.queue.push(job);
+    this.queued++;
+    this.pump();
+    return job;
+  }
+
+  /**
+   * Ends a job that has not settled: a queued one leaves the queue (its input is never sent),
+   * a running one is stopped by killing its thread.
+   */
+  cancel(job, err) {
+    if (job.state === QUEUED) {
+      this.queued--;
+      job.fail(err);
+    } else if (job.state === RUNNING) {
+      const t = job.thread;
+      job.fail(err);
+      this.counts.killed++;
+      this.kill(t);
+      this.pump();
+    }
+  }
+
+  /**
+   * One 'abort' listener per signal, however many tasks share it (no MaxListeners warnings);
+   * it is removed when the last of its tasks settles.
+   */
+  watch(job) {
+    const signal = job.signal;
+    let w = this.signals.get(signal);
+    if (w === undefined) {
+      const jobs = new Set();
+      const onAbort = () => {
+        this.signals.delete(signal);
+        const err = abortError(signal.reason);
+        for (const j of jobs) {
+          j.signal = undefined; // the listener is gone already (once)
+          this.cancel(j, err);
+        }
+      };
+      w = { jobs, onAbort };
+      this.signals.set(signal, w);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    w.jobs.add(job);
+  }
+
+  unwatch(job) {
+    const signal = job.signal;
+    job.signal = undefined;
+    const w = this.signals.get(signal);
+    if (w === undefined || !w.jobs.delete(job) || w.jobs.size > 0) return;
+    this.signals.delete(signal);
+    signal.removeEventListener('abort', w.onAbort);
+  }
+
+  // ---- dispatching ----
+
+  hasIdle(key) {
+    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i].key === key) return true;
+    return false;
+  }
+
+  takeIdle(key) {
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const t = idle[i];
+      if (t.key === key) {
+        if (i === idle.length - 1) idle.pop();
+        else idle.splice(i, 1);
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /** Hands queued jobs to idle threads, and starts threads for the rest (up to maxThreads). */
+  pump() {
+    while (this.queued > 0 && !this.closed) {
+      const job = this.queue.peek();
+      if (job === undefined) {
+        this.queued = 0;
+        return;
+      }
+      const t = this.takeIdle(job.key);
+      if (t !== null) {
+        this.queue.shift();
+        this.queued--;
+        this.start(t, job);
+        continue;
+      }
+      if (this.threads.size < this.max) {
+        if (this.starting >= this.queued || this.startFailures >= MAX_START_FAILURES) return;
+        if (!this.spawnThread(job.key, job.limits)) return;
+        continue;
+      }
+      if (this.idle.length > 0) {
+        this.retire(this.idle[0]); // an idle thread with other resource limits makes room
+        continue;
+      }
+      return;
+    }
+  }
+
+  start(t, job) {
+    let text = job.text;
+    if (text === undefined) {
+      try {
+        text = encode(job.input, 'task: input');
+      } catch (err) {
+        this.makeIdle(t);
+        job.fail(err);
+        return;
+      }
+      job.text = text;
+      job.input = undefined;
+    }
+    job.state = RUNNING;
+    job.thread = t;
+    t.job = job;
+    this.running++;
+    const d = job.def;
+    let head;
+    if (t.known.has(d.fid)) {
+      head = `[${d.fid},0`;
+    } else if (t.known.size >= MAX_KNOWN) {
+      t.known.clear();
+      t.known.add(d.fid);
+      head = `[${d.fid},${d.resetText}`;
+    } else {
+      t.known.add(d.fid);
+      head = `[${d.fid},${d.text}`;
+    }
+    const body = text === '' ? `${head}]` : `${head},${text}]`;
+    this.sup._call(t.num, body, job.timeoutMs || NO_TIMEOUT).then(
+      (reply) => this.replied(t, job, reply),
+      (err) => this.broke(t, job, err),
+    );
+  }
+
+  /** The thread answered (the task returned, threw, or its thread lost its function). */
+  replied(t, job, reply) {
+    if (t.job !== job) return; // the job was cancelled and its thread killed
+    t.job = null;
+    this.running--;
+    if (reply[0] === R_LOST) {
+      // The thread was restarted while idle (e.g. a task's stray timer crashed it): send the
+      // function again.
+      t.known.clear();
+      job.state = QUEUED;
+      job.thread = null;
+      this.start(t, job);
+      return;
+    }
+    t.tasks++;
+    this.after(t);
+    if (reply[0] === R_OK) {
+      this.counts.completed++;
+      job.succeed(reply[1]);
+    } else if (reply[0] === R_UNDEF) {
+      this.counts.completed++;
+      job.succeed(undefined);
+    } else {
+      this.counts.failed++;
+      job.fail(rebuild(reply[1]));
+    }
+  }
+
+  /** The call failed: the task timed out, its thread died, or its result could not be sent. */
+  broke(t, job, err) {
+    if (t.job !== job) return;
+    t.job = null;
+    this.running--;
+    if (err instanceof TimeoutError) {
+      this.counts.killed++;
+      job.fail(new TimeoutError(`task timed out after ${job.timeoutMs} ms (its thread was killed)`));
+      this.kill(t);
+      this.pump();
+    } else if (err instanceof ActorExitError) {
+      this.counts.crashed++;
+      job.fail(exitError(err.reason));
+      this.lost(t, err.reason);
+    } else {
+      // The result is not JSON-serialisable (the runner's reply could not be encoded).
+      t.tasks++;
+      this.counts.failed++;
+      this.after(t);
+      job.fail(new TypeError(String(err.message).replace(/^call reply/, 'task result')));
+    }
+  }
+
+  /** A thread finished a task: recycle it, or make it idle. Then feed the pool. */
+  after(t) {
+    if (t.dead) return;
+    if (t.tasks >= this.maxTasksPerThread) {
+      this.counts.recycled++;
+      this.retire(t);
+      this.ensureMin();
+    } else {
+      this.makeIdle(t);
+    }
+    this.pump();
+  }
+
+  /**
+   * A thread's incarnation ended on its own (crash, process.exit, out of memory). The actor is
+   * `permanent`, so the core starts a new incarnation; wait for it to answer before using it.
+   */
+  lost(t, reason) {
+    if (t.dead || this.closed) return;
+    if (reason === 'noproc' || this.sup._closing) {
+      this.retire(t);
+      this.pump();
+      return;
+    }
+    t.known.clear();
+    t.tasks = 0;
+    this.ping(t);
+  }
+
+  makeIdle(t) {
+    if (t.dead || this.closed) return;
+    t.idleSince = performance.now();
+    this.idle.push(t);
+    this.armReaper();
+  }
+
+  // ---- threads ----
+
+  groupId() {
+    if (this.gid === undefined) {
+      this.gid = this.sup._createGroup({ strategy: 'one-for-one', retry: { max: Infinity } }, undefined)._gid;
+    }
+    return this.gid;
+  }
+
+  /** Starts a thread; false if the supervisor refused. */
+  spawnThread(key, limits) {
+    let entry;
+    try {
+      const opts = spawnOptions(limits ? { restart: 'permanent', shutdown: 'brutal', resourceLimits: limits } : { restart: 'permanent', shutdown: 'brutal' }, this.sup._config);
+      opts.internal = true;
+      entry = this.sup._spawn(RUNNER, opts, 0, this.groupId());
+    } catch (err) {
+      this.failQueued(new Error(`task: could not start a task thread: ${err.message}`));
+      return false;
+    }
+    this.counts.spawned++;
+    const t = new TaskThread(entry, key, limits);
+    this.threads.add(t);
+    this.ping(t);
+    return true;
+  }
+
+  /** Waits for a (new or restarted) thread to run its first message. */
+  ping(t) {
+    t.ready = false;
+    this.starting++;
+    this.sup._call(t.num, '0', PING_TIMEOUT_MS).then(
+      () => {
+        if (t.dead) return;
+        this.starting--;
+        t.ready = true;
+        this.startFailures = 0;
+        this.makeIdle(t);
+        this.pump();
+      },
+      (err) => {
+        if (t.dead) return;
+        this.starting--;
+        t.ready = true; // counted as started: retire() must not count it again
+        this.retire(t);
+        if (this.closed) return;
+        if (++this.startFailures >= MAX_START_FAILURES) {
+          this.failQueued(new Error(`task: task threads fail to start: ${err.reason ?? err.message}`));
+        } else {
+          this.ensureMin();
+          this.pump();
+        }
+      },
+    );
+  }
+
+  /** Stops the thread running a job that is being cancelled. */
+  kill(t) {
+    if (t.job !== null) {
+      t.job = null;
+      this.running--;
+    }
+    this.retire(t);
+    this.ensureMin();
+  }
+
+  /** Terminates a thread (it leaves the pool at once). */
+  retire(t, reason = 'terminated') {
+    if (t.dead) return;
+    t.dead = true;
+    this.threads.delete(t);
+    const i = this.idle.indexOf(t);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (!t.ready) this.starting--;
+    const p = t.ref.terminate(reason).catch(() => {});
+    this.dying.add(p);
+    p.then(() => this.dying.delete(p));
+  }
+
+  ensureMin() {
+    while (!this.closed && this.threads.size < this.min && this.startFailures < MAX_START_FAILURES) {
+      if (!this.spawnThread('', undefined)) return;
+    }
+  }
+
+  failQueued(err) {
+    for (const job of this.queue.drain()) job.fail(err);
+    this.queued = 0;
+  }
+
+  // ---- idle reaping ----
+
+  armReaper() {
+    if (this.idleTimeoutMs === Infinity || this.threads.size <= this.min || this.idle.length === 0) return;
+    const at = this.idle[0].idleSince + this.idleTimeoutMs;
+    if (this.reaper !== null) {
+      if (this.reapAt <= at) return;
+      clearTimeout(this.reaper);
+    }
+    this.reapAt = at;
+    this.reaper = setTimeout(() => this.reap(), Math.max(0, at - performance.now()));
+    this.reaper.unref?.();
+  }
+
+  reap() {
+    this.reaper = null;
+    const now = performance.now();
+    while (this.threads.size > this.min && this.idle.length > 0 && now - this.idle[0].idleSince >= this.idleTimeoutMs - 1) {
+      this.counts.reaped++;
+      this.retire(this.idle[0]);
+    }
+    this.armReaper();
+  }
+
+  // ---- shutdown ----
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reaper);
+    this.reaper = null;
+    this.failQueued(closedError(this.sup));
+    for (const t of [...this.threads]) {
+      if (t.job !== null) {
+        const job = t.job;
+        t.job = null;
+        this.running--;
+        job.fail(exitError('shutdown'));
+      }
+      this.retire(t, 'shutdown');
+    }
+    this.idle = [];
+    await Promise.all([...this.dying]);
+  }
+
+  stats() {
+    return {
+      threads: this.threads.size,
+      idle: this.idle.length,
+      starting: this.starting,
+      running: this.running,
+      queued: this.queued,
+      ...this.counts,
+    };
+  }
+}
+
+function defaultTasksConfig() {
+  const os = require('node:os');
+  return {
+    minThreads: 0,
+    maxThreads: os.availableParallelism?.() ?? os.cpus().length,
+    idleTimeoutMs: 5000,
+    maxQueue: Infinity,
+    maxTasksPerThread: Infinity,
+  };
+}
+
+// ---- per supervisor ---------------------------------------------------------------------
+
+const pools = new WeakMap(); // Supervisor → TaskPool
+
+function poolOf(sup) {
+  let pool = pools.get(sup);
+  if (pool === undefined) {
+    pool = new TaskPool(sup);
+    pools.set(sup, pool);
+  }
+  return pool;
+}
+
+/** `sup.task(fn, input, options)`. */
+function task(sup, fn, input, options) {
+  let pool = pools.get(sup);
+  if (pool === undefined) {
+    if (sup._closing) {
+      defOf(fn, 'task: fn');
+      if (options !== undefined) taskOptions(options, 'task: options');
+      return Promise.reject(closedError(sup));
+    }
+    pool = poolOf(sup);
+  }
+  return pool.task(fn, input, options);
+}
+
+/** Stops the task threads of `sup` (queued tasks reject, running ones reject with `shutdown`). */
+function close(sup) {
+  const pool = pools.get(sup);
+  return pool === undefined ? Promise.resolve() : pool.close();
+}
+
+// ---- map and mapStream ------------------------------------------------------------------
+
+const MAP_KEYS = ['concurrency', 'settle'];
+
+function mapOptions(sup, options, param) {
+  const o = options === undefined ? {} : options;
+  const t = taskOptions(o, param, MAP_KEYS);
+  let concurrency;
+  if (o.concurrency === undefined) {
+    concurrency = (sup._config.tasks ?? defaultTasksConfig()).maxThreads;
+  } else {
+    const c = o.concurrency;
+    if (typeof c !== 'number' || Number.isNaN(c)) throw new TypeError(`${param}.concurrency must be a number`);
+    if (c !== Infinity && (!Number.isInteger(c) || c < 1)) throw new RangeError(`${param}.concurrency must be an integer >= 1 (or Infinity)`);
+    concurrency = c;
+  }
+  if (o.settle !== undefined && typeof o.settle !== 'boolean') throw new TypeError(`${param}.settle must be a boolean`);
+  return { concurrency, settle: o.settle === true, signal: t.signal, job: { timeoutMs: t.timeoutMs, signal: undefined, limits: t.limits, key: t.key } };
+}
+
+function iteratorOf(items, param) {
+  if (isObject(items) || typeof items === 'string') {
+    if (typeof items[Symbol.asyncIterator] === 'function') return { it: items[Symbol.asyncIterator](), async: true };
+    if (typeof items[Symbol.iterator] === 'function') return { it: items[Symbol.iterator](), async: false };
+  }
+  throw new TypeError(`${param} must be an iterable or an async iterable`);
+}
+
+/**
+ * Runs `fn` over `items` with at most `concurrency` tasks at once, pulling items lazily. Every
+ * result is reported with `onResult(index, ok, value)`; `stop()` cancels what is still queued or
+ * running and closes the iterator.
+ */
+class MapRun {
+  constructor(sup, items, fn, options, param, windowFactor) {
+    const { it, async } = iteratorOf(items, `${param}: items`);
+    this.def = defOf(fn, `${param}: fn`);
+    const o = mapOptions(sup, options, `${param}: options`);
+    this.pool = poolOf(sup);
+    this.sup = sup;
+    this.it = it;
+    this.async = async;
+    this.concurrency = o.concurrency;
+    this.window = o.concurrency * windowFactor; // in flight + finished but not consumed
+    this.settle = o.settle;
+    this.signal = o.signal;
+    this.jobOptions = o.job;
+    this.active = new Set();
+    this.index = 0; // items pulled
+    this.consumed = 0; // results consumed (mapStream) or 0 (map)
+    this.exhausted = false;
+    this.pulling = false;
+    this.stopped = false;
+    this.onResult = null;
+    this.onEnd = null;
+    this.onAbort = null;
+  }
+
+  begin() {
+    if (this.signal !== undefined) {
+      if (this.signal.aborted) {
+        this.fail(abortError(this.signal.reason));
+        return;
+      }
+      this.onAbort = () => this.fail(abortError(this.signal.reason));
+      this.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    this.fill();
+  }
+
+  fill() {
+    while (!this.stopped && !this.exhausted && !this.pulling && this.active.size < this.concurrency && this.index - this.consumed < this.window) {
+      if (this.async) {
+        this.pulling = true;
+        let p;
+        try {
+          p = Promise.resolve(this.it.next());
+        } catch (err) {
+          this.pulling = false;
+          this.fail(err);
+          return;
+        }
+        p.then(
+          (r) => {
+            this.pulling = false;
+            if (this.stopped) return;
+            if (r.done) this.exhausted = true;
+            else this.submit(r.value);
+            this.fill();
+          },
+          (err) => {
+            this.pulling = false;
+            this.fail(err);
+          },
+        );
+        return;
+      }
+      let r;
+      try {
+        r = this.it.next();
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      if (r.done) this.exhausted = true;
+      else this.submit(r.value);
+    }
+    if (!this.stopped && this.exhausted && !this.pulling && this.active.size === 0) this.finish();
+  }
+
+  submit(item) {
+    const i = this.index++;
+    const job = this.pool.submit(this.def, item, this.jobOptions);
+    this.active.add(job);
+    job.promise.then(
+      (v) => this.done(job, i, true, v),
+      (e) => this.done(job, i, false, e),
+    );
+  }
+
+  done(job, i, ok, v) {
+    this.active.delete(job);
+    if (this.stopped) return;
+    this.onResult(i, ok, v);
+    this.fill();
+  }
+
+  /** Stops everything this run started; the iterator is closed. */
+  stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.onAbort !== null) {
+      this.signal.removeEventListener('abort', this.onAbort);
+      this.onAbort = null;
+    }
+    const err = abortError('map stopped');
+    for (const job of this.active) this.pool.cancel(job, err);
+    this.active.clear();
+    if (!this.exhausted) {
+      this.exhausted = true;
+      try {
+        const r = this.it.return?.();
+        if (r && typeof r.then === 'function') r.then(undefined, () => {});
+      } catch {
+        // closing the source is best effort
+      }
+    }
+  }
+
+  fail(err) {
+    if (this.stopped) return;
+    this.stop();
+    this.onEnd(false, err);
+  }
+
+  finish() {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.onAbort !== null) {
+      this.signal.removeEventListener('abort', this.onAbort);
+      this.onAbort = null;
+    }
+    this.onEnd(true);
+  }
+}
+
+/** `sup.map(items, fn, { concurrency, settle, timeoutMs, signal, resourceLimits })`. */
+function map(sup, items, fn, options) {
+  if (sup._closing && !pools.has(sup)) {
+    iteratorOf(items, 'map: items');
+    defOf(fn, 'map: fn');
+    mapOptions(sup, options, 'map: options');
+    return Promise.reject(closedError(sup));
+  }
+  const run = new MapRun(sup, items, fn, options, 'map', Infinity);
+  const results = [];
+  return new Promise((resolve, reject) => {
+    run.onResult = (i, ok, v) => {
+      if (run.settle) results[i] = ok ? { status: 'fulfilled', value: v } : { status: 'rejected', reason: v };
+      else if (ok) results[i] = v;
+      else run.fail(v);
+    };
+    run.onEnd = (ok, err) => (ok ? resolve(results) : reject(err));
+    run.begin();
+  });
+}
+
+/** `sup.mapStream(items, fn, options)`: an async iterator of the results, in order. */
+function mapStream(sup, items, fn, options) {
+  if (sup._closing && !pools.has(sup)) {
+    iteratorOf(items, 'mapStream: items');
+    defOf(fn, 'mapStream: fn');
+    mapOptions(sup, options, 'mapStream: options');
+    const err = closedError(sup);
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => Promise.reject(err),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+  const run = new MapRun(sup, items, fn, options, 'mapStream', 2);
+  const buffer = new Map(); // index → [ok, value]
+  let next = 0; // index of the next result to yield
+  let ended = false; // the run ended (all results in, or a failure)
+  let failure = null; // [err] once the run itself failed (signal, source error)
+  let finished = false; // the consumer got done (or an error that ends the stream)
+  let waiter = null;
+  let started = false;
+
+  const take = () => {
+    if (finished) return { value: undefined, done: true };
+    if (buffer.has(next)) {
+      const [ok, v] = buffer.get(next);
+      buffer.delete(next);
+      next++;
+      run.consumed = next;
+      if (ok || run.settle) {
+        run.fill();
+        return { value: run.settle ? (ok ? { status: 'fulfilled', value: v } : { status: 'rejected', reason: v }) : v, done: false };
+      }
+      finished = true;
+      run.stop();
+      throw v;
+    }
+    if (failure !== null) {
+      finished = true;
+      throw failure[0];
+    }
+    if (ended) {
+      finished = true;
+      return { value: undefined, done: true };
+    }
+    return null;
+  };
+
+  const wake = () => {
+    if (waiter === null) return;
+    const w = waiter;
+    waiter = null; // take() may end the run, which wakes again
+    let r;
+    try {
+      r = take();
+    } catch (err) {
+      w.reject(err);
+      return;
+    }
+    if (r !== null) w.resolve(r);
+    else waiter = w;
+  };
+
+  run.onResult = (i, ok, v) => {
+    buffer.set(i, [ok, v]);
+    if (i === next) wake();
+  };
+  run.onEnd = (ok, err) => {
+    ended = true;
+    if (!ok) failure = [err];
+    wake();
+  };
+
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next() {
+      if (!started) {
+        started = true;
+        run.begin();
+      }
+      if (waiter !== null) return Promise.reject(new Error('mapStream: next() called while a previous next() is pending'));
+      let r;
+      try {
+        r = take();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (r !== null) return Promise.resolve(r);
+      return new Promise((resolve, reject) => {
+        waiter = { resolve, reject };
+      });
+    },
+    return() {
+      finished = true;
+      run.stop();
+      buffer.clear();
+      if (waiter !== null) {
+        const w = waiter;
+        waiter = null;
+        w.resolve({ value: undefined, done: true });
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+}
+
+// ---- sup.tasks: all, allSettled, race, any ----------------------------------------------
+
+const DESCRIPTOR_KEYS = ['fn', 'input'];
+
+function isThenable(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+}
+
+/** Promises for each element: task descriptors `{ fn, input, ...options }` are started. */
+function startAll(sup, list, param) {
+  if (!isObject(list) || typeof list[Symbol.iterator] !== 'function') throw new TypeError(`${param} must be an iterable`);
+  const items = Array.from(list);
+  const specs = items.map((x, i) => {
+    if (isObject(x) && !isThenable(x) && Object.prototype.hasOwnProperty.call(x, 'fn')) {
+      const def = defOf(x.fn, `${param}[${i}].fn`);
+      const o = taskOptions(x, `${param}[${i}]`, DESCRIPTOR_KEYS);
+      return { def, input: x.input, o };
+    }
+    return null;
+  });
+  if (sup._closing && !pools.has(sup)) {
+    const err = closedError(sup);
+    return { promises: items.map((x, i) => (specs[i] ? Promise.reject(err) : x)), jobs: [] };
+  }
+  const pool = specs.some((s) => s !== null) ? poolOf(sup) : null;
+  const jobs = [];
+  const promises = items.map((x, i) => {
+    const s = specs[i];
+    if (s === null) return x;
+    const job = pool.submit(s.def, s.input, s.o);
+    jobs.push(job);
+    return job.promise;
+  });
+  return { promises, jobs };
+}
+
+function cancelAll(jobs) {
+  const err = abortError('no longer needed');
+  for (const job of jobs) if (job.state !== DONE) job.pool.cancel(job, err);
+}
+
+function helpers(sup) {
+  return Object.freeze({
+    /** Like Promise.all; on the first rejection, the tasks it started that are still queued or running are cancelled. */
+    all(list) {
+      const { promises, jobs } = startAll(sup, list, 'tasks.all: list');
+      return Promise.all(promises).catch((err) => {
+        cancelAll(jobs);
+        throw err;
+      });
+    },
+    /** Like Promise.allSettled. */
+    allSettled(list) {
+      return Promise.allSettled(startAll(sup, list, 'tasks.allSettled: list').promises);
+    },
+    /** Like Promise.race; the tasks it started that lost are cancelled. */
+    race(list) {
+      const { promises, jobs } = startAll(sup, list, 'tasks.race: list');
+      const p = Promise.race(promises);
+      p.then(
+        () => cancelAll(jobs),
+        () => cancelAll(jobs),
+      );
+      return p;
+    },
+    /** Like Promise.any; once one fulfils, the tasks it started that are still going are cancelled. */
+    any(list) {
+      const { promises, jobs } = startAll(sup, list, 'tasks.any: list');
+      const p = Promise.any(promises);
+      p.then(
+        () => cancelAll(jobs),
+        () => {},
+      );
+      return p;
+    },
+    /** Counters of this supervisor's task pool. */
+    stats() {
+      const pool = pools.get(sup);
+      if (pool !== undefined) return pool.stats();
+      return { threads: 0, idle: 0, starting: 0, running: 0, queued: 0, completed: 0, failed: 0, killed: 0, crashed: 0, recycled: 0, reaped: 0, spawned: 0 };
+    },
+  });
+}
+
+const helperCache = new WeakMap();
+
+function tasksOf(sup) {
+  let h = helperCache.get(sup);
+  if (h === undefined) {
+    h = helpers(sup);
+    helperCache.set(sup, h);
+  }
+  return h;
+}
+
+module.exports = { task, close, map, mapStream, helpers: tasksOf, defaultTasksConfig };
