@@ -181,7 +181,7 @@ function groupSpec(strategy, retry) {
 /** Validated, defaulted spawn options. */
 function spawnOptions(options = {}, supConfig) {
   const o = objectOf(options, 'options', [
-    'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs',
+    'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs', 'resources',
   ]);
   const out = {
     name: undefined,
@@ -198,6 +198,15 @@ function spawnOptions(options = {}, supConfig) {
     if (o.shutdown === 'brutal' || o.shutdown === 'infinity') out.shutdown = o.shutdown;
     else if (typeof o.shutdown === 'number') out.shutdown = number(o.shutdown, 'options.shutdown', { min: 0 });
     else throw new TypeError('options.shutdown must be "brutal", "infinity" or a number of ms');
+  }
+  if (o.resources !== undefined) {
+    if (!Array.isArray(o.resources) || o.resources.some((r) => typeof r !== 'string')) {
+      throw new TypeError('options.resources must be an array of resource names');
+    }
+    for (const r of o.resources) {
+      if (!Object.hasOwn(supConfig.resources, r)) throw new RangeError(`options.resources: unknown resource "${r}"`);
+    }
+    out.resources = [...o.resources];
   }
   if (o.idleTimeoutMs !== undefined) out.idleTimeoutMs = number(o.idleTimeoutMs, 'options.idleTimeoutMs', { min: 1 });
   if (o.heartbeatMs !== undefined) out.heartbeatMs = number(o.heartbeatMs, 'options.heartbeatMs', { min: 1 });

@@ -15,6 +15,7 @@ const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
+const { prepareResources, invoke, releaseAll } = require('./resources.js');
 
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
@@ -188,6 +189,7 @@ class Supervisor {
     this._groups = new Map(); // group id → ActorGroup
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
+    this._resources = prepareResources(this._config.resources);
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
     this.id = `sup-${ids.id}`;
@@ -533,6 +535,9 @@ class Supervisor {
       c.reject(new ActorExitError('shutdown'));
     }
     this._calls.clear();
+    await releaseAll(this._resources, (name, error) =>
+      this._emit('error', { reason: `resource ${name}: release failed: ${error?.message ?? error}`, error }),
+    );
     this._closed = true;
     native.dropSupervisor(this._sid);
   }
@@ -639,9 +644,12 @@ class Supervisor {
   }
 
   _request(entry, corr, req) {
-    const answer = (tag, value) => {
-      if (entry.thread) native.replyTo(entry.thread.port, corr, JSON.stringify([tag, value]));
+    // Answers go to the thread that asked: a later incarnation must never get them.
+    const thread = entry.thread;
+    const reply = (text) => {
+      if (thread && entry.thread === thread) native.replyTo(thread.port, corr, text);
     };
+    const answer = (tag, value) => reply(JSON.stringify([tag, value]));
     try {
       if (req.op === 'spawn') {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
@@ -649,6 +657,22 @@ class Supervisor {
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);
+      } else if (req.op === 'resource') {
+        const who = { granted: entry.opts.resources, id: entry.ref.id, timeoutMs: this._leaseMs(entry.opts) };
+        invoke(this._resources, who, req.resource, req.method, req.args ?? []).then(
+          (value) => {
+            let text;
+            try {
+              text = encode(value, `resource ${req.resource}.${req.method}: result`);
+            } catch (err) {
+              answer(K.REPLY_ERR, err.message);
+              return;
+            }
+            reply(text === '' ? `[${K.REPLY_OK}]` : `[${K.REPLY_OK},${text}]`);
+          },
+          (err) => answer(K.REPLY_ERR, err.message),
+        );
+        return;
       } else if (req.op === 'hooks') {
         entry.hasOnTerminate = req.onTerminate === true;
         return;

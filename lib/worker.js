@@ -455,6 +455,22 @@ function target(t, param) {
   return n;
 }
 
+/** `ctx.resources.<name>.<method>(...args)`: a request to the host, validated there. */
+const resources = new Proxy(Object.create(null), {
+  get(_, name) {
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    return new Proxy(Object.create(null), {
+      get(__, method) {
+        if (typeof method !== 'string' || method === 'then') return undefined;
+        return async (...args) => {
+          encode(args, `resources.${name}.${method}: arguments`);
+          return request({ op: 'resource', resource: name, method, args });
+        };
+      },
+    });
+  },
+});
+
 function makeCtx() {
   return Object.freeze({
     self,
@@ -557,6 +573,8 @@ function makeCtx() {
       const n = native.whereis(spec.sup, name);
       return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
     },
+    /** Host services: `await ctx.resources.<name>.<method>(...args)`. */
+    resources,
     /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
     write: writeBox,
     /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
