@@ -181,10 +181,13 @@ describe('tasks', () => {
         const end = Date.now() + ms;
         while (Date.now() < end) {}
         return 'long';
-      }, 400);
-      const quick = settle(sup.task(() => 'quick', null, { timeoutMs: 150 }));
+      }, 600);
+      const quick = settle(sup.task(async (ms) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return 'quick';
+      }, 50, { timeoutMs: 300 }));
       assert.equal(await long, 'long');
-      assert.deepEqual(await quick, { value: 'quick' }, 'waited 400 ms in the queue, ran in well under 150 ms');
+      assert.deepEqual(await quick, { value: 'quick' }, 'waited 600 ms in the queue, then ran for about 50 ms of its 300');
       assert.equal(sup.tasks.stats().killed, 0);
     });
   });
