@@ -119,6 +119,21 @@ export interface SupervisorConfig {
   warmWorkers?: number;
   /** Crash policy of the root group. */
   onCrash?: CrashPolicy;
+  /** The task thread pool behind `task`, `map` and `mapStream` (started on first use). */
+  tasks?: TaskPoolConfig;
+}
+
+export interface TaskPoolConfig {
+  /** Task threads kept alive once the pool has started (default 0). */
+  minThreads?: number;
+  /** Most task threads at once (default `os.availableParallelism()`); they do not count against `maxActors`. */
+  maxThreads?: number;
+  /** A thread idle this long is stopped, down to `minThreads` (default 5000; `Infinity`: never). */
+  idleTimeoutMs?: number;
+  /** Most tasks waiting for a thread; over it `task` rejects at once with code `ERR_TASK_QUEUE_FULL` (default `Infinity`). */
+  maxQueue?: number;
+  /** A thread is replaced after running this many tasks (default `Infinity`). */
+  maxTasksPerThread?: number;
 }
 
 export interface GroupOptions {
@@ -310,8 +325,72 @@ export interface SupervisorEvents {
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
 }
 
+/**
+ * A task: a function (serialised with `toString()`, no outer scope) or a module URL/path whose
+ * default export is the function. It gets the input and returns (or resolves) the result; both
+ * travel as JSON.
+ */
+export type TaskFn<I = any, R = any> = ((input: I) => R | Promise<R>) | URL | string;
+
+export interface TaskOptions {
+  /** Counted from when the task starts running (not while queued); on expiry its thread is killed and the task rejects with `TimeoutError`. */
+  timeoutMs?: number;
+  /** Aborting removes a queued task (its input is never read) or kills the thread of a running one; the task rejects with an `AbortError` (`cause`: the signal's reason). */
+  signal?: AbortSignal;
+  /** Node heap limits of the thread that runs it; running out rejects with `ActorExitError` reason `out_of_memory`. */
+  resourceLimits?: SpawnOptions['resourceLimits'];
+}
+
+/** `{ fn, input, ...options }`: a task that `sup.tasks` helpers start (and cancel when no longer needed). */
+export interface TaskDescriptor<I = any, R = any> extends TaskOptions {
+  fn: TaskFn<I, R>;
+  input?: I;
+}
+
+export interface MapOptions extends TaskOptions {
+  /** Most tasks running at once (default: the pool's `maxThreads`). */
+  concurrency?: number;
+  /** Settle every item (`{ status, value | reason }`) instead of stopping at the first error. */
+  settle?: boolean;
+}
+
+type TaskResult<T> = T extends TaskDescriptor<any, infer R> ? Awaited<R> : Awaited<T>;
+
+export interface TaskPoolStats {
+  threads: number;
+  idle: number;
+  starting: number;
+  running: number;
+  queued: number;
+  completed: number;
+  failed: number;
+  killed: number;
+  crashed: number;
+  recycled: number;
+  reaped: number;
+  spawned: number;
+}
+
+/** Combinators over promises and task descriptors; tasks they started and no longer need are cancelled. */
+export interface TaskHelpers {
+  all<T extends readonly unknown[]>(list: T): Promise<{ -readonly [K in keyof T]: TaskResult<T[K]> }>;
+  allSettled<T extends readonly unknown[]>(list: T): Promise<{ -readonly [K in keyof T]: PromiseSettledResult<TaskResult<T[K]>> }>;
+  race<T extends readonly unknown[]>(list: T): Promise<TaskResult<T[number]>>;
+  any<T extends readonly unknown[]>(list: T): Promise<TaskResult<T[number]>>;
+  stats(): TaskPoolStats;
+}
+
 export interface Supervisor {
   readonly id: string;
+  /** Runs `fn(input)` in a pooled task thread; killable (timeout, signal), crash- and OOM-safe. */
+  task<I, R>(fn: TaskFn<I, R>, input?: I, options?: TaskOptions): Promise<Awaited<R>>;
+  readonly tasks: TaskHelpers;
+  /** Runs `fn` over `items` in task threads, at most `concurrency` at once; results in item order. */
+  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options?: MapOptions & { settle?: false }): Promise<Awaited<R>[]>;
+  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options: MapOptions & { settle: true }): Promise<PromiseSettledResult<Awaited<R>>[]>;
+  /** Like `map`, as an async iterator of the results in order (bounded read-ahead). */
+  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options?: MapOptions & { settle?: false }): AsyncIterableIterator<Awaited<R>>;
+  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options: MapOptions & { settle: true }): AsyncIterableIterator<PromiseSettledResult<Awaited<R>>>;
   spawn<M = any>(actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef;
   createGroup(options?: GroupOptions): ActorGroup;
   terminateActor(id: Target, reason?: string): Promise<void>;
