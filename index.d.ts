@@ -325,6 +325,11 @@ export interface SupervisorEvents {
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
 }
 
+/** A node of `inspect()`: a group, or an actor with its diagnostics. */
+export type TreeNode =
+  | { type: 'group'; id: string; strategy: Strategy; children: TreeNode[] }
+  | ({ type: 'actor' } & ActorDiagnostics);
+
 /**
  * A task: a function (serialised with `toString()`, no outer scope) or a module URL/path whose
  * default export is the function. It gets the input and returns (or resolves) the result; both
@@ -401,6 +406,8 @@ export interface Supervisor {
   /** Tier 2 read from the host (every box); the host holds a reference until release. */
   read(msg: unknown): ChainableReader | null;
   release(handle: Lock | { handle: Lock }): boolean;
+  /** The live supervision tree, children in start order. */
+  inspect(): TreeNode | null;
   /** Stops every actor in reverse start order; idempotent. */
   shutdown(): Promise<void>;
 }

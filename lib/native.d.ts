@@ -148,6 +148,9 @@ export declare function hostTake(portId: number): string | null
 /** The current incarnation of a live actor. */
 export declare function incarnation(actorId: number): number | null
 
+/** The live supervision tree (JSON). */
+export declare function inspect(supId: number): string | null
+
 /** Links two live actors; throws `noproc` if either is not alive. */
 export declare function link(a: number, b: number): void
 

@@ -17,7 +17,11 @@ const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 
+const diagnosticsChannel = require('node:diagnostics_channel');
+
 const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
+// Lifecycle events are also published on node:diagnostics_channel as `warden:<event>`.
+const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
@@ -266,6 +270,15 @@ class Supervisor {
       ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0 }
       : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0 };
     return Ok({ id: this.id, ...JSON.parse(text), memoryPool });
+  }
+
+  /**
+   * The live supervision tree: `{ type: 'group', id, strategy, children }` with children in
+   * start order — actors carry their diagnostics (state, incarnation, mailboxDepth…).
+   */
+  inspect() {
+    const text = native.inspect(this._sid);
+    return text ? JSON.parse(text) : null;
   }
 
   /** Tier 2 read from the host (every box): a reader over the box memory, or null. */
@@ -718,6 +731,8 @@ class Supervisor {
   }
 
   _emit(event, payload) {
+    const channel = CHANNELS[event];
+    if (channel.hasSubscribers && this._config.diagnostics.enabled) channel.publish({ supervisor: this.id, ...payload });
     for (const fn of this._listeners.get(event)) this._safe(fn, payload, event);
   }
 

@@ -237,6 +237,12 @@ pub fn create_group(sup_id: f64, parent: f64, spec: GroupSpec) -> Result<f64> {
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
+/// The live supervision tree (JSON).
+#[napi]
+pub fn inspect(sup_id: f64) -> Option<String> {
+    runtime().inspect(sup_id as u64)
+}
+
 /// Actors of a group and its subgroups, in start order.
 #[napi]
 pub fn actors_in(sup_id: f64, group: f64) -> Vec<f64> {

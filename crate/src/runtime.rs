@@ -504,6 +504,27 @@ impl Runtime {
         sup.register(actor_id, name)
     }
 
+    /// The live supervision tree of a supervisor: groups with their strategy, and actors (with
+    /// their diagnostics) in start order. Internal actors are left out.
+    pub fn inspect(&self, sup_id: u64) -> Option<String> {
+        let s = self.supervisor(sup_id)?;
+        let describe = |id: u64| -> serde_json::Value {
+            match self.actor(id) {
+                Some(a) if !a.config.internal => {
+                    let mut v: serde_json::Value =
+                        serde_json::from_str(&a.diagnostics_json(s.name_of(id)))
+                            .unwrap_or_default();
+                    v["type"] = "actor".into();
+                    v
+                }
+                _ => serde_json::Value::Null,
+            }
+        };
+        let mut tree = s.snapshot(&describe);
+        prune_nulls(&mut tree);
+        Some(tree.to_string())
+    }
+
     /// Diagnostics of one supervisor as JSON.
     pub fn supervisor_diagnostics(&self, sup_id: u64) -> Option<String> {
         let s = self.supervisor(sup_id)?;
@@ -524,6 +545,13 @@ impl Runtime {
             })
             .to_string(),
         )
+    }
+}
+
+fn prune_nulls(v: &mut serde_json::Value) {
+    if let Some(children) = v.get_mut("children").and_then(|c| c.as_array_mut()) {
+        children.retain(|c| !c.is_null());
+        children.iter_mut().for_each(prune_nulls);
     }
 }
 

@@ -245,6 +245,11 @@ impl Supervisor {
         self.tree.lock().decide(actor.id, reason, now, decision)
     }
 
+    /// The supervision tree as JSON (see [`Tree::snapshot`]).
+    pub fn snapshot(&self, describe: &dyn Fn(u64) -> serde_json::Value) -> serde_json::Value {
+        self.tree.lock().snapshot(describe)
+    }
+
     /// A new incarnation of `actor_id` starts (see [`Tree::started`]).
     pub fn started(&self, actor_id: u64) {
         self.tree.lock().started(actor_id);

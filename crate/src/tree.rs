@@ -327,6 +327,39 @@ impl Tree {
         }
     }
 
+    /// The tree as JSON: `{ type, id, strategy, children }` in start order; `describe` fills
+    /// in each actor.
+    pub fn snapshot(&self, describe: &dyn Fn(NodeId) -> serde_json::Value) -> serde_json::Value {
+        self.snapshot_group(self.root, describe)
+    }
+
+    fn snapshot_group(
+        &self,
+        id: NodeId,
+        describe: &dyn Fn(NodeId) -> serde_json::Value,
+    ) -> serde_json::Value {
+        let g = &self.groups[&id];
+        let children: Vec<serde_json::Value> = g
+            .children
+            .iter()
+            .map(|c| match *c {
+                Child::Actor(a) => describe(a),
+                Child::Group(sub) => self.snapshot_group(sub, describe),
+            })
+            .collect();
+        let strategy = match g.config.strategy {
+            Strategy::OneForOne => "one-for-one",
+            Strategy::OneForAll => "one-for-all",
+            Strategy::RestForOne => "rest-for-one",
+        };
+        serde_json::json!({
+            "type": "group",
+            "id": format!("group-{id}"),
+            "strategy": strategy,
+            "children": children,
+        })
+    }
+
     /// A new incarnation of `actor` starts: a plan that held it is done with it, and its
     /// next exit is judged on its own again.
     pub fn started(&mut self, actor: NodeId) {
