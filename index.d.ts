@@ -114,7 +114,12 @@ export interface SupervisorConfig {
   strategy?: Strategy;
   retry?: RetryConfig;
   resources?: Record<string, unknown>;
-  diagnostics?: { enabled?: boolean; sampleRate?: number; track?: Record<string, boolean> };
+  /** Sampled host-side metrics: `track: { callLatency, resourceLatency, restartLatency }`. */
+  diagnostics?: {
+    enabled?: boolean;
+    sampleRate?: number;
+    track?: { callLatency?: boolean; resourceLatency?: boolean; restartLatency?: boolean };
+  };
   /** Started, idle threads kept ready so spawn does not wait for thread start-up (default 2). */
   warmWorkers?: number;
   /** Crash policy of the root group. */
@@ -269,6 +274,8 @@ export interface SupervisorDiagnostics {
   deadLetters: number;
   actors: ActorDiagnostics[];
   memoryPool: { poolSize: number; boxSize: number; boxesInUse: number; utilization: number; waitingWrites: number };
+  /** Sampled metrics enabled with `diagnostics.track` (ms). */
+  metrics: Partial<Record<'callLatency' | 'resourceLatency' | 'restartLatency', { count: number; p50: number | null; p99: number | null; max: number | null }>>;
 }
 
 /** Host-side handle of a supervised actor. */

@@ -117,7 +117,14 @@ function supervisorConfig(config = {}) {
       out.diagnostics.sampleRate = number(d.sampleRate, 'diagnostics.sampleRate');
       if (out.diagnostics.sampleRate > 1) throw new RangeError('diagnostics.sampleRate must be between 0 and 1');
     }
-    if (d.track !== undefined) out.diagnostics.track = objectOf(d.track, 'diagnostics.track');
+    if (d.track !== undefined) {
+      const { METRICS } = require('./metrics.js');
+      const t = objectOf(d.track, 'diagnostics.track', METRICS);
+      for (const [k, v] of Object.entries(t)) {
+        if (typeof v !== 'boolean') throw new TypeError(`diagnostics.track.${k} must be a boolean`);
+      }
+      out.diagnostics.track = { ...t };
+    }
   }
   if (c.onCrash !== undefined) out.onCrash = crashPolicy(c.onCrash, 'onCrash');
   if (c.warmWorkers !== undefined) {

@@ -16,6 +16,7 @@ const { Spinner } = require('./spin.js');
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
+const { Metrics } = require('./metrics.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 
@@ -194,6 +195,7 @@ class Supervisor {
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
     this._resources = prepareResources(this._config.resources);
+    this._metrics = new Metrics(this._config.diagnostics);
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
     this.id = `sup-${ids.id}`;
@@ -269,7 +271,7 @@ class Supervisor {
     const memoryPool = p
       ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0 }
       : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0 };
-    return Ok({ id: this.id, ...JSON.parse(text), memoryPool });
+    return Ok({ id: this.id, ...JSON.parse(text), memoryPool, metrics: this._metrics.summary() });
   }
 
   /**
@@ -424,6 +426,7 @@ class Supervisor {
     const out = native.threadGone(entry.num, reason, decision);
     if (!out) return;
     this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
+    entry.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
     this._run(JSON.parse(out.plan), reason).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
   }
 
@@ -454,6 +457,7 @@ class Supervisor {
       if (this._closing || !this._entries.has(entry.num) || entry.thread) return;
       native.restart(entry.num);
       this._start(entry);
+      if (entry.exitedAt) this._metrics.record('restartLatency', performance.now() - entry.exitedAt);
       this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason: cause });
     };
     if (delayMs > 0) entry.startTimer = setTimeout(start, delayMs);
@@ -570,7 +574,8 @@ class Supervisor {
         reject(new TimeoutError(`call to actor-${num} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       timer.unref?.();
-      this._calls.set(corr, { resolve, reject, timer });
+      const t0 = this._metrics.sample('callLatency') ? performance.now() : 0;
+      this._calls.set(corr, { resolve, reject, timer, t0 });
     });
   }
 
@@ -615,6 +620,7 @@ class Supervisor {
         if (!c) return; // late reply: dropped
         this._calls.delete(corr);
         clearTimeout(c.timer);
+        if (c.t0) this._metrics.record('callLatency', performance.now() - c.t0);
         if (body[0] === K.REPLY_OK) c.resolve(body.length > 1 ? body[1] : undefined);
         else if (body[0] === K.REPLY_ERR) c.reject(new Error(body[1]));
         else c.reject(new ActorExitError(body[1]));
@@ -672,8 +678,10 @@ class Supervisor {
         answer(K.REPLY_OK, child.ref.id);
       } else if (req.op === 'resource') {
         const who = { granted: entry.opts.resources, id: entry.ref.id, timeoutMs: this._leaseMs(entry.opts) };
+        const t0 = this._metrics.sample('resourceLatency') ? performance.now() : 0;
         invoke(this._resources, who, req.resource, req.method, req.args ?? []).then(
           (value) => {
+            if (t0) this._metrics.record('resourceLatency', performance.now() - t0);
             let text;
             try {
               text = encode(value, `resource ${req.resource}.${req.method}: result`);

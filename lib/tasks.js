@@ -10,6 +10,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath, pathToFileURL } = require('node:url');
+const native = require('./native.js');
+const K = require('./kinds.js');
 const { encode } = require('./codec.js');
 const { spawnOptions } = require('./config.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
@@ -20,6 +22,9 @@ const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is gi
 const MAX_KNOWN = 256; // task functions a thread keeps compiled before it starts afresh
 const MAX_START_FAILURES = 3; // consecutive threads that failed to start before queued tasks are failed
 const MAX_CODE_DEFS = 10000;
+const SPIN_SERVICE_MS = 0.15; // tasks shorter than this (smoothed): poll for replies instead of parking
+const SPIN_TURNS = 200; // event-loop turns polled with nothing arriving before parking
+const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its next task early
 const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits'];
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 const ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -183,7 +188,7 @@ function rebuild(e) {
 
 /** One task, from `task()` until it settles. */
 class Job {
-  constructor(pool, def, input, o) {
+  constructor(pool, def, input, o, cancellable) {
     this.pool = pool;
     this.def = def;
     this.input = input;
@@ -192,8 +197,14 @@ class Job {
     this.signal = o.signal;
     this.limits = o.limits;
     this.key = o.key;
+    // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
+    // in a busy thread's mailbox: stopping a task kills its thread.
+    this.prefetchable = o.timeoutMs === 0 && o.signal === undefined && !cancellable;
     this.state = QUEUED;
     this.thread = null;
+    this.corr = 0;
+    this.sentAt = 0;
+    this.timer = null;
     this.resolve = null;
     this.reject = null;
     this.promise = new Promise((resolve, reject) => {
@@ -218,7 +229,19 @@ class Job {
     this.state = DONE;
     this.input = undefined;
     this.text = undefined;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.signal !== undefined) this.pool.unwatch(this);
+  }
+}
+
+/** A ping: the first message a (new or restarted) thread handles. */
+class Ping {
+  constructor(thread) {
+    this.thread = thread;
+    this.timer = null;
   }
 }
 
@@ -229,12 +252,14 @@ class TaskThread {
     this.num = entry.num;
     this.key = key;
     this.limits = limits;
-    this.ready = false; // answered its ping: idle or running a task
+    this.ready = false; // answered its ping
     this.dead = false; // retired: being terminated
-    this.job = null;
-    this.tasks = 0; // tasks finished by this thread (for maxTasksPerThread)
-    this.known = new Set(); // fids this thread has compiled
+    this.idle = false; // in the pool's idle list
+    this.jobs = []; // sent to it, in order: the running one and at most one waiting behind it
+    this.sent = 0; // tasks sent to its current incarnation (for maxTasksPerThread)
+    this.known = new Set(); // fids its current incarnation has compiled
     this.idleSince = 0;
+    this.service = 0; // smoothed ms from sending a task to its reply
   }
 }
 
@@ -249,13 +274,18 @@ class Fifo {
     this.items.push(x);
   }
 
+  unshift(x) {
+    if (this.head > 0) this.items[--this.head] = x;
+    else this.items.unshift(x);
+  }
+
   peek() {
     while (this.head < this.items.length) {
       const x = this.items[this.head];
-      if (x.state === QUEUED) return x;
+      if (x.state === QUEUED && x.thread === null) return x;
       this.items[this.head++] = undefined;
     }
-    this.compact();
+    if (this.head > 0) this.compact();
     return undefined;
   }
 
@@ -274,7 +304,7 @@ class Fifo {
   }
 
   drain() {
-    const out = this.items.slice(this.head).filter((x) => x !== undefined && x.state === QUEUED);
+    const out = this.items.slice(this.head).filter((x) => x !== undefined && x.state === QUEUED && x.thread === null);
     this.items = [];
     this.head = 0;
     return out;
@@ -295,7 +325,10 @@ class TaskPool {
     this.starting = 0; // threads that have not answered their ping yet
     this.queue = new Fifo();
     this.queued = 0;
-    this.running = 0;
+    this.running = 0; // tasks sent to threads and not settled
+    this.calls = new Map(); // corr → Job | Ping
+    this.corr = 0;
+    this.service = 0; // smoothed ms from sending a task to its reply, over the pool
     this.dying = new Set(); // terminations in progress
     this.signals = new Map(); // AbortSignal → { jobs, onAbort }
     this.gid = undefined; // the group the task threads live in
@@ -304,6 +337,17 @@ class TaskPool {
     this.closed = false;
     this.startFailures = 0;
     this.counts = { completed: 0, failed: 0, killed: 0, crashed: 0, recycled: 0, reaped: 0, spawned: 0 };
+    // Replies come to a port of the pool's own, drained here (not by the supervisor).
+    this.port = native.newPort();
+    this.portOpen = true;
+    this.turns = 0;
+    this.spinQueued = false;
+    this.spinTurn = () => {
+      this.spinQueued = false;
+      this.drain();
+    };
+    native.registerPort(this.port, () => this.drain(), false);
+    this.drain();
     this.ensureMin();
   }
 
@@ -313,12 +357,15 @@ class TaskPool {
   task(fn, input, options) {
     const def = defOf(fn, 'task: fn');
     const o = options === undefined ? NO_OPTIONS : taskOptions(options, 'task: options');
-    return this.submit(def, input, o).promise;
+    return this.submit(def, input, o, false).promise;
   }
 
-  /** Queues a job (validated arguments); failures to queue reject its promise. */
-  submit(def, input, o) {
-    const job = new Job(this, def, input, o);
+  /**
+   * Queues a job (validated arguments); failures to queue reject its promise. `cancellable`:
+   * a helper may cancel it (see `cancel`).
+   */
+  submit(def, input, o, cancellable) {
+    const job = new Job(this, def, input, o, cancellable);
     if (this.closed || this.sup._closing) {
       job.fail(closedError(this.sup));
       return job;
@@ -405,10 +452,26 @@ class TaskPool {
       if (t.key === key) {
         if (i === idle.length - 1) idle.pop();
         else idle.splice(i, 1);
+        t.idle = false;
         return t;
       }
     }
     return null;
+  }
+
+  /**
+   * A busy thread that may take `job` to run next: it runs one task nobody can stop, its recent
+   * tasks were short, and it is not due for recycling.
+   */
+  prefetchTarget(job) {
+    if (!job.prefetchable) return null;
+    let best = null;
+    for (const t of this.threads) {
+      if (t.jobs.length !== 1 || !t.ready || t.key !== job.key || !t.jobs[0].prefetchable) continue;
+      if (t.service > PREFETCH_MAX_MS || t.sent >= this.maxTasksPerThread) continue;
+      if (best === null || t.jobs[0].sentAt < best.jobs[0].sentAt) best = t;
+    }
+    return best;
   }
 
   /** Hands queued jobs to idle threads, and starts threads for the rest (up to maxThreads). */
@@ -419,43 +482,39 @@ class TaskPool {
         this.queued = 0;
         return;
       }
-      const t = this.takeIdle(job.key);
-      if (t !== null) {
-        this.queue.shift();
-        this.queued--;
-        this.start(t, job);
-        continue;
+      let t = this.takeIdle(job.key);
+      if (t === null) {
+        if (this.threads.size < this.max && this.starting < this.queued && this.startFailures < MAX_START_FAILURES) {
+          if (!this.spawnThread(job.key, job.limits)) return;
+          continue;
+        }
+        if (this.threads.size >= this.max && this.idle.length > 0 && !this.hasIdle(job.key)) {
+          this.retire(this.idle[0]); // an idle thread with other resource limits makes room
+          continue;
+        }
+        t = this.prefetchTarget(job);
+        if (t === null) return;
       }
-      if (this.threads.size < this.max) {
-        if (this.starting >= this.queued || this.startFailures >= MAX_START_FAILURES) return;
-        if (!this.spawnThread(job.key, job.limits)) return;
-        continue;
-      }
-      if (this.idle.length > 0) {
-        this.retire(this.idle[0]); // an idle thread with other resource limits makes room
-        continue;
-      }
-      return;
+      this.queue.shift();
+      this.queued--;
+      this.send(t, job);
     }
   }
 
-  start(t, job) {
+  /** Sends `job` to thread `t` (idle, or running one task it may queue behind). */
+  send(t, job) {
     let text = job.text;
     if (text === undefined) {
       try {
         text = encode(job.input, 'task: input');
       } catch (err) {
-        this.makeIdle(t);
         job.fail(err);
+        this.makeIdle(t);
         return;
       }
       job.text = text;
       job.input = undefined;
     }
-    job.state = RUNNING;
-    job.thread = t;
-    t.job = job;
-    this.running++;
     const d = job.def;
     let head;
     if (t.known.has(d.fid)) {
@@ -468,29 +527,111 @@ class TaskPool {
       t.known.add(d.fid);
       head = `[${d.fid},${d.text}`;
     }
-    const body = text === '' ? `${head}]` : `${head},${text}]`;
-    this.sup._call(t.num, body, job.timeoutMs || NO_TIMEOUT).then(
-      (reply) => this.replied(t, job, reply),
-      (err) => this.broke(t, job, err),
-    );
-  }
-
-  /** The thread answered (the task returned, threw, or its thread lost its function). */
-  replied(t, job, reply) {
-    if (t.job !== job) return; // the job was cancelled and its thread killed
-    t.job = null;
-    this.running--;
-    if (reply[0] === R_LOST) {
-      // The thread was restarted while idle (e.g. a task's stray timer crashed it): send the
-      // function again.
-      t.known.clear();
-      job.state = QUEUED;
-      job.thread = null;
-      this.start(t, job);
+    const corr = ++this.corr;
+    const code = native.call(t.num, corr, text === '' ? `${head}]` : `${head},${text}]`, this.port, this.sup._sid);
+    if (code !== K.QUEUED) {
+      // The thread's actor is gone for good: the task never reached it.
+      this.queue.unshift(job);
+      this.queued++;
+      this.retire(t);
+      this.ensureMin();
+      this.pump();
       return;
     }
-    t.tasks++;
-    this.after(t);
+    job.state = RUNNING;
+    job.thread = t;
+    job.corr = corr;
+    job.sentAt = performance.now();
+    t.jobs.push(job);
+    t.sent++;
+    this.running++;
+    this.calls.set(corr, job);
+    if (job.timeoutMs > 0) {
+      job.timer = setTimeout(() => this.timedOut(job), job.timeoutMs);
+      job.timer.unref?.();
+    }
+    if (!this.spinQueued && this.service < SPIN_SERVICE_MS) {
+      // short tasks: poll for the reply instead of waiting to be woken
+      this.spinQueued = true;
+      setImmediate(this.spinTurn);
+    }
+  }
+
+  /** Takes `job` off its thread's list (its reply came, or it is being stopped). */
+  detach(t, job) {
+    const i = t.jobs.indexOf(job);
+    if (i < 0) return false;
+    t.jobs.splice(i, 1);
+    this.running--;
+    this.calls.delete(job.corr);
+    return true;
+  }
+
+  timedOut(job) {
+    job.timer = null;
+    if (job.state !== RUNNING) return;
+    const t = job.thread;
+    this.counts.killed++;
+    job.fail(new TimeoutError(`task timed out after ${job.timeoutMs} ms (its thread was killed)`));
+    this.kill(t);
+    this.pump();
+  }
+
+  // ---- replies ----
+
+  drain() {
+    while (this.portOpen) {
+      const batch = native.hostTake(this.port);
+      if (batch !== null) {
+        this.turns = 0;
+        const envs = JSON.parse(batch);
+        for (let i = 0; i < envs.length; i++) this.onReply(envs[i]);
+        continue;
+      }
+      if (this.running > 0 && this.service < SPIN_SERVICE_MS && this.turns++ < SPIN_TURNS) {
+        if (!this.spinQueued) {
+          this.spinQueued = true;
+          setImmediate(this.spinTurn);
+        }
+        return;
+      }
+      this.turns = 0;
+      if (!native.hostPark(this.port)) return;
+    }
+  }
+
+  onReply(env) {
+    let kind = env[0];
+    if (kind >= K.UNDEFINED_BODY) kind -= K.UNDEFINED_BODY;
+    if (kind !== K.REPLY) return;
+    const call = this.calls.get(env[2]);
+    if (call === undefined) return; // a late reply: its task was stopped
+    this.calls.delete(env[2]);
+    const body = env[3];
+    if (call instanceof Ping) this.pinged(call, body);
+    else if (body[0] === K.REPLY_OK) this.replied(call.thread, call, body[1]);
+    else if (body[0] === K.REPLY_ERR) this.unsendable(call.thread, call, body[1]);
+    else this.exited(call.thread, call, String(body[1]));
+  }
+
+  /** The thread answered: the task returned or threw (or the thread did not know the function). */
+  replied(t, job, reply) {
+    if (!this.detach(t, job)) return;
+    const dt = performance.now() - job.sentAt;
+    t.service = t.service === 0 ? dt : t.service * 0.75 + dt * 0.25;
+    this.service = this.service * 0.9 + dt * 0.1;
+    if (reply[0] === R_LOST) {
+      // The thread was restarted (e.g. a task's stray timer crashed it while idle) and lost its
+      // functions: send the task again with its function.
+      t.known.clear();
+      t.sent--;
+      if (job.timer !== null) clearTimeout(job.timer);
+      job.timer = null;
+      job.state = QUEUED;
+      job.thread = null;
+      this.send(t, job);
+      return;
+    }
     if (reply[0] === R_OK) {
       this.counts.completed++;
       job.succeed(reply[1]);
@@ -501,62 +642,59 @@ class TaskPool {
       this.counts.failed++;
       job.fail(rebuild(reply[1]));
     }
+    this.after(t);
   }
 
-  /** The call failed: the task timed out, its thread died, or its result could not be sent. */
-  broke(t, job, err) {
-    if (t.job !== job) return;
-    t.job = null;
-    this.running--;
-    if (err instanceof TimeoutError) {
-      this.counts.killed++;
-      job.fail(new TimeoutError(`task timed out after ${job.timeoutMs} ms (its thread was killed)`));
-      this.kill(t);
-      this.pump();
-    } else if (err instanceof ActorExitError) {
-      this.counts.crashed++;
-      job.fail(exitError(err.reason));
-      this.lost(t, err.reason);
-    } else {
-      // The result is not JSON-serialisable (the runner's reply could not be encoded).
-      t.tasks++;
-      this.counts.failed++;
-      this.after(t);
-      job.fail(new TypeError(String(err.message).replace(/^call reply/, 'task result')));
-    }
+  /** The task's result is not JSON-serialisable (the runner's reply could not be encoded). */
+  unsendable(t, job, message) {
+    if (!this.detach(t, job)) return;
+    this.counts.failed++;
+    job.fail(new TypeError(String(message).replace(/^call reply/, 'task result')));
+    this.after(t);
+  }
+
+  /** The thread's incarnation ended while it ran the task (crash, process.exit, out of memory). */
+  exited(t, job, reason) {
+    if (!this.detach(t, job)) return;
+    this.counts.crashed++;
+    job.fail(exitError(reason));
+    this.lost(t, reason);
+    this.pump();
   }
 
   /** A thread finished a task: recycle it, or make it idle. Then feed the pool. */
   after(t) {
-    if (t.dead) return;
-    if (t.tasks >= this.maxTasksPerThread) {
-      this.counts.recycled++;
-      this.retire(t);
-      this.ensureMin();
-    } else {
-      this.makeIdle(t);
+    if (!t.dead && t.jobs.length === 0) {
+      if (t.sent >= this.maxTasksPerThread) {
+        this.counts.recycled++;
+        this.retire(t);
+        this.ensureMin();
+      } else {
+        this.makeIdle(t);
+      }
     }
     this.pump();
   }
 
   /**
-   * A thread's incarnation ended on its own (crash, process.exit, out of memory). The actor is
-   * `permanent`, so the core starts a new incarnation; wait for it to answer before using it.
+   * A thread's incarnation ended on its own. The actor is `permanent`, so the core starts a new
+   * incarnation, which gets what was waiting in the mailbox; wait for it to answer a ping.
    */
   lost(t, reason) {
     if (t.dead || this.closed) return;
     if (reason === 'noproc' || this.sup._closing) {
       this.retire(t);
-      this.pump();
+      this.ensureMin();
       return;
     }
     t.known.clear();
-    t.tasks = 0;
+    t.sent = t.jobs.length;
     this.ping(t);
   }
 
   makeIdle(t) {
-    if (t.dead || this.closed) return;
+    if (t.dead || this.closed || !t.ready || t.idle || t.jobs.length > 0) return;
+    t.idle = true;
     t.idleSince = performance.now();
     this.idle.push(t);
     this.armReaper();
@@ -575,7 +713,9 @@ class TaskPool {
   spawnThread(key, limits) {
     let entry;
     try {
-      const opts = spawnOptions(limits ? { restart: 'permanent', shutdown: 'brutal', resourceLimits: limits } : { restart: 'permanent', shutdown: 'brutal' }, this.sup._config);
+      const o = { restart: 'permanent', shutdown: 'brutal' };
+      if (limits) o.resourceLimits = limits;
+      const opts = spawnOptions(o, this.sup._config);
       opts.internal = true;
       entry = this.sup._spawn(RUNNER, opts, 0, this.groupId());
     } catch (err) {
@@ -589,53 +729,90 @@ class TaskPool {
     return true;
   }
 
-  /** Waits for a (new or restarted) thread to run its first message. */
+  /** Waits for a (new or restarted) thread to handle its first message. */
   ping(t) {
     t.ready = false;
+    if (t.idle) {
+      t.idle = false;
+      this.idle.splice(this.idle.indexOf(t), 1);
+    }
     this.starting++;
-    this.sup._call(t.num, '0', PING_TIMEOUT_MS).then(
-      () => {
-        if (t.dead) return;
-        this.starting--;
-        t.ready = true;
-        this.startFailures = 0;
-        this.makeIdle(t);
-        this.pump();
-      },
-      (err) => {
-        if (t.dead) return;
-        this.starting--;
-        t.ready = true; // counted as started: retire() must not count it again
-        this.retire(t);
-        if (this.closed) return;
-        if (++this.startFailures >= MAX_START_FAILURES) {
-          this.failQueued(new Error(`task: task threads fail to start: ${err.reason ?? err.message}`));
-        } else {
-          this.ensureMin();
-          this.pump();
-        }
-      },
-    );
+    const corr = ++this.corr;
+    if (native.call(t.num, corr, '0', this.port, this.sup._sid) !== K.QUEUED) {
+      this.pingFailed(t, 'noproc');
+      return;
+    }
+    const p = new Ping(t);
+    p.timer = setTimeout(() => {
+      this.calls.delete(corr);
+      this.pingFailed(t, `did not start within ${PING_TIMEOUT_MS} ms`);
+    }, PING_TIMEOUT_MS);
+    p.timer.unref?.();
+    this.calls.set(corr, p);
   }
 
-  /** Stops the thread running a job that is being cancelled. */
-  kill(t) {
-    if (t.job !== null) {
-      t.job = null;
-      this.running--;
+  pinged(p, body) {
+    clearTimeout(p.timer);
+    const t = p.thread;
+    if (body[0] !== K.REPLY_OK) {
+      this.pingFailed(t, String(body[1]));
+      return;
     }
+    if (t.dead) return;
+    this.starting--;
+    t.ready = true;
+    this.startFailures = 0;
+    this.makeIdle(t);
+    this.pump();
+  }
+
+  pingFailed(t, reason) {
+    if (t.dead) return;
+    this.starting--;
+    t.ready = true; // counted as started: retire() must not count it again
+    this.retire(t);
+    if (this.closed) return;
+    if (++this.startFailures >= MAX_START_FAILURES) {
+      this.failQueued(new Error(`task: task threads fail to start: ${reason}`));
+    } else {
+      this.ensureMin();
+      this.pump();
+    }
+  }
+
+  /** Stops the thread of a task that is being stopped. */
+  kill(t) {
     this.retire(t);
     this.ensureMin();
   }
 
-  /** Terminates a thread (it leaves the pool at once). */
+  /**
+   * Terminates a thread; it leaves the pool at once. Tasks still waiting in its mailbox (none
+   * in practice: only tasks nobody can stop wait there) go back to the head of the queue.
+   */
   retire(t, reason = 'terminated') {
     if (t.dead) return;
     t.dead = true;
     this.threads.delete(t);
-    const i = this.idle.indexOf(t);
-    if (i >= 0) this.idle.splice(i, 1);
+    if (t.idle) {
+      t.idle = false;
+      this.idle.splice(this.idle.indexOf(t), 1);
+    }
     if (!t.ready) this.starting--;
+    for (let i = t.jobs.length - 1; i >= 0; i--) {
+      const job = t.jobs[i];
+      this.running--;
+      this.calls.delete(job.corr);
+      if (job.state === RUNNING) {
+        if (job.timer !== null) clearTimeout(job.timer);
+        job.timer = null;
+        job.state = QUEUED;
+        job.thread = null;
+        this.queue.unshift(job);
+        this.queued++;
+      }
+    }
+    t.jobs = [];
     const p = t.ref.terminate(reason).catch(() => {});
     this.dying.add(p);
     p.then(() => this.dying.delete(p));
@@ -685,16 +862,15 @@ class TaskPool {
     this.reaper = null;
     this.failQueued(closedError(this.sup));
     for (const t of [...this.threads]) {
-      if (t.job !== null) {
-        const job = t.job;
-        t.job = null;
-        this.running--;
-        job.fail(exitError('shutdown'));
-      }
+      for (const job of t.jobs) job.fail(exitError('shutdown'));
       this.retire(t, 'shutdown');
     }
-    this.idle = [];
+    this.failQueued(closedError(this.sup));
+    for (const call of this.calls.values()) if (call instanceof Ping) clearTimeout(call.timer);
+    this.calls.clear();
     await Promise.all([...this.dying]);
+    this.portOpen = false;
+    native.closePort(this.port);
   }
 
   stats() {
@@ -865,7 +1041,7 @@ class MapRun {
 
   submit(item) {
     const i = this.index++;
-    const job = this.pool.submit(this.def, item, this.jobOptions);
+    const job = this.pool.submit(this.def, item, this.jobOptions, true);
     this.active.add(job);
     job.promise.then(
       (v) => this.done(job, i, true, v),
@@ -1079,7 +1255,7 @@ function startAll(sup, list, param) {
   const promises = items.map((x, i) => {
     const s = specs[i];
     if (s === null) return x;
-    const job = pool.submit(s.def, s.input, s.o);
+    const job = pool.submit(s.def, s.input, s.o, true);
     jobs.push(job);
     return job.promise;
   });
