@@ -216,7 +216,9 @@ describe('tasks', () => {
       const after = await within(sup.task(threadTag), 10000, 'the next task');
       assert.notEqual(after, before);
       // a task that leaves a failing timer behind: it resolves, then its thread dies while idle;
-      // the next task still runs (on the restarted thread)
+      // the next task still runs (on the restarted thread), even one the old thread had compiled
+      const triple = (x) => x * 3;
+      assert.equal(await sup.task(triple, 1), 3);
       assert.equal(await sup.task(() => {
         setTimeout(() => {
           throw new Error('late failure');
@@ -224,8 +226,39 @@ describe('tasks', () => {
         return 'done';
       }), 'done');
       await sleep(200);
-      assert.equal(await within(sup.task((x) => x * 2, 21), 10000, 'the task after an idle crash'), 42);
+      assert.equal(await within(sup.task(triple, 2), 10000, 'the task after an idle crash'), 6);
+      assert.equal(await within(sup.task((x) => x * 2, 21), 10000, 'a new function after an idle crash'), 42);
       assert.ok(sup.tasks.stats().threads <= 1);
+    });
+  });
+
+  slowTest('every task settles when threads crash under load: only the crashing tasks reject', T, async () => {
+    await withSup({ tasks: { maxThreads: 2 } }, async (sup) => {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => sup.task((x) => x, i))); // warm: short tasks
+      const work = (i) => {
+        if (i % 37 === 5) process.exit(7);
+        if (i % 11 === 3) throw new Error(`odd ${i}`);
+        return i * 2;
+      };
+      const results = await within(Promise.allSettled(Array.from({ length: 300 }, (_, i) => sup.task(work, i))), 30000, '300 tasks');
+      results.forEach((r, i) => {
+        if (i % 37 === 5) {
+          assert.equal(r.status, 'rejected', `task ${i}`);
+          assert.ok(r.reason instanceof ActorExitError, `task ${i}: ${r.reason}`);
+          assert.equal(r.reason.reason, 'error: process.exit(7)');
+        } else if (i % 11 === 3) {
+          assert.equal(r.status, 'rejected', `task ${i}`);
+          assert.equal(r.reason.message, `odd ${i}`);
+        } else {
+          assert.deepEqual(r, { status: 'fulfilled', value: i * 2 }, `task ${i}`);
+        }
+      });
+      const s = sup.tasks.stats();
+      assert.equal(s.crashed, results.filter((_, i) => i % 37 === 5).length);
+      assert.equal(s.running, 0);
+      assert.equal(s.queued, 0);
+      assert.ok(s.threads <= 2);
+      assert.equal(await sup.task((x) => x, 'after'), 'after');
     });
   });
 

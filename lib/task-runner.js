@@ -3,11 +3,13 @@
 // `call` at a time: `[fid, def, input]`, where `fid` names a task function, `def` is 0 when this
 // thread already has it, or `{ code }` (a function's source) / `{ url }` (a module whose default
 // export is the function) the first time. It replies `[1, value]`, `[2]` (undefined) or
-// `[0, error]`, so that a task that throws does not end the thread. A bare number is a ping.
+// `[0, error]`, so that a task that throws does not end the thread, or `[3]` when it does not
+// know `fid` (a restarted incarnation). A bare number is a ping.
 
 const OK = 1;
 const UNDEF = 2;
 const FAIL = 0;
+const LOST = 3;
 
 const fns = new Map(); // fid → function (or the promise of a module's function)
 
@@ -87,7 +89,7 @@ module.exports = function runTask(self, msg) {
   let fn = fns.get(fid);
   if (fn === undefined) {
     const def = msg[1];
-    if (def === 0) return [FAIL, { name: 'Error', message: `task thread lost task function ${fid}` }];
+    if (def === 0) return [LOST]; // this incarnation never got it (the thread was restarted): the host sends it again
     if (def.reset) fns.clear(); // the host forgets what this thread knows at the same time
     if (def.url !== undefined) {
       const url = def.url;

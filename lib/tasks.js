@@ -375,7 +375,7 @@ class TaskPool {
       job.fail(abortError(signal.reason));
       return job;
     }
-    if (this.queued - this.starting >= this.maxQueue && this.threads.size >= this.max && !(this.queued === 0 && this.hasIdle(job.key))) {
+    if (this.maxQueue !== Infinity && this.waiting() >= this.maxQueue && this.threads.size >= this.max && !(this.queued === 0 && this.hasIdle(job.key))) {
       const err = new Error(`task: the task queue is full (maxQueue: ${this.maxQueue}); try again later`);
       err.code = 'ERR_TASK_QUEUE_FULL';
       job.fail(err);
@@ -386,6 +386,13 @@ class TaskPool {
     this.queued++;
     this.pump();
     return job;
+  }
+
+  /** Tasks waiting for a thread: queued (less those a starting thread will take) or sent early. */
+  waiting() {
+    let n = this.queued - this.starting;
+    for (const t of this.threads) if (t.jobs.length > 1) n += t.jobs.length - 1;
+    return n;
   }
 
   /**
@@ -466,9 +473,13 @@ class TaskPool {
   prefetchTarget(job) {
     if (!job.prefetchable) return null;
     let best = null;
+    const now = performance.now();
     for (const t of this.threads) {
       if (t.jobs.length !== 1 || !t.ready || t.key !== job.key || !t.jobs[0].prefetchable) continue;
-      if (t.service > PREFETCH_MAX_MS || t.sent >= this.maxTasksPerThread) continue;
+      // unknown (no task measured yet) or slow threads, and a current task that is already
+      // taking long, do not get one: the task would wait behind it
+      if (t.service === 0 || t.service > PREFETCH_MAX_MS || now - t.jobs[0].sentAt > PREFETCH_MAX_MS) continue;
+      if (t.sent >= this.maxTasksPerThread) continue;
       if (best === null || t.jobs[0].sentAt < best.jobs[0].sentAt) best = t;
     }
     return best;
