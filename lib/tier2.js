@@ -4,6 +4,7 @@
 
 const native = require('./native.js');
 const { Ok, Err } = require('./result.js');
+const { encode } = require('./codec.js');
 
 const TYPES = ['json', 'string', 'binary', 'cbor'];
 const SHARES = ['owner', 'group', 'linked', 'all'];
@@ -28,10 +29,11 @@ function asBytes(v) {
 
 /** The bytes a write stores for `data` of `type` (bytes given as such are stored as they are). */
 function encodeData(type, data) {
+  if (data === undefined) throw new TypeError('write.data is required');
   if (isBytes(data)) return asBytes(data);
   switch (type) {
     case 'json':
-      return encoder.encode(JSON.stringify(data));
+      return encoder.encode(encode(data, 'write.data'));
     case 'string':
       if (typeof data !== 'string') throw new TypeError('write: data of type "string" must be a string');
       return encoder.encode(data);

@@ -101,17 +101,29 @@ impl Runtime {
     /// Answers the waiters a freed box now serves.
     fn serve(&'static self, granted: Vec<(Waiter, Grant)>) {
         for (w, g) in granted {
+            let lease = self.lease_of(w.holder);
+            if let Some(pool) = self.actor(w.holder).and_then(|a| self.pool(a.sup_id)) {
+                pool.relet(g, w.holder, lease);
+            }
             if let Some(p) = self.port(w.port) {
                 let body = format!("[{},{}]", g.index, g.epoch);
                 p.push_urgent(Envelope::new(Kind::BoxGrant, 0, w.corr, body));
             }
-            self.timer().armed(self.lease_of(w.holder));
+            self.timer().armed(lease);
         }
     }
 
-    fn readers(&self, sup: &Supervisor, writer: u64, share: &Share) -> Result<Vec<u64>, String> {
-        let live = |id: &u64| self.actor(*id).is_some();
-        Ok(match share {
+    /// The readers a share mode names, each with its own lease deadline. Internal actors are
+    /// never readers unless listed; listed actors must be live actors of this supervisor.
+    fn readers(
+        &self,
+        sup: &Supervisor,
+        writer: u64,
+        share: &Share,
+    ) -> Result<Vec<(u64, u64)>, String> {
+        let ours = |id: &u64| self.actor(*id).is_some_and(|a| a.sup_id == sup.id);
+        let visible = |id: &u64| self.actor(*id).is_some_and(|a| !a.config.internal);
+        let ids: Vec<u64> = match share {
             Share::Owner => Vec::new(),
             Share::All => sup
                 .children()
@@ -120,20 +132,22 @@ impl Runtime {
                 .map(|a| a.id)
                 .collect(),
             Share::Group => match sup.group_of(writer) {
-                Some(g) => sup.actors_in(g),
+                Some(g) => sup.actors_in(g).into_iter().filter(visible).collect(),
                 None => Vec::new(),
             },
-            Share::Linked => self.linked_to(writer),
+            Share::Linked => self.linked_to(writer).into_iter().filter(visible).collect(),
             Share::List(ids) => {
-                if let Some(bad) = ids.iter().find(|id| !live(id)) {
+                if let Some(bad) = ids.iter().find(|id| !ours(id)) {
                     return Err(format!("share: unknown actor actor-{bad}"));
                 }
                 ids.clone()
             }
-        }
-        .into_iter()
-        .filter(|id| *id != writer)
-        .collect())
+        };
+        Ok(ids
+            .into_iter()
+            .filter(|id| *id != writer)
+            .map(|id| (id, self.lease_of(id)))
+            .collect())
     }
 
     /// Publishes a box written by `writer` and delivers `INBOX` to every authorised reader.
@@ -165,7 +179,8 @@ impl Runtime {
             grant.epoch,
             json_string(&from)
         );
-        for r in readers {
+        for (r, reader_lease) in readers {
+            self.timer().armed(reader_lease);
             if let Some(a) = self.actor(r) {
                 let env = Envelope::new(Kind::System, writer, 0, body.clone());
                 if self.deliver(&a, env, None).is_err() {

@@ -241,14 +241,15 @@ impl Pool {
     }
 
     /// Publishes a box: READY, immutable, `len` bytes, readable by `readers` (plus the writer
-    /// and the host). Each reader and the writer hold a reference leased until `lease`.
+    /// and the host). The writer holds a reference leased until `lease`, each reader one
+    /// leased until its own deadline (`(reader, lease)` pairs).
     pub fn commit(
         &self,
         grant: Grant,
         writer: u64,
         len: usize,
         meta: String,
-        readers: &[u64],
+        readers: &[(u64, u64)],
         lease: u64,
     ) -> Result<(), PoolError> {
         if len > self.box_size {
@@ -265,13 +266,31 @@ impl Pool {
         slot.state = State::Ready;
         slot.len = len;
         slot.meta = meta;
-        slot.readers = readers.iter().copied().filter(|r| *r != writer).collect();
         slot.holders.clear();
-        slot.holders.insert(writer, (lease, false));
-        for r in &slot.readers {
-            slot.holders.insert(*r, (lease, false));
+        slot.readers.clear();
+        for &(r, l) in readers.iter().filter(|(r, _)| *r != writer) {
+            slot.readers.insert(r);
+            slot.holders.insert(r, (l, false));
         }
+        slot.holders.insert(writer, (lease, false));
         Ok(())
+    }
+
+    /// Sets the lease of a box being written by `writer` (a queued write granted later runs
+    /// under its own writer's lease).
+    pub fn relet(&self, grant: Grant, writer: u64, lease: u64) {
+        let mut g = self.inner.lock();
+        if let Some(slot) = Self::slot_mut(&mut g, grant) {
+            if let State::Writing {
+                writer: w,
+                lease: l,
+            } = &mut slot.state
+            {
+                if *w == writer {
+                    *l = lease;
+                }
+            }
+        }
     }
 
     /// Gives up a box being written. Returns the waiters it can now serve.
@@ -457,7 +476,7 @@ mod tests {
         assert_eq!(cap, 4096);
         // SAFETY: test writes inside the box it holds.
         unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), ptr, 5) };
-        p.commit(g, 7, 5, "m".into(), &[8], L).unwrap();
+        p.commit(g, 7, 5, "m".into(), &[(8, L)], L).unwrap();
         assert!(p.read(g, 9).is_none(), "unauthorised reader");
         let (rptr, len, meta) = p.read(g, 8).unwrap();
         assert_eq!((rptr, len, meta.as_str()), (ptr, 5, "m"));
@@ -521,7 +540,7 @@ mod tests {
         let p = pool(2);
         let w = p.acquire(1, 1, 10).unwrap();
         let r = p.acquire(2, 1, 100).unwrap();
-        p.commit(r, 2, 1, String::new(), &[3], 50).unwrap();
+        p.commit(r, 2, 1, String::new(), &[(3, 50)], 50).unwrap();
         let (exp, next) = p.expire(60);
         assert_eq!(exp.writers, vec![(1, w.index)]);
         let mut readers = exp.readers.clone();
@@ -630,7 +649,8 @@ mod model_tests {
                     }
                     Op::Commit(i, w, readers) => {
                         let g = Grant { index: i, epoch: m.boxes[i].1 };
-                        let ok = pool.commit(g, w, 4, String::new(), &readers, u64::MAX).is_ok();
+                        let leased: Vec<(u64, u64)> = readers.iter().map(|r| (*r, u64::MAX)).collect();
+                        let ok = pool.commit(g, w, 4, String::new(), &leased, u64::MAX).is_ok();
                         let expect = m.boxes[i].0 == M::Writing(w);
                         prop_assert_eq!(ok, expect);
                         if expect {
