@@ -10,7 +10,7 @@
 use crate::actor::RestartType;
 use crate::supervisor::{is_normal_exit, RetryConfig};
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Id of a group or an actor (they share one id space).
 pub type NodeId = u64;
@@ -456,7 +456,7 @@ impl Tree {
             }];
         }
         if !self.within_intensity(group, now) {
-            return self.give_up(group, actor, reason, now);
+            return self.give_up(group, Child::Actor(actor), reason, now);
         }
         let delay_ms = self.delay_for(actor, now);
         let strategy = self.groups[&group].config.strategy;
@@ -486,10 +486,10 @@ impl Tree {
                 }
                 plan
             }
-            Decision::Escalate => self.give_up(group, actor, reason, now),
+            Decision::Escalate => self.give_up(group, Child::Actor(actor), reason, now),
             Decision::Restart | Decision::RestartAll => {
                 if !self.within_intensity(group, now) {
-                    return self.give_up(group, actor, reason, now);
+                    return self.give_up(group, Child::Actor(actor), reason, now);
                 }
                 let delay_ms = self.delay_for(actor, now);
                 let strategy = if d == Decision::Restart {
@@ -581,57 +581,17 @@ impl Tree {
         }
     }
 
-    /// `group` exceeded its intensity because `actor` failed: stop everything in it and
-    /// escalate to the parent group (or give up at the root).
-    fn give_up(&mut self, group: NodeId, actor: NodeId, reason: &str, now: Instant) -> Plan {
+    /// `group` exceeded its intensity because its child `down` failed (an actor that is
+    /// already dead, or a subgroup that already stopped its children): stop everything else
+    /// in it in reverse start order and escalate. The parent group treats it as one failed
+    /// child and applies its own strategy (or gives up in turn); at the root the supervisor
+    /// gives up and every actor of the tree is finished.
+    fn give_up(&mut self, group: NodeId, down: Child, reason: &str, now: Instant) -> Plan {
         let mut plan = Vec::new();
         let kids = self.groups[&group].children.clone();
         for k in kids.iter().rev() {
-            self.stop_child(*k, "shutdown", &mut plan, *k == Child::Actor(actor));
-        }
-        plan.push(Op::Escalate {
-            group,
-            reason: reason.to_string(),
-        });
-        let parent = self.groups[&group].parent;
-        match parent {
-            Some(p) if self.within_intensity(p, now) => {
-                // The group counts as one failed child of its parent: the parent's strategy
-                // picks what restarts with it.
-                let strategy = self.groups[&p].config.strategy;
-                let rest = self.restart_set(p, Child::Group(group), 0.0, strategy);
-                plan.extend(rest);
-            }
-            Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
-            None => {
-                for a in self.actors_in(group) {
-                    self.remove_actor(a);
-                    plan.push(Op::Finish {
-                        actor: a,
-                        reason: "shutdown".into(),
-                    });
-                }
-                if let Some(Op::Finish { reason: r, .. }) = plan
-                    .iter_mut()
-                    .find(|op| matches!(op, Op::Finish { actor: a, .. } if *a == actor))
-                {
-                    *r = reason.to_string();
-                }
-                plan.push(Op::GaveUp {
-                    reason: reason.to_string(),
-                });
-            }
-        }
-        plan
-    }
-
-    /// The parent `group` also exceeded its intensity while handling failed child `failed`.
-    fn give_up_group(&mut self, group: NodeId, failed: NodeId, reason: &str, now: Instant) -> Plan {
-        let mut plan = Vec::new();
-        let kids = self.groups[&group].children.clone();
-        for k in kids.iter().rev() {
-            if *k != Child::Group(failed) {
-                self.stop_child(*k, "shutdown", &mut plan, false);
+            if !(*k == down && matches!(down, Child::Group(_))) {
+                self.stop_child(*k, "shutdown", &mut plan, *k == down);
             }
         }
         plan.push(Op::Escalate {
@@ -642,16 +602,20 @@ impl Tree {
         match parent {
             Some(p) if self.within_intensity(p, now) => {
                 let strategy = self.groups[&p].config.strategy;
-                let rest = self.restart_set(p, Child::Group(group), 0.0, strategy);
-                plan.extend(rest);
+                plan.extend(self.restart_set(p, Child::Group(group), 0.0, strategy));
             }
-            Some(p) => plan.extend(self.give_up_group(p, group, reason, now)),
+            Some(p) => plan.extend(self.give_up(p, Child::Group(group), reason, now)),
             None => {
                 for a in self.actors_in(group) {
                     self.remove_actor(a);
                     plan.push(Op::Finish {
                         actor: a,
-                        reason: "shutdown".into(),
+                        reason: if down == Child::Actor(a) {
+                            reason
+                        } else {
+                            "shutdown"
+                        }
+                        .to_string(),
                     });
                 }
                 plan.push(Op::GaveUp {
@@ -660,20 +624,13 @@ impl Tree {
             }
         }
         plan
-    }
-}
-
-/// Default intensity window used by tests and by groups created without `retry`.
-pub fn default_retry() -> RetryConfig {
-    RetryConfig {
-        max: 3,
-        within: Duration::from_millis(5000),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn cfg(strategy: Strategy, max: u32) -> GroupConfig {
         GroupConfig {
