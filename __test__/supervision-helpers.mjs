@@ -1,0 +1,84 @@
+// Shared pieces of the supervision, links, registry and model suites.
+import { sleep } from './harness.mjs';
+import { runtimeStats } from '../index.mjs';
+
+/**
+ * A callback actor (serialised with toString: it sees no outer scope):
+ * - 'boom' throws (exit reason `error: boom`), 'stop' ends it normally (ctx.terminate());
+ * - `{ op: 'count', n }` emits `counted { n, token }`;
+ * - anything else answers with the token of its incarnation (one random token per thread).
+ */
+export function worker(self, msg, ctx) {
+  globalThis.token ??= `${self.id}/${Math.random()}`;
+  if (msg === 'boom') throw new Error('boom');
+  if (msg === 'stop') return ctx.terminate();
+  if (msg !== null && typeof msg === 'object' && msg.op === 'count') {
+    self.send('counted', { n: msg.n, token: globalThis.token });
+    return undefined;
+  }
+  return globalThis.token;
+}
+
+/** Records lifecycle events with their arrival time (performance.now()). */
+export function timeline(sup, names = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'error']) {
+  const out = { log: [] };
+  for (const name of names) {
+    out[name] = [];
+    sup.on(name, (p) => {
+      out[name].push(p);
+      out.log.push({ event: name, p, t: performance.now() });
+    });
+  }
+  return out;
+}
+
+/** [id, reason] of each exit event, in order. */
+export const exits = (ev) => ev.exit.map((e) => [e.id, e.reason]);
+
+/** [id, incarnation] of each restart event, in order. */
+export const restarts = (ev) => ev.restart.map((e) => [e.id, e.incarnation]);
+
+/** Waits `ms` and returns a snapshot of the event counts, to check that nothing more happens. */
+export async function quiet(ev, ms = 300) {
+  const before = Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
+  await sleep(ms);
+  const after = Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
+  return { before, after };
+}
+
+/** Exact state of a supervisor and its refs: incarnations, restarts, active actors, threads. */
+export function snapshot(sup, refs) {
+  const d = sup.getDiagnostics().value;
+  return {
+    incarnations: refs.map((r) => r.incarnation),
+    restarts: d.restarts,
+    activeActors: d.activeActors,
+    threads: runtimeStats().threads,
+  };
+}
+
+/**
+ * Gaps (ms) between each `exit` event of `id` and the `restart` event of `id` that follows it,
+ * from a timeline.
+ */
+export function restartGaps(ev, id) {
+  const gaps = [];
+  let exitAt = null;
+  for (const { event, p, t } of ev.log) {
+    if (p?.id !== id) continue;
+    if (event === 'exit') exitAt = t;
+    else if (event === 'restart' && exitAt !== null) {
+      gaps.push(t - exitAt);
+      exitAt = null;
+    }
+  }
+  return gaps;
+}
+
+/** Asserts a backoff gap: at least 0.8× the expected delay, at most expected + 150 ms. */
+export function assertGap(assert, gap, expected, label) {
+  assert.ok(
+    gap >= 0.8 * expected && gap <= expected + 150,
+    `${label}: measured gap ${gap.toFixed(1)} ms, expected ${expected} ms (allowed ${0.8 * expected}..${expected + 150})`,
+  );
+}
