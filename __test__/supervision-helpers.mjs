@@ -75,7 +75,7 @@ export function restartGaps(ev, id) {
   return gaps;
 }
 
-/** Asserts a backoff gap: at least 0.8× the expected delay, at most expected + 150 ms. */
+/** Asserts a backoff gap: at least 0.8× the expected delay, at most expected + 250 ms. */
 export function assertGap(assert, gap, expected, label) {
   assert.ok(
     gap >= 0.8 * expected && gap <= expected + 250,
