@@ -6,7 +6,8 @@
 //   node_modules/.bin/bun bench/tasks.mjs
 //
 // Options (env): BENCH_REPS (default 5), BENCH_TINY (tiny tasks per run, default 50000),
-// BENCH_CPU (hash tasks per run, default 4000), BENCH_BIG (1 MiB tasks per run, default 40).
+// BENCH_CPU (hash tasks per run, default 4000), BENCH_BIG (1 MiB tasks per run, default 40);
+// each run also times 2000 tiny tasks awaited one at a time.
 // Both pools get the same number of threads: os.availableParallelism(), all started up front.
 
 import os from 'node:os';
@@ -22,6 +23,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 5);
 const N_TINY = Number(process.env.BENCH_TINY ?? 50_000);
 const N_CPU = Number(process.env.BENCH_CPU ?? 4000);
 const N_BIG = Number(process.env.BENCH_BIG ?? 40);
+const N_RTT = 2000;
 const THREADS = os.availableParallelism?.() ?? os.cpus().length;
 const STEP_LIMIT_MS = 120_000;
 
@@ -95,6 +97,8 @@ const cases = {
   tinyPiscina: { label: 'piscina', run: (i) => pool.run({ a: i, b: 1 }) },
   cpuMod: { label: 'warden', run: (i) => sup.task(SHA, i) },
   cpuPiscina: { label: 'piscina', run: (i) => pool.run(i, { filename: SHA.href }) },
+  rttFn: { label: 'warden', run: (i) => sup.task(add, { a: i, b: 1 }) },
+  rttPiscina: { label: 'piscina', run: (i) => pool.run({ a: i, b: 1 }) },
   bigMod: { label: 'warden', run: () => sup.task(LEN, big) },
   bigPiscina: { label: 'piscina', run: () => pool.run(big, { filename: LEN.href }) },
 };
@@ -112,6 +116,7 @@ for (let r = 0; r < REPS; r++) {
   const order = r % 2 === 0 ? ['tinyFn', 'tinyMod', 'tinyPiscina'] : ['tinyPiscina', 'tinyMod', 'tinyFn'];
   for (const k of order) samples[k].push(await throughput(cases[k].run, N_TINY, k));
   for (const k of r % 2 === 0 ? ['cpuMod', 'cpuPiscina'] : ['cpuPiscina', 'cpuMod']) samples[k].push(await throughput(cases[k].run, N_CPU, k));
+  for (const k of r % 2 === 0 ? ['rttFn', 'rttPiscina'] : ['rttPiscina', 'rttFn']) samples[k].push(await latency(cases[k].run, N_RTT, k));
   for (const k of r % 2 === 0 ? ['bigMod', 'bigPiscina'] : ['bigPiscina', 'bigMod']) samples[k].push(await latency(cases[k].run, N_BIG, k));
 }
 
@@ -124,6 +129,7 @@ const rows = [
   [`tiny tasks \`({a,b}) => a+b\`, ${N_TINY} at once — function task`, fmtRate(m.tinyFn), fmtRate(m.tinyPiscina), m.tinyFn / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
   [`tiny tasks, ${N_TINY} at once — module task (same file as piscina's)`, fmtRate(m.tinyMod), fmtRate(m.tinyPiscina), m.tinyMod / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
   [`CPU: SHA-256 over 64 KiB (node:crypto, module task), ${N_CPU} at once`, fmtRate(m.cpuMod), fmtRate(m.cpuPiscina), m.cpuMod / m.cpuPiscina, '—', false],
+  [`tiny task, one at a time (await each), p50 of ${N_RTT}`, fmtMs(m.rttFn), fmtMs(m.rttPiscina), m.rttFn / m.rttPiscina, '—', false],
   [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '—', false],
 ];
 
@@ -154,5 +160,6 @@ console.log('Throughput ratios above 1× favour warden; latency ratios below 1×
 const runs = (k, f) => samples[k].map(f).join(', ');
 console.log(`- tiny runs (k tasks/s): warden fn [${runs('tinyFn', (v) => (v / 1e3).toFixed(1))}], warden module [${runs('tinyMod', (v) => (v / 1e3).toFixed(1))}], piscina [${runs('tinyPiscina', (v) => (v / 1e3).toFixed(1))}]`);
 console.log(`- CPU runs (k tasks/s): warden [${runs('cpuMod', (v) => (v / 1e3).toFixed(2))}], piscina [${runs('cpuPiscina', (v) => (v / 1e3).toFixed(2))}]`);
+console.log(`- one-at-a-time p50 per run (µs): warden [${runs('rttFn', (v) => (v * 1000).toFixed(0))}], piscina [${runs('rttPiscina', (v) => (v * 1000).toFixed(0))}]`);
 console.log(`- 1 MiB p50 per run (ms): warden [${runs('bigMod', (v) => v.toFixed(2))}], piscina [${runs('bigPiscina', (v) => v.toFixed(2))}]`);
 console.log(`- runtimeStats after shutdown: ${JSON.stringify(leaks)}`);

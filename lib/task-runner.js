@@ -2,9 +2,9 @@
 // The behaviour of a task thread (an internal module actor, see lib/tasks.js). It handles one
 // `call` at a time: `[fid, def, input]`, where `fid` names a task function, `def` is 0 when this
 // thread already has it, or `{ code }` (a function's source) / `{ url }` (a module whose default
-// export is the function) the first time. It replies `[1, value]`, `[2]` (undefined) or
-// `[0, error]`, so that a task that throws does not end the thread, or `[3]` when it does not
-// know `fid` (a restarted incarnation). A bare number is a ping.
+// export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
+// `[0, ms, error]` (`ms`: how long the task ran), so that a task that throws does not end the
+// thread, or `[3]` when it does not know `fid` (a restarted incarnation). A bare number is a ping.
 
 const OK = 1;
 const UNDEF = 2;
@@ -34,7 +34,7 @@ async function load(url) {
   return fn;
 }
 
-/** What travels back for a failure: enough to rebuild the error on the host. */
+/** What travels back about a failure: enough to rebuild the error on the host. */
 function failure(err, fromSource) {
   if (err instanceof Error) {
     const out = { name: err.name, message: String(err.message), stack: err.stack };
@@ -55,7 +55,7 @@ function failure(err, fromSource) {
       }
     }
     if (any) out.props = props;
-    return [FAIL, out];
+    return out;
   }
   let value;
   try {
@@ -63,24 +63,33 @@ function failure(err, fromSource) {
   } catch {
     value = String(err);
   }
-  return [FAIL, { thrown: true, value }];
+  return { thrown: true, value };
 }
 
-function settle(value) {
-  return value === undefined ? [UNDEF] : [OK, value];
+/** How long the task ran (ms, 3 decimals): the host sizes its pipelining and polling on it. */
+function took(t0) {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
 function invoke(fn, input, fromSource) {
+  const t0 = performance.now();
   let r;
   try {
     r = fn(input);
   } catch (err) {
-    return failure(err, fromSource);
+    return failed(err, fromSource, t0);
   }
   if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
-    return Promise.resolve(r).then(settle, (err) => failure(err, fromSource));
+    return Promise.resolve(r).then(
+      (v) => (v === undefined ? [UNDEF, took(t0)] : [OK, took(t0), v]),
+      (err) => failed(err, fromSource, t0),
+    );
   }
-  return r === undefined ? [UNDEF] : [OK, r];
+  return r === undefined ? [UNDEF, took(t0)] : [OK, took(t0), r];
+}
+
+function failed(err, fromSource, t0) {
+  return [FAIL, took(t0), failure(err, fromSource)];
 }
 
 module.exports = function runTask(self, msg) {
@@ -100,7 +109,7 @@ module.exports = function runTask(self, msg) {
           if (fns.get(fid) === p) fns.set(fid, f);
           return invoke(f, msg[2], false);
         },
-        (err) => failure(err, false),
+        (err) => [FAIL, 0, failure(err, false)],
       );
     }
     try {
@@ -113,7 +122,7 @@ module.exports = function runTask(self, msg) {
     }
     fns.set(fid, fn);
   } else if (typeof fn.then === 'function') {
-    return fn.then((f) => invoke(f, msg[2], false), (err) => failure(err, false));
+    return fn.then((f) => invoke(f, msg[2], false), (err) => [FAIL, 0, failure(err, false)]);
   }
   return invoke(fn, msg[2], fn.fromSource === true);
 };

@@ -22,9 +22,11 @@ const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is gi
 const MAX_KNOWN = 256; // task functions a thread keeps compiled before it starts afresh
 const MAX_START_FAILURES = 3; // consecutive threads that failed to start before queued tasks are failed
 const MAX_CODE_DEFS = 10000;
-const SPIN_SERVICE_MS = 0.15; // tasks shorter than this (smoothed): poll for replies instead of parking
-const SPIN_TURNS = 200; // event-loop turns polled with nothing arriving before parking
-const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its next task early
+const SPIN_SERVICE_MS = 0.15; // tasks shorter than this (smoothed): poll for replies instead of parking …
+const SPIN_TURNS = 200; // … for at most this many idle event-loop turns, while no thread has a backlog
+const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its next tasks early
+const PREFETCH_BUDGET_MS = 1; // … as many as it should finish in this long
+const PREFETCH_DEPTH = 32; // … and at most this many waiting behind the running one
 const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits'];
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 const ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -259,7 +261,8 @@ class TaskThread {
     this.sent = 0; // tasks sent to its current incarnation (for maxTasksPerThread)
     this.known = new Set(); // fids its current incarnation has compiled
     this.idleSince = 0;
-    this.service = 0; // smoothed ms from sending a task to its reply
+    this.service = 0; // smoothed ms a task runs (from its start or sending to its reply)
+    this.lastReply = 0;
   }
 }
 
@@ -475,12 +478,15 @@ class TaskPool {
     let best = null;
     const now = performance.now();
     for (const t of this.threads) {
-      if (t.jobs.length !== 1 || !t.ready || t.key !== job.key || !t.jobs[0].prefetchable) continue;
+      const n = t.jobs.length;
+      if (n === 0 || !t.ready || t.key !== job.key || !t.jobs[0].prefetchable) continue;
       // unknown (no task measured yet) or slow threads, and a current task that is already
-      // taking long, do not get one: the task would wait behind it
-      if (t.service === 0 || t.service > PREFETCH_MAX_MS || now - t.jobs[0].sentAt > PREFETCH_MAX_MS) continue;
+      // taking long, get none: the task would wait behind it
+      if (t.service === 0 || t.service > PREFETCH_MAX_MS) continue;
+      if (now - Math.max(t.jobs[0].sentAt, t.lastReply) > PREFETCH_MAX_MS) continue;
+      if (n - 1 >= Math.min(PREFETCH_DEPTH, Math.max(1, Math.floor(PREFETCH_BUDGET_MS / t.service)))) continue;
       if (t.sent >= this.maxTasksPerThread) continue;
-      if (best === null || t.jobs[0].sentAt < best.jobs[0].sentAt) best = t;
+      if (best === null || n < best.jobs.length) best = t;
     }
     return best;
   }
@@ -561,7 +567,7 @@ class TaskPool {
       job.timer = setTimeout(() => this.timedOut(job), job.timeoutMs);
       job.timer.unref?.();
     }
-    if (!this.spinQueued && this.service < SPIN_SERVICE_MS) {
+    if (!this.spinQueued && this.shouldSpin()) {
       // short tasks: poll for the reply instead of waiting to be woken
       this.spinQueued = true;
       setImmediate(this.spinTurn);
@@ -590,6 +596,15 @@ class TaskPool {
 
   // ---- replies ----
 
+  /**
+   * Poll for replies (instead of parking until woken) while short tasks run and no thread has
+   * tasks waiting behind its running one: then the reply's round trip is what keeps threads
+   * busy. With a backlog, threads stay busy on their own and polling would only take CPU.
+   */
+  shouldSpin() {
+    return this.running > 0 && this.running <= this.threads.size && this.service < SPIN_SERVICE_MS;
+  }
+
   drain() {
     while (this.portOpen) {
       const batch = native.hostTake(this.port);
@@ -599,7 +614,7 @@ class TaskPool {
         for (let i = 0; i < envs.length; i++) this.onReply(envs[i]);
         continue;
       }
-      if (this.running > 0 && this.service < SPIN_SERVICE_MS && this.turns++ < SPIN_TURNS) {
+      if (this.shouldSpin() && this.turns++ < SPIN_TURNS) {
         if (!this.spinQueued) {
           this.spinQueued = true;
           setImmediate(this.spinTurn);
@@ -628,9 +643,7 @@ class TaskPool {
   /** The thread answered: the task returned or threw (or the thread did not know the function). */
   replied(t, job, reply) {
     if (!this.detach(t, job)) return;
-    const dt = performance.now() - job.sentAt;
-    t.service = t.service === 0 ? dt : t.service * 0.75 + dt * 0.25;
-    this.service = this.service * 0.9 + dt * 0.1;
+    t.lastReply = performance.now();
     if (reply[0] === R_LOST) {
       // The thread was restarted (e.g. a task's stray timer crashed it while idle) and lost its
       // functions: send the task again with its function.
@@ -643,15 +656,19 @@ class TaskPool {
       this.send(t, job);
       return;
     }
+    // how long it ran, as the thread measured it (not the round trip)
+    const ms = reply[1] + 0.001;
+    t.service = t.service === 0 ? ms : t.service * 0.75 + ms * 0.25;
+    this.service = this.service === 0 ? ms : this.service * 0.9 + ms * 0.1;
     if (reply[0] === R_OK) {
       this.counts.completed++;
-      job.succeed(reply[1]);
+      job.succeed(reply[2]);
     } else if (reply[0] === R_UNDEF) {
       this.counts.completed++;
       job.succeed(undefined);
     } else {
       this.counts.failed++;
-      job.fail(rebuild(reply[1]));
+      job.fail(rebuild(reply[2]));
     }
     this.after(t);
   }
