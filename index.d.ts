@@ -139,6 +139,8 @@ export interface TaskPoolConfig {
   maxQueue?: number;
   /** A thread is replaced after running this many tasks (default `Infinity`). */
   maxTasksPerThread?: number;
+  /** A thread whose heap grew past this many MiB is replaced once idle (Node; default `Infinity`). */
+  maxHeapUsedMb?: number;
 }
 
 export interface GroupOptions {

@@ -134,15 +134,16 @@ function supervisorConfig(config = {}) {
   return out;
 }
 
-/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread }`. */
+/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb }`. */
 function tasksConfig(v = {}) {
-  const t = objectOf(v, 'tasks', ['minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread']);
+  const t = objectOf(v, 'tasks', ['minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread', 'maxHeapUsedMb']);
   const out = {
     minThreads: 0,
     maxThreads: os.availableParallelism?.() ?? os.cpus().length,
     idleTimeoutMs: 5000,
     maxQueue: Infinity,
     maxTasksPerThread: Infinity,
+    maxHeapUsedMb: Infinity,
   };
   if (t.minThreads !== undefined) out.minThreads = number(t.minThreads, 'tasks.minThreads', { integer: true });
   if (t.maxThreads !== undefined) out.maxThreads = number(t.maxThreads, 'tasks.maxThreads', { min: 1, integer: true });
@@ -153,6 +154,7 @@ function tasksConfig(v = {}) {
   if (t.maxTasksPerThread !== undefined) {
     out.maxTasksPerThread = number(t.maxTasksPerThread, 'tasks.maxTasksPerThread', { min: 1, integer: true, infinity: true });
   }
+  if (t.maxHeapUsedMb !== undefined) out.maxHeapUsedMb = number(t.maxHeapUsedMb, 'tasks.maxHeapUsedMb', { min: 1, infinity: true });
   return out;
 }
 

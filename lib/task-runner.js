@@ -4,7 +4,9 @@
 // thread already has it, or `{ code }` (a function's source) / `{ url }` (a module whose default
 // export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
 // `[0, ms, error]` (`ms`: how long the task ran), so that a task that throws does not end the
-// thread, or `[3]` when it does not know `fid` (a restarted incarnation). A bare number is a ping.
+// thread, or `[3]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
+// in MiB, comes now and then if the host asked for it. A bare number is a ping (and says how
+// often to report the heap).
 
 const OK = 1;
 const UNDEF = 2;
@@ -71,29 +73,48 @@ function took(t0) {
   return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
+let heapEvery = 0; // report the heap every this many tasks (0: never); the host's ping sets it
+let counted = 0;
+let v8 = null;
+
+function heapMb() {
+  try {
+    v8 ??= require('node:v8');
+    return Math.round(v8.getHeapStatistics().used_heap_size / 1024 / 1024);
+  } catch {
+    return Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
+  }
+}
+
+/** `[tag, ms, value]`, plus the heap in MiB now and then when the host recycles on heap size. */
+function reply(tag, t0, value) {
+  const ms = took(t0);
+  if (heapEvery > 0 && (ms >= 1 || ++counted % heapEvery === 0)) return [tag, ms, value ?? null, heapMb()];
+  return tag === UNDEF ? [UNDEF, ms] : [tag, ms, value];
+}
+
 function invoke(fn, input, fromSource) {
   const t0 = performance.now();
   let r;
   try {
     r = fn(input);
   } catch (err) {
-    return failed(err, fromSource, t0);
+    return reply(FAIL, t0, failure(err, fromSource));
   }
   if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
     return Promise.resolve(r).then(
-      (v) => (v === undefined ? [UNDEF, took(t0)] : [OK, took(t0), v]),
-      (err) => failed(err, fromSource, t0),
+      (v) => (v === undefined ? reply(UNDEF, t0) : reply(OK, t0, v)),
+      (err) => reply(FAIL, t0, failure(err, fromSource)),
     );
   }
-  return r === undefined ? [UNDEF, took(t0)] : [OK, took(t0), r];
-}
-
-function failed(err, fromSource, t0) {
-  return [FAIL, took(t0), failure(err, fromSource)];
+  return r === undefined ? reply(UNDEF, t0) : reply(OK, t0, r);
 }
 
 module.exports = function runTask(self, msg) {
-  if (typeof msg === 'number') return msg; // ping: the thread is up
+  if (typeof msg === 'number') {
+    heapEvery = msg; // ping: the thread is up
+    return 0;
+  }
   const fid = msg[0];
   let fn = fns.get(fid);
   if (fn === undefined) {

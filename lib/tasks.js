@@ -26,6 +26,7 @@ const SPIN_SERVICE_MS = 0.15; // tasks shorter than this (smoothed): poll for re
 const SPIN_TURNS = 200; // … for at most this many idle event-loop turns, while no thread has a backlog
 const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its next tasks early
 const PREFETCH_BUDGET_MS = 1; // … as many as it should finish in this long
+const HEAP_EVERY = 16; // with maxHeapUsedMb, threads report their heap every this many tasks (and after any task of 1 ms or more)
 const PREFETCH_DEPTH = 32; // … and at most this many waiting behind the running one
 const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits'];
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
@@ -263,6 +264,7 @@ class TaskThread {
     this.idleSince = 0;
     this.service = 0; // smoothed ms a task runs (from its start or sending to its reply)
     this.lastReply = 0;
+    this.recycle = false; // its heap grew past maxHeapUsedMb: replace it once it is idle
   }
 }
 
@@ -323,6 +325,7 @@ class TaskPool {
     this.idleTimeoutMs = c.idleTimeoutMs;
     this.maxQueue = c.maxQueue;
     this.maxTasksPerThread = c.maxTasksPerThread;
+    this.maxHeapUsedMb = c.maxHeapUsedMb ?? Infinity;
     this.threads = new Set(); // live threads (not retiring)
     this.idle = []; // ready idle threads, oldest first (the newest is reused first)
     this.starting = 0; // threads that have not answered their ping yet
@@ -485,7 +488,7 @@ class TaskPool {
       if (t.service === 0 || t.service > PREFETCH_MAX_MS) continue;
       if (now - Math.max(t.jobs[0].sentAt, t.lastReply) > PREFETCH_MAX_MS) continue;
       if (n - 1 >= Math.min(PREFETCH_DEPTH, Math.max(1, Math.floor(PREFETCH_BUDGET_MS / t.service)))) continue;
-      if (t.sent >= this.maxTasksPerThread) continue;
+      if (t.sent >= this.maxTasksPerThread || t.recycle) continue;
       if (best === null || n < best.jobs.length) best = t;
     }
     return best;
@@ -660,6 +663,7 @@ class TaskPool {
     const ms = reply[1] + 0.001;
     t.service = t.service === 0 ? ms : t.service * 0.75 + ms * 0.25;
     this.service = this.service === 0 ? ms : this.service * 0.9 + ms * 0.1;
+    if (reply.length > 3 && reply[3] > this.maxHeapUsedMb) t.recycle = true;
     if (reply[0] === R_OK) {
       this.counts.completed++;
       job.succeed(reply[2]);
@@ -693,7 +697,7 @@ class TaskPool {
   /** A thread finished a task: recycle it, or make it idle. Then feed the pool. */
   after(t) {
     if (!t.dead && t.jobs.length === 0) {
-      if (t.sent >= this.maxTasksPerThread) {
+      if (t.sent >= this.maxTasksPerThread || t.recycle) {
         this.counts.recycled++;
         this.retire(t);
         this.ensureMin();
@@ -766,7 +770,8 @@ class TaskPool {
     }
     this.starting++;
     const corr = ++this.corr;
-    if (native.call(t.num, corr, '0', this.port, this.sup._sid) !== K.QUEUED) {
+    const heapEvery = this.maxHeapUsedMb === Infinity ? '0' : String(HEAP_EVERY);
+    if (native.call(t.num, corr, heapEvery, this.port, this.sup._sid) !== K.QUEUED) {
       this.pingFailed(t, 'noproc');
       return;
     }
@@ -921,6 +926,7 @@ function defaultTasksConfig() {
     idleTimeoutMs: 5000,
     maxQueue: Infinity,
     maxTasksPerThread: Infinity,
+    maxHeapUsedMb: Infinity,
   };
 }
 
