@@ -265,6 +265,8 @@ export interface ActorDiagnostics {
   lifetimeMs: number;
   heartbeatCount: number;
   lastHeartbeatAt: number | null;
+  /** JS heap in use by its thread (bytes, refreshed about once a second); null between incarnations. */
+  heapUsed: number | null;
 }
 
 export interface SupervisorDiagnostics {

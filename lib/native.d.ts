@@ -134,6 +134,8 @@ export interface GroupSpec {
   maxDelayMs: number
   /** Random spread 0..1. */
   jitter: number
+  /** Runtime-internal group (task threads): not shown by `inspect`. */
+  internal?: boolean
 }
 
 /** Worker: records a heartbeat. */

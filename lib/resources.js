@@ -90,7 +90,7 @@ function prepareResources(resources) {
 
 /**
  * Runs `resource.method(...args)` for an actor `who = { id, granted, timeoutMs }`: capability
- * check, input validation (one argument is validated as itself, several as an array), the
+ * check, input validation (no argument as undefined, one as itself, several as an array), the
  * handler with a timeout (the method's `timeoutMs`, else the actor's lease), output validation.
  * Resolves with the result or rejects with an Error naming resource and method.
  */
@@ -103,14 +103,18 @@ async function invoke(resources, who, name, method, args) {
   if (!m) throw new Error(`resource "${name}" has no method "${method}"`);
   const where = `resource ${name}.${method}`;
   if (m.input) {
-    const checked = await m.input(args.length === 1 ? args[0] : args);
+    // No argument is validated as undefined, one as itself, several as an array.
+    const single = args.length <= 1;
+    const checked = await m.input(single ? args[0] : args);
     if ('problem' in checked) throw new Error(`${where}: invalid input: ${checked.problem}`);
-    if (args.length === 1) args = [checked.value];
+    if (single) args = args.length === 1 ? [checked.value] : [];
+    else if (Array.isArray(checked.value)) args = checked.value;
   }
   const timeoutMs = m.timeoutMs ?? who.timeoutMs;
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${where} timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.(); // a dropped request never keeps the process alive
   });
   let result;
   try {

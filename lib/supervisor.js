@@ -187,6 +187,7 @@ class ActorGroup {
 class Supervisor {
   constructor(config) {
     this._config = supervisorConfig(config);
+    this._resources = prepareResources(this._config.resources); // validated before anything native exists
     const ids = native.createSupervisor(this._config.maxActors, groupSpec(this._config.strategy, this._config.retry));
     this._sid = ids.id;
     this._port = ids.port;
@@ -194,7 +195,6 @@ class Supervisor {
     this._groups = new Map(); // group id → ActorGroup
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
-    this._resources = prepareResources(this._config.resources);
     this._metrics = new Metrics(this._config.diagnostics);
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
@@ -335,7 +335,7 @@ class Supervisor {
     return (opts.name !== undefined ? t.actorTimeouts[opts.name] : undefined) ?? t.defaultLeaseMs;
   }
 
-  _createGroup(options, parentId) {
+  _createGroup(options, parentId, internal = false) {
     if (this._closing) throw new Error(`createGroup: supervisor ${this.id} is shut down`);
     const o = groupOptions(options, this._config);
     let parent = parentId ?? this._root;
@@ -345,7 +345,7 @@ class Supervisor {
       }
       parent = o.parent._gid;
     }
-    const gid = native.createGroup(this._sid, parent, groupSpec(o.strategy, o.retry));
+    const gid = native.createGroup(this._sid, parent, { ...groupSpec(o.strategy, o.retry), internal });
     const group = new ActorGroup(this, gid);
     this._groups.set(gid, group);
     this._policies.set(gid, o.onCrash);
@@ -673,6 +673,12 @@ class Supervisor {
       if (req.op === 'spawn') {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
         const opts = spawnOptions(req.options ?? {}, this._config);
+        if (entry.opts.resources) {
+          // A child can never be granted more than its parent.
+          const extra = (opts.resources ?? []).filter((r) => !entry.opts.resources.includes(r));
+          if (extra.length) throw new RangeError(`ctx.spawn: options.resources: "${extra[0]}" is not granted to ${entry.ref.id}`);
+          opts.resources ??= [...entry.opts.resources];
+        }
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);

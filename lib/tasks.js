@@ -736,7 +736,7 @@ class TaskPool {
 
   groupId() {
     if (this.gid === undefined) {
-      this.gid = this.sup._createGroup({ strategy: 'one-for-one', retry: { max: Infinity } }, undefined)._gid;
+      this.gid = this.sup._createGroup({ strategy: 'one-for-one', retry: { max: Infinity } }, undefined, true)._gid;
     }
     return this.gid;
   }

@@ -139,6 +139,7 @@ function politeStop() {
 
 function start(descriptor) {
   spec = descriptor;
+  reportHeap();
   self = makeSelf();
   ctx = makeCtx();
   let b;
@@ -599,4 +600,16 @@ function makeCtx() {
 }
 
 control = native.registerPort(port, drain, true);
+reportHeap();
+setInterval(reportHeap, 1000).unref();
 drain();
+
+/** Publishes this thread's JS heap in use (KiB) in control word 1, for diagnostics. */
+function reportHeap() {
+  try {
+    const used = require('node:v8').getHeapStatistics().used_heap_size || process.memoryUsage().heapUsed;
+    control[1] = Math.ceil(used / 1024);
+  } catch {
+    // diagnostics only
+  }
+}

@@ -174,6 +174,8 @@ pub struct GroupSpec {
     pub max_delay_ms: f64,
     /// Random spread 0..1.
     pub jitter: f64,
+    /// Runtime-internal group (task threads): not shown by `inspect`.
+    pub internal: Option<bool>,
 }
 
 fn group_config(spec: &GroupSpec) -> Result<GroupConfig> {
@@ -200,6 +202,7 @@ fn group_config(spec: &GroupSpec) -> Result<GroupConfig> {
             within: Duration::from_millis(spec.within_ms as u64),
         },
         backoff,
+        internal: spec.internal.unwrap_or(false),
     })
 }
 

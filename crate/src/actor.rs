@@ -438,6 +438,7 @@ impl Actor {
             "lifetimeMs": self.created.elapsed().as_secs_f64() * 1000.0,
             "heartbeatCount": g.heartbeat_count,
             "lastHeartbeatAt": g.last_heartbeat_ms,
+            "heapUsed": g.port.as_ref().map(|p| p.control().heap_used()),
         })
         .to_string()
     }

@@ -20,7 +20,8 @@ pub const CONTROL_WORDS: usize = 4;
 
 /// Memory the owning JS thread writes without a native call. Word 0 counts the messages the
 /// thread has finished handling; the core reads it to acknowledge batches, and after the
-/// thread died to know exactly which message was in flight.
+/// thread died to know exactly which message was in flight. Word 1 is the thread's JS heap
+/// in use (KiB), refreshed about once a second, for diagnostics.
 pub struct ControlBlock {
     words: [AtomicU32; CONTROL_WORDS],
 }
@@ -35,6 +36,11 @@ impl ControlBlock {
     /// Messages handled so far (wrapping).
     pub fn handled(&self) -> u32 {
         self.words[0].load(Ordering::Acquire)
+    }
+
+    /// The JS heap the thread last reported (word 1, in KiB), in bytes.
+    pub fn heap_used(&self) -> u64 {
+        u64::from(self.words[1].load(Ordering::Relaxed)) * 1024
     }
 
     /// Sets the handled counter (what the JS thread does; used by tests).

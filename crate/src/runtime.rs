@@ -582,6 +582,7 @@ mod tests {
                 strategy: Strategy::OneForOne,
                 retry: RetryConfig::default(),
                 backoff: None,
+                internal: false,
             },
         }
     }

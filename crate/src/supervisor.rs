@@ -281,6 +281,7 @@ mod tests {
                     strategy: Strategy::OneForOne,
                     retry: RetryConfig::default(),
                     backoff: None,
+                    internal: false,
                 },
             },
             2,

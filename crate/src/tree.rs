@@ -98,6 +98,8 @@ pub struct GroupConfig {
     pub retry: RetryConfig,
     /// Restart delays; immediate when `None`.
     pub backoff: Option<Backoff>,
+    /// A runtime-internal group (task threads): left out of snapshots.
+    pub internal: bool,
 }
 
 /// A crash policy's decision, overriding the group's strategy for one failure.
@@ -342,6 +344,7 @@ impl Tree {
         let children: Vec<serde_json::Value> = g
             .children
             .iter()
+            .filter(|c| !matches!(c, Child::Group(sub) if self.groups[sub].config.internal))
             .map(|c| match *c {
                 Child::Actor(a) => describe(a),
                 Child::Group(sub) => self.snapshot_group(sub, describe),
@@ -640,6 +643,7 @@ mod tests {
                 within: Duration::from_millis(5000),
             },
             backoff: None,
+            internal: false,
         }
     }
 
@@ -852,6 +856,7 @@ mod tests {
                     within: Duration::from_millis(1000),
                 },
                 backoff: Some(b),
+                internal: false,
             },
         );
         t.add_actor(1, 100, RestartType::Transient).unwrap();
