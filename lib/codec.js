@@ -58,7 +58,7 @@ function encode(value, param) {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    const what = /circular/i.test(err.message)
+    const what = /circular|cyclic/i.test(err.message)
       ? 'a circular structure'
       : /bigint/i.test(err.message)
         ? 'a bigint'

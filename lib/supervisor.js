@@ -425,7 +425,9 @@ class Supervisor {
     entry.decision = undefined;
     const out = native.threadGone(entry.num, reason, decision);
     if (!out) return;
-    this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
+    if (!entry.opts.internal) {
+      this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
+    }
     entry.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
     this._run(JSON.parse(out.plan), reason).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
   }
@@ -458,7 +460,7 @@ class Supervisor {
       native.restart(entry.num);
       this._start(entry);
       if (entry.exitedAt) this._metrics.record('restartLatency', performance.now() - entry.exitedAt);
-      this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason: cause });
+      if (!entry.opts.internal) this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason: cause });
     };
     if (delayMs > 0) entry.startTimer = setTimeout(start, delayMs);
     else start();
