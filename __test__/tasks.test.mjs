@@ -640,3 +640,18 @@ describe('tasks', () => {
     });
   });
 });
+
+describe('tasks and the supervisor events', () => {
+  slowTest('a crashing task thread emits no exit or restart events to user listeners', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 0 });
+    const events = [];
+    for (const e of ['exit', 'restart', 'spawn']) sup.on(e, (p) => events.push(`${e} ${p.reason ?? ''}`));
+    try {
+      await assert.rejects(sup.task(() => process.exit(1)), (err) => /process\.exit\(1\)/.test(err.reason));
+      assert.equal(await sup.task((x) => x + 1, 1), 2);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(events, []);
+  });
+});
