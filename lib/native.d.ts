@@ -52,8 +52,11 @@ export declare function boxRead(sup: number, index: number, epoch: number): Arra
 /** Gives the caller's reference back (detach its views first). False if it held none. */
 export declare function boxRelease(sup: number, index: number, epoch: number): boolean
 
-/** A writable view of a whole box the caller is writing (for in-place writes), or null. */
-export declare function boxWritable(sup: number, index: number, epoch: number): ArrayBuffer | null
+/**
+ * A writable view of the first `len` bytes of a box the caller is writing (for in-place
+ * writes), or null.
+ */
+export declare function boxWritable(sup: number, index: number, epoch: number, len: number): ArrayBuffer | null
 
 /** Copies `data` to the start of a box the caller is writing. False if it is not the writer. */
 export declare function boxWrite(sup: number, index: number, epoch: number, data: Uint8Array): boolean

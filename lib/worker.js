@@ -247,13 +247,13 @@ async function allocBox(size, options) {
   const g = await acquireBox(size, options, 'alloc');
   if (g.isErr) return g;
   const h = g.value;
-  const buffer = native.boxWritable(spec.sup, h.boxIndex, h.epoch);
+  const buffer = native.boxWritable(spec.sup, h.boxIndex, h.epoch, size);
   if (buffer === null) return tier2.Err('alloc: the box was lost (lease expired)');
   views.add(h, buffer);
   let done = false;
   return tier2.Ok(
     Object.freeze({
-      bytes: new Uint8Array(buffer, 0, size),
+      bytes: new Uint8Array(buffer),
       /** Publishes the box; `bytes` is detached. */
       async commit(c) {
         if (done) return tier2.Err('commit: already committed or aborted');

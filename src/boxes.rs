@@ -156,15 +156,24 @@ pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> bool {
     }
 }
 
-/// A writable view of a whole box the caller is writing (for in-place writes), or null.
+/// A writable view of the first `len` bytes of a box the caller is writing (for in-place
+/// writes), or null.
 #[napi(ts_return_type = "ArrayBuffer | null")]
-pub fn box_writable(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
+pub fn box_writable(
+    env: Env,
+    sup: f64,
+    index: u32,
+    epoch: u32,
+    len: f64,
+) -> Result<Option<RawValue>> {
     let Some(pool) = runtime().pool(sup as u64) else {
         return Ok(None);
     };
     match pool.writable(grant(index, epoch), holder()) {
-        Some((data, len)) => external_view(&env, &pool, data, len).map(Some),
-        None => Ok(None),
+        Some((data, cap)) if (len as usize) <= cap => {
+            external_view(&env, &pool, data, len as usize).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 
