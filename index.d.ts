@@ -277,7 +277,15 @@ export interface SupervisorDiagnostics {
   restarts: number;
   deadLetters: number;
   actors: ActorDiagnostics[];
-  memoryPool: { poolSize: number; boxSize: number; boxesInUse: number; utilization: number; waitingWrites: number };
+  memoryPool: {
+    poolSize: number;
+    boxSize: number;
+    boxesInUse: number;
+    utilization: number;
+    waitingWrites: number;
+    /** Leases that ran out (writers killed, readers' references dropped). */
+    leaseExpiries: number;
+  };
   /** Sampled metrics enabled with `diagnostics.track` (ms). */
   metrics: Partial<Record<'callLatency' | 'resourceLatency' | 'restartLatency', { count: number; p50: number | null; p99: number | null; max: number | null }>>;
 }

@@ -196,6 +196,7 @@ class Supervisor {
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
     this._metrics = new Metrics(this._config.diagnostics);
+    this._leaseExpiries = 0;
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
     this.id = `sup-${ids.id}`;
@@ -269,8 +270,8 @@ class Supervisor {
     if (!text) return Err(`Supervisor not found: ${this.id}`);
     const p = native.poolStats(this._sid);
     const memoryPool = p
-      ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0 }
-      : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0 };
+      ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0, leaseExpiries: this._leaseExpiries }
+      : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0, leaseExpiries: 0 };
     return Ok({ id: this.id, ...JSON.parse(text), memoryPool, metrics: this._metrics.summary() });
   }
 
@@ -644,6 +645,7 @@ class Supervisor {
         return;
       }
       case K.LEASE_EXPIRED:
+        this._leaseExpiries++;
         this._emit('leaseExpired', { id: `actor-${from}`, boxIndex: body[0], epoch: body[1], role: body[2] });
         return;
       case K.DEAD_LETTER:
