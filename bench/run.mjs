@@ -607,7 +607,7 @@ console.log(
     `reported value = time until call(i) resolves from the new incarnation minus ${KILL_TIMEOUT_MS} ms (so it covers deadline detection, kill, restart, first delivery). ` +
     '5 = RSS delta after starting 50 idle actors/workers that each answered one message, measured in a fresh child process after GC.',
 );
-console.log('Not benchmarked yet: 64 MiB Tier 2 sharing to 4 readers and `sup.task` vs piscina (neither feature existed when this suite was written).');
+console.log('Tier 2 and tasks have their own benchmarks: bench/tier2.mjs and bench/tasks.mjs.');
 for (const n of notes) console.log(`- ${n}`);
 for (const b of bugs) console.log(`- BUG: ${b}`);
 const stats = runtimeStats();
