@@ -187,6 +187,17 @@ function groupSpec(strategy, retry) {
   };
 }
 
+/** The `timeoutMs` of a call's options (default 5000), validated; `param` names the options. */
+function callTimeout(options, param) {
+  if (options === undefined) return 5000;
+  if (options === null || typeof options !== 'object') throw new TypeError(`${param} must be an object`);
+  const t = options.timeoutMs;
+  if (t === undefined) return 5000;
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${param}.timeoutMs must be a number`);
+  if (!Number.isFinite(t) || t <= 0) throw new RangeError(`${param}.timeoutMs must be a positive finite number`);
+  return t;
+}
+
 /** Validated, defaulted spawn options. */
 function spawnOptions(options = {}, supConfig) {
   const o = objectOf(options, 'options', [
@@ -244,4 +255,4 @@ function spawnOptions(options = {}, supConfig) {
   return out;
 }
 
-module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, parseSize };
+module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize };

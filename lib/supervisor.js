@@ -5,7 +5,7 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions, groupOptions, groupSpec } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
@@ -25,16 +25,6 @@ const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpi
 const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
-
-function callTimeout(options, param) {
-  if (options === undefined) return 5000;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${param} must be an object`);
-  const t = options.timeoutMs;
-  if (t === undefined) return 5000;
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${param}.timeoutMs must be a number`);
-  if (!Number.isFinite(t) || t <= 0) throw new RangeError(`${param}.timeoutMs must be a positive finite number`);
-  return t;
-}
 
 function decodeEnvelope(text) {
   if (!text) return undefined;

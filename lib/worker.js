@@ -7,6 +7,7 @@ const { workerData } = require('node:worker_threads');
 const native = require('./native.js');
 const K = require('./kinds.js');
 const { encode } = require('./codec.js');
+const { callTimeout } = require('./config.js');
 const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { actorSource } = require('./source.js');
@@ -395,23 +396,33 @@ function describe(err) {
   }
 }
 
-function request(body, timeoutMs) {
+/**
+ * Waits for the reply to a new correlation id. `send(c)` sends the request and returns an Error
+ * if nothing could be sent. With `timeoutMs`, no reply in time rejects with `timeoutMessage`.
+ */
+function awaitReply(send, timeoutMs, timeoutMessage) {
   return new Promise((resolve, reject) => {
     const c = ++corr;
     const entry = { resolve, reject, timer: null };
-    pending.set(c, entry);
     if (timeoutMs !== undefined) {
       entry.timer = setTimeout(() => {
         pending.delete(c);
-        reject(new TimeoutError(`${body.op ?? 'call'} timed out after ${timeoutMs} ms`));
+        reject(new TimeoutError(timeoutMessage));
       }, timeoutMs);
     }
-    if (!native.request(c, JSON.stringify(body))) {
+    pending.set(c, entry);
+    const err = send(c);
+    if (err) {
       pending.delete(c);
-      if (entry.timer) clearTimeout(entry.timer);
-      reject(new Error('actor is not running'));
+      clearTimeout(entry.timer);
+      reject(err);
     }
   });
+}
+
+/** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */
+function request(body) {
+  return awaitReply((c) => (native.request(c, JSON.stringify(body)) ? null : new Error('actor is not running')));
 }
 
 function makeSelf() {
@@ -489,31 +500,13 @@ function makeCtx() {
     /** Request-reply with another actor. */
     call(to, msg, options) {
       const n = target(to, 'ctx.call: target');
-      let timeoutMs = 5000;
-      if (options !== undefined) {
-        if (options === null || typeof options !== 'object') throw new TypeError('ctx.call: options must be an object');
-        if (options.timeoutMs !== undefined) {
-          timeoutMs = options.timeoutMs;
-          if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-            throw new RangeError('ctx.call: options.timeoutMs must be a positive finite number');
-          }
-        }
-      }
+      const timeoutMs = callTimeout(options, 'ctx.call: options');
       const body = encode(msg, 'ctx.call: msg');
-      return new Promise((resolve, reject) => {
-        const c = ++corr;
-        const timer = setTimeout(() => {
-          pending.delete(c);
-          reject(new TimeoutError(`call to actor-${n} timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(c, { resolve, reject, timer });
+      const send = (c) => {
         const code = native.call(n, c, body, port, 0);
-        if (code !== K.QUEUED) {
-          pending.delete(c);
-          clearTimeout(timer);
-          reject(new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc'));
-        }
-      });
+        return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
+      };
+      return awaitReply(send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`);
     },
     /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
     async spawn(actor, options) {

@@ -417,11 +417,6 @@ impl Actor {
         self.inner.lock().state
     }
 
-    /// Messages waiting in the mailbox.
-    pub fn mailbox_depth(&self) -> usize {
-        self.inner.lock().mailbox.len()
-    }
-
     /// A JSON object with this actor's diagnostics (see DESIGN.md 3.6); `name` is the name
     /// registered for it, if any.
     pub fn diagnostics_json(&self, name: Option<String>) -> String {

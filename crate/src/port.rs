@@ -160,11 +160,6 @@ impl Port {
         Some(text)
     }
 
-    /// Number of urgent envelopes waiting (diagnostics and tests).
-    pub fn urgent_len(&self) -> usize {
-        self.urgent.lock().len()
-    }
-
     /// Binds the actor whose mailbox this thread drains.
     pub fn bind(&self, actor: Arc<Actor>) {
         self.actor_id.store(actor.id, Ordering::Release);

@@ -302,25 +302,17 @@ impl Runtime {
         }
     }
 
-    /// Sends a host event about `actor` to its supervisor's port.
+    /// Sends a host event about `actor` (`from` = the actor, `corr` = its incarnation) to its
+    /// supervisor's port.
     pub fn host_event(&self, actor: &Actor, kind: Kind, body: String) -> bool {
-        match self.supervisor(actor.sup_id) {
-            Some(s) => s.port.push_urgent(Envelope::new(
-                kind,
-                actor.id,
-                actor.incarnation() as u64,
-                body,
-            )),
-            None => false,
-        }
+        let env = Envelope::new(kind, actor.id, actor.incarnation() as u64, body);
+        self.to_host(actor, env)
     }
 
-    /// Sends a host event about `actor` with an explicit `from`.
-    fn host_event_to(&self, actor: &Actor, kind: Kind, from: u64, body: String) -> bool {
+    /// Pushes `env` to the port of `actor`'s supervisor.
+    fn to_host(&self, actor: &Actor, env: Envelope) -> bool {
         match self.supervisor(actor.sup_id) {
-            Some(s) => s
-                .port
-                .push_urgent(Envelope::new(kind, from, actor.id, body)),
+            Some(s) => s.port.push_urgent(env),
             None => false,
         }
     }
@@ -457,7 +449,7 @@ impl Runtime {
         let Some(w) = self.actor(watcher) else {
             return;
         };
-        self.host_event_to(&w, Kind::Down, watched, body.clone());
+        self.to_host(&w, Envelope::new(Kind::Down, watched, w.id, body.clone()));
         let _ = self.deliver(&w, Envelope::new(Kind::System, 0, 0, body), None);
     }
 
