@@ -24,6 +24,7 @@ const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpi
 // Lifecycle events are also published on node:diagnostics_channel as `warden:<event>`.
 const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
+const FINISHED_KEPT = 10000; // finished ids remembered, so memory stays bounded
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
 function decodeEnvelope(text) {
@@ -45,11 +46,12 @@ class ActorRef {
     this._sup = sup;
     this._num = num;
     this._subs = new Set();
+    this._finalIncarnation = undefined; // set when it is dead for good
   }
 
   /** Incarnation number (grows by one per restart). */
   get incarnation() {
-    return native.incarnation(this._num) ?? this._sup._lastIncarnation(this._num);
+    return native.incarnation(this._num) ?? this._finalIncarnation ?? 0;
   }
 
   /** Enqueues `msg`; false if the actor is dead for good, its mailbox is full, or the named incarnation is stale. */
@@ -191,7 +193,7 @@ class Supervisor {
     if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
-    this._finished = new Map();
+    this._finished = new Set(); // ids of recently finished actors (so terminateActor knows them)
     this._subs = new Set();
     this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
     this._calls = new Map();
@@ -474,12 +476,10 @@ class Supervisor {
   _finish(entry, reason) {
     native.finish(entry.num, reason); // undelivered mail comes back as deadLetter events
     this._entries.delete(entry.num);
-    this._finished.set(entry.num, entry.incarnation);
+    entry.ref._finalIncarnation = entry.incarnation;
+    if (this._finished.size >= FINISHED_KEPT) this._finished.delete(this._finished.values().next().value);
+    this._finished.add(entry.num);
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
-  }
-
-  _lastIncarnation(num) {
-    return this._entries.get(num)?.incarnation ?? this._finished.get(num) ?? 0;
   }
 
   // ---- stopping ------------------------------------------------------------------------
