@@ -417,9 +417,9 @@ impl Actor {
         self.inner.lock().state
     }
 
-    /// A JSON object with this actor's diagnostics (see DESIGN.md 3.6); `name` is the name
+    /// This actor's diagnostics (see DESIGN.md 3.6) as a JSON object; `name` is the name
     /// registered for it, if any.
-    pub fn diagnostics_json(&self, name: Option<String>) -> String {
+    pub fn diagnostics(&self, name: Option<String>) -> serde_json::Value {
         let g = self.inner.lock();
         serde_json::json!({
             "id": format!("actor-{}", self.id),
@@ -435,7 +435,6 @@ impl Actor {
             "lastHeartbeatAt": g.last_heartbeat_ms,
             "heapUsed": g.port.as_ref().map(|p| p.control().heap_used()),
         })
-        .to_string()
     }
 }
 

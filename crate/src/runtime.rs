@@ -486,7 +486,7 @@ impl Runtime {
         let name = self
             .supervisor(actor.sup_id)
             .and_then(|s| s.name_of(actor_id));
-        Some(actor.diagnostics_json(name))
+        Some(actor.diagnostics(name).to_string())
     }
 
     /// Registers `name` for a live actor in its supervisor.
@@ -503,9 +503,7 @@ impl Runtime {
         let describe = |id: u64| -> serde_json::Value {
             match self.actor(id) {
                 Some(a) if !a.config.internal => {
-                    let mut v: serde_json::Value =
-                        serde_json::from_str(&a.diagnostics_json(s.name_of(id)))
-                            .unwrap_or_default();
+                    let mut v = a.diagnostics(s.name_of(id));
                     v["type"] = "actor".into();
                     v
                 }
@@ -524,7 +522,7 @@ impl Runtime {
             .children()
             .iter()
             .filter(|a| !a.config.internal)
-            .filter_map(|a| serde_json::from_str(&a.diagnostics_json(s.name_of(a.id))).ok())
+            .map(|a| a.diagnostics(s.name_of(a.id)))
             .collect();
         Some(
             serde_json::json!({
