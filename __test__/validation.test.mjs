@@ -298,3 +298,11 @@ describe('values JSON would change', () => {
     }
   });
 });
+
+describe('a pool the machine cannot map', () => {
+  test('is a RangeError naming memory, and leaves nothing native behind', async () => {
+    const before = runtimeStats();
+    await faults(() => createSupervisor({ memory: { poolSize: 1000000, boxSize: '1gb' } }), RangeError, /memory/);
+    assert.deepEqual(runtimeStats(), before);
+  });
+});

@@ -190,7 +190,14 @@ class Supervisor {
     this._metrics = new Metrics(this._config.diagnostics);
     this._leaseExpiries = 0;
     const { poolSize, boxSize } = this._config.memory;
-    if (poolSize > 0) native.createPool(ids.id, poolSize, boxSize);
+    if (poolSize > 0) {
+      try {
+        native.createPool(ids.id, poolSize, boxSize);
+      } catch (err) {
+        native.dropSupervisor(ids.id); // nothing native is left behind
+        throw new RangeError(`memory: cannot map ${poolSize} boxes of ${boxSize} bytes (${err.message})`);
+      }
+    }
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
     this._finished = new Set(); // ids of recently finished actors (so terminateActor knows them)
