@@ -114,11 +114,11 @@ export interface SupervisorConfig {
   strategy?: Strategy;
   retry?: RetryConfig;
   resources?: Record<string, unknown>;
-  /** Sampled host-side metrics: `track: { callLatency, resourceLatency, restartLatency }`. */
+  /** Diagnostics; `track` turns on sampled metrics (a `sampleRate` share of events, 0..1). */
   diagnostics?: {
     enabled?: boolean;
     sampleRate?: number;
-    track?: { callLatency?: boolean; resourceLatency?: boolean; restartLatency?: boolean };
+    track?: Partial<Record<TrackedMetric, boolean>>;
   };
   /** Started, idle threads kept ready so spawn does not wait for thread start-up (default 2). */
   warmWorkers?: number;
@@ -286,8 +286,42 @@ export interface SupervisorDiagnostics {
     /** Leases that ran out (writers killed, readers' references dropped). */
     leaseExpiries: number;
   };
-  /** Sampled metrics enabled with `diagnostics.track` (ms). */
-  metrics: Partial<Record<'callLatency' | 'resourceLatency' | 'restartLatency', { count: number; p50: number | null; p99: number | null; max: number | null }>>;
+  /** Sampled metrics enabled with `diagnostics.track`. */
+  metrics: Partial<Record<Exclude<TrackedMetric, 'authorization'>, MetricSummary>> & {
+    /** Resource calls and Tier 2 reads an actor was allowed / refused (sampled counts). */
+    authorization?: { granted: number; denied: number };
+  };
+}
+
+/**
+ * Metrics `diagnostics.track` can turn on. Times are in ms:
+ * - `callLatency`: `call()` from the host until the reply arrives;
+ * - `resourceLatency`: a resource method from request to result;
+ * - `restartLatency`: a crash until the new incarnation runs;
+ * - `messageLatency`: a message from its enqueue until its actor's thread takes it;
+ * - `inboxDepth`: an actor's mailbox depth just after a message was queued (messages);
+ * - `writeQueueWait`: how long a Tier 2 write waited for a free box (0 when one was free);
+ * - `heartbeatInterval`: time between two heartbeats of one incarnation;
+ * - `refCounts`: references a box holds when it is published (writer + readers);
+ * - `authorization`: resource calls and Tier 2 reads granted and refused (counts).
+ */
+export type TrackedMetric =
+  | 'callLatency'
+  | 'resourceLatency'
+  | 'restartLatency'
+  | 'messageLatency'
+  | 'inboxDepth'
+  | 'writeQueueWait'
+  | 'heartbeatInterval'
+  | 'refCounts'
+  | 'authorization';
+
+/** Count of sampled events and percentiles of the most recent 1024 samples. */
+export interface MetricSummary {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
 }
 
 /** Host-side handle of a supervised actor. */

@@ -404,6 +404,89 @@ describe('diagnostics: sampled metrics', () => {
   });
 });
 
+describe('diagnostics: metrics measured in the core', () => {
+  const PROBE = new URL('./fixtures/t2-probe.mjs', import.meta.url);
+  const CORE = ['messageLatency', 'inboxDepth', 'writeQueueWait', 'heartbeatInterval', 'refCounts', 'authorization'];
+  const track = Object.fromEntries(CORE.map((m) => [m, true]));
+  const resources = { svc: { echo: { handler: (x) => x } } };
+  const EMPTY = { count: 0, p50: null, p99: null, max: null };
+  const metrics = (sup) => sup.getDiagnostics().value.metrics;
+
+  /**
+   * Mail held up behind a busy handler, heartbeats 25 ms apart, a Tier 2 write that waits for
+   * the only box, a box shared with one reader, reads allowed and refused, resource calls
+   * allowed and refused. Returns what the actors were sent.
+   */
+  async function workload(sup) {
+    const a = sup.spawn(ACTOR);
+    const narrow = sup.spawn(ACTOR, { resources: [] });
+    const [holder, reader, stranger] = [sup.spawn(PROBE), sup.spawn(PROBE), sup.spawn(PROBE)];
+    let mail = 0;
+    const ask = (ref, msg) => {
+      mail++;
+      return ref.call(msg, CALL);
+    };
+    for (const r of [a, narrow, holder, reader, stranger]) await ask(r, 'hello');
+    // 10 messages queue up behind a 300 ms hold: depths 1..10, each waits most of the hold
+    await holding(a, 300);
+    mail++;
+    for (let i = 1; i <= 10; i++, mail++) a.receive(i);
+    assert.equal(await ask(a, 'after'), 'after');
+    assert.equal(await ask(a, { op: 'beatEvery', n: 4, ms: 25 }), true);
+    // resource calls: one granted, one refused
+    assert.equal(await ask(a, { op: 'use', resource: 'svc', method: 'echo', args: [1] }), 1);
+    await assert.rejects(ask(narrow, { op: 'use', resource: 'svc', method: 'echo', args: [1] }), /not granted/);
+    // the reader reads (granted) and releases what it gets; the stranger may not read it
+    assert.equal(await ask(reader, { op: 'mode', onInbox: 'release' }), true);
+    const inbox = new Promise((resolve) => reader.subscribe((m) => m.msg === 'inbox' && resolve(m.data)));
+    const held = await ask(holder, { op: 'write', msg: 'hold', data: 'x', share: [reader.id] });
+    assert.equal(held.ok, true, held.error);
+    mail++; // the INBOX
+    assert.ok((await inbox).read !== null, 'the reader may read');
+    assert.equal(await ask(stranger, { op: 'read', target: held.value }), null);
+    // a second write waits for the only box until the holder lets go of it
+    const waiting = ask(reader, { op: 'write', msg: 'next', data: 'y', release: true, timeoutMs: 30000 });
+    await waitFor(() => sup.getDiagnostics().value.memoryPool.waitingWrites === 1, 10000, 'write queued');
+    await sleep(100);
+    assert.equal(await ask(holder, { op: 'release', handle: held.value }), true);
+    assert.equal((await waiting).ok, true);
+    return mail;
+  }
+
+  slowTest('sampleRate 1 measures every event where it happens; sampleRate 0 none', 60000, async () => {
+    const one = createSupervisor({ warmWorkers: 1, resources, memory: { poolSize: 1, boxSize: '1kb' }, diagnostics: { sampleRate: 1, track } });
+    const zero = createSupervisor({ warmWorkers: 1, resources, memory: { poolSize: 1, boxSize: '1kb' }, diagnostics: { sampleRate: 0, track } });
+    try {
+      const mail = await workload(one);
+      await workload(zero);
+      const m = metrics(one);
+      assert.deepEqual(Object.keys(m).sort(), [...CORE].sort());
+      assert.equal(m.messageLatency.count, mail, 'every message is timed once, from enqueue to take');
+      assert.ok(m.messageLatency.max >= 100, `mail held behind a 300 ms hold waited ${m.messageLatency.max} ms`);
+      assert.equal(m.inboxDepth.count, mail, 'every enqueue samples the depth');
+      assert.equal(m.inboxDepth.max, 11, 'ten messages and a call queued behind the hold');
+      assert.equal(m.heartbeatInterval.count, 3, 'four heartbeats, three intervals');
+      assert.ok(m.heartbeatInterval.p50 >= 20, `heartbeats 25 ms apart: p50 ${m.heartbeatInterval.p50}`);
+      assert.equal(m.writeQueueWait.count, 2, 'two writes');
+      assert.ok(m.writeQueueWait.max >= 90, `the second waited for the box: ${m.writeQueueWait.max} ms`);
+      assert.equal(m.refCounts.count, 2, 'two boxes published');
+      assert.equal(m.refCounts.max, 2, 'writer + its one reader');
+      assert.deepEqual(m.authorization, { granted: 2, denied: 2 }, 'a resource call and a read each way');
+      for (const name of CORE.filter((n) => n !== 'authorization')) {
+        const s = m[name];
+        assert.ok(s.p50 <= s.p99 && s.p99 <= s.max, `${name}: p50 <= p99 <= max (${JSON.stringify(s)})`);
+      }
+      const m0 = metrics(zero);
+      for (const name of CORE.filter((n) => n !== 'authorization')) assert.deepEqual(m0[name], EMPTY, `${name} at sampleRate 0`);
+      assert.deepEqual(m0.authorization, { granted: 0, denied: 0 });
+    } finally {
+      await one.shutdown();
+      await zero.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});
+
 describe('diagnostics: lifecycle events on node:diagnostics_channel', () => {
   /** Subscribes to every warden:* channel; `stop()` unsubscribes. */
   function listen() {

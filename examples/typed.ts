@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     timeouts: { defaultLeaseMs: 5000, actorTimeouts: { parser: 200 } },
     strategy: 'one-for-one',
     retry: { max: 3, withinMs: 5000 },
+    diagnostics: { sampleRate: 0.1, track: { messageLatency: true, inboxDepth: true, authorization: true } },
     warmWorkers: 2,
   });
 
@@ -88,7 +89,12 @@ async function main(): Promise<void> {
   });
 
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
-  if (diag.isOk) println(diag.value.activeActors, diag.value.restarts);
+  if (diag.isOk) {
+    println(diag.value.activeActors, diag.value.restarts);
+    const waited: number | null | undefined = diag.value.metrics.messageLatency?.p99;
+    const refused: number | undefined = diag.value.metrics.authorization?.denied;
+    println(waited, refused);
+  }
 
   const byName: ActorRef | undefined = sup.whereis('doubler');
   await byName?.terminate();

@@ -40,7 +40,10 @@ export interface BoxAcquired {
  */
 export declare function boxCommit(sup: number, index: number, epoch: number, len: number, meta: string, share: string): string | null
 
-/** The `{msg,type}` JSON of a box the caller may read, or null. */
+/**
+ * The `{msg,type}` JSON of a box the caller may read, or null. This is the authorisation
+ * check of a read (counted when the supervisor tracks `authorization`).
+ */
 export declare function boxMeta(sup: number, index: number, epoch: number): string | null
 
 /**
@@ -84,8 +87,11 @@ export declare function createGroup(supId: number, parent: number, spec: GroupSp
 /** Gives a supervisor a pool of `count` boxes of `box_size` bytes. */
 export declare function createPool(sup: number, count: number, boxSize: number): void
 
-/** Creates a supervisor whose root group has `root` settings. */
-export declare function createSupervisor(maxActors: number, root: GroupSpec): SupervisorIds
+/**
+ * Creates a supervisor whose root group has `root` settings and which samples the core
+ * metrics named in `track` (others are ignored: the JS layer measures them) at `sample_rate`.
+ */
+export declare function createSupervisor(maxActors: number, root: GroupSpec, track: Array<string>, sampleRate: number): SupervisorIds
 
 /** Removes a monitor; false if it already fired or never existed. */
 export declare function demonitor(reference: number): boolean

@@ -89,15 +89,17 @@ function prepareResources(resources) {
 }
 
 /**
- * Runs `resource.method(...args)` for an actor `who = { id, granted, timeoutMs }`: capability
- * check, input validation (no argument as undefined, one as itself, several as an array), the
+ * Runs `resource.method(...args)` for an actor `who = { id, granted, timeoutMs, authorised }`:
+ * capability check (reported to `authorised(bool)`), input validation (no argument as undefined, one as itself, several as an array), the
  * handler with a timeout (the method's `timeoutMs`, else the actor's lease), output validation.
  * Resolves with the result or rejects with an Error naming resource and method.
  */
 async function invoke(resources, who, name, method, args) {
   const res = resources.get(name);
   if (!res) throw new Error(`unknown resource "${name}"`);
-  if (who.granted && !who.granted.includes(name)) throw new Error(`resource "${name}" is not granted to ${who.id}`);
+  const granted = !who.granted || who.granted.includes(name);
+  who.authorised(granted);
+  if (!granted) throw new Error(`resource "${name}" is not granted to ${who.id}`);
   if (method === 'release') throw new Error(`resource "${name}": release is called by the supervisor at shutdown, not by actors`);
   const m = res.methods.get(method);
   if (!m) throw new Error(`resource "${name}" has no method "${method}"`);

@@ -180,14 +180,19 @@ class Supervisor {
   constructor(config) {
     this._config = supervisorConfig(config);
     this._resources = prepareResources(this._config.resources); // validated before anything native exists
-    const ids = native.createSupervisor(this._config.maxActors, groupSpec(this._config.strategy, this._config.retry));
+    this._metrics = new Metrics(this._config.diagnostics);
+    const ids = native.createSupervisor(
+      this._config.maxActors,
+      groupSpec(this._config.strategy, this._config.retry),
+      this._metrics.coreTracked(),
+      this._metrics.rate,
+    );
     this._sid = ids.id;
     this._port = ids.port;
     this._root = ids.root;
     this._groups = new Map(); // group id → ActorGroup
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
-    this._metrics = new Metrics(this._config.diagnostics);
     this._leaseExpiries = 0;
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) {
@@ -271,7 +276,8 @@ class Supervisor {
     const memoryPool = p
       ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0, leaseExpiries: this._leaseExpiries }
       : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0, leaseExpiries: 0 };
-    return Ok({ id: this.id, ...JSON.parse(text), memoryPool, metrics: this._metrics.summary() });
+    const { metrics: core, ...counts } = JSON.parse(text);
+    return Ok({ id: this.id, ...counts, memoryPool, metrics: this._metrics.summary(core) });
   }
 
   /**
@@ -684,7 +690,12 @@ class Supervisor {
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);
       } else if (req.op === 'resource') {
-        const who = { granted: entry.opts.resources, id: entry.ref.id, timeoutMs: this._leaseMs(entry.opts) };
+        const who = {
+          granted: entry.opts.resources,
+          id: entry.ref.id,
+          timeoutMs: this._leaseMs(entry.opts),
+          authorised: (ok) => this._metrics.authorised(ok),
+        };
         const t0 = this._metrics.sample('resourceLatency') ? performance.now() : 0;
         invoke(this._resources, who, req.resource, req.method, req.args ?? []).then(
           (value) => {

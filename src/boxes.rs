@@ -222,12 +222,13 @@ pub fn box_abort(sup: f64, index: u32, epoch: u32) {
     runtime().box_abort(sup as u64, holder(), grant(index, epoch));
 }
 
-/// The `{msg,type}` JSON of a box the caller may read, or null.
+/// The `{msg,type}` JSON of a box the caller may read, or null. This is the authorisation
+/// check of a read (counted when the supervisor tracks `authorization`).
 #[napi]
 pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Option<String> {
-    let pool = runtime().pool(sup as u64)?;
-    pool.read(grant(index, epoch), holder())
-        .map(|(_, _, meta)| meta)
+    runtime()
+        .box_read(sup as u64, grant(index, epoch), holder())
+        .map(|(_, _, _, meta)| meta)
 }
 
 /// A view of the committed bytes of a box the caller may read, or null (stale, forged,

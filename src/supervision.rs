@@ -4,6 +4,7 @@ use crate::{id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
+use warden_core::metrics::Metric;
 use warden_core::{
     runtime, ActorConfig, Backoff, BackoffKind, Decision, Envelope, GroupConfig, Kind, Op,
     Overflow, RestartType, RetryConfig, Strategy, SupervisorConfig,
@@ -217,13 +218,21 @@ pub struct SupervisorIds {
     pub root: f64,
 }
 
-/// Creates a supervisor whose root group has `root` settings.
+/// Creates a supervisor whose root group has `root` settings and which samples the core
+/// metrics named in `track` (others are ignored: the JS layer measures them) at `sample_rate`.
 #[napi]
-pub fn create_supervisor(max_actors: u32, root: GroupSpec) -> Result<SupervisorIds> {
+pub fn create_supervisor(
+    max_actors: u32,
+    root: GroupSpec,
+    track: Vec<String>,
+    sample_rate: f64,
+) -> Result<SupervisorIds> {
     let sup = runtime().create_supervisor(SupervisorConfig {
         max_actors: max_actors as usize,
         root: group_config(&root)?,
     });
+    let metrics: Vec<Metric> = track.iter().filter_map(|t| Metric::parse(t)).collect();
+    runtime().track(sup.id, &metrics, sample_rate);
     Ok(SupervisorIds {
         id: sup.id as f64,
         port: sup.port.id as f64,

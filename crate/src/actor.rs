@@ -10,6 +10,7 @@
 //! one, so each message's deadline starts when that message does.
 
 use crate::envelope::{Envelope, Kind};
+use crate::metrics::{Metric, Tracker};
 use crate::port::Port;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -177,6 +178,8 @@ struct Inner {
     last_error: Option<String>,
     heartbeat_count: u64,
     last_heartbeat_ms: Option<f64>,
+    /// The incarnation and tracker time of the last heartbeat (for heartbeat intervals).
+    last_beat: Option<(u32, u64)>,
 }
 
 /// A supervised child, stable across restarts.
@@ -192,6 +195,7 @@ pub struct Actor {
     /// Watchdog deadline in ns on the runtime clock; 0 when unarmed.
     pub(crate) watchdog: AtomicU64,
     created: Instant,
+    metrics: Option<Arc<Tracker>>,
     inner: Mutex<Inner>,
 }
 
@@ -205,6 +209,7 @@ impl Actor {
             deadline: AtomicU64::new(0),
             watchdog: AtomicU64::new(0),
             created: Instant::now(),
+            metrics: None,
             inner: Mutex::new(Inner {
                 mailbox: VecDeque::new(),
                 port: None,
@@ -219,14 +224,29 @@ impl Actor {
                 last_error: None,
                 heartbeat_count: 0,
                 last_heartbeat_ms: None,
+                last_beat: None,
             }),
         }
     }
 
+    /// The same actor, recording its supervisor's sampled metrics in `metrics`.
+    pub fn tracked(mut self, metrics: Option<Arc<Tracker>>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     /// Queues `env` unless the actor is dead, full, or `incarnation` names another
     /// incarnation. Wakes the bound thread if it is idle.
-    pub fn deliver(&self, env: Envelope, incarnation: Option<u32>) -> Result<Delivered, Refused> {
+    pub fn deliver(
+        &self,
+        mut env: Envelope,
+        incarnation: Option<u32>,
+    ) -> Result<Delivered, Refused> {
         let refuse = |error, envelope| Err(Refused { error, envelope });
+        let metrics = self.metrics.as_deref();
+        if let Some(m) = metrics.filter(|m| m.wants(Metric::MessageLatency)) {
+            env.stamp = m.now_ns();
+        }
         let (port, outcome) = {
             let mut g = self.inner.lock();
             if g.state == ActorState::Dead {
@@ -249,6 +269,9 @@ impl Actor {
                 }
             }
             g.mailbox.push_back(env);
+            if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
+                m.record(Metric::InboxDepth, g.mailbox.len() as f64);
+            }
             let port = if g.busy { None } else { g.port.clone() };
             (port, outcome)
         };
@@ -277,11 +300,17 @@ impl Actor {
         let mut text = String::with_capacity(32 * n);
         text.push('[');
         for i in 0..n {
-            let env = g.mailbox.pop_front().expect("n <= mailbox length");
+            let mut env = g.mailbox.pop_front().expect("n <= mailbox length");
             if i > 0 {
                 text.push(',');
             }
             env.write_json(&mut text);
+            if env.stamp != 0 {
+                if let Some(m) = &self.metrics {
+                    m.record_since(Metric::MessageLatency, env.stamp);
+                }
+                env.stamp = 0; // measured once, even if a restart hands it out again
+            }
             g.in_hand.push_back(env);
         }
         text.push(']');
@@ -405,6 +434,16 @@ impl Actor {
         let mut g = self.inner.lock();
         g.heartbeat_count += 1;
         g.last_heartbeat_ms = Some(now_ms);
+        if let Some(m) = &self.metrics {
+            let now = m.now_ns();
+            let inc = g.incarnation;
+            if let Some((_, since)) = g.last_beat.filter(|(i, _)| *i == inc) {
+                if m.wants(Metric::HeartbeatInterval) {
+                    m.record_since(Metric::HeartbeatInterval, since);
+                }
+            }
+            g.last_beat = Some((inc, now));
+        }
     }
 
     /// Current incarnation.

@@ -4,6 +4,7 @@
 
 use crate::actor::Actor;
 use crate::envelope::{json_string, Envelope, Kind};
+use crate::metrics::{Metric, Tracker};
 use crate::pool::{Grant, Pool, PoolError, Waiter, HOST};
 use crate::runtime::Runtime;
 use crate::supervisor::Supervisor;
@@ -52,6 +53,30 @@ impl Runtime {
         self.supervisor(sup_id)?.pool.get().cloned()
     }
 
+    /// The metrics tracker of a supervisor, if it tracks any.
+    fn tracker(&self, sup_id: u64) -> Option<Arc<Tracker>> {
+        self.supervisor(sup_id)?.metrics.get().cloned()
+    }
+
+    /// The committed bytes (address, length) and `{msg,type}` JSON of a box `holder` may
+    /// read; `None` when it may not (stale, forged, unauthorised, released). Counted as an
+    /// authorisation when the supervisor tracks them.
+    pub fn box_read(
+        &self,
+        sup_id: u64,
+        grant: Grant,
+        holder: u64,
+    ) -> Option<(Arc<Pool>, *mut u8, usize, String)> {
+        let sup = self.supervisor(sup_id)?;
+        let pool = sup.pool.get()?;
+        let read = pool.read(grant, holder);
+        if let Some(m) = sup.metrics.get() {
+            m.authorised(read.is_some());
+        }
+        let (data, len, meta) = read?;
+        Some((pool.clone(), data, len, meta))
+    }
+
     fn lease_of(&self, holder: u64) -> u64 {
         let ms = self
             .actor(holder)
@@ -74,8 +99,14 @@ impl Runtime {
     ) -> Result<Acquired, PoolError> {
         let pool = self.pool(sup_id).ok_or(PoolError::BadHandle)?;
         let lease = self.lease_of(holder);
+        let tracker = self
+            .tracker(sup_id)
+            .filter(|m| m.wants(Metric::WriteQueueWait));
         match pool.acquire(holder, size, lease) {
             Ok(g) => {
+                if let Some(m) = tracker {
+                    m.record(Metric::WriteQueueWait, 0.0);
+                }
                 self.timer().armed(lease);
                 Ok(Acquired::Granted(g))
             }
@@ -90,6 +121,7 @@ impl Runtime {
                     port,
                     corr,
                     deadline,
+                    since: tracker.map_or(0, |m| m.now_ns()),
                 });
                 self.timer().armed(deadline);
                 Ok(Acquired::Queued)
@@ -98,12 +130,17 @@ impl Runtime {
         }
     }
 
-    /// Answers the waiters a freed box now serves.
-    fn serve(&'static self, granted: Vec<(Waiter, Grant)>) {
+    /// Answers the waiters a freed box of supervisor `sup_id`'s `pool` now serves.
+    fn serve(&'static self, sup_id: u64, pool: &Pool, granted: Vec<(Waiter, Grant)>) {
+        if granted.is_empty() {
+            return;
+        }
+        let tracker = self.tracker(sup_id);
         for (w, g) in granted {
             let lease = self.lease_of(w.holder);
-            if let Some(pool) = self.actor(w.holder).and_then(|a| self.pool(a.sup_id)) {
-                pool.relet(g, w.holder, lease);
+            pool.relet(g, w.holder, lease);
+            if let Some(m) = tracker.as_ref().filter(|_| w.since != 0) {
+                m.record_since(Metric::WriteQueueWait, w.since);
             }
             if let Some(p) = self.port(w.port) {
                 let body = format!("[{},{}]", g.index, g.epoch);
@@ -167,6 +204,9 @@ impl Runtime {
         let lease = self.lease_of(writer);
         pool.commit(grant, writer, len, meta.to_string(), &readers, lease)
             .map_err(|e| e.to_string())?;
+        if let Some(m) = sup.metrics.get().filter(|m| m.wants(Metric::RefCounts)) {
+            m.record(Metric::RefCounts, (1 + readers.len()) as f64);
+        }
         self.timer().armed(lease);
         let from = if writer == HOST {
             "host".to_string()
@@ -184,7 +224,7 @@ impl Runtime {
             if let Some(a) = self.actor(r) {
                 let env = Envelope::new(Kind::System, writer, 0, body.clone());
                 if self.deliver(&a, env, None).is_err() {
-                    self.serve(pool.release(grant, r, lease).1);
+                    self.serve(sup_id, pool, pool.release(grant, r, lease).1);
                 }
             }
         }
@@ -195,7 +235,7 @@ impl Runtime {
     pub fn box_abort(&'static self, sup_id: u64, writer: u64, grant: Grant) {
         if let Some(pool) = self.pool(sup_id) {
             let lease = self.lease_of(writer);
-            self.serve(pool.abort(grant, writer, lease));
+            self.serve(sup_id, &pool, pool.abort(grant, writer, lease));
         }
     }
 
@@ -205,7 +245,7 @@ impl Runtime {
             return false;
         };
         let (released, served) = pool.release(grant, holder, self.lease_of(holder));
-        self.serve(served);
+        self.serve(sup_id, &pool, served);
         released
     }
 
@@ -213,7 +253,7 @@ impl Runtime {
     pub(crate) fn release_boxes_of(&'static self, actor: &Actor) {
         if let Some(pool) = self.pool(actor.sup_id) {
             let lease = self.lease_of(actor.id);
-            self.serve(pool.holder_gone(actor.id, lease));
+            self.serve(actor.sup_id, &pool, pool.holder_gone(actor.id, lease));
         }
     }
 
@@ -248,7 +288,7 @@ impl Runtime {
                     Some(p) => {
                         p.push_urgent(Envelope::new(Kind::Revoke, 0, 0, body));
                     }
-                    None => self.serve(pool.release(g, reader, now).1),
+                    None => self.serve(sup.id, pool, pool.release(g, reader, now).1),
                 }
                 let report = format!(r#"[{},{},"reader"]"#, g.index, g.epoch);
                 sup.port

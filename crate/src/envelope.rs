@@ -62,6 +62,8 @@ pub struct Envelope {
     pub body: String,
     /// For calls: the port the reply goes to (0 when no reply is expected).
     pub reply_to: u64,
+    /// When a sampled message was queued (the tracker's clock, ns); 0 when not sampled.
+    pub stamp: u64,
 }
 
 impl Envelope {
@@ -73,6 +75,7 @@ impl Envelope {
             corr,
             body: body.into(),
             reply_to: 0,
+            stamp: 0,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod boxes;
 pub mod envelope;
 pub mod links;
+pub mod metrics;
 pub mod pool;
 pub mod port;
 pub mod runtime;

@@ -66,6 +66,8 @@ pub struct Waiter {
     pub corr: u64,
     /// When it gives up (ns), `u64::MAX` for never.
     pub deadline: u64,
+    /// When it started waiting (the tracker's clock, ns), if the wait is sampled; else 0.
+    pub since: u64,
 }
 
 /// What lease expiry means for the host.
@@ -510,6 +512,7 @@ mod tests {
                 port: h,
                 corr: c,
                 deadline: u64::MAX,
+                since: 0,
             });
         }
         let served = p.abort(g, 1, L);
@@ -563,6 +566,7 @@ mod tests {
             port: 2,
             corr: 1,
             deadline: 50,
+            since: 0,
         });
         let (exp, next) = p.expire(10);
         assert!(exp.waiters.is_empty());

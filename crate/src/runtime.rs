@@ -5,6 +5,7 @@
 use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
+use crate::metrics::{Metric, Tracker};
 use crate::port::{Port, PortId};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
@@ -120,6 +121,19 @@ impl Runtime {
         sup
     }
 
+    /// Makes supervisor `sup_id` sample `metrics` at `rate` (0..=1). Call it before the
+    /// supervisor's first spawn; actors spawned earlier are not tracked. False if the
+    /// supervisor is unknown or already tracks metrics.
+    pub fn track(&self, sup_id: u64, metrics: &[Metric], rate: f64) -> bool {
+        let Some(s) = self.supervisor(sup_id) else {
+            return false;
+        };
+        match Tracker::new(metrics, rate) {
+            Some(t) => s.metrics.set(Arc::new(t)).is_ok(),
+            None => true,
+        }
+    }
+
     /// Creates a group under `parent` in supervisor `sup_id`; returns its id.
     pub fn create_group(
         &self,
@@ -161,7 +175,8 @@ impl Runtime {
     ) -> Result<Arc<Actor>, SpawnError> {
         let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
         let timed = config.timeout_ms > 0 || config.heartbeat_ms > 0;
-        let actor = Arc::new(Actor::new(self.id(), sup_id, config));
+        let tracker = sup.metrics.get().cloned();
+        let actor = Arc::new(Actor::new(self.id(), sup_id, config).tracked(tracker));
         sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
         self.actors.write().insert(actor.id, actor.clone());
         if timed {
@@ -532,6 +547,7 @@ impl Runtime {
                 "restarts": s.stats.restarts.load(Ordering::Relaxed),
                 "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
                 "actors": actors,
+                "metrics": s.metrics.get().map(|m| m.summary()),
             })
             .to_string(),
         )

@@ -95,6 +95,8 @@ pub struct Supervisor {
     closing: AtomicBool,
     /// The Tier 2 pool, if the supervisor has one.
     pub pool: std::sync::OnceLock<Arc<crate::pool::Pool>>,
+    /// Sampled metrics, if the supervisor tracks any (set before its first spawn).
+    pub metrics: std::sync::OnceLock<Arc<crate::metrics::Tracker>>,
 }
 
 #[derive(Default)]
@@ -116,6 +118,7 @@ impl Supervisor {
             tree: Mutex::new(Tree::new(root, config.root)),
             closing: AtomicBool::new(false),
             pool: std::sync::OnceLock::new(),
+            metrics: std::sync::OnceLock::new(),
         }
     }
 
