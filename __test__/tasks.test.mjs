@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, slowTest, sleep, waitFor, within, faults, runtime, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
+import { createRequire } from 'node:module';
 import { createSupervisor, runtimeStats, TimeoutError, ActorExitError } from '../index.mjs';
+
+const native = createRequire(import.meta.url)('../lib/native.js'); // test-only addressOf
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);
 const T = 60000; // per-test bound (only to avoid hanging)
@@ -617,7 +620,8 @@ describe('tasks', () => {
         [{ resourceLimits: 5 }, TypeError, /task: options\.resourceLimits must be an object/],
         [{ resourceLimits: { heap: 5 } }, TypeError, /task: options\.resourceLimits: unknown option "heap"/],
         [{ resourceLimits: { maxOldGenerationSizeMb: -5 } }, RangeError, /maxOldGenerationSizeMb/],
-        [{ transfer: [] }, TypeError, /task: options\.transfer is not supported yet/],
+        [{ transfer: [] }, TypeError, /task: options\.transfer must be a boolean/],
+        [{ transfer: 'yes' }, TypeError, /task: options\.transfer must be a boolean/],
         [{ timeout: 5 }, TypeError, /task: options: unknown option "timeout"/],
       ];
       for (const [o, Cls, re] of badOptions) await faults(() => sup.task(f, 1, o), Cls, re, `task options ${JSON.stringify(o)}`);
@@ -634,10 +638,231 @@ describe('tasks', () => {
       await faults(() => sup.tasks.race([{ fn: 5 }]), TypeError, /tasks\.race: list\[0\]\.fn/);
       await faults(() => sup.tasks.all([{ fn: f, timeoutMs: -1 }]), RangeError, /tasks\.all: list\[0\]\.timeoutMs/);
       await faults(() => sup.tasks.any([{ fn: f, extra: 1 }]), TypeError, /unknown option "extra"/);
+      await faults(() => sup.tasks.all([{ fn: f, transfer: 1 }]), TypeError, /tasks\.all: list\[0\]\.transfer must be a boolean/);
+      await faults(() => sup.map([1], f, { transfer: 'no' }), TypeError, /map: options\.transfer must be a boolean/);
       // the pool is fine after all that
       for (const Cls of [TypeError, RangeError]) assert.ok(new Cls('x') instanceof TypeOrRangeError);
       assert.equal(await sup.task(f, 'fine'), 'fine');
     });
+  });
+});
+
+describe('tasks: transfer through the memory pool, and minThreads', () => {
+  const MiB = 1024 * 1024;
+  const pool = (sup) => sup.getDiagnostics().value.memoryPool;
+  const noBoxInUse = (sup, label) => waitFor(() => pool(sup).boxesInUse === 0, 10000, `${label}: no box in use`);
+  const addressOf = (u8) => native.addressOf(u8.buffer) + u8.byteOffset;
+
+  /** `n` bytes of a fixed pseudo-random pattern, and their sum. */
+  function pattern(n, seed = 7) {
+    const u8 = new Uint8Array(n);
+    let x = seed;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      u8[i] = x >>> 24;
+      sum += u8[i];
+    }
+    return { u8, sum };
+  }
+
+  slowTest('a 1 MiB+ bytes input reaches the task as a view of the pool box (no copy) and is released when the task ends', T, async () => {
+    await withSup({ memory: { poolSize: 1, boxSize: '2mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
+      const { u8, sum } = pattern(1.5 * MiB);
+      const r = await sup.task(fixture('task-probe.mjs'), u8, { transfer: true });
+      assert.equal(r.sum, sum, 'the task read the right bytes');
+      assert.equal(r.kind, 'Uint8Array');
+      assert.equal(r.byteLength, u8.byteLength);
+      assert.equal(r.bufferByteLength, u8.byteLength, 'the view covers exactly the committed bytes');
+      assert.notEqual(r.address, addressOf(u8), 'not the host memory');
+      assert.equal(pool(sup).boxesInUse, 0, 'the input box went back when the task ended');
+      // the task's view was detached when the task ended
+      assert.equal(await sup.task(() => globalThis.__lastInput.byteLength), 0);
+
+      // the pool has one box: an actor writing now gets the very memory the task's view showed
+      const probe = sup.spawn(fixture('t2-probe.mjs'));
+      const a = await probe.call({ op: 'alloc', size: 16, commit: { msg: 'same box', type: 'binary' } });
+      assert.equal(a.ok, true, a.error);
+      assert.equal(a.address, r.address, 'the task read the box in place: its input was not copied on the way');
+      assert.equal(await probe.call({ op: 'release', handle: a.commit.value }), true);
+      await noBoxInUse(sup, 'after the probe');
+
+      // other bytes kinds arrive as the same kind of view; a view with an offset only its bytes
+      const f64 = new Float64Array([1.5, 2.5, -3]);
+      assert.deepEqual(await sup.task((x) => [x.constructor.name, Array.from(x)], f64, { transfer: true }), ['Float64Array', [1.5, 2.5, -3]]);
+      const ab = new Uint8Array([1, 2, 3, 4]).buffer;
+      assert.deepEqual(await sup.task((x) => [x instanceof ArrayBuffer, x.byteLength, new Uint8Array(x)[3]], ab, { transfer: true }), [true, 4, 4]);
+      const dv = new DataView(new ArrayBuffer(8));
+      dv.setUint32(4, 0xdeadbeef);
+      assert.deepEqual(await sup.task((x) => [x.constructor.name, x.getUint32(4)], dv, { transfer: true }), ['DataView', 0xdeadbeef]);
+      const part = new Uint8Array(u8.buffer, 100, 50);
+      assert.deepEqual(await sup.task((x) => [x.byteLength, x.buffer.byteLength, Array.from(x)], part, { transfer: true }), [50, 50, Array.from(part)]);
+      assert.equal(await sup.task((x) => Buffer.isBuffer(x) && x.toString('utf8'), Buffer.from('héllo'), { transfer: true }), 'héllo');
+      assert.equal(await sup.task((x) => x.length, new Uint8Array(0), { transfer: true }), 0);
+      assert.equal(pool(sup).boxesInUse, 0);
+    });
+  });
+
+  slowTest('JSON inputs travel encoded once in a box; bytes results come back through a box', T, async () => {
+    await withSup({ memory: { poolSize: 4, boxSize: '2mb' }, tasks: { maxThreads: 2 } }, async (sup) => {
+      const rows = Array.from({ length: 20000 }, (_, i) => ({ id: i, v: i % 7 }));
+      const expected = rows.reduce((s, r) => s + r.v, 0);
+      assert.equal(await sup.task(({ rows }) => rows.reduce((s, r) => s + r.v, 0), { rows }, { transfer: true }), expected);
+      assert.equal(pool(sup).boxesInUse, 0);
+      assert.equal(await sup.task((x) => x === undefined, undefined, { transfer: true }), true, 'no input: nothing to write');
+      assert.deepEqual(await sup.task((x) => ({ got: x }), 'small', { transfer: true }), { got: 'small' }, 'other results travel as usual');
+
+      // bytes results: one copy on the host, the same kind of view
+      const n = 1.5 * MiB;
+      const made = await sup.task((n) => {
+        const u = new Uint8Array(n);
+        for (let i = 0; i < n; i++) u[i] = (i * 7) & 255;
+        return u;
+      }, n, { transfer: true });
+      assert.ok(made instanceof Uint8Array);
+      assert.equal(made.length, n);
+      let bad = 0;
+      for (let i = 0; i < n; i++) if (made[i] !== ((i * 7) & 255)) bad++;
+      assert.equal(bad, 0, 'the result bytes are intact');
+      const f = await sup.task((k) => new Float64Array(k).fill(0.25), 1000, { transfer: true });
+      assert.ok(f instanceof Float64Array);
+      assert.deepEqual([f.length, f[999]], [1000, 0.25]);
+      const ab = await sup.task(() => new Uint16Array([1, 2]).buffer, undefined, { transfer: true });
+      assert.ok(ab instanceof ArrayBuffer);
+      assert.equal(ab.byteLength, 4);
+      const buf = await sup.task(() => Buffer.from('bytes back'), undefined, { transfer: true });
+      assert.ok(Buffer.isBuffer(buf));
+      assert.equal(buf.toString(), 'bytes back');
+      // a result that is a view of the input box is copied out before the input box goes
+      const { u8 } = pattern(MiB);
+      const slice = await sup.task((x) => x.subarray(10, 20), u8, { transfer: true });
+      assert.deepEqual(Array.from(slice), Array.from(u8.subarray(10, 20)));
+      // a result larger than a box
+      await faults(() => sup.task((n) => new Uint8Array(n), 3 * MiB, { transfer: true }), RangeError, /task result: .*exceeds the box size/);
+      // map and the helpers take transfer too
+      const parts = [pattern(1000, 1).u8, pattern(2000, 2).u8, pattern(3000, 3).u8];
+      assert.deepEqual(await sup.map(parts, (x) => x.byteLength, { transfer: true }), [1000, 2000, 3000]);
+      assert.deepEqual(await sup.tasks.all([{ fn: (x) => x.byteLength, input: parts[0], transfer: true }]), [1000]);
+      await noBoxInUse(sup, 'after the results');
+      assert.equal(pool(sup).waitingWrites, 0);
+    });
+  });
+
+  slowTest('no box stays in use after a failure, a timeout, an abort, a crash or shutdown; a queued task takes no box', T, async () => {
+    await withSup({ memory: { poolSize: 2, boxSize: '2mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
+      const { u8 } = pattern(MiB);
+      const t = { transfer: true };
+      await faults(() => sup.task((x) => { throw new Error(`bad ${x.length}`); }, u8, t), Error, /^bad 1048576$/);
+      assert.equal(pool(sup).boxesInUse, 0, 'after a throw');
+      await faults(() => sup.task(async (x) => { await null; throw new TypeError('async bad'); }, u8, t), TypeError, /async bad/);
+      assert.equal(pool(sup).boxesInUse, 0, 'after a rejection');
+      await faults(() => sup.task((x) => { for (;;) x[0]++; }, u8, { ...t, timeoutMs: 100 }), TimeoutError, /timed out/);
+      await noBoxInUse(sup, 'after a timeout');
+      const crash = await settle(sup.task(() => process.exit(3), u8, t));
+      assert.ok(crash.error instanceof ActorExitError, String(crash.error));
+      await noBoxInUse(sup, 'after a crash');
+
+      // abort a running task, while a queued transfer task waits behind it without a box
+      const running = new AbortController();
+      const queued = new AbortController();
+      const r1 = settle(sup.task((x) => { for (;;) x[0]++; }, u8, { ...t, signal: running.signal }));
+      await waitFor(() => sup.tasks.stats().running === 1, 10000, 'the task to start');
+      await waitFor(() => pool(sup).boxesInUse === 1, 10000, 'its input box');
+      const r2 = settle(sup.task((x) => x.length, u8, { ...t, signal: queued.signal }));
+      assert.equal(sup.tasks.stats().queued, 1);
+      assert.equal(pool(sup).boxesInUse, 1, 'a queued task has no box yet');
+      queued.abort();
+      assert.ok(isAbortError((await r2).error));
+      assert.equal(pool(sup).boxesInUse, 1);
+      running.abort();
+      assert.ok(isAbortError((await r1).error));
+      await noBoxInUse(sup, 'after aborts');
+
+      // a bytes result's box goes back once the host has copied it
+      assert.equal((await sup.task(() => new Uint8Array(10), undefined, t)).length, 10);
+      await noBoxInUse(sup, 'after a result');
+      assert.equal(pool(sup).waitingWrites, 0);
+    });
+    // shutdown with a transfer task running
+    const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '2mb' } });
+    const p = settle(sup.task((x) => { for (;;) x[0]++; }, pattern(MiB).u8, { transfer: true }));
+    await waitFor(() => sup.tasks.stats().running === 1 && sup.getDiagnostics().value.memoryPool.boxesInUse === 1, 10000, 'the task to start');
+    const sid = sup._sid;
+    await sup.shutdown();
+    assert.equal((await p).error?.reason, 'shutdown');
+    assert.equal(native.poolStats(sid), null, 'the pool went with the supervisor');
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a task holds its input for as long as it runs, past the lease of actors', T, async () => {
+    await withSup({ memory: { poolSize: 1, boxSize: '1mb' }, timeouts: { defaultLeaseMs: 50 } }, async (sup) => {
+      const expiries = [];
+      sup.on('leaseExpired', (e) => expiries.push(e));
+      const { u8, sum } = pattern(MiB);
+      const got = await sup.task(async (x) => {
+        await new Promise((r) => setTimeout(r, 300));
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i];
+        return [x.byteLength, s];
+      }, u8, { transfer: true });
+      assert.deepEqual(got, [MiB, sum], 'the view was still there after six leases');
+      assert.deepEqual(expiries, []);
+      assert.equal(pool(sup).boxesInUse, 0);
+    });
+  });
+
+  slowTest('with no free box the input waits in FIFO order; aborting the wait kills nothing and leaks nothing', T, async () => {
+    await withSup({ memory: { poolSize: 1, boxSize: '64kb' }, tasks: { maxThreads: 3 } }, async (sup) => {
+      const probe = sup.spawn(fixture('t2-probe.mjs'));
+      const held = await probe.call({ op: 'alloc', size: 100, keep: 'w' }); // the only box, being written
+      assert.equal(held.ok, true, held.error);
+      const ac = new AbortController();
+      const first = settle(sup.task((x) => x.length, new Uint8Array(10), { transfer: true, signal: ac.signal }));
+      await waitFor(() => pool(sup).waitingWrites === 1, 10000, 'the input to wait for a box');
+      const second = settle(sup.task((x) => x.length, new Uint8Array(20), { transfer: true }));
+      await waitFor(() => pool(sup).waitingWrites === 2, 10000, 'the second input to wait behind the first');
+      assert.equal(sup.tasks.stats().running, 2, 'each waiting input holds the thread it is for');
+      const third = sup.task((x) => x * 2, 21); // other tasks go on with the threads left
+      assert.equal(await third, 42);
+      ac.abort();
+      assert.ok(isAbortError((await first).error));
+      assert.equal(sup.tasks.stats().killed, 0, 'nothing ran, so nothing was killed');
+      assert.equal(await probe.call({ op: 'abort', keep: 'w' }), 0); // the box is free again
+      assert.deepEqual(await within(second, 10000, 'the waiting task'), { value: 20 });
+      await noBoxInUse(sup, 'after the waits');
+      assert.equal(pool(sup).waitingWrites, 0);
+    });
+  });
+
+  slowTest('transfer errors reject at once: no pool, input larger than a box; bytes without transfer are a clear TypeError', T, async () => {
+    await withSup({ memory: { poolSize: 0 } }, async (sup) => {
+      await faults(() => sup.task((x) => x, new Uint8Array(4), { transfer: true }), TypeError, /task: options\.transfer needs the supervisor's memory pool.*memory\.poolSize is 0/);
+      await faults(() => sup.map([new Uint8Array(4)], (x) => x, { transfer: true }), TypeError, /map: options\.transfer needs/);
+      assert.equal(sup.tasks.stats().threads, 0, 'no thread was started for them');
+    });
+    await withSup({ memory: { poolSize: 2, boxSize: '1kb' } }, async (sup) => {
+      await faults(() => sup.task((x) => x, new Uint8Array(1025), { transfer: true }), RangeError, /task: options\.transfer: the input is 1025 bytes, more than a box .*memory\.boxSize: 1024 bytes/);
+      await faults(() => sup.task((x) => x, { s: 'x'.repeat(2000) }, { transfer: true }), RangeError, /the input is \d+ bytes as JSON/);
+      await faults(() => sup.task((x) => x, { f() {} }, { transfer: true }), TypeError, /task: input: a function cannot be sent/);
+      await faults(() => sup.task((x) => x, new Uint8Array(4)), TypeError, /task: input: a Uint8Array cannot be sent as JSON; pass \{ transfer: true \}/);
+      await faults(() => sup.task(() => new Float32Array(2)), TypeError, /task result: a Float32Array cannot be sent as JSON; run the task with \{ transfer: true \}/);
+      await faults(() => sup.task((x) => x, { shared: new SharedArrayBuffer(8) }), TypeError, /a SharedArrayBuffer cannot be sent/);
+      assert.equal(pool(sup).boxesInUse, 0);
+      assert.equal(await sup.task((x) => x.length, new Uint8Array(1024), { transfer: true }), 1024, 'exactly a box fits');
+    });
+  });
+
+  slowTest('minThreads: the threads start with the supervisor and idle reaping keeps them', T, async () => {
+    await withSup({ warmWorkers: 0, tasks: { minThreads: 2, maxThreads: 3, idleTimeoutMs: 50 } }, async (sup) => {
+      assert.equal(sup.tasks.stats().threads, 2, 'started at creation, before any task');
+      assert.equal(runtimeStats().threads, 2);
+      await waitFor(() => sup.tasks.stats().idle === 2, 10000, 'both threads ready');
+      await sleep(200);
+      assert.equal(sup.tasks.stats().threads, 2, 'idle reaping never goes below minThreads');
+      assert.deepEqual(await Promise.all([sup.task(threadTag), sup.task(threadTag)]).then((tags) => new Set(tags).size), 2);
+      assert.equal(sup.tasks.stats().spawned, 2, 'the first tasks ran on the threads already there');
+    });
+    assert.equal(runtimeStats().threads, 0, 'shutdown leaves no thread');
   });
 });
 

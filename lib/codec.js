@@ -37,7 +37,7 @@ function checkObject(v, param, depth) {
     if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
       throw refuse(param, `a ${v.constructor.name}`);
     }
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise) {
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise || (typeof SharedArrayBuffer === 'function' && v instanceof SharedArrayBuffer)) {
       throw refuse(param, `a ${v.constructor.name}`);
     }
     if (typeof v.toJSON === 'function') return;

@@ -217,6 +217,7 @@ class Supervisor {
     this._pool = new ThreadPool(this._config.warmWorkers);
     native.registerPort(this._port, () => this._drain(), false);
     this._drain();
+    tasks.start(this); // tasks.minThreads: task threads from the start
   }
 
   // ---- public API ----------------------------------------------------------------------
@@ -337,6 +338,7 @@ class Supervisor {
   }
 
   _leaseMs(opts) {
+    if (opts.leaseMs !== undefined) return opts.leaseMs; // internal actors (task threads) set their own
     const t = this._config.timeouts;
     return (opts.name !== undefined ? t.actorTimeouts[opts.name] : undefined) ?? t.defaultLeaseMs;
   }

@@ -7,11 +7,25 @@
 // thread, or `[3]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
 // in MiB, comes now and then if the host asked for it. A bare number is a ping (and says how
 // often to report the heap).
+//
+// With `transfer`, the call has a 4th element `{ box: [boxIndex, epoch], kind }` (or `{}` when
+// there is no input): the input is a box of the supervisor's pool the host wrote and shared with
+// this thread only. Bytes reach the task as a view of the box itself (`kind`: ArrayBuffer,
+// Buffer, a typed array or DataView), JSON as its decoded value; the box is released (its views
+// detached) when the task ends. A bytes result is written into a box readable by the host and
+// the reply is `[4, ms, [boxIndex, epoch, kind]]`; once the host has copied it, it sends
+// `[-1, boxIndex, epoch]` and this thread gives its reference back. The INBOX notices the core
+// delivers for input boxes are ignored (the call carries the handle).
+
+const tier2 = require('./tier2.js');
 
 const OK = 1;
 const UNDEF = 2;
 const FAIL = 0;
 const LOST = 3;
+const BOX = 4;
+const RELEASE = -1;
+const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
 const fns = new Map(); // fid → function (or the promise of a module's function)
 
@@ -93,6 +107,19 @@ function reply(tag, t0, value) {
   return tag === UNDEF ? [UNDEF, ms] : [tag, ms, value];
 }
 
+/** The reply for a value a task returned without `transfer`. */
+function plain(t0, v) {
+  if (v === undefined) return reply(UNDEF, t0);
+  if (tier2.isBytes(v)) {
+    const err = new TypeError(
+      `task result: a ${v.constructor?.name ?? 'binary value'} cannot be sent as JSON; ` +
+        'run the task with { transfer: true } to return bytes through the memory pool',
+    );
+    return reply(FAIL, t0, failure(err, false));
+  }
+  return reply(OK, t0, v);
+}
+
 function invoke(fn, input, fromSource) {
   const t0 = performance.now();
   let r;
@@ -103,23 +130,99 @@ function invoke(fn, input, fromSource) {
   }
   if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
     return Promise.resolve(r).then(
-      (v) => (v === undefined ? reply(UNDEF, t0) : reply(OK, t0, v)),
+      (v) => plain(t0, v),
       (err) => reply(FAIL, t0, failure(err, fromSource)),
     );
   }
-  return r === undefined ? reply(UNDEF, t0) : reply(OK, t0, r);
+  return plain(t0, r);
 }
 
-module.exports = function runTask(self, msg) {
+const handleOf = (box) => ({ boxIndex: box[0], epoch: box[1] });
+
+/** Runs a task with `transfer` (`x`: `{ box?, kind? }`): input from a box, bytes results into one. */
+function invokeTransfer(fn, x, ctx, fromSource) {
+  const t0 = performance.now();
+  let input;
+  let handle = null; // the input box, until released
+  let buffer = null; // the input view's memory (bytes inputs)
+  if (x.box !== undefined) {
+    handle = handleOf(x.box);
+    const r = ctx.read(handle);
+    if (r === null) return [LOST]; // the box went with a previous incarnation: the host writes it again
+    if (x.kind === 'json') {
+      try {
+        input = r.json();
+      } catch (err) {
+        return reply(FAIL, t0, failure(err, false));
+      } finally {
+        ctx.release(handle);
+        handle = null;
+      }
+    } else {
+      buffer = r.bytes().buffer;
+      input = tier2.viewOf(x.kind, buffer);
+    }
+  }
+  const releaseInput = () => {
+    if (handle === null) return;
+    ctx.release(handle); // detaches every view of it first
+    handle = null;
+  };
+  const finish = (v) => {
+    if (!tier2.isBytes(v)) {
+      releaseInput();
+      return v === undefined ? reply(UNDEF, t0) : reply(OK, t0, v);
+    }
+    const kind = tier2.bytesKind(v);
+    let bytes = tier2.asBytes(v);
+    if (buffer !== null && bytes.buffer === buffer) bytes = bytes.slice(); // a view of the input box, which goes now
+    releaseInput();
+    return ctx.write({ ...RESULT_META, data: bytes }).then((w) => {
+      if (w.isErr) {
+        const why = String(w.error).replace(/^write: /, '');
+        const E = /exceeds the box size/.test(why) ? RangeError : Error;
+        return reply(FAIL, t0, failure(new E(`task result: ${why} (transfer)`), false));
+      }
+      return reply(BOX, t0, [w.value.boxIndex, w.value.epoch, kind]);
+    });
+  };
+  const failed = (err) => {
+    releaseInput();
+    return reply(FAIL, t0, failure(err, fromSource));
+  };
+  let r;
+  try {
+    r = fn(input);
+  } catch (err) {
+    return failed(err);
+  }
+  if (r !== null && typeof r === 'object' && typeof r.then === 'function') return Promise.resolve(r).then(finish, failed);
+  return finish(r);
+}
+
+function run(fn, msg, ctx, fromSource) {
+  return msg.length > 3 ? invokeTransfer(fn, msg[3], ctx, fromSource) : invoke(fn, msg[2], fromSource);
+}
+
+module.exports = function runTask(self, msg, ctx) {
   if (typeof msg === 'number') {
     heapEvery = msg; // ping: the thread is up
     return 0;
   }
+  if (!Array.isArray(msg)) return undefined; // an INBOX notice of an input box
   const fid = msg[0];
+  if (fid === RELEASE) {
+    ctx.release({ boxIndex: msg[1], epoch: msg[2] }); // the host has copied that result
+    return undefined;
+  }
   let fn = fns.get(fid);
   if (fn === undefined) {
     const def = msg[1];
-    if (def === 0) return [LOST]; // this incarnation never got it (the thread was restarted): the host sends it again
+    if (def === 0) {
+      // this incarnation never got it (the thread was restarted): the host sends it again
+      if (msg.length > 3 && msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
+      return [LOST];
+    }
     if (def.reset) fns.clear(); // the host forgets what this thread knows at the same time
     if (def.url !== undefined) {
       const url = def.url;
@@ -128,9 +231,9 @@ module.exports = function runTask(self, msg) {
       return p.then(
         (f) => {
           if (fns.get(fid) === p) fns.set(fid, f);
-          return invoke(f, msg[2], false);
+          return run(f, msg, ctx, false);
         },
-        (err) => [FAIL, 0, failure(err, false)],
+        (err) => failedLoad(err, msg, ctx),
       );
     }
     try {
@@ -143,7 +246,13 @@ module.exports = function runTask(self, msg) {
     }
     fns.set(fid, fn);
   } else if (typeof fn.then === 'function') {
-    return fn.then((f) => invoke(f, msg[2], false), (err) => [FAIL, 0, failure(err, false)]);
+    return fn.then((f) => run(f, msg, ctx, false), (err) => failedLoad(err, msg, ctx));
   }
-  return invoke(fn, msg[2], fn.fromSource === true);
+  return run(fn, msg, ctx, fn.fromSource === true);
 };
+
+/** A module task that failed to load: its input box (if any) goes back at once. */
+function failedLoad(err, msg, ctx) {
+  if (msg.length > 3 && msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
+  return [FAIL, 0, failure(err, false)];
+}

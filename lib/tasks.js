@@ -6,6 +6,13 @@
 // and a task that must be stopped (timeout, AbortSignal) is stopped by killing its thread, which
 // the pool then replaces. Tasks wait in a FIFO queue in JS; an aborted queued task just leaves
 // the queue, and its input is never serialised.
+//
+// With `transfer`, the input does not travel as JSON: when the task is handed to a thread, the
+// host writes it into a box of the supervisor's memory pool shared with that thread only, and
+// releases its own reference at once, so the box lives exactly as long as the thread holds it
+// (the thread releases it when the task ends; the core releases it if the thread dies). If no
+// box is free, the thread is reserved and the write waits in the pool's FIFO. A bytes result
+// comes back in a box the thread wrote: the host copies it once, then tells the thread to let go.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,6 +20,7 @@ const { fileURLToPath, pathToFileURL } = require('node:url');
 const native = require('./native.js');
 const K = require('./kinds.js');
 const { encode } = require('./codec.js');
+const tier2 = require('./tier2.js');
 const { spawnOptions } = require('./config.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 
@@ -28,7 +36,7 @@ const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its 
 const PREFETCH_BUDGET_MS = 1; // … as many as it should finish in this long
 const HEAP_EVERY = 16; // with maxHeapUsedMb, threads report their heap every this many tasks (and after any task of 1 ms or more)
 const PREFETCH_DEPTH = 32; // … and at most this many waiting behind the running one
-const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits'];
+const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits', 'transfer'];
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 const ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
@@ -37,6 +45,9 @@ const R_FAIL = 0;
 const R_OK = 1;
 const R_UNDEF = 2;
 const R_LOST = 3;
+const R_BOX = 4;
+const RELEASE = -1; // `[-1, boxIndex, epoch]`: the host copied a result box, the thread may let it go
+const textEncoder = new TextEncoder();
 
 // Job states.
 const QUEUED = 0;
@@ -133,14 +144,17 @@ function limitsOf(v, field) {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** `{ timeoutMs, signal, limits, key }` of validated task options (`extra`: other keys allowed). */
+function transferOf(v, field) {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new TypeError(`${field} must be a boolean`);
+  return v;
+}
+
+/** `{ timeoutMs, signal, limits, key, transfer }` of validated task options (`extra`: other keys allowed). */
 function taskOptions(o, param, extra = []) {
   if (!isObject(o) || Array.isArray(o)) throw new TypeError(`${param} must be an object`);
   for (const k of Object.keys(o)) {
     if (OPTION_KEYS.includes(k) || extra.includes(k)) continue;
-    if (k === 'transfer') {
-      throw new TypeError(`${param}.transfer is not supported yet: inputs are copied (large inputs cannot travel as shared-memory handles yet)`);
-    }
     throw new TypeError(`${param}: unknown option "${k}" (expected one of: ${[...OPTION_KEYS, ...extra].join(', ')})`);
   }
   const limits = limitsOf(o.resourceLimits, `${param}.resourceLimits`);
@@ -149,10 +163,40 @@ function taskOptions(o, param, extra = []) {
     signal: signalOf(o.signal, `${param}.signal`),
     limits,
     key: limits ? JSON.stringify(limits) : '',
+    transfer: transferOf(o.transfer, `${param}.transfer`),
+    param,
   };
 }
 
-const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '' });
+const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '', transfer: false, param: 'task: options' });
+
+/**
+ * The bytes a `transfer` task's input is written as, and how the thread gets it back: bytes as
+ * they are (read when the task starts, not copied now), other values as JSON text. Throws at
+ * once when the supervisor has no pool or the input cannot fit in a box.
+ */
+function transferInput(sup, input, param) {
+  const { poolSize, boxSize } = sup._config.memory;
+  if (!(poolSize > 0)) {
+    throw new TypeError(`${param}.transfer needs the supervisor's memory pool, and this supervisor has none (memory.poolSize is 0)`);
+  }
+  if (input === undefined) return { bytes: null, kind: '' };
+  let bytes;
+  let kind;
+  if (tier2.isBytes(input)) {
+    bytes = tier2.asBytes(input);
+    kind = tier2.bytesKind(input);
+  } else {
+    bytes = textEncoder.encode(encode(input, 'task: input'));
+    kind = 'json';
+  }
+  if (bytes.byteLength > boxSize) {
+    throw new RangeError(
+      `${param}.transfer: the input is ${bytes.byteLength} bytes${kind === 'json' ? ' as JSON' : ''}, more than a box of the memory pool holds (memory.boxSize: ${boxSize} bytes)`,
+    );
+  }
+  return { bytes, kind };
+}
 
 // ---- errors -----------------------------------------------------------------------------
 
@@ -200,9 +244,15 @@ class Job {
     this.signal = o.signal;
     this.limits = o.limits;
     this.key = o.key;
+    this.transfer = o.transfer;
+    this.bytes = null; // transfer: the input to write into a box (null: no input)
+    this.kind = ''; // transfer: how the thread rebuilds it ('json', 'Uint8Array', …)
+    this.box = null; // transfer: the input's box, once shared with `thread`
+    this.boxCorr = 0; // transfer: waiting for a box (its thread is reserved)
     // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
-    // in a busy thread's mailbox: stopping a task kills its thread.
-    this.prefetchable = o.timeoutMs === 0 && o.signal === undefined && !cancellable;
+    // in a busy thread's mailbox: stopping a task kills its thread. Transferred inputs are only
+    // written for a thread that is free to read them.
+    this.prefetchable = o.timeoutMs === 0 && o.signal === undefined && !cancellable && !o.transfer;
     this.state = QUEUED;
     this.thread = null;
     this.corr = 0;
@@ -232,12 +282,28 @@ class Job {
     this.state = DONE;
     this.input = undefined;
     this.text = undefined;
+    this.bytes = null;
+    this.box = null;
+    this.boxCorr = 0;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     if (this.signal !== undefined) this.pool.unwatch(this);
   }
+}
+
+/**
+ * `job` goes back to waiting for a thread: a transferred input's box stayed with the thread it
+ * was shared with (which releases it, or dies), so a new one is written when it is sent again.
+ */
+function unsend(job) {
+  if (job.timer !== null) clearTimeout(job.timer);
+  job.timer = null;
+  job.state = QUEUED;
+  job.thread = null;
+  job.box = null;
+  job.boxCorr = 0;
 }
 
 /** A ping: the first message a (new or restarted) thread handles. */
@@ -333,6 +399,8 @@ class TaskPool {
     this.queued = 0;
     this.running = 0; // tasks sent to threads and not settled
     this.calls = new Map(); // corr → Job | Ping
+    this.boxWaits = new Map(); // corr → Job waiting for a box for its input
+    this.views = new tier2.Views(); // views of result boxes (held only while copying)
     this.corr = 0;
     this.service = 0; // smoothed ms from sending a task to its reply, over the pool
     this.dying = new Set(); // terminations in progress
@@ -381,6 +449,20 @@ class TaskPool {
       job.fail(abortError(signal.reason));
       return job;
     }
+    if (o.transfer) {
+      try {
+        const t = transferInput(this.sup, input, o.param);
+        job.bytes = t.bytes;
+        job.kind = t.kind;
+        job.input = undefined;
+      } catch (err) {
+        job.fail(err);
+        return job;
+      }
+    } else if (tier2.isBytes(input)) {
+      job.fail(new TypeError(`task: input: a ${input.constructor?.name ?? 'binary value'} cannot be sent as JSON; pass { transfer: true } to hand bytes over through the memory pool`));
+      return job;
+    }
     if (this.maxQueue !== Infinity && this.waiting() >= this.maxQueue && this.threads.size >= this.max && !(this.queued === 0 && this.hasIdle(job.key))) {
       const err = new Error(`task: the task queue is full (maxQueue: ${this.maxQueue}); try again later`);
       err.code = 'ERR_TASK_QUEUE_FULL';
@@ -411,6 +493,14 @@ class TaskPool {
       job.fail(err);
     } else if (job.state === RUNNING) {
       const t = job.thread;
+      if (job.boxCorr !== 0) {
+        // still waiting for a box: nothing runs, the thread is free again
+        this.unreserve(t, job);
+        job.fail(err);
+        this.makeIdle(t);
+        this.pump();
+        return;
+      }
       job.fail(err);
       this.counts.killed++;
       this.kill(t);
@@ -523,6 +613,10 @@ class TaskPool {
 
   /** Sends `job` to thread `t` (idle, or running one task it may queue behind). */
   send(t, job) {
+    if (job.transfer) {
+      this.sendTransfer(t, job);
+      return;
+    }
     let text = job.text;
     if (text === undefined) {
       try {
@@ -535,27 +629,127 @@ class TaskPool {
       job.text = text;
       job.input = undefined;
     }
-    const d = job.def;
-    let head;
-    if (t.known.has(d.fid)) {
-      head = `[${d.fid},0`;
-    } else if (t.known.size >= MAX_KNOWN) {
+    const head = this.head(t, job.def);
+    this.dispatch(t, job, text === '' ? `${head}]` : `${head},${text}]`);
+  }
+
+  /** The head of a call for `job` on thread `t`: `[fid,def` (def 0 when the thread knows it). */
+  head(t, d) {
+    if (t.known.has(d.fid)) return `[${d.fid},0`;
+    if (t.known.size >= MAX_KNOWN) {
       t.known.clear();
       t.known.add(d.fid);
-      head = `[${d.fid},${d.resetText}`;
-    } else {
-      t.known.add(d.fid);
-      head = `[${d.fid},${d.text}`;
+      return `[${d.fid},${d.resetText}`;
     }
-    const corr = ++this.corr;
-    const code = native.call(t.num, corr, text === '' ? `${head}]` : `${head},${text}]`, this.port, this.sup._sid);
-    if (code !== K.QUEUED) {
-      // The thread's actor is gone for good: the task never reached it.
-      this.queue.unshift(job);
-      this.queued++;
-      this.retire(t);
-      this.ensureMin();
+    t.known.add(d.fid);
+    return `[${d.fid},${d.text}`;
+  }
+
+  /**
+   * Sends a `transfer` job to idle thread `t`: its input is written into a box shared with `t`
+   * first. Without a free box, `t` is reserved and the write waits (FIFO) for one.
+   */
+  sendTransfer(t, job) {
+    if (job.bytes !== null && job.box === null) {
+      const sid = this.sup._sid;
+      const corr = ++this.corr;
+      const r = native.boxAcquire(sid, job.bytes.byteLength, true, 0, this.port, corr);
+      if (r.status === 1) {
+        job.state = RUNNING;
+        job.thread = t;
+        job.boxCorr = corr;
+        t.jobs.push(job);
+        this.running++;
+        this.boxWaits.set(corr, job);
+        return;
+      }
+      if (r.status !== 0) {
+        job.fail(new Error(`task: transfer: ${r.error}`));
+        this.makeIdle(t);
+        return;
+      }
+      if (!this.publish(t, job, { boxIndex: r.index, epoch: r.epoch })) return;
+    }
+    const x = job.box === null ? '{}' : `{"box":[${job.box.boxIndex},${job.box.epoch}],"kind":"${job.kind}"}`;
+    this.dispatch(t, job, `${this.head(t, job.def)},null,${x}]`);
+  }
+
+  /**
+   * Writes `job`'s input into box `h` (granted to the host) and shares it with thread `t` only;
+   * the host's own reference goes at once. False if the job could not go on (handled here).
+   */
+  publish(t, job, h) {
+    const sid = this.sup._sid;
+    if (!native.boxWrite(sid, h.boxIndex, h.epoch, job.bytes)) {
+      native.boxAbort(sid, h.boxIndex, h.epoch);
+      job.fail(new Error('task: transfer: the box for the input was lost before it was written'));
+      this.makeIdle(t);
+      return false;
+    }
+    const meta = job.kind === 'json' ? '{"msg":"task input","type":"json"}' : '{"msg":"task input","type":"binary"}';
+    const err = native.boxCommit(sid, h.boxIndex, h.epoch, job.bytes.byteLength, meta, `[${t.num}]`);
+    if (err !== null) {
+      // the thread's actor is gone: the task goes back to the queue for another thread
+      native.boxAbort(sid, h.boxIndex, h.epoch);
+      this.requeue(t, job);
+      return false;
+    }
+    native.boxRelease(sid, h.boxIndex, h.epoch);
+    job.box = h;
+    return true;
+  }
+
+  /** Takes a job waiting for a box off its reserved thread (it goes on, or is cancelled). */
+  unreserve(t, job) {
+    const i = t.jobs.indexOf(job);
+    if (i >= 0) {
+      t.jobs.splice(i, 1);
+      this.running--;
+    }
+    job.boxCorr = 0;
+    job.state = QUEUED;
+    job.thread = null;
+  }
+
+  /** A box for a job's input became free (`g`: `[boxIndex, epoch]`, or null if the wait gave up). */
+  granted(corr, g) {
+    const job = this.boxWaits.get(corr);
+    this.boxWaits.delete(corr);
+    const waiting = job !== undefined && job.boxCorr === corr && job.state === RUNNING;
+    if (!Array.isArray(g)) {
+      if (!waiting) return;
+      const t = job.thread;
+      this.unreserve(t, job);
+      job.fail(new Error('task: transfer: no box of the memory pool became free'));
+      this.makeIdle(t);
       this.pump();
+      return;
+    }
+    if (!waiting) {
+      native.boxAbort(this.sup._sid, g[0], g[1]); // its task was cancelled meanwhile
+      return;
+    }
+    const t = job.thread;
+    this.unreserve(t, job);
+    if (this.publish(t, job, { boxIndex: g[0], epoch: g[1] })) this.sendTransfer(t, job);
+  }
+
+  /** The thread of `job` is gone for good before it got the task: the task waits for another. */
+  requeue(t, job) {
+    unsend(job);
+    this.queue.unshift(job);
+    this.queued++;
+    this.retire(t);
+    this.ensureMin();
+    this.pump();
+  }
+
+  /** Calls thread `t` with `body` for `job`; the task is running from now on. */
+  dispatch(t, job, body) {
+    const corr = ++this.corr;
+    const code = native.call(t.num, corr, body, this.port, this.sup._sid);
+    if (code !== K.QUEUED) {
+      this.requeue(t, job); // the thread's actor is gone for good: the task never reached it
       return;
     }
     job.state = RUNNING;
@@ -632,6 +826,10 @@ class TaskPool {
   onReply(env) {
     let kind = env[0];
     if (kind >= K.UNDEFINED_BODY) kind -= K.UNDEFINED_BODY;
+    if (kind === K.BOX_GRANT) {
+      this.granted(env[2], env[3]);
+      return;
+    }
     if (kind !== K.REPLY) return;
     const call = this.calls.get(env[2]);
     if (call === undefined) return; // a late reply: its task was stopped
@@ -652,10 +850,7 @@ class TaskPool {
       // functions: send the task again with its function.
       t.known.clear();
       t.sent--;
-      if (job.timer !== null) clearTimeout(job.timer);
-      job.timer = null;
-      job.state = QUEUED;
-      job.thread = null;
+      unsend(job);
       this.send(t, job);
       return;
     }
@@ -667,6 +862,18 @@ class TaskPool {
     if (reply[0] === R_OK) {
       this.counts.completed++;
       job.succeed(reply[2]);
+    } else if (reply[0] === R_BOX) {
+      let value;
+      try {
+        value = this.takeResult(t, reply[2]);
+      } catch (err) {
+        this.counts.failed++;
+        job.fail(err);
+        this.after(t);
+        return;
+      }
+      this.counts.completed++;
+      job.succeed(value);
     } else if (reply[0] === R_UNDEF) {
       this.counts.completed++;
       job.succeed(undefined);
@@ -675,6 +882,21 @@ class TaskPool {
       job.fail(rebuild(reply[2]));
     }
     this.after(t);
+  }
+
+  /**
+   * A bytes result a thread wrote into a box (`[boxIndex, epoch, kind]`): copied once into this
+   * thread's heap, then both references go (the host's now, the thread's when it gets `RELEASE`).
+   */
+  takeResult(t, [boxIndex, epoch, kind]) {
+    const sid = this.sup._sid;
+    const h = { boxIndex, epoch };
+    const r = tier2.read(sid, h, this.views); // the host may read any box, and holds it now
+    native.send(t.num, `[${RELEASE},${boxIndex},${epoch}]`, -1, sid);
+    if (r === null) throw new Error('task: the box holding the result was lost');
+    const copy = r.bytes().slice().buffer;
+    tier2.release(sid, h, this.views);
+    return tier2.viewOf(kind, copy);
   }
 
   /** The task's result is not JSON-serialisable (the runner's reply could not be encoded). */
@@ -749,6 +971,9 @@ class TaskPool {
       if (limits) o.resourceLimits = limits;
       const opts = spawnOptions(o, this.sup._config);
       opts.internal = true;
+      // a task may hold its transferred input as long as it runs (timeouts and signals stop it,
+      // by killing the thread): no lease on what a task thread holds
+      opts.leaseMs = NO_TIMEOUT;
       entry = this.sup._spawn(RUNNER, opts, 0, this.groupId());
     } catch (err) {
       this.failQueued(new Error(`task: could not start a task thread: ${err.message}`));
@@ -837,10 +1062,7 @@ class TaskPool {
       this.running--;
       this.calls.delete(job.corr);
       if (job.state === RUNNING) {
-        if (job.timer !== null) clearTimeout(job.timer);
-        job.timer = null;
-        job.state = QUEUED;
-        job.thread = null;
+        unsend(job);
         this.queue.unshift(job);
         this.queued++;
       }
@@ -902,6 +1124,7 @@ class TaskPool {
     for (const call of this.calls.values()) if (call instanceof Ping) clearTimeout(call.timer);
     this.calls.clear();
     await Promise.all([...this.dying]);
+    this.drain(); // boxes the killed threads freed may have been granted to cancelled inputs: give them back
     this.portOpen = false;
     native.closePort(this.port);
   }
@@ -957,6 +1180,11 @@ function task(sup, fn, input, options) {
   return pool.task(fn, input, options);
 }
 
+/** Starts `sup`'s task pool now if it keeps threads (`tasks.minThreads`), so they are ready for the first task. */
+function start(sup) {
+  if ((sup._config.tasks?.minThreads ?? 0) > 0 && !sup._closing) poolOf(sup);
+}
+
 /** Stops the task threads of `sup` (queued tasks reject, running ones reject with `shutdown`). */
 function close(sup) {
   const pool = pools.get(sup);
@@ -980,7 +1208,12 @@ function mapOptions(sup, options, param) {
     concurrency = c;
   }
   if (o.settle !== undefined && typeof o.settle !== 'boolean') throw new TypeError(`${param}.settle must be a boolean`);
-  return { concurrency, settle: o.settle === true, signal: t.signal, job: { timeoutMs: t.timeoutMs, signal: undefined, limits: t.limits, key: t.key } };
+  return {
+    concurrency,
+    settle: o.settle === true,
+    signal: t.signal,
+    job: { timeoutMs: t.timeoutMs, signal: undefined, limits: t.limits, key: t.key, transfer: t.transfer, param },
+  };
 }
 
 function iteratorOf(items, param) {
@@ -1355,4 +1588,4 @@ function tasksOf(sup) {
   return h;
 }
 
-module.exports = { task, close, map, mapStream, helpers: tasksOf, defaultTasksConfig };
+module.exports = { task, start, close, map, mapStream, helpers: tasksOf, defaultTasksConfig };

@@ -27,6 +27,30 @@ function asBytes(v) {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
+const VIEW_KINDS = [
+  'Uint8Array', 'Int8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
+  'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'DataView',
+];
+
+/** What kind of bytes `v` is (`ArrayBuffer`, `Buffer`, a typed array's name, `DataView`), for `viewOf`. */
+function bytesKind(v) {
+  if (v instanceof ArrayBuffer) return 'ArrayBuffer';
+  if (typeof Buffer === 'function' && Buffer.isBuffer(v)) return 'Buffer';
+  for (const name of VIEW_KINDS) {
+    const C = globalThis[name];
+    if (typeof C === 'function' && v instanceof C) return name;
+  }
+  return 'Uint8Array';
+}
+
+/** A view of that kind over all of `buffer` (no copy); unknown kinds are a Uint8Array. */
+function viewOf(kind, buffer) {
+  if (kind === 'ArrayBuffer') return buffer;
+  if (kind === 'Buffer' && typeof Buffer === 'function') return Buffer.from(buffer);
+  const C = VIEW_KINDS.includes(kind) ? globalThis[kind] : undefined;
+  return typeof C === 'function' ? new C(buffer) : new Uint8Array(buffer);
+}
+
 /** The bytes a write stores for `data` of `type` (bytes given as such are stored as they are). */
 function encodeData(type, data) {
   if (data === undefined) throw new TypeError('write.data is required');
@@ -159,4 +183,4 @@ function release(sup, handle, views) {
   return native.boxRelease(sup, h.boxIndex, h.epoch);
 }
 
-module.exports = { encodeData, writeOptions, handleOf, Views, read, release, Ok, Err };
+module.exports = { encodeData, writeOptions, handleOf, Views, read, release, isBytes, asBytes, bytesKind, viewOf, Ok, Err };
