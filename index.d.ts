@@ -124,12 +124,12 @@ export interface SupervisorConfig {
   warmWorkers?: number;
   /** Crash policy of the root group. */
   onCrash?: CrashPolicy;
-  /** The task thread pool behind `task`, `map` and `mapStream` (started on first use). */
+  /** The task thread pool behind `task`, `map` and `mapStream` (started on first use, or with the supervisor when `minThreads` > 0). */
   tasks?: TaskPoolConfig;
 }
 
 export interface TaskPoolConfig {
-  /** Task threads kept alive once the pool has started (default 0). */
+  /** Task threads started with the supervisor and kept alive: idle reaping never goes below them (default 0). */
   minThreads?: number;
   /** Most task threads at once (default `os.availableParallelism()`); they do not count against `maxActors`. */
   maxThreads?: number;
@@ -386,7 +386,7 @@ export type TreeNode =
 /**
  * A task: a function (serialised with `toString()`, no outer scope) or a module URL/path whose
  * default export is the function. It gets the input and returns (or resolves) the result; both
- * travel as JSON.
+ * travel as JSON, or through the memory pool with `transfer: true`.
  */
 export type TaskFn<I = any, R = any> = ((input: I) => R | Promise<R>) | URL | string;
 
@@ -397,6 +397,16 @@ export interface TaskOptions {
   signal?: AbortSignal;
   /** Node heap limits of the thread that runs it; running out rejects with `ActorExitError` reason `out_of_memory`. */
   resourceLimits?: SpawnOptions['resourceLimits'];
+  /**
+   * Large data through the supervisor's memory pool instead of JSON (needs `memory.poolSize` > 0).
+   * The input (an `ArrayBuffer`, typed array, `DataView`, `Buffer`, or a JSON value encoded once)
+   * is written into one box when the task starts, shared with its thread only: the task gets
+   * bytes as a view of the box itself (same kind, no copy; detached when the task ends) and JSON
+   * decoded. A bytes result is written into a box and resolves as a copy made once on the host
+   * (same kind). Inputs or results larger than `memory.boxSize` reject with a `RangeError`;
+   * without a free box the input waits its turn. Default `false`.
+   */
+  transfer?: boolean;
 }
 
 /** `{ fn, input, ...options }`: a task that `sup.tasks` helpers start (and cancel when no longer needed). */

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     retry: { max: 3, withinMs: 5000 },
     diagnostics: { sampleRate: 0.1, track: { messageLatency: true, inboxDepth: true, authorization: true } },
     warmWorkers: 2,
+    tasks: { minThreads: 1, maxThreads: 2 },
   });
 
   const doubler: ActorRef = sup.spawn<number>(async (self, msg, ctx) => {
@@ -87,6 +88,12 @@ async function main(): Promise<void> {
       sup.release(reader.handle);
     }
   });
+
+  // tasks: large inputs and bytes results through the memory pool with `transfer`
+  const sum: number = await sup.task((x: Uint8Array) => x.reduce((a, b) => a + b, 0), new Uint8Array(1024), { transfer: true, timeoutMs: 1000 });
+  const made: Uint8Array = await sup.task((n: number) => new Uint8Array(n).fill(1), 16, { transfer: true });
+  const lengths: number[] = await sup.map([new Uint8Array(2), new Uint8Array(3)], (x: Uint8Array) => x.length, { transfer: true });
+  println(sum, made.length, lengths);
 
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
   if (diag.isOk) {
