@@ -204,6 +204,12 @@ export interface Context {
   readonly fmt: Fmt;
   /** True once a stop has been requested. */
   readonly isCancelled: boolean;
+  /**
+   * Sends without waiting (FIFO per sender and receiver). Mail is batched in this thread's
+   * outbox and delivered before this actor's next call, reply, emit or exit, when its handler
+   * yields, and within a few ms even if it keeps computing. False once the target is known to
+   * be dead for good; undeliverable mail is reported as a `deadLetter` event.
+   */
   send(target: Target, msg: unknown): boolean;
   call<R = unknown>(target: Target, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
   spawn(actor: ActorHandler | Behaviour | URL | string, options?: SpawnOptions): Promise<ChildRef>;

@@ -219,6 +219,76 @@ describe('actor to actor', () => {
   });
 });
 
+describe('ctx.send through the outbox', () => {
+  slowTest('20,000 sends from one handler wrap the ring and arrive in order and intact (non-ASCII, long, over-size, undefined)', 60000, async () => {
+    const sup = createSupervisor({ warmWorkers: 2 });
+    try {
+      // message i, as both sides compute it
+      const MAKE = `(i) => {
+        if (i % 997 === 0) return 'big:' + i + ':' + 'x'.repeat(20000);
+        if (i % 101 === 0) return undefined;
+        if (i % 7 === 0) return { i, s: 'héllo ✓ 🎉 ' + i };
+        if (i % 5 === 0) return { i, s: 'a'.repeat(70 + (i % 13)) };
+        return { i };
+      }`;
+      const consumer = sup.spawn(
+        new Function(`return (self, m) => {
+          const make = ${MAKE};
+          globalThis.n ??= 0;
+          const want = make(globalThis.n);
+          if (JSON.stringify(m) !== JSON.stringify(want) && !globalThis.bad) globalThis.bad = { at: globalThis.n, got: JSON.stringify(m)?.slice(0, 80) };
+          globalThis.n++;
+          if (globalThis.n === 20000) self.send('done', { n: globalThis.n, bad: globalThis.bad ?? null });
+        }`)(),
+        { mailbox: { capacity: 100000 } },
+      );
+      const producer = sup.spawn(
+        new Function(`return (self, m, ctx) => {
+          const make = ${MAKE};
+          let ok = 0;
+          for (let i = 0; i < 20000; i++) ok += ctx.send(m.to, make(i)) ? 1 : 0;
+          return ok;
+        }`)(),
+      );
+      const done = new Promise((resolve) => consumer.subscribe((m) => m.msg === 'done' && resolve(m.data)));
+      assert.equal(await producer.call({ to: consumer.id }, { timeoutMs: 30000 }), 20000);
+      assert.deepEqual(await done, { n: 20000, bad: null });
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('mail sent just before a hang arrives without a kill; a call after sends arrives after them', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 3 });
+    try {
+      const sink = sup.spawn((self, m) => {
+        globalThis.n = (globalThis.n ?? 0) + 1;
+        if (m === 'count?') return globalThis.n - 1;
+        self.send('got', m);
+      });
+      const got = collector();
+      sink.subscribe(got);
+      const sender = sup.spawn((self, m, ctx) => {
+        if (m.op === 'burst') {
+          for (let i = 0; i < 100; i++) ctx.send(m.to, i);
+          return ctx.call(m.to, 'count?');
+        }
+        ctx.send(m.to, 'before the hang');
+        for (;;);
+      });
+      assert.equal(await sender.call({ op: 'burst', to: sink.id }, { timeoutMs: 20000 }), 100, 'the call saw every send made before it');
+      sender.receive({ op: 'hang', to: sink.id });
+      await waitFor(() => got.items.some((m) => m.data === 'before the hang'), 10000, 'mail sent before the hang');
+      assert.equal(sender.getDiagnostics().value.state, 'running', 'still hung, never killed');
+      await sender.terminate();
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});
+
 describe('null and undefined', () => {
   slowTest('a handler that returns null resolves the call with null', 30000, async () => {
     const sup = createSupervisor({ warmWorkers: 1 });

@@ -124,6 +124,9 @@ export declare function exitSelf(reason: string): boolean
 /** Host: the actor is dead for good; its undelivered mail is reported as dead letters. */
 export declare function finish(actorId: number, reason: string): boolean
 
+/** Worker: delivers what this thread wrote to its outbox. */
+export declare function flushOutbox(): void
+
 /** The group an actor belongs to. */
 export declare function groupOf(supId: number, actorId: number): number | null
 
@@ -170,6 +173,16 @@ export declare function monitor(watcher: number, watched: number): number
 
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
+
+/** Worker: the targets that mail from this thread found dead for good since the last call. */
+export declare function outboxDead(): Array<number>
+
+/**
+ * Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
+ * records without a native call (layout in the core's `outbox` module; its head and tail
+ * counters are control words 2 and 3).
+ */
+export declare function outboxView(): Uint8Array
 
 /** Pool counters, if the supervisor has a pool. */
 export declare function poolStats(sup: number): PoolStats | null

@@ -15,6 +15,7 @@ const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
+const { Outbox } = require('./outbox.js');
 
 const port = workerData.port;
 const BATCH = 256; // most messages taken from the core per native call
@@ -33,6 +34,7 @@ let idleTimer = null;
 const views = new tier2.Views(); // views of box memory this thread holds
 const boxWaits = new Map(); // corr → resolve of a write waiting for a box
 let control = null; // Uint32Array over core memory: [0] = messages handled so far
+let outbox = null; // where ctx.send writes (created on the first send)
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
 let next = 0;
@@ -491,11 +493,16 @@ function makeCtx() {
       return cancelled;
     },
     /**
-     * Sends `msg` to another actor (FIFO per sender and receiver). False if the target is dead
-     * for good or its mailbox is full (a dead letter is reported to the supervisor).
+     * Sends `msg` to another actor (FIFO per sender and receiver) through this thread's outbox.
+     * False if the target is known to be dead for good; mail the core cannot deliver (dead
+     * target, full mailbox) is reported to the supervisor as a dead letter.
      */
     send(to, msg) {
-      return native.sendTo(target(to, 'ctx.send: target'), encode(msg, 'ctx.send: msg')) === K.QUEUED;
+      const n = target(to, 'ctx.send: target');
+      const text = encode(msg, 'ctx.send: msg');
+      outbox ??= new Outbox(control);
+      if (outbox.put(n, text)) return !outbox.knownDead(n);
+      return native.sendTo(n, text) === K.QUEUED;
     },
     /** Request-reply with another actor. */
     call(to, msg, options) {

@@ -2,7 +2,7 @@
 //! memory itself (external ArrayBuffers created in the reading thread), releases and detaches.
 //! A thread only ever gets views of single boxes it may use, never of the pool.
 
-use crate::bound;
+use crate::{bound, flush_current};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -200,6 +200,7 @@ pub fn box_commit(
     meta: String,
     share: String,
 ) -> Option<String> {
+    flush_current();
     let share = match parse_share(&share) {
         Ok(s) => s,
         Err(e) => return Some(e),

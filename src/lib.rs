@@ -49,6 +49,17 @@ fn current() -> Option<Arc<Port>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
+/// Delivers what this thread wrote to its outbox (nothing to do on the host thread). Every
+/// native call whose effect another thread could see after this thread's earlier sends calls
+/// it first, so mail stays in order.
+fn flush_current() {
+    CURRENT.with(|c| {
+        if let Some(p) = c.borrow().as_ref() {
+            runtime().flush_outbox(p);
+        }
+    });
+}
+
 fn current_actor_id() -> u64 {
     CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.actor_id()))
 }

@@ -1,10 +1,11 @@
 //! Ports: registering JS threads with the core, and draining them (batches of urgent
 //! envelopes and of mail, parking with coalesced wake-ups).
 
-use crate::{bound, current, id, invalid, JsWaker, BOUND, CURRENT, TARGETS};
+use crate::{bound, current, flush_current, id, invalid, JsWaker, BOUND, CURRENT, TARGETS};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
+use warden_core::outbox::OUTBOX_BYTES;
 use warden_core::port::CONTROL_WORDS;
 use warden_core::runtime;
 
@@ -66,6 +67,7 @@ pub fn register_port(
 /// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.
 #[napi]
 pub fn worker_take() -> Option<String> {
+    flush_current();
     current()?.take_urgent()
 }
 
@@ -73,6 +75,7 @@ pub fn worker_take() -> Option<String> {
 /// at most `max` messages (JSON), if any.
 #[napi]
 pub fn worker_pop(max: u32) -> Option<String> {
+    flush_current();
     let port = current()?;
     let actor = bound()?;
     runtime().pop(&port, &actor, max as usize)
@@ -81,6 +84,7 @@ pub fn worker_pop(max: u32) -> Option<String> {
 /// Worker: no work left; returns true if work raced in and draining must continue.
 #[napi]
 pub fn worker_park() -> bool {
+    flush_current();
     current().is_some_and(|p| p.park())
 }
 
@@ -94,4 +98,34 @@ pub fn host_take(port_id: f64) -> Option<String> {
 #[napi]
 pub fn host_park(port_id: f64) -> bool {
     runtime().port(id(port_id)).is_some_and(|p| p.park())
+}
+
+/// Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
+/// records without a native call (layout in the core's `outbox` module; its head and tail
+/// counters are control words 2 and 3).
+#[napi]
+pub fn outbox_view() -> Result<Uint8Array> {
+    let port = current().ok_or_else(|| invalid("outboxView: not a worker thread"))?;
+    let outbox = runtime().open_outbox(&port);
+    let ptr = outbox.as_ptr();
+    // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
+    // keeps alive until the engine collects the view. JS writes only the ring's free part and
+    // publishes it through the head counter; the core reads only the published part.
+    let view =
+        unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
+    Ok(view)
+}
+
+/// Worker: delivers what this thread wrote to its outbox.
+#[napi]
+pub fn flush_outbox() {
+    flush_current();
+}
+
+/// Worker: the targets that mail from this thread found dead for good since the last call.
+#[napi]
+pub fn outbox_dead() -> Vec<f64> {
+    current().map_or_else(Vec::new, |p| {
+        p.take_dead().into_iter().map(|t| t as f64).collect()
+    })
 }

@@ -237,46 +237,85 @@ impl Actor {
 
     /// Queues `env` unless the actor is dead, full, or `incarnation` names another
     /// incarnation. Wakes the bound thread if it is idle.
-    pub fn deliver(
+    pub fn deliver(&self, env: Envelope, incarnation: Option<u32>) -> Result<Delivered, Refused> {
+        let (port, outcome) = {
+            let mut g = self.inner.lock();
+            let outcome = self.queue(&mut g, env, incarnation);
+            (self.to_wake(&g), outcome)
+        };
+        if let Some(p) = port {
+            p.ring();
+        }
+        outcome
+    }
+
+    /// Queues a run of mail from one sender, in order, under one lock, and wakes the thread
+    /// once. Returns the outcome of each message that was not simply queued (refused, or queued
+    /// after dropping the oldest), in order.
+    pub fn deliver_all(
         &self,
+        envs: impl Iterator<Item = Envelope>,
+    ) -> Vec<Result<Delivered, Refused>> {
+        let mut out = Vec::new();
+        let port = {
+            let mut g = self.inner.lock();
+            for env in envs {
+                match self.queue(&mut g, env, None) {
+                    Ok(Delivered::Queued) => {}
+                    other => out.push(other),
+                }
+            }
+            self.to_wake(&g)
+        };
+        if let Some(p) = port {
+            p.ring();
+        }
+        out
+    }
+
+    /// The port to ring after queueing: the bound thread's, unless it is already draining.
+    fn to_wake(&self, g: &Inner) -> Option<Arc<Port>> {
+        if g.busy {
+            None
+        } else {
+            g.port.clone()
+        }
+    }
+
+    /// Queues `env` with the lock held, unless the actor is dead, full, or `incarnation` names
+    /// another incarnation.
+    fn queue(
+        &self,
+        g: &mut Inner,
         mut env: Envelope,
         incarnation: Option<u32>,
     ) -> Result<Delivered, Refused> {
         let refuse = |error, envelope| Err(Refused { error, envelope });
+        if g.state == ActorState::Dead {
+            return refuse(SendError::Dead, env);
+        }
+        // A capability names one incarnation: it goes stale when that incarnation ends, even
+        // before the next one starts.
+        if incarnation.is_some_and(|i| i != g.incarnation || g.state == ActorState::Restarting) {
+            return refuse(SendError::Stale, env);
+        }
+        let mut outcome = Delivered::Queued;
+        if g.mailbox.len() >= self.config.capacity {
+            match self.config.overflow {
+                Overflow::Reject => return refuse(SendError::Full, env),
+                Overflow::DropOldest => match g.mailbox.pop_front() {
+                    Some(old) => outcome = Delivered::DroppedOldest(old),
+                    None => return refuse(SendError::Full, env),
+                },
+            }
+        }
         let metrics = self.metrics.as_deref();
         if let Some(m) = metrics.filter(|m| m.wants(Metric::MessageLatency)) {
             env.stamp = m.now_ns();
         }
-        let (port, outcome) = {
-            let mut g = self.inner.lock();
-            if g.state == ActorState::Dead {
-                return refuse(SendError::Dead, env);
-            }
-            // A capability names one incarnation: it goes stale when that incarnation ends,
-            // even before the next one starts.
-            if incarnation.is_some_and(|i| i != g.incarnation || g.state == ActorState::Restarting)
-            {
-                return refuse(SendError::Stale, env);
-            }
-            let mut outcome = Delivered::Queued;
-            if g.mailbox.len() >= self.config.capacity {
-                match self.config.overflow {
-                    Overflow::Reject => return refuse(SendError::Full, env),
-                    Overflow::DropOldest => match g.mailbox.pop_front() {
-                        Some(old) => outcome = Delivered::DroppedOldest(old),
-                        None => return refuse(SendError::Full, env),
-                    },
-                }
-            }
-            g.mailbox.push_back(env);
-            if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
-                m.record(Metric::InboxDepth, g.mailbox.len() as f64);
-            }
-            let port = if g.busy { None } else { g.port.clone() };
-            (port, outcome)
-        };
-        if let Some(p) = port {
-            p.ring();
+        g.mailbox.push_back(env);
+        if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
+            m.record(Metric::InboxDepth, g.mailbox.len() as f64);
         }
         Ok(outcome)
     }

@@ -11,6 +11,7 @@ pub mod boxes;
 pub mod envelope;
 pub mod links;
 pub mod metrics;
+pub mod outbox;
 pub mod pool;
 pub mod port;
 pub mod runtime;

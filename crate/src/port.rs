@@ -10,24 +10,28 @@
 
 use crate::actor::Actor;
 use crate::envelope::{batch_json, Envelope};
+use crate::outbox::Outbox;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Words shared with the owning JS thread (exposed to it as a `Uint32Array` over this memory).
-pub const CONTROL_WORDS: usize = 4;
+pub const CONTROL_WORDS: usize = 8;
 
-/// Memory the owning JS thread writes without a native call. Word 0 counts the messages the
-/// thread has finished handling; the core reads it to acknowledge batches, and after the
-/// thread died to know exactly which message was in flight. Word 1 is the thread's JS heap
-/// in use (KiB), refreshed about once a second, for diagnostics.
+/// Memory the owning JS thread reads and writes without a native call. Word 0 counts the
+/// messages the thread has finished handling; the core reads it to acknowledge batches, and
+/// after the thread died to know exactly which message was in flight. Word 1 is the thread's
+/// JS heap in use (KiB), refreshed about once a second, for diagnostics. Words 2 and 3 are the
+/// head (JS) and tail (core) of the thread's outbox (see [`crate::outbox`]); word 4 counts the
+/// targets the core found dead for good while draining it, so the thread knows when to ask
+/// which ones.
 pub struct ControlBlock {
     words: [AtomicU32; CONTROL_WORDS],
 }
 
 impl ControlBlock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ControlBlock {
             words: std::array::from_fn(|_| AtomicU32::new(0)),
         }
@@ -46,6 +50,26 @@ impl ControlBlock {
     /// Sets the handled counter (what the JS thread does; used by tests).
     pub fn set_handled(&self, n: u32) {
         self.words[0].store(n, Ordering::Release);
+    }
+
+    /// Bytes the owning thread has published to its outbox (wrapping counter).
+    pub fn outbox_head(&self) -> u32 {
+        self.words[2].load(Ordering::Acquire)
+    }
+
+    /// Publishes outbox bytes (what the JS thread does; used by tests).
+    pub fn set_outbox_head(&self, head: u32) {
+        self.words[2].store(head, Ordering::Release);
+    }
+
+    /// Outbox bytes the core has consumed (wrapping counter).
+    pub fn outbox_tail(&self) -> u32 {
+        self.words[3].load(Ordering::Acquire)
+    }
+
+    /// Frees outbox bytes up to `tail`.
+    pub fn set_outbox_tail(&self, tail: u32) {
+        self.words[3].store(tail, Ordering::Release);
     }
 
     /// Start of the shared words, for building the JS view.
@@ -75,6 +99,8 @@ pub struct Port {
     actor: Mutex<Option<Arc<Actor>>>,
     actor_id: AtomicU64,
     control: Arc<ControlBlock>,
+    outbox: std::sync::OnceLock<Arc<Outbox>>,
+    dead: Mutex<Vec<u64>>,
 }
 
 impl Port {
@@ -90,7 +116,34 @@ impl Port {
             actor: Mutex::new(None),
             actor_id: AtomicU64::new(0),
             control: Arc::new(ControlBlock::new()),
+            outbox: std::sync::OnceLock::new(),
+            dead: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The outbox of the owning thread, created on first use.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        self.outbox.get_or_init(Default::default)
+    }
+
+    /// The outbox, if the owning thread ever asked for one.
+    pub fn outbox_if_any(&self) -> Option<&Arc<Outbox>> {
+        self.outbox.get()
+    }
+
+    /// Notes that mail from this thread found `target` dead for good (the thread learns it
+    /// through control word 4 and [`Port::take_dead`]).
+    pub fn note_dead(&self, target: u64) {
+        let mut d = self.dead.lock();
+        if d.len() < 4096 {
+            d.push(target);
+        }
+        self.control.words[4].fetch_add(1, Ordering::Release);
+    }
+
+    /// The targets noted dead since the last call.
+    pub fn take_dead(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.dead.lock())
     }
 
     /// The words shared with the owning thread.

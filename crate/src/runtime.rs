@@ -6,6 +6,7 @@ use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
+use crate::outbox::Outbox;
 use crate::port::{Port, PortId};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
@@ -15,6 +16,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+/// How often the timer thread drains outboxes that their threads stopped draining (a thread
+/// stuck in a long computation or a hang after sending).
+const OUTBOX_SWEEP_NS: u64 = 5_000_000;
 
 /// What the host must do after an incarnation's thread is gone.
 #[derive(Debug)]
@@ -79,7 +84,7 @@ impl Runtime {
             Timer::start(
                 self.epoch,
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
-                Box::new(move |now| self.expire_boxes(now)),
+                Box::new(move |now| self.expire_boxes(now).min(self.sweep_outboxes(now))),
             )
         })
     }
@@ -98,11 +103,88 @@ impl Runtime {
         self.ports.read().get(&id).cloned()
     }
 
-    /// The port's thread is gone (or will never start): forget it. Idempotent.
+    /// The port's thread is gone (or will never start): delivers what is left in its outbox,
+    /// then forgets it. Idempotent.
     pub fn close_port(&self, id: PortId) {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
+            self.flush_outbox(&p);
             p.close();
+        }
+    }
+
+    /// Delivers, in order, the mail the port's thread wrote to its outbox since the last drain
+    /// (sent by the actor bound to it). Targets found dead for good are noted on the port.
+    pub fn flush_outbox(&self, port: &Port) {
+        let Some(outbox) = port.outbox_if_any() else {
+            return;
+        };
+        let sender = port.actor();
+        let from = sender.as_ref().map_or(0, |a| a.id);
+        let sup = sender.as_ref().map_or(0, |a| a.sup_id);
+        // Consecutive mail to one target is queued under one lock.
+        let mut run: Vec<Envelope> = Vec::new();
+        let mut run_target = 0u64;
+        let deliver_run = |target: u64, run: &mut Vec<Envelope>| {
+            if run.is_empty() {
+                return;
+            }
+            let dead = match self.actor(target) {
+                Some(a) => a
+                    .deliver_all(run.drain(..))
+                    .into_iter()
+                    .fold(false, |dead, o| {
+                        let refused = self.outcome(&a, o); // every refusal is a dead letter
+                        dead || refused == Err(SendError::Dead)
+                    }),
+                None => {
+                    for env in run.drain(..) {
+                        let _ = self.send(target, env, None, sup);
+                    }
+                    true
+                }
+            };
+            if dead {
+                port.note_dead(target);
+            }
+        };
+        outbox.drain(port.control(), |target, json| {
+            let target = u64::from(target);
+            if target != run_target {
+                deliver_run(run_target, &mut run);
+                run_target = target;
+            }
+            let body = String::from_utf8_lossy(json).into_owned();
+            run.push(Envelope::new(Kind::User, from, 0, body));
+        });
+        deliver_run(run_target, &mut run);
+    }
+
+    /// The outbox of `port`'s thread (created on first use; from then on the timer thread
+    /// also sweeps it).
+    pub fn open_outbox(&'static self, port: &Port) -> Arc<Outbox> {
+        let outbox = port.outbox().clone();
+        self.timer().armed(self.now_ns() + OUTBOX_SWEEP_NS);
+        outbox
+    }
+
+    /// Timer tick: drains the outboxes of worker threads that stopped draining them (a hang
+    /// after a send). Returns when to look again: soon while any thread has an outbox.
+    pub(crate) fn sweep_outboxes(&self, now: u64) -> u64 {
+        let ports: Vec<Arc<Port>> = self
+            .ports
+            .read()
+            .values()
+            .filter(|p| p.outbox_if_any().is_some())
+            .cloned()
+            .collect();
+        for p in &ports {
+            self.flush_outbox(p);
+        }
+        if ports.is_empty() {
+            u64::MAX
+        } else {
+            now + OUTBOX_SWEEP_NS
         }
     }
 
@@ -250,7 +332,16 @@ impl Runtime {
         env: Envelope,
         incarnation: Option<u32>,
     ) -> Result<(), SendError> {
-        match actor.deliver(env, incarnation) {
+        self.outcome(actor, actor.deliver(env, incarnation))
+    }
+
+    /// Reports what a delivery to `actor` could not queue as dead letters.
+    fn outcome(
+        &self,
+        actor: &Actor,
+        outcome: Result<crate::actor::Delivered, crate::actor::Refused>,
+    ) -> Result<(), SendError> {
+        match outcome {
             Ok(crate::actor::Delivered::Queued) => Ok(()),
             Ok(crate::actor::Delivered::DroppedOldest(old)) => {
                 self.dead_letter(
@@ -346,6 +437,9 @@ impl Runtime {
     ) -> Option<ExitOutcome> {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
+        if let Some(p) = actor.port() {
+            self.flush_outbox(&p); // what it sent before it died arrives before its exit signals
+        }
         let report = actor.thread_gone(reason);
         self.release_boxes_of(&actor);
         self.propagate_exit(&actor, report.incarnation, reason);
@@ -636,6 +730,40 @@ mod tests {
         for h in handles {
             h.join().unwrap();
         }
+    }
+
+    #[test]
+    fn outbox_mail_arrives_in_order_from_its_sender_and_dead_targets_are_noted() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let sender = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
+        let target = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
+        let [sport, tport] = [rt.new_port(), rt.new_port()];
+        for (p, a) in [(&sport, &sender), (&tport, &target)] {
+            p.set_waker(Arc::new(Count(AtomicUsize::new(0))));
+            rt.bind(a.id, p.id, "{}".into()).unwrap();
+        }
+        let outbox = sport.outbox().clone();
+        for i in 0..10 {
+            outbox.put(sport.control(), target.id as u32, &i.to_string());
+        }
+        outbox.put(sport.control(), 999_999, "\"lost\"");
+        outbox.put(sport.control(), target.id as u32, "10");
+        rt.flush_outbox(&sport);
+        let text = rt.pop(&tport, &target, 64).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let got: Vec<(u64, u64)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e[1].as_u64().unwrap(), e[3].as_u64().unwrap()))
+            .collect();
+        assert_eq!(got, (0..=10).map(|i| (sender.id, i)).collect::<Vec<_>>());
+        assert_eq!(sup.stats.dead_letters.load(Ordering::Relaxed), 1);
+        assert_eq!(sport.take_dead(), vec![999_999]);
+        tport.control().set_handled(11);
+        rt.flush_outbox(&sport); // nothing twice
+        assert!(rt.pop(&tport, &target, 64).is_none());
     }
 
     #[test]

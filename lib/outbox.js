@@ -1,0 +1,77 @@
+'use strict';
+// The writing side of an actor thread's outbox: `ctx.send` appends a record to a byte ring in
+// core memory instead of making a native call per message. The core delivers the records, in
+// order, before any later native call of this thread (another send, a call, an emit, taking or
+// parking), when the thread ends or is killed, and every few ms from its timer thread.
+// Layout (crate/src/outbox.rs): records [len u32][target u32][len bytes of JSON], padded to 4
+// bytes; a WRAP word sends the reader back to position 0. Control words: [2] head (published
+// here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
+
+const native = require('./native.js');
+
+const BYTES = 64 * 1024; // must match OUTBOX_BYTES in crate/src/outbox.rs
+const HEADER = 8;
+const WRAP = 0xffffffff;
+const MAX_RECORD = BYTES / 4; // larger messages go by a native call (after a flush)
+const MAX_ID = 0xffffffff;
+const MAX_DEAD = 10000; // dead targets remembered (they never come back)
+const encoder = new TextEncoder();
+
+class Outbox {
+  /** `control`: this thread's control words (Uint32Array over core memory). */
+  constructor(control) {
+    this.control = control;
+    this.u8 = native.outboxView();
+    this.u32 = new Uint32Array(this.u8.buffer, this.u8.byteOffset, BYTES / 4);
+    this.dead = new Set();
+    this.deadSeen = control[4];
+  }
+
+  /**
+   * Queues JSON `text` for actor `target`. False when it cannot go through the ring (too large,
+   * id out of range); the caller then sends it by a native call, which delivers the ring first.
+   */
+  put(target, text) {
+    const n = text.length;
+    const worst = (HEADER + n * 3 + 3) & ~3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (worst > MAX_RECORD || target > MAX_ID) return false;
+    const c = this.control;
+    let head = c[2];
+    let pos = head & (BYTES - 1);
+    const pad = pos + worst > BYTES ? BYTES - pos : 0;
+    if (BYTES - ((head - c[3]) >>> 0) < pad + worst) native.flushOutbox(); // now empty
+    if (pad !== 0) {
+      this.u32[pos >>> 2] = WRAP;
+      head = (head + pad) >>> 0;
+      pos = 0;
+    }
+    const at = pos + HEADER;
+    const u8 = this.u8;
+    let len = n;
+    for (let i = 0; i < n; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch > 0x7f || i >= 64) {
+        len = encoder.encodeInto(text, u8.subarray(at, at + n * 3)).written;
+        break;
+      }
+      u8[at + i] = ch;
+    }
+    this.u32[pos >>> 2] = len;
+    this.u32[(pos >>> 2) + 1] = target;
+    Atomics.store(c, 2, (head + ((HEADER + len + 3) & ~3)) >>> 0); // publish after the bytes
+    return true;
+  }
+
+  /** True if mail to `target` was found dead for good (the core reports it after delivery). */
+  knownDead(target) {
+    const seen = this.control[4];
+    if (seen !== this.deadSeen) {
+      this.deadSeen = seen;
+      if (this.dead.size > MAX_DEAD) this.dead.clear();
+      for (const t of native.outboxDead()) this.dead.add(t);
+    }
+    return this.dead.size !== 0 && this.dead.has(target);
+  }
+}
+
+module.exports = { Outbox };
