@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The host thread's holder id.
 pub const HOST: u64 = 0;
+/// Bytes of free boxes that keep their pages resident for the next writes (see `free_slot`).
+const WARM_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why a pool operation was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +100,8 @@ struct Slot {
     readers: HashSet<u64>,
     /// holder → lease deadline (ns); revoked holders keep their entry until they release.
     holders: HashMap<u64, (u64, bool)>,
+    /// Its pages may be resident (it was used since they were last given back).
+    dirty: bool,
 }
 
 struct Inner {
@@ -138,6 +142,7 @@ impl Pool {
                 meta: String::new(),
                 readers: HashSet::new(),
                 holders: HashMap::new(),
+                dirty: false,
             })
             .collect();
         Ok(Pool {
@@ -386,28 +391,47 @@ impl Pool {
         slot.holders.clear();
         slot.readers.clear();
         slot.meta.clear();
-        let len = std::mem::take(&mut slot.len);
-        if len >= 64 * 1024 {
-            // Give the pages back to the OS; the next writer gets zero pages on demand.
-            // SAFETY: the range is inside the mapping and no view of this box exists any more
-            // (every holder detached or died), so discarding its contents is unobservable.
-            unsafe {
-                let _ = self.map.unchecked_advise_range(
-                    UncheckedAdvice::DontNeed,
-                    index * self.box_size,
-                    self.box_size,
-                );
-            }
-        }
+        slot.len = 0;
+        slot.dirty = true;
         match g.waiters.pop_front() {
             Some(w) => {
                 let grant = Self::start_writing(&mut g.slots[index], index, w.holder, lease);
                 vec![(w, grant)]
             }
             None => {
-                g.free.push_back(index);
+                // Last freed, first reused: its pages are still resident, so the next write
+                // does not fault them in again. Boxes pushed past the few kept warm give
+                // their pages back to the OS.
+                g.free.push_front(index);
+                if let Some(&cold) = g.free.get(self.warm_boxes()) {
+                    self.give_back(&mut g.slots[cold], cold);
+                }
                 Vec::new()
             }
+        }
+    }
+
+    /// How many free boxes keep their pages: up to 4, and no more than about 64 MiB (at least
+    /// one).
+    fn warm_boxes(&self) -> usize {
+        (WARM_BYTES / self.box_size.max(1)).clamp(1, 4)
+    }
+
+    /// Returns a free box's pages to the OS (boxes of 64 KiB or more); the next writer gets
+    /// zero pages on demand.
+    fn give_back(&self, slot: &mut Slot, index: usize) {
+        if !slot.dirty || self.box_size < 64 * 1024 {
+            return;
+        }
+        slot.dirty = false;
+        // SAFETY: the range is inside the mapping and the box is free: no view of it exists
+        // any more (every holder detached or died), so discarding its contents is unobservable.
+        unsafe {
+            let _ = self.map.unchecked_advise_range(
+                UncheckedAdvice::DontNeed,
+                index * self.box_size,
+                self.box_size,
+            );
         }
     }
 
@@ -468,6 +492,35 @@ mod tests {
 
     fn pool(n: usize) -> Pool {
         Pool::new(n, 4096).unwrap()
+    }
+
+    #[test]
+    fn freed_boxes_are_reused_last_in_first_out_and_cold_ones_give_their_pages_back() {
+        const KIB64: usize = 64 * 1024;
+        let p = Pool::new(8, KIB64).unwrap();
+        let grants: Vec<Grant> = (0..8).map(|_| p.acquire(1, KIB64, L).unwrap()).collect();
+        for g in &grants {
+            let (ptr, len) = p.writable(*g, 1).unwrap();
+            // SAFETY (test): the writer's own box, inside the mapping.
+            unsafe { std::ptr::write_bytes(ptr, 0xab, len) };
+        }
+        for g in &grants {
+            p.abort(*g, 1, L); // freed in order 0..8: 7 is the most recently freed
+        }
+        // SAFETY (test): reads inside the mapping; no writer is active.
+        let first = |i: usize| unsafe { *p.box_ptr(i) };
+        assert_eq!(p.warm_boxes(), 4);
+        for i in 4..8 {
+            assert_eq!(first(i), 0xab, "box {i} is warm: its pages were kept");
+        }
+        for i in 0..4 {
+            assert_eq!(first(i), 0, "box {i} went cold: its pages were given back");
+        }
+        assert_eq!(
+            p.acquire(2, 1, L).unwrap().index,
+            7,
+            "the last freed is reused first"
+        );
     }
 
     #[test]
@@ -613,7 +666,7 @@ mod model_tests {
         fn free_box(&mut self, i: usize) {
             self.boxes[i].0 = M::Free;
             self.boxes[i].1 = self.boxes[i].1.wrapping_add(1).max(1);
-            self.free.push_back(i);
+            self.free.push_front(i);
         }
     }
 
