@@ -292,6 +292,12 @@ export declare function trapExits(actorId: number, on: boolean): void
 /** Removes the link between two actors, if any. */
 export declare function unlink(a: number, b: number): void
 
+/**
+ * Worker: wakes this thread's own port, as a sender would. A warm thread does it once at start
+ * so the engine's wake-up path is already warm when its first actor arrives.
+ */
+export declare function wakeSelf(): void
+
 /** Looks a registered name up in a supervisor. */
 export declare function whereis(supId: number, name: string): number | null
 

@@ -129,3 +129,12 @@ pub fn outbox_dead() -> Vec<f64> {
         p.take_dead().into_iter().map(|t| t as f64).collect()
     })
 }
+
+/// Worker: wakes this thread's own port, as a sender would. A warm thread does it once at start
+/// so the engine's wake-up path is already warm when its first actor arrives.
+#[napi]
+pub fn wake_self() {
+    if let Some(p) = current() {
+        p.ring();
+    }
+}
