@@ -2,7 +2,8 @@
 // The writing side of an actor thread's outbox: `ctx.send` appends a record to a byte ring in
 // core memory instead of making a native call per message. The core delivers the records, in
 // order, before any later native call of this thread (another send, a call, an emit, taking or
-// parking), when the thread ends or is killed, and every few ms from its timer thread.
+// parking), at the end of the JS task that wrote them (a microtask), when the thread ends or is
+// killed, and every few ms from its timer thread (a task that never ends: a hang).
 // Layout (crate/src/outbox.rs): records [len u32][target u32][len bytes of JSON], padded to 4
 // bytes; a WRAP word sends the reader back to position 0. Control words: [2] head (published
 // here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
@@ -25,6 +26,11 @@ class Outbox {
     this.u32 = new Uint32Array(this.u8.buffer, this.u8.byteOffset, BYTES / 4);
     this.dead = new Set();
     this.deadSeen = control[4];
+    this.flushQueued = false;
+    this.flush = () => {
+      this.flushQueued = false;
+      if (this.control[2] !== this.control[3]) native.flushOutbox();
+    };
   }
 
   /**
@@ -59,6 +65,10 @@ class Outbox {
     this.u32[pos >>> 2] = len;
     this.u32[(pos >>> 2) + 1] = target;
     Atomics.store(c, 2, (head + ((HEADER + len + 3) & ~3)) >>> 0); // publish after the bytes
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush); // delivered when this JS task ends, if nothing did it before
+    }
     return true;
   }
 

@@ -46,10 +46,17 @@ impl Outbox {
         self.mem.as_ptr() as *mut u8
     }
 
-    /// Hands every published record to `each(target, json)` in order and frees its space.
-    /// Returns how many records there were. A malformed record (which our JS never writes)
-    /// ends the drain and discards the rest, rather than reading out of bounds.
-    pub fn drain(&self, control: &ControlBlock, mut each: impl FnMut(u32, &[u8])) -> usize {
+    /// Hands every published record to `each(target, json)` in order, frees its space, then
+    /// calls `finish` — all under the drain lock, so what one drain hands out is fully dealt
+    /// with before another drain starts (mail stays in order). Returns how many records there
+    /// were. A malformed record (which our JS never writes) ends the drain and discards the
+    /// rest, rather than reading out of bounds.
+    pub fn drain(
+        &self,
+        control: &ControlBlock,
+        mut each: impl FnMut(u32, &[u8]),
+        finish: impl FnOnce(),
+    ) -> usize {
         if control.outbox_head() == control.outbox_tail() {
             return 0;
         }
@@ -86,6 +93,7 @@ impl Outbox {
             tail = tail.wrapping_add(size as u32);
         }
         control.set_outbox_tail(tail);
+        finish();
         n
     }
 
@@ -118,9 +126,11 @@ mod tests {
 
     fn drained(ob: &Outbox, control: &ControlBlock) -> Vec<(u32, String)> {
         let mut out = Vec::new();
-        ob.drain(control, |t, b| {
-            out.push((t, String::from_utf8(b.to_vec()).unwrap()))
-        });
+        ob.drain(
+            control,
+            |t, b| out.push((t, String::from_utf8(b.to_vec()).unwrap())),
+            || {},
+        );
         out
     }
 

@@ -123,8 +123,6 @@ impl Runtime {
         let from = sender.as_ref().map_or(0, |a| a.id);
         let sup = sender.as_ref().map_or(0, |a| a.sup_id);
         // Consecutive mail to one target is queued under one lock.
-        let mut run: Vec<Envelope> = Vec::new();
-        let mut run_target = 0u64;
         let deliver_run = |target: u64, run: &mut Vec<Envelope>| {
             if run.is_empty() {
                 return;
@@ -148,16 +146,23 @@ impl Runtime {
                 port.note_dead(target);
             }
         };
-        outbox.drain(port.control(), |target, json| {
-            let target = u64::from(target);
-            if target != run_target {
-                deliver_run(run_target, &mut run);
-                run_target = target;
-            }
-            let body = String::from_utf8_lossy(json).into_owned();
-            run.push(Envelope::new(Kind::User, from, 0, body));
-        });
-        deliver_run(run_target, &mut run);
+        let run = std::cell::RefCell::new(Vec::new());
+        let run_target = std::cell::Cell::new(0u64);
+        outbox.drain(
+            port.control(),
+            |target, json| {
+                let target = u64::from(target);
+                if target != run_target.get() {
+                    deliver_run(run_target.get(), &mut run.borrow_mut());
+                    run_target.set(target);
+                }
+                let body = String::from_utf8_lossy(json).into_owned();
+                run.borrow_mut()
+                    .push(Envelope::new(Kind::User, from, 0, body));
+            },
+            // the last run is queued before another drain (the timer's, say) can start
+            || deliver_run(run_target.get(), &mut run.borrow_mut()),
+        );
     }
 
     /// The outbox of `port`'s thread (created on first use; from then on the timer thread
@@ -764,6 +769,60 @@ mod tests {
         tport.control().set_handled(11);
         rt.flush_outbox(&sport); // nothing twice
         assert!(rt.pop(&tport, &target, 64).is_none());
+    }
+
+    #[test]
+    fn concurrent_drains_of_one_outbox_keep_its_order() {
+        use crate::outbox::OUTBOX_BYTES;
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let sender = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
+        let target = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
+        let [sport, tport] = [rt.new_port(), rt.new_port()];
+        for (p, a) in [(&sport, &sender), (&tport, &target)] {
+            p.set_waker(Arc::new(Count(AtomicUsize::new(0))));
+            rt.bind(a.id, p.id, "{}".into()).unwrap();
+        }
+        let total = 50_000u64;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let drainers: Vec<_> = (0..2)
+            .map(|_| {
+                let (port, done) = (sport.clone(), done.clone());
+                std::thread::spawn(move || {
+                    while !done.load(Ordering::Acquire) {
+                        rt.flush_outbox(&port);
+                    }
+                })
+            })
+            .collect();
+        let outbox = sport.outbox().clone();
+        let control = sport.control();
+        for i in 0..total {
+            // like the JS writer: wait for room (here by spinning; JS flushes itself)
+            while control.outbox_head().wrapping_sub(control.outbox_tail()) as usize
+                > OUTBOX_BYTES - 64
+            {
+                std::thread::yield_now();
+            }
+            outbox.put(control, target.id as u32, &i.to_string());
+        }
+        while control.outbox_head() != control.outbox_tail() {
+            std::thread::yield_now();
+        }
+        done.store(true, Ordering::Release);
+        for d in drainers {
+            d.join().unwrap();
+        }
+        let mut next = 0u64;
+        while let Some(text) = rt.pop(&tport, &target, 256) {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for env in v.as_array().unwrap() {
+                assert_eq!(env[3].as_u64().unwrap(), next, "outbox order");
+                next += 1;
+            }
+            tport.control().set_handled(next as u32);
+        }
+        assert_eq!(next, total);
     }
 
     #[test]
