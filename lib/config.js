@@ -54,6 +54,15 @@ function parseSize(v, field = 'size') {
   return bytes;
 }
 
+const MAX_REGION = 2 * 1024 ** 3; // 2 GiB
+
+/** Size of a shared region: a positive integer of bytes or a size string (as `boxSize`), at most 2 GiB. */
+function regionSize(v, field) {
+  const bytes = typeof v === 'number' ? number(v, field, { min: 1, integer: true }) : parseSize(v, field);
+  if (bytes > MAX_REGION) throw new RangeError(`${field} must be at most 2 GiB (got ${bytes} bytes)`);
+  return bytes;
+}
+
 function retryConfig(v, field) {
   const r = objectOf(v, field, ['max', 'withinMs', 'backoff', 'delayMs', 'maxDelayMs', 'jitter']);
   const out = { max: 3, withinMs: 5000, backoff: undefined, delayMs: 100, maxDelayMs: 5000, jitter: 0.2 };
@@ -198,10 +207,11 @@ function callTimeout(options, param) {
   return t;
 }
 
-/** Validated, defaulted spawn options. */
-function spawnOptions(options = {}, supConfig) {
+/** Validated, defaulted spawn options; `regions`: the supervisor's shared regions (name → buffer). */
+function spawnOptions(options = {}, supConfig, regions) {
   const o = objectOf(options, 'options', [
     'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs', 'resources',
+    'regions',
   ]);
   const out = {
     name: undefined,
@@ -227,6 +237,15 @@ function spawnOptions(options = {}, supConfig) {
       if (!Object.hasOwn(supConfig.resources, r)) throw new RangeError(`options.resources: unknown resource "${r}"`);
     }
     out.resources = [...o.resources];
+  }
+  if (o.regions !== undefined) {
+    if (!Array.isArray(o.regions) || o.regions.some((r) => typeof r !== 'string')) {
+      throw new TypeError('options.regions must be an array of region names');
+    }
+    for (const r of o.regions) {
+      if (!regions?.has(r)) throw new RangeError(`options.regions: unknown region "${r}"`);
+    }
+    if (o.regions.length > 0) out.regions = [...new Set(o.regions)];
   }
   if (o.idleTimeoutMs !== undefined) out.idleTimeoutMs = number(o.idleTimeoutMs, 'options.idleTimeoutMs', { min: 1 });
   if (o.heartbeatMs !== undefined) out.heartbeatMs = number(o.heartbeatMs, 'options.heartbeatMs', { min: 1 });
@@ -255,4 +274,4 @@ function spawnOptions(options = {}, supConfig) {
   return out;
 }
 
-module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize };
+module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize, regionSize };

@@ -5,7 +5,7 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
@@ -194,6 +194,7 @@ class Supervisor {
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
     this._leaseExpiries = 0;
+    this._regions = new Map(); // name → SharedArrayBuffer (sup.region), handed to granted actors
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) {
       try {
@@ -225,6 +226,32 @@ class Supervisor {
   /** Spawns an actor from a callback or a module URL/path, in the root group. */
   spawn(actor, options) {
     return this._spawnIn(this._root, actor, options);
+  }
+
+  /**
+   * A shared region: a SharedArrayBuffer of `size` bytes (a number or a string like "64kb") that
+   * actors spawned with `regions: [name]` get with `ctx.region(name)`. Asking again for the same
+   * name and size returns the same buffer. Regions live until shutdown.
+   */
+  region(name, size) {
+    if (this._closing) throw new Error(`region: supervisor ${this.id} is shut down`);
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('region: name must be a non-empty string');
+    const bytes = regionSize(size, 'region: size');
+    const existing = this._regions.get(name);
+    if (existing) {
+      if (existing.byteLength !== bytes) {
+        throw new Error(`region: "${name}" already exists with ${existing.byteLength} bytes (asked for ${bytes})`);
+      }
+      return existing;
+    }
+    let buffer;
+    try {
+      buffer = new SharedArrayBuffer(bytes);
+    } catch (err) {
+      throw new RangeError(`region: size: cannot allocate ${bytes} bytes for "${name}" (${err.message})`);
+    }
+    this._regions.set(name, buffer);
+    return buffer;
   }
 
   /** Creates a supervision group: `{ strategy, retry, parent }` (parent: a group; default root). */
@@ -333,7 +360,7 @@ class Supervisor {
   _spawnIn(group, actor, options) {
     if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
     const source = actorSource(actor, 'spawn: actor');
-    const opts = spawnOptions(options ?? {}, this._config);
+    const opts = spawnOptions(options ?? {}, this._config, this._regions);
     return this._spawn(source, opts, 0, group).ref;
   }
 
@@ -419,7 +446,15 @@ class Supervisor {
       idleTimeoutMs: entry.opts.idleTimeoutMs,
       leaseMs: this._leaseMs(entry.opts),
       onCrash: typeof this._policies.get(entry.group) === 'function',
+      regions: entry.opts.regions,
     });
+    if (entry.opts.regions) {
+      // Set-up, not messaging: a SharedArrayBuffer cannot travel through the core, so each
+      // incarnation gets its regions once through the thread's own port, before its INIT.
+      const regions = {};
+      for (const name of entry.opts.regions) regions[name] = this._regions.get(name);
+      thread.worker.postMessage({ regions });
+    }
     entry.incarnation = native.bind(entry.num, thread.port, init);
   }
 
@@ -564,6 +599,7 @@ class Supervisor {
       this._emit('error', { reason: `resource ${name}: release failed: ${error?.message ?? error}`, error }),
     );
     this._closed = true;
+    this._regions.clear();
     native.dropSupervisor(this._sid);
   }
 
@@ -681,13 +717,16 @@ class Supervisor {
     try {
       if (req.op === 'spawn') {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
-        const opts = spawnOptions(req.options ?? {}, this._config);
+        const opts = spawnOptions(req.options ?? {}, this._config, this._regions);
         if (entry.opts.resources) {
           // A child can never be granted more than its parent.
           const extra = (opts.resources ?? []).filter((r) => !entry.opts.resources.includes(r));
           if (extra.length) throw new RangeError(`ctx.spawn: options.resources: "${extra[0]}" is not granted to ${entry.ref.id}`);
           opts.resources ??= [...entry.opts.resources];
         }
+        // Nor a region its parent has not (regions are only ever granted explicitly).
+        const region = opts.regions?.find((r) => !entry.opts.regions?.includes(r));
+        if (region !== undefined) throw new RangeError(`ctx.spawn: options.regions: "${region}" is not granted to ${entry.ref.id}`);
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);

@@ -1,9 +1,10 @@
 'use strict';
 // The bootstrap of every actor thread. It registers the thread's port with the Rust core,
 // waits for a start order, rebuilds the actor (callback source or module), then handles its
-// mailbox one message at a time. All traffic goes through the core; nothing uses postMessage.
+// mailbox one message at a time. All traffic goes through the core; nothing uses postMessage
+// (the one exception is set-up: the shared regions an incarnation is granted arrive on its port).
 
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const native = require('./native.js');
 const K = require('./kinds.js');
 const { encode } = require('./codec.js');
@@ -35,6 +36,7 @@ const views = new tier2.Views(); // views of box memory this thread holds
 const boxWaits = new Map(); // corr → resolve of a write waiting for a box
 let control = null; // Uint32Array over core memory: [0] = messages handled so far
 let outbox = null; // where ctx.send writes (created on the first send)
+let regions = null; // shared regions granted to this incarnation: name → SharedArrayBuffer
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
 let next = 0;
@@ -152,14 +154,15 @@ function start(descriptor) {
     fail(err);
     return;
   }
-  if (b !== null && !b.init && !b.onStart) {
+  const arriving = spec.regions ? takeRegions() : null; // null: nothing to wait for
+  if (b !== null && !b.init && !b.onStart && arriving === null) {
     behaviour = b; // the common case: ready now, no extra turn of the event loop
     busy = false;
     armIdle();
     return;
   }
-  (b !== null ? Promise.resolve(b) : loadModule(spec.source.url))
-    .then(async (loaded) => {
+  Promise.all([b !== null ? b : loadModule(spec.source.url), arriving])
+    .then(async ([loaded]) => {
       behaviour = loaded;
       if (behaviour.onTerminate && spec.source.kind === 'module') native.request(0, '{"op":"hooks","onTerminate":true}');
       if (behaviour.init) state = await behaviour.init();
@@ -170,6 +173,26 @@ function start(descriptor) {
       else drain();
     })
     .catch(fail);
+}
+
+/**
+ * The shared regions of this incarnation. The host posts them to this thread (a
+ * SharedArrayBuffer cannot travel through the core) before the INIT it sends through the core,
+ * but the two paths are not ordered: null if they are here already, else a promise of their
+ * arrival. Nothing listens once they arrived, so nothing keeps the thread alive.
+ */
+function takeRegions() {
+  const here = receiveMessageOnPort(parentPort);
+  if (here) {
+    regions = here.message.regions;
+    return null;
+  }
+  return new Promise((resolve) => {
+    parentPort.once('message', (m) => {
+      regions = m.regions;
+      resolve();
+    });
+  });
 }
 
 function deliver(env) {
@@ -576,6 +599,12 @@ function makeCtx() {
     },
     /** Host services: `await ctx.resources.<name>.<method>(...args)`. */
     resources,
+    /** The SharedArrayBuffer of a shared region granted with the spawn option `regions`. */
+    region(name) {
+      if (typeof name !== 'string') throw new TypeError('ctx.region: name must be a string');
+      if (regions === null || !Object.hasOwn(regions, name)) throw new Error(`region "${name}" is not granted to actor-${spec.id}`);
+      return regions[name];
+    },
     /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
     write: writeBox,
     /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
