@@ -168,6 +168,11 @@ export interface SpawnOptions {
   idleTimeoutMs?: number;
   /** Watchdog: without `ctx.heartbeat()` for this long the actor is killed with `timeout`. */
   heartbeatMs?: number;
+  /**
+   * Shared regions (made with `sup.region`) this actor gets with `ctx.region(name)`; each must
+   * exist when it is spawned. A child spawned with `ctx.spawn` gets only regions its parent has.
+   */
+  regions?: string[];
   /** Node's per-thread heap limits. */
   resourceLimits?: {
     maxOldGenerationSizeMb?: number;
@@ -243,6 +248,11 @@ export interface Context {
   read(msg: unknown): ChainableReader | null;
   /** Gives this actor's reference back (its views are detached). */
   release(handle: Lock | { handle: Lock }): boolean;
+  /**
+   * A shared region granted with the spawn option `regions` (the same memory as the host's and
+   * every other granted actor's, across restarts), for `Atomics`; throws for one not granted.
+   */
+  region(name: string): SharedArrayBuffer;
 }
 
 /** A stateful actor with lifecycle hooks (all functions are serialised like callbacks). */
@@ -467,6 +477,12 @@ export interface Supervisor {
   mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options: MapOptions & { settle: true }): AsyncIterableIterator<PromiseSettledResult<Awaited<R>>>;
   spawn<M = any>(actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef;
   createGroup(options?: GroupOptions): ActorGroup;
+  /**
+   * A shared region of `size` bytes (a number, or a string like `"64kb"`; at most 2 GiB) for
+   * actors spawned with `regions: [name]`: counters, flags and ring buffers with `Atomics`. The
+   * same name and size returns the same buffer; it lives until shutdown.
+   */
+  region(name: string, size: number | string): SharedArrayBuffer;
   terminateActor(id: Target, reason?: string): Promise<void>;
   whereis(name: string): ActorRef | undefined;
   subscribe(fn: (m: Message) => void): () => void;

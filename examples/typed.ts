@@ -95,6 +95,15 @@ async function main(): Promise<void> {
   const lengths: number[] = await sup.map([new Uint8Array(2), new Uint8Array(3)], (x: Uint8Array) => x.length, { transfer: true });
   println(sum, made.length, lengths);
 
+  // shared regions: one Atomics counter that the host and granted actors update in place
+  const hits = new Int32Array(sup.region('hits', 64));
+  const counting = sup.spawn<number>((self, n, ctx) => {
+    const shared: SharedArrayBuffer = ctx.region('hits');
+    return Atomics.add(new Int32Array(shared), 0, n) + n;
+  }, { regions: ['hits'] });
+  const after: number = await counting.call<number>(3);
+  println(after, Atomics.load(hits, 0));
+
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
   if (diag.isOk) {
     println(diag.value.activeActors, diag.value.restarts);
