@@ -212,7 +212,7 @@ export interface Context {
   /**
    * Sends without waiting (FIFO per sender and receiver). Mail is batched in this thread's
    * outbox and delivered before this actor's next call, reply, emit or exit, when its handler
-   * yields, and within a few ms even if it keeps computing. False once the target is known to
+   * yields, and within 5–50 ms even if it keeps computing. False once the target is known to
    * be dead for good; undeliverable mail is reported as a `deadLetter` event.
    */
   send(target: Target, msg: unknown): boolean;

@@ -18,8 +18,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// How often the timer thread drains outboxes that their threads stopped draining (a thread
-/// stuck in a long computation or a hang after sending).
-const OUTBOX_SWEEP_NS: u64 = 5_000_000;
+/// stuck in a long computation or a hang after sending): every 5 ms while sweeps find mail
+/// left behind, backing off to every 50 ms while they find none (each wake of the timer
+/// thread takes a CPU from threads that may be busy-waiting for a reply).
+const SWEEP_MIN_NS: u64 = 5_000_000;
+const SWEEP_MAX_NS: u64 = 50_000_000;
 
 /// What the host must do after an incarnation's thread is gone.
 #[derive(Debug)]
@@ -41,6 +44,7 @@ pub struct Runtime {
     sups: RwLock<HashMap<u64, Arc<Supervisor>>>,
     timer: OnceLock<Timer>,
     links: Mutex<Links>,
+    sweep_every: AtomicU64,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -66,6 +70,7 @@ impl Runtime {
             actors: RwLock::new(HashMap::new()),
             sups: RwLock::new(HashMap::new()),
             timer: OnceLock::new(),
+            sweep_every: AtomicU64::new(SWEEP_MIN_NS),
             links: Mutex::new(Links::default()),
         }
     }
@@ -114,10 +119,11 @@ impl Runtime {
     }
 
     /// Delivers, in order, the mail the port's thread wrote to its outbox since the last drain
-    /// (sent by the actor bound to it). Targets found dead for good are noted on the port.
-    pub fn flush_outbox(&self, port: &Port) {
+    /// (sent by the actor bound to it); returns how many messages that was. Targets found dead
+    /// for good are noted on the port.
+    pub fn flush_outbox(&self, port: &Port) -> usize {
         let Some(outbox) = port.outbox_if_any() else {
-            return;
+            return 0;
         };
         let sender = port.actor();
         let from = sender.as_ref().map_or(0, |a| a.id);
@@ -162,19 +168,20 @@ impl Runtime {
             },
             // the last run is queued before another drain (the timer's, say) can start
             || deliver_run(run_target.get(), &mut run.borrow_mut()),
-        );
+        )
     }
 
     /// The outbox of `port`'s thread (created on first use; from then on the timer thread
     /// also sweeps it).
     pub fn open_outbox(&'static self, port: &Port) -> Arc<Outbox> {
         let outbox = port.outbox().clone();
-        self.timer().armed(self.now_ns() + OUTBOX_SWEEP_NS);
+        self.sweep_every.store(SWEEP_MIN_NS, Ordering::Relaxed);
+        self.timer().armed(self.now_ns() + SWEEP_MIN_NS);
         outbox
     }
 
     /// Timer tick: drains the outboxes of worker threads that stopped draining them (a hang
-    /// after a send). Returns when to look again: soon while any thread has an outbox.
+    /// after a send). Returns when to look again (never while no thread has an outbox).
     pub(crate) fn sweep_outboxes(&self, now: u64) -> u64 {
         let ports: Vec<Arc<Port>> = self
             .ports
@@ -183,14 +190,17 @@ impl Runtime {
             .filter(|p| p.outbox_if_any().is_some())
             .cloned()
             .collect();
-        for p in &ports {
-            self.flush_outbox(p);
-        }
+        let moved: usize = ports.iter().map(|p| self.flush_outbox(p)).sum();
         if ports.is_empty() {
-            u64::MAX
-        } else {
-            now + OUTBOX_SWEEP_NS
+            return u64::MAX;
         }
+        let every = if moved > 0 {
+            SWEEP_MIN_NS
+        } else {
+            (self.sweep_every.load(Ordering::Relaxed) * 2).min(SWEEP_MAX_NS)
+        };
+        self.sweep_every.store(every, Ordering::Relaxed);
+        now + every
     }
 
     /// Number of registered ports (threads known to the core, plus supervisor ports).
