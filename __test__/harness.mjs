@@ -37,6 +37,31 @@ export function slowTest(name, timeoutMs, fn) {
 export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
 
 /** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
+/**
+ * Runs `script` in a child process of this runtime and waits (at most 30 s) for it to exit on
+ * its own; asserts it exited with code 0 and returns the JSON its last line of stdout printed.
+ */
+export async function exitsOnItsOwn(script) {
+  const { spawn } = await import('node:child_process');
+  const assert = (await import('node:assert/strict')).default;
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let result;
+  try {
+    result = await within(exited, 30000, 'the child process to exit after shutdown');
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+  }
+  assert.deepEqual(result, { code: 0, signal: null }, `stdout: ${stdout}\nstderr: ${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
 export function within(promise, ms, label = 'operation') {
   let timer;
   const bound = new Promise((_, reject) => {

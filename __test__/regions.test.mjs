@@ -3,10 +3,9 @@
 // `ctx.region(name)` for Atomics-based coordination. Grants, bad input, restarts, children,
 // the first message racing the hand-over, and teardown.
 import assert from 'node:assert/strict';
-import { spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { describe, slowTest, waitFor, within, record, faults, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, record, faults, exitsOnItsOwn, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const CALL = { timeoutMs: 20000 };
@@ -319,22 +318,7 @@ describe('shared regions: the first message never races the hand-over', () => {
 
 describe('shared regions: teardown', () => {
   slowTest('a process using regions (with a restart and an Atomics.wait) exits on its own after shutdown', 60000, async () => {
-    const child = spawnProcess(process.execPath, [EXIT_FIXTURE], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    let result;
-    try {
-      result = await within(exited, 30000, 'the child process to exit after shutdown');
-    } catch (err) {
-      child.kill('SIGKILL');
-      await exited;
-      throw new Error(`${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`);
-    }
-    assert.deepEqual(result, { code: 0, signal: null }, `stdout: ${stdout}\nstderr: ${stderr}`);
-    const report = JSON.parse(stdout.trim().split('\n').pop());
+    const report = await exitsOnItsOwn(EXIT_FIXTURE);
     assert.deepEqual(report.answers.slice(0, 2), [1000, 2000]);
     assert.notEqual(report.answers[2], 'timed-out');
     assert.equal(report.answers[3], 2000);

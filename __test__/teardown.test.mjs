@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, slowTest, runtime, waitFor, collector, record, within, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, runtime, waitFor, collector, record, within, exitsOnItsOwn, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats, ActorExitError } from '../index.mjs';
 
 describe('terminate', () => {
@@ -136,22 +135,7 @@ describe('shutdown', () => {
 
   slowTest(`the process (${runtime}) exits on its own after shutdown`, 60000, async () => {
     const script = fileURLToPath(new URL('./fixtures/exit-after-shutdown.mjs', import.meta.url));
-    const child = spawnProcess(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    let result;
-    try {
-      result = await within(exited, 30000, 'the child process to exit after shutdown');
-    } catch (err) {
-      child.kill('SIGKILL');
-      await exited;
-      throw new Error(`${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`);
-    }
-    assert.deepEqual(result, { code: 0, signal: null }, `stdout: ${stdout}\nstderr: ${stderr}`);
-    const report = JSON.parse(stdout.trim().split('\n').pop());
+    const report = await exitsOnItsOwn(script);
     assert.deepEqual(report, {
       answers: ['ping', true],
       pendingOutcome: 'ActorExitError',

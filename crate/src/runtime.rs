@@ -747,17 +747,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn outbox_mail_arrives_in_order_from_its_sender_and_dead_targets_are_noted() {
-        let rt = leak();
+    /// A supervisor with two actors, each bound to a port of its own.
+    fn two_bound_actors(
+        rt: &'static Runtime,
+    ) -> (Arc<Supervisor>, [Arc<Actor>; 2], [Arc<Port>; 2]) {
         let sup = rt.create_supervisor(config());
-        let sender = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
-        let target = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
-        let [sport, tport] = [rt.new_port(), rt.new_port()];
-        for (p, a) in [(&sport, &sender), (&tport, &target)] {
+        let actors = [(); 2].map(|_| rt.spawn(sup.id, ActorConfig::default(), None).unwrap());
+        let ports = [rt.new_port(), rt.new_port()];
+        for (p, a) in ports.iter().zip(&actors) {
             p.set_waker(Arc::new(Count(AtomicUsize::new(0))));
             rt.bind(a.id, p.id, "{}".into()).unwrap();
         }
+        (sup, actors, ports)
+    }
+
+    #[test]
+    fn outbox_mail_arrives_in_order_from_its_sender_and_dead_targets_are_noted() {
+        let rt = leak();
+        let (sup, [sender, target], [sport, tport]) = two_bound_actors(rt);
         let outbox = sport.outbox().clone();
         for i in 0..10 {
             outbox.put(sport.control(), target.id as u32, &i.to_string());
@@ -785,14 +792,7 @@ mod tests {
     fn concurrent_drains_of_one_outbox_keep_its_order() {
         use crate::outbox::OUTBOX_BYTES;
         let rt = leak();
-        let sup = rt.create_supervisor(config());
-        let sender = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
-        let target = rt.spawn(sup.id, ActorConfig::default(), None).unwrap();
-        let [sport, tport] = [rt.new_port(), rt.new_port()];
-        for (p, a) in [(&sport, &sender), (&tport, &target)] {
-            p.set_waker(Arc::new(Count(AtomicUsize::new(0))));
-            rt.bind(a.id, p.id, "{}".into()).unwrap();
-        }
+        let (_sup, [_sender, target], [sport, tport]) = two_bound_actors(rt);
         let total = 50_000u64;
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let drainers: Vec<_> = (0..2)
