@@ -204,13 +204,12 @@ export declare function register(actorId: number, name: string): void
 
 /**
  * Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
- * whenever the port has work after being idle. Returns the port's control words: a
- * `Uint32Array` over core memory (a worker thread counts the messages it handled there, and
- * every thread can watch its doorbell). A worker port keeps its thread alive and is closed by
- * an environment cleanup hook when the thread ends; a host port does not keep the process
- * alive.
+ * whenever the port has work after being idle. A worker port keeps its thread alive, is closed
+ * by an environment cleanup hook when the thread ends, and comes with its control words: a
+ * `Uint32Array` over core memory where the thread counts the messages it handled. A host port
+ * does not keep the process alive.
  */
-export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array
+export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
 
 /** Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…). */
 export declare function replyTo(portId: number, corr: number, body: string): boolean

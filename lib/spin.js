@@ -7,8 +7,6 @@
 
 const DENSE_GAP_MS = 0.2;
 const MAX_TURNS = 200;
-const BELL_WAIT_MS = 0.005; // a busy wait on the doorbell this long catches a reply about to land
-const DOORBELL = 5; // control word the core changes whenever it rings work in for the thread
 
 class Spinner {
   constructor() {
@@ -35,24 +33,10 @@ class Spinner {
     return (awaiting || this.gap < DENSE_GAP_MS) && this.turns++ < MAX_TURNS;
   }
 
-  /**
-   * Busy-waits up to BELL_WAIT_MS, without yielding, for the doorbell in `control` to move
-   * from `seen` (read before the thread last looked for work). True if work was rung in: the
-   * caller drains again at once instead of waiting for the next event-loop turn. Only for a
-   * thread with nothing of its own left to run (no continuation waits behind this loop).
-   */
-  rung(control, seen) {
-    const until = performance.now() + BELL_WAIT_MS;
-    for (;;) {
-      for (let i = 0; i < 32; i++) if (Atomics.load(control, DOORBELL) !== seen) return true;
-      if (performance.now() >= until) return false;
-    }
-  }
-
   /** Parking: the next arrival starts a fresh measurement of density. */
   parked() {
     this.turns = 0;
   }
 }
 
-module.exports = { Spinner, DOORBELL };
+module.exports = { Spinner };

@@ -12,7 +12,7 @@ const { resolveTarget, monitorRef } = require('./targets.js');
 const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
-const { Spinner, DOORBELL } = require('./spin.js');
+const { Spinner } = require('./spin.js');
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
@@ -216,7 +216,7 @@ class Supervisor {
     this._spinner = new Spinner();
     this._spinQueued = false;
     this._pool = new ThreadPool(this._config.warmWorkers);
-    this._control = native.registerPort(this._port, () => this._drain(), false);
+    native.registerPort(this._port, () => this._drain(), false);
     this._drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
   }
@@ -624,18 +624,14 @@ class Supervisor {
   }
 
   _drain() {
-    let handled = false; // continuations of what was handled run only once this returns
     while (!this._closed) {
-      const bell = Atomics.load(this._control, DOORBELL);
       const batch = native.hostTake(this._port);
       if (batch !== null) {
         this._spinner.arrived(performance.now());
         for (const env of JSON.parse(batch)) this._onEvent(env);
-        handled = true;
         continue;
       }
       if (this._spinner.shouldSpin(this._calls.size > 0)) {
-        if (!handled && this._spinner.rung(this._control, bell)) continue;
         if (!this._spinQueued) {
           this._spinQueued = true;
           setImmediate(() => {

@@ -15,7 +15,7 @@ const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const tier2 = require('./tier2.js');
-const { Spinner, DOORBELL } = require('./spin.js');
+const { Spinner } = require('./spin.js');
 const { Outbox } = require('./outbox.js');
 
 const port = workerData.port;
@@ -51,7 +51,6 @@ let spinQueued = false;
  */
 function drain() {
   while (!ended) {
-    const bell = Atomics.load(control, DOORBELL);
     if (batch === null || busy) {
       const urgent = native.workerTake();
       if (urgent !== null) {
@@ -77,7 +76,6 @@ function drain() {
       }
     }
     if (spinner.shouldSpin(pending.size > 0)) {
-      if (!busy && spinner.rung(control, bell)) continue; // idle: nothing of ours waits behind us
       if (!spinQueued) {
         spinQueued = true;
         setImmediate(spinTurn);

@@ -22,18 +22,17 @@ pub fn close_port(port_id: f64) {
 }
 
 /// Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
-/// whenever the port has work after being idle. Returns the port's control words: a
-/// `Uint32Array` over core memory (a worker thread counts the messages it handled there, and
-/// every thread can watch its doorbell). A worker port keeps its thread alive and is closed by
-/// an environment cleanup hook when the thread ends; a host port does not keep the process
-/// alive.
+/// whenever the port has work after being idle. A worker port keeps its thread alive, is closed
+/// by an environment cleanup hook when the thread ends, and comes with its control words: a
+/// `Uint32Array` over core memory where the thread counts the messages it handled. A host port
+/// does not keep the process alive.
 #[napi]
 pub fn register_port(
     env: Env,
     port_id: f64,
     wake: Function<(), Unknown<'static>>,
     worker: bool,
-) -> Result<Uint32Array> {
+) -> Result<Option<Uint32Array>> {
     let port = runtime()
         .port(id(port_id))
         .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
@@ -50,18 +49,19 @@ pub fn register_port(
             TARGETS.with(|t| t.borrow_mut().clear());
             runtime().close_port(pid);
         })?;
-    } else {
-        let tsfn = builder.weak::<true>().build()?;
-        port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+        let control = port.control().clone();
+        let ptr = control.as_ptr();
+        // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
+        // the finalizer below keeps alive until the engine collects the view, so the memory
+        // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
+        let view = unsafe {
+            Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
+        };
+        return Ok(Some(view));
     }
-    let control = port.control().clone();
-    let ptr = control.as_ptr();
-    // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that the
-    // finalizer below keeps alive until the engine collects the view, so the memory outlives
-    // every JS access. The words are atomics; JS writes whole aligned u32 values.
-    let view =
-        unsafe { Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control)) };
-    Ok(view)
+    let tsfn = builder.weak::<true>().build()?;
+    port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+    Ok(None)
 }
 
 /// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.

@@ -25,7 +25,7 @@ pub const CONTROL_WORDS: usize = 8;
 /// JS heap in use (KiB), refreshed about once a second, for diagnostics. Words 2 and 3 are the
 /// head (JS) and tail (core) of the thread's outbox (see [`crate::outbox`]); word 4 counts the
 /// targets the core found dead for good while draining it, so the thread knows when to ask
-/// which ones. Word 5 is the doorbell: it changes whenever work is rung in for the thread.
+/// which ones.
 pub struct ControlBlock {
     words: [AtomicU32; CONTROL_WORDS],
 }
@@ -177,11 +177,8 @@ impl Port {
         self.actor.lock().take()
     }
 
-    /// Wakes the owning thread unless a wake is already pending or it is draining. Always
-    /// rings the doorbell (control word 5), which a thread polling for work watches without a
-    /// native call.
+    /// Wakes the owning thread unless a wake is already pending or it is draining.
     pub fn ring(&self) {
-        self.control.words[5].fetch_add(1, Ordering::Release);
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
