@@ -48,6 +48,12 @@ describe('createSupervisor validation', () => {
       /actorTimeouts\.parser/,
     );
     await faults(() => createSupervisor({ diagnostics: { enabled: 'yes' } }), TypeError, /diagnostics\.enabled/);
+    await faults(() => createSupervisor({ diagnostics: { sampleRate: 2 } }), RangeError, /diagnostics\.sampleRate/);
+    await faults(() => createSupervisor({ diagnostics: { sampleRate: -0.5 } }), RangeError, /diagnostics\.sampleRate/);
+    await faults(() => createSupervisor({ diagnostics: { sampleRate: NaN } }), TypeOrRangeError, /diagnostics\.sampleRate/);
+    await faults(() => createSupervisor({ diagnostics: { track: { queueDepth: true } } }), TypeOrRangeError, /diagnostics\.track/);
+    await faults(() => createSupervisor({ diagnostics: { track: { inboxDepth: 1 } } }), TypeError, /diagnostics\.track\.inboxDepth/);
+    await faults(() => createSupervisor({ diagnostics: { track: 'all' } }), TypeError, /diagnostics\.track/);
     await faults(() => createSupervisor({ warmWorkers: -1 }), RangeError, /warmWorkers/);
     await faults(() => createSupervisor({ warmWorkers: 1.5 }), RangeError, /warmWorkers/);
     assert.deepEqual(runtimeStats(), NO_LEAKS);
