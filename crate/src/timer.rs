@@ -60,7 +60,10 @@ impl Timer {
     pub fn armed(&self, deadline_ns: u64) {
         if deadline_ns != 0 && deadline_ns < self.shared.next_wake.load(Ordering::Acquire) {
             let _g = self.shared.lock.lock();
-            self.shared.next_wake.store(deadline_ns, Ordering::Release);
+            // (a later deadline armed concurrently must not overwrite an earlier one)
+            self.shared
+                .next_wake
+                .fetch_min(deadline_ns, Ordering::AcqRel);
             self.shared.cv.notify_one();
         }
     }
@@ -73,6 +76,9 @@ fn now_ns(epoch: Instant) -> u64 {
 fn run(s: Arc<Shared>) {
     let mut guard = s.lock.lock();
     loop {
+        // Deadlines armed from here on (even while the tick below runs unlocked) lower
+        // `next_wake`, which is folded into the next sleep: none is missed.
+        s.next_wake.store(u64::MAX, Ordering::Release);
         let now = now_ns(s.epoch);
         let mut earliest = u64::MAX;
         let mut due = Vec::new();
@@ -99,7 +105,7 @@ fn run(s: Arc<Shared>) {
             }
         }
         let other = parking_lot::MutexGuard::unlocked(&mut guard, || (s.tick)(now));
-        earliest = earliest.min(other);
+        earliest = earliest.min(other).min(s.next_wake.load(Ordering::Acquire));
         s.next_wake.store(earliest, Ordering::Release);
         if !due.is_empty() {
             parking_lot::MutexGuard::unlocked(&mut guard, || {
@@ -125,6 +131,30 @@ mod tests {
     use crate::envelope::{Envelope, Kind};
     use crate::port::Port;
     use std::sync::mpsc;
+
+    #[test]
+    fn a_deadline_armed_while_the_tick_runs_is_not_missed() {
+        let epoch = Instant::now();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let timer = Timer::start(
+            epoch,
+            Box::new(|_: &Arc<Actor>| {}),
+            Box::new(move |now| {
+                let first = tx.lock().send(now).is_ok() && now < 30_000_000;
+                if first {
+                    std::thread::sleep(Duration::from_millis(60)); // a slow tick
+                }
+                u64::MAX // the tick itself has nothing pending
+            }),
+        );
+        timer.armed(now_ns(epoch) + 1_000_000); // first wake
+        rx.recv_timeout(Duration::from_secs(2)).expect("first tick");
+        std::thread::sleep(Duration::from_millis(20)); // the tick is still running
+        timer.armed(now_ns(epoch) + 10_000_000);
+        rx.recv_timeout(Duration::from_secs(2))
+            .expect("the deadline armed during the tick wakes the timer");
+    }
 
     #[test]
     fn fires_for_a_late_message_only() {
