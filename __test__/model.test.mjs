@@ -102,10 +102,12 @@ const pick = (model, k) => k % model.actors.length;
 /** Waits until the real system has caught up with the model, then compares them exactly. */
 async function settleAndCompare(model, real, label) {
   const expectedCounted = (i) => model.actors[i].sent;
+  // (a restart does not wait for the old thread's exit to be reported, so threads settle last)
   const caughtUp = () =>
     real.ev.exit.length >= model.exits.length &&
     real.ev.restart.length >= model.restarts.length &&
-    model.actors.every((a, i) => (real.counted.get(real.refs[i].id)?.length ?? 0) >= expectedCounted(i).length);
+    model.actors.every((a, i) => (real.counted.get(real.refs[i].id)?.length ?? 0) >= expectedCounted(i).length) &&
+    runtimeStats().threads <= model.actors.filter((a) => a.alive).length;
   try {
     await waitFor(caughtUp, 8000, label);
   } catch {

@@ -17,6 +17,7 @@ module.exports = Object.freeze({
   BOX_GRANT: 16,
   LEASE_EXPIRED: 17,
   REVOKE: 18,
+  THREAD_ENDED: 19,
   UNDEFINED_BODY: 64, // added to the kind when the body is `undefined`
   // `send` / `call` result codes
   QUEUED: 0,

@@ -193,6 +193,7 @@ class Supervisor {
     this._groups = new Map(); // group id → ActorGroup
     this._policies = new Map([[ids.root, this._config.onCrash]]); // group id → onCrash
     this._views = new tier2.Views(); // views of box memory the host thread holds
+    this._exiting = new Set(); // threads whose code is over but whose exit is not reported yet
     this._leaseExpiries = 0;
     this._regions = new Map(); // name → SharedArrayBuffer (sup.region), handed to granted actors
     const { poolSize, boxSize } = this._config.memory;
@@ -514,7 +515,7 @@ class Supervisor {
     if (entry.thread) {
       const thread = entry.thread;
       this._end(entry, reason, false);
-      await thread.exited;
+      await thread.gone;
     } else {
       // Between incarnations (crashed on its own, or waiting for a backoff): the plan that
       // holds it starts it again; an earlier pending start is superseded.
@@ -589,6 +590,7 @@ class Supervisor {
     const entries = [...this._entries.values()];
     for (let i = entries.length - 1; i >= 0; i--) await this._stop(entries[i], 'shutdown');
     await this._pool.close();
+    await Promise.all([...this._exiting].map((t) => t.exited)); // incarnations that ended early
     this._drain();
     for (const c of this._calls.values()) {
       clearTimeout(c.timer);
@@ -676,6 +678,17 @@ class Supervisor {
         if (!entry || entry.incarnation !== corr || !entry.thread) return;
         if (kind === K.TIMEOUT) entry.reason = undefined; // a deadline overrides a polite stop in progress
         this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
+        return;
+      }
+      case K.THREAD_ENDED: {
+        // The thread's JS environment is gone. When the host ended it (so the reason is known),
+        // the next incarnation need not wait for the runtime to report the worker's exit.
+        const entry = this._entries.get(from);
+        const thread = entry?.thread;
+        if (thread?.port !== body || entry.incarnation !== corr || entry.reason === undefined) return;
+        this._exiting.add(thread); // shutdown still waits for its exit
+        thread.exited.then(() => this._exiting.delete(thread));
+        thread.ended();
         return;
       }
       case K.DOWN: {

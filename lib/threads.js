@@ -25,6 +25,17 @@ class Thread {
     this.worker.on('error', (err) => {
       this.error ??= err;
     });
+    this.over = false; // its code can no longer run (see ended())
+    let over;
+    /** Resolves once no more of the thread's code can run: at ended(), or at its exit. */
+    this.gone = new Promise((resolve) => (over = resolve));
+    this._over = (code) => {
+      if (this.over) return;
+      this.over = true;
+      over();
+      if (this.onExit) this.onExit(this, code);
+    };
+    /** Resolves when the thread has exited (after `gone`). */
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         this.alive = false;
@@ -32,12 +43,20 @@ class Thread {
         live.delete(this);
         native.closePort(this.port);
         resolve(code);
-        if (this.onExit) this.onExit(this, code);
+        this._over(code);
       });
     });
   }
 
-  /** Kills the thread whatever it is doing; resolves when it is gone. */
+  /**
+   * The core saw the thread's JS environment torn down (its port closed), which the runtime
+   * reports as an exit a few ms later: whoever waits for the thread to be over need not wait.
+   */
+  ended() {
+    this._over(undefined);
+  }
+
+  /** Kills the thread whatever it is doing; resolves when it has exited. */
   kill() {
     if (this.alive) this.worker.terminate();
     return this.exited;

@@ -44,6 +44,10 @@ pub enum Kind {
     /// A reader's lease on a box expired: detach its views and release it (urgent, body
     /// `[index,epoch]`).
     Revoke = 18,
+    /// Host event: the JS environment of an actor's thread was torn down (no more of its code
+    /// can run), usually a few ms before the runtime reports the worker's exit. `from` is the
+    /// actor, `corr` its incarnation, body the port id.
+    ThreadEnded = 19,
 }
 
 /// Added to the kind of an envelope whose body is `undefined`.

@@ -109,12 +109,15 @@ impl Runtime {
     }
 
     /// The port's thread is gone (or will never start): delivers what is left in its outbox,
-    /// then forgets it. Idempotent.
+    /// forgets it, and tells the supervisor of an actor still bound to it
+    /// ([`Kind::ThreadEnded`]). Idempotent.
     pub fn close_port(&self, id: PortId) {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
             self.flush_outbox(&p);
-            p.close();
+            if let Some(actor) = p.close() {
+                self.host_event(&actor, Kind::ThreadEnded, id.to_string());
+            }
         }
     }
 
