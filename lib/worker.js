@@ -8,10 +8,8 @@ const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_th
 const native = require('./native.js');
 const K = require('./kinds.js');
 const { encode } = require('./codec.js');
-const { callTimeout } = require('./config.js');
 const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
-const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const tier2 = require('./tier2.js');
@@ -530,7 +528,7 @@ function makeCtx() {
     /** Request-reply with another actor. */
     call(to, msg, options) {
       const n = target(to, 'ctx.call: target');
-      const timeoutMs = callTimeout(options, 'ctx.call: options');
+      const timeoutMs = require('./config.js').callTimeout(options, 'ctx.call: options'); // loaded on first use
       const body = encode(msg, 'ctx.call: msg');
       const send = (c) => {
         const code = native.call(n, c, body, port, 0);
@@ -540,7 +538,7 @@ function makeCtx() {
     },
     /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
     async spawn(actor, options) {
-      const source = actorSource(actor, 'ctx.spawn: actor');
+      const source = require('./source.js').actorSource(actor, 'ctx.spawn: actor'); // loaded on first use
       const id = await request({ op: 'spawn', source, options });
       return Object.freeze({ id });
     },
