@@ -5,6 +5,7 @@
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const native = require('./native.js');
+const { addonFile } = require('./addon.js');
 
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
 const REFILL_DELAY_MS = 5;
@@ -18,7 +19,7 @@ class Thread {
     this.alive = true;
     this.onExit = null;
     this.worker = new Worker(WORKER_SCRIPT, {
-      workerData: { port: this.port },
+      workerData: { port: this.port, wardenAddon: addonFile() },
       ...(resourceLimits ? { resourceLimits } : {}),
     });
     live.add(this);
