@@ -4,7 +4,7 @@
 // mapStream yields them in order.
 
 const { defOf } = require('./task-functions.js');
-const { isObject, taskOptions, defaultTasksConfig } = require('./task-options.js');
+const { isObject, taskOptions } = require('./task-options.js');
 const { abortError, closedError } = require('./task-errors.js');
 const { pools, poolOf } = require('./task-pool.js');
 
@@ -15,7 +15,7 @@ function mapOptions(sup, options, param) {
   const t = taskOptions(o, param, MAP_KEYS);
   let concurrency;
   if (o.concurrency === undefined) {
-    concurrency = (sup._config.tasks ?? defaultTasksConfig()).maxThreads;
+    concurrency = sup._config.tasks.maxThreads;
   } else {
     const c = o.concurrency;
     if (typeof c !== 'number' || Number.isNaN(c)) throw new TypeError(`${param}.concurrency must be a number`);

@@ -1,7 +1,7 @@
 'use strict';
 // Task options: validation of the options a task takes (`timeoutMs`, `signal`, `resourceLimits`,
-// `transfer`), whether passed to task(), map/mapStream or in a sup.tasks descriptor; and the task
-// pool's settings when the supervisor's config has no `tasks`.
+// `transfer`), whether passed to task(), map/mapStream or in a sup.tasks descriptor. The pool's
+// own settings (`tasks` of createSupervisor) are validated, with their defaults, in config.js.
 
 const NO_TIMEOUT = 2 ** 31 - 1; // setTimeout's largest delay
 const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits', 'transfer'];
@@ -68,17 +68,4 @@ function taskOptions(o, param, extra = []) {
 
 const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '', transfer: false, param: 'task: options' });
 
-/** The task pool's settings when the supervisor's config has no `tasks`. */
-function defaultTasksConfig() {
-  const os = require('node:os');
-  return {
-    minThreads: 0,
-    maxThreads: os.availableParallelism?.() ?? os.cpus().length,
-    idleTimeoutMs: 5000,
-    maxQueue: Infinity,
-    maxTasksPerThread: Infinity,
-    maxHeapUsedMb: Infinity,
-  };
-}
-
-module.exports = { NO_TIMEOUT, NO_OPTIONS, isObject, taskOptions, defaultTasksConfig };
+module.exports = { NO_TIMEOUT, NO_OPTIONS, isObject, taskOptions };

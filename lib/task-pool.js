@@ -13,7 +13,7 @@ const tier2 = require('./tier2.js');
 const { spawnOptions } = require('./config.js');
 const { TimeoutError } = require('./errors.js');
 const { defOf } = require('./task-functions.js');
-const { NO_TIMEOUT, NO_OPTIONS, taskOptions, defaultTasksConfig } = require('./task-options.js');
+const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./task-options.js');
 const { abortError, exitError, closedError, rebuild } = require('./task-errors.js');
 const { QUEUED, RUNNING, Job, unsend, Fifo } = require('./task-queue.js');
 const transfer = require('./task-transfer.js');
@@ -67,7 +67,7 @@ class TaskThread {
 class TaskPool {
   constructor(sup) {
     this.sup = sup;
-    const c = sup._config.tasks ?? defaultTasksConfig();
+    const c = sup._config.tasks; // validated with defaults by config.js
     this.min = c.minThreads;
     this.max = c.maxThreads;
     this.idleTimeoutMs = c.idleTimeoutMs;

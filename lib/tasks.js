@@ -18,7 +18,7 @@
 //   task-helpers.js    sup.tasks: all, allSettled, race, any, stats
 
 const { defOf } = require('./task-functions.js');
-const { taskOptions, defaultTasksConfig } = require('./task-options.js');
+const { taskOptions } = require('./task-options.js');
 const { closedError } = require('./task-errors.js');
 const { pools, poolOf } = require('./task-pool.js');
 const { map, mapStream } = require('./task-map.js');
@@ -40,7 +40,7 @@ function task(sup, fn, input, options) {
 
 /** Starts `sup`'s task pool now if it keeps threads (`tasks.minThreads`), so they are ready for the first task. */
 function start(sup) {
-  if ((sup._config.tasks?.minThreads ?? 0) > 0 && !sup._closing) poolOf(sup);
+  if (sup._config.tasks.minThreads > 0 && !sup._closing) poolOf(sup);
 }
 
 /** Stops the task threads of `sup` (queued tasks reject, running ones reject with `shutdown`). */
@@ -49,4 +49,4 @@ function close(sup) {
   return pool === undefined ? Promise.resolve() : pool.close();
 }
 
-module.exports = { task, start, close, map, mapStream, helpers: tasksOf, defaultTasksConfig };
+module.exports = { task, start, close, map, mapStream, helpers: tasksOf };
