@@ -6,11 +6,11 @@
 //   node_modules/.bin/bun bench/diagnostics.mjs
 
 import { createSupervisor } from '../index.mjs';
+import { median } from './common.mjs';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const CALLS = 5000;
 const N = 100_000;
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 const EVERY_METRIC = ['callLatency', 'resourceLatency', 'restartLatency', 'messageLatency', 'inboxDepth', 'writeQueueWait', 'heartbeatInterval', 'refCounts', 'authorization'];
 const track = Object.fromEntries(EVERY_METRIC.map((m) => [m, true]));

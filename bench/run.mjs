@@ -12,8 +12,8 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import fs from 'node:fs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
+import { percentile, median, within, onceMessage, watchLoad, provenance } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -36,15 +36,6 @@ const workerUrl = (name) => new URL(`./workers/${name}.mjs`, import.meta.url);
 
 // ---- statistics & formatting -------------------------------------------------------------
 
-function sorted(a) {
-  return [...a].sort((x, y) => x - y);
-}
-function percentile(a, p) {
-  const s = sorted(a);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-const median = (a) => percentile(a, 50);
-
 function fmtRate(v) {
   return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M msg/s` : `${(v / 1e3).toFixed(0)} k msg/s`;
 }
@@ -54,32 +45,6 @@ function fmtMs(v) {
 }
 function fmtRatio(r) {
   return `${r.toFixed(2)}×`;
-}
-
-/** Rejects if `p` does not settle within `ms` (so a warden hang is reported, not waited on). */
-function within(p, ms, label) {
-  let timer;
-  return Promise.race([
-    p,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`HANG: ${label} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function onceMessage(w) {
-  return new Promise((resolve, reject) => {
-    const onMsg = (m) => {
-      w.off('error', onErr);
-      resolve(m);
-    };
-    const onErr = (e) => {
-      w.off('message', onMsg);
-      reject(e);
-    };
-    w.once('message', onMsg);
-    w.once('error', onErr);
-  });
 }
 
 const rows = [];
@@ -541,24 +506,8 @@ const benches = [
   ['memory', benchMemory],
 ];
 
-/** CPU ticks: whole machine (busy, total) and this process with its waited-for children. */
-function cpuTicks() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    const busy = total - f[3] - (f[4] || 0);
-    const st = fs.readFileSync('/proc/self/stat', 'utf8');
-    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number); // g[0] is field 3
-    const self = g[11] + g[12] + g[13] + g[14]; // utime, stime, cutime, cstime (fields 14–17)
-    return { total, busy, self };
-  } catch {
-    return null;
-  }
-}
-
 const started = now();
-const loadBefore = os.loadavg()[0];
-const ticksBefore = cpuTicks();
+const load = watchLoad();
 console.error(`warden bench on ${RUNTIME}, ${os.availableParallelism?.() ?? os.cpus().length} CPUs, reps ${REPS}`);
 for (const [name, fn] of benches) {
   if (ONLY && !ONLY.has(name)) continue;
@@ -573,26 +522,9 @@ for (const [name, fn] of benches) {
 const elapsed = (now() - started) / 1000;
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const repoDir = fileURLToPath(new URL('..', import.meta.url));
-const git = (...a) => spawnSync('git', a, { cwd: repoDir, encoding: 'utf8' }).stdout?.trim() ?? '';
-const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
-const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'src', 'crate', 'index.js') ? ' + uncommitted changes in lib/src/crate' : '';
 console.log(`\n### ${RUNTIME} — ${os.availableParallelism?.() ?? os.cpus().length} CPUs (${cpu}), ${os.platform()} ${os.arch()}`);
-let built = 'unknown';
-try {
-  const addon = fs.readdirSync(repoDir).find((f) => /^warden\..*\.node$/.test(f));
-  if (addon) built = fs.statSync(`${repoDir}/${addon}`).mtime.toISOString();
-} catch {}
-console.log(`commit ${commit}${dirty}; addon built ${built}`);
-const ticksAfter = cpuTicks();
-let otherLoad = '';
-if (ticksBefore && ticksAfter) {
-  const ncpu = os.cpus().length;
-  const total = (ticksAfter.total - ticksBefore.total) / ncpu; // ticks per CPU
-  const other = ticksAfter.busy - ticksBefore.busy - (ticksAfter.self - ticksBefore.self);
-  otherLoad = `; other processes used ${Math.max(0, other / total).toFixed(2)} of ${ncpu} CPUs on average during the run`;
-}
-console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after${otherLoad} (other load on a 2-CPU machine skews every number)\n`);
+console.log(provenance());
+console.log(`${load.report()} (other load on a 2-CPU machine skews every number)\n`);
 console.log('| benchmark | warden | baseline | ratio (warden / baseline) | target (DESIGN §6) | status |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.name} | ${r.warden} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.status} |`);

@@ -9,11 +9,11 @@
 
 import { Worker } from 'node:worker_threads';
 import { createSupervisor } from '../index.mjs';
+import { median, percentile } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15);
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-const p99 = (a) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * 0.99))];
+const p99 = (a) => percentile(a, 99);
 
 async function warden(strategy) {
   const sup = createSupervisor({ warmWorkers: 4, strategy, retry: { max: Infinity } });

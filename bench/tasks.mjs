@@ -17,10 +17,9 @@
 
 import os from 'node:os';
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { createSupervisor, runtimeStats } from '../index.mjs';
+import { median, within, watchLoad, provenance } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -40,19 +39,8 @@ const BYTES_MOVE = new URL('./workers/task-bytes-move.mjs', import.meta.url);
 const add = ({ a, b }) => a + b;
 
 const now = () => performance.now();
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor((a.length - 1) / 2)];
 const fmtRate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M tasks/s` : `${(v / 1e3).toFixed(1)} k tasks/s`);
 const fmtMs = (v) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
-
-function within(p, ms, label) {
-  let timer;
-  return Promise.race([
-    p,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`HANG: ${label} did not finish within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Tasks per second for `n` tasks submitted at once. */
 async function throughput(run, n, label) {
@@ -76,22 +64,8 @@ async function latency(run, n, label) {
   return median(samples);
 }
 
-function cpuTicks() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    const busy = total - f[3] - (f[4] || 0);
-    const st = fs.readFileSync('/proc/self/stat', 'utf8');
-    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { total, busy, self: g[11] + g[12] + g[13] + g[14] };
-  } catch {
-    return null;
-  }
-}
-
 const started = now();
-const loadBefore = os.loadavg()[0];
-const ticksBefore = cpuTicks();
+const load = watchLoad();
 console.error(`warden tasks bench on ${RUNTIME}, ${THREADS} threads per pool, reps ${REPS}`);
 
 const sup = createSupervisor({ tasks: { minThreads: THREADS, maxThreads: THREADS, idleTimeoutMs: Infinity } });
@@ -162,22 +136,10 @@ const rows = [
   [`1 MiB Uint8Array result, \`transfer: true\` vs Piscina.move, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaMove), m.outXfer / m.outPiscinaMove, '—', false],
 ];
 
-const repoDir = fileURLToPath(new URL('..', import.meta.url));
-const git = (...a) => spawnSync('git', a, { cwd: repoDir, encoding: 'utf8' }).stdout?.trim() ?? '';
-const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
-const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'src', 'crate', 'index.js') ? ' + uncommitted changes in lib/src/crate' : '';
-const ticksAfter = cpuTicks();
-let otherLoad = '';
-if (ticksBefore && ticksAfter) {
-  const ncpu = os.cpus().length;
-  const total = (ticksAfter.total - ticksBefore.total) / ncpu;
-  const other = ticksAfter.busy - ticksBefore.busy - (ticksAfter.self - ticksBefore.self);
-  otherLoad = `; other processes used ${Math.max(0, other / total).toFixed(2)} of ${ncpu} CPUs on average during the run`;
-}
 const piscinaVersion = JSON.parse(fs.readFileSync(new URL('../node_modules/piscina/package.json', import.meta.url), 'utf8')).version;
 console.log(`\n### ${RUNTIME} — ${THREADS} threads per pool, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
-console.log(`commit ${commit}${dirty}; piscina ${piscinaVersion}; median of ${REPS} runs; total ${((now() - started) / 1000).toFixed(1)} s`);
-console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after${otherLoad}\n`);
+console.log(`${provenance()}; piscina ${piscinaVersion}; median of ${REPS} runs; total ${((now() - started) / 1000).toFixed(1)} s`);
+console.log(`${load.report()}\n`);
 console.log('| benchmark | warden | piscina | ratio (warden / piscina) | target | status |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [name, w, p, ratio, target, higherBetter] of rows) {

@@ -23,10 +23,8 @@
 // This file is also the script of the baseline workers (see the end).
 
 import { Worker, MessageChannel, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import fs from 'node:fs';
+import { median, within, onceMessage, watchLoad, provenance } from './common.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -48,22 +46,8 @@ async function main() {
   const METHODS = ['write', 'alloc', 'clone', 'transfer'];
   const now = () => performance.now();
 
-  const median = (a) => {
-    const s = [...a].sort((x, y) => x - y);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const fmtMs = (v) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
   const fmtX = (r) => (r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`);
-
-  function within(p, ms, label) {
-    let timer;
-    return Promise.race([
-      p,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`HANG: ${label} did not finish within ${ms} ms`)), ms);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
 
   // ---- warden: one writer actor, MAX_READERS reader actors -----------------------------------
   const maxSize = Math.max(...SIZES) * MiB;
@@ -134,41 +118,26 @@ async function main() {
 
   // ---- baseline: one writer worker, MAX_READERS reader workers, a MessageChannel to each -----
   const self = new URL(import.meta.url);
-  const started = (w) => new Promise((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
   const bWriter = new Worker(self, { workerData: { tier2Bench: 'writer' } });
-  await started(bWriter);
+  await onceMessage(bWriter);
   const bReaders = [];
   const ports = [];
   for (let i = 0; i < MAX_READERS; i++) {
     const w = new Worker(self, { workerData: { tier2Bench: 'reader' } });
-    await started(w);
+    await onceMessage(w);
     const { port1, port2 } = new MessageChannel();
-    const ready = started(w);
+    const ready = onceMessage(w);
     w.postMessage({ port: port2 }, [port2]);
     await ready;
     bReaders.push(w);
     ports.push(port1);
   }
-  const portsReady = started(bWriter);
+  const portsReady = onceMessage(bWriter);
   bWriter.postMessage({ op: 'ports', ports }, ports);
   await portsReady;
 
   function baselineCall(msg) {
-    const reply = new Promise((resolve, reject) => {
-      const onMsg = (m) => {
-        bWriter.off('error', onErr);
-        resolve(m);
-      };
-      const onErr = (e) => {
-        bWriter.off('message', onMsg);
-        reject(e);
-      };
-      bWriter.once('message', onMsg);
-      bWriter.once('error', onErr);
-    });
+    const reply = onceMessage(bWriter);
     bWriter.postMessage(msg);
     return within(reply, STEP_LIMIT_MS, `postMessage ${msg.op}`);
   }
@@ -182,8 +151,7 @@ async function main() {
   const run = (method, size, n) => (method === 'write' || method === 'alloc' ? wardenRun(method, size, n) : baselineRun(method, size, n));
 
   // ---- measure --------------------------------------------------------------------------------
-  const loadBefore = os.loadavg()[0];
-  const ticksBefore = cpuTicks();
+  const load = watchLoad();
   const t0 = now();
   console.error(`warden tier 2 bench on ${RUNTIME}, ${os.availableParallelism?.() ?? os.cpus().length} CPUs, reps ${REPS}, sizes ${SIZES.join(', ')} MiB`);
   const results = []; // { size, n, times: { method: [ms…] } }
@@ -216,26 +184,9 @@ async function main() {
 
   // ---- report -----------------------------------------------------------------------------------
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const repoDir = fileURLToPath(new URL('..', import.meta.url));
-  const git = (...a) => spawnSync('git', a, { cwd: repoDir, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
-  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'lib', 'src', 'crate', 'index.js') ? ' + uncommitted changes in lib/src/crate' : '';
-  let built = 'unknown';
-  try {
-    const addon = fs.readdirSync(repoDir).find((f) => /^warden\..*\.node$/.test(f));
-    if (addon) built = fs.statSync(`${repoDir}/${addon}`).mtime.toISOString();
-  } catch {}
-  const ticksAfter = cpuTicks();
-  let otherLoad = '';
-  if (ticksBefore && ticksAfter) {
-    const ncpu = os.cpus().length;
-    const total = (ticksAfter.total - ticksBefore.total) / ncpu;
-    const other = ticksAfter.busy - ticksBefore.busy - (ticksAfter.self - ticksBefore.self);
-    otherLoad = `; other processes used ${Math.max(0, other / total).toFixed(2)} of ${ncpu} CPUs on average during the run`;
-  }
   console.log(`\n### ${RUNTIME} — ${os.availableParallelism?.() ?? os.cpus().length} CPUs (${cpu}), ${os.platform()} ${os.arch()}`);
-  console.log(`commit ${commit}${dirty}; addon built ${built}`);
-  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after${otherLoad}\n`);
+  console.log(provenance());
+  console.log(`${load.report()}\n`);
   console.log(`Medians of ${REPS} runs (after one warm-up run each). Time from the send until every reader has read the length and first byte and its reply is back.\n`);
   console.log('| size → readers | warden `write` | warden `alloc`+`commit` | postMessage clone | postMessage transfer | clone ÷ alloc | clone ÷ write | transfer ÷ alloc |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -264,22 +215,6 @@ async function main() {
   process.exit(0);
 }
 
-function cpuTicks() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    const busy = total - f[3] - (f[4] || 0);
-    const st = fs.readFileSync('/proc/self/stat', 'utf8');
-    const g = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { total, busy, self: g[11] + g[12] + g[13] + g[14] };
-  } catch {
-    return null;
-  }
-}
-
-// ---- baseline workers -------------------------------------------------------------------------
-
-/** Replies { len, first } to every Uint8Array it gets; hands transferred buffers back afterwards. */
 function baselineReader() {
   parentPort.once('message', ({ port }) => {
     port.on('message', (m) => {
