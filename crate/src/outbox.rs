@@ -11,7 +11,7 @@
 //! of the ring is preceded by a [`WRAP`] word and starts again at position 0.
 
 use crate::port::ControlBlock;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 /// Bytes in one outbox (a power of two).
 pub const OUTBOX_BYTES: usize = 64 * 1024;
@@ -46,21 +46,27 @@ impl Outbox {
         self.mem.as_ptr() as *mut u8
     }
 
-    /// Hands every published record to `each(target, json)` in order, frees its space, then
-    /// calls `finish` — all under the drain lock, so what one drain hands out is fully dealt
-    /// with before another drain starts (mail stays in order). Returns how many records there
+    /// True if the owning thread published records no drain has taken yet.
+    pub fn pending(control: &ControlBlock) -> bool {
+        control.outbox_head() != control.outbox_tail()
+    }
+
+    /// The drain lock. A drainer holds it until it has dealt with everything it took, so that
+    /// what one drain hands out is delivered before another drain starts (mail stays in order).
+    pub fn lock(&self) -> MutexGuard<'_, ()> {
+        self.drain.lock()
+    }
+
+    /// With the drain lock held (`_held`, from [`Outbox::lock`]), hands every published record
+    /// to `each(target, json)` in order and frees its space. Returns how many records there
     /// were. A malformed record (which our JS never writes) ends the drain and discards the
     /// rest, rather than reading out of bounds.
     pub fn drain(
         &self,
+        _held: &MutexGuard<'_, ()>,
         control: &ControlBlock,
         mut each: impl FnMut(u32, &[u8]),
-        finish: impl FnOnce(),
     ) -> usize {
-        if control.outbox_head() == control.outbox_tail() {
-            return 0;
-        }
-        let _g = self.drain.lock();
         let head = control.outbox_head();
         let mut tail = control.outbox_tail();
         let mut n = 0;
@@ -93,7 +99,6 @@ impl Outbox {
             tail = tail.wrapping_add(size as u32);
         }
         control.set_outbox_tail(tail);
-        finish();
         n
     }
 
@@ -126,11 +131,10 @@ mod tests {
 
     fn drained(ob: &Outbox, control: &ControlBlock) -> Vec<(u32, String)> {
         let mut out = Vec::new();
-        ob.drain(
-            control,
-            |t, b| out.push((t, String::from_utf8(b.to_vec()).unwrap())),
-            || {},
-        );
+        let held = ob.lock();
+        ob.drain(&held, control, |t, b| {
+            out.push((t, String::from_utf8(b.to_vec()).unwrap()))
+        });
         out
     }
 

@@ -128,6 +128,9 @@ impl Runtime {
         let Some(outbox) = port.outbox_if_any() else {
             return 0;
         };
+        if !Outbox::pending(port.control()) {
+            return 0;
+        }
         let sender = port.actor();
         let from = sender.as_ref().map_or(0, |a| a.id);
         let sup = sender.as_ref().map_or(0, |a| a.sup_id);
@@ -155,23 +158,20 @@ impl Runtime {
                 port.note_dead(target);
             }
         };
-        let run = std::cell::RefCell::new(Vec::new());
-        let run_target = std::cell::Cell::new(0u64);
-        outbox.drain(
-            port.control(),
-            |target, json| {
-                let target = u64::from(target);
-                if target != run_target.get() {
-                    deliver_run(run_target.get(), &mut run.borrow_mut());
-                    run_target.set(target);
-                }
-                let body = String::from_utf8_lossy(json).into_owned();
-                run.borrow_mut()
-                    .push(Envelope::new(Kind::User, from, 0, body));
-            },
-            // the last run is queued before another drain (the timer's, say) can start
-            || deliver_run(run_target.get(), &mut run.borrow_mut()),
-        )
+        let held = outbox.lock(); // until the last run is queued: another drain cannot overtake
+        let mut run = Vec::new();
+        let mut run_target = 0u64;
+        let n = outbox.drain(&held, port.control(), |target, json| {
+            let target = u64::from(target);
+            if target != run_target {
+                deliver_run(run_target, &mut run);
+                run_target = target;
+            }
+            let body = String::from_utf8_lossy(json).into_owned();
+            run.push(Envelope::new(Kind::User, from, 0, body));
+        });
+        deliver_run(run_target, &mut run);
+        n
     }
 
     /// The outbox of `port`'s thread (created on first use; from then on the timer thread
