@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Words shared with the owning JS thread (exposed to it as a `Uint32Array` over this memory).
-pub const CONTROL_WORDS: usize = 8;
+pub const CONTROL_WORDS: usize = 5;
 
 /// Memory the owning JS thread reads and writes without a native call. Word 0 counts the
 /// messages the thread has finished handling; the core reads it to acknowledge batches, and
