@@ -186,6 +186,8 @@ export interface SpawnOptions {
 export interface Self {
   readonly id: ActorId;
   readonly name?: string;
+  /** This incarnation's number: 0 at spawn, one more per restart (`ActorRef.incarnation`). */
+  readonly incarnation: number;
   /** Emits `{ msg, data, from }` to subscribers; `from` is added by the runtime. */
   send(msg: string, data?: unknown): boolean;
 }
@@ -220,6 +222,8 @@ export interface Context {
   spawn(actor: ActorHandler | Behaviour | URL | string, options?: SpawnOptions): Promise<ChildRef>;
   /** Stops this actor (reason `normal`), or a child it spawned. */
   terminate(target?: Target): Promise<void>;
+  /** Crashes a child it spawned from outside (`reason` default `killed`); its policy restarts it. */
+  kill(target: Target, reason?: string): Promise<boolean>;
   whereis(name: string): ChildRef | undefined;
   /** Registers this actor's name (unique; follows it across restarts). */
   register(name: string): void;
@@ -353,6 +357,12 @@ export interface ActorRef {
   subscribe(fn: (m: Message) => void): () => void;
   /** Kills now, even inside `while(true){}`; never restarted. */
   terminate(reason?: string): Promise<void>;
+  /**
+   * A crash from outside (OTP's `exit(Pid, kill)`): kills the current incarnation with `reason`
+   * (default `killed`) and the supervisor restarts it by its policy. Resolves with true once
+   * that incarnation is over, false if none was running.
+   */
+  kill(reason?: string): Promise<boolean>;
   getDiagnostics(): Result<ActorDiagnostics, string>;
   /** Bidirectional link: an abnormal exit of one stops the other with `linked: <reason>`. */
   link(other: Target): void;

@@ -25,9 +25,14 @@ const names = (c) => c.items.map((m) => m.msg);
 /** The emitted messages called `name`. */
 const emitted = (c, name) => c.items.filter((m) => m.msg === name);
 
-/** A callback actor: 'boom' throws, anything else answers with its thread's token. */
+/**
+ * A callback actor: 'boom' throws, anything else answers with its incarnation's token (each
+ * incarnation has its own `self`, even in a thread reused after a throw).
+ */
 function worker(self, msg) {
-  globalThis.token ??= `${self.id}/${Math.random()}`;
+  globalThis.tokens ??= new WeakMap();
+  if (!globalThis.tokens.has(self)) globalThis.tokens.set(self, `${self.id}/${Math.random()}`);
+  globalThis.token = globalThis.tokens.get(self);
   if (msg === 'boom') throw new Error('boom');
   return globalThis.token;
 }

@@ -6,10 +6,13 @@ import { runtimeStats } from '../index.mjs';
  * A callback actor (serialised with toString: it sees no outer scope):
  * - 'boom' throws (exit reason `error: boom`), 'stop' ends it normally (ctx.terminate());
  * - `{ op: 'count', n }` emits `counted { n, token }`;
- * - anything else answers with the token of its incarnation (one random token per thread).
+ * - anything else answers with the token of its incarnation (one random token per incarnation:
+ *   each incarnation has its own `self`, even when a thread is reused after a throw).
  */
 export function worker(self, msg, ctx) {
-  globalThis.token ??= `${self.id}/${Math.random()}`;
+  globalThis.tokens ??= new WeakMap();
+  if (!globalThis.tokens.has(self)) globalThis.tokens.set(self, `${self.id}/${Math.random()}`);
+  globalThis.token = globalThis.tokens.get(self);
   if (msg === 'boom') throw new Error('boom');
   if (msg === 'stop') return ctx.terminate();
   if (msg !== null && typeof msg === 'object' && msg.op === 'count') {

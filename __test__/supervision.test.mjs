@@ -29,9 +29,9 @@ describe('strategies: one failure, exactly one restart of the selected set', () 
       assert.equal(ev.exit[0].message.message, 'boom', 'the in-flight message is reported');
       assert.deepEqual(ev.restart, [{ id: b.id, incarnation: 1, reason: 'error: boom' }]);
       assert.deepEqual(snapshot(sup, refs), { incarnations: [0, 1, 0], restarts: 1, activeActors: 3, threads: 3 });
-      assert.equal(after[0], before[0], 'a kept its thread');
-      assert.notEqual(after[1], before[1], 'b runs in a new thread');
-      assert.equal(after[2], before[2], 'c kept its thread');
+      assert.equal(after[0], before[0], 'a kept its incarnation');
+      assert.notEqual(after[1], before[1], 'b runs as a new incarnation');
+      assert.equal(after[2], before[2], 'c kept its incarnation');
       assert.equal(a.getDiagnostics().value.restarts, 0);
       assert.equal(b.getDiagnostics().value.restarts, 1);
       assert.equal(c.getDiagnostics().value.restarts, 0);
@@ -73,7 +73,7 @@ describe('strategies: one failure, exactly one restart of the selected set', () 
       const firstRestart = ev.log.findIndex((e) => e.event === 'restart');
       assert.equal(ev.log.slice(0, firstRestart).filter((e) => e.event === 'exit').length, 3);
       assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 1], restarts: 3, activeActors: 3, threads: 3 });
-      for (let i = 0; i < 3; i++) assert.notEqual(after[i], before[i], `child ${i} runs in a new thread`);
+      for (let i = 0; i < 3; i++) assert.notEqual(after[i], before[i], `child ${i} runs as a new incarnation`);
       assert.equal(ev.error.length + ev.escalate.length, 0, 'siblings stopped by the strategy are not failures');
     } finally {
       await sup.shutdown();
@@ -376,12 +376,13 @@ describe('intensity', () => {
           ['exit', b.id, 'shutdown'],
           ['exit', a.id, 'shutdown'],
           ['escalate', ev.escalate[0]?.id, 'error: boom'],
-          ['error', 'intensity_exceeded', 'intensity_exceeded'],
+          ['error', c.id, 'intensity_exceeded'],
         ],
       );
+      assert.deepEqual(ev.error[0].stopped, [d.id, b.id, a.id], 'the error names what stopped');
       assert.match(ev.escalate[0].id, /^group-\d+$/);
       assert.deepEqual(ev.escalate, [{ id: ev.escalate[0].id, reason: 'error: boom' }]);
-      assert.deepEqual(errors.items, [{ reason: 'intensity_exceeded', cause: 'error: boom' }]);
+      assert.deepEqual(errors.items.map(({ reason, cause }) => ({ reason, cause })), [{ reason: 'intensity_exceeded', cause: 'error: boom' }]);
       assert.equal(ev.restart.length, 2);
 
       for (const r of refs) {
@@ -449,7 +450,7 @@ describe('intensity', () => {
         ],
       );
       assert.equal(ev.restart.length, 3);
-      assert.deepEqual(ev.error, [{ reason: 'intensity_exceeded', cause: 'error: always 4' }]);
+      assert.deepEqual(ev.error.map(({ reason, cause, id }) => ({ reason, cause, id })), [{ reason: 'intensity_exceeded', cause: 'error: always 4', id: bad.id }]);
       // not silently lost
       assert.deepEqual(
         ev.deadLetter.map((x) => x.message),
@@ -600,7 +601,8 @@ describe('intensity', () => {
       assert.equal(seq[4][0], 'escalate');
       assert.match(seq[4][1], /^group-\d+$/);
       assert.notEqual(seq[4][1], g.id, 'the root group escalates next');
-      assert.deepEqual(seq[5], ['error', 'intensity_exceeded']);
+      assert.deepEqual(seq[5], ['error', x.id], 'the error names the actor whose exit tipped it over');
+      assert.equal(ev.error[0].reason, 'intensity_exceeded');
       assert.equal(seq.length, 6);
       assert.equal(ev.restart.length, 0);
       assert.equal(ev.error[0].cause, 'error: boom');

@@ -102,6 +102,17 @@ class ActorRef {
   }
 
   /**
+   * A crash from outside (OTP's `exit(Pid, kill)`): the current incarnation's thread is killed
+   * now with `reason`, and the supervisor restarts the actor according to its restart type and
+   * strategy (unlike `terminate()`, which stops it for good). Links and monitors see `reason`.
+   * Resolves with true once that incarnation is over, false if none was running.
+   */
+  kill(reason = 'killed') {
+    if (typeof reason !== 'string' || reason.length === 0) throw new TypeError('kill: reason must be a non-empty string');
+    return this._sup._killFromOutside(this._num, reason);
+  }
+
+  /**
    * Links this actor and `other`: when one ends abnormally the other is stopped with
    * `linked: <reason>` (or gets an `EXIT` message if it traps exits).
    */
@@ -462,7 +473,32 @@ class Supervisor {
   _threadExited(entry, thread) {
     if (entry.thread !== thread) return;
     entry.thread = null;
-    const reason = entry.reason ?? reasonOf(thread);
+    this._incarnationOver(entry, entry.reason ?? reasonOf(thread));
+  }
+
+  /**
+   * The actor's handler failed and its thread scrubbed itself (lib/worker.js `recycle`): the
+   * thread is healthy, so instead of killing it the incarnation ends here and the thread goes
+   * back to the warm pool, first in line — usually straight to the next incarnation. Module
+   * actors and threads with resourceLimits are not reused (a module's top-level state would
+   * survive; limits belong to the actor): they are killed as before, as is a thread the host
+   * was already ending.
+   */
+  _selfExit(entry, reason) {
+    const thread = entry.thread;
+    if (!thread) return;
+    if (entry.reason !== undefined || entry.source.kind === 'module' || entry.opts.resourceLimits || this._closing) {
+      this._kill(entry, reason);
+      return;
+    }
+    entry.thread = null;
+    thread.onExit = null;
+    this._pool.adopt(thread);
+    this._incarnationOver(entry, reason);
+  }
+
+  /** Reports the incarnation's end to the core and carries out the plan it returns. */
+  _incarnationOver(entry, reason) {
     clearTimeout(entry.stopTimer);
     entry.stopTimer = null;
     const decision = entry.decision;
@@ -473,18 +509,22 @@ class Supervisor {
       this._emit('exit', { id: entry.ref.id, reason, incarnation: out.incarnation, message: decodeEnvelope(out.inFlight) });
     }
     entry.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
-    this._run(JSON.parse(out.plan), reason).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
+    this._run(JSON.parse(out.plan), reason, entry).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
   }
 
   /**
    * Carries out a plan from the core, in order: stops (each awaited, in the reverse start
    * order the core chose), starts (after their backoff delay), final ends, escalations.
    */
-  async _run(plan, cause) {
+  async _run(plan, cause, failed) {
+    const stopped = []; // what this plan ended, named in an intensity_exceeded error
     for (const [op, a, b] of plan) {
       const entry = this._entries.get(a);
       if (op === 'stop') {
-        if (entry) await this._halt(entry, b);
+        if (entry) {
+          if (!entry.opts.internal) stopped.push(entry.ref.id);
+          await this._halt(entry, b);
+        }
       } else if (op === 'start') {
         if (entry) this._scheduleStart(entry, b, cause);
       } else if (op === 'finish') {
@@ -492,7 +532,7 @@ class Supervisor {
       } else if (op === 'escalate') {
         this._emit('escalate', { id: `group-${a}`, reason: b });
       } else if (op === 'gaveUp') {
-        this._emit('error', { reason: 'intensity_exceeded', cause: a });
+        this._emit('error', { reason: 'intensity_exceeded', cause: a, id: failed?.ref.id, stopped });
       }
     }
   }
@@ -577,6 +617,16 @@ class Supervisor {
       native.threadGone(entry.num, reason);
       this._finish(entry, reason);
     }
+  }
+
+  /** A crash from outside: kills the current incarnation with `reason`; the policy decides. */
+  async _killFromOutside(num, reason) {
+    const entry = this._entries.get(num);
+    const thread = entry?.thread;
+    if (!thread) return false;
+    this._kill(entry, reason);
+    await thread.gone;
+    return true;
   }
 
   async _terminate(num, reason, brutal = false) {
@@ -772,6 +822,18 @@ class Supervisor {
       } else if (req.op === 'crash') {
         this._crash(entry, req, answer);
         return;
+      } else if (req.op === 'exit') {
+        this._selfExit(entry, req.reason);
+        return;
+      } else if (req.op === 'loadFailed') {
+        // Its exit event says why; with nobody listening for errors, a warning says it too.
+        if (this._listeners.get('error').size === 0) warnUnheard(this, { reason: 'module_load_failed', id: entry.ref.id, url: req.url, error: new Error(req.error) });
+        return;
+      } else if (req.op === 'kill') {
+        const num = resolveTarget(req.target, this._sid, 'ctx.kill: target');
+        if (!entry.children.has(num)) throw new Error(`ctx.kill: actor-${num} is not a child of ${entry.ref.id}`);
+        if (typeof req.reason !== 'string' || req.reason.length === 0) throw new TypeError('ctx.kill: reason must be a non-empty string');
+        this._killFromOutside(num, req.reason).then((killed) => answer(K.REPLY_OK, killed));
       } else if (req.op === 'terminate') {
         const num = resolveTarget(req.target, this._sid, 'ctx.terminate: target');
         if (!entry.children.has(num)) {
@@ -813,7 +875,9 @@ class Supervisor {
   _emit(event, payload) {
     const channel = CHANNELS[event];
     if (channel.hasSubscribers && this._config.diagnostics.enabled) channel.publish({ supervisor: this.id, ...payload });
-    for (const fn of this._listeners.get(event)) this._safe(fn, payload, event);
+    const listeners = this._listeners.get(event);
+    if (event === 'error' && listeners.size === 0) warnUnheard(this, payload);
+    for (const fn of listeners) this._safe(fn, payload, event);
   }
 
   _safe(fn, value, event) {
@@ -824,6 +888,36 @@ class Supervisor {
       this._emit('error', { reason: 'listener threw', error: err });
     }
   }
+}
+
+/**
+ * An `error` event nobody listens to is never silent: it is printed once as a process warning
+ * (like an unhandled 'error' in Node), naming the supervisor, the actor, the reason and what
+ * stopped because of it.
+ */
+function warnUnheard(supervisor, e) {
+  const sup = supervisor.id;
+  let code = 'WARDEN_ERROR';
+  let text;
+  if (e.reason === 'intensity_exceeded') {
+    code = 'WARDEN_INTENSITY_EXCEEDED';
+    const who = e.id ? `${e.id} exited with "${e.cause}"` : `an exit with "${e.cause}"`;
+    const stopped = e.stopped?.length ? `; stopped: ${e.stopped.join(', ')}` : '';
+    text = `${sup}: ${who} exceeded the root group's restart intensity; the supervisor gave up its actors${stopped}`;
+  } else if (e.reason === 'module_load_failed') {
+    code = 'WARDEN_MODULE_LOAD_FAILED';
+    // Once per actor and module: a restart loop of a module that cannot load says it once.
+    const key = `${e.id} ${e.url}`;
+    supervisor._warnedLoads ??= new Set();
+    if (supervisor._warnedLoads.has(key)) return;
+    supervisor._warnedLoads.add(key);
+    text = `${sup}: ${e.id}: module ${e.url} failed to load: ${e.error?.message}`;
+  } else {
+    const detail = e.error ? `: ${e.error?.message ?? e.error}` : '';
+    text = `${sup}${e.id ? `: ${e.id}` : ''}: ${e.reason}${detail}`;
+  }
+  text += " (listen with sup.on('error', fn) to handle it)";
+  process.emitWarning(text, { code });
 }
 
 /** Exit reason of a thread that ended without the host asking. */

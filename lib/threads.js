@@ -69,6 +69,7 @@ class ThreadPool {
   constructor(size) {
     this.size = size;
     this.idle = [];
+    this.retiring = new Set(); // threads being stopped
     this.closed = false;
     this.refillScheduled = false;
     this.refill();
@@ -88,11 +89,25 @@ class ThreadPool {
   }
 
   /**
+   * Takes back a healthy thread whose actor ended (its handler threw and the thread scrubbed
+   * itself, see lib/worker.js): first in line for the next acquire, usually the next
+   * incarnation of the same actor. Threads beyond `size` are stopped a little later.
+   */
+  adopt(t) {
+    if (this.closed || !t.alive) {
+      this.retire(t);
+      return;
+    }
+    this.idle.unshift(this.keep(t));
+    if (this.idle.length > this.size) this.scheduleRefill();
+  }
+
+  /**
    * Refills a little later, so that starting the replacement thread (which costs the host a
    * millisecond or two) does not delay the first messages of the actor that was just spawned.
    */
   scheduleRefill() {
-    if (this.refillScheduled || this.closed || this.idle.length >= this.size) return;
+    if (this.refillScheduled || this.closed || this.idle.length === this.size) return;
     this.refillScheduled = true;
     const timer = setTimeout(() => {
       this.refillScheduled = false;
@@ -102,22 +117,31 @@ class ThreadPool {
   }
 
   refill() {
-    while (!this.closed && this.idle.length < this.size) {
-      const t = new Thread();
-      t.worker.unref();
-      t.onExit = () => {
-        const i = this.idle.indexOf(t);
-        if (i >= 0) this.idle.splice(i, 1);
-      };
-      this.idle.push(t);
-    }
+    while (!this.closed && this.idle.length > this.size) this.retire(this.idle.pop()); // the oldest go
+    while (!this.closed && this.idle.length < this.size) this.idle.push(this.keep(new Thread()));
+  }
+
+  /** An idle thread does not keep the process alive, and leaves the idle list when it exits. */
+  keep(t) {
+    t.worker.unref();
+    t.onExit = () => {
+      const i = this.idle.indexOf(t);
+      if (i >= 0) this.idle.splice(i, 1);
+    };
+    return t;
+  }
+
+  /** Stops a thread the pool no longer needs; close() waits for it. */
+  retire(t) {
+    this.retiring.add(t);
+    t.kill().then(() => this.retiring.delete(t));
   }
 
   /** Kills every idle thread; no more threads are handed out. */
   async close() {
     this.closed = true;
     const idle = this.idle.splice(0);
-    await Promise.all(idle.map((t) => t.kill()));
+    await Promise.all([...idle.map((t) => t.kill()), ...[...this.retiring].map((t) => t.exited)]);
   }
 }
 

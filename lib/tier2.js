@@ -125,6 +125,12 @@ class Views {
     for (const b of list) if (b.byteLength > 0) native.detach(b);
   }
 
+  /** Detaches every view this thread holds (an incarnation ended in a thread that goes on). */
+  detachAll() {
+    for (const list of this.byBox.values()) for (const b of list) if (b.byteLength > 0) native.detach(b);
+    this.byBox.clear();
+  }
+
   size() {
     let n = 0;
     for (const list of this.byBox.values()) n += list.length;

@@ -16,6 +16,11 @@ const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 const { Outbox } = require('./outbox.js');
 
+// The runtime's own timers. Timers the actor's code creates go through tracking wrappers
+// (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
+const { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout, setImmediate: runtimeSetImmediate } = globalThis;
+const runtimeSetInterval = globalThis.setInterval;
+
 const port = workerData.port;
 const BATCH = 256; // most messages taken from the core per native call
 const pending = new Map(); // corr → { resolve, reject, timer }
@@ -38,6 +43,7 @@ let regions = null; // shared regions granted to this incarnation: name → Shar
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
 let next = 0;
+let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
 
 const spinner = new Spinner();
 let spinQueued = false;
@@ -76,7 +82,7 @@ function drain() {
     if (spinner.shouldSpin(pending.size > 0)) {
       if (!spinQueued) {
         spinQueued = true;
-        setImmediate(spinTurn);
+        runtimeSetImmediate(spinTurn);
       }
       return;
     }
@@ -96,12 +102,12 @@ function onUrgent([kind, , c, body]) {
     body = undefined;
   }
   if (kind === K.INIT) {
-    start(body);
+    start(body, c); // corr: the incarnation
   } else if (kind === K.REPLY) {
     const p = pending.get(c);
     if (!p) return; // late reply: dropped
     pending.delete(c);
-    if (p.timer) clearTimeout(p.timer);
+    if (p.timer) runtimeClearTimeout(p.timer);
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
     else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
     else p.reject(new ActorExitError(body[1]));
@@ -123,7 +129,7 @@ function onUrgent([kind, , c, body]) {
 function politeStop() {
   if (ended) return;
   busy = true;
-  clearTimeout(idleTimer);
+  runtimeClearTimeout(idleTimer);
   const finish = () => {
     if (ended) return;
     ended = true;
@@ -140,11 +146,16 @@ function politeStop() {
   else finish();
 }
 
-function start(descriptor) {
+function start(descriptor, incarnation) {
   spec = descriptor;
+  spec.incarnation = incarnation;
+  handled = 0; // the core counts this incarnation's progress from zero (a recycled thread's
+  control[0] = 0; // counter still holds the last one's)
+  cancelled = false;
+  stopReason = null;
   reportHeap();
-  self = makeSelf();
-  ctx = makeCtx();
+  self = fence(makeSelf(), generation);
+  ctx = fence(makeCtx(generation), generation);
   let b;
   try {
     b = buildSync(spec.source);
@@ -159,7 +170,8 @@ function start(descriptor) {
     armIdle();
     return;
   }
-  Promise.all([b !== null ? b : loadModule(spec.source.url), arriving])
+  const loading = b !== null ? b : loadModule(spec.source.url).catch(loadFailed);
+  Promise.all([loading, arriving])
     .then(async ([loaded]) => {
       behaviour = loaded;
       if (behaviour.onTerminate && spec.source.kind === 'module') native.request(0, '{"op":"hooks","onTerminate":true}');
@@ -171,6 +183,12 @@ function start(descriptor) {
       else drain();
     })
     .catch(fail);
+}
+
+/** A module actor's module could not be loaded: the host says so (even with no listener). */
+function loadFailed(err) {
+  native.request(0, JSON.stringify({ op: 'loadFailed', url: spec.source.url, error: describe(err) }));
+  throw err;
 }
 
 /**
@@ -315,12 +333,16 @@ function run(env, work, newState = true) {
     return;
   }
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+    const g = generation;
     result.then(
       (value) => {
+        if (g !== generation) return; // that incarnation ended meanwhile
         settle(env, value, newState);
         drain();
       },
-      (err) => crashed(env, err),
+      (err) => {
+        if (g === generation) crashed(env, err);
+      },
     );
   } else {
     settle(env, result, newState);
@@ -358,8 +380,8 @@ function settle(env, value, newState = true) {
 /** `idleTimeoutMs` without a message: `onIdle(ctx)` runs (and again after each idle period). */
 function armIdle() {
   if (!spec.idleTimeoutMs || !behaviour.onIdle) return;
-  clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => {
+  runtimeClearTimeout(idleTimer);
+  idleTimer = runtimeSetTimeout(() => {
     if (busy || ended || cancelled) return;
     busy = true;
     run(null, () => behaviour.onIdle(ctx));
@@ -378,8 +400,10 @@ function crashed(env, err) {
     return;
   }
   const body = env[3];
+  const g = generation;
   request({ op: 'crash', reason, message: env[0] === K.SYSTEM ? undefined : body }).then(
     (decision) => {
+      if (g !== generation) return;
       if (decision === 'resume' && !ended) {
         if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
         busy = false;
@@ -391,15 +415,132 @@ function crashed(env, err) {
         fail(err);
       }
     },
-    () => fail(err),
+    () => {
+      if (g === generation) fail(err);
+    },
   );
 }
 
-/** The incarnation ends: the host kills this thread and applies the restart policy. */
+/**
+ * The incarnation ends with an error and the host applies the restart policy. The thread itself
+ * is healthy (a throw is not a hang), so a callback or behaviour actor's thread scrubs itself
+ * and offers itself for reuse; a module actor's thread is killed (its module state would
+ * survive in the module cache).
+ */
 function fail(err) {
   if (ended) return;
-  ended = true;
-  native.exitSelf(`error: ${describe(err)}`);
+  const reason = `error: ${describe(err)}`;
+  if (spec === null || spec.source.kind === 'module') {
+    ended = true;
+    native.exitSelf(reason);
+    return;
+  }
+  recycle();
+  native.request(0, JSON.stringify({ op: 'exit', reason }));
+}
+
+/**
+ * Leaves nothing of the ending incarnation in this thread: its self and ctx go stale (their
+ * methods throw IncarnationEnded), pending replies and box waits are dropped, views of box
+ * memory detached, the timers its code set cancelled, its state and behaviour forgotten. What a
+ * new incarnation shares with it is what any two actors on one thread would share: the JS
+ * runtime, modules it imported, and properties it put on globalThis.
+ */
+function recycle() {
+  generation++;
+  for (const p of pending.values()) {
+    if (p.timer) runtimeClearTimeout(p.timer);
+    p.reject(new IncarnationEnded());
+  }
+  pending.clear();
+  boxWaits.clear();
+  views.detachAll();
+  cancelUserTimers();
+  runtimeClearTimeout(idleTimer);
+  idleTimer = null;
+  behaviour = null;
+  state = undefined;
+  self = null;
+  ctx = null;
+  regions = null;
+  batch = null; // the core puts what this thread took and did not handle back in the mailbox
+  busy = true; // until the next INIT
+}
+
+/** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
+class IncarnationEnded extends Error {
+  constructor() {
+    super('this actor incarnation has ended');
+    this.name = 'IncarnationEnded';
+  }
+}
+
+/** A frozen copy of `obj` whose methods and getters throw once incarnation `g` has ended. */
+function fence(obj, g) {
+  const out = {};
+  for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(obj))) {
+    if (typeof d.value === 'function') {
+      const f = d.value;
+      d.value = function (a, b, c) {
+        if (g !== generation) throw new IncarnationEnded();
+        return f.call(this, a, b, c);
+      };
+      Object.defineProperty(d.value, 'name', { value: f.name });
+    } else if (d.get) {
+      const get = d.get;
+      d.get = function () {
+        if (g !== generation) throw new IncarnationEnded();
+        return get.call(this);
+      };
+    }
+    Object.defineProperty(out, key, d);
+  }
+  return Object.freeze(out);
+}
+
+// Timers set by actor code, so that recycle() can cancel them: handle → its clear function.
+const userTimers = new Map();
+
+function cancelUserTimers() {
+  for (const [h, clear] of userTimers) clear(h);
+  userTimers.clear();
+}
+
+/** Routes the global timer functions through userTimers (util.promisify variants are kept). */
+function trackUserTimers() {
+  const track = (set, clear, once) => {
+    const wrapped = function (fn, ...args) {
+      if (typeof fn !== 'function') return set(fn, ...args);
+      const h = set(
+        once
+          ? function (...a) {
+              userTimers.delete(h);
+              return fn.apply(this, a);
+            }
+          : fn,
+        ...args,
+      );
+      userTimers.set(h, clear);
+      return h;
+    };
+    for (const k of Reflect.ownKeys(set)) {
+      if (typeof k === 'symbol') Object.defineProperty(wrapped, k, Object.getOwnPropertyDescriptor(set, k));
+    }
+    return wrapped;
+  };
+  const untrack = (clear) =>
+    function (h) {
+      userTimers.delete(h);
+      return clear(h);
+    };
+  const g = globalThis;
+  const { clearInterval: ci, clearImmediate: cm } = g;
+  g.setTimeout = track(runtimeSetTimeout, runtimeClearTimeout, true);
+  g.setInterval = track(runtimeSetInterval, ci, false);
+  g.setImmediate = track(runtimeSetImmediate, cm, true);
+  g.clearTimeout = untrack(runtimeClearTimeout);
+  g.clearInterval = untrack(ci);
+  g.clearImmediate = untrack(cm);
 }
 
 function describe(err) {
@@ -428,7 +569,7 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
     const c = ++corr;
     const entry = { resolve, reject, timer: null };
     if (timeoutMs !== undefined) {
-      entry.timer = setTimeout(() => {
+      entry.timer = runtimeSetTimeout(() => {
         pending.delete(c);
         reject(new TimeoutError(timeoutMessage));
       }, timeoutMs);
@@ -437,7 +578,7 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
     const err = send(c);
     if (err) {
       pending.delete(c);
-      clearTimeout(entry.timer);
+      runtimeClearTimeout(entry.timer);
       reject(err);
     }
   });
@@ -452,6 +593,8 @@ function makeSelf() {
   return Object.freeze({
     id: `actor-${spec.id}`,
     name: spec.name,
+    /** Which incarnation this is: 0 at spawn, one more per restart (as the host's ref says). */
+    incarnation: spec.incarnation,
     /** Emits a Tier 1 message `{ msg, data, from }` to subscribers; `from` is added by the core. */
     send(msg, data) {
       if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
@@ -491,22 +634,26 @@ function target(t, param) {
 }
 
 /** `ctx.resources.<name>.<method>(...args)`: a request to the host, validated there. */
-const resources = new Proxy(Object.create(null), {
-  get(_, name) {
-    if (typeof name !== 'string' || name === 'then') return undefined;
-    return new Proxy(Object.create(null), {
-      get(__, method) {
-        if (typeof method !== 'string' || method === 'then') return undefined;
-        return async (...args) => {
-          encode(args, `resources.${name}.${method}: arguments`);
-          return request({ op: 'resource', resource: name, method, args });
-        };
-      },
-    });
-  },
-});
+function makeResources(g) {
+  return new Proxy(Object.create(null), {
+    get(_, name) {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      return new Proxy(Object.create(null), {
+        get(__, method) {
+          if (typeof method !== 'string' || method === 'then') return undefined;
+          return async (...args) => {
+            if (g !== generation) throw new IncarnationEnded();
+            encode(args, `resources.${name}.${method}: arguments`);
+            return request({ op: 'resource', resource: name, method, args });
+          };
+        },
+      });
+    },
+  });
+}
 
-function makeCtx() {
+function makeCtx(g) {
+  const resources = makeResources(g);
   return Object.freeze({
     self,
     fmt,
@@ -553,6 +700,16 @@ function makeCtx() {
       }
       const id = `actor-${target(to, 'ctx.terminate: target')}`;
       return request({ op: 'terminate', target: id }).then(() => undefined);
+    },
+    /**
+     * A crash from outside for a child it spawned (OTP's `exit(Pid, kill)`): the child's
+     * incarnation is killed with `reason` and restarted by its policy. Resolves with true once
+     * that incarnation is over, false if none was running.
+     */
+    kill(to, reason = 'killed') {
+      const id = `actor-${target(to, 'ctx.kill: target')}`;
+      if (typeof reason !== 'string' || reason.length === 0) throw new TypeError('ctx.kill: reason must be a non-empty string');
+      return request({ op: 'kill', target: id, reason });
     },
     /** Links this actor with `to` (see ActorRef.link); throws `noproc` if `to` is not alive. */
     link(to) {
@@ -626,9 +783,17 @@ function makeCtx() {
   });
 }
 
+trackUserTimers();
+// An ended incarnation's leftover continuation that touches its stale ctx must not take down
+// the incarnation now running in this thread; any other unhandled rejection still does.
+process.on('unhandledRejection', (err) => {
+  if (err instanceof IncarnationEnded) return;
+  throw err;
+});
+
 control = native.registerPort(port, drain, true);
 reportHeap();
-setInterval(reportHeap, 1000).unref();
+runtimeSetInterval(reportHeap, 1000).unref();
 drain();
 // A warm thread rehearses what its first actor will need — one wake-up through its port, one
 // compilation of a callback, the clock the drain loop reads (Node loads `performance` on first

@@ -64,11 +64,13 @@ fn current_actor_id() -> u64 {
     CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.actor_id()))
 }
 
-/// The actor bound to this worker thread, cached after the first lookup.
+/// The actor bound to this worker thread, cached until the port is bound to another actor (a
+/// thread whose actor threw is reused for the next incarnation, possibly of another actor).
 fn bound() -> Option<Arc<Actor>> {
     BOUND.with(|b| {
         let mut b = b.borrow_mut();
-        if b.is_none() {
+        let bound_id = current_actor_id();
+        if b.as_ref().map(|a| a.id) != Some(bound_id) {
             *b = current()?.actor();
         }
         b.clone()
