@@ -66,12 +66,12 @@ function soakActor(self, msg, ctx) {
     if (f === 'async') await new Promise((r) => setTimeout(r, 5));
     if (msg.fan) {
       msg.fan.forEach((to, k) => {
-        const id = `${msg.id}.${k}`;
+        const id = msg.id + 1 + k;
         if (ctx.send(to, { id, f: 'ok' })) self.send('sent', id);
       });
     }
     if (msg.call) {
-      const id = `${msg.id}.c`;
+      const id = msg.id + 1;
       const p = ctx.call(msg.call, { id, f: 'ok' }, { timeoutMs: 150 });
       self.send('sent', id);
       try {
@@ -111,6 +111,94 @@ function rssMiB() {
   return process.memoryUsage().rss / 1048576;
 }
 
+const HANDLED = 1;
+const IN_FLIGHT = 2;
+const DEAD = 3;
+const PAIRED = 8; // flag: acked and reported in flight by the same incarnation (see the header)
+
+/**
+ * What became of each message id, in typed arrays (a 10-minute run accounts for tens of
+ * millions): whether it was accepted, its outcome, and the actor and incarnation that handled
+ * it or had it in flight. Host messages have ids 4n; the mail their handler sends, 4n+1..4n+3.
+ */
+class Ledger {
+  constructor() {
+    this.cap = 0;
+    this.grow(1 << 20);
+    this.count = { sent: 0, open: 0, [HANDLED]: 0, [IN_FLIGHT]: 0, [DEAD]: 0 };
+    this.ackedThenExited = 0;
+    this.duplicates = [];
+    this.max = 0;
+  }
+
+  grow(min) {
+    let cap = this.cap || 1;
+    while (cap <= min) cap *= 2;
+    const resize = (Type, old) => {
+      const a = new Type(cap);
+      if (old) a.set(old);
+      return a;
+    };
+    this.accepted = resize(Uint8Array, this.accepted);
+    this.result = resize(Uint8Array, this.result);
+    this.actor = resize(Int32Array, this.actor);
+    this.inc = resize(Int32Array, this.inc);
+    this.cap = cap;
+  }
+
+  at(id) {
+    if (id >= this.cap) this.grow(id);
+    if (id > this.max) this.max = id;
+    return id;
+  }
+
+  sent(id) {
+    const i = this.at(id);
+    if (this.accepted[i]) return;
+    this.accepted[i] = 1;
+    this.count.sent++;
+    if (this.result[i] === 0) this.count.open++;
+  }
+
+  unsent(id) {
+    const i = this.at(id);
+    if (!this.accepted[i]) return;
+    this.accepted[i] = 0;
+    this.count.sent--;
+    if (this.result[i] === 0) this.count.open--;
+  }
+
+  outcome(id, what, actor, inc, event) {
+    const i = this.at(id);
+    const r = this.result[i];
+    if (r === 0) {
+      this.result[i] = what;
+      this.actor[i] = actor;
+      this.inc[i] = inc;
+      this.count[what]++;
+      if (this.accepted[i]) this.count.open--;
+      else if (id % 4 !== 0) this.sent(id); // mail seen before its sender announced it
+      return;
+    }
+    const pair = (r === IN_FLIGHT && what === HANDLED) || (r === HANDLED && what === IN_FLIGHT);
+    if (pair && this.actor[i] === actor && this.inc[i] === inc) {
+      // Acked by the incarnation that then had it in flight: handled, once.
+      this.result[i] = HANDLED | PAIRED;
+      this.count[r]--;
+      this.count[HANDLED]++;
+      this.ackedThenExited++;
+      return;
+    }
+    this.duplicates.push([event, id]);
+  }
+
+  lost() {
+    const out = [];
+    for (let i = 0; i <= this.max; i++) if (this.accepted[i] && this.result[i] === 0) out.push(i);
+    return out;
+  }
+}
+
 /** The chaos phase: returns its report (see the header). */
 export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drainMs = 60000, faults = FAULTS, log = () => {} } = {}) {
   const rssBefore = rssMiB();
@@ -132,57 +220,29 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   }
   const oomTarget = isBun ? -1 : actors - 1;
 
-  const sent = new Set(); // accepted ids
-  const handled = new Map(); // id → incarnation that acked it
-  const inFlight = new Map(); // id → [actor, incarnation]
-  const dead = new Map(); // id → reason
-  const duplicates = [];
-  let ackedThenExited = 0;
+  const book = new Ledger();
   const injected = { throw: 0, hang: 0, oom: 0, async: 0, fan: 0, call: 0, write: 0, kill: 0 };
   const exitsByReason = {};
   const deadByReason = {};
   let restarts = 0;
   let errors = 0;
+  const num = (actorId) => Number(actorId.slice(6)); // 'actor-N' → N
 
-  const seen = (id) => handled.has(id) || inFlight.has(id) || dead.has(id);
-  const note = (id) => {
-    if (typeof id === 'string' && id.includes('.')) sent.add(id); // a child seen before it was announced
-  };
   sup.subscribe((m) => {
-    if (m.msg === 'sent') sent.add(m.data);
-    else if (m.msg === 'unsent') sent.delete(m.data);
-    else if (m.msg === 'ack') {
-      const { id, inc } = m.data;
-      note(id);
-      const fl = inFlight.get(id);
-      if (fl && fl[0] === m.from && fl[1] === inc && !handled.has(id) && !dead.has(id)) {
-        inFlight.delete(id); // acked, then the kill landed before it was marked handled
-        ackedThenExited++;
-      } else if (seen(id)) duplicates.push(['ack', id]);
-      handled.set(id, [m.from, inc]);
-    }
+    if (m.msg === 'sent') book.sent(m.data);
+    else if (m.msg === 'unsent') book.unsent(m.data);
+    else if (m.msg === 'ack') book.outcome(m.data.id, HANDLED, num(m.from), m.data.inc, 'ack');
   });
   sup.on('exit', (e) => {
     const kind = e.reason.replace(/^error: chaos .*/, 'error: chaos').replace(/^linked: .*/, 'linked');
     exitsByReason[kind] = (exitsByReason[kind] ?? 0) + 1;
     const id = e.message?.message?.id;
-    if (id === undefined) return;
-    note(id);
-    const h = handled.get(id);
-    if (h && h[0] === e.id && h[1] === e.incarnation && !inFlight.has(id) && !dead.has(id)) {
-      ackedThenExited++;
-      return;
-    }
-    if (seen(id)) duplicates.push(['exit', id]);
-    inFlight.set(id, [e.id, e.incarnation]);
+    if (typeof id === 'number') book.outcome(id, IN_FLIGHT, num(e.id), e.incarnation, 'exit');
   });
   sup.on('deadLetter', (d) => {
-    const id = d.message?.id;
     deadByReason[d.reason] = (deadByReason[d.reason] ?? 0) + 1;
-    if (id === undefined) return;
-    note(id);
-    if (seen(id)) duplicates.push(['deadLetter', id]);
-    dead.set(id, d.reason);
+    const id = d.message?.id;
+    if (typeof id === 'number') book.outcome(id, DEAD, 0, -1, 'deadLetter');
   });
   sup.on('restart', () => restarts++);
   sup.on('error', () => errors++);
@@ -191,7 +251,7 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   let next = 0;
   const pick = (p) => Math.random() < p;
   const message = (i) => {
-    const id = `m${next++}`;
+    const id = 4 * next++; // children get id + 1..3 (see soakActor)
     const m = { id, f: 'ok' };
     if (i === oomTarget && pick(faults.oom * actors)) m.f = 'oom';
     else if (pick(faults.throw)) m.f = 'throw';
@@ -218,30 +278,25 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
       const i = next % actors;
       const m = message(i);
       if (next % 10 === 0) {
-        sent.add(m.id);
+        book.sent(m.id);
         calls.push(
           refs[i].call(m, { timeoutMs: 30000 }).catch((err) => {
-            if (err.message === 'noproc' || err.message === 'mailbox full') sent.delete(m.id);
+            if (err.message === 'noproc' || err.message === 'mailbox full') book.unsent(m.id);
           }),
         );
-      } else if (refs[i].receive(m)) sent.add(m.id);
+      } else if (refs[i].receive(m)) book.sent(m.id);
     }
     await new Promise((r) => setImmediate(r));
   }
   clearInterval(killer);
   const sendMs = performance.now() - t0;
-  log(`sent ${sent.size} in ${(sendMs / 1000).toFixed(1)} s; draining…`);
+  log(`sent ${book.count.sent} in ${(sendMs / 1000).toFixed(1)} s; draining…`);
 
   // Drain: until every accepted message is accounted for (or drainMs passes).
   const d0 = performance.now();
-  const open = () => {
-    let n = 0;
-    for (const id of sent) if (!seen(id)) n++;
-    return n;
-  };
-  while (open() > 0 && performance.now() - d0 < drainMs) await sleep(50);
+  while (book.count.open > 0 && performance.now() - d0 < drainMs) await sleep(50);
   const drainedMs = performance.now() - d0;
-  const openBeforeShutdown = open();
+  const openBeforeShutdown = book.count.open;
   const rssPeak = process.memoryUsage().rss / 1048576;
   await sleep(250); // leases (100 ms) of boxes whose holders died run out
   const boxesInUse = sup.getDiagnostics().value.memoryPool.boxesInUse;
@@ -249,25 +304,24 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   await Promise.allSettled(calls);
   await sleep(10);
 
-  const lost = [];
-  for (const id of sent) if (!seen(id)) lost.push(id);
+  const lost = book.lost();
   const leftover = runtimeStats();
   const report = {
     runtime: isBun ? `bun ${globalThis.Bun.version}` : `node ${process.versions.node}`,
     actors,
     durationMs,
     rate,
-    sent: sent.size,
-    sendRate: Math.round(sent.size / (sendMs / 1000)),
-    handled: handled.size,
-    inFlightAtExit: inFlight.size,
-    ackedThenExited,
-    deadLetters: dead.size,
+    sent: book.count.sent,
+    sendRate: Math.round(book.count.sent / (sendMs / 1000)),
+    handled: book.count[HANDLED],
+    inFlightAtExit: book.count[IN_FLIGHT],
+    ackedThenExited: book.ackedThenExited,
+    deadLetters: book.count[DEAD],
     deadByReason,
     lost: lost.length,
     lostSample: lost.slice(0, 10),
-    duplicated: duplicates.length,
-    duplicateSample: duplicates.slice(0, 10),
+    duplicated: book.duplicates.length,
+    duplicateSample: book.duplicates.slice(0, 10),
     openBeforeShutdown,
     drainMs: Math.round(drainedMs),
     injected,
