@@ -94,7 +94,10 @@ impl Runtime {
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
                 Box::new(move |now| {
                     self.faults.trip(Site::Timer);
-                    self.expire_boxes(now).min(self.sweep_outboxes(now))
+                    // (apart, so that a bug in one does not stop the other)
+                    let leases = self.tick_part("box leases", now, || self.expire_boxes(now));
+                    let sweep = self.tick_part("outbox sweep", now, || self.sweep_outboxes(now));
+                    leases.min(sweep)
                 }),
                 Box::new(move |site: &str, message| self.report_panic(0, site, &message)),
             )
@@ -116,6 +119,15 @@ impl Runtime {
             s.port
                 .push_urgent(Envelope::new(Kind::Panic, 0, 0, body.clone()));
         }
+    }
+
+    /// Runs a part of the timer's tick that returns when it is next due; a panic in it is
+    /// reported and asks for another look soon.
+    fn tick_part(&self, site: &str, now: u64, part: impl FnOnce() -> u64) -> u64 {
+        panics::catch(part).unwrap_or_else(|message| {
+            self.report_panic(0, site, &message);
+            now + SWEEP_MIN_NS
+        })
     }
 
     /// Test hook: makes the next pass through `site` panic once. For a timer tick, the timer
