@@ -63,6 +63,28 @@ describe('a panic in a native call', () => {
     }
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
+
+  slowTest('on an actor thread is a throw in its handler: the actor exits with it as its reason and is restarted', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const ev = record(sup);
+      const a = sup.spawn(new URL('./fixtures/panic-in-actor.mjs', import.meta.url));
+      assert.equal(await a.call('1'), 'ok:1');
+      a.receive('panic');
+      await waitFor(() => ev.restart.length === 1, 10000, 'the restart after the panic');
+      const reason = 'error: internal panic: testPanic: test hook: entry panics on demand';
+      assert.deepEqual(
+        ev.exit.map((e) => [e.id, e.reason, e.message.message]),
+        [[a.id, reason, 'panic']],
+      );
+      assert.deepEqual(ev.restart[0], { id: a.id, incarnation: 1, reason });
+      assert.equal(await a.call('2'), 'ok:2');
+      assert.deepEqual(ev.error, []);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
 });
 
 describe('a panic on the timer thread', () => {
