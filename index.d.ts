@@ -401,6 +401,11 @@ export interface SupervisorEvents {
   escalate: { id: ActorId; reason: string };
   deadLetter: { to: ActorId; from?: ActorId | 'host'; message: unknown; reason: string };
   leaseExpired: { id: ActorId; boxIndex: number; epoch: number; role: 'writer' | 'reader' };
+  /**
+   * Something went wrong that no actor's exit reports: the root group gave up
+   * (`intensity_exceeded`), a listener or plan failed, or the Rust core caught a panic of its
+   * own (a bug in warden) and went on (`internal panic: <where>: <message>`).
+   */
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
 }
 

@@ -18,6 +18,7 @@ module.exports = Object.freeze({
   LEASE_EXPIRED: 17,
   REVOKE: 18,
   THREAD_ENDED: 19,
+  PANIC: 20, // the core caught a panic of its own; body: the reason
   UNDEFINED_BODY: 64, // added to the kind when the body is `undefined`
   // `send` / `call` result codes
   QUEUED: 0,

@@ -281,6 +281,13 @@ export interface SupervisorIds {
 }
 
 /**
+ * Makes warden panic once at `site`: `entry` panics in this call itself, `timer` in the
+ * timer thread's next tick (which comes at once), `drain` in the next delivery of outbox mail.
+ * Throws unless `process.env.WARDEN_TEST_HOOKS === '1'`.
+ */
+export declare function testPanic(site: string): void
+
+/**
  * Host: the thread of `actor_id`'s incarnation is gone with `reason`; `decision` is a crash
  * policy's answer (`restart` | `stop` | `restartAll` | `stopAll` | `escalate`), if any.
  */

@@ -760,6 +760,9 @@ class Supervisor {
           reason: body[0],
         });
         return;
+      case K.PANIC: // the core caught a panic of its own and went on
+        this._emit('error', { reason: body });
+        return;
       case K.REQUEST: {
         const entry = this._entries.get(from);
         if (entry && entry.incarnation === corr) this._request(entry, body[0], body[1]);

@@ -2,7 +2,7 @@
 //! memory itself (external ArrayBuffers created in the reading thread), releases and detaches.
 //! A thread only ever gets views of single boxes it may use, never of the pool.
 
-use crate::{bound, flush_current};
+use crate::{bound, flush_current, guard, guard_try};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -45,7 +45,9 @@ fn grant(index: u32, epoch: u32) -> Grant {
 
 unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<Arc<Pool>> leaked in `external_view`, finalized exactly once.
-    drop(unsafe { Box::from_raw(hint.cast::<Arc<Pool>>()) });
+    let pool = unsafe { Box::from_raw(hint.cast::<Arc<Pool>>()) };
+    // (a panic must not unwind out of this C callback; dropping the last reference unmaps)
+    let _ = warden_core::panics::catch(move || drop(pool));
 }
 
 /// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool
@@ -78,11 +80,13 @@ fn external_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Resu
 }
 
 /// Gives a supervisor a pool of `count` boxes of `box_size` bytes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn create_pool(sup: f64, count: u32, box_size: f64) -> Result<()> {
-    runtime()
-        .create_pool(sup as u64, count as usize, box_size as usize)
-        .map_err(|e| Error::new(Status::GenericFailure, e))
+    guard_try("createPool", || {
+        runtime()
+            .create_pool(sup as u64, count as usize, box_size as usize)
+            .map_err(|e| Error::new(Status::GenericFailure, e))
+    })
 }
 
 /// Result of `boxAcquire`.
@@ -99,7 +103,7 @@ pub struct BoxAcquired {
 }
 
 /// Asks for a box to write `size` bytes into.
-#[napi]
+#[napi(catch_unwind)]
 pub fn box_acquire(
     sup: f64,
     size: f64,
@@ -107,58 +111,62 @@ pub fn box_acquire(
     timeout_ms: f64,
     port: f64,
     corr: f64,
-) -> BoxAcquired {
-    let r = runtime().box_acquire(
-        sup as u64,
-        holder(),
-        size as usize,
-        wait,
-        timeout_ms as u64,
-        port as u64,
-        corr as u64,
-    );
-    match r {
-        Ok(Acquired::Granted(g)) => BoxAcquired {
-            status: 0,
-            index: g.index as u32,
-            epoch: g.epoch,
-            error: None,
-        },
-        Ok(Acquired::Queued) => BoxAcquired {
-            status: 1,
-            index: 0,
-            epoch: 0,
-            error: None,
-        },
-        Err(e) => BoxAcquired {
-            status: 2,
-            index: 0,
-            epoch: 0,
-            error: Some(e.to_string()),
-        },
-    }
+) -> Result<BoxAcquired> {
+    guard("boxAcquire", || {
+        let r = runtime().box_acquire(
+            sup as u64,
+            holder(),
+            size as usize,
+            wait,
+            timeout_ms as u64,
+            port as u64,
+            corr as u64,
+        );
+        match r {
+            Ok(Acquired::Granted(g)) => BoxAcquired {
+                status: 0,
+                index: g.index as u32,
+                epoch: g.epoch,
+                error: None,
+            },
+            Ok(Acquired::Queued) => BoxAcquired {
+                status: 1,
+                index: 0,
+                epoch: 0,
+                error: None,
+            },
+            Err(e) => BoxAcquired {
+                status: 2,
+                index: 0,
+                epoch: 0,
+                error: Some(e.to_string()),
+            },
+        }
+    })
 }
 
 /// Copies `data` to the start of a box the caller is writing. False if it is not the writer.
-#[napi]
-pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> bool {
-    let Some(pool) = runtime().pool(sup as u64) else {
-        return false;
-    };
-    match pool.writable(grant(index, epoch), holder()) {
-        Some((dst, cap)) if data.len() <= cap => {
-            // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
-            // touch while it is WRITING; `data` fits and does not overlap the pool.
-            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
-            true
+#[napi(catch_unwind)]
+pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> Result<bool> {
+    guard("boxWrite", || {
+        let Some(pool) = runtime().pool(sup as u64) else {
+            return false;
+        };
+        match pool.writable(grant(index, epoch), holder()) {
+            Some((dst, cap)) if data.len() <= cap => {
+                // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
+                // touch while it is WRITING; `data` fits and does not overlap the pool.
+                unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+                true
+            }
+            _ => false,
         }
-        _ => false,
-    }
+    })
 }
 
 /// A writable view of the first `len` bytes of a box the caller is writing (for in-place
 /// writes), or null.
-#[napi(ts_return_type = "ArrayBuffer | null")]
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
 pub fn box_writable(
     env: Env,
     sup: f64,
@@ -166,15 +174,17 @@ pub fn box_writable(
     epoch: u32,
     len: f64,
 ) -> Result<Option<RawValue>> {
-    let Some(pool) = runtime().pool(sup as u64) else {
-        return Ok(None);
-    };
-    match pool.writable(grant(index, epoch), holder()) {
-        Some((data, cap)) if (len as usize) <= cap => {
-            external_view(&env, &pool, data, len as usize).map(Some)
+    guard_try("boxWritable", || {
+        let Some(pool) = runtime().pool(sup as u64) else {
+            return Ok(None);
+        };
+        match pool.writable(grant(index, epoch), holder()) {
+            Some((data, cap)) if (len as usize) <= cap => {
+                external_view(&env, &pool, data, len as usize).map(Some)
+            }
+            _ => Ok(None),
         }
-        _ => Ok(None),
-    }
+    })
 }
 
 fn parse_share(share: &str) -> std::result::Result<Share, String> {
@@ -191,7 +201,7 @@ fn parse_share(share: &str) -> std::result::Result<Share, String> {
 
 /// Publishes a box (`len` bytes, `meta` = `{msg,type}` JSON, `share` = a mode or a JSON list
 /// of actor ids). Returns the error text if refused.
-#[napi]
+#[napi(catch_unwind)]
 pub fn box_commit(
     sup: f64,
     index: u32,
@@ -199,89 +209,103 @@ pub fn box_commit(
     len: f64,
     meta: String,
     share: String,
-) -> Option<String> {
-    flush_current();
-    let share = match parse_share(&share) {
-        Ok(s) => s,
-        Err(e) => return Some(e),
-    };
-    runtime()
-        .box_commit(
-            sup as u64,
-            holder(),
-            grant(index, epoch),
-            len as usize,
-            &meta,
-            &share,
-        )
-        .err()
+) -> Result<Option<String>> {
+    guard("boxCommit", || {
+        flush_current();
+        let share = match parse_share(&share) {
+            Ok(s) => s,
+            Err(e) => return Some(e),
+        };
+        runtime()
+            .box_commit(
+                sup as u64,
+                holder(),
+                grant(index, epoch),
+                len as usize,
+                &meta,
+                &share,
+            )
+            .err()
+    })
 }
 
 /// Gives up a box being written.
-#[napi]
-pub fn box_abort(sup: f64, index: u32, epoch: u32) {
-    runtime().box_abort(sup as u64, holder(), grant(index, epoch));
+#[napi(catch_unwind)]
+pub fn box_abort(sup: f64, index: u32, epoch: u32) -> Result<()> {
+    guard("boxAbort", || {
+        runtime().box_abort(sup as u64, holder(), grant(index, epoch));
+    })
 }
 
 /// The `{msg,type}` JSON of a box the caller may read, or null. This is the authorisation
 /// check of a read (counted when the supervisor tracks `authorization`).
-#[napi]
-pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Option<String> {
-    runtime()
-        .box_read(sup as u64, grant(index, epoch), holder())
-        .map(|(_, _, _, meta)| meta)
+#[napi(catch_unwind)]
+pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Result<Option<String>> {
+    guard("boxMeta", || {
+        runtime()
+            .box_read(sup as u64, grant(index, epoch), holder())
+            .map(|(_, _, _, meta)| meta)
+    })
 }
 
 /// A view of the committed bytes of a box the caller may read, or null (stale, forged,
 /// unauthorised, released).
-#[napi(ts_return_type = "ArrayBuffer | null")]
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
 pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
-    let Some(pool) = runtime().pool(sup as u64) else {
-        return Ok(None);
-    };
-    match pool.read(grant(index, epoch), holder()) {
-        Some((data, len, _)) => external_view(&env, &pool, data, len).map(Some),
-        None => Ok(None),
-    }
+    guard_try("boxRead", || {
+        let Some(pool) = runtime().pool(sup as u64) else {
+            return Ok(None);
+        };
+        match pool.read(grant(index, epoch), holder()) {
+            Some((data, len, _)) => external_view(&env, &pool, data, len).map(Some),
+            None => Ok(None),
+        }
+    })
 }
 
 /// Gives the caller's reference back (detach its views first). False if it held none.
-#[napi]
-pub fn box_release(sup: f64, index: u32, epoch: u32) -> bool {
-    runtime().box_release(sup as u64, holder(), grant(index, epoch))
+#[napi(catch_unwind)]
+pub fn box_release(sup: f64, index: u32, epoch: u32) -> Result<bool> {
+    guard("boxRelease", || {
+        runtime().box_release(sup as u64, holder(), grant(index, epoch))
+    })
 }
 
 /// Detaches an ArrayBuffer (its byteLength becomes 0), so it can never show later contents.
-#[napi]
+#[napi(catch_unwind)]
 pub fn detach(env: Env, buffer: Unknown) -> Result<()> {
-    // SAFETY: `buffer` is a value of this env; Node-API checks that it is a detachable
-    // ArrayBuffer and reports an error status otherwise.
-    let status = unsafe { sys::napi_detach_arraybuffer(env.raw(), buffer.raw()) };
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Status::InvalidArg,
-            "cannot detach this buffer".to_string(),
-        ))
-    }
+    guard_try("detach", || {
+        // SAFETY: `buffer` is a value of this env; Node-API checks that it is a detachable
+        // ArrayBuffer and reports an error status otherwise.
+        let status = unsafe { sys::napi_detach_arraybuffer(env.raw(), buffer.raw()) };
+        if status == sys::Status::napi_ok {
+            Ok(())
+        } else {
+            Err(Error::new(
+                Status::InvalidArg,
+                "cannot detach this buffer".to_string(),
+            ))
+        }
+    })
 }
 
 /// Address of an ArrayBuffer's memory (tests use it to prove views share memory).
-#[napi]
+#[napi(catch_unwind)]
 pub fn address_of(env: Env, buffer: Unknown) -> Result<f64> {
-    let mut data = ptr::null_mut();
-    let mut len = 0usize;
-    // SAFETY: Node-API validates that `buffer` is an ArrayBuffer of this env.
-    let status =
-        unsafe { sys::napi_get_arraybuffer_info(env.raw(), buffer.raw(), &mut data, &mut len) };
-    if status != sys::Status::napi_ok {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "not an ArrayBuffer".to_string(),
-        ));
-    }
-    Ok(data as usize as f64)
+    guard_try("addressOf", || {
+        let mut data = ptr::null_mut();
+        let mut len = 0usize;
+        // SAFETY: Node-API validates that `buffer` is an ArrayBuffer of this env.
+        let status =
+            unsafe { sys::napi_get_arraybuffer_info(env.raw(), buffer.raw(), &mut data, &mut len) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "not an ArrayBuffer".to_string(),
+            ));
+        }
+        Ok(data as usize as f64)
+    })
 }
 
 /// Pool counters of a supervisor.
@@ -298,13 +322,15 @@ pub struct PoolStats {
 }
 
 /// Pool counters, if the supervisor has a pool.
-#[napi]
-pub fn pool_stats(sup: f64) -> Option<PoolStats> {
-    let pool = runtime().pool(sup as u64)?;
-    Some(PoolStats {
-        pool_size: pool.count() as u32,
-        box_size: pool.box_size() as f64,
-        boxes_in_use: pool.in_use() as u32,
-        waiting_writes: pool.waiting() as u32,
+#[napi(catch_unwind)]
+pub fn pool_stats(sup: f64) -> Result<Option<PoolStats>> {
+    guard("poolStats", || {
+        let pool = runtime().pool(sup as u64)?;
+        Some(PoolStats {
+            pool_size: pool.count() as u32,
+            box_size: pool.box_size() as f64,
+            boxes_in_use: pool.in_use() as u32,
+            waiting_writes: pool.waiting() as u32,
+        })
     })
 }

@@ -5,6 +5,13 @@
 //! port in a thread-local so the calls on the hot path (`workerPop`, `workerTake`, `emit`,
 //! `send`) need no lookup, and so `from` is always the caller's own actor: a message cannot be
 //! sent in another actor's name.
+//!
+//! A Rust panic never crosses into JavaScript as an abort: every `#[napi]` function runs its
+//! body under [`guard`] (or [`guard_try`]), which turns a panic into a thrown `Error` saying
+//! `internal panic: <function>: <message>`, and is marked `catch_unwind` so that a panic in
+//! napi's own argument and return-value conversions is thrown too (with napi's bare message).
+//! Callbacks that native code runs outside a call (environment cleanup hooks, finalizers)
+//! catch panics themselves.
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -18,11 +25,13 @@ mod boxes;
 mod messages;
 mod ports;
 mod supervision;
+mod test_hooks;
 pub use boxes::*;
 use messages::send_code;
 pub use messages::*;
 pub use ports::*;
 pub use supervision::*;
+pub use test_hooks::*;
 
 /// Most targets a thread keeps resolved; past this the cache starts over.
 const TARGET_CACHE_MAX: usize = 4096;
@@ -118,4 +127,20 @@ fn id(n: f64) -> u64 {
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, msg.into())
+}
+
+/// Runs the body of the native entry point `name` (its JS name); a panic in it becomes an
+/// `Error` whose message is `internal panic: <name>: <panic message>`.
+pub(crate) fn guard<T>(name: &str, body: impl FnOnce() -> T) -> Result<T> {
+    warden_core::panics::catch(body).map_err(|message| {
+        Error::new(
+            Status::GenericFailure,
+            warden_core::panics::reason(name, &message),
+        )
+    })
+}
+
+/// [`guard`] for a body that can already fail with a JS error.
+pub(crate) fn guard_try<T>(name: &str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+    guard(name, body).and_then(|r| r)
 }

@@ -1,8 +1,9 @@
 //! Messages from JS threads: sends, calls and replies, emits, and the requests an actor makes
 //! of its host. Every refusal is a dead letter the core reports to a supervisor.
 
-use crate::{bound, current_actor_id, deliver, flush_current, id, report_sup};
+use crate::{bound, current_actor_id, deliver, flush_current, guard, id, report_sup};
 
+use napi::bindgen_prelude::Result;
 use napi_derive::napi;
 use warden_core::{runtime, Envelope, Kind, SendError};
 
@@ -19,61 +20,75 @@ pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
 /// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such
 /// actor; every refusal is a dead letter reported to a supervisor's host port (`sup` for
 /// unknown targets: the caller's supervisor, 0 on a worker thread). `incarnation` < 0: any.
-#[napi]
-pub fn send(target: f64, body: String, incarnation: f64, sup: f64) -> u32 {
-    flush_current();
-    let inc = (incarnation >= 0.0).then_some(incarnation as u32);
-    let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-    deliver(id(target), env, inc, report_sup(sup))
+#[napi(catch_unwind)]
+pub fn send(target: f64, body: String, incarnation: f64, sup: f64) -> Result<u32> {
+    guard("send", || {
+        flush_current();
+        let inc = (incarnation >= 0.0).then_some(incarnation as u32);
+        let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
+        deliver(id(target), env, inc, report_sup(sup))
+    })
 }
 
 /// Worker: `send` without incarnation check, dead letters reported to this actor's supervisor
 /// (the hot path of `ctx.send`; fewer arguments cross the boundary).
-#[napi]
-pub fn send_to(target: f64, body: String) -> u32 {
-    flush_current();
-    let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-    deliver(id(target), env, None, report_sup(0.0))
+#[napi(catch_unwind)]
+pub fn send_to(target: f64, body: String) -> Result<u32> {
+    guard("sendTo", || {
+        flush_current();
+        let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
+        deliver(id(target), env, None, report_sup(0.0))
+    })
 }
 
 /// Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`.
-#[napi]
-pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> u32 {
-    flush_current();
-    let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
-    deliver(id(target), env, None, report_sup(sup))
+#[napi(catch_unwind)]
+pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> Result<u32> {
+    guard("call", || {
+        flush_current();
+        let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
+        deliver(id(target), env, None, report_sup(sup))
+    })
 }
 
 /// Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…).
-#[napi]
-pub fn reply_to(port_id: f64, corr: f64, body: String) -> bool {
-    flush_current();
-    runtime().reply(id(port_id), corr as u64, body)
+#[napi(catch_unwind)]
+pub fn reply_to(port_id: f64, corr: f64, body: String) -> Result<bool> {
+    guard("replyTo", || {
+        flush_current();
+        runtime().reply(id(port_id), corr as u64, body)
+    })
 }
 
 /// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers.
-#[napi]
-pub fn emit(body: String) -> bool {
-    flush_current();
-    host_event(Kind::Emit, body)
+#[napi(catch_unwind)]
+pub fn emit(body: String) -> Result<bool> {
+    guard("emit", || {
+        flush_current();
+        host_event(Kind::Emit, body)
+    })
 }
 
 /// Worker: reports that this incarnation ends with `reason` (the host kills the thread).
-#[napi]
-pub fn exit_self(reason: String) -> bool {
-    flush_current();
-    host_event(Kind::Exit, warden_core::envelope::json_string(&reason))
+#[napi(catch_unwind)]
+pub fn exit_self(reason: String) -> Result<bool> {
+    guard("exitSelf", || {
+        flush_current();
+        host_event(Kind::Exit, warden_core::envelope::json_string(&reason))
+    })
 }
 
 /// Worker: asks the host to act for this actor (spawn a child…); body is JSON.
-#[napi]
-pub fn request(corr: f64, body: String) -> bool {
-    flush_current();
-    let Some(actor) = bound() else {
-        return false;
-    };
-    let env_body = format!("[{},{}]", corr as u64, body);
-    runtime().host_event(&actor, Kind::Request, env_body)
+#[napi(catch_unwind)]
+pub fn request(corr: f64, body: String) -> Result<bool> {
+    guard("request", || {
+        flush_current();
+        let Some(actor) = bound() else {
+            return false;
+        };
+        let env_body = format!("[{},{}]", corr as u64, body);
+        runtime().host_event(&actor, Kind::Request, env_body)
+    })
 }
 
 fn host_event(kind: Kind, body: String) -> bool {
@@ -84,13 +99,13 @@ fn host_event(kind: Kind, body: String) -> bool {
 }
 
 /// Worker: records a heartbeat.
-#[napi]
-pub fn heartbeat(now_ms: f64) -> bool {
-    match bound() {
+#[napi(catch_unwind)]
+pub fn heartbeat(now_ms: f64) -> Result<bool> {
+    guard("heartbeat", || match bound() {
         Some(a) => {
             runtime().heartbeat(&a, now_ms);
             true
         }
         None => false,
-    }
+    })
 }

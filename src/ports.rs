@@ -1,7 +1,9 @@
 //! Ports: registering JS threads with the core, and draining them (batches of urgent
 //! envelopes and of mail, parking with coalesced wake-ups).
 
-use crate::{bound, current, flush_current, id, invalid, JsWaker, BOUND, CURRENT, TARGETS};
+use crate::{
+    bound, current, flush_current, guard, guard_try, id, invalid, JsWaker, BOUND, CURRENT, TARGETS,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -10,15 +12,17 @@ use warden_core::port::CONTROL_WORDS;
 use warden_core::runtime;
 
 /// Registers a new port (before its thread starts) and returns its id.
-#[napi]
-pub fn new_port() -> f64 {
-    runtime().new_port().id as f64
+#[napi(catch_unwind)]
+pub fn new_port() -> Result<f64> {
+    guard("newPort", || runtime().new_port().id as f64)
 }
 
 /// Forgets a port whose thread is gone. Idempotent.
-#[napi]
-pub fn close_port(port_id: f64) {
-    runtime().close_port(id(port_id));
+#[napi(catch_unwind)]
+pub fn close_port(port_id: f64) -> Result<()> {
+    guard("closePort", || {
+        runtime().close_port(id(port_id));
+    })
 }
 
 /// Registers the calling thread as the owner of `port_id`. `wake` is called (on this thread)
@@ -26,115 +30,141 @@ pub fn close_port(port_id: f64) {
 /// by an environment cleanup hook when the thread ends, and comes with its control words: a
 /// `Uint32Array` over core memory where the thread counts the messages it handled. A host port
 /// does not keep the process alive.
-#[napi]
+#[napi(catch_unwind)]
 pub fn register_port(
     env: Env,
     port_id: f64,
     wake: Function<(), Unknown<'static>>,
     worker: bool,
 ) -> Result<Option<Uint32Array>> {
-    let port = runtime()
-        .port(id(port_id))
-        .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
-    let builder = wake
-        .build_threadsafe_function::<()>()
-        .callee_handled::<false>();
-    if worker {
-        let tsfn = builder.weak::<false>().build()?;
-        port.set_waker(Arc::new(JsWaker::<false>(tsfn)));
-        CURRENT.with(|c| *c.borrow_mut() = Some(port.clone()));
-        env.add_env_cleanup_hook(port.id, |pid| {
-            CURRENT.with(|c| c.borrow_mut().take());
-            BOUND.with(|b| b.borrow_mut().take());
-            TARGETS.with(|t| t.borrow_mut().clear());
-            runtime().close_port(pid);
-        })?;
-        let control = port.control().clone();
-        let ptr = control.as_ptr();
-        // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
-        // the finalizer below keeps alive until the engine collects the view, so the memory
-        // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
-        let view = unsafe {
-            Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
-        };
-        return Ok(Some(view));
-    }
-    let tsfn = builder.weak::<true>().build()?;
-    port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
-    Ok(None)
+    guard_try("registerPort", || {
+        let port = runtime()
+            .port(id(port_id))
+            .ok_or_else(|| invalid(format!("unknown port {port_id}")))?;
+        let builder = wake
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>();
+        if worker {
+            let tsfn = builder.weak::<false>().build()?;
+            port.set_waker(Arc::new(JsWaker::<false>(tsfn)));
+            CURRENT.with(|c| *c.borrow_mut() = Some(port.clone()));
+            env.add_env_cleanup_hook(port.id, |pid| {
+                // (napi runs the hook without catching: a panic must not unwind out of it)
+                let closed = warden_core::panics::catch(|| {
+                    CURRENT.with(|c| c.borrow_mut().take());
+                    BOUND.with(|b| b.borrow_mut().take());
+                    TARGETS.with(|t| t.borrow_mut().clear());
+                    runtime().close_port(pid);
+                });
+                if let Err(message) = closed {
+                    let _ = warden_core::panics::catch(|| {
+                        runtime().report_panic(0, "thread cleanup", &message)
+                    });
+                }
+            })?;
+            let control = port.control().clone();
+            let ptr = control.as_ptr();
+            // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
+            // the finalizer below keeps alive until the engine collects the view, so the memory
+            // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
+            let view = unsafe {
+                Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
+            };
+            return Ok(Some(view));
+        }
+        let tsfn = builder.weak::<true>().build()?;
+        port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+        Ok(None)
+    })
 }
 
 /// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.
-#[napi]
-pub fn worker_take() -> Option<String> {
-    flush_current();
-    current()?.take_urgent()
+#[napi(catch_unwind)]
+pub fn worker_take() -> Result<Option<String>> {
+    guard("workerTake", || {
+        flush_current();
+        current()?.take_urgent()
+    })
 }
 
 /// Worker: acknowledges what the control words say was handled and returns the next batch of
 /// at most `max` messages (JSON), if any.
-#[napi]
-pub fn worker_pop(max: u32) -> Option<String> {
-    flush_current();
-    let port = current()?;
-    let actor = bound()?;
-    runtime().pop(&port, &actor, max as usize)
+#[napi(catch_unwind)]
+pub fn worker_pop(max: u32) -> Result<Option<String>> {
+    guard("workerPop", || {
+        flush_current();
+        let port = current()?;
+        let actor = bound()?;
+        runtime().pop(&port, &actor, max as usize)
+    })
 }
 
 /// Worker: no work left; returns true if work raced in and draining must continue.
-#[napi]
-pub fn worker_park() -> bool {
-    flush_current();
-    current().is_some_and(|p| p.park())
+#[napi(catch_unwind)]
+pub fn worker_park() -> Result<bool> {
+    guard("workerPark", || {
+        flush_current();
+        current().is_some_and(|p| p.park())
+    })
 }
 
 /// Host: takes a supervisor port's events as a JSON batch.
-#[napi]
-pub fn host_take(port_id: f64) -> Option<String> {
-    runtime().port(id(port_id))?.take_urgent()
+#[napi(catch_unwind)]
+pub fn host_take(port_id: f64) -> Result<Option<String>> {
+    guard("hostTake", || runtime().port(id(port_id))?.take_urgent())
 }
 
 /// Host: the supervisor port is drained; true if events raced in.
-#[napi]
-pub fn host_park(port_id: f64) -> bool {
-    runtime().port(id(port_id)).is_some_and(|p| p.park())
+#[napi(catch_unwind)]
+pub fn host_park(port_id: f64) -> Result<bool> {
+    guard("hostPark", || {
+        runtime().port(id(port_id)).is_some_and(|p| p.park())
+    })
 }
 
 /// Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
 /// records without a native call (layout in the core's `outbox` module; its head and tail
 /// counters are control words 2 and 3).
-#[napi]
+#[napi(catch_unwind)]
 pub fn outbox_view() -> Result<Uint8Array> {
-    let port = current().ok_or_else(|| invalid("outboxView: not a worker thread"))?;
-    let outbox = runtime().open_outbox(&port);
-    let ptr = outbox.as_ptr();
-    // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
-    // keeps alive until the engine collects the view. JS writes only the ring's free part and
-    // publishes it through the head counter; the core reads only the published part.
-    let view =
-        unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
-    Ok(view)
+    guard_try("outboxView", || {
+        let port = current().ok_or_else(|| invalid("outboxView: not a worker thread"))?;
+        let outbox = runtime().open_outbox(&port);
+        let ptr = outbox.as_ptr();
+        // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
+        // keeps alive until the engine collects the view. JS writes only the ring's free part and
+        // publishes it through the head counter; the core reads only the published part.
+        let view =
+            unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
+        Ok(view)
+    })
 }
 
 /// Worker: delivers what this thread wrote to its outbox.
-#[napi]
-pub fn flush_outbox() {
-    flush_current();
+#[napi(catch_unwind)]
+pub fn flush_outbox() -> Result<()> {
+    guard("flushOutbox", || {
+        flush_current();
+    })
 }
 
 /// Worker: the targets that mail from this thread found dead for good since the last call.
-#[napi]
-pub fn outbox_dead() -> Vec<f64> {
-    current().map_or_else(Vec::new, |p| {
-        p.take_dead().into_iter().map(|t| t as f64).collect()
+#[napi(catch_unwind)]
+pub fn outbox_dead() -> Result<Vec<f64>> {
+    guard("outboxDead", || {
+        current().map_or_else(Vec::new, |p| {
+            p.take_dead().into_iter().map(|t| t as f64).collect()
+        })
     })
 }
 
 /// Worker: wakes this thread's own port, as a sender would. A warm thread does it once at start
 /// so the engine's wake-up path is already warm when its first actor arrives.
-#[napi]
-pub fn wake_self() {
-    if let Some(p) = current() {
-        p.ring();
-    }
+#[napi(catch_unwind)]
+pub fn wake_self() -> Result<()> {
+    guard("wakeSelf", || {
+        if let Some(p) = current() {
+            p.ring();
+        }
+    })
 }

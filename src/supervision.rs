@@ -1,6 +1,6 @@
 //! Supervisors, groups, actors' lifecycles and exit plans: the host-side part of the binding.
 
-use crate::{id, invalid};
+use crate::{guard, guard_try, id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
@@ -34,111 +34,129 @@ pub struct SpawnConfig {
 }
 
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
-#[napi]
+#[napi(catch_unwind)]
 pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
-    let restart = RestartType::parse(&config.restart)
-        .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
-    let overflow = match config.overflow.as_str() {
-        "reject" => Overflow::Reject,
-        "drop-oldest" => Overflow::DropOldest,
-        other => return Err(invalid(format!("unknown overflow {other}"))),
-    };
-    let cfg = ActorConfig {
-        name: config.name,
-        timeout_ms: config.timeout_ms as u64,
-        heartbeat_ms: config.heartbeat_ms as u64,
-        internal: config.internal.unwrap_or(false),
-        lease_ms: config.lease_ms.map_or(5000, |ms| ms as u64),
-        restart,
-        capacity: if config.capacity > 0.0 {
-            config.capacity as usize
-        } else {
-            usize::MAX
-        },
-        overflow,
-    };
-    runtime()
-        .spawn(id(sup_id), cfg, config.group.map(id))
-        .map(|a| a.id as f64)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    guard_try("spawn", || {
+        let restart = RestartType::parse(&config.restart)
+            .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
+        let overflow = match config.overflow.as_str() {
+            "reject" => Overflow::Reject,
+            "drop-oldest" => Overflow::DropOldest,
+            other => return Err(invalid(format!("unknown overflow {other}"))),
+        };
+        let cfg = ActorConfig {
+            name: config.name,
+            timeout_ms: config.timeout_ms as u64,
+            heartbeat_ms: config.heartbeat_ms as u64,
+            internal: config.internal.unwrap_or(false),
+            lease_ms: config.lease_ms.map_or(5000, |ms| ms as u64),
+            restart,
+            capacity: if config.capacity > 0.0 {
+                config.capacity as usize
+            } else {
+                usize::MAX
+            },
+            overflow,
+        };
+        runtime()
+            .spawn(id(sup_id), cfg, config.group.map(id))
+            .map(|a| a.id as f64)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    })
 }
 
 /// Starts an incarnation of an actor on a port's thread. Returns the incarnation.
-#[napi]
-pub fn bind(actor_id: f64, port_id: f64, init: String) -> Option<u32> {
-    runtime().bind(id(actor_id), id(port_id), init)
+#[napi(catch_unwind)]
+pub fn bind(actor_id: f64, port_id: f64, init: String) -> Result<Option<u32>> {
+    guard("bind", || runtime().bind(id(actor_id), id(port_id), init))
 }
 
 /// Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking
 /// messages, runs `onTerminate`, then reports its end). False if it has no thread.
-#[napi]
-pub fn stop_actor(actor_id: f64, reason: String) -> bool {
-    let body = warden_core::envelope::json_string(&reason);
-    runtime()
-        .actor(id(actor_id))
-        .and_then(|a| a.port())
-        .is_some_and(|p| p.push_urgent(Envelope::new(Kind::Stop, 0, 0, body)))
+#[napi(catch_unwind)]
+pub fn stop_actor(actor_id: f64, reason: String) -> Result<bool> {
+    guard("stopActor", || {
+        let body = warden_core::envelope::json_string(&reason);
+        runtime()
+            .actor(id(actor_id))
+            .and_then(|a| a.port())
+            .is_some_and(|p| p.push_urgent(Envelope::new(Kind::Stop, 0, 0, body)))
+    })
 }
 
 /// Host: counts a restart; returns the new incarnation.
-#[napi]
-pub fn restart(actor_id: f64) -> Option<u32> {
-    runtime().restart(id(actor_id))
+#[napi(catch_unwind)]
+pub fn restart(actor_id: f64) -> Result<Option<u32>> {
+    guard("restart", || runtime().restart(id(actor_id)))
 }
 
 /// Host: the actor is dead for good; its undelivered mail is reported as dead letters.
-#[napi]
-pub fn finish(actor_id: f64, reason: String) -> bool {
-    runtime().finish(id(actor_id), &reason)
+#[napi(catch_unwind)]
+pub fn finish(actor_id: f64, reason: String) -> Result<bool> {
+    guard("finish", || runtime().finish(id(actor_id), &reason))
 }
 
 /// Host: the next exit of this actor is final (terminate, shutdown).
-#[napi]
-pub fn request_stop(actor_id: f64) {
-    if let Some(a) = runtime().actor(id(actor_id)) {
-        a.request_stop();
-    }
+#[napi(catch_unwind)]
+pub fn request_stop(actor_id: f64) -> Result<()> {
+    guard("requestStop", || {
+        if let Some(a) = runtime().actor(id(actor_id)) {
+            a.request_stop();
+        }
+    })
 }
 
 /// Host: shutdown began; no more spawns or restarts.
-#[napi]
-pub fn begin_close(sup_id: f64) {
-    if let Some(s) = runtime().supervisor(id(sup_id)) {
-        s.begin_close();
-    }
+#[napi(catch_unwind)]
+pub fn begin_close(sup_id: f64) -> Result<()> {
+    guard("beginClose", || {
+        if let Some(s) = runtime().supervisor(id(sup_id)) {
+            s.begin_close();
+        }
+    })
 }
 
 /// Host: shutdown finished; forget the supervisor and close its port.
-#[napi]
-pub fn drop_supervisor(sup_id: f64) {
-    runtime().drop_supervisor(id(sup_id));
+#[napi(catch_unwind)]
+pub fn drop_supervisor(sup_id: f64) -> Result<()> {
+    guard("dropSupervisor", || {
+        runtime().drop_supervisor(id(sup_id));
+    })
 }
 
 /// Looks a registered name up in a supervisor.
-#[napi]
-pub fn whereis(sup_id: f64, name: String) -> Option<f64> {
-    runtime()
-        .supervisor(id(sup_id))?
-        .whereis(&name)
-        .map(|v| v as f64)
+#[napi(catch_unwind)]
+pub fn whereis(sup_id: f64, name: String) -> Result<Option<f64>> {
+    guard("whereis", || {
+        runtime()
+            .supervisor(id(sup_id))?
+            .whereis(&name)
+            .map(|v| v as f64)
+    })
 }
 
 /// The current incarnation of a live actor.
-#[napi]
-pub fn incarnation(actor_id: f64) -> Option<u32> {
-    runtime().actor(id(actor_id)).map(|a| a.incarnation())
+#[napi(catch_unwind)]
+pub fn incarnation(actor_id: f64) -> Result<Option<u32>> {
+    guard("incarnation", || {
+        runtime().actor(id(actor_id)).map(|a| a.incarnation())
+    })
 }
 
 /// Supervisor diagnostics (JSON).
-#[napi]
-pub fn supervisor_diagnostics(sup_id: f64) -> Option<String> {
-    runtime().supervisor_diagnostics(id(sup_id))
+#[napi(catch_unwind)]
+pub fn supervisor_diagnostics(sup_id: f64) -> Result<Option<String>> {
+    guard("supervisorDiagnostics", || {
+        runtime().supervisor_diagnostics(id(sup_id))
+    })
 }
 
 /// Actor diagnostics (JSON), none once it is dead for good.
-#[napi]
-pub fn actor_diagnostics(actor_id: f64) -> Option<String> {
-    runtime().actor_diagnostics(id(actor_id))
+#[napi(catch_unwind)]
+pub fn actor_diagnostics(actor_id: f64) -> Result<Option<String>> {
+    guard("actorDiagnostics", || {
+        runtime().actor_diagnostics(id(actor_id))
+    })
 }
 
 /// Process-wide counts, for leak checks.
@@ -151,12 +169,12 @@ pub struct CoreStats {
 }
 
 /// Process-wide counts, for leak checks.
-#[napi]
-pub fn core_stats() -> CoreStats {
-    CoreStats {
+#[napi(catch_unwind)]
+pub fn core_stats() -> Result<CoreStats> {
+    guard("coreStats", || CoreStats {
         ports: runtime().port_count() as u32,
         actors: runtime().actor_count() as u32,
-    }
+    })
 }
 /// A group's settings as the JS layer validated them.
 #[napi(object)]
@@ -220,70 +238,80 @@ pub struct SupervisorIds {
 
 /// Creates a supervisor whose root group has `root` settings and which samples the core
 /// metrics named in `track` (others are ignored: the JS layer measures them) at `sample_rate`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn create_supervisor(
     max_actors: u32,
     root: GroupSpec,
     track: Vec<String>,
     sample_rate: f64,
 ) -> Result<SupervisorIds> {
-    let sup = runtime().create_supervisor(SupervisorConfig {
-        max_actors: max_actors as usize,
-        root: group_config(&root)?,
-    });
-    let metrics: Vec<Metric> = track.iter().filter_map(|t| Metric::parse(t)).collect();
-    runtime().track(sup.id, &metrics, sample_rate);
-    Ok(SupervisorIds {
-        id: sup.id as f64,
-        port: sup.port.id as f64,
-        root: sup.root_group() as f64,
+    guard_try("createSupervisor", || {
+        let sup = runtime().create_supervisor(SupervisorConfig {
+            max_actors: max_actors as usize,
+            root: group_config(&root)?,
+        });
+        let metrics: Vec<Metric> = track.iter().filter_map(|t| Metric::parse(t)).collect();
+        runtime().track(sup.id, &metrics, sample_rate);
+        Ok(SupervisorIds {
+            id: sup.id as f64,
+            port: sup.port.id as f64,
+            root: sup.root_group() as f64,
+        })
     })
 }
 
 /// Creates a group under `parent`; returns its id.
-#[napi]
+#[napi(catch_unwind)]
 pub fn create_group(sup_id: f64, parent: f64, spec: GroupSpec) -> Result<f64> {
-    runtime()
-        .create_group(sup_id as u64, parent as u64, group_config(&spec)?)
-        .map(|g| g as f64)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    guard_try("createGroup", || {
+        runtime()
+            .create_group(sup_id as u64, parent as u64, group_config(&spec)?)
+            .map(|g| g as f64)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    })
 }
 
 /// The live supervision tree (JSON).
-#[napi]
-pub fn inspect(sup_id: f64) -> Option<String> {
-    runtime().inspect(sup_id as u64)
+#[napi(catch_unwind)]
+pub fn inspect(sup_id: f64) -> Result<Option<String>> {
+    guard("inspect", || runtime().inspect(sup_id as u64))
 }
 
 /// Actors of a group and its subgroups, in start order.
-#[napi]
-pub fn actors_in(sup_id: f64, group: f64) -> Vec<f64> {
-    runtime()
-        .supervisor(sup_id as u64)
-        .map(|s| {
-            s.actors_in(group as u64)
-                .into_iter()
-                .map(|a| a as f64)
-                .collect()
-        })
-        .unwrap_or_default()
+#[napi(catch_unwind)]
+pub fn actors_in(sup_id: f64, group: f64) -> Result<Vec<f64>> {
+    guard("actorsIn", || {
+        runtime()
+            .supervisor(sup_id as u64)
+            .map(|s| {
+                s.actors_in(group as u64)
+                    .into_iter()
+                    .map(|a| a as f64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// The group an actor belongs to.
-#[napi]
-pub fn group_of(sup_id: f64, actor_id: f64) -> Option<f64> {
-    runtime()
-        .supervisor(sup_id as u64)?
-        .group_of(actor_id as u64)
-        .map(|g| g as f64)
+#[napi(catch_unwind)]
+pub fn group_of(sup_id: f64, actor_id: f64) -> Result<Option<f64>> {
+    guard("groupOf", || {
+        runtime()
+            .supervisor(sup_id as u64)?
+            .group_of(actor_id as u64)
+            .map(|g| g as f64)
+    })
 }
 
 /// Registers `name` for a live actor; throws if the name (or the actor) already has one.
-#[napi]
+#[napi(catch_unwind)]
 pub fn register(actor_id: f64, name: String) -> Result<()> {
-    runtime()
-        .register(actor_id as u64, &name)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    guard_try("register", || {
+        runtime()
+            .register(actor_id as u64, &name)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    })
 }
 
 /// What the host must do after an incarnation's thread is gone.
@@ -314,46 +342,60 @@ fn plan_json(plan: &[Op]) -> String {
 
 /// Host: the thread of `actor_id`'s incarnation is gone with `reason`; `decision` is a crash
 /// policy's answer (`restart` | `stop` | `restartAll` | `stopAll` | `escalate`), if any.
-#[napi]
-pub fn thread_gone(actor_id: f64, reason: String, decision: Option<String>) -> Option<ExitOutcome> {
-    let decision = decision.as_deref().and_then(Decision::parse);
-    runtime()
-        .thread_gone(actor_id as u64, &reason, decision)
-        .map(|o| ExitOutcome {
-            plan: plan_json(&o.plan),
-            incarnation: o.incarnation,
-            in_flight: o.in_flight,
-        })
+#[napi(catch_unwind)]
+pub fn thread_gone(
+    actor_id: f64,
+    reason: String,
+    decision: Option<String>,
+) -> Result<Option<ExitOutcome>> {
+    guard("threadGone", || {
+        let decision = decision.as_deref().and_then(Decision::parse);
+        runtime()
+            .thread_gone(actor_id as u64, &reason, decision)
+            .map(|o| ExitOutcome {
+                plan: plan_json(&o.plan),
+                incarnation: o.incarnation,
+                in_flight: o.in_flight,
+            })
+    })
 }
 
 /// Links two live actors; throws `noproc` if either is not alive.
-#[napi]
+#[napi(catch_unwind)]
 pub fn link(a: f64, b: f64) -> Result<()> {
-    runtime()
-        .link(a as u64, b as u64)
-        .map_err(|_| Error::new(Status::GenericFailure, "noproc".to_string()))
+    guard_try("link", || {
+        runtime()
+            .link(a as u64, b as u64)
+            .map_err(|_| Error::new(Status::GenericFailure, "noproc".to_string()))
+    })
 }
 
 /// Removes the link between two actors, if any.
-#[napi]
-pub fn unlink(a: f64, b: f64) {
-    runtime().unlink(a as u64, b as u64);
+#[napi(catch_unwind)]
+pub fn unlink(a: f64, b: f64) -> Result<()> {
+    guard("unlink", || {
+        runtime().unlink(a as u64, b as u64);
+    })
 }
 
 /// `watcher` monitors `watched`; returns the monitor reference number.
-#[napi]
-pub fn monitor(watcher: f64, watched: f64) -> f64 {
-    runtime().monitor(watcher as u64, watched as u64) as f64
+#[napi(catch_unwind)]
+pub fn monitor(watcher: f64, watched: f64) -> Result<f64> {
+    guard("monitor", || {
+        runtime().monitor(watcher as u64, watched as u64) as f64
+    })
 }
 
 /// Removes a monitor; false if it already fired or never existed.
-#[napi]
-pub fn demonitor(reference: f64) -> bool {
-    runtime().demonitor(reference as u64)
+#[napi(catch_unwind)]
+pub fn demonitor(reference: f64) -> Result<bool> {
+    guard("demonitor", || runtime().demonitor(reference as u64))
 }
 
 /// Sets whether an actor turns exit signals of linked actors into `EXIT` messages.
-#[napi]
-pub fn trap_exits(actor_id: f64, on: bool) {
-    runtime().trap_exits(actor_id as u64, on);
+#[napi(catch_unwind)]
+pub fn trap_exits(actor_id: f64, on: bool) -> Result<()> {
+    guard("trapExits", || {
+        runtime().trap_exits(actor_id as u64, on);
+    })
 }

@@ -48,6 +48,9 @@ pub enum Kind {
     /// can run), usually a few ms before the runtime reports the worker's exit. `from` is the
     /// actor, `corr` its incarnation, body the port id.
     ThreadEnded = 19,
+    /// Host event: the core caught a panic of its own (a bug in warden) and went on. `from` and
+    /// `corr` are 0, body the reason `internal panic: <where>: <message>` as a JSON string.
+    Panic = 20,
 }
 
 /// Added to the kind of an envelope whose body is `undefined`.

@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod links;
 pub mod metrics;
 pub mod outbox;
+pub mod panics;
 pub mod pool;
 pub mod port;
 pub mod runtime;

@@ -7,6 +7,7 @@ use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
 use crate::outbox::Outbox;
+use crate::panics::{self, Faults, Site};
 use crate::port::{Port, PortId};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
@@ -45,6 +46,7 @@ pub struct Runtime {
     timer: OnceLock<Timer>,
     links: Mutex<Links>,
     sweep_every: AtomicU64,
+    faults: Faults,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -72,6 +74,7 @@ impl Runtime {
             timer: OnceLock::new(),
             sweep_every: AtomicU64::new(SWEEP_MIN_NS),
             links: Mutex::new(Links::default()),
+            faults: Faults::default(),
         }
     }
 
@@ -89,9 +92,51 @@ impl Runtime {
             Timer::start(
                 self.epoch,
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
-                Box::new(move |now| self.expire_boxes(now).min(self.sweep_outboxes(now))),
+                Box::new(move |now| {
+                    self.faults.trip(Site::Timer);
+                    // (apart, so that a bug in one does not stop the other)
+                    let leases = self.tick_part("box leases", now, || self.expire_boxes(now));
+                    let sweep = self.tick_part("outbox sweep", now, || self.sweep_outboxes(now));
+                    leases.min(sweep)
+                }),
+                Box::new(move |site: &str, message| self.report_panic(0, site, &message)),
             )
         })
+    }
+
+    // ---- panics ------------------------------------------------------------------------
+
+    /// Reports a panic the core caught at `site` and survived, as [`Kind::Panic`] to the host
+    /// port of supervisor `sup_id`, or of every live supervisor when it is 0 or gone (the
+    /// timer serves them all).
+    pub fn report_panic(&self, sup_id: u64, site: &str, message: &str) {
+        let body = json_string(&panics::reason(site, message));
+        let to = match self.supervisor(sup_id) {
+            Some(s) => vec![s],
+            None => self.supervisors(),
+        };
+        for s in to {
+            s.port
+                .push_urgent(Envelope::new(Kind::Panic, 0, 0, body.clone()));
+        }
+    }
+
+    /// Runs a part of the timer's tick that returns when it is next due; a panic in it is
+    /// reported and asks for another look soon.
+    fn tick_part(&self, site: &str, now: u64, part: impl FnOnce() -> u64) -> u64 {
+        panics::catch(part).unwrap_or_else(|message| {
+            self.report_panic(0, site, &message);
+            now + SWEEP_MIN_NS
+        })
+    }
+
+    /// Test hook: makes the next pass through `site` panic once. For a timer tick, the timer
+    /// thread is woken so that the tick comes now.
+    pub fn inject_panic(&'static self, site: Site) {
+        self.faults.arm(site);
+        if site == Site::Timer {
+            self.timer().armed(self.now_ns().max(1));
+        }
     }
 
     // ---- ports -------------------------------------------------------------------------
@@ -134,28 +179,40 @@ impl Runtime {
         let sender = port.actor();
         let from = sender.as_ref().map_or(0, |a| a.id);
         let sup = sender.as_ref().map_or(0, |a| a.sup_id);
-        // Consecutive mail to one target is queued under one lock.
+        // Consecutive mail to one target is queued under one lock. A panic while a run is
+        // delivered is caught and reported; what of the run it interrupted is lost (and the
+        // report says how much was in it), the rest of the outbox is delivered as usual.
         let deliver_run = |target: u64, run: &mut Vec<Envelope>| {
             if run.is_empty() {
                 return;
             }
-            let dead = match self.actor(target) {
-                Some(a) => a
-                    .deliver_all(run.drain(..))
-                    .into_iter()
-                    .fold(false, |dead, o| {
-                        let refused = self.outcome(&a, o); // every refusal is a dead letter
-                        dead || refused == Err(SendError::Dead)
-                    }),
-                None => {
-                    for env in run.drain(..) {
-                        let _ = self.send(target, env, None, sup);
+            let count = run.len();
+            let delivered = panics::catch(|| {
+                self.faults.trip(Site::Drain);
+                match self.actor(target) {
+                    Some(a) => a
+                        .deliver_all(run.drain(..))
+                        .into_iter()
+                        .fold(false, |dead, o| {
+                            let refused = self.outcome(&a, o); // every refusal is a dead letter
+                            dead || refused == Err(SendError::Dead)
+                        }),
+                    None => {
+                        for env in run.drain(..) {
+                            let _ = self.send(target, env, None, sup);
+                        }
+                        true
                     }
-                    true
                 }
-            };
-            if dead {
-                port.note_dead(target);
+            });
+            match delivered {
+                Ok(true) => port.note_dead(target),
+                Ok(false) => {}
+                Err(message) => {
+                    run.clear();
+                    let lost = format!("{message} ({count} message(s) to actor-{target} lost)");
+                    self.report_panic(sup, "outbox drain", &lost);
+                }
             }
         };
         let held = outbox.lock(); // until the last run is queued: another drain cannot overtake
@@ -789,6 +846,45 @@ mod tests {
         tport.control().set_handled(11);
         rt.flush_outbox(&sport); // nothing twice
         assert!(rt.pop(&tport, &target, 64).is_none());
+    }
+
+    #[test]
+    fn a_drain_that_panics_is_reported_and_later_mail_still_arrives() {
+        let rt = leak();
+        let (sup, [_sender, target], [sport, tport]) = two_bound_actors(rt);
+        let outbox = sport.outbox().clone();
+        outbox.put(sport.control(), target.id as u32, "1");
+        rt.faults.arm(Site::Drain);
+        rt.flush_outbox(&sport);
+        let id = target.id;
+        assert_eq!(
+            sup.port.take_urgent().unwrap(),
+            format!(
+                r#"[[20,0,0,"internal panic: outbox drain: test hook: Drain panics on demand (1 message(s) to actor-{id} lost)"]]"#
+            )
+        );
+        assert!(!Outbox::pending(sport.control()), "the outbox moved on");
+        outbox.put(sport.control(), target.id as u32, "2");
+        rt.flush_outbox(&sport);
+        let text = rt.pop(&tport, &target, 64).unwrap();
+        assert!(text.ends_with(",2]]"), "{text}");
+        assert!(sup.port.take_urgent().is_none());
+    }
+
+    #[test]
+    fn a_panic_with_no_supervisor_named_is_reported_to_every_supervisor() {
+        let rt = leak();
+        let sups = [
+            rt.create_supervisor(config()),
+            rt.create_supervisor(config()),
+        ];
+        rt.report_panic(0, "timer tick", "boom");
+        for s in &sups {
+            assert_eq!(
+                s.port.take_urgent().unwrap(),
+                r#"[[20,0,0,"internal panic: timer tick: boom"]]"#
+            );
+        }
     }
 
     #[test]
