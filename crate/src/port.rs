@@ -16,6 +16,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Most urgent envelopes handed to the owning thread per [`Port::take_urgent`].
+pub const URGENT_BATCH: usize = 4096;
+
 /// Words shared with the owning JS thread (exposed to it as a `Uint32Array` over this memory).
 pub const CONTROL_WORDS: usize = 5;
 
@@ -200,16 +203,19 @@ impl Port {
         true
     }
 
-    /// Called by the owning thread when it starts draining: takes every urgent envelope as
-    /// one JSON batch. Also marks the thread as draining so senders do not ring.
+    /// Called by the owning thread when it starts draining: takes the urgent envelopes as one
+    /// JSON batch, at most [`URGENT_BATCH`] of them (the thread calls again until it gets
+    /// nothing, and a backlog of millions must not become one string larger than a JS engine
+    /// can hold). Also marks the thread as draining so senders do not ring.
     pub fn take_urgent(&self) -> Option<String> {
         self.scheduled.store(true, Ordering::SeqCst);
         let mut q = self.urgent.lock();
         if q.is_empty() {
             return None;
         }
-        let text = batch_json(q.iter());
-        q.clear();
+        let n = q.len().min(URGENT_BATCH);
+        let text = batch_json(q.iter().take(n));
+        q.drain(..n);
         Some(text)
     }
 
@@ -277,6 +283,23 @@ mod tests {
         assert!(!port.park());
         port.push_urgent(Envelope::new(Kind::Reply, 0, 0, "1"));
         assert_eq!(waker.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_backlog_is_taken_in_bounded_batches_in_order() {
+        let port = Port::new(1);
+        let total = URGENT_BATCH * 2 + 7;
+        for i in 0..total {
+            port.push_urgent(Envelope::new(Kind::Reply, 0, i as u64, "1"));
+        }
+        let mut corrs = Vec::new();
+        while let Some(batch) = port.take_urgent() {
+            let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+            let items = v.as_array().unwrap();
+            assert!(items.len() <= URGENT_BATCH);
+            corrs.extend(items.iter().map(|e| e[2].as_u64().unwrap()));
+        }
+        assert_eq!(corrs, (0..total as u64).collect::<Vec<_>>());
     }
 
     #[test]
