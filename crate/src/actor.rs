@@ -12,7 +12,7 @@
 use crate::envelope::{Envelope, Kind};
 use crate::metrics::{Metric, Tracker};
 use crate::port::Port;
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -16,6 +16,7 @@ pub mod pool;
 pub mod port;
 pub mod runtime;
 pub mod supervisor;
+mod sync;
 pub mod timer;
 pub mod tree;
 

@@ -158,19 +158,26 @@ impl Runtime {
                 port.note_dead(target);
             }
         };
-        let held = outbox.lock(); // until the last run is queued: another drain cannot overtake
+        // The drain holds the drain lock until the last run is queued (another drain cannot
+        // overtake), and frees the ring space only then: a flush that finds nothing pending
+        // knows that everything its thread sent before is delivered.
+        let mut drain = outbox.drain(port.control());
         let mut run = Vec::new();
         let mut run_target = 0u64;
-        let n = outbox.drain(&held, port.control(), |target, json| {
+        let mut n = 0;
+        for (target, json) in &mut drain {
             let target = u64::from(target);
             if target != run_target {
                 deliver_run(run_target, &mut run);
                 run_target = target;
             }
-            let body = String::from_utf8_lossy(json).into_owned();
+            let body = String::from_utf8(json)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             run.push(Envelope::new(Kind::User, from, 0, body));
-        });
+            n += 1;
+        }
         deliver_run(run_target, &mut run);
+        drop(drain);
         n
     }
 
