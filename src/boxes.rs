@@ -148,8 +148,9 @@ pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> bool {
     match pool.writable(grant(index, epoch), holder()) {
         Some((dst, cap)) if data.len() <= cap => {
             // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
-            // touch while it is WRITING; `data` fits and does not overlap the pool.
-            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+            // touch while it is WRITING, and `data` fits. `data` may be a view of box memory
+            // (even of this very box, from `boxWritable`), so the copy allows overlap.
+            unsafe { ptr::copy(data.as_ptr(), dst, data.len()) };
             true
         }
         _ => false,
