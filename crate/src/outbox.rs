@@ -247,7 +247,7 @@ mod tests {
     }
 }
 
-/// Model tests (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --release loom_model`).
+/// Model tests (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir target/loom loom_model`).
 /// A JS writer, its own flushes, and the timer thread's sweep drain one ring of 64 bytes
 /// (so records wrap): loom runs every interleaving (up to a preemption bound) and checks, on
 /// top of the assertions, that no ring cell is read while it is written.
