@@ -17,6 +17,11 @@ use warden_core::runtime;
 pub struct RawValue(sys::napi_value);
 
 impl ToNapiValue for RawValue {
+    /// Hands the value over as it is.
+    ///
+    /// # Safety
+    /// `_env` is the env the value was made in (napi-rs calls this with the env of the call
+    /// that made it: a `RawValue` is only built by `external_view` and returned at once).
     unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         Ok(val.0)
     }
@@ -43,6 +48,11 @@ fn grant(index: u32, epoch: u32) -> Grant {
     }
 }
 
+/// Finalizer of the ArrayBuffers made by `external_view`: drops the pool reference they held.
+///
+/// # Safety
+/// `hint` is the `Box<Arc<Pool>>` leaked by `external_view` for this buffer, and the engine
+/// calls this once per buffer.
 unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<Arc<Pool>> leaked in `external_view`, finalized exactly once.
     drop(unsafe { Box::from_raw(hint.cast::<Arc<Pool>>()) });
