@@ -16,7 +16,7 @@
 //! them on, and only then stores `tail` (release), giving the space back. So the core never
 //! reads a byte while it is being written, and a flush that finds `head == tail` knows that
 //! everything sent before was delivered, even by another drainer. The memory is a run of
-//! `UnsafeCell`s ([`crate::sync::Cells`]), never a plain slice the compiler could assume
+//! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume
 //! unchanged, and every length read from it is checked before it is used.
 
 use crate::port::ControlBlock;
