@@ -16,8 +16,8 @@
 //! them on, and only then stores `tail` (release), giving the space back. So the core never
 //! reads a byte while it is being written, and a flush that finds `head == tail` knows that
 //! everything sent before was delivered, even by another drainer. The memory is a run of
-//! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume
-//! unchanged, and every length read from it is checked before it is used.
+//! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume unchanged,
+//! and every length read from it is checked before it is used.
 
 use crate::port::ControlBlock;
 use crate::sync::{Cells, Mutex, MutexGuard};
@@ -247,10 +247,11 @@ mod tests {
     }
 }
 
-/// Model tests (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir target/loom loom_model`).
-/// A JS writer, its own flushes, and the timer thread's sweep drain one ring of 64 bytes
-/// (so records wrap): loom runs every interleaving (up to a preemption bound) and checks, on
-/// top of the assertions, that no ring cell is read while it is written.
+/// Model tests (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir
+/// target/loom loom_model`). A JS writer, its own flushes, and the timer thread's sweep drain
+/// one ring of 64 bytes (so records wrap): loom runs every interleaving (up to two
+/// preemptions) and checks, on top of the assertions, that no ring cell is read while it is
+/// written.
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;

@@ -314,10 +314,10 @@ mod tests {
     }
 }
 
-/// Model tests of the wake-up protocol
-/// (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir target/loom loom_model`): loom runs
-/// every interleaving (up to two preemptions) of senders against the owning thread's drain
-/// loop, with the real `Port` and `Actor` code over loom's atomics and mutexes.
+/// Model tests of the wake-up protocol (`RUSTFLAGS="--cfg loom" cargo test -p warden-core
+/// --lib --target-dir target/loom loom_model`): loom runs every interleaving (up to two
+/// preemptions) of senders against the owning thread's drain loop, with the real `Port` and
+/// `Actor` code over loom's atomics and mutexes.
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
