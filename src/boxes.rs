@@ -60,12 +60,22 @@ unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint:
 
 /// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool
 /// mapped until the engine collects it.
-fn external_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Result<RawValue> {
+///
+/// # Safety
+/// `data..data + len` lies inside one box of `pool`, one the calling thread may view as the
+/// pool's state machine says (the writer of a WRITING box, a holder of a READY one), and the
+/// thread detaches the view before giving the box back.
+unsafe fn external_view(
+    env: &Env,
+    pool: &Arc<Pool>,
+    data: *mut u8,
+    len: usize,
+) -> Result<RawValue> {
     let hint = Box::into_raw(Box::new(pool.clone()));
     let mut value = ptr::null_mut();
-    // SAFETY: `data..data+len` lies inside the pool's mapping, which `hint` keeps alive until
-    // the finalizer runs; the state machine guarantees nobody writes a READY box and that this
-    // view is detached by its thread before the box is reused.
+    // SAFETY: `data..data+len` lies inside the pool's mapping (the caller's contract), which
+    // `hint` keeps alive until the finalizer runs; the state machine guarantees nobody writes a
+    // READY box and that this view is detached by its thread before the box is reused.
     let status = unsafe {
         sys::napi_create_external_arraybuffer(
             env.raw(),
@@ -182,7 +192,8 @@ pub fn box_writable(
     };
     match pool.writable(grant(index, epoch), holder()) {
         Some((data, cap)) if (len as usize) <= cap => {
-            external_view(&env, &pool, data, len as usize).map(Some)
+            // SAFETY: the first `len` <= `cap` bytes of the box this thread is writing.
+            unsafe { external_view(&env, &pool, data, len as usize) }.map(Some)
         }
         _ => Ok(None),
     }
@@ -251,7 +262,8 @@ pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<Raw
         return Ok(None);
     };
     match pool.read(grant(index, epoch), holder()) {
-        Some((data, len, _)) => external_view(&env, &pool, data, len).map(Some),
+        // SAFETY: the committed bytes of a READY box this thread holds a reference to.
+        Some((data, len, _)) => unsafe { external_view(&env, &pool, data, len) }.map(Some),
         None => Ok(None),
     }
 }
