@@ -196,6 +196,9 @@ pub struct Actor {
     pub(crate) watchdog: AtomicU64,
     created: Instant,
     metrics: Option<Arc<Tracker>>,
+    // Lock order (see `Runtime`): may be taken while an outbox drain or a supervisor's locks
+    // are held; while it is held, only the port's `actor` lock (`Port::unbind`) and the metrics
+    // tracker's lock are taken. Senders ring the port after releasing it.
     inner: Mutex<Inner>,
 }
 

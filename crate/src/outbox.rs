@@ -37,6 +37,8 @@ const HEADER: usize = 8;
 /// One thread's outbox memory and the lock that serialises its drains.
 pub struct Outbox {
     mem: Cells,
+    // Lock order (see `Runtime`): the first lock a drainer takes, with no other lock held;
+    // delivering the mail under it takes actors', ports' and registries' locks.
     drain: Mutex<()>,
 }
 

@@ -117,6 +117,7 @@ pub struct Pool {
     box_size: usize,
     /// Number of boxes (fixed): `count * box_size` bytes are mapped at `base`.
     count: usize,
+    // Lock order (see `Runtime`): a leaf; nothing else is locked while it is held.
     inner: Mutex<Inner>,
 }
 

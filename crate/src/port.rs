@@ -107,6 +107,8 @@ pub struct Port {
     pub id: PortId,
     scheduled: AtomicBool,
     closed: AtomicBool,
+    // Lock order (see `Runtime`): the four locks of a port are leaves, each held alone and
+    // never while another lock is taken; `actor` may be taken under an actor's state lock.
     waker: Mutex<Option<Arc<dyn Waker>>>,
     urgent: Mutex<VecDeque<Envelope>>,
     actor: Mutex<Option<Arc<Actor>>>,
