@@ -17,6 +17,11 @@ use warden_core::runtime;
 pub struct RawValue(sys::napi_value);
 
 impl ToNapiValue for RawValue {
+    /// Hands the value over as it is.
+    ///
+    /// # Safety
+    /// `_env` is the env the value was made in (napi-rs calls this with the env of the call
+    /// that made it: a `RawValue` is only built by `external_view` and returned at once).
     unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         Ok(val.0)
     }
@@ -43,6 +48,11 @@ fn grant(index: u32, epoch: u32) -> Grant {
     }
 }
 
+/// Finalizer of the ArrayBuffers made by `external_view`: drops the pool reference they held.
+///
+/// # Safety
+/// `hint` is the `Box<Arc<Pool>>` leaked by `external_view` for this buffer, and the engine
+/// calls this once per buffer.
 unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box<Arc<Pool>> leaked in `external_view`, finalized exactly once.
     let pool = unsafe { Box::from_raw(hint.cast::<Arc<Pool>>()) };
@@ -52,12 +62,22 @@ unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint:
 
 /// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool
 /// mapped until the engine collects it.
-fn external_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Result<RawValue> {
+///
+/// # Safety
+/// `data..data + len` lies inside one box of `pool`, one the calling thread may view as the
+/// pool's state machine says (the writer of a WRITING box, a holder of a READY one), and the
+/// thread detaches the view before giving the box back.
+unsafe fn external_view(
+    env: &Env,
+    pool: &Arc<Pool>,
+    data: *mut u8,
+    len: usize,
+) -> Result<RawValue> {
     let hint = Box::into_raw(Box::new(pool.clone()));
     let mut value = ptr::null_mut();
-    // SAFETY: `data..data+len` lies inside the pool's mapping, which `hint` keeps alive until
-    // the finalizer runs; the state machine guarantees nobody writes a READY box and that this
-    // view is detached by its thread before the box is reused.
+    // SAFETY: `data..data+len` lies inside the pool's mapping (the caller's contract), which
+    // `hint` keeps alive until the finalizer runs; the state machine guarantees nobody writes a
+    // READY box and that this view is detached by its thread before the box is reused.
     let status = unsafe {
         sys::napi_create_external_arraybuffer(
             env.raw(),
@@ -155,8 +175,9 @@ pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> Result<b
         match pool.writable(grant(index, epoch), holder()) {
             Some((dst, cap)) if data.len() <= cap => {
                 // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
-                // touch while it is WRITING; `data` fits and does not overlap the pool.
-                unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+                // touch while it is WRITING, and `data` fits. `data` may be a view of box memory
+                // (even of this very box, from `boxWritable`), so the copy allows overlap.
+                unsafe { ptr::copy(data.as_ptr(), dst, data.len()) };
                 true
             }
             _ => false,
@@ -180,7 +201,8 @@ pub fn box_writable(
         };
         match pool.writable(grant(index, epoch), holder()) {
             Some((data, cap)) if (len as usize) <= cap => {
-                external_view(&env, &pool, data, len as usize).map(Some)
+                // SAFETY: the first `len` <= `cap` bytes of the box this thread is writing.
+                unsafe { external_view(&env, &pool, data, len as usize) }.map(Some)
             }
             _ => Ok(None),
         }
@@ -257,7 +279,8 @@ pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<Raw
             return Ok(None);
         };
         match pool.read(grant(index, epoch), holder()) {
-            Some((data, len, _)) => external_view(&env, &pool, data, len).map(Some),
+            // SAFETY: the committed bytes of a READY box this thread holds a reference to.
+            Some((data, len, _)) => unsafe { external_view(&env, &pool, data, len) }.map(Some),
             None => Ok(None),
         }
     })

@@ -66,7 +66,8 @@ pub fn register_port(
             let ptr = control.as_ptr();
             // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
             // the finalizer below keeps alive until the engine collects the view, so the memory
-            // outlives every JS access. The words are atomics; JS writes whole aligned u32 values.
+            // outlives every JS access. The words are `AtomicU32`s, which the core only ever loads
+            // and stores atomically; JS reads and writes whole aligned u32 values.
             let view = unsafe {
                 Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
             };
@@ -132,8 +133,11 @@ pub fn outbox_view() -> Result<Uint8Array> {
         let outbox = runtime().open_outbox(&port);
         let ptr = outbox.as_ptr();
         // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
-        // keeps alive until the engine collects the view. JS writes only the ring's free part and
-        // publishes it through the head counter; the core reads only the published part.
+        // keeps alive until the engine collects the view. The bytes are `UnsafeCell`s, which may
+        // change behind the core's shared references. JS writes only the ring's free part and
+        // publishes it through the head counter; the core reads only the published part, and
+        // checks every length it reads there, so even a thread that broke the protocol could only
+        // garble its own mail.
         let view =
             unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
         Ok(view)

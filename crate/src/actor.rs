@@ -12,7 +12,7 @@
 use crate::envelope::{Envelope, Kind};
 use crate::metrics::{Metric, Tracker};
 use crate::port::Port;
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -196,6 +196,9 @@ pub struct Actor {
     pub(crate) watchdog: AtomicU64,
     created: Instant,
     metrics: Option<Arc<Tracker>>,
+    // Lock order (see `Runtime`): may be taken while an outbox drain or a supervisor's locks
+    // are held; while it is held, only the port's `actor` lock (`Port::unbind`) and the metrics
+    // tracker's lock are taken. Senders ring the port after releasing it.
     inner: Mutex<Inner>,
 }
 

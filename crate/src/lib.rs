@@ -5,6 +5,16 @@
 //! routed here, per-message deadlines are enforced by a Rust timer thread, and supervisors'
 //! counters and restart decisions are kept here. This crate knows nothing of Node-API; the
 //! binding crate adapts it and supplies [`port::Waker`]s that wake JS event loops.
+//!
+//! Checks beyond `cargo test` (both run by hand; the first also by `npm test`):
+//! - the loom models of a port's wake-up protocol and of the outbox drain (`crate/src/sync.rs`):
+//!   `RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir target/loom loom_model`
+//!   (about 1 s once built);
+//! - the unit tests under AddressSanitizer, with the nightly toolchain and no `-Zbuild-std`:
+//!   `RUSTFLAGS="-Zsanitizer=address" ASAN_OPTIONS=detect_leaks=0 cargo +nightly test -p
+//!   warden-core --target x86_64-unknown-linux-gnu --target-dir target/asan`. Leak detection is
+//!   off because the runtime tests leak their `Runtime` on purpose (`Box::leak`: its timer
+//!   thread needs it `'static`); with it on, those runtimes are the only leaks reported.
 
 pub mod actor;
 pub mod boxes;
@@ -17,6 +27,7 @@ pub mod pool;
 pub mod port;
 pub mod runtime;
 pub mod supervisor;
+mod sync;
 pub mod timer;
 pub mod tree;
 

@@ -77,6 +77,7 @@ pub struct Tracker {
     /// Sample rate in 1/2^32 units (`ONE` samples every event).
     step: u64,
     acc: [AtomicU64; 6],
+    // Lock order (see `Runtime`): a leaf, possibly taken under an actor's state lock.
     series: Mutex<[Series; 6]>,
     granted: AtomicU64,
     denied: AtomicU64,

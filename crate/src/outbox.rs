@@ -9,12 +9,26 @@
 //! control words: `head` (written only by the owning JS thread, after the record's bytes) and
 //! `tail` (written only by the core, under the drain lock). A record that would cross the end
 //! of the ring is preceded by a [`WRAP`] word and starts again at position 0.
+//!
+//! Who touches which bytes when: the JS thread writes only the free part `[head, tail +
+//! OUTBOX_BYTES)` and then publishes it by storing `head` (release); a drainer, holding the drain
+//! lock, loads `head` (acquire), copies records out of the published part `[tail, head)`, hands
+//! them on, and only then stores `tail` (release), giving the space back. So the core never
+//! reads a byte while it is being written, and a flush that finds `head == tail` knows that
+//! everything sent before was delivered, even by another drainer. The memory is a run of
+//! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume unchanged,
+//! and every length read from it is checked before it is used.
 
 use crate::port::ControlBlock;
-use parking_lot::{Mutex, MutexGuard};
+use crate::sync::{Cells, Mutex, MutexGuard};
 
-/// Bytes in one outbox (a power of two).
+/// Bytes in one outbox (a power of two). `lib/outbox.js` has the same constant. The loom
+/// build uses a ring of 64 bytes, so that its models wrap after a few records.
+#[cfg(not(loom))]
 pub const OUTBOX_BYTES: usize = 64 * 1024;
+/// Bytes in one outbox (the loom build's small ring).
+#[cfg(loom)]
+pub const OUTBOX_BYTES: usize = 64;
 /// A length word meaning "the rest of the ring is unused; continue at position 0".
 pub const WRAP: u32 = u32::MAX;
 /// Bytes before a record's JSON.
@@ -22,120 +36,144 @@ const HEADER: usize = 8;
 
 /// One thread's outbox memory and the lock that serialises its drains.
 pub struct Outbox {
-    mem: Box<[u32]>,
+    mem: Cells,
+    // Lock order (see `Runtime`): the first lock a drainer takes, with no other lock held;
+    // delivering the mail under it takes actors', ports' and registries' locks.
     drain: Mutex<()>,
 }
-
-// SAFETY: the memory is only written by the owning JS thread in the free part of the ring and
-// only read by the core in the published part (between tail and head, under `drain`); the
-// counters that hand parts over are atomics in the control block.
-unsafe impl Sync for Outbox {}
 
 impl Default for Outbox {
     fn default() -> Self {
         Outbox {
-            mem: vec![0u32; OUTBOX_BYTES / 4].into_boxed_slice(),
+            mem: Cells::new(OUTBOX_BYTES / 4),
             drain: Mutex::new(()),
         }
     }
 }
 
 impl Outbox {
-    /// Start of the ring, for building the owning thread's view.
+    /// Start of the ring, for building the owning thread's view. The JS thread may write
+    /// through it only as the module doc says.
+    #[cfg(not(loom))]
     pub fn as_ptr(&self) -> *mut u8 {
-        self.mem.as_ptr() as *mut u8
+        self.mem.as_ptr()
     }
 
-    /// True if the owning thread published records no drain has taken yet.
+    /// True if the owning thread published records no drain has delivered yet.
     pub fn pending(control: &ControlBlock) -> bool {
         control.outbox_head() != control.outbox_tail()
     }
 
-    /// The drain lock. A drainer holds it until it has dealt with everything it took, so that
-    /// what one drain hands out is delivered before another drain starts (mail stays in order).
-    pub fn lock(&self) -> MutexGuard<'_, ()> {
-        self.drain.lock()
-    }
-
-    /// With the drain lock held (`_held`, from [`Outbox::lock`]), hands every published record
-    /// to `each(target, json)` in order and frees its space. Returns how many records there
-    /// were. A malformed record (which our JS never writes) ends the drain and discards the
-    /// rest, rather than reading out of bounds.
-    pub fn drain(
-        &self,
-        _held: &MutexGuard<'_, ()>,
-        control: &ControlBlock,
-        mut each: impl FnMut(u32, &[u8]),
-    ) -> usize {
-        let head = control.outbox_head();
-        let mut tail = control.outbox_tail();
-        let mut n = 0;
-        // SAFETY: the published region [tail, head) is not written by JS until the tail moves
-        // past it, and the drain lock keeps other drains out; reads are bounds-checked below.
-        let bytes = unsafe { std::slice::from_raw_parts(self.as_ptr(), OUTBOX_BYTES) };
-        let word = |pos: usize| u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
-        while tail != head {
-            let avail = head.wrapping_sub(tail) as usize;
-            let pos = tail as usize % OUTBOX_BYTES;
-            if !pos.is_multiple_of(4) || avail > OUTBOX_BYTES {
-                tail = head;
-                break;
-            }
-            let len = word(pos);
-            let size = if len == WRAP {
-                OUTBOX_BYTES - pos
-            } else {
-                (HEADER + len as usize + 3) & !3
-            };
-            if size > avail || (len != WRAP && pos + size > OUTBOX_BYTES) {
-                tail = head; // malformed
-                break;
-            }
-            if len != WRAP {
-                let json = &bytes[pos + HEADER..pos + HEADER + len as usize];
-                each(word(pos + 4), json);
-                n += 1;
-            }
-            tail = tail.wrapping_add(size as u32);
+    /// Takes the drain lock (waiting for another drainer) and returns the records published
+    /// so far, in order. The drainer delivers them while it holds the returned [`Drain`]:
+    /// dropping it frees their space and lets the next drainer in, so mail stays in order.
+    pub fn drain<'a>(&'a self, control: &'a ControlBlock) -> Drain<'a> {
+        let held = self.drain.lock();
+        Drain {
+            mem: &self.mem,
+            control,
+            head: control.outbox_head(),
+            tail: control.outbox_tail(),
+            _held: held,
         }
-        control.set_outbox_tail(tail);
-        n
     }
 
     /// Appends a record the way the JS writer does (tests only; assumes there is room).
     #[cfg(test)]
     pub(crate) fn put(&self, control: &ControlBlock, target: u32, json: &str) {
-        let mem = self.as_ptr();
         let head = control.outbox_head();
         let mut pos = head as usize % OUTBOX_BYTES;
         let size = (HEADER + json.len() + 3) & !3;
         let mut advance = size;
-        // SAFETY (test): writes stay inside the ring, in its free part.
-        unsafe {
-            if pos + size > OUTBOX_BYTES {
-                mem.add(pos).cast::<u32>().write(WRAP);
-                advance += OUTBOX_BYTES - pos;
-                pos = 0;
-            }
-            mem.add(pos).cast::<u32>().write(json.len() as u32);
-            mem.add(pos + 4).cast::<u32>().write(target);
-            std::ptr::copy_nonoverlapping(json.as_ptr(), mem.add(pos + HEADER), json.len());
+        // SAFETY (test): the writer owns the free part of the ring, which these words are in.
+        let write = |i: usize, v: u32| unsafe { self.mem.write(i, v) };
+        if pos + size > OUTBOX_BYTES {
+            write(pos / 4, WRAP);
+            advance += OUTBOX_BYTES - pos;
+            pos = 0;
+        }
+        write(pos / 4, json.len() as u32);
+        write(pos / 4 + 1, target);
+        for (i, chunk) in json.as_bytes().chunks(4).enumerate() {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            write((pos + HEADER) / 4 + i, u32::from_ne_bytes(word));
         }
         control.set_outbox_head(head.wrapping_add(advance as u32));
     }
 }
 
-#[cfg(test)]
+/// The records one drainer took (an iterator of `(target, json bytes)`), with the drain lock
+/// held. Dropping it stores the new tail, then unlocks.
+pub struct Drain<'a> {
+    mem: &'a Cells,
+    control: &'a ControlBlock,
+    head: u32,
+    tail: u32,
+    _held: MutexGuard<'a, ()>,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = (u32, Vec<u8>);
+
+    /// The next record. A malformed one (which our JS never writes) ends the drain and
+    /// discards the rest, rather than reading out of bounds.
+    fn next(&mut self) -> Option<(u32, Vec<u8>)> {
+        loop {
+            if self.tail == self.head {
+                return None;
+            }
+            let avail = self.head.wrapping_sub(self.tail) as usize;
+            let pos = self.tail as usize % OUTBOX_BYTES;
+            if !pos.is_multiple_of(4) || avail > OUTBOX_BYTES {
+                self.tail = self.head; // malformed
+                return None;
+            }
+            // SAFETY: `pos` is in the published part `[tail, head)` (avail > 0), which the JS
+            // thread does not write until the tail moves past it, and only this drainer (it
+            // holds the lock) moves the tail; the acquire load of `head` ordered the JS
+            // writes of that part before this read.
+            let len = unsafe { self.mem.read(pos / 4) };
+            let size = if len == WRAP {
+                OUTBOX_BYTES - pos
+            } else {
+                (len as usize).saturating_add(HEADER + 3) & !3
+            };
+            if size > avail || (len != WRAP && pos + size > OUTBOX_BYTES) {
+                self.tail = self.head; // malformed
+                return None;
+            }
+            self.tail = self.tail.wrapping_add(size as u32);
+            if len == WRAP {
+                continue;
+            }
+            let mut json = Vec::with_capacity(len as usize);
+            // SAFETY: the record `[pos, pos + size)` lies in the ring (checked just above) and
+            // in the published part (size <= avail), so, as above, nobody writes it now.
+            let target = unsafe {
+                self.mem.copy_bytes(pos + HEADER, len as usize, &mut json);
+                self.mem.read(pos / 4 + 1)
+            };
+            return Some((target, json));
+        }
+    }
+}
+
+impl Drop for Drain<'_> {
+    fn drop(&mut self) {
+        // Before `_held` unlocks: the next drainer starts where this one stopped.
+        self.control.set_outbox_tail(self.tail);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
     fn drained(ob: &Outbox, control: &ControlBlock) -> Vec<(u32, String)> {
-        let mut out = Vec::new();
-        let held = ob.lock();
-        ob.drain(&held, control, |t, b| {
-            out.push((t, String::from_utf8(b.to_vec()).unwrap()))
-        });
-        out
+        ob.drain(control)
+            .map(|(t, b)| (t, String::from_utf8(b).unwrap()))
+            .collect()
     }
 
     #[test]
@@ -177,12 +215,138 @@ mod tests {
 
     #[test]
     fn a_malformed_record_discards_the_rest_without_reading_out_of_bounds() {
+        let control = ControlBlock::new();
+        for bad in [OUTBOX_BYTES as u32, u32::MAX - 8, (OUTBOX_BYTES - 4) as u32] {
+            let ob = Outbox::default();
+            // SAFETY (test): no drain is running.
+            unsafe { ob.mem.write(0, bad) };
+            control.set_outbox_tail(0);
+            control.set_outbox_head(64);
+            assert!(drained(&ob, &control).is_empty(), "length {bad}");
+            assert_eq!(control.outbox_tail(), 64);
+        }
+        // A head more than a ring ahead of the tail, and a misaligned tail.
+        let ob = Outbox::default();
+        control.set_outbox_tail(0);
+        control.set_outbox_head(OUTBOX_BYTES as u32 + 4);
+        assert!(drained(&ob, &control).is_empty());
+        control.set_outbox_tail(2);
+        control.set_outbox_head(10);
+        assert!(drained(&ob, &control).is_empty());
+        assert_eq!(control.outbox_tail(), 10);
+    }
+
+    #[test]
+    fn the_tail_moves_only_when_the_drain_ends() {
         let ob = Outbox::default();
         let control = ControlBlock::new();
-        // SAFETY (test): position 0 is inside the ring.
-        unsafe { ob.as_ptr().cast::<u32>().write(OUTBOX_BYTES as u32) };
-        control.set_outbox_head(64);
-        assert!(drained(&ob, &control).is_empty());
-        assert_eq!(control.outbox_tail(), 64);
+        ob.put(&control, 1, "1");
+        let mut drain = ob.drain(&control);
+        assert_eq!(drain.next(), Some((1, b"1".to_vec())));
+        assert!(Outbox::pending(&control), "taken but not yet delivered");
+        drop(drain);
+        assert!(!Outbox::pending(&control));
+    }
+}
+
+/// Model tests (`RUSTFLAGS="--cfg loom" cargo test -p warden-core --lib --target-dir
+/// target/loom loom_model`). A JS writer, its own flushes, and the timer thread's sweep drain
+/// one ring of 64 bytes (so records wrap): loom runs every interleaving (up to two
+/// preemptions) and checks, on top of the assertions, that no ring cell is read while it is
+/// written.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// What a drainer does (the runtime's `flush_outbox`): skip if nothing is pending, else
+    /// take the records and deliver them (appending to `log`) as one run after the last one is
+    /// taken, as the runtime delivers its last run, while holding the drain.
+    fn flush(ob: &Outbox, control: &ControlBlock, log: &Mutex<Vec<u32>>) {
+        if !Outbox::pending(control) {
+            return;
+        }
+        let mut drain = ob.drain(control);
+        let run: Vec<u32> = (&mut drain)
+            .map(|(_, json)| String::from_utf8(json).unwrap().trim().parse().unwrap())
+            .collect();
+        log.lock().extend(run);
+        drop(drain);
+    }
+
+    /// Runs `f` under loom with at most two preemptions per execution. loom's explorer
+    /// remembers one last access per object, so it does not move a second thread that has
+    /// not started yet ahead of a first thread's early check (is anything pending?); a model
+    /// that needs that order yields where the JS thread would do other work, letting the
+    /// second thread run first, and the explorer then preempts it at every point.
+    fn model(f: impl Fn() + Send + Sync + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(2);
+        b.check(f);
+    }
+
+    /// The writer sends 0..5 (records of 12, 16, 20, 12 and 12 bytes: the last one wraps into
+    /// the space of the first as soon as that is free), making room the way `lib/outbox.js`
+    /// does (a flush when the next record does not fit), while the timer's sweep drains twice
+    /// concurrently: each number arrives once, in order, and no cell is read while written.
+    /// (A drain that gave a record's space back before copying it out fails here.)
+    #[test]
+    fn concurrent_drains_deliver_every_record_once_in_order() {
+        model(|| {
+            let ob = Arc::new(Outbox::default());
+            let control = Arc::new(ControlBlock::new());
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let sweep = {
+                let (ob, control, log) = (ob.clone(), control.clone(), log.clone());
+                loom::thread::spawn(move || {
+                    flush(&ob, &control, &log);
+                    flush(&ob, &control, &log);
+                })
+            };
+            for n in 0..5u32 {
+                let json = format!("{n:<width$}", width = [1, 5, 9, 1, 1][n as usize]);
+                let size = (HEADER + json.len() + 3) & !3;
+                let head = control.outbox_head();
+                let pos = head as usize % OUTBOX_BYTES;
+                let pad = if pos + size > OUTBOX_BYTES {
+                    OUTBOX_BYTES - pos
+                } else {
+                    0
+                };
+                let used = head.wrapping_sub(control.outbox_tail()) as usize;
+                if OUTBOX_BYTES - used < pad + size {
+                    flush(&ob, &control, &log);
+                }
+                ob.put(&control, 7, &json);
+            }
+            flush(&ob, &control, &log);
+            sweep.join().unwrap();
+            assert_eq!(*log.lock(), vec![0, 1, 2, 3, 4]);
+        });
+    }
+
+    /// A message the thread sends by a native call after its ring sends (a large one, or a
+    /// call) is delivered after them, even while the sweep is still delivering them: the
+    /// thread's flush either finds the ring pending and waits for the sweep, or finds it
+    /// empty because the sweep already delivered everything. (A drain that gave the ring
+    /// back before delivering its last run, as `flush_outbox` did before [`Drain`], fails
+    /// here.)
+    #[test]
+    fn a_native_send_after_a_flush_never_overtakes_ring_mail() {
+        model(|| {
+            let ob = Arc::new(Outbox::default());
+            let control = Arc::new(ControlBlock::new());
+            let log = Arc::new(Mutex::new(Vec::new()));
+            ob.put(&control, 7, "0");
+            let sweep = {
+                let (ob, control, log) = (ob.clone(), control.clone(), log.clone());
+                loom::thread::spawn(move || flush(&ob, &control, &log))
+            };
+            loom::thread::yield_now(); // see `model`
+            flush(&ob, &control, &log);
+            log.lock().push(1); // the native send
+            sweep.join().unwrap();
+            assert_eq!(*log.lock(), vec![0, 1]);
+        });
     }
 }

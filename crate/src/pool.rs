@@ -115,12 +115,16 @@ pub struct Pool {
     map: MmapMut,
     base: *mut u8,
     box_size: usize,
+    /// Number of boxes (fixed): `count * box_size` bytes are mapped at `base`.
+    count: usize,
+    // Lock order (see `Runtime`): a leaf; nothing else is locked while it is held.
     inner: Mutex<Inner>,
 }
 
 // SAFETY: `base` points into `map`, which the pool owns and never remaps; all bookkeeping is
-// behind the mutex. Box memory itself is written only by the one writer of a WRITING box and
-// read only after commit, as the state machine enforces.
+// behind the mutex. The core never makes a reference to box memory: it hands out raw pointers
+// (see `box_ptr`), and box memory is written only by the one writer of a WRITING box and read
+// only after commit, as the state machine enforces.
 unsafe impl Send for Pool {}
 // SAFETY: see `Send`; shared access goes through `&self` methods that lock `inner`.
 unsafe impl Sync for Pool {}
@@ -149,6 +153,7 @@ impl Pool {
             map,
             base,
             box_size,
+            count,
             inner: Mutex::new(Inner {
                 slots,
                 free: (0..count).collect(),
@@ -164,7 +169,7 @@ impl Pool {
 
     /// Number of boxes.
     pub fn count(&self) -> usize {
-        self.inner.lock().slots.len()
+        self.count
     }
 
     /// Boxes not FREE.
@@ -178,11 +183,15 @@ impl Pool {
         self.inner.lock().waiters.len()
     }
 
-    /// Start of box `index`. The pointer stays valid as long as the pool lives.
-    pub fn box_ptr(&self, index: usize) -> *mut u8 {
-        // SAFETY: `index` < count (checked by callers through a slot lookup), so the offset
-        // is inside the mapping.
-        unsafe { self.base.add(index * self.box_size) }
+    /// Start of box `index` (`None` if there is no such box). The pointer stays valid as long
+    /// as the pool lives; who may read or write through it is the state machine's business.
+    pub fn box_ptr(&self, index: usize) -> Option<*mut u8> {
+        if index >= self.count {
+            return None;
+        }
+        // SAFETY: index < count, and count * box_size bytes are mapped at `base` (the product
+        // did not overflow: `new` checked it), so the offset stays inside the mapping.
+        Some(unsafe { self.base.add(index * self.box_size) })
     }
 
     /// A box for `writer` to fill with `size` bytes, leased until `lease`.
@@ -241,7 +250,7 @@ impl Pool {
         let slot = Self::slot_mut(&mut g, grant)?;
         match slot.state {
             State::Writing { writer: w, .. } if w == writer => {
-                Some((self.box_ptr(grant.index), self.box_size))
+                Some((self.box_ptr(grant.index)?, self.box_size))
             }
             _ => None,
         }
@@ -328,7 +337,7 @@ impl Pool {
             }
             None => return None,
         }
-        Some((self.box_ptr(grant.index), slot.len, slot.meta.clone()))
+        Some((self.box_ptr(grant.index)?, slot.len, slot.meta.clone()))
     }
 
     /// `holder` gives its reference back (its views are already detached). A box with no
@@ -508,7 +517,7 @@ mod tests {
             p.abort(*g, 1, L); // freed in order 0..8: 7 is the most recently freed
         }
         // SAFETY (test): reads inside the mapping; no writer is active.
-        let first = |i: usize| unsafe { *p.box_ptr(i) };
+        let first = |i: usize| unsafe { *p.box_ptr(i).unwrap() };
         assert_eq!(p.warm_boxes(), 4);
         for i in 4..8 {
             assert_eq!(first(i), 0xab, "box {i} is warm: its pages were kept");
@@ -516,6 +525,8 @@ mod tests {
         for i in 0..4 {
             assert_eq!(first(i), 0, "box {i} went cold: its pages were given back");
         }
+        assert_eq!(p.box_ptr(8), None, "no pointer past the last box");
+        assert_eq!(p.box_ptr(usize::MAX), None);
         assert_eq!(
             p.acquire(2, 1, L).unwrap().index,
             7,

@@ -7,13 +7,23 @@
 //! Wake-ups are coalesced with the `scheduled` flag: a sender rings the waker only when it flips
 //! the flag from false to true, the thread drains everything it finds, and on `park` clears the
 //! flag and re-checks for work before going idle. One wake therefore drains a whole batch.
+//!
+//! Why no wake-up is lost: a sender queues under a lock, then swaps the flag to true; a parking
+//! thread swaps the flag to false, then looks at the queues under the same locks. If the
+//! sender's swap comes first, the parking thread's look comes after the sender's queueing and
+//! finds the work; if the parking thread's swap comes first, the sender's swap reads false and
+//! rings. Every write of the flag is a read-modify-write (`swap`): on x86 that is the same
+//! instruction as a sequentially consistent store, and it keeps loom, whose model lets a plain
+//! store slip between the read and the write of another thread's read-modify-write
+//! (tokio-rs/loom#254), from reporting a lost wake-up that the memory model rules out. The
+//! `loom_model` tests at the end check the protocol.
 
 use crate::actor::Actor;
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
-use parking_lot::Mutex;
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Most urgent envelopes handed to the owning thread per [`Port::take_urgent`].
@@ -75,9 +85,12 @@ impl ControlBlock {
         self.words[3].store(tail, Ordering::Release);
     }
 
-    /// Start of the shared words, for building the JS view.
+    /// Start of the shared words, for building the JS view. `AtomicU32` has the layout of
+    /// `u32` and mutates through a shared reference, so JS may read and write the words
+    /// through this pointer (whole aligned `u32`s) while the core uses them.
+    #[cfg(not(loom))]
     pub fn as_ptr(&self) -> *mut u32 {
-        self.words.as_ptr() as *mut u32
+        self.words.as_ptr().cast_mut().cast()
     }
 }
 
@@ -97,6 +110,8 @@ pub struct Port {
     pub id: PortId,
     scheduled: AtomicBool,
     closed: AtomicBool,
+    // Lock order (see `Runtime`): the four locks of a port are leaves, each held alone and
+    // never while another lock is taken; `actor` may be taken under an actor's state lock.
     waker: Mutex<Option<Arc<dyn Waker>>>,
     urgent: Mutex<VecDeque<Envelope>>,
     actor: Mutex<Option<Arc<Actor>>>,
@@ -162,7 +177,7 @@ impl Port {
     /// Installs the waker of the owning thread, which must drain right after.
     pub fn set_waker(&self, waker: Arc<dyn Waker>) {
         *self.waker.lock() = Some(waker);
-        self.scheduled.store(true, Ordering::SeqCst);
+        self.scheduled.swap(true, Ordering::SeqCst);
     }
 
     /// True once the owning thread is gone (or the port was closed by its owner).
@@ -208,7 +223,7 @@ impl Port {
     /// nothing, and a backlog of millions must not become one string larger than a JS engine
     /// can hold). Also marks the thread as draining so senders do not ring.
     pub fn take_urgent(&self) -> Option<String> {
-        self.scheduled.store(true, Ordering::SeqCst);
+        self.scheduled.swap(true, Ordering::SeqCst);
         let mut q = self.urgent.lock();
         if q.is_empty() {
             return None;
@@ -242,9 +257,9 @@ impl Port {
     /// re-checks: returns true if work arrived meanwhile and this thread took the flag back
     /// (keep draining); false if the thread may go idle (a pending wake will call it again).
     pub fn park(&self) -> bool {
-        self.scheduled.store(false, Ordering::SeqCst);
-        let has_work =
-            !self.urgent.lock().is_empty() || self.actor().is_some_and(|a| a.has_deliverable());
+        self.scheduled.swap(false, Ordering::SeqCst);
+        let urgent = !self.urgent.lock().is_empty();
+        let has_work = urgent || self.actor().is_some_and(|a| a.has_deliverable());
         if has_work {
             return !self.scheduled.swap(true, Ordering::AcqRel);
         }
@@ -321,5 +336,144 @@ mod tests {
         let port = Port::new(1);
         port.close();
         assert!(!port.push_urgent(Envelope::new(Kind::Reply, 0, 0, "1")));
+    }
+}
+
+/// Model tests of the wake-up protocol (`RUSTFLAGS="--cfg loom" cargo test -p warden-core
+/// --lib --target-dir target/loom loom_model`): loom runs every interleaving (up to two
+/// preemptions) of senders against the owning thread's drain loop, with the real `Port` and
+/// `Actor` code over loom's atomics and mutexes.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use super::*;
+    use crate::actor::ActorConfig;
+    use crate::envelope::Kind;
+    use loom::sync::atomic::AtomicUsize;
+
+    /// Counts wakes (each one schedules a drain of the owning thread).
+    struct Wakes(AtomicUsize);
+    impl Waker for Wakes {
+        fn wake(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    fn model(f: impl Fn() + Send + Sync + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(2);
+        b.check(f);
+    }
+
+    fn batch_len(batch: &str) -> usize {
+        let v: serde_json::Value = serde_json::from_str(batch).unwrap();
+        v.as_array().unwrap().len()
+    }
+
+    /// One drain of the owning thread: take everything, park, and go on while `park` says
+    /// work raced in. `take` returns how many messages it took.
+    fn drain(port: &Port, take: &mut impl FnMut() -> usize) -> usize {
+        let mut got = 0;
+        loop {
+            got += take();
+            if !port.park() {
+                return got;
+            }
+        }
+    }
+
+    /// The owning thread's event loop: one drain per wake it has not handled yet (`handled`
+    /// counts them). When it returns the real thread sleeps until the next wake, so a message
+    /// that neither a drain took nor a wake announced would be lost.
+    fn on_wakes(
+        port: &Port,
+        wakes: &Wakes,
+        handled: &mut usize,
+        take: &mut impl FnMut() -> usize,
+    ) -> usize {
+        let mut got = 0;
+        loop {
+            let rung = wakes.0.load(Ordering::SeqCst);
+            if rung == *handled {
+                return got;
+            }
+            *handled = rung;
+            got += drain(port, take);
+        }
+    }
+
+    /// Runs the owning thread (its drain after registering, then its wakes) alongside
+    /// `senders`, then the wakes the senders left pending; returns what it took.
+    fn owner(
+        port: &Port,
+        wakes: &Wakes,
+        senders: Vec<loom::thread::JoinHandle<()>>,
+        mut take: impl FnMut() -> usize,
+    ) -> usize {
+        let mut handled = 0;
+        let mut got = drain(port, &mut take);
+        got += on_wakes(port, wakes, &mut handled, &mut take);
+        for s in senders {
+            s.join().unwrap();
+        }
+        got + on_wakes(port, wakes, &mut handled, &mut take)
+    }
+
+    /// Two senders push urgent envelopes while the owning thread drains and parks: no
+    /// envelope is left behind without a wake to fetch it.
+    #[test]
+    fn an_urgent_push_racing_a_park_is_drained_or_wakes_the_thread() {
+        model(|| {
+            let port = Arc::new(Port::new(1));
+            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+            port.set_waker(wakes.clone());
+            let senders: Vec<_> = (0..2)
+                .map(|i| {
+                    let port = port.clone();
+                    loom::thread::spawn(move || {
+                        assert!(port.push_urgent(Envelope::new(Kind::Reply, 0, i, "1")));
+                    })
+                })
+                .collect();
+            let got = owner(&port, &wakes, senders, || {
+                port.take_urgent().map_or(0, |b| batch_len(&b))
+            });
+            assert_eq!(got, 2);
+        });
+    }
+
+    /// A sender delivers to the bound actor's mailbox while the owning thread pops and parks
+    /// (the actor counts as busy from its bind until its first empty pop, and a busy actor's
+    /// senders do not ring): the message is popped, or the thread is woken to pop it.
+    #[test]
+    fn mail_racing_a_park_is_popped_or_wakes_the_thread() {
+        model(|| {
+            let port = Arc::new(Port::new(1));
+            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+            port.set_waker(wakes.clone());
+            let actor = Arc::new(Actor::new(2, 1, ActorConfig::default()));
+            actor.bind(port.clone());
+            port.bind(actor.clone());
+            let sender = {
+                let actor = actor.clone();
+                loom::thread::spawn(move || {
+                    assert!(actor
+                        .deliver(Envelope::new(Kind::User, 3, 0, "1"), None)
+                        .is_ok());
+                })
+            };
+            let control = port.control().clone();
+            let pop = || {
+                let mut n = 0;
+                while let Some((batch, _)) = actor.pop(control.handled(), 16, 0) {
+                    let k = batch_len(&batch);
+                    control.set_handled(control.handled().wrapping_add(k as u32));
+                    n += k;
+                }
+                n
+            };
+            let got = owner(&port, &wakes, vec![sender], pop);
+            assert_eq!(got, 1);
+        });
     }
 }

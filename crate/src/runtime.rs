@@ -37,6 +37,16 @@ pub struct ExitOutcome {
 }
 
 /// Registries and clock.
+///
+/// Lock order, across the core (each lock is declared with its own rule):
+/// 1. an outbox's drain lock ([`Outbox::drain`]) is taken first, with no other lock held, and
+///    is held while its mail is delivered (which takes the locks below);
+/// 2. a supervisor's `children`, `tree`, `names` (in that order, see [`Supervisor`]);
+/// 3. an actor's state lock, and under it the leaf locks of its port and its metrics;
+/// 4. the registries below (`ports`, `actors`, `sups`, `links`) and a port's own locks are
+///    leaves: each is held only to look up, insert or remove (cloning the `Arc` out), never
+///    while taking another lock. The Tier 2 pool's lock is a leaf too, and the timer thread
+///    runs its callbacks (which take the locks above) without holding its own locks.
 pub struct Runtime {
     epoch: Instant,
     next_id: AtomicU64,
@@ -215,19 +225,26 @@ impl Runtime {
                 }
             }
         };
-        let held = outbox.lock(); // until the last run is queued: another drain cannot overtake
+        // The drain holds the drain lock until the last run is queued (another drain cannot
+        // overtake), and frees the ring space only then: a flush that finds nothing pending
+        // knows that everything its thread sent before is delivered.
+        let mut drain = outbox.drain(port.control());
         let mut run = Vec::new();
         let mut run_target = 0u64;
-        let n = outbox.drain(&held, port.control(), |target, json| {
+        let mut n = 0;
+        for (target, json) in &mut drain {
             let target = u64::from(target);
             if target != run_target {
                 deliver_run(run_target, &mut run);
                 run_target = target;
             }
-            let body = String::from_utf8_lossy(json).into_owned();
+            let body = String::from_utf8(json)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             run.push(Envelope::new(Kind::User, from, 0, body));
-        });
+            n += 1;
+        }
         deliver_run(run_target, &mut run);
+        drop(drain);
         n
     }
 
@@ -316,7 +333,10 @@ impl Runtime {
 
     /// Forgets a supervisor after its shutdown finished.
     pub fn drop_supervisor(&self, id: u64) {
-        if let Some(sup) = self.sups.write().remove(&id) {
+        // The registry lock is a leaf: released before closing the port, which may look
+        // supervisors up (a `if let` on the guard would hold it through the block).
+        let sup = self.sups.write().remove(&id);
+        if let Some(sup) = sup {
             self.close_port(sup.port.id);
         }
     }

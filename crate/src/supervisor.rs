@@ -89,9 +89,14 @@ pub struct Supervisor {
     pub config: SupervisorConfig,
     /// Counters.
     pub stats: Stats,
+    // Lock order: `children`, then `tree`, then `names`; a thread holding one of these locks
+    // takes only locks later in that list (and then only the leaf locks of an actor, to read
+    // its state). Spawns (`add_child`) and removals (`remove_child`) take all three and can
+    // come from different threads (the host, and a worker whose actor spawns or is finished),
+    // so the order is what keeps them from deadlocking, not a single calling thread.
     children: Mutex<Vec<Arc<Actor>>>,
-    names: Mutex<Names>,
     tree: Mutex<Tree>,
+    names: Mutex<Names>,
     closing: AtomicBool,
     /// The Tier 2 pool, if the supervisor has one.
     pub pool: std::sync::OnceLock<Arc<crate::pool::Pool>>,
@@ -114,8 +119,8 @@ impl Supervisor {
             config,
             stats: Stats::default(),
             children: Mutex::new(Vec::new()),
-            names: Mutex::new(Names::default()),
             tree: Mutex::new(Tree::new(root, config.root)),
+            names: Mutex::new(Names::default()),
             closing: AtomicBool::new(false),
             pool: std::sync::OnceLock::new(),
             metrics: std::sync::OnceLock::new(),
@@ -165,7 +170,8 @@ impl Supervisor {
     }
 
     /// Registers `name` for `actor_id` (one name per actor; a duplicate is refused;
-    /// registering the name it already has is a no-op, as restarted code does).
+    /// registering the name it already has is a no-op, as restarted code does). Takes the
+    /// `names` lock: callers may hold `children` and `tree`, nothing else of this supervisor.
     pub fn register(&self, actor_id: u64, name: &str) -> Result<(), SpawnError> {
         let mut names = self.names.lock();
         if names.by_actor.get(&actor_id).map(String::as_str) == Some(name) {
@@ -189,11 +195,12 @@ impl Supervisor {
         let mut children = self.children.lock();
         if let Some(pos) = children.iter().position(|a| a.id == actor_id) {
             let actor = children.remove(pos);
+            let mut tree = self.tree.lock();
             let mut names = self.names.lock();
             if let Some(name) = names.by_actor.remove(&actor_id) {
                 names.by_name.remove(&name);
             }
-            self.tree.lock().remove_actor(actor_id);
+            tree.remove_actor(actor_id);
             if !actor.config.internal {
                 self.stats.terminated.fetch_add(1, Ordering::Relaxed);
             }
