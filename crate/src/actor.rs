@@ -70,6 +70,8 @@ pub struct ActorConfig {
     pub capacity: usize,
     /// Overflow behaviour.
     pub overflow: Overflow,
+    /// A pooled actor (many share a pool worker thread) rather than an isolated one.
+    pub pooled: bool,
 }
 
 impl Default for ActorConfig {
@@ -83,6 +85,7 @@ impl Default for ActorConfig {
             restart: RestartType::Transient,
             capacity: usize::MAX,
             overflow: Overflow::Reject,
+            pooled: false,
         }
     }
 }
@@ -180,6 +183,8 @@ struct Inner {
     last_heartbeat_ms: Option<f64>,
     /// The incarnation and tracker time of the last heartbeat (for heartbeat intervals).
     last_beat: Option<(u32, u64)>,
+    /// Pooled actors: in its pool port's ready queue (or being taken from it).
+    queued: bool,
 }
 
 /// A supervised child, stable across restarts.
@@ -228,6 +233,7 @@ impl Actor {
                 heartbeat_count: 0,
                 last_heartbeat_ms: None,
                 last_beat: None,
+                queued: false,
             }),
         }
     }
@@ -244,7 +250,7 @@ impl Actor {
         let (port, outcome) = {
             let mut g = self.inner.lock();
             let outcome = self.queue(&mut g, env, incarnation);
-            (self.to_wake(&g), outcome)
+            (self.to_wake(&mut g), outcome)
         };
         if let Some(p) = port {
             p.ring();
@@ -268,7 +274,7 @@ impl Actor {
                     other => out.push(other),
                 }
             }
-            self.to_wake(&g)
+            self.to_wake(&mut g)
         };
         if let Some(p) = port {
             p.ring();
@@ -276,13 +282,21 @@ impl Actor {
         out
     }
 
-    /// The port to ring after queueing: the bound thread's, unless it is already draining.
-    fn to_wake(&self, g: &Inner) -> Option<Arc<Port>> {
+    /// The port to ring after queueing: the bound thread's, unless it is already draining. A
+    /// pooled actor is put in its port's ready queue first (once: until a worker takes it).
+    fn to_wake(&self, g: &mut Inner) -> Option<Arc<Port>> {
         if g.busy {
-            None
-        } else {
-            g.port.clone()
+            return None;
         }
+        let port = g.port.as_ref()?;
+        if port.is_pool() {
+            if g.queued || g.state != ActorState::Running || g.mailbox.is_empty() {
+                return None;
+            }
+            g.queued = true;
+            port.push_ready(self.id);
+        }
+        Some(port.clone())
     }
 
     /// Queues `env` with the lock held, unless the actor is dead, full, or `incarnation` names
@@ -414,9 +428,12 @@ impl Actor {
     /// front of the mailbox for the next incarnation.
     pub fn thread_gone(&self, reason: &str) -> ExitReport {
         let mut g = self.inner.lock();
-        if let Some(handled) = g.port.as_ref().map(|p| p.control().handled()) {
+        // (a pool worker acknowledges each actor's messages explicitly, see `pool_ack`)
+        let single = g.port.as_ref().filter(|p| !p.is_pool());
+        if let Some(handled) = single.map(|p| p.control().handled()) {
             Self::ack(&mut g, handled);
         }
+        g.queued = false;
         let in_flight = g.in_hand.pop_front();
         while let Some(env) = g.in_hand.pop_back() {
             g.mailbox.push_front(env);
@@ -505,6 +522,7 @@ impl Actor {
         serde_json::json!({
             "id": format!("actor-{}", self.id),
             "name": name,
+            "kind": if self.config.pooled { "pooled" } else { "isolated" },
             "incarnation": g.incarnation,
             "state": g.state.as_str(),
             "restarts": g.restarts,
@@ -516,6 +534,78 @@ impl Actor {
             "lastHeartbeatAt": g.last_heartbeat_ms,
             "heapUsed": g.port.as_ref().map(|p| p.control().heap_used()),
         })
+    }
+}
+
+/// Pooled actors: many share one pool worker's port (see [`crate::pooled`]).
+impl Actor {
+    /// Taken from the ready queue: hands out up to `max` messages (one under a per-message
+    /// deadline) as `[id,incarnation,[env,…]]` appended to `out`, keeps them in hand until
+    /// [`Actor::pool_ack`], and returns the deadline to arm (0: none). None if there is
+    /// nothing to hand out (busy, not running, empty).
+    pub fn pool_take(&self, max: usize, now_ns: u64, out: &mut String) -> Option<u64> {
+        let mut g = self.inner.lock();
+        g.queued = false;
+        if g.state != ActorState::Running || g.busy || g.mailbox.is_empty() {
+            return None;
+        }
+        let n = if self.config.timeout_ms > 0 {
+            1
+        } else {
+            max.clamp(1, g.mailbox.len())
+        };
+        use std::fmt::Write as _;
+        let _ = write!(out, "[{},{},[", self.id, g.incarnation);
+        for i in 0..n {
+            let mut env = g.mailbox.pop_front().expect("n <= mailbox length");
+            if i > 0 {
+                out.push(',');
+            }
+            env.write_json(out);
+            if env.stamp != 0 {
+                if let Some(m) = &self.metrics {
+                    m.record_since(Metric::MessageLatency, env.stamp);
+                }
+                env.stamp = 0;
+            }
+            g.in_hand.push_back(env);
+        }
+        out.push_str("]]");
+        g.busy = true;
+        g.message_count += n as u64;
+        if self.config.timeout_ms > 0 {
+            let d = now_ns + self.config.timeout_ms * 1_000_000;
+            self.deadline.store(d, Ordering::Release);
+            return Some(d);
+        }
+        Some(0)
+    }
+
+    /// The pool worker on `port` finished `n` more of the messages it holds of incarnation
+    /// `incarnation` (`n` = 0 with nothing in hand: its start-up code is done). When nothing
+    /// is left in hand the actor is idle again, and queued as ready if mail is waiting: the
+    /// port to ring is returned. Acknowledgements of another port or incarnation are ignored.
+    pub fn pool_ack(&self, port: &Port, incarnation: u32, n: usize) -> Option<Arc<Port>> {
+        let mut g = self.inner.lock();
+        let here = g.port.as_ref().is_some_and(|p| std::ptr::eq(&**p, port));
+        if !here || g.incarnation != incarnation || g.state != ActorState::Running {
+            return None;
+        }
+        for _ in 0..n.min(g.in_hand.len()) {
+            g.in_hand.pop_front();
+        }
+        self.deadline.store(0, Ordering::Release);
+        if !g.in_hand.is_empty() {
+            return None;
+        }
+        g.busy = false;
+        self.to_wake(&mut g)
+    }
+
+    /// True if this incarnation is bound to `port` (a pool worker acts only as its own actors).
+    pub fn bound_to(&self, port: &Port) -> bool {
+        let g = self.inner.lock();
+        g.port.as_ref().is_some_and(|p| std::ptr::eq(&**p, port))
     }
 }
 

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod panics;
 pub mod pool;
+pub mod pooled;
 pub mod port;
 pub mod runtime;
 pub mod supervisor;

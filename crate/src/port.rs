@@ -4,6 +4,9 @@
 //! A port has an urgent queue (replies, start and stop orders, host events) and, on worker
 //! threads, the actor currently bound to it, whose mailbox it drains one message at a time.
 //!
+//! A pool worker's port ([`Port::new_pool`]) has many actors bound at once instead, and a ready
+//! queue of those with deliverable mail (see [`crate::pooled`]).
+//!
 //! Wake-ups are coalesced with the `scheduled` flag: a sender rings the waker only when it flips
 //! the flag from false to true, the thread drains everything it finds, and on `park` clears the
 //! flag and re-checks for work before going idle. One wake therefore drains a whole batch.
@@ -22,7 +25,7 @@ use crate::actor::Actor;
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -119,6 +122,16 @@ pub struct Port {
     control: Arc<ControlBlock>,
     outbox: std::sync::OnceLock<Arc<Outbox>>,
     dead: Mutex<Vec<u64>>,
+    pool: std::sync::OnceLock<PoolQueue>,
+}
+
+/// What a pool worker's port keeps besides the urgent queue: the actors bound to it and the
+/// ready queue of those with deliverable mail (see [`crate::pooled`]).
+#[derive(Default)]
+pub(crate) struct PoolQueue {
+    // Lock order: both are leaves, taken alone or under an actor's state lock.
+    ready: Mutex<VecDeque<u64>>,
+    members: Mutex<HashMap<u64, Arc<Actor>>>,
 }
 
 impl Port {
@@ -136,7 +149,44 @@ impl Port {
             control: Arc::new(ControlBlock::new()),
             outbox: std::sync::OnceLock::new(),
             dead: Mutex::new(Vec::new()),
+            pool: std::sync::OnceLock::new(),
         }
+    }
+
+    /// A port for a pool worker: many actors bound at once, drained through a ready queue.
+    pub fn new_pool(id: PortId) -> Self {
+        let port = Port::new(id);
+        let _ = port.pool.set(PoolQueue::default());
+        port
+    }
+
+    /// True for a pool worker's port.
+    pub fn is_pool(&self) -> bool {
+        self.pool.get().is_some()
+    }
+
+    /// Pool port: queues `actor_id` as ready (its caller rings the port afterwards).
+    pub(crate) fn push_ready(&self, actor_id: u64) {
+        if let Some(q) = self.pool.get() {
+            q.ready.lock().push_back(actor_id);
+        }
+    }
+
+    /// Pool port: the next ready actor still bound here.
+    pub(crate) fn pop_ready(&self) -> Option<Option<Arc<Actor>>> {
+        let q = self.pool.get()?;
+        let id = q.ready.lock().pop_front()?;
+        Some(q.members.lock().get(&id).cloned())
+    }
+
+    /// Pool port: the bound actor `actor_id`, if it is bound here.
+    pub fn member(&self, actor_id: u64) -> Option<Arc<Actor>> {
+        self.pool.get()?.members.lock().get(&actor_id).cloned()
+    }
+
+    /// Pool port: how many actors are bound to it.
+    pub fn member_count(&self) -> usize {
+        self.pool.get().map_or(0, |q| q.members.lock().len())
     }
 
     /// The outbox of the owning thread, created on first use.
@@ -192,6 +242,10 @@ impl Port {
         let waker = self.waker.lock().take();
         drop(waker);
         self.urgent.lock().clear();
+        if let Some(q) = self.pool.get() {
+            q.ready.lock().clear();
+            q.members.lock().clear();
+        }
         self.actor.lock().take()
     }
 
@@ -236,6 +290,10 @@ impl Port {
 
     /// Binds the actor whose mailbox this thread drains.
     pub fn bind(&self, actor: Arc<Actor>) {
+        if let Some(q) = self.pool.get() {
+            q.members.lock().insert(actor.id, actor);
+            return;
+        }
         self.actor_id.store(actor.id, Ordering::Release);
         *self.actor.lock() = Some(actor);
     }
@@ -247,6 +305,10 @@ impl Port {
 
     /// Removes the bound actor if it is `actor_id`.
     pub fn unbind(&self, actor_id: u64) {
+        if let Some(q) = self.pool.get() {
+            q.members.lock().remove(&actor_id);
+            return;
+        }
         let mut slot = self.actor.lock();
         if slot.as_ref().map(|a| a.id) == Some(actor_id) {
             *slot = None;
@@ -259,7 +321,8 @@ impl Port {
     pub fn park(&self) -> bool {
         self.scheduled.swap(false, Ordering::SeqCst);
         let urgent = !self.urgent.lock().is_empty();
-        let has_work = urgent || self.actor().is_some_and(|a| a.has_deliverable());
+        let ready = self.pool.get().is_some_and(|q| !q.ready.lock().is_empty());
+        let has_work = urgent || ready || self.actor().is_some_and(|a| a.has_deliverable());
         if has_work {
             return !self.scheduled.swap(true, Ordering::AcqRel);
         }

@@ -153,7 +153,12 @@ impl Runtime {
 
     /// Registers a new port (before its thread exists).
     pub fn new_port(&self) -> Arc<Port> {
-        let port = Arc::new(Port::new(self.id()));
+        self.register_port(Port::new)
+    }
+
+    /// Registers the port `make` builds from a fresh id.
+    pub(crate) fn register_port(&self, make: impl FnOnce(PortId) -> Port) -> Arc<Port> {
+        let port = Arc::new(make(self.id()));
         self.ports.write().insert(port.id, port.clone());
         port
     }

@@ -149,9 +149,15 @@ impl Supervisor {
             return Err(SpawnError::Closed);
         }
         let mut children = self.children.lock();
-        let counted = children.iter().filter(|a| !a.config.internal).count();
-        if !actor.config.internal && counted >= self.config.max_actors {
-            return Err(SpawnError::MaxActors(self.config.max_actors));
+        // (pooled actors are not threads: `maxActors` counts isolated ones)
+        if !actor.config.internal && !actor.config.pooled {
+            let counted = children
+                .iter()
+                .filter(|a| !a.config.internal && !a.config.pooled)
+                .count();
+            if counted >= self.config.max_actors {
+                return Err(SpawnError::MaxActors(self.config.max_actors));
+            }
         }
         let mut tree = self.tree.lock();
         if !tree.has_group(group) {
@@ -193,7 +199,8 @@ impl Supervisor {
     /// Removes a child that is dead for good and frees its name.
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
-        if let Some(pos) = children.iter().position(|a| a.id == actor_id) {
+        // (searched from the end: shutdown removes children in reverse start order)
+        if let Some(pos) = children.iter().rposition(|a| a.id == actor_id) {
             let actor = children.remove(pos);
             let mut tree = self.tree.lock();
             let mut names = self.names.lock();

@@ -38,6 +38,9 @@ impl Strategy {
     }
 }
 
+/// Exit reason of a pooled actor whose worker was killed because another actor on it hung.
+pub const WORKER_LOST: &str = "worker_lost";
+
 /// How the delay before the n-th consecutive restart grows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackoffKind {
@@ -305,7 +308,10 @@ impl Tree {
     pub fn remove_actor(&mut self, id: NodeId) {
         if let Some(node) = self.actors.remove(&id) {
             if let Some(g) = self.groups.get_mut(&node.group) {
-                g.children.retain(|c| *c != Child::Actor(id));
+                // (from the end: shutdown removes children in reverse start order)
+                if let Some(pos) = g.children.iter().rposition(|c| *c == Child::Actor(id)) {
+                    g.children.remove(pos);
+                }
             }
         }
     }
@@ -457,6 +463,11 @@ impl Tree {
                 actor,
                 reason: reason.to_string(),
             }];
+        }
+        if reason == WORKER_LOST {
+            // Collateral damage of another actor's hang: restarted at once, alone, without
+            // counting toward intensity or backoff (the culprit's own exit does).
+            return self.restart_set(group, Child::Actor(actor), 0.0, Strategy::OneForOne);
         }
         if !self.within_intensity(group, now) {
             return self.give_up(group, Child::Actor(actor), reason, now);
@@ -734,6 +745,28 @@ mod tests {
             })
             .collect();
         assert_eq!(finished, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn worker_lost_exits_restart_alone_and_count_toward_no_intensity() {
+        let mut t = tree(Strategy::OneForAll, 3);
+        let now = Instant::now();
+        for _ in 0..100 {
+            assert_eq!(
+                t.exited(2, WORKER_LOST, now),
+                vec![Op::Start {
+                    actor: 2,
+                    delay_ms: 0.0
+                }]
+            );
+        }
+        // the culprit's own exits still count: three restarts, then the group gives up
+        for _ in 0..3 {
+            assert_eq!(starts(&t.exited(1, "timeout", now)), vec![1, 2, 3]);
+        }
+        assert!(t.exited(1, "timeout", now).contains(&Op::GaveUp {
+            reason: "timeout".into()
+        }));
     }
 
     #[test]

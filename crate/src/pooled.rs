@@ -1,0 +1,294 @@
+//! Pooled actors: many actors bound to one pool worker's port (DESIGN.md section 8).
+//!
+//! A pool port keeps a ready queue of its actors that have deliverable mail. Mail for an idle,
+//! not yet queued pooled actor queues it there and rings the port (one ring per burst: the
+//! port's `scheduled` flag coalesces them as for isolated actors). The worker takes a batch:
+//! up to `max_actors` ready actors with up to `per_actor` messages each, as one JSON text
+//! `[[actorId,incarnation,[env,…]],…]`. Those messages stay in hand per actor, exactly as
+//! [`Actor::pop`] keeps them, until the worker acknowledges them one by one
+//! ([`Runtime::pool_ack`]); an actor left with mail after its last acknowledgement is queued
+//! again, behind the others (fairness as Akka's throughput setting). If the worker dies, each
+//! of its actors' first unacknowledged message is the one in flight and the rest go back to
+//! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
+
+use crate::actor::Actor;
+use crate::port::{Port, PortId};
+use crate::runtime::Runtime;
+use std::sync::Arc;
+
+impl Runtime {
+    /// Registers the port of a new pool worker (before its thread exists).
+    pub fn new_pool_port(&self) -> Arc<Port> {
+        self.register_port(Port::new_pool)
+    }
+
+    /// The pool worker of `port` takes its next batch: at most `max_actors` ready actors, at
+    /// most `per_actor` messages each (one for actors with a per-message deadline, which is
+    /// armed now). None when no actor is ready.
+    pub fn pool_take(
+        &'static self,
+        port: &Port,
+        max_actors: usize,
+        per_actor: usize,
+    ) -> Option<String> {
+        let mut out = String::with_capacity(128);
+        out.push('[');
+        let mut taken = 0;
+        let mut earliest = u64::MAX;
+        let now = self.now_ns();
+        while taken < max_actors.max(1) {
+            let Some(next) = port.pop_ready() else {
+                break;
+            };
+            let Some(actor) = next else {
+                continue; // unbound since it was queued
+            };
+            let mark = out.len();
+            if taken > 0 {
+                out.push(',');
+            }
+            match actor.pool_take(per_actor, now, &mut out) {
+                Some(deadline) => {
+                    taken += 1;
+                    if deadline != 0 {
+                        earliest = earliest.min(deadline);
+                    }
+                }
+                None => out.truncate(mark),
+            }
+        }
+        if taken == 0 {
+            return None;
+        }
+        out.push(']');
+        if earliest != u64::MAX {
+            self.timer().armed(earliest);
+        }
+        Some(out)
+    }
+
+    /// The pool worker of `port` finished `n` more messages of `actor_id`'s incarnation
+    /// `incarnation` (0: its start-up code is done). False if that actor is not bound there.
+    pub fn pool_ack(&self, port: &Port, actor_id: u64, incarnation: u32, n: usize) -> bool {
+        let Some(actor) = port.member(actor_id) else {
+            return false;
+        };
+        if let Some(p) = actor.pool_ack(port, incarnation, n) {
+            p.ring();
+        }
+        true
+    }
+
+    /// The actor `actor_id` if it is bound to the pool port `port_id` (what a pool worker may
+    /// act as: `from` cannot be forged).
+    pub fn pool_member(&self, port_id: PortId, actor_id: u64) -> Option<Arc<Actor>> {
+        self.port(port_id)?.member(actor_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::actor::ActorConfig;
+    use crate::envelope::{Envelope, Kind};
+    use crate::port::Waker;
+    use crate::runtime::Runtime;
+    use crate::supervisor::{RetryConfig, SupervisorConfig};
+    use crate::tree::{GroupConfig, Strategy};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct Count(AtomicUsize);
+    impl Waker for Count {
+        fn wake(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    fn config() -> SupervisorConfig {
+        SupervisorConfig {
+            max_actors: 100,
+            root: GroupConfig {
+                strategy: Strategy::OneForOne,
+                retry: RetryConfig::default(),
+                backoff: None,
+                internal: false,
+            },
+        }
+    }
+
+    fn pooled() -> ActorConfig {
+        ActorConfig {
+            pooled: true,
+            ..Default::default()
+        }
+    }
+
+    /// A runtime with one pool port (its waker counting wakes) and `n` started pooled actors
+    /// bound to it.
+    fn setup(
+        n: usize,
+        cfg: ActorConfig,
+    ) -> (&'static Runtime, Arc<crate::Port>, Arc<Count>, Vec<u64>) {
+        let rt: &'static Runtime = Box::leak(Box::new(Runtime::new()));
+        let sup = rt.create_supervisor(config());
+        let port = rt.new_pool_port();
+        let wakes = Arc::new(Count(AtomicUsize::new(0)));
+        port.set_waker(wakes.clone());
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            let a = rt.spawn(sup.id, cfg.clone(), None).unwrap();
+            let inc = rt.bind(a.id, port.id, "{}".into()).unwrap();
+            assert!(rt.pool_ack(&port, a.id, inc, 0), "start-up done");
+            ids.push(a.id);
+        }
+        // The worker drains its INITs and parks.
+        while port.take_urgent().is_some() {}
+        assert!(rt.pool_take(&port, 100, 100).is_none());
+        assert!(!port.park());
+        (rt, port, wakes, ids)
+    }
+
+    fn user(i: u64) -> Envelope {
+        Envelope::new(Kind::User, 0, 0, i.to_string())
+    }
+
+    /// `[[id, incarnation, [bodies…]], …]` of a batch.
+    fn parse(batch: &str) -> Vec<(u64, Vec<u64>)> {
+        let v: serde_json::Value = serde_json::from_str(batch).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let bodies = a[2].as_array().unwrap().iter();
+                (
+                    a[0].as_u64().unwrap(),
+                    bodies.map(|e| e[3].as_u64().unwrap()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_to_many_pooled_actors_wakes_their_worker_once() {
+        let (rt, port, wakes, ids) = setup(10, pooled());
+        let before = wakes.0.load(Ordering::SeqCst);
+        for round in 0..5 {
+            for id in &ids {
+                rt.send(*id, user(round), None, 0).unwrap();
+            }
+        }
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            before + 1,
+            "one wake per burst"
+        );
+        assert!(port.take_urgent().is_none());
+        let batch = parse(&rt.pool_take(&port, 100, 100).unwrap());
+        assert_eq!(batch.len(), 10, "each actor once");
+        for (id, bodies) in &batch {
+            assert!(ids.contains(id));
+            assert_eq!(bodies, &vec![0, 1, 2, 3, 4]);
+        }
+    }
+
+    #[test]
+    fn a_busy_actor_gets_at_most_per_actor_messages_and_queues_again_behind_others() {
+        let (rt, port, _wakes, ids) = setup(3, pooled());
+        for i in 0..10 {
+            rt.send(ids[0], user(i), None, 0).unwrap();
+        }
+        rt.send(ids[1], user(100), None, 0).unwrap();
+        rt.send(ids[2], user(200), None, 0).unwrap();
+        let first = parse(&rt.pool_take(&port, 2, 4).unwrap());
+        assert_eq!(first, vec![(ids[0], vec![0, 1, 2, 3]), (ids[1], vec![100])]);
+        // acks of actor 0's four messages: it has more mail, so it queues behind actor 2
+        assert!(rt.pool_ack(&port, ids[0], 0, 4));
+        assert!(rt.pool_ack(&port, ids[1], 0, 1));
+        let second = parse(&rt.pool_take(&port, 10, 4).unwrap());
+        assert_eq!(
+            second,
+            vec![(ids[2], vec![200]), (ids[0], vec![4, 5, 6, 7])]
+        );
+        assert!(
+            rt.pool_take(&port, 10, 4).is_none(),
+            "nothing ready while held"
+        );
+        assert!(rt.pool_ack(&port, ids[0], 0, 4));
+        assert_eq!(
+            parse(&rt.pool_take(&port, 10, 4).unwrap()),
+            vec![(ids[0], vec![8, 9])]
+        );
+        assert!(!rt.pool_ack(&port, 999_999, 0, 1), "not bound here");
+    }
+
+    #[test]
+    fn a_lost_worker_reports_each_actors_first_unacked_message_and_keeps_the_rest() {
+        let (rt, port, _wakes, ids) = setup(2, pooled());
+        for i in 1..=4 {
+            rt.send(ids[0], user(i), None, 0).unwrap();
+            rt.send(ids[1], user(10 + i), None, 0).unwrap();
+        }
+        parse(&rt.pool_take(&port, 10, 10).unwrap());
+        rt.pool_ack(&port, ids[0], 0, 1); // actor 0 handled 1 and died inside 2
+        let a = rt.thread_gone(ids[0], "timeout", None).unwrap();
+        assert_eq!(a.in_flight.unwrap(), "[0,0,0,2]");
+        let b = rt.thread_gone(ids[1], "worker_lost", None).unwrap();
+        assert_eq!(b.in_flight.unwrap(), "[0,0,0,11]");
+        assert_eq!(port.member_count(), 0, "both unbound");
+        // a late ack from the dead worker changes nothing
+        assert!(!rt.pool_ack(&port, ids[0], 0, 3));
+        // the next incarnations, on a new worker, get the rest in order
+        let fresh = rt.new_pool_port();
+        for id in &ids {
+            rt.restart(*id).unwrap();
+            let inc = rt.bind(*id, fresh.id, "{}".into()).unwrap();
+            assert_eq!(inc, 1);
+            rt.pool_ack(&fresh, *id, inc, 0);
+        }
+        let mut got = parse(&rt.pool_take(&fresh, 10, 10).unwrap());
+        got.sort();
+        let mut want = vec![(ids[0], vec![3, 4]), (ids[1], vec![12, 13, 14])];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_per_message_deadline_hands_out_one_message_at_a_time_and_ack_disarms_it() {
+        let cfg = ActorConfig {
+            timeout_ms: 50,
+            ..pooled()
+        };
+        let (rt, port, _wakes, ids) = setup(1, cfg);
+        let actor = rt.actor(ids[0]).unwrap();
+        rt.send(ids[0], user(1), None, 0).unwrap();
+        rt.send(ids[0], user(2), None, 0).unwrap();
+        assert_eq!(
+            parse(&rt.pool_take(&port, 10, 10).unwrap()),
+            vec![(ids[0], vec![1])]
+        );
+        assert_ne!(actor.deadline.load(Ordering::Acquire), 0, "armed");
+        rt.pool_ack(&port, ids[0], 0, 1);
+        assert_eq!(actor.deadline.load(Ordering::Acquire), 0, "disarmed");
+        assert_eq!(
+            parse(&rt.pool_take(&port, 10, 10).unwrap()),
+            vec![(ids[0], vec![2])]
+        );
+    }
+
+    #[test]
+    fn an_actor_is_not_ready_until_its_start_up_is_acknowledged() {
+        let rt: &'static Runtime = Box::leak(Box::new(Runtime::new()));
+        let sup = rt.create_supervisor(config());
+        let port = rt.new_pool_port();
+        let a = rt.spawn(sup.id, pooled(), None).unwrap();
+        rt.send(a.id, user(1), None, 0).unwrap();
+        let inc = rt.bind(a.id, port.id, "{}".into()).unwrap();
+        assert!(rt.pool_take(&port, 10, 10).is_none(), "init runs first");
+        rt.pool_ack(&port, a.id, inc, 0);
+        assert_eq!(
+            parse(&rt.pool_take(&port, 10, 10).unwrap()),
+            vec![(a.id, vec![1])]
+        );
+    }
+}
