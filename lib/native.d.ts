@@ -171,6 +171,9 @@ export declare function link(a: number, b: number): void
 /** `watcher` monitors `watched`; returns the monitor reference number. */
 export declare function monitor(watcher: number, watched: number): number
 
+/** Host: registers the port of a new pool worker (before its thread starts); returns its id. */
+export declare function newPoolPort(): number
+
 /** Registers a new port (before its thread starts) and returns its id. */
 export declare function newPort(): number
 
@@ -183,6 +186,36 @@ export declare function outboxDead(): Array<number>
  * counters are control words 2 and 3).
  */
 export declare function outboxView(): Uint8Array
+
+/**
+ * Pool worker: `n` more messages of `actor_id`'s incarnation `incarnation` are handled (0:
+ * its start-up code is done and it may get mail). False if the actor is not bound here.
+ */
+export declare function poolAck(actorId: number, incarnation: number, n: number): boolean
+
+/** Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`. */
+export declare function poolCall(actorId: number, target: number, corr: number, body: string): number
+
+/** Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host. */
+export declare function poolEmit(actorId: number, body: string): boolean
+
+/** Pool worker: `actor_id`'s incarnation ends with `reason` (the host ends it). */
+export declare function poolExit(actorId: number, reason: string): boolean
+
+/** Pool worker: `actor_id` records a heartbeat. */
+export declare function poolHeartbeat(actorId: number, nowMs: number): boolean
+
+/**
+ * Pool worker: `actor_id` asks the host to act for it (spawn a child, crash policy…); the
+ * answer comes back to this thread with `corr`.
+ */
+export declare function poolRequest(actorId: number, corr: number, body: string): boolean
+
+/**
+ * Pool worker: `actor_id` sends a user message to `target`. Returns the codes of `send`;
+ * throws if `actor_id` is not bound to this thread.
+ */
+export declare function poolSend(actorId: number, target: number, body: string): number
 
 /** Pool counters, if the supervisor has a pool. */
 export declare function poolStats(sup: number): PoolStats | null
@@ -198,6 +231,18 @@ export interface PoolStats {
   /** Write requests waiting for a box. */
   waitingWrites: number
 }
+
+/**
+ * Host: ends pooled actor `actor_id`'s current incarnation on its worker between messages
+ * (the worker drops its slot). False if it has no worker.
+ */
+export declare function poolStop(actorId: number, reason: string): boolean
+
+/**
+ * Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most
+ * `max_actors` ready actors with at most `per_actor` messages each; null if none is ready.
+ */
+export declare function poolTake(maxActors: number, perActor: number): string | null
 
 /** Registers `name` for a live actor; throws if the name (or the actor) already has one. */
 export declare function register(actorId: number, name: string): void
@@ -259,6 +304,8 @@ export interface SpawnConfig {
   internal?: boolean
   /** Tier 2 lease (ms). */
   leaseMs?: number
+  /** A pooled actor (runs on a pool worker) rather than an isolated one. */
+  pooled?: boolean
 }
 
 /**

@@ -23,12 +23,14 @@ use warden_core::{runtime, Envelope, Port, SendError, Waker};
 
 mod boxes;
 mod messages;
+mod pool;
 mod ports;
 mod supervision;
 mod test_hooks;
 pub use boxes::*;
 use messages::send_code;
 pub use messages::*;
+pub use pool::*;
 pub use ports::*;
 pub use supervision::*;
 pub use test_hooks::*;

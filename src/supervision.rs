@@ -31,6 +31,8 @@ pub struct SpawnConfig {
     pub internal: Option<bool>,
     /// Tier 2 lease (ms).
     pub lease_ms: Option<f64>,
+    /// A pooled actor (runs on a pool worker) rather than an isolated one.
+    pub pooled: Option<bool>,
 }
 
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
@@ -57,6 +59,7 @@ pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
                 usize::MAX
             },
             overflow,
+            pooled: config.pooled.unwrap_or(false),
         };
         runtime()
             .spawn(id(sup_id), cfg, config.group.map(id))

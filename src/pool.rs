@@ -1,0 +1,122 @@
+//! Pool workers: the calls of a thread that runs many pooled actors (its batches and
+//! acknowledgements), and the per-actor variants of what an isolated actor does through its
+//! bound actor. Each names the actor it acts as, and is refused unless that actor is bound to
+//! the calling thread's port: a thread can only act as its own actors (`from` cannot be forged).
+
+use crate::{current, deliver, flush_current, guard, guard_try, id, invalid};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+use warden_core::actor::Actor;
+use warden_core::envelope::json_string;
+use warden_core::{runtime, Envelope, Kind};
+
+/// The actor `actor_id` if it is bound to this thread's (pool) port.
+fn member(actor_id: f64) -> Option<Arc<Actor>> {
+    current()?.member(id(actor_id))
+}
+
+/// Host: registers the port of a new pool worker (before its thread starts); returns its id.
+#[napi(catch_unwind)]
+pub fn new_pool_port() -> Result<f64> {
+    guard("newPoolPort", || runtime().new_pool_port().id as f64)
+}
+
+/// Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most
+/// `max_actors` ready actors with at most `per_actor` messages each; null if none is ready.
+#[napi(catch_unwind)]
+pub fn pool_take(max_actors: u32, per_actor: u32) -> Result<Option<String>> {
+    guard("poolTake", || {
+        let port = current()?;
+        runtime().pool_take(&port, max_actors as usize, per_actor as usize)
+    })
+}
+
+/// Pool worker: `n` more messages of `actor_id`'s incarnation `incarnation` are handled (0:
+/// its start-up code is done and it may get mail). False if the actor is not bound here.
+#[napi(catch_unwind)]
+pub fn pool_ack(actor_id: f64, incarnation: u32, n: u32) -> Result<bool> {
+    guard("poolAck", || {
+        current().is_some_and(|p| runtime().pool_ack(&p, id(actor_id), incarnation, n as usize))
+    })
+}
+
+/// Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host.
+#[napi(catch_unwind)]
+pub fn pool_emit(actor_id: f64, body: String) -> Result<bool> {
+    guard("poolEmit", || {
+        member(actor_id).is_some_and(|a| runtime().host_event(&a, Kind::Emit, body))
+    })
+}
+
+/// Pool worker: `actor_id`'s incarnation ends with `reason` (the host ends it).
+#[napi(catch_unwind)]
+pub fn pool_exit(actor_id: f64, reason: String) -> Result<bool> {
+    guard("poolExit", || {
+        member(actor_id).is_some_and(|a| runtime().host_event(&a, Kind::Exit, json_string(&reason)))
+    })
+}
+
+/// Pool worker: `actor_id` asks the host to act for it (spawn a child, crash policy…); the
+/// answer comes back to this thread with `corr`.
+#[napi(catch_unwind)]
+pub fn pool_request(actor_id: f64, corr: f64, body: String) -> Result<bool> {
+    guard("poolRequest", || {
+        member(actor_id).is_some_and(|a| {
+            runtime().host_event(&a, Kind::Request, format!("[{},{}]", corr as u64, body))
+        })
+    })
+}
+
+/// Pool worker: `actor_id` records a heartbeat.
+#[napi(catch_unwind)]
+pub fn pool_heartbeat(actor_id: f64, now_ms: f64) -> Result<bool> {
+    guard("poolHeartbeat", || match member(actor_id) {
+        Some(a) => {
+            runtime().heartbeat(&a, now_ms);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Pool worker: `actor_id` sends a user message to `target`. Returns the codes of `send`;
+/// throws if `actor_id` is not bound to this thread.
+#[napi(catch_unwind)]
+pub fn pool_send(actor_id: f64, target: f64, body: String) -> Result<u32> {
+    guard_try("poolSend", || {
+        let a = member(actor_id).ok_or_else(|| invalid("poolSend: not an actor of this thread"))?;
+        let env = Envelope::new(Kind::User, a.id, 0, body);
+        Ok(deliver(id(target), env, None, a.sup_id))
+    })
+}
+
+/// Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`.
+#[napi(catch_unwind)]
+pub fn pool_call(actor_id: f64, target: f64, corr: f64, body: String) -> Result<u32> {
+    guard_try("poolCall", || {
+        let a = member(actor_id).ok_or_else(|| invalid("poolCall: not an actor of this thread"))?;
+        let port = current().ok_or_else(|| invalid("poolCall: not a worker thread"))?;
+        let env = Envelope::call(a.id, corr as u64, body, port.id);
+        Ok(deliver(id(target), env, None, a.sup_id))
+    })
+}
+
+/// Host: ends pooled actor `actor_id`'s current incarnation on its worker between messages
+/// (the worker drops its slot). False if it has no worker.
+#[napi(catch_unwind)]
+pub fn pool_stop(actor_id: f64, reason: String) -> Result<bool> {
+    guard("poolStop", || {
+        flush_current();
+        let Some(a) = runtime().actor(id(actor_id)) else {
+            return false;
+        };
+        let env = Envelope::new(
+            Kind::Stop,
+            a.id,
+            a.incarnation() as u64,
+            json_string(&reason),
+        );
+        a.port().is_some_and(|p| p.push_urgent(env))
+    })
+}
