@@ -69,4 +69,17 @@ function encode(value, param) {
   return text;
 }
 
-module.exports = { encode };
+/**
+ * The reply body of a call whose handler returned `value`: `[REPLY_OK,value]`, or
+ * `[REPLY_ERR,reason]` when `value` cannot be sent (`K`: the envelope kinds of lib/kinds.js).
+ */
+function replyText(value, K) {
+  try {
+    const text = encode(value, 'call reply');
+    return text === '' ? `[${K.REPLY_OK}]` : `[${K.REPLY_OK},${text}]`;
+  } catch (err) {
+    return JSON.stringify([K.REPLY_ERR, err.message]);
+  }
+}
+
+module.exports = { encode, replyText };

@@ -82,6 +82,7 @@ function retryConfig(v, field) {
 function supervisorConfig(config = {}) {
   const c = objectOf(config, 'config', [
     'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers', 'onCrash', 'tasks',
+    'pool',
   ]);
   const out = {
     maxActors: 1000,
@@ -140,8 +141,44 @@ function supervisorConfig(config = {}) {
     out.warmWorkers = number(c.warmWorkers, 'warmWorkers', { integer: true });
   }
   out.tasks = tasksConfig(c.tasks);
+  out.pool = poolConfig(c.pool);
   return out;
 }
+
+/**
+ * Pooled actors' workers: `{ workers, maxActors, maxBlockMs, batch: { maxActors, perActor } }`.
+ * `maxActors` caps live pooled actors (the top-level `maxActors` counts isolated ones);
+ * `maxBlockMs` is how long a handler may run synchronously before its worker is replaced.
+ */
+function poolConfig(v = {}) {
+  const p = objectOf(v, 'pool', ['workers', 'maxActors', 'maxBlockMs', 'batch']);
+  const out = {
+    workers: os.availableParallelism?.() ?? os.cpus().length,
+    maxActors: 1_000_000,
+    maxBlockMs: 50,
+    batch: { maxActors: 256, perActor: 16 },
+  };
+  if (p.workers !== undefined) out.workers = number(p.workers, 'pool.workers', { min: 1, integer: true });
+  if (out.workers > 1024) throw new RangeError('pool.workers must be <= 1024');
+  if (p.maxActors !== undefined) out.maxActors = number(p.maxActors, 'pool.maxActors', { min: 1, integer: true, infinity: true });
+  if (p.maxBlockMs !== undefined) out.maxBlockMs = number(p.maxBlockMs, 'pool.maxBlockMs', { min: 1 });
+  if (p.batch !== undefined) {
+    const b = objectOf(p.batch, 'pool.batch', ['maxActors', 'perActor']);
+    if (b.maxActors !== undefined) out.batch.maxActors = number(b.maxActors, 'pool.batch.maxActors', { min: 1, integer: true });
+    if (b.perActor !== undefined) out.batch.perActor = number(b.perActor, 'pool.batch.perActor', { min: 1, integer: true });
+    for (const k of ['maxActors', 'perActor']) {
+      if (out.batch[k] > 2 ** 20) throw new RangeError(`pool.batch.${k} must be <= ${2 ** 20}`);
+    }
+  }
+  return out;
+}
+
+/** Spawn options that cannot apply to a pooled actor (yet): each is a TypeError naming it. */
+const NOT_POOLED = {
+  resourceLimits: 'a heap limit belongs to a thread, and pooled actors share one',
+  regions: 'shared regions are not supported for pooled actors yet',
+  idleTimeoutMs: 'onIdle is not supported for pooled actors yet',
+};
 
 /** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb }`. */
 function tasksConfig(v = {}) {
@@ -211,9 +248,19 @@ function callTimeout(options, param) {
 function spawnOptions(options = {}, supConfig, regions) {
   const o = objectOf(options, 'options', [
     'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs', 'resources',
-    'regions',
+    'regions', 'kind',
   ]);
+  const kind = o.kind === undefined ? 'isolated' : oneOf(o.kind, 'options.kind', ['isolated', 'pooled']);
+  if (kind === 'pooled') {
+    for (const [k, why] of Object.entries(NOT_POOLED)) {
+      if (o[k] !== undefined) throw new TypeError(`options.${k} cannot apply to a pooled actor (${why}); spawn it with kind: 'isolated'`);
+    }
+    if (o.shutdown !== undefined && o.shutdown !== 'brutal') {
+      throw new TypeError(`options.shutdown cannot apply to a pooled actor: it stops between messages ("brutal"); spawn it with kind: 'isolated'`);
+    }
+  }
   const out = {
+    kind,
     name: undefined,
     timeoutMs: 0,
     restart: 'transient',

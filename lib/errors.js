@@ -18,4 +18,25 @@ class ActorExitError extends Error {
   }
 }
 
-module.exports = { TimeoutError, ActorExitError };
+/**
+ * The text of an exit reason for what a handler threw. `callback`: the actor's code was
+ * serialised, so a ReferenceError means it used its outer scope, which is said in full.
+ */
+function describeError(err, callback) {
+  if (err instanceof ReferenceError && callback) {
+    const m = /^(\S+) is not defined/.exec(err.message) || /Can't find variable: (\S+)/.exec(err.message);
+    const name = m ? m[1] : 'a variable';
+    return (
+      `actor callback cannot see outer scope: "${name}" is not defined in the actor's thread ` +
+      '(callbacks are serialised with toString(); pass values in messages or spawn a module actor)'
+    );
+  }
+  if (err instanceof Error) return err.message;
+  try {
+    return typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+module.exports = { TimeoutError, ActorExitError, describeError };

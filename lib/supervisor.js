@@ -17,10 +17,11 @@ const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 const { Metrics } = require('./metrics.js');
+const { Pool } = require('./pool/host.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 
-const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error'];
+const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpired', 'error', 'workerLost'];
 // Lifecycle events are also published on node:diagnostics_channel as `warden:<event>`.
 const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
@@ -143,7 +144,7 @@ class ActorRef {
   /** `Ok(diagnostics)` or `Err("Actor not found: id")` once dead for good. */
   getDiagnostics() {
     const text = native.actorDiagnostics(this._num);
-    return text ? Ok(JSON.parse(text)) : Err(`Actor not found: ${this.id}`);
+    return text ? Ok(this._sup._withWorker(JSON.parse(text))) : Err(`Actor not found: ${this.id}`);
   }
 
   toJSON() {
@@ -228,6 +229,8 @@ class Supervisor {
     this._spinner = new Spinner();
     this._spinQueued = false;
     this._pool = new ThreadPool(this._config.warmWorkers);
+    this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
+    this._pooledCount = 0; // live pooled actors
     native.registerPort(this._port, () => this._drain(), false);
     this._drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
@@ -238,6 +241,34 @@ class Supervisor {
   /** Spawns an actor from a callback or a module URL/path, in the root group. */
   spawn(actor, options) {
     return this._spawnIn(this._root, actor, options);
+  }
+
+  /**
+   * Spawns `count` pooled actors of one source in the root group (DESIGN.md 8.1) and returns
+   * their refs in spawn order. `options` are spawn options (`kind` is 'pooled'; `name` cannot
+   * name many actors).
+   */
+  spawnMany(count, actor, options) {
+    if (this._closing) throw new Error(`spawnMany: supervisor ${this.id} is shut down`);
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      throw new RangeError(`spawnMany: count must be a non-negative safe integer (got ${typeof count === 'number' ? count : typeof count})`);
+    }
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw new TypeError('spawnMany: options must be an object');
+    }
+    const o = options ?? {};
+    if (o.kind !== undefined && o.kind !== 'pooled') {
+      throw new TypeError(`spawnMany: options.kind must be 'pooled' (spawnMany spawns pooled actors; got ${JSON.stringify(o.kind)})`);
+    }
+    if (o.name !== undefined) throw new TypeError('spawnMany: options.name cannot name many actors (spawn named actors one by one)');
+    const source = actorSource(actor, 'spawnMany: actor');
+    this._checkPooledSource(source, 'spawnMany');
+    const opts = spawnOptions({ ...o, kind: 'pooled' }, this._config, this._regions);
+    this._reservePooled(count);
+    const text = JSON.stringify(source);
+    const refs = new Array(count);
+    for (let i = 0; i < count; i++) refs[i] = this._spawn(source, opts, 0, this._root, text).ref;
+    return refs;
   }
 
   /**
@@ -317,6 +348,7 @@ class Supervisor {
       ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0, leaseExpiries: this._leaseExpiries }
       : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0, leaseExpiries: 0 };
     const { metrics: core, ...counts } = JSON.parse(text);
+    if (this._pooled) counts.actors.forEach((d) => this._withWorker(d));
     return Ok({ id: this.id, ...counts, memoryPool, metrics: this._metrics.summary(core) });
   }
 
@@ -373,7 +405,25 @@ class Supervisor {
     if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
     const source = actorSource(actor, 'spawn: actor');
     const opts = spawnOptions(options ?? {}, this._config, this._regions);
+    if (opts.kind === 'pooled') {
+      this._checkPooledSource(source, 'spawn');
+      this._reservePooled(1);
+    }
     return this._spawn(source, opts, 0, group).ref;
+  }
+
+  /** Hooks pooled actors do not run yet are refused at spawn, never silently ignored. */
+  _checkPooledSource(source, param) {
+    if (source.kind !== 'behaviour') return;
+    for (const h of ['onTerminate', 'onIdle']) {
+      if (h in source.fns) throw new TypeError(`${param}: actor.${h} is not supported for pooled actors yet; spawn it with kind: 'isolated'`);
+    }
+  }
+
+  /** Refuses `n` more pooled actors over `pool.maxActors`. */
+  _reservePooled(n) {
+    const max = this._config.pool.maxActors;
+    if (this._pooledCount + n > max) throw new Error(`Max pooled actors limit reached: ${max}`);
   }
 
   _leaseMs(opts) {
@@ -404,7 +454,8 @@ class Supervisor {
     for (let i = actors.length - 1; i >= 0; i--) await this._terminate(actors[i], reason);
   }
 
-  _spawn(source, opts, parent, group) {
+  _spawn(source, opts, parent, group, sourceText) {
+    const pooled = opts.kind === 'pooled';
     let num;
     try {
       num = native.spawn(this._sid, {
@@ -417,6 +468,7 @@ class Supervisor {
         overflow: opts.overflow,
         group,
         internal: opts.internal === true,
+        pooled,
       });
     } catch (err) {
       throw new Error(err.message);
@@ -437,7 +489,11 @@ class Supervisor {
       stopTimer: null, // pending kill of a polite stop
       decision: undefined, // the crash policy's answer for the incarnation that is ending
       hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
+      pooled,
+      worker: null, // pooled: the PoolWorker running the current incarnation
+      sourceText: pooled ? (sourceText ?? JSON.stringify(source)) : undefined,
     };
+    if (pooled) this._pooledCount++;
     this._entries.set(num, entry);
     if (parent) this._entries.get(parent)?.children.add(num);
     this._start(entry);
@@ -446,6 +502,10 @@ class Supervisor {
   }
 
   _start(entry) {
+    if (entry.pooled) {
+      this._startPooled(entry);
+      return;
+    }
     const thread = this._pool.acquire(entry.opts.resourceLimits);
     entry.thread = thread;
     entry.reason = undefined;
@@ -470,6 +530,76 @@ class Supervisor {
     entry.incarnation = native.bind(entry.num, thread.port, init);
   }
 
+  // ---- pooled actors (DESIGN.md 8) --------------------------------------------------------
+
+  /** Starts a pooled incarnation on a pool worker (its source is sent to a worker once). */
+  _startPooled(entry) {
+    this._pooled ??= new Pool(this._config.pool, (w, cause, culprit) => this._workerLost(w, cause, culprit));
+    const w = this._pooled.pick();
+    entry.thread = w.thread;
+    entry.worker = w;
+    entry.reason = undefined;
+    w.members.add(entry);
+    const { key, fresh } = this._pooled.sourceKey(w, entry.sourceText);
+    const spec = { id: entry.num, sup: this._sid, key, onCrash: typeof this._policies.get(entry.group) === 'function' };
+    if (entry.opts.name !== undefined) spec.name = entry.opts.name;
+    if (entry.source.kind === 'module') spec.module = true;
+    if (fresh) spec.source = entry.source;
+    entry.incarnation = native.bind(entry.num, w.thread.port, JSON.stringify(spec));
+  }
+
+  /**
+   * Ends a pooled incarnation now: its worker drops its slot between messages (`tell`: unless
+   * the worker already did), and the supervisor applies the policy. The worker goes on.
+   */
+  _endPooled(entry, reason, tell = true) {
+    if (!entry.thread) return;
+    const r = entry.reason ?? reason;
+    if (tell) native.poolStop(entry.num, r);
+    entry.worker.members.delete(entry);
+    entry.thread = null;
+    entry.worker = null;
+    this._incarnationOver(entry, r);
+  }
+
+  /**
+   * A pool worker must go (a handler stuck past its deadline cannot be interrupted in JS, or
+   * the thread died): it is killed and replaced; the culprit exits with `timeout`, every other
+   * actor on it with `worker_lost` (restarted at once, outside intensity and backoff); their
+   * mailboxes are kept. One `workerLost` event says what happened.
+   */
+  async _workerLost(w, cause, culprit) {
+    if (w.lost) return;
+    this._pooled.retire(w);
+    const thread = w.thread;
+    this._exiting.add(thread); // shutdown waits for it
+    await thread.kill();
+    this._exiting.delete(thread);
+    const members = [...w.members].filter((e) => e.thread === thread);
+    w.members.clear();
+    members.sort((a, b) => (a.num === culprit ? -1 : b.num === culprit ? 1 : 0));
+    for (const e of members) {
+      e.thread = null;
+      e.worker = null;
+      this._incarnationOver(e, e.num === culprit ? 'timeout' : (e.reason ?? 'worker_lost'));
+    }
+    this._emit('workerLost', {
+      worker: w.index,
+      cause,
+      culprit: culprit ? `actor-${culprit}` : undefined,
+      actors: members.map((e) => e.ref.id),
+    });
+  }
+
+  /** Adds the pool worker's index to a pooled actor's diagnostics. */
+  _withWorker(d) {
+    if (d?.kind === 'pooled') {
+      const entry = this._entries.get(Number(d.id.slice(6)));
+      if (entry?.worker) d.worker = entry.worker.index;
+    }
+    return d;
+  }
+
   _threadExited(entry, thread) {
     if (entry.thread !== thread) return;
     entry.thread = null;
@@ -485,6 +615,10 @@ class Supervisor {
    * was already ending.
    */
   _selfExit(entry, reason) {
+    if (entry.pooled) {
+      this._endPooled(entry, reason, false); // its worker dropped the slot and goes on
+      return;
+    }
     const thread = entry.thread;
     if (!thread) return;
     if (entry.reason !== undefined || entry.source.kind === 'module' || entry.opts.resourceLimits || this._closing) {
@@ -555,7 +689,7 @@ class Supervisor {
     if (entry.thread) {
       const thread = entry.thread;
       this._end(entry, reason, false);
-      await thread.gone;
+      if (!entry.pooled) await thread.gone;
     } else {
       // Between incarnations (crashed on its own, or waiting for a backoff): the plan that
       // holds it starts it again; an earlier pending start is superseded.
@@ -571,6 +705,7 @@ class Supervisor {
     if (this._finished.size >= FINISHED_KEPT) this._finished.delete(this._finished.values().next().value);
     this._finished.add(entry.num);
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
+    if (entry.pooled) this._pooledCount--;
   }
 
   // ---- stopping ------------------------------------------------------------------------
@@ -578,6 +713,10 @@ class Supervisor {
   /** Kills the current incarnation's thread now. */
   _kill(entry, reason) {
     if (!entry.thread) return;
+    if (entry.pooled) {
+      this._endPooled(entry, reason);
+      return;
+    }
     entry.reason ??= reason;
     entry.thread.kill();
   }
@@ -589,6 +728,10 @@ class Supervisor {
    */
   _end(entry, reason, brutal) {
     if (!entry.thread) return;
+    if (entry.pooled) {
+      this._endPooled(entry, reason); // between its messages (no polite stop yet)
+      return;
+    }
     const kind = entry.opts.shutdown ?? (entry.hasOnTerminate ? 5000 : 'brutal');
     if (brutal || kind === 'brutal' || entry.reason !== undefined) {
       this._kill(entry, reason);
@@ -610,7 +753,7 @@ class Supervisor {
     const thread = entry.thread;
     if (thread) {
       this._end(entry, reason, brutal);
-      await thread.exited;
+      if (!entry.pooled) await thread.exited;
     } else if (this._entries.has(entry.num)) {
       clearTimeout(entry.startTimer);
       entry.startTimer = null;
@@ -625,7 +768,7 @@ class Supervisor {
     const thread = entry?.thread;
     if (!thread) return false;
     this._kill(entry, reason);
-    await thread.gone;
+    if (!entry.pooled) await thread.gone;
     return true;
   }
 
@@ -640,6 +783,7 @@ class Supervisor {
     const entries = [...this._entries.values()];
     for (let i = entries.length - 1; i >= 0; i--) await this._stop(entries[i], 'shutdown');
     await this._pool.close();
+    await this._pooled?.close();
     await Promise.all([...this._exiting].map((t) => t.exited)); // incarnations that ended early
     this._drain();
     for (const c of this._calls.values()) {
@@ -726,6 +870,10 @@ class Supervisor {
       case K.TIMEOUT: {
         const entry = this._entries.get(from);
         if (!entry || entry.incarnation !== corr || !entry.thread) return;
+        if (kind === K.TIMEOUT && entry.pooled && Atomics.load(entry.worker.watch, 0) === entry.num) {
+          this._workerLost(entry.worker, 'timeout', entry.num); // stuck in synchronous code
+          return;
+        }
         if (kind === K.TIMEOUT) entry.reason = undefined; // a deadline overrides a polite stop in progress
         this._kill(entry, kind === K.TIMEOUT ? 'timeout' : body);
         return;
@@ -793,6 +941,10 @@ class Supervisor {
         // Nor a region its parent has not (regions are only ever granted explicitly).
         const region = opts.regions?.find((r) => !entry.opts.regions?.includes(r));
         if (region !== undefined) throw new RangeError(`ctx.spawn: options.regions: "${region}" is not granted to ${entry.ref.id}`);
+        if (opts.kind === 'pooled') {
+          this._checkPooledSource(req.source, 'ctx.spawn');
+          this._reservePooled(1);
+        }
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);

@@ -8,18 +8,20 @@ const native = require('./native.js');
 const { addonFile } = require('./addon.js');
 
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
+const POOL_SCRIPT = path.join(__dirname, 'pool', 'worker.js');
 const REFILL_DELAY_MS = 5;
 const live = new Set();
 
 /** One worker thread with its port in the Rust core. */
 class Thread {
-  constructor(resourceLimits) {
-    this.port = native.newPort();
+  /** `pool`: settings of a pool worker (lib/pool/worker.js), which gets a pool port instead. */
+  constructor(resourceLimits, pool) {
+    this.port = pool ? native.newPoolPort() : native.newPort();
     this.error = undefined;
     this.alive = true;
     this.onExit = null;
-    this.worker = new Worker(WORKER_SCRIPT, {
-      workerData: { port: this.port, wardenAddon: addonFile() },
+    this.worker = new Worker(pool ? POOL_SCRIPT : WORKER_SCRIPT, {
+      workerData: { port: this.port, wardenAddon: addonFile(), ...(pool ? { pool } : {}) },
       ...(resourceLimits ? { resourceLimits } : {}),
     });
     live.add(this);

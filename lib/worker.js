@@ -7,9 +7,9 @@
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { encode } = require('./codec.js');
+const { encode, replyText } = require('./codec.js');
 const { systemMessage } = require('./result.js');
-const { TimeoutError, ActorExitError } = require('./errors.js');
+const { TimeoutError, ActorExitError, describeError } = require('./errors.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const tier2 = require('./tier2.js');
@@ -362,16 +362,7 @@ function settle(env, value, newState = true) {
     return;
   }
   if (behaviour.stateful && newState) state = value;
-  if (env[0] === K.CALL) {
-    let body;
-    try {
-      const text = encode(value, 'call reply');
-      body = text === '' ? `[${K.REPLY_OK}]` : `[${K.REPLY_OK},${text}]`;
-    } catch (err) {
-      body = JSON.stringify([K.REPLY_ERR, err.message]);
-    }
-    native.replyTo(env[4], env[2], body);
-  }
+  if (env[0] === K.CALL) native.replyTo(env[4], env[2], replyText(value, K));
   control[0] = ++handled;
   armIdle();
   if (cancelled) politeStop();
@@ -544,20 +535,7 @@ function trackUserTimers() {
 }
 
 function describe(err) {
-  if (err instanceof ReferenceError && spec && spec.source.kind !== 'module') {
-    const m = /^(\S+) is not defined/.exec(err.message) || /Can't find variable: (\S+)/.exec(err.message);
-    const name = m ? m[1] : 'a variable';
-    return (
-      `actor callback cannot see outer scope: "${name}" is not defined in the actor's thread ` +
-      '(callbacks are serialised with toString(); pass values in messages or spawn a module actor)'
-    );
-  }
-  if (err instanceof Error) return err.message;
-  try {
-    return typeof err === 'string' ? err : JSON.stringify(err);
-  } catch {
-    return String(err);
-  }
+  return describeError(err, spec !== null && spec.source.kind !== 'module');
 }
 
 /**

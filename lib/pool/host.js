@@ -1,0 +1,105 @@
+'use strict';
+// The host side of pooled actors (DESIGN.md 8): one supervisor's pool workers, started on the
+// first pooled spawn and replaced when lost, where a new incarnation goes, and the watchdog
+// that notices a synchronous handler stuck past `pool.maxBlockMs` (JS cannot interrupt it: the
+// supervisor then kills and replaces the whole worker).
+
+const { Thread } = require('../threads.js');
+
+/** One pool worker thread and the pooled incarnations it runs. */
+class PoolWorker {
+  constructor(index, batch) {
+    this.index = index;
+    // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number
+    this.watch = new Int32Array(new SharedArrayBuffer(8));
+    this.thread = new Thread(undefined, { maxActors: batch.maxActors, perActor: batch.perActor, watch: this.watch.buffer });
+    this.members = new Set(); // supervisor entries whose current incarnation runs here
+    this.sources = new Map(); // source text → key, for sources this worker has compiled
+    this.lost = false;
+    this.seen = -1; // watchdog: the sequence number last seen running, and since when (ms)
+    this.since = 0;
+  }
+}
+
+/** The pool workers of one supervisor. */
+class Pool {
+  /**
+   * `config`: the validated `pool` settings; `lost(worker, cause, culpritId)` is called when a
+   * worker must be replaced (a handler stuck past maxBlockMs, or the thread died).
+   */
+  constructor(config, lost) {
+    this.config = config;
+    this.workers = new Array(config.workers).fill(null);
+    this.lost = lost;
+    this.closed = false;
+    this.nextKey = 0;
+    const every = Math.max(5, Math.floor(config.maxBlockMs / 2));
+    this.timer = setInterval(() => this.check(), every);
+    this.timer.unref?.();
+  }
+
+  /** The worker at `index`, started if there is none (first use, or after a loss). */
+  worker(index) {
+    let w = this.workers[index];
+    if (w === null) {
+      w = new PoolWorker(index, this.config.batch);
+      this.workers[index] = w;
+      w.thread.onExit = () => {
+        if (!w.lost && !this.closed) this.lost(w, 'exit', 0);
+      };
+    }
+    return w;
+  }
+
+  /** Where a new incarnation goes: the less loaded of two workers (DESIGN.md 8.3). */
+  pick() {
+    const n = this.workers.length;
+    if (n === 1) return this.worker(0);
+    const a = (Math.random() * n) | 0;
+    const b = (a + 1 + ((Math.random() * (n - 1)) | 0)) % n;
+    const load = (i) => this.workers[i]?.members.size ?? 0;
+    return this.worker(load(a) <= load(b) ? a : b);
+  }
+
+  /** The key under which `worker` knows `text` (a source), and whether it must be sent. */
+  sourceKey(worker, text) {
+    const key = worker.sources.get(text);
+    if (key !== undefined) return { key, fresh: false };
+    const k = ++this.nextKey;
+    worker.sources.set(text, k);
+    return { key: k, fresh: true };
+  }
+
+  /** Takes `w` out of service (its replacement starts on the next placement there). */
+  retire(w) {
+    w.lost = true;
+    if (this.workers[w.index] === w) this.workers[w.index] = null;
+  }
+
+  /** The watchdog: a handler that has run synchronously for maxBlockMs loses its worker. */
+  check() {
+    const now = performance.now();
+    for (const w of this.workers) {
+      if (w === null || w.lost) continue;
+      const id = Atomics.load(w.watch, 0);
+      const seq = Atomics.load(w.watch, 1);
+      if (id === 0 || seq !== w.seen) {
+        w.seen = id === 0 ? -1 : seq;
+        w.since = now;
+      } else if (now - w.since >= this.config.maxBlockMs) {
+        this.lost(w, 'maxBlockMs', id);
+      }
+    }
+  }
+
+  /** Stops every worker; resolves when they have exited. */
+  async close() {
+    this.closed = true;
+    clearInterval(this.timer);
+    const all = this.workers.filter((w) => w !== null);
+    this.workers.fill(null);
+    await Promise.all(all.map((w) => w.thread.kill()));
+  }
+}
+
+module.exports = { Pool, PoolWorker };

@@ -1,0 +1,514 @@
+'use strict';
+// The bootstrap of a pool worker: one thread that runs many pooled actors (DESIGN.md 8). It
+// keeps a slot per actor (behaviour, state, self, ctx), compiles each distinct source once,
+// takes batches of ready actors from its port in the Rust core, and runs one message at a time
+// per actor: an async handler keeps only its own actor busy. Everything an actor does goes
+// through the core in that actor's name (the core checks the actor is bound to this thread).
+//
+// A synchronous handler that never returns cannot be interrupted here: while a handler runs
+// synchronously this thread writes its actor id in a word the host watches (`watch[0]`, with a
+// sequence number in `watch[1]`), and the host kills and replaces the whole worker when that
+// word stays put past the deadline.
+
+const { workerData } = require('node:worker_threads');
+const native = require('../native.js');
+const K = require('../kinds.js');
+const { encode, replyText } = require('../codec.js');
+const { systemMessage } = require('../result.js');
+const { TimeoutError, ActorExitError, describeError } = require('../errors.js');
+const { resolveTarget, monitorRef } = require('../targets.js');
+const { buildSync, loadModule } = require('../behaviour.js');
+const { Spinner } = require('../spin.js');
+
+const { setImmediate: runtimeSetImmediate, setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout } = globalThis;
+
+const { maxActors, perActor, watch: watchBuffer } = workerData.pool;
+const watch = new Int32Array(watchBuffer); // [0]: actor running a synchronous handler (0: none); [1]: sequence
+const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
+
+const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
+const slots = new Map(); // actor id → Slot
+const pending = new Map(); // corr → { resolve, reject, timer, slot }
+let corr = 0;
+const spinner = new Spinner();
+let spinQueued = false;
+
+/** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
+class IncarnationEnded extends Error {
+  constructor() {
+    super('this actor incarnation has ended');
+    this.name = 'IncarnationEnded';
+  }
+}
+
+/** One incarnation of a pooled actor on this worker. */
+class Slot {
+  constructor(spec, incarnation) {
+    this.id = spec.id;
+    this.inc = incarnation;
+    this.sup = spec.sup;
+    this.name = spec.name;
+    this.onCrash = spec.onCrash === true;
+    this.module = spec.module === true;
+    this.behaviour = null;
+    this.state = undefined;
+    this.queue = []; // messages taken from the core, not yet run
+    this.waiting = false; // an async handler (or start-up) is in progress
+    this.ended = false;
+    this.self = new Self(this);
+    this.ctx = new Ctx(this);
+  }
+
+  check() {
+    if (this.ended) throw new IncarnationEnded();
+  }
+}
+
+/** `self` of a pooled actor: its id, name, incarnation, and `send` to subscribers. */
+class Self {
+  constructor(slot) {
+    this._slot = slot;
+    Object.freeze(this);
+  }
+
+  get id() {
+    return `actor-${this._slot.id}`;
+  }
+
+  get name() {
+    return this._slot.name;
+  }
+
+  get incarnation() {
+    return this._slot.inc;
+  }
+
+  /** Emits a Tier 1 message `{ msg, data, from }` to subscribers; `from` is added by the core. */
+  send(msg, data) {
+    this._slot.check();
+    if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
+    const head = JSON.stringify(msg);
+    return native.poolEmit(this._slot.id, data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
+  }
+}
+
+/** `ctx` of a pooled actor (what pooled actors support of DESIGN.md 1.3). */
+class Ctx {
+  constructor(slot) {
+    this._slot = slot;
+    Object.freeze(this);
+  }
+
+  get self() {
+    return this._slot.self;
+  }
+
+  get state() {
+    return this._slot.state;
+  }
+
+  get isCancelled() {
+    return this._slot.ended;
+  }
+
+  /** Sends `msg` to another actor; false if the core refused it (a dead letter is reported). */
+  send(to, msg) {
+    const s = this._slot;
+    s.check();
+    const n = resolveTarget(to, s.sup, 'ctx.send: target');
+    return native.poolSend(s.id, n, encode(msg, 'ctx.send: msg')) === K.QUEUED;
+  }
+
+  /** Request-reply with another actor. */
+  call(to, msg, options) {
+    const s = this._slot;
+    s.check();
+    const n = resolveTarget(to, s.sup, 'ctx.call: target');
+    const timeoutMs = require('../config.js').callTimeout(options, 'ctx.call: options');
+    const body = encode(msg, 'ctx.call: msg');
+    const send = (c) => {
+      const code = native.poolCall(s.id, n, c, body);
+      return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
+    };
+    return awaitReply(s, send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`);
+  }
+
+  /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
+  async spawn(actor, options) {
+    this._slot.check();
+    const source = require('../source.js').actorSource(actor, 'ctx.spawn: actor');
+    const id = await request(this._slot, { op: 'spawn', source, options });
+    return Object.freeze({ id });
+  }
+
+  /** Stops this actor (reason `normal`), or a child it spawned. */
+  terminate(to) {
+    const s = this._slot;
+    s.check();
+    if (to === undefined) {
+      endSlot(s);
+      native.poolExit(s.id, 'normal');
+      return Promise.resolve();
+    }
+    const id = `actor-${resolveTarget(to, s.sup, 'ctx.terminate: target')}`;
+    return request(s, { op: 'terminate', target: id }).then(() => undefined);
+  }
+
+  /** A crash from outside for a child it spawned (see ActorRef.kill). */
+  kill(to, reason = 'killed') {
+    const s = this._slot;
+    s.check();
+    const id = `actor-${resolveTarget(to, s.sup, 'ctx.kill: target')}`;
+    if (typeof reason !== 'string' || reason.length === 0) throw new TypeError('ctx.kill: reason must be a non-empty string');
+    return request(s, { op: 'kill', target: id, reason });
+  }
+
+  /** Links this actor with `to`; throws `noproc` if `to` is not alive. */
+  link(to) {
+    const s = this._slot;
+    s.check();
+    const n = resolveTarget(to, s.sup, 'ctx.link: target');
+    try {
+      native.link(s.id, n);
+    } catch {
+      throw new Error(`ctx.link: actor-${n} is not alive (noproc)`);
+    }
+  }
+
+  /** Removes a link. */
+  unlink(to) {
+    const s = this._slot;
+    s.check();
+    native.unlink(s.id, resolveTarget(to, s.sup, 'ctx.unlink: target'));
+  }
+
+  /** Watches `to`: a `DOWN` message arrives when it ends. Returns the monitor reference. */
+  monitor(to) {
+    const s = this._slot;
+    s.check();
+    return `ref-${native.monitor(s.id, resolveTarget(to, s.sup, 'ctx.monitor: target'))}`;
+  }
+
+  /** Cancels a monitor; false if it already fired. */
+  demonitor(ref) {
+    this._slot.check();
+    return native.demonitor(monitorRef(ref, 'ctx.demonitor: ref'));
+  }
+
+  /** Exit signals of linked actors become `EXIT` messages instead of stopping this actor. */
+  trapExits(on) {
+    this._slot.check();
+    if (typeof on !== 'boolean') throw new TypeError('ctx.trapExits: on must be a boolean');
+    native.trapExits(this._slot.id, on);
+  }
+
+  /** Registers this actor under `name` (unique per supervisor; follows it across restarts). */
+  register(name) {
+    this._slot.check();
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('ctx.register: name must be a non-empty string');
+    try {
+      native.register(this._slot.id, name);
+    } catch (err) {
+      throw new Error(`ctx.register: ${err.message}`);
+    }
+  }
+
+  /** The actor registered under `name`, if any. */
+  whereis(name) {
+    if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');
+    const n = native.whereis(this._slot.sup, name);
+    return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
+  }
+
+  /** Host services: `await ctx.resources.<name>.<method>(...args)`. */
+  get resources() {
+    const slot = this._slot;
+    return new Proxy(Object.create(null), {
+      get(_, name) {
+        if (typeof name !== 'string' || name === 'then') return undefined;
+        return new Proxy(Object.create(null), {
+          get(__, method) {
+            if (typeof method !== 'string' || method === 'then') return undefined;
+            return async (...args) => {
+              slot.check();
+              encode(args, `resources.${name}.${method}: arguments`);
+              return request(slot, { op: 'resource', resource: name, method, args });
+            };
+          },
+        });
+      },
+    });
+  }
+
+  /** "Still alive": recorded in diagnostics. */
+  heartbeat() {
+    this._slot.check();
+    native.poolHeartbeat(this._slot.id, Date.now());
+  }
+}
+
+/** Waits for the reply to a new correlation id (see lib/worker.js awaitReply). */
+function awaitReply(slot, send, timeoutMs, timeoutMessage) {
+  return new Promise((resolve, reject) => {
+    const c = ++corr;
+    const entry = { resolve, reject, timer: null, slot };
+    if (timeoutMs !== undefined) {
+      entry.timer = runtimeSetTimeout(() => {
+        pending.delete(c);
+        reject(new TimeoutError(timeoutMessage));
+      }, timeoutMs);
+    }
+    pending.set(c, entry);
+    const err = send(c);
+    if (err) {
+      pending.delete(c);
+      runtimeClearTimeout(entry.timer);
+      reject(err);
+    }
+  });
+}
+
+/** Asks the host to act for `slot`'s actor (spawn, terminate a child, resources, crash policy). */
+function request(slot, body) {
+  return awaitReply(slot, (c) => (native.poolRequest(slot.id, c, JSON.stringify(body)) ? null : new Error('actor is not running')));
+}
+
+// ---- draining -------------------------------------------------------------------------
+
+/** Runs what the core has for this worker: urgent envelopes first, then batches of ready actors. */
+function drain() {
+  for (let rounds = 0; ; ) {
+    const urgent = native.workerTake();
+    if (urgent !== null) {
+      spinner.arrived(performance.now());
+      for (const env of JSON.parse(urgent)) onUrgent(env);
+      continue;
+    }
+    if (rounds++ === ROUNDS) {
+      // Timers, I/O and other actors' continuations get a turn; the port stays claimed.
+      runtimeSetImmediate(drain);
+      return;
+    }
+    const text = native.poolTake(maxActors, perActor);
+    if (text !== null) {
+      spinner.arrived(performance.now());
+      for (const [id, inc, envs] of JSON.parse(text)) {
+        const slot = slots.get(id);
+        if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
+        for (const env of envs) slot.queue.push(env);
+        if (!slot.waiting) runSlot(slot);
+      }
+      continue;
+    }
+    if (spinner.shouldSpin(pending.size > 0)) {
+      if (!spinQueued) {
+        spinQueued = true;
+        runtimeSetImmediate(spinTurn);
+      }
+      return;
+    }
+    spinner.parked();
+    if (!native.workerPark()) return;
+  }
+}
+
+function spinTurn() {
+  spinQueued = false;
+  drain();
+}
+
+function onUrgent([kind, from, c, body]) {
+  if (kind >= K.UNDEFINED_BODY) {
+    kind -= K.UNDEFINED_BODY;
+    body = undefined;
+  }
+  if (kind === K.INIT) {
+    start(body, c); // corr: the incarnation
+  } else if (kind === K.REPLY) {
+    const p = pending.get(c);
+    if (!p) return; // late reply: dropped
+    pending.delete(c);
+    if (p.timer) runtimeClearTimeout(p.timer);
+    if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
+    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else p.reject(new ActorExitError(body[1]));
+  } else if (kind === K.STOP) {
+    // The host ended this incarnation (terminate, kill, timeout…): it takes effect now, between
+    // messages; the core already has its mail back.
+    const slot = slots.get(from);
+    if (slot !== undefined && slot.inc === c) endSlot(slot);
+  }
+}
+
+// ---- incarnations -----------------------------------------------------------------------
+
+/** The behaviour of `spec`'s source, compiled once per worker (a promise while a module loads). */
+function behaviourOf(spec) {
+  let entry = sources.get(spec.key);
+  if (entry === undefined) {
+    entry = { built: undefined, loading: undefined };
+    if (spec.source === undefined) throw new Error(`pool worker: unknown source ${spec.key}`);
+    entry.built = buildSync(spec.source);
+    if (entry.built === null) {
+      entry.loading = loadModule(spec.source.url).then((b) => (entry.built = b));
+      entry.loading.catch(() => sources.delete(spec.key)); // a later incarnation tries again
+    }
+    sources.set(spec.key, entry);
+  }
+  return entry.built ?? entry.loading;
+}
+
+const UNSUPPORTED_HOOKS = ['onTerminate', 'onIdle'];
+
+function start(spec, incarnation) {
+  const old = slots.get(spec.id);
+  if (old !== undefined) endSlot(old);
+  const slot = new Slot(spec, incarnation);
+  slots.set(spec.id, slot);
+  let b;
+  try {
+    b = behaviourOf(spec);
+  } catch (err) {
+    fail(slot, err);
+    return;
+  }
+  if (typeof b.then !== 'function' && !b.init && !b.onStart) {
+    slot.behaviour = b; // the common case: ready now
+    native.poolAck(slot.id, slot.inc, 0);
+    return;
+  }
+  slot.waiting = true;
+  Promise.resolve(b)
+    .then(async (loaded) => {
+      if (slot.ended) return;
+      const hook = UNSUPPORTED_HOOKS.find((h) => loaded[h]);
+      if (hook) throw new TypeError(`pooled actors do not support the ${hook} hook yet (spawn it with kind: 'isolated')`);
+      slot.behaviour = loaded;
+      if (loaded.init) slot.state = await loaded.init();
+      if (loaded.onStart) await loaded.onStart(slot.ctx);
+      if (slot.ended) return;
+      slot.waiting = false;
+      native.poolAck(slot.id, slot.inc, 0);
+      runSlot(slot);
+    })
+    .catch((err) => fail(slot, err));
+}
+
+/** Runs `slot`'s queued messages one at a time until one is asynchronous. */
+function runSlot(slot) {
+  while (slot.queue.length > 0 && !slot.waiting && !slot.ended) {
+    const env = slot.queue.shift();
+    let kind = env[0];
+    let body = env[3];
+    if (kind >= K.UNDEFINED_BODY) {
+      kind -= K.UNDEFINED_BODY;
+      env[0] = kind;
+      body = undefined;
+    }
+    const b = slot.behaviour;
+    let result;
+    watch[0] = slot.id;
+    Atomics.add(watch, 1, 1);
+    try {
+      if (kind === K.SYSTEM) {
+        const msg = systemMessage(body.msg, body.data);
+        if (msg.msg === 'EXIT' && b.onExit) {
+          result = b.onExit(msg.data.id, msg.data.reason, slot.ctx);
+          env.hook = true;
+        } else {
+          result = b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+        }
+      } else {
+        result = b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
+      }
+    } catch (err) {
+      watch[0] = 0;
+      crashed(slot, env, err);
+      return;
+    }
+    watch[0] = 0;
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      slot.waiting = true;
+      result.then(
+        (value) => {
+          if (slot.ended) return;
+          slot.waiting = false;
+          settle(slot, env, value);
+          runSlot(slot);
+        },
+        (err) => {
+          if (!slot.ended) crashed(slot, env, err);
+        },
+      );
+      return;
+    }
+    settle(slot, env, result);
+  }
+}
+
+/** The handler of `env` finished with `value`: reply if it was a call, acknowledge it. */
+function settle(slot, env, value) {
+  if (slot.behaviour.stateful && !env.hook) slot.state = value;
+  if (env[0] === K.CALL) native.replyTo(env[4], env[2], replyText(value, K));
+  native.poolAck(slot.id, slot.inc, 1);
+}
+
+/** The handler threw or rejected: the crash policy decides, or the incarnation ends. */
+function crashed(slot, env, err) {
+  if (!slot.onCrash) {
+    fail(slot, err);
+    return;
+  }
+  const reason = `error: ${describeError(err, !slot.module)}`;
+  slot.waiting = true;
+  request(slot, { op: 'crash', reason, message: env[0] === K.SYSTEM ? undefined : env[3] }).then(
+    (decision) => {
+      if (slot.ended) return;
+      if (decision !== 'resume') {
+        fail(slot, err);
+        return;
+      }
+      if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
+      slot.waiting = false;
+      native.poolAck(slot.id, slot.inc, 1);
+      runSlot(slot);
+    },
+    () => fail(slot, err),
+  );
+}
+
+/**
+ * The incarnation ends with an error: its slot goes (its self and ctx go stale), the message
+ * it was handling stays unacknowledged (the core reports it in flight), and the host applies
+ * the restart policy. Only this actor is affected.
+ */
+function fail(slot, err) {
+  if (slot.ended) return;
+  endSlot(slot);
+  const reason = `error: ${describeError(err, !slot.module)}`;
+  native.poolRequest(slot.id, 0, JSON.stringify({ op: 'exit', reason }));
+}
+
+/** Forgets an incarnation: its pending replies are dropped and its self and ctx go stale. */
+function endSlot(slot) {
+  if (slot.ended) return;
+  slot.ended = true;
+  slot.queue.length = 0;
+  if (slots.get(slot.id) === slot) slots.delete(slot.id);
+  for (const [c, p] of pending) {
+    if (p.slot !== slot) continue;
+    pending.delete(c);
+    if (p.timer) runtimeClearTimeout(p.timer);
+    p.reject(new IncarnationEnded());
+  }
+}
+
+// An ended incarnation's leftover continuation that touches its stale ctx must not take down
+// the worker; any other unhandled rejection is a bug of some actor that the worker survives.
+process.on('unhandledRejection', (err) => {
+  if (err instanceof IncarnationEnded) return;
+  process.emitWarning(`warden pool worker: unhandled rejection: ${err?.stack ?? err}`);
+});
+
+native.registerPort(workerData.port, drain, true);
+drain();
