@@ -1,0 +1,188 @@
+// Pooled actors (DESIGN.md 8): many actors on a few worker threads, same API and supervision.
+import assert from 'node:assert/strict';
+import { describe, slowTest, waitFor, record, faults, NO_LEAKS } from './harness.mjs';
+import { createSupervisor, runtimeStats } from '../index.mjs';
+
+const counter = {
+  init: () => ({ hits: 0 }),
+  handle: (s, msg) => ({ hits: s.hits + 1 }),
+};
+
+describe('pooled actors', () => {
+  slowTest('the example of DESIGN 8.1: spawnMany, receive, and call returning the new state', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2 } });
+    try {
+      const sessions = sup.spawnMany(1000, counter, { kind: 'pooled' });
+      assert.equal(sessions.length, 1000);
+      assert.ok(sessions[123].receive('hit'));
+      assert.deepEqual(await sessions[999].call('hit'), { hits: 1 });
+      assert.deepEqual(await sessions[123].call('hit'), { hits: 2 }, 'the receive was handled first');
+      const d = sessions[5].getDiagnostics().value;
+      assert.equal(d.kind, 'pooled');
+      assert.ok(d.worker === 0 || d.worker === 1, `worker index ${d.worker}`);
+      const room = sup.spawn((self, msg) => `${self.id}:${msg}`, { kind: 'pooled', name: 'lobby' });
+      assert.equal(await sup.whereis('lobby').call('hi'), `${room.id}:hi`);
+      assert.equal(sup.spawn((self, msg) => msg).getDiagnostics().value.kind, 'isolated');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('100,000 pooled actors are spawned, each answers a call, and shutdown leaves nothing behind', 180000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: 2000 } });
+    try {
+      const actors = sup.spawnMany(100_000, (self, msg) => [self.id, msg], { kind: 'pooled' });
+      const answers = await Promise.all(actors.map((a, i) => a.call(i, { timeoutMs: 120000 })));
+      answers.forEach(([id, n], i) => {
+        assert.equal(id, actors[i].id);
+        assert.equal(n, i);
+      });
+      assert.equal(sup.getDiagnostics().value.activeActors, 100_000);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('pooled and isolated actors call each other both ways; self.send reaches subscribers', 60000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1, pool: { workers: 1 } });
+    try {
+      const relay = async (self, msg, ctx) => (msg.to ? ctx.call(msg.to, msg.q) : `${self.id}:${msg}`);
+      const iso = sup.spawn(relay);
+      const pooled = sup.spawn(relay, { kind: 'pooled' });
+      assert.equal(await iso.call({ to: pooled.id, q: 'x' }), `${pooled.id}:x`);
+      assert.equal(await pooled.call({ to: iso.id, q: 'y' }), `${iso.id}:y`);
+      const echo = sup.spawn((self, msg, ctx) => {
+        ctx.send(msg.to, `from ${self.id}`);
+        self.send('sent', msg.to);
+      }, { kind: 'pooled' });
+      const got = [];
+      echo.subscribe((m) => got.push(m));
+      const sink = sup.spawn((self, msg) => self.send('got', msg), { kind: 'pooled' });
+      const sunk = [];
+      sink.subscribe((m) => sunk.push(m));
+      echo.receive({ to: sink.id });
+      await waitFor(() => sunk.length === 1 && got.length === 1, 10000, 'the relayed message');
+      assert.deepEqual(sunk[0], { msg: 'got', data: `from ${echo.id}`, from: sink.id });
+      assert.deepEqual(got[0], { msg: 'sent', data: sink.id, from: echo.id });
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a handler that throws restarts only its actor; terminate takes effect between messages', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1 } });
+    try {
+      const ev = record(sup);
+      const b = {
+        init: () => 0,
+        handle: (n, msg) => {
+          if (msg === 'boom') throw new Error('boom');
+          return n + 1;
+        },
+      };
+      const [a, other] = sup.spawnMany(2, b);
+      assert.equal(await a.call('x'), 1);
+      assert.equal(await other.call('x'), 1);
+      a.receive('boom');
+      await waitFor(() => ev.restart.length === 1, 10000, 'the restart');
+      assert.deepEqual(
+        ev.exit.map((e) => [e.id, e.reason, e.message?.message]),
+        [[a.id, 'error: boom', 'boom']],
+      );
+      assert.equal(a.incarnation, 1);
+      assert.equal(await a.call('x'), 1, 'init ran again');
+      assert.equal(await other.call('x'), 2, 'its neighbour kept its state');
+      await other.terminate();
+      assert.equal(other.receive('late'), false);
+      assert.equal(await a.call('x'), 2);
+      assert.equal(ev.error.length, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a sync hang among 10,000 co-located actors: culprit timeout, the rest worker_lost or untouched, every message accounted for', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 300 }, retry: { max: 1, withinMs: 60000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'deadLetter', 'workerLost']);
+      const actors = sup.spawnMany(10_000, {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          if (msg === 'hang') for (;;);
+          if (msg && msg.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      });
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 60000 })));
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const culprit = actors[5000];
+      assert.ok(culprit.receive('hang'));
+      actors.forEach((a, i) => assert.ok(a.receive({ n: i })));
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, culprit.id);
+      assert.equal(lost.worker, 0);
+      assert.equal(lost.cause, 'maxBlockMs');
+      const inFlight = () => ev.exit.filter((e) => e.message?.message?.n !== undefined).map((e) => e.message.message.n);
+      // every message: handled, reported in flight by an exit, or a dead letter
+      await waitFor(() => handled.size + inFlight().length + ev.deadLetter.length >= 10_000, 60000, 'every message accounted for');
+      assert.equal(handled.size + inFlight().length + ev.deadLetter.length, 10_000);
+      assert.equal(ev.deadLetter.length, 0, 'mailboxes were kept');
+      for (const n of inFlight()) assert.ok(!handled.has(n), `message ${n} both handled and in flight`);
+      const culpritExit = ev.exit.filter((e) => e.id === culprit.id);
+      assert.deepEqual(culpritExit.map((e) => [e.reason, e.message?.message]), [['timeout', 'hang']]);
+      const others = ev.exit.filter((e) => e.id !== culprit.id);
+      assert.ok(others.every((e) => e.reason === 'worker_lost'), 'the others exit with worker_lost');
+      assert.deepEqual(lost.actors.length, ev.exit.length);
+      assert.equal(ev.error.length, 0, 'no intensity exceeded (retry.max is 1)');
+      // all answer again, the culprit in its next incarnation (its state started over)
+      const again = await Promise.all(actors.map((a) => a.call('again', { timeoutMs: 60000 })));
+      assert.equal(culprit.incarnation, 1);
+      assert.ok(again[5000] <= 2, `culprit's state ${again[5000]}`);
+      assert.ok(again.every((n) => n >= 1));
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('bad counts, options and pool settings are refused with errors naming them', 30000, async () => {
+    for (const pool of [{ workers: 0 }, { workers: 1.5 }, { maxBlockMs: -1 }, { batch: { perActor: 0 } }, { batch: { maxActors: 0 } }]) {
+      const field = Object.keys(pool)[0] === 'batch' ? `pool.batch.${Object.keys(pool.batch)[0]}` : `pool.${Object.keys(pool)[0]}`;
+      assert.throws(() => createSupervisor({ pool }), (err) => err instanceof RangeError && err.message.startsWith(field));
+    }
+    assert.throws(() => createSupervisor({ pool: { threads: 2 } }), { name: 'TypeError', message: /^pool: unknown option "threads"/ });
+    assert.throws(() => createSupervisor({ pool: 3 }), { name: 'TypeError', message: /^pool must be an object/ });
+    const sup = createSupervisor({ warmWorkers: 0, pool: { workers: 1, maxActors: 10 } });
+    try {
+      for (const count of [-1, 1.5, NaN, Infinity, 2 ** 53, '3', undefined]) {
+        assert.throws(() => sup.spawnMany(count, counter), { name: 'RangeError', message: /^spawnMany: count must be a non-negative safe integer/ });
+      }
+      assert.deepEqual(sup.spawnMany(0, counter), []);
+      assert.throws(() => sup.spawnMany(2, counter, { kind: 'isolated' }), { name: 'TypeError', message: /^spawnMany: options.kind must be 'pooled'/ });
+      assert.throws(() => sup.spawnMany(2, counter, { name: 'x' }), { name: 'TypeError', message: /^spawnMany: options.name/ });
+      assert.throws(() => sup.spawnMany(2, counter, { resourceLimits: { maxOldGenerationSizeMb: 64 } }), {
+        name: 'TypeError',
+        message: /^options.resourceLimits cannot apply to a pooled actor/,
+      });
+      assert.throws(() => sup.spawn(counter, { kind: 'pooled', idleTimeoutMs: 10 }), { name: 'TypeError', message: /^options.idleTimeoutMs/ });
+      assert.throws(() => sup.spawn(counter, { kind: 'pooled', shutdown: 100 }), { name: 'TypeError', message: /^options.shutdown/ });
+      assert.throws(() => sup.spawn(counter, { kind: 'thread' }), { name: 'RangeError', message: /^options.kind must be one of: isolated, pooled/ });
+      assert.throws(() => sup.spawn({ ...counter, onTerminate: () => {} }, { kind: 'pooled' }), { name: 'TypeError', message: /^spawn: actor.onTerminate/ });
+      assert.throws(() => sup.spawnMany(2, 42), { name: 'TypeError', message: /^spawnMany: actor/ });
+      assert.throws(() => sup.spawnMany(11, counter), { message: 'Max pooled actors limit reached: 10' });
+      assert.equal(runtimeStats().threads, 0, 'nothing was started by refused spawns');
+      const refs = sup.spawnMany(10, counter);
+      assert.deepEqual(await refs[9].call('x'), { hits: 1 });
+      await faults(async () => sup.spawn(counter, { kind: 'pooled' }), Error, /^Max pooled actors limit reached: 10$/);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.throws(() => sup.spawnMany(1, counter), /^Error: spawnMany: supervisor .* is shut down/);
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});
