@@ -126,7 +126,27 @@ export interface SupervisorConfig {
   onCrash?: CrashPolicy;
   /** The task thread pool behind `task`, `map` and `mapStream` (started on first use, or with the supervisor when `minThreads` > 0). */
   tasks?: TaskPoolConfig;
+  /** The worker threads of pooled actors (started on the first pooled spawn). */
+  pool?: PoolConfig;
 }
+
+/** Settings of the workers that run pooled actors (`kind: 'pooled'`). */
+export interface PoolConfig {
+  /** Worker threads (default `os.availableParallelism()`). */
+  workers?: number;
+  /** Most live pooled actors (default 1,000,000; the top-level `maxActors` counts isolated ones). */
+  maxActors?: number;
+  /**
+   * How long a handler may run synchronously (default 50 ms): past it, its worker is killed and
+   * replaced — the culprit exits with `timeout`, the other actors on it with `worker_lost`.
+   */
+  maxBlockMs?: number;
+  /** Per wake a worker takes up to `maxActors` ready actors (256), each up to `perActor` messages (16). */
+  batch?: { maxActors?: number; perActor?: number };
+}
+
+/** `isolated`: a thread of its own (the default); `pooled`: one of many on a shared pool worker. */
+export type ActorKind = 'isolated' | 'pooled';
 
 export interface TaskPoolConfig {
   /** Task threads started with the supervisor and kept alive: idle reaping never goes below them (default 0). */
@@ -152,6 +172,11 @@ export interface GroupOptions {
 }
 
 export interface SpawnOptions {
+  /**
+   * `isolated` (default) or `pooled`. Pooled actors refuse `resourceLimits`, `regions`,
+   * `idleTimeoutMs` and a polite `shutdown` (a TypeError naming the option).
+   */
+  kind?: ActorKind;
   /** Registered name, unique per supervisor. */
   name?: string;
   /** Per-message deadline: a handler running longer is killed with reason `timeout`. */
@@ -276,6 +301,9 @@ export type ActorHandler<M = any, R = unknown> = (self: Self, msg: M, ctx: Conte
 export interface ActorDiagnostics {
   id: ActorId;
   name: string | null;
+  kind: ActorKind;
+  /** Pooled actors: the index of the pool worker running the current incarnation. */
+  worker?: number;
   incarnation: number;
   state: 'starting' | 'running' | 'restarting' | 'dead';
   restarts: number;
@@ -407,6 +435,12 @@ export interface SupervisorEvents {
    * own (a bug in warden) and went on (`internal panic: <where>: <message>`).
    */
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
+  /**
+   * A pool worker was killed and replaced (`cause`: `maxBlockMs` or `timeout` for a handler
+   * stuck in synchronous code, `exit` if the thread died): `culprit` exited with `timeout`, the
+   * other `actors` on it with `worker_lost`.
+   */
+  workerLost: { worker: number; cause: 'maxBlockMs' | 'timeout' | 'exit'; culprit?: ActorId; actors: ActorId[] };
 }
 
 /** A node of `inspect()`: a group, or an actor with its diagnostics. */
@@ -491,6 +525,8 @@ export interface Supervisor {
   mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options?: MapOptions & { settle?: false }): AsyncIterableIterator<Awaited<R>>;
   mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFn<I, R>, options: MapOptions & { settle: true }): AsyncIterableIterator<PromiseSettledResult<Awaited<R>>>;
   spawn<M = any>(actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef;
+  /** `count` pooled actors of one source in the root group, in spawn order (`kind` is `pooled`; no `name`). */
+  spawnMany<M = any>(count: number, actor: ActorHandler<M> | Behaviour<any, M> | URL | string, options?: SpawnOptions): ActorRef[];
   createGroup(options?: GroupOptions): ActorGroup;
   /**
    * A shared region of `size` bytes (a number, or a string like `"64kb"`; at most 2 GiB) for

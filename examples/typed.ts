@@ -6,6 +6,7 @@ import {
   isSystemMessage,
   TimeoutError,
   type ActorRef,
+  type ActorKind,
   type ActorGroup,
   type ChainableReader,
   type Message,
@@ -111,6 +112,18 @@ async function main(): Promise<void> {
     const refused: number | undefined = diag.value.metrics.authorization?.denied;
     println(waited, refused);
   }
+
+  // pooled actors: many on a few shared worker threads, same refs and supervision
+  const sessions: ActorRef[] = sup.spawnMany(1000, {
+    init: () => ({ hits: 0 }),
+    handle: (s: { hits: number }, msg: string) => ({ hits: s.hits + 1 }),
+  }, { kind: 'pooled' });
+  const hit: { hits: number } = await sessions[999].call<{ hits: number }>('hit');
+  const room = sup.spawn((self, msg: string) => msg, { kind: 'pooled', name: 'lobby' });
+  const lostOff = sup.on('workerLost', (e) => println(e.worker, e.cause, e.culprit, e.actors.length));
+  const kind: ActorKind | undefined = room.getDiagnostics().isOk ? room.getDiagnostics().value?.kind : undefined;
+  println(hit.hits, kind);
+  lostOff();
 
   const byName: ActorRef | undefined = sup.whereis('doubler');
   await byName?.terminate();
