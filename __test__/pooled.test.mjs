@@ -150,6 +150,150 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('module actors: compiled once per worker, module state shared by the actors on it', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1 } });
+    try {
+      const url = new URL('./fixtures/counter.mjs', import.meta.url);
+      const [a, b] = sup.spawnMany(2, url);
+      assert.equal(await a.call('inc'), 1);
+      assert.equal(await b.call('inc'), 2, 'one module instance per worker (DESIGN 8.4)');
+      const ev = record(sup);
+      const hooks = sup.spawn(new URL('./fixtures/beh-counter.mjs', import.meta.url), { kind: 'pooled', restart: 'temporary' });
+      await waitFor(() => ev.exit.length === 1, 10000, 'the refused module');
+      assert.equal(ev.exit[0].id, hooks.id);
+      assert.match(ev.exit[0].reason, /^error: pooled actors do not support the onTerminate hook yet/);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a pooled parent spawns 10,000 pooled children with ctx.spawn and monitors them', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: 2000 } });
+    try {
+      const parent = sup.spawn({
+        init: () => ({ children: [], downs: [] }),
+        handle: async (s, msg, ctx) => {
+          if (msg === 'spawn') {
+            const kids = await Promise.all(Array.from({ length: 10_000 }, () => ctx.spawn((self, m) => `${self.id}:${m}`, { kind: 'pooled' })));
+            ctx.monitor(kids[0]);
+            return { ...s, children: kids.map((k) => k.id) };
+          }
+          if (msg === 'children') return s.children;
+          if (msg?.msg === 'DOWN') {
+            ctx.self.send('down', msg.data.reason);
+            return s;
+          }
+          if (msg?.stop) {
+            await ctx.terminate(msg.stop);
+            return s;
+          }
+          if (msg?.ask) return ctx.call(msg.ask, 'x');
+          return s;
+        },
+      }, { kind: 'pooled' });
+      const downs = [];
+      parent.subscribe((m) => downs.push(m));
+      await parent.call('spawn', { timeoutMs: 100000 });
+      const ids = await parent.call('children');
+      assert.equal(ids.length, 10_000);
+      assert.equal(new Set(ids).size, 10_000);
+      const inspect = sup.inspect();
+      assert.equal(inspect.children.length, 10_001);
+      assert.ok(inspect.children.every((c) => c.kind === 'pooled'));
+      assert.equal(await parent.call({ ask: ids[1234] }), `${ids[1234]}:x`);
+      await parent.call({ stop: ids[0] });
+      await waitFor(() => downs.some((m) => m.msg === 'down'), 10000, 'the DOWN of the first child');
+      assert.equal(downs.find((m) => m.msg === 'down').data, 'terminated');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('links and monitors between pooled and isolated actors, both ways', 60000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1, pool: { workers: 1 } });
+    try {
+      const ev = record(sup);
+      const crash = (self, msg, ctx) => {
+        if (msg === 'boom') throw new Error('boom');
+        if (msg?.monitor) return ctx.monitor(msg.monitor);
+        if (msg?.msg === 'DOWN') self.send('down', [msg.data.id, msg.data.reason]);
+        return msg;
+      };
+      const pooled = sup.spawn(crash, { kind: 'pooled', restart: 'temporary' });
+      const iso = sup.spawn(crash, { restart: 'temporary' });
+      const watcherP = sup.spawn(crash, { kind: 'pooled' });
+      const watcherI = sup.spawn(crash);
+      const seen = [];
+      watcherP.subscribe((m) => m.msg === 'down' && seen.push(['pooled watches', ...m.data]));
+      watcherI.subscribe((m) => m.msg === 'down' && seen.push(['isolated watches', ...m.data]));
+      await watcherP.call({ monitor: iso.id });
+      await watcherI.call({ monitor: pooled.id });
+      // a link across kinds: the pooled one crashes, the isolated one is stopped with `linked:`
+      const linkedIso = sup.spawn(crash, { restart: 'temporary' });
+      pooled.link(linkedIso);
+      const linkedPooled = sup.spawn(crash, { kind: 'pooled', restart: 'temporary' });
+      iso.link(linkedPooled);
+      pooled.receive('boom');
+      iso.receive('boom');
+      await waitFor(() => ev.exit.length === 4 && seen.length === 2, 10000, 'four exits and two DOWNs');
+      const reasons = Object.fromEntries(ev.exit.map((e) => [e.id, e.reason]));
+      assert.deepEqual(reasons, {
+        [pooled.id]: 'error: boom',
+        [iso.id]: 'error: boom',
+        [linkedIso.id]: 'linked: error: boom',
+        [linkedPooled.id]: 'linked: error: boom',
+      });
+      assert.deepEqual(seen.sort(), [
+        ['isolated watches', pooled.id, 'error: boom'],
+        ['pooled watches', iso.id, 'error: boom'],
+      ]);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('an async handler past its timeoutMs, process.exit() and onCrash end or spare only their own actor', 60000, async () => {
+    const decisions = [];
+    const sup = createSupervisor({
+      pool: { workers: 1 },
+      onCrash: (err, msg) => {
+        decisions.push(msg);
+        return msg === 'resume me' ? 'resume' : 'restart';
+      },
+    });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'workerLost']);
+      const slow = sup.spawn(async (self, msg) => {
+        if (msg === 'wait') await new Promise(() => {});
+        return msg;
+      }, { kind: 'pooled', timeoutMs: 100 });
+      const quitter = sup.spawn((self, msg) => {
+        if (msg === 'quit') process.exit(3);
+        return msg;
+      }, { kind: 'pooled' });
+      const b = { init: () => 0, handle: (n, msg) => { if (msg === 'resume me') throw new Error('oops'); return n + 1; } };
+      const stateful = sup.spawn(b, { kind: 'pooled' });
+      assert.equal(await stateful.call('x'), 1);
+      slow.receive('wait');
+      quitter.receive('quit');
+      await faults(() => stateful.call('resume me'), Error, /^error: oops$/);
+      assert.equal(await stateful.call('x'), 2, 'resumed with its state');
+      await waitFor(() => ev.restart.length === 2, 10000, 'two restarts');
+      const reasons = Object.fromEntries(ev.exit.map((e) => [e.id, e.reason]));
+      assert.deepEqual(reasons, { [slow.id]: 'timeout', [quitter.id]: 'error: process.exit(3)' });
+      assert.equal(ev.workerLost.length, 0, 'the worker went on');
+      assert.equal(await slow.call('back'), 'back');
+      assert.equal(await quitter.call('back'), 'back');
+      assert.ok(decisions.includes('resume me'));
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('bad counts, options and pool settings are refused with errors naming them', 30000, async () => {
     for (const pool of [{ workers: 0 }, { workers: 1.5 }, { maxBlockMs: -1 }, { batch: { perActor: 0 } }, { batch: { maxActors: 0 } }]) {
       const field = Object.keys(pool)[0] === 'batch' ? `pool.batch.${Object.keys(pool.batch)[0]}` : `pool.${Object.keys(pool)[0]}`;

@@ -15,6 +15,7 @@ const { buildSync, loadModule } = require('./behaviour.js');
 const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 const { Outbox } = require('./outbox.js');
+const { fmt } = require('./fmt.js');
 
 // The runtime's own timers. Timers the actor's code creates go through tracking wrappers
 // (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
@@ -582,21 +583,6 @@ function makeSelf() {
   });
 }
 
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
-const fmt = Object.freeze({
-  encode: (value) => textEncoder.encode(JSON.stringify(value)),
-  decode: (bytes) => JSON.parse(textDecoder.decode(bytes)),
-  json: Object.freeze({
-    encode: (value) => textEncoder.encode(JSON.stringify(value)),
-    decode: (bytes) => JSON.parse(textDecoder.decode(bytes)),
-  }),
-  string: Object.freeze({
-    encode: (s) => textEncoder.encode(String(s)),
-    decode: (bytes) => textDecoder.decode(bytes),
-  }),
-  alloc: (size) => new Uint8Array(size),
-});
 
 let lastTarget = null; // the last target given by id or ref, and what it resolved to
 let lastTargetId = 0;

@@ -19,6 +19,7 @@ const { TimeoutError, ActorExitError, describeError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { buildSync, loadModule } = require('../behaviour.js');
 const { Spinner } = require('../spin.js');
+const { fmt } = require('../fmt.js');
 
 const { setImmediate: runtimeSetImmediate, setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout } = globalThis;
 
@@ -105,6 +106,11 @@ class Ctx {
 
   get state() {
     return this._slot.state;
+  }
+
+  /** Byte encoders (`encode`/`decode`, `json`, `string`, `alloc`). */
+  get fmt() {
+    return fmt;
   }
 
   get isCancelled() {
@@ -502,6 +508,20 @@ function endSlot(slot) {
     p.reject(new IncarnationEnded());
   }
 }
+
+/**
+ * `process.exit()` inside a pooled handler ends that actor (reason `error: process.exit(code)`,
+ * as for an isolated actor), not the worker and every actor on it: it throws out of the handler.
+ */
+class ProcessExit extends Error {
+  constructor(code) {
+    super(`process.exit(${code ?? 0})`);
+    this.name = 'ProcessExit';
+  }
+}
+process.exit = (code) => {
+  throw new ProcessExit(code ?? process.exitCode);
+};
 
 // An ended incarnation's leftover continuation that touches its stale ctx must not take down
 // the worker; any other unhandled rejection is a bug of some actor that the worker survives.

@@ -1,0 +1,68 @@
+// Pooled actors (DESIGN.md 8.5), the rows measurable today: spawn rate with spawnMany, RSS per
+// live pooled actor, host → pooled call p50, and actor → actor messages per second on one
+// worker. Usage: `node bench/pooled.mjs [actors]` (default 100000); Bun: `bun bench/pooled.mjs`.
+// Prints one JSON line per row.
+
+import { createSupervisor } from '../index.mjs';
+import { percentile, within } from './common.mjs';
+
+const N = Number(process.argv[2] ?? 100_000);
+const out = (row) => console.log(JSON.stringify({ runtime: process.versions.bun ? 'bun' : 'node', ...row }));
+
+async function spawnAndMemory() {
+  const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: 5000 } });
+  const warm = sup.spawnMany(1, (self, msg) => msg);
+  await warm[0].call(0); // both the addon and a worker are started
+  globalThis.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const refs = sup.spawnMany(N, { init: () => ({ hits: 0 }), handle: (s) => ({ hits: s.hits + 1 }) });
+  const spawnMs = performance.now() - t0;
+  await within(Promise.all(refs.map((r) => r.call('hit', { timeoutMs: 600000 }))), 600000, 'one call to each');
+  const allMs = performance.now() - t0;
+  globalThis.gc?.();
+  const rss1 = process.memoryUsage().rss;
+  out({ row: 'spawn rate (spawnMany, host)', actors: N, perSecond: Math.round(N / (spawnMs / 1000)) });
+  out({ row: 'spawn + one call to each', actors: N, ms: Math.round(allMs) });
+  out({ row: 'RSS per live pooled actor (whole process, host refs included)', actors: N, bytes: Math.round((rss1 - rss0) / N) });
+  await sup.shutdown();
+}
+
+async function callLatency() {
+  const sup = createSupervisor({ pool: { workers: 1 } });
+  const [a] = sup.spawnMany(1, (self, msg) => msg);
+  for (let i = 0; i < 2000; i++) await a.call(i);
+  const lat = [];
+  for (let i = 0; i < 20000; i++) {
+    const t = performance.now();
+    await a.call(i);
+    lat.push((performance.now() - t) * 1000);
+  }
+  out({ row: 'call host → pooled', p50us: Math.round(percentile(lat, 50)), p99us: Math.round(percentile(lat, 99)) });
+  await sup.shutdown();
+}
+
+async function actorToActor() {
+  const sup = createSupervisor({ pool: { workers: 1 } });
+  const total = 200_000;
+  const [sink] = sup.spawnMany(1, {
+    init: () => 0,
+    handle: (n, msg, ctx) => {
+      if (n + 1 === msg.total) ctx.self.send('done');
+      return n + 1;
+    },
+  });
+  const [source] = sup.spawnMany(1, (self, msg, ctx) => {
+    for (let i = 0; i < msg.total; i++) ctx.send(msg.to, { total: msg.total });
+  });
+  const done = new Promise((resolve) => sink.subscribe(resolve));
+  const t0 = performance.now();
+  source.receive({ to: sink.id, total });
+  await within(done, 120000, 'actor → actor stream');
+  out({ row: 'actor → actor on one worker', messages: total, perSecond: Math.round(total / ((performance.now() - t0) / 1000)) });
+  await sup.shutdown();
+}
+
+await spawnAndMemory();
+await callLatency();
+await actorToActor();
