@@ -43,7 +43,8 @@ async function callLatency() {
 }
 
 async function actorToActor() {
-  const sup = createSupervisor({ pool: { workers: 1 } });
+  // (the sender's one handler sends everything: far past the default maxBlockMs of 50 ms)
+  const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 60000 } });
   const total = 200_000;
   const [sink] = sup.spawnMany(1, {
     init: () => 0,
@@ -63,6 +64,6 @@ async function actorToActor() {
   await sup.shutdown();
 }
 
-await spawnAndMemory();
 await callLatency();
 await actorToActor();
+await spawnAndMemory();

@@ -358,7 +358,16 @@ class Supervisor {
    */
   inspect() {
     const text = native.inspect(this._sid);
-    return text ? JSON.parse(text) : null;
+    if (!text) return null;
+    const tree = JSON.parse(text);
+    if (this._pooled) {
+      const walk = (node) => {
+        if (node.type === 'actor') this._withWorker(node);
+        else node.children?.forEach(walk);
+      };
+      walk(tree);
+    }
+    return tree;
   }
 
   /** Tier 2 read from the host (every box): a reader over the box memory, or null. */
