@@ -193,6 +193,12 @@ export declare function outboxView(): Uint8Array
  */
 export declare function poolAck(actorId: number, incarnation: number, n: number): boolean
 
+/**
+ * Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, each
+ * with a start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+ */
+export declare function poolBind(actorIds: Array<number>, portId: number, spec: string): Array<number>
+
 /** Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`. */
 export declare function poolCall(actorId: number, target: number, corr: number, body: string): number
 
@@ -307,6 +313,12 @@ export interface SpawnConfig {
   /** A pooled actor (runs on a pool worker) rather than an isolated one. */
   pooled?: boolean
 }
+
+/**
+ * Host: creates `count` actors with one set of options (pooled ones, for `spawnMany`) and
+ * returns their ids. All or nothing: throws with the reason when one is refused.
+ */
+export declare function spawnMany(supId: number, config: SpawnConfig, count: number): Array<number>
 
 /**
  * Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking

@@ -26,6 +26,9 @@ const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpi
 const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
 const FINISHED_KEPT = 10000; // finished ids remembered, so memory stays bounded
+// The subscribers of an actor, or children of an entry, until it has some (a million pooled
+// actors must not cost a million empty Sets). Never added to: replaced by a new Set first.
+const NONE = new Set();
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
 function decodeEnvelope(text) {
@@ -46,7 +49,7 @@ class ActorRef {
     this.name = name;
     this._sup = sup;
     this._num = num;
-    this._subs = new Set();
+    this._subs = NONE;
     this._finalIncarnation = undefined; // set when it is dead for good
   }
 
@@ -90,6 +93,7 @@ class ActorRef {
   /** Messages this actor emits with `self.send`. Returns the unsubscribe function. */
   subscribe(fn) {
     if (typeof fn !== 'function') throw new TypeError('subscribe: fn must be a function');
+    if (this._subs === NONE) this._subs = new Set();
     this._subs.add(fn);
     return () => {
       this._subs.delete(fn);
@@ -265,10 +269,7 @@ class Supervisor {
     this._checkPooledSource(source, 'spawnMany');
     const opts = spawnOptions({ ...o, kind: 'pooled' }, this._config, this._regions);
     this._reservePooled(count);
-    const text = JSON.stringify(source);
-    const refs = new Array(count);
-    for (let i = 0; i < count; i++) refs[i] = this._spawn(source, opts, 0, this._root, text).ref;
-    return refs;
+    return count === 0 ? [] : this._spawnPooledMany(source, opts, this._root, count);
   }
 
   /**
@@ -463,25 +464,61 @@ class Supervisor {
     for (let i = actors.length - 1; i >= 0; i--) await this._terminate(actors[i], reason);
   }
 
-  _spawn(source, opts, parent, group, sourceText) {
-    const pooled = opts.kind === 'pooled';
+  /** The core's view of spawn options `opts` for an actor in `group`. */
+  _coreSpawnConfig(opts, group) {
+    return {
+      name: opts.name,
+      timeoutMs: opts.timeoutMs,
+      heartbeatMs: opts.heartbeatMs,
+      leaseMs: this._leaseMs(opts),
+      restart: opts.restart,
+      capacity: opts.capacity,
+      overflow: opts.overflow,
+      group,
+      internal: opts.internal === true,
+      pooled: opts.kind === 'pooled',
+    };
+  }
+
+  _spawn(source, opts, parent, group) {
     let num;
     try {
-      num = native.spawn(this._sid, {
-        name: opts.name,
-        timeoutMs: opts.timeoutMs,
-        heartbeatMs: opts.heartbeatMs,
-        leaseMs: this._leaseMs(opts),
-        restart: opts.restart,
-        capacity: opts.capacity,
-        overflow: opts.overflow,
-        group,
-        internal: opts.internal === true,
-        pooled,
-      });
+      num = native.spawn(this._sid, this._coreSpawnConfig(opts, group));
     } catch (err) {
       throw new Error(err.message);
     }
+    const entry = this._entry(num, source, opts, parent, group);
+    this._start(entry);
+    if (!opts.internal) this._emit('spawn', { id: entry.ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
+    return entry;
+  }
+
+  /**
+   * `count` pooled actors of one source in `group` (spawnMany): created in the core in one
+   * call, then started on the pool workers in one call per worker.
+   */
+  _spawnPooledMany(source, opts, group, count) {
+    let nums;
+    try {
+      nums = native.spawnMany(this._sid, this._coreSpawnConfig(opts, group), count);
+    } catch (err) {
+      throw new Error(err.message);
+    }
+    const text = JSON.stringify(source);
+    const entries = nums.map((num) => this._entry(num, source, opts, 0, group, text));
+    this._placePooled(entries);
+    const refs = new Array(entries.length);
+    const listening = this._listeners.get('spawn').size > 0 || CHANNELS.spawn.hasSubscribers;
+    for (let i = 0; i < entries.length; i++) {
+      refs[i] = entries[i].ref;
+      if (listening) this._emit('spawn', { id: refs[i].id, name: undefined, parent: undefined });
+    }
+    return refs;
+  }
+
+  /** The host's record of a new actor (no incarnation yet). */
+  _entry(num, source, opts, parent, group, sourceText) {
+    const pooled = opts.kind === 'pooled';
     const ref = new ActorRef(this, num, opts.name);
     const entry = {
       num,
@@ -490,7 +527,7 @@ class Supervisor {
       opts,
       parent,
       group,
-      children: new Set(),
+      children: NONE, // ids of the children it spawned (a Set once it has one)
       thread: null,
       incarnation: 0,
       reason: undefined, // why the host is ending the current incarnation
@@ -504,15 +541,17 @@ class Supervisor {
     };
     if (pooled) this._pooledCount++;
     this._entries.set(num, entry);
-    if (parent) this._entries.get(parent)?.children.add(num);
-    this._start(entry);
-    if (!opts.internal) this._emit('spawn', { id: ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
+    const p = parent ? this._entries.get(parent) : undefined;
+    if (p !== undefined) {
+      if (p.children === NONE) p.children = new Set();
+      p.children.add(num);
+    }
     return entry;
   }
 
   _start(entry) {
     if (entry.pooled) {
-      this._startPooled(entry);
+      this._placePooled([entry]);
       return;
     }
     const thread = this._pool.acquire(entry.opts.resourceLimits);
@@ -541,20 +580,40 @@ class Supervisor {
 
   // ---- pooled actors (DESIGN.md 8) --------------------------------------------------------
 
-  /** Starts a pooled incarnation on a pool worker (its source is sent to a worker once). */
-  _startPooled(entry) {
+  /**
+   * Starts pooled incarnations on pool workers (the less loaded of two each): one native call
+   * per worker and run of entries sharing a start descriptor; a worker gets each source once.
+   */
+  _placePooled(entries) {
     this._pooled ??= new Pool(this._config.pool, (w, cause, culprit) => this._workerLost(w, cause, culprit));
-    const w = this._pooled.pick();
-    entry.thread = w.thread;
-    entry.worker = w;
-    entry.reason = undefined;
-    w.members.add(entry);
-    const { key, fresh } = this._pooled.sourceKey(w, entry.sourceText);
-    const spec = { id: entry.num, sup: this._sid, key, onCrash: typeof this._policies.get(entry.group) === 'function' };
-    if (entry.opts.name !== undefined) spec.name = entry.opts.name;
-    if (entry.source.kind === 'module') spec.module = true;
-    if (fresh) spec.source = entry.source;
-    entry.incarnation = native.bind(entry.num, w.thread.port, JSON.stringify(spec));
+    const byWorker = new Map();
+    for (const e of entries) {
+      const w = this._pooled.pick();
+      e.thread = w.thread;
+      e.worker = w;
+      e.reason = undefined;
+      w.members.add(e);
+      const list = byWorker.get(w);
+      if (list) list.push(e);
+      else byWorker.set(w, [e]);
+    }
+    for (const [w, list] of byWorker) {
+      for (let i = 0; i < list.length; ) {
+        const e = list[i];
+        const { key, fresh } = this._pooled.sourceKey(w, e.sourceText);
+        const spec = { sup: this._sid, key, onCrash: typeof this._policies.get(e.group) === 'function' };
+        if (e.opts.name !== undefined) spec.name = e.opts.name;
+        if (e.source.kind === 'module') spec.module = true;
+        if (fresh) spec.source = e.source;
+        let j = i + 1;
+        if (!fresh && e.opts.name === undefined) {
+          while (j < list.length && list[j].opts === e.opts && list[j].group === e.group && list[j].sourceText === e.sourceText) j++;
+        }
+        const incs = native.poolBind(list.slice(i, j).map((x) => x.num), w.thread.port, JSON.stringify(spec));
+        for (let k = 0; k < incs.length; k++) if (incs[k] >= 0) list[i + k].incarnation = incs[k];
+        i = j;
+      }
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
 //! bound actor. Each names the actor it acts as, and is refused unless that actor is bound to
 //! the calling thread's port: a thread can only act as its own actors (`from` cannot be forged).
 
+use crate::supervision::{actor_config, SpawnConfig};
 use crate::{current, deliver, flush_current, guard, guard_try, id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -20,6 +21,30 @@ fn member(actor_id: f64) -> Option<Arc<Actor>> {
 #[napi(catch_unwind)]
 pub fn new_pool_port() -> Result<f64> {
     guard("newPoolPort", || runtime().new_pool_port().id as f64)
+}
+
+/// Host: creates `count` actors with one set of options (pooled ones, for `spawnMany`) and
+/// returns their ids. All or nothing: throws with the reason when one is refused.
+#[napi(catch_unwind)]
+pub fn spawn_many(sup_id: f64, config: SpawnConfig, count: u32) -> Result<Vec<f64>> {
+    guard_try("spawnMany", || {
+        let group = config.group.map(id);
+        let cfg = actor_config(config)?;
+        runtime()
+            .spawn_many(id(sup_id), &cfg, group, count as usize)
+            .map(|ids| ids.into_iter().map(|a| a as f64).collect())
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    })
+}
+
+/// Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, each
+/// with a start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+#[napi(catch_unwind)]
+pub fn pool_bind(actor_ids: Vec<f64>, port_id: f64, spec: String) -> Result<Vec<f64>> {
+    guard("poolBind", || {
+        let ids: Vec<u64> = actor_ids.into_iter().map(id).collect();
+        runtime().pool_bind(&ids, id(port_id), &spec)
+    })
 }
 
 /// Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most

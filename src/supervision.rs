@@ -35,34 +35,40 @@ pub struct SpawnConfig {
     pub pooled: Option<bool>,
 }
 
+/// The core's actor settings from the spawn options the JS layer validated.
+pub(crate) fn actor_config(config: SpawnConfig) -> Result<ActorConfig> {
+    let restart = RestartType::parse(&config.restart)
+        .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
+    let overflow = match config.overflow.as_str() {
+        "reject" => Overflow::Reject,
+        "drop-oldest" => Overflow::DropOldest,
+        other => return Err(invalid(format!("unknown overflow {other}"))),
+    };
+    Ok(ActorConfig {
+        name: config.name,
+        timeout_ms: config.timeout_ms as u64,
+        heartbeat_ms: config.heartbeat_ms as u64,
+        internal: config.internal.unwrap_or(false),
+        lease_ms: config.lease_ms.map_or(5000, |ms| ms as u64),
+        restart,
+        capacity: if config.capacity > 0.0 {
+            config.capacity as usize
+        } else {
+            usize::MAX
+        },
+        overflow,
+        pooled: config.pooled.unwrap_or(false),
+    })
+}
+
 /// Creates a supervised actor and returns its id. Throws with the reason when refused.
 #[napi(catch_unwind)]
 pub fn spawn(sup_id: f64, config: SpawnConfig) -> Result<f64> {
     guard_try("spawn", || {
-        let restart = RestartType::parse(&config.restart)
-            .ok_or_else(|| invalid(format!("unknown restart type {}", config.restart)))?;
-        let overflow = match config.overflow.as_str() {
-            "reject" => Overflow::Reject,
-            "drop-oldest" => Overflow::DropOldest,
-            other => return Err(invalid(format!("unknown overflow {other}"))),
-        };
-        let cfg = ActorConfig {
-            name: config.name,
-            timeout_ms: config.timeout_ms as u64,
-            heartbeat_ms: config.heartbeat_ms as u64,
-            internal: config.internal.unwrap_or(false),
-            lease_ms: config.lease_ms.map_or(5000, |ms| ms as u64),
-            restart,
-            capacity: if config.capacity > 0.0 {
-                config.capacity as usize
-            } else {
-                usize::MAX
-            },
-            overflow,
-            pooled: config.pooled.unwrap_or(false),
-        };
+        let group = config.group.map(id);
+        let cfg = actor_config(config)?;
         runtime()
-            .spawn(id(sup_id), cfg, config.group.map(id))
+            .spawn(id(sup_id), cfg, group)
             .map(|a| a.id as f64)
             .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
     })

@@ -11,15 +11,64 @@
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ActorConfig};
+use crate::envelope::{Envelope, Kind};
 use crate::port::{Port, PortId};
 use crate::runtime::Runtime;
+use crate::supervisor::SpawnError;
 use std::sync::Arc;
 
 impl Runtime {
     /// Registers the port of a new pool worker (before its thread exists).
     pub fn new_pool_port(&self) -> Arc<Port> {
         self.register_port(Port::new_pool)
+    }
+
+    /// Creates `count` supervised actors with one `config` in `group` (the root group when
+    /// `None`); no incarnation yet. All or nothing: if one is refused, those already created
+    /// end at once (as if shut down) and the error is returned.
+    pub fn spawn_many(
+        &'static self,
+        sup_id: u64,
+        config: &ActorConfig,
+        group: Option<u64>,
+        count: usize,
+    ) -> Result<Vec<u64>, SpawnError> {
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            match self.spawn(sup_id, config.clone(), group) {
+                Ok(a) => ids.push(a.id),
+                Err(e) => {
+                    for id in ids.iter().rev() {
+                        self.finish(*id, "shutdown");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Starts an incarnation of each of `actor_ids` on the pool worker of `port_id`: binds
+    /// them and queues one start order each (`[INIT, actorId, incarnation, spec]`, the same
+    /// `spec` JSON for all). Returns each one's incarnation, or -1 for an actor or port gone.
+    pub fn pool_bind(&self, actor_ids: &[u64], port_id: PortId, spec: &str) -> Vec<f64> {
+        let Some(port) = self.port(port_id) else {
+            return vec![-1.0; actor_ids.len()];
+        };
+        actor_ids
+            .iter()
+            .map(|id| {
+                let Some(actor) = self.actor(*id) else {
+                    return -1.0;
+                };
+                port.bind(actor.clone());
+                let inc = actor.bind(port.clone());
+                self.arm_watchdog(&actor);
+                port.push_urgent(Envelope::new(Kind::Init, *id, inc as u64, spec));
+                f64::from(inc)
+            })
+            .collect()
     }
 
     /// The pool worker of `port` takes its next batch: at most `max_actors` ready actors, at
@@ -274,6 +323,27 @@ mod tests {
             parse(&rt.pool_take(&port, 10, 10).unwrap()),
             vec![(ids[0], vec![2])]
         );
+    }
+
+    #[test]
+    fn many_actors_are_spawned_and_bound_at_once_each_with_its_own_start_order() {
+        let rt: &'static Runtime = Box::leak(Box::new(Runtime::new()));
+        let sup = rt.create_supervisor(config());
+        let port = rt.new_pool_port();
+        let ids = rt.spawn_many(sup.id, &pooled(), None, 1000).unwrap();
+        assert_eq!(ids.len(), 1000);
+        let incs = rt.pool_bind(&ids, port.id, r#"{"key":1}"#);
+        assert!(incs.iter().all(|i| *i == 0.0));
+        assert_eq!(port.member_count(), 1000);
+        let mut inits = Vec::new();
+        while let Some(batch) = port.take_urgent() {
+            let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+            inits.extend(v.as_array().unwrap().iter().map(|e| e[1].as_u64().unwrap()));
+        }
+        assert_eq!(inits, ids, "one start order per actor, naming it, in order");
+        assert_eq!(rt.pool_bind(&[999_999], port.id, "{}"), vec![-1.0]);
+        sup.begin_close();
+        assert!(rt.spawn_many(sup.id, &pooled(), None, 3).is_err());
     }
 
     #[test]

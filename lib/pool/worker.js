@@ -44,8 +44,8 @@ class IncarnationEnded extends Error {
 
 /** One incarnation of a pooled actor on this worker. */
 class Slot {
-  constructor(spec, incarnation) {
-    this.id = spec.id;
+  constructor(id, spec, incarnation) {
+    this.id = id;
     this.inc = incarnation;
     this.sup = spec.sup;
     this.name = spec.name;
@@ -329,7 +329,7 @@ function onUrgent([kind, from, c, body]) {
     body = undefined;
   }
   if (kind === K.INIT) {
-    start(body, c); // corr: the incarnation
+    start(from, body, c); // from: the actor; corr: its incarnation
   } else if (kind === K.REPLY) {
     const p = pending.get(c);
     if (!p) return; // late reply: dropped
@@ -366,11 +366,11 @@ function behaviourOf(spec) {
 
 const UNSUPPORTED_HOOKS = ['onTerminate', 'onIdle'];
 
-function start(spec, incarnation) {
-  const old = slots.get(spec.id);
+function start(id, spec, incarnation) {
+  const old = slots.get(id);
   if (old !== undefined) endSlot(old);
-  const slot = new Slot(spec, incarnation);
-  slots.set(spec.id, slot);
+  const slot = new Slot(id, spec, incarnation);
+  slots.set(id, slot);
   let b;
   try {
     b = behaviourOf(spec);
