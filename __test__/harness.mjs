@@ -33,10 +33,19 @@ export function slowTest(name, timeoutMs, fn) {
   return isBun ? runner.test(name, fn, timeoutMs) : runner.test(name, { timeout: timeoutMs }, fn);
 }
 
+/**
+ * `slowTest(name, timeoutMs, fn)`, reported as skipped (with `reason`) when `cond` is true, on
+ * both runners: a test that cannot check anything on this runtime must not count as a pass.
+ */
+export function slowTestUnless(cond, reason, name, timeoutMs, fn) {
+  if (!cond) return slowTest(name, timeoutMs, fn);
+  const label = `${name} (skipped on ${isBun ? 'bun' : 'node'}: ${reason})`;
+  return isBun ? runner.test.skip(label, fn) : runner.test(label, { skip: reason }, fn);
+}
+
 /** What runtimeStats() must report once every supervisor in the process is shut down. */
 export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
 
-/** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
 /**
  * Runs `script` in a child process of this runtime and waits (at most 30 s) for it to exit on
  * its own; asserts it exited with code 0 and returns the JSON its last line of stdout printed.
@@ -62,6 +71,7 @@ export async function exitsOnItsOwn(script) {
   return JSON.parse(stdout.trim().split('\n').pop());
 }
 
+/** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
 export function within(promise, ms, label = 'operation') {
   let timer;
   const bound = new Promise((_, reject) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, slowTest, sleep, waitFor, within, faults, runtime, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
+import { describe, slowTest, slowTestUnless, sleep, waitFor, within, faults, runtime, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { createSupervisor, runtimeStats, TimeoutError, ActorExitError } from '../index.mjs';
 
@@ -265,9 +265,8 @@ describe('tasks', () => {
     });
   });
 
-  slowTest('a task that runs out of memory rejects with out_of_memory (Node: resourceLimits)', T, async () => {
-    // Bun does not enforce worker resourceLimits (DESIGN.md section 5), so there is nothing to test there.
-    if (runtime === 'bun') return;
+  // Bun does not enforce worker resourceLimits (DESIGN.md section 5), so there is nothing to test there.
+  slowTestUnless(runtime === 'bun', 'Bun does not enforce Worker resourceLimits', 'a task that runs out of memory rejects with out_of_memory (Node: resourceLimits)', T, async () => {
     await withSup({}, async (sup) => {
       const hog = () => {
         const keep = [];
@@ -481,10 +480,9 @@ describe('tasks', () => {
     });
   });
 
-  slowTest('a thread whose heap grew past maxHeapUsedMb is recycled (Node)', T, async () => {
-    // Bun does not report a worker's own heap (process.memoryUsage and node:v8 show ~1 MiB
-    // whatever the worker holds), so the threshold is not enforced there.
-    if (runtime === 'bun') return;
+  // Bun does not report a worker's own heap (process.memoryUsage and node:v8 show ~1 MiB
+  // whatever the worker holds), so the threshold is not enforced there.
+  slowTestUnless(runtime === 'bun', "Bun does not report a worker's own heap", 'a thread whose heap grew past maxHeapUsedMb is recycled (Node)', T, async () => {
     await withSup({ tasks: { maxThreads: 1, maxHeapUsedMb: 40 } }, async (sup) => {
       assert.equal(await sup.task(() => (globalThis.small = [1, 2, 3]).length), 3);
       assert.equal(await sup.task(() => Array.isArray(globalThis.small)), true, 'a small heap keeps its thread');
