@@ -1021,6 +1021,43 @@ describe('tier 2: bad input', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('wait that is not a boolean, and alloc options that are not an object, are Err naming them (not taken as "wait")', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' } });
+    try {
+      const actor = sup.spawn(async (self, msg, ctx) => {
+        const cases = {
+          writeWaitString: () => ctx.write({ msg: 'm', data: 1, wait: 'no' }),
+          writeWaitZero: () => ctx.write({ msg: 'm', data: 1, wait: 0 }),
+          allocWaitZero: () => ctx.alloc(10, { wait: 0 }),
+          allocWaitNull: () => ctx.alloc(10, { wait: null }),
+          allocOptionsTrue: () => ctx.alloc(10, true),
+          allocOptionsNumber: () => ctx.alloc(10, 1.5),
+          allocOptionsNull: () => ctx.alloc(10, null),
+        };
+        const out = {};
+        for (const [k, f] of Object.entries(cases)) {
+          const r = await f();
+          out[k] = r.isErr ? r.error : 'Ok';
+          if (r.isOk) (r.value.abort ? r.value.abort() : ctx.release(r.value));
+        }
+        return out;
+      });
+      assert.deepEqual(await actor.call('go', CALL), {
+        writeWaitString: 'write: wait must be a boolean',
+        writeWaitZero: 'write: wait must be a boolean',
+        allocWaitZero: 'alloc: wait must be a boolean',
+        allocWaitNull: 'alloc: wait must be a boolean',
+        allocOptionsTrue: 'alloc: options must be an object',
+        allocOptionsNumber: 'alloc: options must be an object',
+        allocOptionsNull: 'alloc: options must be an object',
+      });
+      assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('json data that JSON cannot represent (a cycle, a function) is Err naming data, never an empty box', 60000, async () => {
     const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' } });
     try {

@@ -218,6 +218,12 @@ function inboxOrSystem(body) {
 
 /** A box to write `size` bytes into: `Ok({ boxIndex, epoch })`, or `Err` (too large, timeout…). */
 function acquireBox(size, options, param) {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    return Promise.resolve(tier2.Err(`${param}: options must be an object`));
+  }
+  if (options?.wait !== undefined && typeof options.wait !== 'boolean') {
+    return Promise.resolve(tier2.Err(`${param}: wait must be a boolean`)); // not read as "wait" if truthy
+  }
   const wait = options?.wait !== false;
   const timeoutMs = options?.timeoutMs ?? spec.leaseMs;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
