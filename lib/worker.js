@@ -259,7 +259,7 @@ async function writeBox(o) {
   let opts;
   let bytes;
   try {
-    opts = tier2.writeOptions(o, 'write');
+    opts = tier2.writeOptions(o, 'write', spec.sup);
     bytes = tier2.encodeData(opts.type, o.data);
   } catch (err) {
     return tier2.Err(err.message);
@@ -289,7 +289,7 @@ async function allocBox(size, options) {
         if (done) return tier2.Err('commit: already committed or aborted');
         let opts;
         try {
-          opts = tier2.writeOptions(c, 'commit');
+          opts = tier2.writeOptions(c, 'commit', spec.sup);
         } catch (err) {
           return tier2.Err(err.message);
         }
