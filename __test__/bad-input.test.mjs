@@ -250,6 +250,7 @@ const actorCallOptions = fc.oneof(
 const shareValue = fc.oneof(
   fc.constantFrom('owner', 'group', 'linked', 'all', 'nobody', 5, null, [], ['actor-999999'], [{ $junk: 'self' }], { $junk: 'fn' }),
   fc.nat(3).map((i) => [{ $agent: i }]),
+  fc.nat(3).map((i) => [{ $agentName: i }]),
 );
 const writeOptions = fc.oneof(
   fc.record(
@@ -320,6 +321,27 @@ const hostOp = fc.oneof(
   { weight: 1, arbitrary: hostValue.map((name) => ({ op: 'whereis', name })) },
   { weight: 1, arbitrary: fc.constantFrom({ op: 'shutdown' }, { op: 'whereis', name: 'n0' }, { op: 'whereis', name: 'agent1' }, { op: 'whereis', name: 'nobody' }).map((x) => x) },
 );
+
+/**
+ * What ctx.write and ctx.alloc must refuse or accept whatever else is wrong with the call:
+ * `wait` other than a boolean and alloc options other than an object are wrong types (an Err
+ * naming them, never taken as "wait"); a share list naming live actors by registered name is as
+ * good as one with their ids (DESIGN.md 3.5), so it is never refused as malformed.
+ */
+function checkTier2Options(label, body, r, problems, alive) {
+  const o = body.op === 'write' ? body.args[0] : body.op === 'alloc' ? body.args[1] : undefined;
+  const accepted = r.kind === 'ok' || r.kind === 'returned';
+  if (body.op === 'alloc' && o !== undefined && (o === null || typeof o !== 'object') && accepted) {
+    problems.push(`${label}: alloc options ${safe(o)} (not an object) were accepted`);
+  }
+  if (o !== null && typeof o === 'object' && 'wait' in o && typeof o.wait !== 'boolean' && accepted) {
+    problems.push(`${label}: wait ${safe(o.wait)} (not a boolean) was accepted`);
+  }
+  const share = body.op === 'write' ? o?.share : body.op === 'alloc' ? body.args[2]?.share : undefined;
+  if (Array.isArray(share) && share.length > 0 && share.every((t) => typeof t === 'string' && !t.startsWith('actor-') && alive(t))) {
+    if (r.kind === 'err' && /share/.test(r.error)) problems.push(`${label}: a share list of registered names was refused: ${r.error}`);
+  }
+}
 
 // ---- running a sequence -------------------------------------------------------------------
 
@@ -446,6 +468,7 @@ async function runSequence(ops, log) {
             if (payload.some(actorUnfaithful) && (r.kind === 'returned' || r.kind === 'ok')) {
               problems.push(`${label}: a value JSON cannot carry was not refused (${safe(r)})`);
             }
+            checkTier2Options(label, body, r, problems, (name) => sup.whereis(name) !== undefined);
           } else {
             // not an agent, or the agent died handling it: the call itself must fail clearly
             note(`${label} [as a call]`, o, NAMES.call);
