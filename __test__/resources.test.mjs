@@ -544,7 +544,7 @@ describe('resources: capability limits', () => {
         try {
           return { ok: (await ctx.spawn((s, m) => m, { resources: msg })).id };
         } catch (err) {
-          return { error: err.message };
+          return { error: `${err.constructor.name}: ${err.message}` };
         }
       });
       assert.deepEqual(await parent.call(['nope'], CALL), { error: 'RangeError: options.resources: unknown resource "nope"' });

@@ -103,7 +103,7 @@ function onUrgent([kind, , c, body]) {
     pending.delete(c);
     if (p.timer) clearTimeout(p.timer);
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.BOX_GRANT) {
     const resolve = boxWaits.get(c);
@@ -450,6 +450,12 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
 }
 
 /** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */
+/** The error a host answer carries: the host names a TypeError or RangeError in front of its message. */
+function replyError(text) {
+  const m = /^(TypeError|RangeError): /.exec(text);
+  return m ? new (m[1] === 'TypeError' ? TypeError : RangeError)(text.slice(m[0].length)) : new Error(text);
+}
+
 function request(body) {
   return awaitReply((c) => (native.request(c, JSON.stringify(body)) ? null : new Error('actor is not running')));
 }
