@@ -38,6 +38,7 @@ function checkOutcome(op, names, o, problems) {
     if (!o.isError) return problems.push(`${where} a non-Error ${o.name}: ${o.message}`);
     if (typeof o.message !== 'string' || o.message.length === 0) return problems.push(`${where} ${o.name} with an empty message`);
     if (ENGINE.test(o.message)) return problems.push(`${where} ${o.name} with an engine message: ${o.message}`);
+    if (/^\w*Error: /.test(o.message)) return problems.push(`${where} ${o.name} whose message carries another error's class (lost on the way?): ${o.message}`);
     if ((o.name === 'TypeError' || o.name === 'RangeError') && !names.test(o.message)) {
       return problems.push(`${where} ${o.name} that does not name ${names}: ${o.message}`);
     }
@@ -174,6 +175,10 @@ async function agent(self, msg, ctx) {
     register: () => ctx.register(a[0]),
     trapExits: () => ctx.trapExits(a[0]),
     emit: () => self.send(a[0], a[1]),
+    spawn: async () => (await ctx.spawn(a[0] === 'echo' ? (s, m) => m : a[0], a[1]))?.id,
+    terminate: () => ctx.terminate(a[0] === undefined ? 'actor-999999' : a[0]),
+    resource: () => ctx.resources[a[0]][a[1]](...(Array.isArray(a[2]) ? a[2] : [a[2]])),
+    heartbeat: () => ctx.heartbeat(a[0]),
   };
   let v;
   try {
@@ -282,6 +287,9 @@ const actorOp = fc.oneof(
   actorValue.map((x) => ({ op: 'register', args: [x] })),
   actorValue.map((x) => ({ op: 'trapExits', args: [x] })),
   fc.tuple(actorValue, actorValue).map((args) => ({ op: 'emit', args })),
+  fc.tuple(fc.oneof(fc.constant('echo'), actorValue), fc.oneof(fc.constant(undefined), fc.record({ name: fc.constantFrom('child', '', 5), timeoutMs: junkOption, restart: fc.constantFrom('temporary', 'x') }, { requiredKeys: [] }), actorValue)).map((args) => ({ op: 'spawn', args })),
+  actorTarget.map((t) => ({ op: 'terminate', args: [t] })),
+  fc.tuple(fc.constantFrom('db', 'nope', ''), fc.constantFrom('ping', 'nope', 'constructor', 'toString'), actorValue).map((args) => ({ op: 'resource', args })),
 );
 
 /** A valid or invalid value for one spawn option (valid ones are picked more often). */
@@ -316,7 +324,9 @@ const hostOp = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('sup', 'ref'), fc.nat(), hostValue).map(([on, ref, x]) => ({ op: 'read', on, ref, x })) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('sup', 'ref'), fc.nat(), fc.oneof(hostValue, fc.constant('lastRead'))).map(([on, ref, x]) => ({ op: 'release', on, ref, x })) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom('link', 'unlink', 'monitor', 'demonitor'), fc.nat(), fc.oneof(fc.nat().map((i) => ({ $ref: i })), hostValue)).map(([what, ref, other]) => ({ op: what, ref, other })) },
-  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.oneof(fc.constant(undefined), hostValue)).map(([ref, reason]) => ({ op: 'terminate', ref, reason })) },
+  { weight: 1, arbitrary: fc.tuple(fc.constant('terminate'), fc.nat(), fc.oneof(fc.constant(undefined), hostValue)).map(([how, ref, reason]) => ({ op: 'terminate', how, ref, reason })) },
+  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constant(undefined), hostValue, fc.record({ strategy: fc.constantFrom('one-for-one', 'one-for-all', 'rest-for-one', 'all-for-none', 3), retry: fc.oneof(fc.record({ max: fc.oneof(fc.nat(5), junkOption), withinMs: fc.oneof(fc.integer({ min: 100, max: 5000 }), junkOption), backoff: fc.constantFrom('fixed', 'linear', 'exponential', 'random') }, { requiredKeys: [] }), junkOption), onCrash: fc.constantFrom(undefined, 'restart', () => 'resume', () => 'bogus') }, { requiredKeys: [] })), fc.constantFrom('echo', 'thrower', 'agent')).map(([options, actor]) => ({ op: 'group', options, actor })) },
+  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constantFrom('double', 'throws'), hostValue), hostValue, fc.oneof(fc.constant(undefined), fc.record({ timeoutMs: fc.oneof(fc.integer({ min: 50, max: 2000 }), junkOption), bogus: fc.constant(1) }, { requiredKeys: [] }), junkOption)).map(([fn, input, options]) => ({ op: 'task', fn, input, options })) },
   { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.nat().map((i) => ({ $ref: i })), hostValue), fc.oneof(fc.constant(undefined), hostValue)).map(([id, reason]) => ({ op: 'terminateActor', id, reason })) },
   { weight: 1, arbitrary: hostValue.map((name) => ({ op: 'whereis', name })) },
   { weight: 1, arbitrary: fc.constantFrom({ op: 'shutdown' }, { op: 'whereis', name: 'n0' }, { op: 'whereis', name: 'agent1' }, { op: 'whereis', name: 'nobody' }).map((x) => x) },
@@ -357,6 +367,13 @@ const NAMES = {
   monitor: /monitor|other|target/,
   demonitor: /demonitor|ref/,
   terminate: /terminate|reason/,
+  kill: /kill|reason/,
+  createGroup: /createGroup|options|strategy|retry|onCrash|max|withinMs|backoff|parent/,
+  task: /task|fn|input|options|timeoutMs|bogus|clone|serial/,
+  'ctx.spawn': /spawn|actor|options|name|timeoutMs|restart/,
+  'ctx.terminate': /terminate|target|spawn/,
+  'ctx.resource': /resource|db|nope|then|ping|constructor|argument/,
+  'ctx.heartbeat': /heartbeat/,
   terminateActor: /terminateActor|id|reason/,
   whereis: /whereis|name/,
   shutdown: /shutdown/,
@@ -508,7 +525,32 @@ async function runSequence(ops, log) {
         }
         case 'terminate': {
           if (!ref) break;
-          note(`${ref.id}.terminate(${safe(step.reason)})`, await outcome(() => ref.terminate(step.reason)), NAMES.terminate);
+          note(`${ref.id}.${step.how}(${safe(step.reason)})`, await outcome(() => ref[step.how](step.reason)), NAMES[step.how]);
+          break;
+        }
+        case 'group': {
+          const g = await outcome(() => sup.createGroup(step.options));
+          if (g.kind === 'returned') {
+            const group = g.value;
+            g.value = group?.id;
+            const o = await outcome(() => group.spawn(ACTORS[step.actor]));
+            if (o.kind === 'returned') {
+              refs.push(o.value);
+              if (step.actor === 'agent') agents.push({ id: o.value.id, name: o.value.id });
+              o.value = o.value.id;
+            }
+            note(`group.spawn(${step.actor})`, o, NAMES.spawn);
+          }
+          note(`createGroup(${safe(step.options)})`, g, NAMES.createGroup);
+          break;
+        }
+        case 'task': {
+          const fn = step.fn === 'double' ? (x) => x * 2 : step.fn === 'throws' ? () => { throw new Error('task failed'); } : step.fn;
+          const o = await outcome(() => sup.task(fn, step.input, step.options));
+          note(`task(${safe(step.fn)}, ${safe(step.input)}, ${safe(step.options)})`, o, NAMES.task);
+          if (!faithful(step.input) && o.kind === 'returned' && step.fn === 'double') {
+            // tasks may carry more than JSON (structured clone): only a crash or a hang is wrong here
+          }
           break;
         }
         case 'terminateActor': {
