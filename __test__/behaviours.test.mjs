@@ -4,7 +4,7 @@
 // Actor callbacks and behaviour functions are serialised with toString(): they see no outer
 // scope, so everything they need is written inline or kept on the thread's globalThis.
 import assert from 'node:assert/strict';
-import { describe, slowTest, slowTestUnless, sleep, waitFor, collector, record, within, faults, runtime, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, slowTestUnless, sleep, waitFor, deadForGood, hostDrained, collector, record, within, faults, runtime, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);
@@ -373,7 +373,8 @@ describe('onTerminate', () => {
         ],
       );
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'terminated'], [b.id, 'custom reason']]);
-      await sleep(100);
+      await deadForGood(a);
+      await deadForGood(b);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive(1), false);
       assert.equal(b.receive(1), false);
@@ -404,10 +405,11 @@ describe('onTerminate', () => {
       const ev = record(sup);
       const seen = collector();
       const a = sup.spawn(polite());
+      const probe = sup.spawn(worker);
       a.subscribe(seen);
       await a.call(1);
       await a.terminate();
-      await sleep(100);
+      await hostDrained(probe); // a 'bye' emitted before the kill would have been handled by now
       assert.equal(seen.items.length, 0);
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'terminated']]);
       assert.equal(a.receive(1), false);
@@ -643,7 +645,7 @@ describe('shutdown kinds', () => {
       await within(sup.terminateActor(a.id, 'hang stop'), 15000, 'the stop of a hung actor');
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'hang stop']]);
       assert.equal(emitted(seen, 'bye').length, 0, 'a hung actor cannot run onTerminate');
-      await sleep(100);
+      await deadForGood(a);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive({ op: 'work' }), false);
       assert.match(await sibling.call('x'), /^actor-/);
@@ -723,12 +725,13 @@ describe('shutdown kinds', () => {
         while (!ctx.isCancelled) await new Promise((r) => setTimeout(r, 5));
         self.send('noticed');
       });
+      const probe = sup.spawn(worker);
       a.receive('work');
       b.receive('work');
       await waitFor(() => emitted(seen, 'working').length === 2, 10000, 'both working');
       await within(sup.terminateActor(a.id), 10000, 'stop a');
       await within(sup.terminateActor(b.id), 10000, 'stop b');
-      await sleep(100);
+      await hostDrained(probe); // a 'noticed' emitted before the kills would have been handled by now
       assert.deepEqual(names(seen), ['working', 'working']);
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'terminated'], [b.id, 'terminated']]);
     });
@@ -853,13 +856,14 @@ describe('onCrash policies', () => {
       const [ta, tb] = [await a.call('t'), await b.call('t')];
       a.receive('boom');
       await waitFor(() => ev.restart.length === 1, 10000, 'the restart');
-      await sleep(300);
+      // the plan's stops come before its starts: a sibling stopped by it would have exited by now,
+      // and b still answering from its first thread proves it was neither stopped nor restarted
+      assert.notEqual(await a.call('t'), ta);
+      assert.equal(await b.call('t'), tb);
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'error: boom']]);
       assert.deepEqual(ev.restart.map((e) => [e.id, e.incarnation]), [[a.id, 1]]);
       assert.equal(a.incarnation, 1);
       assert.equal(b.incarnation, 0);
-      assert.notEqual(await a.call('t'), ta);
-      assert.equal(await b.call('t'), tb);
     });
   });
 
@@ -873,10 +877,9 @@ describe('onCrash policies', () => {
       await a.call('t');
       a.receive('boom');
       await waitFor(() => ev.exit.length === 1, 10000, 'the exit');
-      await sleep(200);
+      await deadForGood(a);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive('t'), false);
-      assert.ok(a.getDiagnostics().isErr);
       assert.equal(await b.call('t'), tb, 'the sibling is untouched');
     });
   });
@@ -891,11 +894,11 @@ describe('onCrash policies', () => {
       const tOut = await outside.call('t');
       refs[1].receive('boom');
       await waitFor(() => ev.restart.length === 3, 10000, 'three restarts');
-      await sleep(300);
-      assert.equal(ev.restart.length, 3, 'no over-spawning');
-      assert.deepEqual(refs.map((r) => r.incarnation), [1, 1, 1]);
+      // each answers from its second thread: the one plan has run to its end
       const after = await Promise.all(refs.map((r) => r.call('t')));
       after.forEach((t, i) => assert.notEqual(t, before[i]));
+      assert.equal(ev.restart.length, 3, 'no over-spawning');
+      assert.deepEqual(refs.map((r) => r.incarnation), [1, 1, 1]);
       assert.equal(await outside.call('t'), tOut);
       assert.equal(outside.incarnation, 0);
       assert.equal(ev.error.length, 0);
@@ -914,7 +917,8 @@ describe('onCrash policies', () => {
       const tOut = await outside.call('t');
       a.receive('boom');
       await waitFor(() => ev.exit.length === 2, 10000, 'both exits');
-      await sleep(200);
+      await deadForGood(a);
+      await deadForGood(b);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive('t'), false);
       assert.equal(b.receive('t'), false);
@@ -1044,23 +1048,27 @@ describe('heartbeat watchdog (heartbeatMs)', () => {
       );
       a.subscribe(seen);
       await waitFor(() => emitted(seen, 'up').length === 1, 10000, 'up');
-      await sleep(1500); // three watchdog periods, beating every 20 ms
+      // the actor's own beats show three watchdog periods passing (not a sleep on this thread)
+      const beatsFrom = (d) => a.getDiagnostics().value.lastHeartbeatAt - d;
+      const up = Date.now();
+      await waitFor(() => beatsFrom(up) >= 1500, 20000, 'heartbeats spanning three watchdog periods');
       assert.equal(ev.exit.length, 0, 'a heartbeating actor is not killed');
       assert.equal(a.incarnation, 0);
       const d1 = a.getDiagnostics().value;
       assert.ok(d1.heartbeatCount > 5, `heartbeatCount grows (${d1.heartbeatCount})`);
       assert.equal(typeof d1.lastHeartbeatAt, 'number');
       assert.ok(d1.lastHeartbeatAt >= t0 && d1.lastHeartbeatAt <= Date.now() + 1, 'lastHeartbeatAt is a wall-clock time');
-      await sleep(100);
+      await waitFor(() => a.getDiagnostics().value.heartbeatCount > d1.heartbeatCount, 10000, 'more heartbeats');
       const d2 = a.getDiagnostics().value;
-      assert.ok(d2.heartbeatCount > d1.heartbeatCount);
 
       a.receive('stop beating');
       await waitFor(() => ev.restart.length === 1, 10000, 'the restart after the watchdog fired');
       assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'timeout']]);
       assert.equal(a.incarnation, 1);
       await waitFor(() => emitted(seen, 'up').length === 2, 10000, 'up again');
-      await sleep(1200); // the new incarnation beats again (its onStart) and stays alive
+      // the new incarnation beats again (its onStart) and stays alive for two watchdog periods
+      const again = Date.now();
+      await waitFor(() => beatsFrom(again) >= 1000, 20000, 'the new incarnation beating for two periods');
       assert.equal(ev.exit.length, 1);
       assert.ok(a.getDiagnostics().value.heartbeatCount > d2.heartbeatCount);
     });
@@ -1084,7 +1092,7 @@ describe('heartbeat watchdog (heartbeatMs)', () => {
       assert.equal(ev.exit[0].id, a.id);
       assert.equal(ev.exit[0].reason, 'timeout');
       assert.equal(ev.exit[0].message.message, 'spin', 'the in-flight message is reported');
-      await sleep(200);
+      await deadForGood(a);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive('ping'), false);
       assert.match(await sibling.call('x'), /^actor-/);
@@ -1143,7 +1151,7 @@ describe('per-actor heap limit (resourceLimits)', () => {
       a.receive('eat');
       await waitFor(() => ev.exit.length === 1, 40000, 'the OOM exit');
       assert.equal(ev.exit[0].reason, 'out_of_memory');
-      await sleep(200);
+      await deadForGood(a);
       assert.equal(ev.restart.length, 0);
       assert.equal(a.receive('t'), false);
       assert.match(await sibling.call('t'), /^actor-/);

@@ -20,6 +20,23 @@ export async function waitFor(fn, timeoutMs = 10000, label = 'condition') {
   }
 }
 
+/**
+ * Waits until `ref` is dead for good (its diagnostics are `Err`): from then on nothing can
+ * restart it, so "no restart happened" can be asserted at once instead of after a sleep.
+ */
+export function deadForGood(ref, label = `${ref.id} to be dead for good`) {
+  return waitFor(() => ref.getDiagnostics().isErr, 10000, label);
+}
+
+/**
+ * Resolves once `sup`'s host thread has handled every event the core queued for it before
+ * this call (emits, exits, DOWNs): a call to `probe` (an actor of `sup` that answers) is
+ * answered through the same FIFO host queue, after them.
+ */
+export async function hostDrained(probe) {
+  await probe.call('drained?', { timeoutMs: 10000 });
+}
+
 /** Collects what a subscribe-style API delivers. */
 export function collector() {
   const items = [];
