@@ -37,6 +37,15 @@ export async function hostDrained(probe) {
   await probe.call('drained?', { timeoutMs: 10000 });
 }
 
+/**
+ * Resolves after two macrotask turns of this thread: every promise reaction (a handler's
+ * `.then`, a reply the host drops) queued before the call has run, and an unhandled
+ * rejection among them has been reported.
+ */
+export async function turns() {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+}
+
 /** Collects what a subscribe-style API delivers. */
 export function collector() {
   const items = [];
