@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, slowTest, sleep, waitFor, collector, faults, NO_LEAKS } from './harness.mjs';
-import { worker, timeline, exits, restarts, quiet, snapshot } from './supervision-helpers.mjs';
+import { worker, timeline, exits, restarts, quiet, snapshot, untouched } from './supervision-helpers.mjs';
 import { createSupervisor, runtimeStats, isSystemMessage } from '../index.mjs';
 
 const probe = new URL('./fixtures/link-probe.mjs', import.meta.url);
@@ -285,7 +285,7 @@ describe('links', () => {
       const ev = timeline(sup);
       const a = sup.spawn(worker);
       const b = sup.spawn(worker);
-      await Promise.all([a, b].map((r) => r.call('warm')));
+      const [ta] = await Promise.all([a, b].map((r) => r.call('warm')));
       b.receive('boom');
       await waitFor(() => ev.exit.length === 1, 10000, 'b crashed');
       let threw = null;
@@ -298,7 +298,7 @@ describe('links', () => {
       await waitFor(() => ev.restart.length === 1, 10000, 'b restarted');
       b.receive('boom'); // b's new incarnation made no link: a must not be stopped
       await waitFor(() => ev.restart.length >= 2, 10000, 'b restarted again');
-      await sleep(300);
+      await untouched(a, ta);
       assert.deepEqual(
         exits(ev),
         [

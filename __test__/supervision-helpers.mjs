@@ -1,4 +1,5 @@
 // Shared pieces of the supervision, links, registry and model suites.
+import assert from 'node:assert/strict';
 import { sleep } from './harness.mjs';
 import { runtimeStats } from '../index.mjs';
 
@@ -37,6 +38,17 @@ export const exits = (ev) => ev.exit.map((e) => [e.id, e.reason]);
 
 /** [id, incarnation] of each restart event, in order. */
 export const restarts = (ev) => ev.restart.map((e) => [e.id, e.incarnation]);
+
+/**
+ * Asserts that `ref` (a `worker`) still runs the thread that answered `token`, and that no stop
+ * of it is on its way: two calls in a row both answer `token`. The first reply comes through
+ * the host's FIFO event queue after every exit signal the core queued before it, so a stop
+ * caused by one has been issued; the second call would then reach only the next thread (the
+ * mailbox outlives the thread) and answer another token.
+ */
+export async function untouched(ref, token) {
+  for (let i = 0; i < 2; i++) assert.equal(await ref.call('still you?', { timeoutMs: 20000 }), token, `${ref.id} kept its thread`);
+}
 
 /** Waits `ms` and returns a snapshot of the event counts, to check that nothing more happens. */
 export async function quiet(ev, ms = 300) {
