@@ -50,6 +50,20 @@ export async function untouched(ref, token) {
   for (let i = 0; i < 2; i++) assert.equal(await ref.call('still you?', { timeoutMs: 20000 }), token, `${ref.id} kept its thread`);
 }
 
+/**
+ * Resolves once nothing more is on its way to the given `worker` actors: two rounds of calls to
+ * each (answered, or refused by one dead for good). A reply comes through the host's FIFO event
+ * queue after every exit signal the core queued before it, so any stop those cause has been
+ * issued by the end of the first round; a call of the second round then reaches an actor only
+ * after such a stop and the restart it leads to (the mailbox outlives the thread), whose events
+ * are recorded by then.
+ */
+export async function settled(refs) {
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(refs.map((r) => r.call('settled?', { timeoutMs: 20000 }).catch(() => undefined)));
+  }
+}
+
 /** Waits `ms` and returns a snapshot of the event counts, to check that nothing more happens. */
 export async function quiet(ev, ms = 300) {
   const before = Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
