@@ -1,6 +1,6 @@
 // Shared pieces of the supervision, links, registry and model suites.
 import assert from 'node:assert/strict';
-import { sleep } from './harness.mjs';
+import { waitFor } from './harness.mjs';
 import { runtimeStats } from '../index.mjs';
 
 /**
@@ -20,7 +20,10 @@ export function worker(self, msg, ctx) {
   return globalThis.token;
 }
 
-/** Records lifecycle events with their arrival time (performance.now()). */
+/**
+ * Records lifecycle events with their arrival time (performance.now()), and (not enumerable,
+ * for `quiet`) the refs spawned from now on through `sup` and its groups.
+ */
 export function timeline(sup, names = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'error']) {
   const out = { log: [] };
   for (const name of names) {
@@ -30,7 +33,25 @@ export function timeline(sup, names = ['spawn', 'exit', 'restart', 'escalate', '
       out.log.push({ event: name, p, t: performance.now() });
     });
   }
+  Object.defineProperty(out, 'refs', { value: trackSpawns(sup), enumerable: false });
+  Object.defineProperty(out, 'sup', { value: sup, enumerable: false });
   return out;
+}
+
+/** The refs spawned from now on by `spawner` (a supervisor or a group) and the groups it creates. */
+function trackSpawns(spawner, refs = []) {
+  const { spawn, createGroup } = spawner;
+  spawner.spawn = function (...args) {
+    const ref = spawn.apply(this, args);
+    refs.push(ref);
+    return ref;
+  };
+  spawner.createGroup = function (...args) {
+    const group = createGroup.apply(this, args);
+    trackSpawns(group, refs);
+    return group;
+  };
+  return refs;
 }
 
 /** [id, reason] of each exit event, in order. */
@@ -64,12 +85,30 @@ export async function settled(refs) {
   }
 }
 
-/** Waits `ms` and returns a snapshot of the event counts, to check that nothing more happens. */
-export async function quiet(ev, ms = 300) {
-  const before = Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
-  await sleep(ms);
-  const after = Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
-  return { before, after };
+const counts = (ev) => Object.fromEntries(Object.entries(ev).map(([k, v]) => [k, v.length]));
+
+/**
+ * Waits until nothing more is on its way, on positive signals rather than a sleep, and returns
+ * the event counts from before and after, to check that nothing more happened. Rounds of calls
+ * go to every actor spawned since `timeline` that is not dead for good (those answer any message
+ * with a token: `worker`, the link probe), except `except` (actors a call would disturb); it ends
+ * after two rounds in a row in which no event arrived (see `settled` for why a round is a
+ * barrier: each round flushes one more hop of a cascade of exit signals).
+ */
+export async function quiet(ev, { except = [] } = {}) {
+  const before = counts(ev);
+  let last = JSON.stringify(before);
+  for (let calm = 0, rounds = 0; calm < 2 && rounds < 20; rounds++) {
+    const live = ev.refs.filter((r) => !except.includes(r) && r.getDiagnostics().isOk);
+    await Promise.all(live.map((r) => r.call('quiet?', { timeoutMs: 20000 }).catch(() => undefined)));
+    const now = JSON.stringify(counts(ev));
+    calm = now === last ? calm + 1 : 0;
+    last = now;
+  }
+  // an exit is reported as soon as the thread's JS environment is gone, a few ms before the
+  // runtime reaps the thread: wait for those (the supervisor's set of ended threads) to go
+  await waitFor(() => ev.sup._exiting.size === 0, 10000, 'ended threads to be reaped');
+  return { before, after: counts(ev) };
 }
 
 /** Exact state of a supervisor and its refs: incarnations, restarts, active actors, threads. */
