@@ -199,10 +199,8 @@ describe('tasks', () => {
     await withSup({ tasks: { maxThreads: 1 } }, async (sup) => {
       const before = await sup.task(threadTag);
       const queuedBehind = sup.task((x) => x + 1, 1); // waits behind the loop
-      const started = Date.now();
       const err = await within(faults(() => sup.task(spin, null, { timeoutMs: 100 }), TimeoutError, /timed out after 100 ms/), 10000, 'the timeout');
       assert.ok(err instanceof TimeoutError);
-      assert.ok(Date.now() - started < 10000);
       assert.equal(await within(queuedBehind, 10000, 'the queued task'), 2);
       const after = await sup.task(threadTag);
       assert.notEqual(after, before);
