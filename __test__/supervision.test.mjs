@@ -218,6 +218,8 @@ describe('strategies: one failure, exactly one restart of the selected set', () 
       await quiet(ev);
       await tokens(refs);
       await waitFor(() => runtimeStats().threads === 5, 10000, 'the pool refilled');
+      // a refill is timed a few ms after the acquire that asks for it: this later, longer timer
+      // fires after any refill still pending, on any machine (one thread's timers fire in deadline order)
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 1], restarts: 3, activeActors: 3, threads: 5 });
     } finally {
