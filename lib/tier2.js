@@ -69,8 +69,10 @@ function encodeData(type, data) {
   }
 }
 
-/** Validated `{ msg, type, share }` of a write or commit; throws a TypeError naming the field. */
-/** Checked write/commit options; share list entries are resolved in supervisor `supId`. */
+/**
+ * Validated `{ msg, type, share }` of a write or commit; throws a TypeError naming the field.
+ * Share list entries (refs, ids, registered names) are resolved in supervisor `supId`.
+ */
 function writeOptions(o, param, supId) {
   if (o === null || typeof o !== 'object') throw new TypeError(`${param} must be an object`);
   if (typeof o.msg !== 'string' || o.msg.length === 0) throw new TypeError(`${param}.msg must be a non-empty string`);

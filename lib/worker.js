@@ -449,13 +449,13 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
   });
 }
 
-/** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */
 /** The error a host answer carries: the host names a TypeError or RangeError in front of its message. */
 function replyError(text) {
   const m = /^(TypeError|RangeError): /.exec(text);
   return m ? new (m[1] === 'TypeError' ? TypeError : RangeError)(text.slice(m[0].length)) : new Error(text);
 }
 
+/** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */
 function request(body) {
   return awaitReply((c) => (native.request(c, JSON.stringify(body)) ? null : new Error('actor is not running')));
 }
