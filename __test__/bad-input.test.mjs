@@ -18,7 +18,7 @@ import { describe, slowTest, waitFor, within, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const SEED = Number(process.env.WARDEN_FUZZ_SEED ?? 20261206);
-const NUM_RUNS = Number(process.env.WARDEN_FUZZ_RUNS ?? 60);
+const NUM_RUNS = Number(process.env.WARDEN_FUZZ_RUNS ?? 100);
 const MAX_OPS = 20;
 /** Only to turn a hang into a failure: every operation here settles far sooner. */
 const BOUND_MS = 15000;
