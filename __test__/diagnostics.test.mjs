@@ -202,8 +202,8 @@ describe('diagnostics: exact per-supervisor counters', () => {
       for (const r of [x, y, z, w]) assert.equal(await r.call(1, CALL), 1);
       y.receive('boom');
       await waitFor(() => evA.restart.length === 3, 10000, 'three restarts');
+      // each answers after the three restarts: the plan (its stops come before its starts) is done
       for (const r of [x, y, z]) assert.equal(await r.call(2, CALL), 2);
-      await sleep(50);
       assert.equal(evA.restart.length, 3, 'no over-restarting');
       assert.deepEqual(counters(A), { totalActorsSpawned: 3, totalActorsTerminated: 0, restarts: 3, activeActors: 3, deadLetters: 0 });
       assert.deepEqual(
@@ -446,8 +446,11 @@ describe('diagnostics: metrics measured in the core', () => {
     assert.equal(await ask(stranger, { op: 'read', target: held.value }), null);
     // a second write waits for the only box until the holder lets go of it
     const waiting = ask(reader, { op: 'write', msg: 'next', data: 'y', release: true, timeoutMs: 30000 });
+    let wrote = false;
+    waiting.then(() => (wrote = true), () => (wrote = true));
     await waitFor(() => sup.getDiagnostics().value.memoryPool.waitingWrites === 1, 10000, 'write queued');
-    await sleep(100);
+    await sleep(100); // the box stays held this long at least: writeQueueWait must show it
+    assert.equal(wrote, false, 'the write waits while the only box is held');
     assert.equal(await ask(holder, { op: 'release', handle: held.value }), true);
     assert.equal((await waiting).ok, true);
     return mail;
@@ -587,9 +590,13 @@ describe('diagnostics: lifecycle events on node:diagnostics_channel', () => {
       );
       got.stop();
       const n = got.length;
+      // channels publish in the same step as the supervisors' own listeners: once those have
+      // seen the spawn, the crash and the restart, anything published would be here
+      const [evOne, evTwo] = [record(one), record(two)];
       one.spawn(ACTOR);
       b.receive('boom');
-      await sleep(200);
+      await waitFor(() => evTwo.restart.length === 1, 10000, "b's restart");
+      assert.deepEqual([evOne.spawn.length, evTwo.exit.length], [1, 1]);
       assert.equal(got.length, n);
     } finally {
       got.stop();
@@ -658,8 +665,8 @@ describe('diagnostics: inspect()', () => {
       // one-for-all: c's crash restarts every child of g1 (the nested group's actors included), not a or b
       c.receive('boom');
       await waitFor(() => ev.restart.length === 6, 10000, 'g1 restarted');
+      // each answers after the six restarts: the plan (its stops come before its starts) is done
       for (const r of [c, d, e, f, kid]) assert.equal(await r.call('up', CALL), 'up');
-      await sleep(50);
       assert.equal(ev.restart.length, 6);
       assert.deepEqual(shape(sup.inspect()), tree({ e: 2, c: 1, d: 1, f: 1, kid: 1 }));
 
