@@ -227,7 +227,8 @@ class Supervisor {
     this._closed = false;
     this._spinner = new Spinner();
     this._spinQueued = false;
-    this._pool = new ThreadPool(this._config.warmWorkers);
+    // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
+    this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     native.registerPort(this._port, () => this._drain(), false);
     this._drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
@@ -434,6 +435,7 @@ class Supervisor {
       incarnation: 0,
       reason: undefined, // why the host is ending the current incarnation
       startTimer: null, // pending backoff start
+      spare: null, // its last thread, healthy after a throw, while the restart plan runs
       stopTimer: null, // pending kill of a polite stop
       decision: undefined, // the crash policy's answer for the incarnation that is ending
       hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
@@ -446,7 +448,8 @@ class Supervisor {
   }
 
   _start(entry) {
-    const thread = this._pool.acquire(entry.opts.resourceLimits);
+    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits);
+    entry.spare = null;
     entry.thread = thread;
     entry.reason = undefined;
     thread.onExit = (t) => this._threadExited(entry, t);
@@ -468,6 +471,12 @@ class Supervisor {
       thread.worker.postMessage({ regions });
     }
     entry.incarnation = native.bind(entry.num, thread.port, init);
+  }
+
+  /** Waits for `thread` to exit before shutdown resolves (see `_exiting`). */
+  _reap(thread) {
+    this._exiting.add(thread);
+    thread.exited.then(() => this._exiting.delete(thread));
   }
 
   _threadExited(entry, thread) {
@@ -493,8 +502,12 @@ class Supervisor {
     }
     entry.thread = null;
     thread.onExit = null;
-    this._pool.adopt(thread);
+    entry.spare = thread; // an immediate restart (the usual plan) starts on it
     this._incarnationOver(entry, reason);
+    if (entry.spare === thread) {
+      entry.spare = null;
+      this._pool.adopt(thread); // kept warm, or stopped if the pool is full
+    }
   }
 
   /** Reports the incarnation's end to the core and carries out the plan it returns. */
@@ -736,8 +749,7 @@ class Supervisor {
         const entry = this._entries.get(from);
         const thread = entry?.thread;
         if (thread?.port !== body || entry.incarnation !== corr || entry.reason === undefined) return;
-        this._exiting.add(thread); // shutdown still waits for its exit
-        thread.exited.then(() => this._exiting.delete(thread));
+        this._reap(thread); // shutdown still waits for its exit
         thread.ended();
         return;
       }
