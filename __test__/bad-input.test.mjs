@@ -1,8 +1,8 @@
 // Bad input, generated (DESIGN.md 7): random values, options and call sequences thrown at the
 // public API, host side (spawn, receive, call, read, release, link, unlink, monitor, demonitor,
-// terminate, terminateActor, whereis, createGroup, task, shutdown, in any order) and actor side
+// terminate, kill, terminateActor, whereis, createGroup, task, shutdown, in any order) and actor side
 // (actors that call ctx.send, ctx.call, ctx.write, ctx.alloc + commit, ctx.read, ctx.release,
-// ctx.link, ctx.monitor, ctx.spawn, ctx.terminate, ctx.resources, self.send, ... with junk and
+// ctx.link, ctx.monitor, ctx.spawn, ctx.terminate, ctx.kill, ctx.resources, self.send, ... with junk and
 // report back what happened in their reply). Every operation must return, or fail with an Error whose message is clear (names
 // the function or parameter, not an engine message such as "Cannot read properties of
 // undefined"), within a bound; a value JSON cannot carry must be refused, never silently sent;
@@ -179,6 +179,7 @@ async function agent(self, msg, ctx) {
     emit: () => self.send(a[0], a[1]),
     spawn: async () => (await ctx.spawn(a[0] === 'echo' ? (s, m) => m : a[0], a[1]))?.id,
     terminate: () => ctx.terminate(a[0] === undefined ? 'actor-999999' : a[0]),
+    kill: () => ctx.kill(a[0] === undefined ? 'actor-999999' : a[0], a[1]),
     resource: () => ctx.resources[a[0]][a[1]](...(Array.isArray(a[2]) ? a[2] : [a[2]])),
     heartbeat: () => ctx.heartbeat(a[0]),
   };
@@ -291,6 +292,7 @@ const actorOp = fc.oneof(
   fc.tuple(actorValue, actorValue).map((args) => ({ op: 'emit', args })),
   fc.tuple(fc.oneof(fc.constant('echo'), actorValue), fc.oneof(fc.constant(undefined), fc.record({ name: fc.constantFrom('child', '', 5), timeoutMs: junkOption, restart: fc.constantFrom('temporary', 'x') }, { requiredKeys: [] }), actorValue)).map((args) => ({ op: 'spawn', args })),
   actorTarget.map((t) => ({ op: 'terminate', args: [t] })),
+  fc.tuple(actorTarget, fc.oneof(fc.constant(undefined), actorValue)).map((args) => ({ op: 'kill', args })),
   fc.tuple(fc.constantFrom('db', 'nope', ''), fc.constantFrom('ping', 'nope', 'constructor', 'toString'), actorValue).map((args) => ({ op: 'resource', args })),
 );
 
@@ -326,7 +328,7 @@ const hostOp = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('sup', 'ref'), fc.nat(), hostValue).map(([on, ref, x]) => ({ op: 'read', on, ref, x })) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('sup', 'ref'), fc.nat(), fc.oneof(hostValue, fc.constant('lastRead'))).map(([on, ref, x]) => ({ op: 'release', on, ref, x })) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom('link', 'unlink', 'monitor', 'demonitor'), fc.nat(), fc.oneof(fc.nat().map((i) => ({ $ref: i })), hostValue)).map(([what, ref, other]) => ({ op: what, ref, other })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constant('terminate'), fc.nat(), fc.oneof(fc.constant(undefined), hostValue)).map(([how, ref, reason]) => ({ op: 'terminate', how, ref, reason })) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('terminate', 'kill'), fc.nat(), fc.oneof(fc.constant(undefined), hostValue)).map(([how, ref, reason]) => ({ op: 'terminate', how, ref, reason })) },
   { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constant(undefined), hostValue, fc.record({ strategy: fc.constantFrom('one-for-one', 'one-for-all', 'rest-for-one', 'all-for-none', 3), retry: fc.oneof(fc.record({ max: fc.oneof(fc.nat(5), junkOption), withinMs: fc.oneof(fc.integer({ min: 100, max: 5000 }), junkOption), backoff: fc.constantFrom('fixed', 'linear', 'exponential', 'random') }, { requiredKeys: [] }), junkOption), onCrash: fc.constantFrom(undefined, 'restart', () => 'resume', () => 'bogus') }, { requiredKeys: [] })), fc.constantFrom('echo', 'thrower', 'agent')).map(([options, actor]) => ({ op: 'group', options, actor })) },
   { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constantFrom('double', 'throws'), hostValue), hostValue, fc.oneof(fc.constant(undefined), fc.record({ timeoutMs: fc.oneof(fc.integer({ min: 50, max: 2000 }), junkOption), bogus: fc.constant(1) }, { requiredKeys: [] }), junkOption)).map(([fn, input, options]) => ({ op: 'task', fn, input, options })) },
   { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.nat().map((i) => ({ $ref: i })), hostValue), fc.oneof(fc.constant(undefined), hostValue)).map(([id, reason]) => ({ op: 'terminateActor', id, reason })) },
@@ -374,6 +376,7 @@ const NAMES = {
   task: /task|fn|input|options|timeoutMs|bogus|clone|serial/,
   'ctx.spawn': /spawn|actor|options|name|timeoutMs|restart/,
   'ctx.terminate': /terminate|target|spawn/,
+  'ctx.kill': /kill|target|reason|child/,
   'ctx.resource': /resource|db|nope|then|ping|constructor|argument/,
   'ctx.heartbeat': /heartbeat/,
   terminateActor: /terminateActor|id|reason/,

@@ -211,6 +211,14 @@ export declare function register(actorId: number, name: string): void
  */
 export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
 
+/**
+ * Worker: answers a call its actor just finished handling, and counts it handled (its
+ * progress counter, control word 0, becomes `handled`) in the same native call: a kill can land
+ * before both or after both, so a call whose reply was sent is never also reported as the
+ * in-flight message of the exit.
+ */
+export declare function replyHandled(portId: number, corr: number, body: string, handled: number): boolean
+
 /** Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…). */
 export declare function replyTo(portId: number, corr: number, body: string): boolean
 

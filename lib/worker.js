@@ -376,9 +376,10 @@ function settle(env, value, newState = true) {
     } catch (err) {
       body = JSON.stringify([K.REPLY_ERR, err.message]);
     }
-    native.replyTo(env[4], env[2], body);
+    native.replyHandled(env[4], env[2], body, ++handled); // the reply and the count at once
+  } else {
+    control[0] = ++handled;
   }
-  control[0] = ++handled;
   armIdle();
   if (cancelled) politeStop();
 }
@@ -411,9 +412,9 @@ function crashed(env, err) {
     (decision) => {
       if (g !== generation) return;
       if (decision === 'resume' && !ended) {
-        if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
+        if (env[0] === K.CALL) native.replyHandled(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]), ++handled);
+        else control[0] = ++handled;
         busy = false;
-        control[0] = ++handled;
         armIdle();
         if (cancelled) politeStop();
         else drain();

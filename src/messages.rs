@@ -1,7 +1,7 @@
 //! Messages from JS threads: sends, calls and replies, emits, and the requests an actor makes
 //! of its host. Every refusal is a dead letter the core reports to a supervisor.
 
-use crate::{bound, current_actor_id, deliver, flush_current, guard, id, report_sup};
+use crate::{bound, current, current_actor_id, deliver, flush_current, guard, id, report_sup};
 
 use napi::bindgen_prelude::Result;
 use napi_derive::napi;
@@ -56,6 +56,21 @@ pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> 
 pub fn reply_to(port_id: f64, corr: f64, body: String) -> Result<bool> {
     guard("replyTo", || {
         flush_current();
+        runtime().reply(id(port_id), corr as u64, body)
+    })
+}
+
+/// Worker: answers a call its actor just finished handling, and counts it handled (its
+/// progress counter, control word 0, becomes `handled`) in the same native call: a kill can land
+/// before both or after both, so a call whose reply was sent is never also reported as the
+/// in-flight message of the exit.
+#[napi(catch_unwind)]
+pub fn reply_handled(port_id: f64, corr: f64, body: String, handled: u32) -> Result<bool> {
+    guard("replyHandled", || {
+        flush_current();
+        if let Some(p) = current() {
+            p.control().set_handled(handled);
+        }
         runtime().reply(id(port_id), corr as u64, body)
     })
 }
