@@ -21,6 +21,7 @@ pub mod boxes;
 pub mod envelope;
 pub mod links;
 pub mod metrics;
+pub mod order;
 pub mod outbox;
 pub mod panics;
 pub mod pool;

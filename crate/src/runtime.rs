@@ -674,12 +674,14 @@ impl Runtime {
         let Some(actor) = self.actors.write().remove(&actor_id) else {
             return false;
         };
+        // Out of its supervisor's children before it is marked dead, so that the supervisor's
+        // live count (a counter, not a scan) never includes a dead actor.
+        if let Some(sup) = self.supervisor(actor.sup_id) {
+            sup.remove_child(actor_id);
+        }
         for e in actor.finish().iter().filter(|e| is_mail(e.kind)) {
             self.fail_call(e, reason);
             self.dead_letter(actor.sup_id, actor_id, reason, e);
-        }
-        if let Some(sup) = self.supervisor(actor.sup_id) {
-            sup.remove_child(actor_id);
         }
         true
     }
