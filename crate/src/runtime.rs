@@ -101,6 +101,7 @@ impl Runtime {
         self.timer.get_or_init(|| {
             Timer::start(
                 self.epoch,
+                Box::new(move |id| self.actor(id)),
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
                 Box::new(move |now| {
                     self.faults.trip(Site::Timer);
@@ -357,7 +358,7 @@ impl Runtime {
         sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
         self.actors.write().insert(actor.id, actor.clone());
         if timed {
-            self.timer().watch(&actor);
+            self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
         Ok(actor)
     }
@@ -396,7 +397,7 @@ impl Runtime {
         let d = actor.arm_watchdog(self.now_ns());
         if d != 0 {
             if let Some(t) = self.timer.get() {
-                t.armed(d);
+                t.arm(actor.id, d);
             }
         }
     }
@@ -480,7 +481,7 @@ impl Runtime {
     pub fn pop(&'static self, port: &Port, actor: &Actor, max: usize) -> Option<String> {
         let (text, deadline) = actor.pop(port.control().handled(), max, self.now_ns())?;
         if deadline != 0 {
-            self.timer().armed(deadline);
+            self.timer().arm(actor.id, deadline);
         }
         Some(text)
     }
