@@ -35,6 +35,6 @@ pub mod tree;
 pub use actor::{ActorConfig, Overflow, RestartType, SendError};
 pub use envelope::{Envelope, Kind};
 pub use port::{Port, Waker};
-pub use runtime::{runtime, Runtime};
+pub use runtime::{runtime, ActorsView, Runtime};
 pub use supervisor::{RetryConfig, SpawnError, SupervisorConfig};
 pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, Strategy};

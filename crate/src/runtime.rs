@@ -25,6 +25,24 @@ use std::time::Instant;
 const SWEEP_MIN_NS: u64 = 5_000_000;
 const SWEEP_MAX_NS: u64 = 50_000_000;
 
+/// Which actors a supervisor's diagnostics list (internal actors never).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorsView {
+    /// Every live actor, in start order: O(actors).
+    All,
+    /// None: the counters only, O(1).
+    None,
+    /// How many are in each state, without per-actor entries.
+    Summary,
+    /// The actors at positions `offset..offset + limit` of the start order.
+    Page {
+        /// First position.
+        offset: usize,
+        /// At most this many.
+        limit: usize,
+    },
+}
+
 /// What the host must do after an incarnation's thread is gone.
 #[derive(Debug)]
 pub struct ExitOutcome {
@@ -722,27 +740,40 @@ impl Runtime {
         Some(tree.to_string())
     }
 
-    /// Diagnostics of one supervisor as JSON.
-    pub fn supervisor_diagnostics(&self, sup_id: u64) -> Option<String> {
+    /// Diagnostics of one supervisor as JSON; `view` says which actors it lists: every one
+    /// (`actors`), none, counts by state (`actorsByState`), or a page in start order.
+    pub fn supervisor_diagnostics(&self, sup_id: u64, view: ActorsView) -> Option<String> {
         let s = self.supervisor(sup_id)?;
-        let actors: Vec<serde_json::Value> = s
-            .children()
-            .iter()
-            .filter(|a| !a.config.internal)
-            .map(|a| a.diagnostics(s.name_of(a.id)))
-            .collect();
-        Some(
-            serde_json::json!({
-                "activeActors": s.active(),
-                "totalActorsSpawned": s.stats.spawned.load(Ordering::Relaxed),
-                "totalActorsTerminated": s.stats.terminated.load(Ordering::Relaxed),
-                "restarts": s.stats.restarts.load(Ordering::Relaxed),
-                "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
-                "actors": actors,
-                "metrics": s.metrics.get().map(|m| m.summary()),
-            })
-            .to_string(),
-        )
+        let describe = |list: Vec<Arc<Actor>>| -> serde_json::Value {
+            list.iter()
+                .filter(|a| !a.config.internal)
+                .map(|a| a.diagnostics(s.name_of(a.id)))
+                .collect()
+        };
+        let mut out = serde_json::json!({
+            "activeActors": s.active(),
+            "totalActorsSpawned": s.stats.spawned.load(Ordering::Relaxed),
+            "totalActorsTerminated": s.stats.terminated.load(Ordering::Relaxed),
+            "restarts": s.stats.restarts.load(Ordering::Relaxed),
+            "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
+            "metrics": s.metrics.get().map(|m| m.summary()),
+        });
+        match view {
+            ActorsView::All => out["actors"] = describe(s.children()),
+            ActorsView::Page { offset, limit } => {
+                out["actors"] = describe(s.children_page(offset, limit));
+            }
+            ActorsView::Summary => {
+                let c = s.state_counts();
+                out["actorsByState"] = serde_json::json!({
+                    "starting": c.starting,
+                    "running": c.running,
+                    "restarting": c.restarting,
+                });
+            }
+            ActorsView::None => {}
+        }
+        Some(out.to_string())
     }
 }
 
@@ -977,7 +1008,8 @@ mod tests {
         let reply = caller.take_urgent().unwrap();
         assert!(reply.contains(r#"[0,"terminated"]"#), "{reply}");
         let d: serde_json::Value =
-            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, ActorsView::None).unwrap())
+                .unwrap();
         assert_eq!(d["deadLetters"], 2);
         assert_eq!(d["totalActorsTerminated"], 1);
         assert_eq!(
@@ -986,8 +1018,60 @@ mod tests {
         );
         assert!(sup.port.take_urgent().unwrap().contains(r#"["noproc",3]"#));
         let d: serde_json::Value =
-            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, ActorsView::None).unwrap())
+                .unwrap();
         assert_eq!(d["deadLetters"], 3);
+    }
+
+    #[test]
+    fn supervisor_diagnostics_list_every_actor_none_a_summary_or_a_page() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let ids: Vec<u64> = (0..5)
+            .map(|_| rt.spawn(sup.id, ActorConfig::default(), None).unwrap().id)
+            .collect();
+        let internal = ActorConfig {
+            internal: true,
+            ..Default::default()
+        };
+        rt.spawn(sup.id, internal, None).unwrap();
+        let port = rt.new_port();
+        rt.bind(ids[1], port.id, "{}".into()).unwrap();
+        rt.finish(ids[2], "terminated");
+        let get = |view| -> serde_json::Value {
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, view).unwrap()).unwrap()
+        };
+        let listed = |d: &serde_json::Value| -> Vec<String> {
+            d["actors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let name = |i: usize| format!("actor-{}", ids[i]);
+        let all = get(ActorsView::All);
+        assert_eq!(all["activeActors"], 4);
+        assert_eq!(listed(&all), vec![name(0), name(1), name(3), name(4)]);
+        let none = get(ActorsView::None);
+        assert!(none.get("actors").is_none() && none.get("actorsByState").is_none());
+        assert_eq!(none["activeActors"], 4);
+        let summary = get(ActorsView::Summary);
+        assert!(summary.get("actors").is_none());
+        assert_eq!(
+            summary["actorsByState"],
+            serde_json::json!({ "starting": 3, "running": 1, "restarting": 0 })
+        );
+        let page = get(ActorsView::Page {
+            offset: 1,
+            limit: 2,
+        });
+        assert_eq!(listed(&page), vec![name(1), name(3)]);
+        let past = get(ActorsView::Page {
+            offset: 4,
+            limit: 10,
+        });
+        assert!(listed(&past).is_empty());
     }
 
     #[test]
