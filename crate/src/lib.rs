@@ -18,6 +18,7 @@
 
 pub mod actor;
 pub mod boxes;
+pub mod control;
 pub mod envelope;
 pub mod links;
 pub mod metrics;

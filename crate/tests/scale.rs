@@ -9,8 +9,7 @@
 
 use std::time::Instant;
 use warden_core::{
-    ActorConfig, Envelope, GroupConfig, Kind, Op, RetryConfig, Runtime, Strategy,
-    SupervisorConfig,
+    ActorConfig, Envelope, GroupConfig, Kind, Op, RetryConfig, Runtime, Strategy, SupervisorConfig,
 };
 
 const OPS: usize = 2_000;
@@ -64,7 +63,12 @@ fn spawn_exit_and_restart_cost_is_flat_from_1k_to_1m_actors() {
         // A crash of an actor spread across the start order, its one-for-one plan, the
         // restart counted.
         let step = (resident / OPS).max(1);
-        let crashed: Vec<u64> = resident_ids.iter().step_by(step).take(OPS).copied().collect();
+        let crashed: Vec<u64> = resident_ids
+            .iter()
+            .step_by(step)
+            .take(OPS)
+            .copied()
+            .collect();
         let t = Instant::now();
         for &id in &crashed {
             let out = rt.thread_gone(id, "error: x", None).unwrap();
