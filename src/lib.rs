@@ -80,7 +80,7 @@ fn bound() -> Option<Arc<Actor>> {
         let mut b = b.borrow_mut();
         let bound_id = current_actor_id();
         if b.as_ref().map(|a| a.id) != Some(bound_id) {
-            *b = current()?.actor();
+            *b = Actor::bound_to(&*current()?);
         }
         b.clone()
     })

@@ -18,17 +18,27 @@
 //! (tokio-rs/loom#254), from reporting a lost wake-up that the memory model rules out. The
 //! `loom_model` tests at the end check the protocol.
 
-use crate::actor::Actor;
 pub use crate::control::{ControlBlock, CONTROL_WORDS};
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
 use crate::sync::{AtomicBool, AtomicU64, Mutex};
+use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Most urgent envelopes handed to the owning thread per [`Port::take_urgent`].
 pub const URGENT_BATCH: usize = 4096;
+
+/// What a port needs of the actor bound to it: its id, and whether it has mail for the thread
+/// to take ([`Port::park`] looks). The actor module implements it for its `Actor` and gets that
+/// type back from a port with `Actor::bound_to`, so the port does not depend on the actor.
+pub trait Bound: Any + Send + Sync {
+    /// The actor's id.
+    fn id(&self) -> u64;
+    /// True when the bound thread should pop.
+    fn has_deliverable(&self) -> bool;
+}
 
 /// Wakes the event loop of the thread that owns a port. Implemented by the binding layer
 /// (a Node-API threadsafe function); tests use plain closures.
@@ -50,7 +60,7 @@ pub struct Port {
     // never while another lock is taken; `actor` may be taken under an actor's state lock.
     waker: Mutex<Option<Arc<dyn Waker>>>,
     urgent: Mutex<VecDeque<Envelope>>,
-    actor: Mutex<Option<Arc<Actor>>>,
+    actor: Mutex<Option<Arc<dyn Bound>>>,
     actor_id: AtomicU64,
     control: Arc<ControlBlock>,
     outbox: std::sync::OnceLock<Arc<Outbox>>,
@@ -123,7 +133,7 @@ impl Port {
 
     /// Marks the port closed, drops the waker and unbinds the actor. Returns the actor that
     /// was bound, if any. Idempotent.
-    pub fn close(&self) -> Option<Arc<Actor>> {
+    pub fn close(&self) -> Option<Arc<dyn Bound>> {
         self.closed.store(true, Ordering::Release);
         let waker = self.waker.lock().take();
         drop(waker);
@@ -171,20 +181,20 @@ impl Port {
     }
 
     /// Binds the actor whose mailbox this thread drains.
-    pub fn bind(&self, actor: Arc<Actor>) {
-        self.actor_id.store(actor.id, Ordering::Release);
+    pub fn bind(&self, actor: Arc<dyn Bound>) {
+        self.actor_id.store(actor.id(), Ordering::Release);
         *self.actor.lock() = Some(actor);
     }
 
-    /// The bound actor, if any.
-    pub fn actor(&self) -> Option<Arc<Actor>> {
+    /// The bound actor, if any (`Actor::bound_to` gives it as an `Actor`).
+    pub fn bound(&self) -> Option<Arc<dyn Bound>> {
         self.actor.lock().clone()
     }
 
     /// Removes the bound actor if it is `actor_id`.
     pub fn unbind(&self, actor_id: u64) {
         let mut slot = self.actor.lock();
-        if slot.as_ref().map(|a| a.id) == Some(actor_id) {
+        if slot.as_ref().map(|a| a.id()) == Some(actor_id) {
             *slot = None;
         }
     }
@@ -195,7 +205,7 @@ impl Port {
     pub fn park(&self) -> bool {
         self.scheduled.swap(false, Ordering::SeqCst);
         let urgent = !self.urgent.lock().is_empty();
-        let has_work = urgent || self.actor().is_some_and(|a| a.has_deliverable());
+        let has_work = urgent || self.bound().is_some_and(|a| a.has_deliverable());
         if has_work {
             return !self.scheduled.swap(true, Ordering::AcqRel);
         }
@@ -282,7 +292,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
-    use crate::actor::ActorConfig;
+    use crate::actor::{Actor, ActorConfig};
     use crate::envelope::Kind;
     use loom::sync::atomic::AtomicUsize;
 

@@ -189,7 +189,7 @@ impl Runtime {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
             self.flush_outbox(&p);
-            if let Some(actor) = p.close() {
+            if let Some(actor) = p.close().and_then(Actor::from_bound) {
                 self.host_event(&actor, Kind::ThreadEnded, id.to_string());
             }
         }
@@ -205,7 +205,7 @@ impl Runtime {
         if !Outbox::pending(port.control()) {
             return 0;
         }
-        let sender = port.actor();
+        let sender = Actor::bound_to(port);
         let from = sender.as_ref().map_or(0, |a| a.id);
         let sup = sender.as_ref().map_or(0, |a| a.sup_id);
         // Consecutive mail to one target is queued under one lock. A panic while a run is
