@@ -37,5 +37,5 @@ pub use actor::{ActorConfig, Overflow, RestartType, SendError};
 pub use envelope::{Envelope, Kind};
 pub use port::{Port, Waker};
 pub use runtime::{runtime, ActorsView, Runtime};
-pub use supervisor::{RetryConfig, SpawnError, SupervisorConfig};
-pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, Strategy};
+pub use supervisor::{SpawnError, SupervisorConfig};
+pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, RetryConfig, Strategy};

@@ -2,9 +2,9 @@
 //! (each entry knows its previous and next key), so a child joins at the end, leaves from
 //! anywhere and the rest keep their order, without scanning or shifting the others.
 //!
-//! Supervisors keep their children in one ([`crate::supervisor::Supervisor`]), and every group
-//! of a supervision tree its children ([`crate::tree::Tree`]): with a million actors in one
-//! group, a spawn or an exit must not cost a walk over the other 999,999.
+//! Supervisors keep their children in one, every group of a supervision tree its children,
+//! and the links table each actor's monitors: with a million actors in one group, a spawn or
+//! an exit must not cost a walk over the other 999,999.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -4,30 +4,13 @@
 use crate::actor::{Actor, ActorState};
 use crate::order::LinkedMap;
 use crate::port::Port;
+pub use crate::tree::{is_normal_exit, RetryConfig};
 use crate::tree::{Decision, GroupConfig, Op, Plan, Tree};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Restart intensity: more than `max` restarts within `within` gives up.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryConfig {
-    /// Restarts allowed in the window; `u32::MAX` means unlimited.
-    pub max: u32,
-    /// Window length.
-    pub within: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max: 3,
-            within: Duration::from_millis(5000),
-        }
-    }
-}
+use std::time::Instant;
 
 /// Settings fixed when the supervisor is created.
 #[derive(Clone, Copy, Debug)]
@@ -73,11 +56,6 @@ pub struct Stats {
     pub restarts: AtomicU64,
     /// Messages that could not be delivered.
     pub dead_letters: AtomicU64,
-}
-
-/// True for the exit reasons that are not failures.
-pub fn is_normal_exit(reason: &str) -> bool {
-    matches!(reason, "normal" | "shutdown" | "terminated")
 }
 
 /// One supervisor.
@@ -333,7 +311,7 @@ impl Supervisor {
     }
 
     /// Live children, internal ones excluded: an exact counter, O(1) (an actor dead for good
-    /// is removed before it is marked dead, see [`crate::runtime::Runtime::finish`]).
+    /// is removed before it is marked dead, see `Runtime::finish`).
     pub fn active(&self) -> usize {
         self.children.lock().counted
     }

@@ -9,12 +9,34 @@
 
 use crate::actor::RestartType;
 use crate::order::LinkedMap;
-use crate::supervisor::{is_normal_exit, RetryConfig};
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Id of a group or an actor (they share one id space).
 pub type NodeId = u64;
+
+/// Restart intensity: more than `max` restarts within `within` gives up.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryConfig {
+    /// Restarts allowed in the window; `u32::MAX` means unlimited.
+    pub max: u32,
+    /// Window length.
+    pub within: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max: 3,
+            within: Duration::from_millis(5000),
+        }
+    }
+}
+
+/// True for the exit reasons that are not failures.
+pub fn is_normal_exit(reason: &str) -> bool {
+    matches!(reason, "normal" | "shutdown" | "terminated")
+}
 
 /// Which children restart when one fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -646,7 +668,6 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn cfg(strategy: Strategy, max: u32) -> GroupConfig {
         GroupConfig {
