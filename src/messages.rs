@@ -1,21 +1,12 @@
 //! Messages from JS threads: sends, calls and replies, emits, and the requests an actor makes
 //! of its host. Every refusal is a dead letter the core reports to a supervisor.
 
-use crate::{bound, current_actor_id, deliver, flush_current, guard, id, report_sup};
+use crate::entry::{guard, id};
+use crate::thread::{bound, current_actor_id, deliver, flush_current, report_sup};
 
 use napi::bindgen_prelude::Result;
 use napi_derive::napi;
-use warden_core::{runtime, Envelope, Kind, SendError};
-
-pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
-    match r {
-        Ok(()) => 0,
-        Err(SendError::Dead) => 1,
-        Err(SendError::Full) => 2,
-        Err(SendError::Stale) => 3,
-        Err(SendError::NoProc) => 5,
-    }
-}
+use warden_core::{runtime, Envelope, Kind};
 
 /// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such
 /// actor; every refusal is a dead letter reported to a supervisor's host port (`sup` for

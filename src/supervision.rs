@@ -1,6 +1,6 @@
 //! Supervisors, groups, actors' lifecycles and exit plans: the host-side part of the binding.
 
-use crate::{guard, guard_try, id, invalid};
+use crate::entry::{guard, guard_try, id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
