@@ -6,7 +6,18 @@ use crate::thread::{bound, current_actor_id, deliver, flush_current, report_sup}
 
 use napi::bindgen_prelude::Result;
 use napi_derive::napi;
-use warden_core::{runtime, Envelope, Kind};
+use warden_core::{runtime, Envelope, Kind, SendError};
+
+/// The code JS reads for a send's result (`lib/kinds.js`).
+pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err(SendError::Dead) => 1,
+        Err(SendError::Full) => 2,
+        Err(SendError::Stale) => 3,
+        Err(SendError::NoProc) => 5,
+    }
+}
 
 /// Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such
 /// actor; every refusal is a dead letter reported to a supervisor's host port (`sup` for
@@ -17,7 +28,7 @@ pub fn send(target: f64, body: String, incarnation: f64, sup: f64) -> Result<u32
         flush_current();
         let inc = (incarnation >= 0.0).then_some(incarnation as u32);
         let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-        deliver(id(target), env, inc, report_sup(sup))
+        send_code(deliver(id(target), env, inc, report_sup(sup)))
     })
 }
 
@@ -28,7 +39,7 @@ pub fn send_to(target: f64, body: String) -> Result<u32> {
     guard("sendTo", || {
         flush_current();
         let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-        deliver(id(target), env, None, report_sup(0.0))
+        send_code(deliver(id(target), env, None, report_sup(0.0)))
     })
 }
 
@@ -38,7 +49,7 @@ pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> 
     guard("call", || {
         flush_current();
         let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
-        deliver(id(target), env, None, report_sup(sup))
+        send_code(deliver(id(target), env, None, report_sup(sup)))
     })
 }
 

@@ -1,6 +1,6 @@
 //! What the binding keeps per JS thread: the port of a worker thread, the actor bound to it,
 //! and the targets it sent to recently (so a send needs no registry lookup); and the sending
-//! path through that cache, with the send result codes JS reads.
+//! path through that cache.
 
 use crate::entry::id;
 use napi::bindgen_prelude::*;
@@ -77,7 +77,12 @@ pub(crate) fn report_sup(sup: f64) -> u64 {
 }
 
 /// Delivers to `target` through this thread's cache of resolved actors.
-pub(crate) fn deliver(target: u64, env: Envelope, incarnation: Option<u32>, sup: u64) -> u32 {
+pub(crate) fn deliver(
+    target: u64,
+    env: Envelope,
+    incarnation: Option<u32>,
+    sup: u64,
+) -> std::result::Result<(), SendError> {
     TARGETS.with(|t| {
         let mut cache = t.borrow_mut();
         let actor = match cache.get(&target) {
@@ -90,24 +95,13 @@ pub(crate) fn deliver(target: u64, env: Envelope, incarnation: Option<u32>, sup:
                     cache.insert(target, a.clone());
                     a
                 }
-                None => return send_code(runtime().send(target, env, incarnation, sup)),
+                None => return runtime().send(target, env, incarnation, sup),
             },
         };
         let result = runtime().deliver(&actor, env, incarnation);
         if result == Err(SendError::Dead) {
             cache.remove(&target);
         }
-        send_code(result)
+        result
     })
-}
-
-/// The code JS reads for a send's result.
-pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
-    match r {
-        Ok(()) => 0,
-        Err(SendError::Dead) => 1,
-        Err(SendError::Full) => 2,
-        Err(SendError::Stale) => 3,
-        Err(SendError::NoProc) => 5,
-    }
 }
