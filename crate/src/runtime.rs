@@ -64,7 +64,9 @@ pub struct ExitOutcome {
 /// 4. the registries below (`ports`, `actors`, `sups`, `links`) and a port's own locks are
 ///    leaves: each is held only to look up, insert or remove (cloning the `Arc` out), never
 ///    while taking another lock. The Tier 2 pool's lock is a leaf too, and the timer thread
-///    runs its callbacks (which take the locks above) without holding its own locks.
+///    runs its callbacks (which take the locks above) without holding its own locks, except
+///    its actor lookup, which takes only the `actors` registry (a leaf) under the timer's
+///    wake lock; the timer's queue lock is a leaf taken by `Timer::arm` with no lock held.
 pub struct Runtime {
     epoch: Instant,
     next_id: AtomicU64,
