@@ -83,12 +83,13 @@ pub struct Supervisor {
     pub metrics: std::sync::OnceLock<Arc<crate::metrics::Tracker>>,
 }
 
-/// The live children in start order, and how many of them count (internal actors do not):
-/// a spawn or an exit is O(1) whatever the number of children.
+/// The live children: the ones that count in start order, and the internal ones (task
+/// threads: outside `maxActors`, the counters and diagnostics) apart, so that counting and
+/// paging never skip over them. A spawn or an exit is O(1) whatever the number of children.
 #[derive(Default)]
 struct Children {
-    by_id: LinkedMap<u64, Arc<Actor>>,
-    counted: usize,
+    counted: LinkedMap<u64, Arc<Actor>>,
+    internal: HashMap<u64, Arc<Actor>>,
 }
 
 /// How many live children are in each state (internal actors left out).
@@ -147,7 +148,7 @@ impl Supervisor {
             return Err(SpawnError::Closed);
         }
         let mut children = self.children.lock();
-        if !actor.config.internal && children.counted >= self.config.max_actors {
+        if !actor.config.internal && children.counted.len() >= self.config.max_actors {
             return Err(SpawnError::MaxActors(self.config.max_actors));
         }
         let mut tree = self.tree.lock();
@@ -159,11 +160,12 @@ impl Supervisor {
         }
         tree.add_actor(actor.id, group, actor.config.restart)
             .map_err(|_| SpawnError::NoGroup(group))?;
-        if !actor.config.internal {
+        if actor.config.internal {
+            children.internal.insert(actor.id, actor);
+        } else {
             self.stats.spawned.fetch_add(1, Ordering::Relaxed);
-            children.counted += 1;
+            children.counted.push_back(actor.id, actor);
         }
-        children.by_id.push_back(actor.id, actor);
         Ok(())
     }
 
@@ -191,7 +193,11 @@ impl Supervisor {
     /// Removes a child that is dead for good and frees its name.
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
-        if let Some(actor) = children.by_id.remove(&actor_id) {
+        let removed = match children.counted.remove(&actor_id) {
+            Some(actor) => Some(actor),
+            None => children.internal.remove(&actor_id),
+        };
+        if let Some(actor) = removed {
             let mut tree = self.tree.lock();
             let mut names = self.names.lock();
             if let Some(name) = names.by_actor.remove(&actor_id) {
@@ -200,7 +206,6 @@ impl Supervisor {
             tree.remove_actor(actor_id);
             if !actor.config.internal {
                 self.stats.terminated.fetch_add(1, Ordering::Relaxed);
-                children.counted -= 1;
             }
         }
     }
@@ -210,39 +215,26 @@ impl Supervisor {
         self.names.lock().by_name.get(name).copied()
     }
 
-    /// Live children in start order (internal ones included). O(children): for callers that
-    /// want them all (every actor's diagnostics, a box shared with all).
+    /// Live non-internal children in start order. O(children): for callers that want them
+    /// all (every actor's diagnostics, a box shared with all).
     pub fn children(&self) -> Vec<Arc<Actor>> {
         self.children
             .lock()
-            .by_id
+            .counted
             .iter()
             .map(|(_, a)| a.clone())
             .collect()
     }
 
     /// The live non-internal children at positions `offset..offset + limit` of the start
-    /// order. Walks at most `offset + limit` children, from whichever end is nearer, when the
-    /// supervisor has no internal children (the usual case: task threads are internal);
-    /// otherwise walks from the start, skipping them.
+    /// order, walked from whichever end is nearer: O(min(offset, children - offset) + limit).
     pub fn children_page(&self, offset: usize, limit: usize) -> Vec<Arc<Actor>> {
-        let children = self.children.lock();
-        if children.counted == children.by_id.len() {
-            return children
-                .by_id
-                .page(offset, limit)
-                .into_iter()
-                .map(|(_, a)| a.clone())
-                .collect();
-        }
-        children
-            .by_id
-            .iter()
-            .map(|(_, a)| a)
-            .filter(|a| !a.config.internal)
-            .skip(offset)
-            .take(limit)
-            .map(Arc::clone)
+        self.children
+            .lock()
+            .counted
+            .page(offset, limit)
+            .into_iter()
+            .map(|(_, a)| a.clone())
             .collect()
     }
 
@@ -251,7 +243,7 @@ impl Supervisor {
     pub fn state_counts(&self) -> StateCounts {
         let mut counts = StateCounts::default();
         let children = self.children.lock();
-        for (_, a) in children.by_id.iter().filter(|(_, a)| !a.config.internal) {
+        for (_, a) in children.counted.iter() {
             match a.state() {
                 ActorState::Starting => counts.starting += 1,
                 ActorState::Running => counts.running += 1,
@@ -313,7 +305,7 @@ impl Supervisor {
     /// Live children, internal ones excluded: an exact counter, O(1) (an actor dead for good
     /// is removed before it is marked dead, see `Runtime::finish`).
     pub fn active(&self) -> usize {
-        self.children.lock().counted
+        self.children.lock().counted.len()
     }
 }
 
@@ -406,7 +398,11 @@ mod tests {
         assert_eq!(s.active(), 3);
         assert_eq!(s.stats.terminated.load(Ordering::Relaxed), 1);
         s.add_child(plain(15, false), 2).unwrap();
-        assert_eq!(ids(&s.children()), vec![10, 12, 13, 50, 15]);
+        assert_eq!(
+            ids(&s.children()),
+            vec![10, 12, 13, 15],
+            "internal ones apart"
+        );
         assert_eq!(s.actors_in(2), vec![10, 12, 13, 50, 15]);
         s.remove_child(50);
         assert_eq!(s.active(), 4, "an internal child's removal is not counted");
