@@ -7,6 +7,16 @@ export declare function actorDiagnostics(actorId: number): string | null
 /** Actors of a group and its subgroups, in start order. */
 export declare function actorsIn(supId: number, group: number): Array<number>
 
+/** Which actors `supervisorDiagnostics` lists, as the JS layer validated `options.actors`. */
+export interface ActorsOption {
+  /** `all` | `none` | `summary` | `page`. */
+  mode: string
+  /** First position of a page. */
+  offset?: number
+  /** Size of a page. */
+  limit?: number
+}
+
 /** Address of an ArrayBuffer's memory (tests use it to prove views share memory). */
 export declare function addressOf(buffer: unknown): number
 
@@ -275,8 +285,8 @@ export interface SpawnConfig {
  */
 export declare function stopActor(actorId: number, reason: string): boolean
 
-/** Supervisor diagnostics (JSON). */
-export declare function supervisorDiagnostics(supId: number): string | null
+/** Supervisor diagnostics (JSON); every actor when `actors` is absent. */
+export declare function supervisorDiagnostics(supId: number, actors?: ActorsOption | undefined | null): string | null
 
 /** Ids of a new supervisor, its host port and its root group. */
 export interface SupervisorIds {

@@ -5,7 +5,7 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize, diagnosticsOptions } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
@@ -309,9 +309,13 @@ class Supervisor {
     };
   }
 
-  /** `Ok(SupervisorDiagnostics)`, exact for this supervisor. */
-  getDiagnostics() {
-    const text = native.supervisorDiagnostics(this._sid);
+  /**
+   * `Ok(SupervisorDiagnostics)`, exact for this supervisor. `options.actors`: every actor
+   * (default), `false` (none), `'summary'` (`actorsByState` counts) or `{ offset, limit }`
+   * (that page in start order).
+   */
+  getDiagnostics(options) {
+    const text = native.supervisorDiagnostics(this._sid, diagnosticsOptions(options));
     if (!text) return Err(`Supervisor not found: ${this.id}`);
     const p = native.poolStats(this._sid);
     const memoryPool = p
