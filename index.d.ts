@@ -317,6 +317,24 @@ export interface ActorDiagnostics {
   heapUsed: number | null;
 }
 
+/**
+ * Which actors `sup.getDiagnostics(options)` lists in `actors`. The default (no options, or
+ * `actors: true`) is every live actor, as before the option existed: with many actors that is
+ * one entry each. `false` lists none; `'summary'` gives `actorsByState` counts instead; a page
+ * `{ offset, limit }` (integers >= 0, offset default 0) lists that slice of the start order
+ * (`activeActors` is the total to page through).
+ */
+export interface DiagnosticsOptions {
+  actors?: boolean | 'summary' | { offset?: number; limit: number };
+}
+
+/** How many live actors of a supervisor are in each state (`getDiagnostics({ actors: 'summary' })`). */
+export interface ActorStateCounts {
+  starting: number;
+  running: number;
+  restarting: number;
+}
+
 export interface SupervisorDiagnostics {
   id: string;
   activeActors: number;
@@ -324,6 +342,7 @@ export interface SupervisorDiagnostics {
   totalActorsTerminated: number;
   restarts: number;
   deadLetters: number;
+  /** Every live actor in start order, or the page asked for (absent with `actors: false | 'summary'`). */
   actors: ActorDiagnostics[];
   memoryPool: {
     poolSize: number;
@@ -538,7 +557,11 @@ export interface Supervisor {
   whereis(name: string): ActorRef | undefined;
   subscribe(fn: (m: Message) => void): () => void;
   on<E extends keyof SupervisorEvents>(event: E, fn: (e: SupervisorEvents[E]) => void): () => void;
-  getDiagnostics(): Result<SupervisorDiagnostics, string>;
+  /** Counters, memory pool, metrics, and every actor unless `options.actors` says otherwise. */
+  getDiagnostics(options?: { actors?: true | { offset?: number; limit: number } }): Result<SupervisorDiagnostics, string>;
+  getDiagnostics(options: { actors: false }): Result<Omit<SupervisorDiagnostics, 'actors'>, string>;
+  getDiagnostics(options: { actors: 'summary' }): Result<Omit<SupervisorDiagnostics, 'actors'> & { actorsByState: ActorStateCounts }, string>;
+  getDiagnostics(options: DiagnosticsOptions): Result<Omit<SupervisorDiagnostics, 'actors'> & { actors?: ActorDiagnostics[]; actorsByState?: ActorStateCounts }, string>;
   /** Tier 2 read from the host (every box); the host holds a reference until release. */
   read(msg: unknown): ChainableReader | null;
   release(handle: Lock | { handle: Lock }): boolean;

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, slowTest, sleep, waitFor, collector, NO_LEAKS } from './harness.mjs';
-import { worker, timeline, exits, restarts, quiet, snapshot, restartGaps, assertGap } from './supervision-helpers.mjs';
+import { describe, slowTest, sleep, waitFor, collector, deadForGood, NO_LEAKS } from './harness.mjs';
+import { worker, timeline, exits, restarts, snapshot, restartGaps, plannedStarts, delaysOf, assertWaited, settled } from './supervision-helpers.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
-/** Crashes `ref` `times` times, each time once its previous restart happened; returns the gaps. */
+/**
+ * Crashes `ref` `times` times, each time once its previous restart happened; returns the
+ * measured exit → restart gaps.
+ */
 async function crashRepeatedly(ev, ref, times) {
   for (let i = 0; i < times; i++) {
     const n = ev.restart.filter((e) => e.id === ref.id).length;
@@ -21,10 +24,12 @@ describe('backoff delays between exit and restart', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 3);
+      assert.deepEqual(delaysOf(planned, a.id), [150, 150, 150]);
       assert.equal(gaps.length, 3);
-      gaps.forEach((g, i) => assertGap(assert, g, 150, `fixed restart ${i}`));
+      gaps.forEach((g, i) => assertWaited(assert, g, 150, `fixed restart ${i}`));
       assert.equal(a.incarnation, 3);
     } finally {
       await sup.shutdown();
@@ -39,9 +44,11 @@ describe('backoff delays between exit and restart', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 3);
-      [100, 200, 300].forEach((expected, i) => assertGap(assert, gaps[i], expected, `linear restart ${i}`));
+      assert.deepEqual(delaysOf(planned, a.id), [100, 200, 300]);
+      [100, 200, 300].forEach((expected, i) => assertWaited(assert, gaps[i], expected, `linear restart ${i}`));
     } finally {
       await sup.shutdown();
     }
@@ -55,13 +62,16 @@ describe('backoff delays between exit and restart', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const b = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 5);
-      [60, 120, 240, 300, 300].forEach((expected, i) => assertGap(assert, gaps[i], expected, `exponential restart ${i}`));
+      assert.deepEqual(delaysOf(planned, a.id), [60, 120, 240, 300, 300]);
+      [60, 120, 240, 300, 300].forEach((expected, i) => assertWaited(assert, gaps[i], expected, `exponential restart ${i}`));
       // b has not failed before: its first restart waits the base delay
       const bGaps = await crashRepeatedly(ev, b, 1);
-      assertGap(assert, bGaps[0], 60, "b's first restart");
+      assert.deepEqual(delaysOf(planned, b.id), [60]);
+      assertWaited(assert, bGaps[0], 60, "b's first restart");
       assert.deepEqual([a.incarnation, b.incarnation], [5, 1]);
     } finally {
       await sup.shutdown();
@@ -76,12 +86,15 @@ describe('backoff delays between exit and restart', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 3);
-      [100, 200, 400].forEach((expected, i) => assertGap(assert, gaps[i], expected, `restart ${i} (consecutive)`));
-      await sleep(700); // quiet for longer than withinMs
+      assert.deepEqual(delaysOf(planned, a.id), [100, 200, 400]);
+      [100, 200, 400].forEach((expected, i) => assertWaited(assert, gaps[i], expected, `restart ${i} (consecutive)`));
+      await sleep(700); // the semantics under test: quiet for longer than withinMs (at least; more is fine)
       const all = await crashRepeatedly(ev, a, 1);
-      assertGap(assert, all[3], 100, 'first restart after a quiet window');
+      assert.deepEqual(delaysOf(planned, a.id), [100, 200, 400, 100], 'the count n started again');
+      assertWaited(assert, all[3], 100, 'first restart after a quiet window');
     } finally {
       await sup.shutdown();
     }
@@ -92,13 +105,17 @@ describe('backoff delays between exit and restart', () => {
     const sup = createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed', delayMs: 300 } });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 6);
-      for (const [i, g] of gaps.entries()) {
-        assert.ok(g >= 0.8 * 300 * 0.8 && g <= 300 * 1.2 + 150, `jittered gap ${i}: ${g.toFixed(1)} ms outside 0.8·240..360+150`);
+      const delays = delaysOf(planned, a.id);
+      assert.equal(delays.length, 6);
+      for (const [i, d] of delays.entries()) {
+        assert.ok(d >= 240 && d <= 360, `jittered delay ${i}: ${d} ms outside 300 ± 20%`);
+        assertWaited(assert, gaps[i], d, `jittered restart ${i}`);
       }
-      const spread = Math.max(...gaps) - Math.min(...gaps);
-      assert.ok(spread > 15, `six jittered gaps should not all be equal: ${gaps.map((g) => g.toFixed(1)).join(', ')}`);
+      const spread = Math.max(...delays) - Math.min(...delays);
+      assert.ok(spread > 15, `six jittered delays should not all be equal: ${delays.join(', ')}`);
     } finally {
       await sup.shutdown();
     }
@@ -109,10 +126,14 @@ describe('backoff delays between exit and restart', () => {
     const sup = createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed' } });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 3);
-      for (const [i, g] of gaps.entries()) {
-        assert.ok(g >= 0.8 * 80 && g <= 120 + 150, `default gap ${i}: ${g.toFixed(1)} ms outside 0.8·80..120+150`);
+      const delays = delaysOf(planned, a.id);
+      assert.equal(delays.length, 3);
+      for (const [i, d] of delays.entries()) {
+        assert.ok(d >= 80 && d <= 120, `default delay ${i}: ${d} ms outside 100 ± 20%`);
+        assertWaited(assert, gaps[i], d, `default restart ${i}`);
       }
     } finally {
       await sup.shutdown();
@@ -127,9 +148,11 @@ describe('backoff delays between exit and restart', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const a = sup.spawn(worker);
       const gaps = await crashRepeatedly(ev, a, 2);
-      gaps.forEach((g, i) => assertGap(assert, g, 120, `capped restart ${i}`));
+      assert.deepEqual(delaysOf(planned, a.id), [120, 120]);
+      gaps.forEach((g, i) => assertWaited(assert, g, 120, `capped restart ${i}`));
     } finally {
       await sup.shutdown();
     }
@@ -164,8 +187,7 @@ describe('the mailbox during backoff', () => {
 
       const newToken = await pendingCall;
       await waitFor(() => got.items.length >= N, 10000, 'all counted');
-      const q = await quiet(ev, 200);
-      assert.deepEqual(q.after, q.before);
+      await settled([a]);
       assert.notEqual(newToken, oldToken);
       assert.deepEqual(
         got.items.map((m) => m.data.n),
@@ -250,6 +272,7 @@ describe('backoff with group strategies', () => {
     });
     try {
       const ev = timeline(sup);
+      const planned = plannedStarts(sup);
       const got = collector();
       const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
       const [a, b, c] = refs;
@@ -265,8 +288,6 @@ describe('backoff with group strategies', () => {
         [b.id, 'shutdown'],
       ]);
       const crashAt = ev.log.find((e) => e.event === 'exit').t;
-      const stoppedAt = ev.log.filter((e) => e.event === 'exit').at(-1).t;
-      assert.ok(stoppedAt - crashAt < 250, `siblings stopped ${stoppedAt - crashAt} ms after the crash`);
       // (an exit event can come a few ms before the runtime has reaped the thread)
       await waitFor(() => runtimeStats().threads === 0, 2000, 'nobody runs during the delay');
       assert.equal(ev.restart.length, 0, 'and nobody has restarted yet');
@@ -276,10 +297,11 @@ describe('backoff with group strategies', () => {
       assert.equal(b.receive('boom'), true);
 
       await waitFor(() => ev.restart.length === 6, 20000, 'two rounds of restarts');
-      const q = await quiet(ev, 500);
-      assert.deepEqual(q.after, q.before, 'exactly two rounds');
+      await settled(refs);
+      // every start the tree planned has happened, each after its delay: exactly two rounds
+      assert.deepEqual(planned.map((p) => [p.id, p.delayMs]), [a, b, c, a, b, c].map((r) => [r.id, 300]), 'exactly two rounds');
       const firstRestart = ev.log.find((e) => e.event === 'restart').t;
-      assert.ok(firstRestart - crashAt >= 0.8 * 300, `restarted ${firstRestart - crashAt} ms after the crash`);
+      assertWaited(assert, firstRestart - crashAt, 300, 'the first round');
       assert.deepEqual(restarts(ev), [
         [a.id, 1],
         [b.id, 1],
@@ -331,8 +353,9 @@ describe('backoff with group strategies', () => {
       assert.equal(ev.restart.length, 0);
 
       await waitFor(() => ev.restart.length >= 3, 20000, 'restarts');
-      const q = await quiet(ev, 700);
-      assert.deepEqual(q.after, q.before, 'no second round from the cancelled restarts');
+      // the cancelled starts of b and c were timed before these, with the same delay: had they
+      // not been cancelled they would have fired first (one thread's timers fire in deadline order)
+      await settled(refs);
       assert.deepEqual(restarts(ev), [
         [a.id, 1],
         [b.id, 1],
@@ -358,9 +381,8 @@ describe('stopping during a backoff delay', () => {
       await waitFor(() => ev.exit.length === 1, 10000, 'the crash');
       a.receive({ op: 'count', n: 1 }); // queued for an incarnation that will never come
       await a.terminate();
-      const q = await quiet(ev, 600);
-      assert.deepEqual(q.after.restart, 0, 'the pending restart was cancelled');
-      assert.ok(a.getDiagnostics().isErr);
+      await deadForGood(a); // nothing can start it again
+      assert.equal(ev.restart.length, 0, 'the pending restart was cancelled');
       assert.equal(sup.whereis('waiting'), undefined);
       assert.equal(a.receive('more'), false);
       assert.equal(sup.getDiagnostics().value.activeActors, 0);
@@ -390,8 +412,9 @@ describe('stopping during a backoff delay', () => {
       assert.equal(ev.restart.length, 0);
       await b.terminate();
       await waitFor(() => ev.restart.length === 2, 10000, 'a and c restarted');
-      const q = await quiet(ev, 500);
-      assert.deepEqual(q.after, q.before);
+      await deadForGood(b);
+      // b's start was timed between a's and c's, with the same delay: c's restart means it is past
+      await settled([a, c]);
       assert.deepEqual(restarts(ev), [
         [a.id, 1],
         [c.id, 1],
@@ -414,6 +437,7 @@ describe('stopping during a backoff delay', () => {
   slowTest('shutdown() during a backoff delay cancels the restart and leaves nothing behind', 30000, async () => {
     const sup = createSupervisor({ warmWorkers: 1, retry: { max: Infinity, backoff: 'fixed', delayMs: 300, jitter: 0 } });
     const ev = timeline(sup);
+    const planned = plannedStarts(sup);
     try {
       const a = sup.spawn(worker);
       sup.spawn(worker);
@@ -423,7 +447,9 @@ describe('stopping during a backoff delay', () => {
       await sup.shutdown();
     }
     assert.deepEqual(runtimeStats(), NO_LEAKS);
-    await sleep(500);
+    // a timer of the planned delay armed now fires after the restart's timer (armed earlier)
+    assert.deepEqual(planned.map((p) => p.delayMs), [300]);
+    await sleep(300);
     assert.equal(ev.restart.length, 0);
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });

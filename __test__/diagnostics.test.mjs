@@ -3,7 +3,7 @@
 // inspect() as the live supervision tree. Actors are mostly fixtures/res-diag-actor.mjs.
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { describe, slowTest, sleep, waitFor, record, faults, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, sleep, waitFor, record, faults, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
 import { createSupervisor, runtimeStats, ActorExitError } from '../index.mjs';
 
 const ACTOR = new URL('./fixtures/res-diag-actor.mjs', import.meta.url);
@@ -202,8 +202,8 @@ describe('diagnostics: exact per-supervisor counters', () => {
       for (const r of [x, y, z, w]) assert.equal(await r.call(1, CALL), 1);
       y.receive('boom');
       await waitFor(() => evA.restart.length === 3, 10000, 'three restarts');
+      // each answers after the three restarts: the plan (its stops come before its starts) is done
       for (const r of [x, y, z]) assert.equal(await r.call(2, CALL), 2);
-      await sleep(50);
       assert.equal(evA.restart.length, 3, 'no over-restarting');
       assert.deepEqual(counters(A), { totalActorsSpawned: 3, totalActorsTerminated: 0, restarts: 3, activeActors: 3, deadLetters: 0 });
       assert.deepEqual(
@@ -313,6 +313,91 @@ describe('diagnostics: per actor', () => {
       const d = a.getDiagnostics().value;
       assert.equal(typeof d.heapUsed, 'number', `heapUsed missing from ${JSON.stringify(Object.keys(d))}`);
       assert.ok(d.heapUsed > 0);
+    } finally {
+      await sup.shutdown();
+    }
+  });
+});
+
+describe('diagnostics: which actors getDiagnostics lists (options.actors)', () => {
+  const ids = (d) => d.actors.map((a) => a.id);
+  const still = (a) => ({ ...a, lifetimeMs: 0, heapUsed: 0 });
+
+  slowTest('every actor by default, none, a summary by state, or a page in start order', 60000, async () => {
+    const sup = createSupervisor({ warmWorkers: 2, retry: { backoff: 'fixed', delayMs: 2000, jitter: 0 } });
+    try {
+      const ev = record(sup);
+      const refs = [];
+      for (let i = 0; i < 6; i++) refs.push(sup.spawn(ACTOR, { name: `n${i}` }));
+      for (const r of refs) assert.equal(await r.call('up', CALL), 'up');
+      await refs[2].terminate();
+      const live = refs.filter((_, i) => i !== 2).map((r) => r.id);
+
+      const all = sup.getDiagnostics().value;
+      assert.deepEqual(ids(all), live, 'default: every live actor in start order');
+      assert.deepEqual(ids(sup.getDiagnostics({}).value), live);
+      assert.deepEqual(ids(sup.getDiagnostics({ actors: true }).value), live);
+
+      const none = sup.getDiagnostics({ actors: false }).value;
+      assert.ok(!('actors' in none) && !('actorsByState' in none), `keys: ${Object.keys(none)}`);
+      assert.deepEqual(counters(sup), {
+        totalActorsSpawned: none.totalActorsSpawned,
+        totalActorsTerminated: none.totalActorsTerminated,
+        restarts: none.restarts,
+        activeActors: none.activeActors,
+        deadLetters: none.deadLetters,
+      });
+      assert.equal(none.activeActors, 5);
+      assert.equal(none.memoryPool.poolSize, all.memoryPool.poolSize);
+
+      const page = sup.getDiagnostics({ actors: { offset: 1, limit: 2 } }).value;
+      assert.deepEqual(ids(page), live.slice(1, 3), 'the page skips the terminated actor');
+      assert.deepEqual(page.actors.map(still), all.actors.slice(1, 3).map(still), 'the same entries');
+      assert.deepEqual(ids(sup.getDiagnostics({ actors: { limit: 2 } }).value), live.slice(0, 2), 'offset defaults to 0');
+      assert.deepEqual(ids(sup.getDiagnostics({ actors: { offset: 3, limit: 10 } }).value), live.slice(3));
+      assert.deepEqual(ids(sup.getDiagnostics({ actors: { offset: 4, limit: 1 } }).value), live.slice(4));
+      assert.deepEqual(sup.getDiagnostics({ actors: { offset: 5, limit: 3 } }).value.actors, []);
+      assert.deepEqual(sup.getDiagnostics({ actors: { offset: 0, limit: 0 } }).value.actors, []);
+
+      let summary = sup.getDiagnostics({ actors: 'summary' }).value;
+      assert.ok(!('actors' in summary));
+      assert.deepEqual(summary.actorsByState, { starting: 0, running: 5, restarting: 0 });
+      assert.equal(summary.activeActors, 5);
+
+      refs[0].receive('boom'); // restarting for the 2 s backoff
+      await waitFor(() => ev.exit.length === 2, 10000, 'the crash');
+      summary = sup.getDiagnostics({ actors: 'summary' }).value;
+      assert.deepEqual(summary.actorsByState, { starting: 0, running: 4, restarting: 1 });
+      assert.equal(summary.activeActors, 5, 'an actor waiting for its restart is live');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('bad options are refused with errors naming options.actors', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 0 });
+    try {
+      const bad = [
+        [5, TypeError, /^options must be an object/],
+        [[], TypeError, /^options must be an object/],
+        [{ actor: false }, TypeError, /^options: unknown option "actor"/],
+        [{ actors: 'all' }, RangeError, /^options\.actors must be false, 'summary' or \{ offset, limit \} \(got "all"\)/],
+        [{ actors: 1 }, TypeError, /^options\.actors must be false, 'summary' or/],
+        [{ actors: null }, TypeError, /^options\.actors must be/],
+        [{ actors: [0, 1] }, TypeError, /^options\.actors must be/],
+        [{ actors: {} }, TypeError, /^options\.actors\.limit must be a number/],
+        [{ actors: { limit: 1, size: 2 } }, TypeError, /^options\.actors: unknown option "size"/],
+        [{ actors: { offset: -1, limit: 1 } }, RangeError, /^options\.actors\.offset must be >= 0/],
+        [{ actors: { offset: 0.5, limit: 1 } }, RangeError, /^options\.actors\.offset must be an integer/],
+        [{ actors: { limit: Infinity } }, RangeError, /^options\.actors\.limit must be finite/],
+        [{ actors: { limit: '3' } }, TypeError, /^options\.actors\.limit must be a number/],
+      ];
+      for (const [options, Cls, re] of bad) {
+        await faults(() => sup.getDiagnostics(options), Cls, re, `getDiagnostics(${JSON.stringify(options)})`);
+        await faults(() => sup.getDiagnostics(options), TypeOrRangeError, null);
+      }
+      assert.ok(sup.getDiagnostics(undefined).isOk);
     } finally {
       await sup.shutdown();
     }
@@ -446,8 +531,11 @@ describe('diagnostics: metrics measured in the core', () => {
     assert.equal(await ask(stranger, { op: 'read', target: held.value }), null);
     // a second write waits for the only box until the holder lets go of it
     const waiting = ask(reader, { op: 'write', msg: 'next', data: 'y', release: true, timeoutMs: 30000 });
+    let wrote = false;
+    waiting.then(() => (wrote = true), () => (wrote = true));
     await waitFor(() => sup.getDiagnostics().value.memoryPool.waitingWrites === 1, 10000, 'write queued');
-    await sleep(100);
+    await sleep(100); // the box stays held this long at least: writeQueueWait must show it
+    assert.equal(wrote, false, 'the write waits while the only box is held');
     assert.equal(await ask(holder, { op: 'release', handle: held.value }), true);
     assert.equal((await waiting).ok, true);
     return mail;
@@ -587,9 +675,13 @@ describe('diagnostics: lifecycle events on node:diagnostics_channel', () => {
       );
       got.stop();
       const n = got.length;
+      // channels publish in the same step as the supervisors' own listeners: once those have
+      // seen the spawn, the crash and the restart, anything published would be here
+      const [evOne, evTwo] = [record(one), record(two)];
       one.spawn(ACTOR);
       b.receive('boom');
-      await sleep(200);
+      await waitFor(() => evTwo.restart.length === 1, 10000, "b's restart");
+      assert.deepEqual([evOne.spawn.length, evTwo.exit.length], [1, 1]);
       assert.equal(got.length, n);
     } finally {
       got.stop();
@@ -658,8 +750,8 @@ describe('diagnostics: inspect()', () => {
       // one-for-all: c's crash restarts every child of g1 (the nested group's actors included), not a or b
       c.receive('boom');
       await waitFor(() => ev.restart.length === 6, 10000, 'g1 restarted');
+      // each answers after the six restarts: the plan (its stops come before its starts) is done
       for (const r of [c, d, e, f, kid]) assert.equal(await r.call('up', CALL), 'up');
-      await sleep(50);
       assert.equal(ev.restart.length, 6);
       assert.deepEqual(shape(sup.inspect()), tree({ e: 2, c: 1, d: 1, f: 1, kid: 1 }));
 

@@ -20,6 +20,32 @@ export async function waitFor(fn, timeoutMs = 10000, label = 'condition') {
   }
 }
 
+/**
+ * Waits until `ref` is dead for good (its diagnostics are `Err`): from then on nothing can
+ * restart it, so "no restart happened" can be asserted at once instead of after a sleep.
+ */
+export function deadForGood(ref, label = `${ref.id} to be dead for good`) {
+  return waitFor(() => ref.getDiagnostics().isErr, 10000, label);
+}
+
+/**
+ * Resolves once `sup`'s host thread has handled every event the core queued for it before
+ * this call (emits, exits, DOWNs): a call to `probe` (an actor of `sup` that answers) is
+ * answered through the same FIFO host queue, after them.
+ */
+export async function hostDrained(probe) {
+  await probe.call('drained?', { timeoutMs: 10000 });
+}
+
+/**
+ * Resolves after two macrotask turns of this thread: every promise reaction (a handler's
+ * `.then`, a reply the host drops) queued before the call has run, and an unhandled
+ * rejection among them has been reported.
+ */
+export async function turns() {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+}
+
 /** Collects what a subscribe-style API delivers. */
 export function collector() {
   const items = [];
@@ -33,10 +59,19 @@ export function slowTest(name, timeoutMs, fn) {
   return isBun ? runner.test(name, fn, timeoutMs) : runner.test(name, { timeout: timeoutMs }, fn);
 }
 
+/**
+ * `slowTest(name, timeoutMs, fn)`, reported as skipped (with `reason`) when `cond` is true, on
+ * both runners: a test that cannot check anything on this runtime must not count as a pass.
+ */
+export function slowTestUnless(cond, reason, name, timeoutMs, fn) {
+  if (!cond) return slowTest(name, timeoutMs, fn);
+  const label = `${name} (skipped on ${isBun ? 'bun' : 'node'}: ${reason})`;
+  return isBun ? runner.test.skip(label, fn) : runner.test(label, { skip: reason }, fn);
+}
+
 /** What runtimeStats() must report once every supervisor in the process is shut down. */
 export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
 
-/** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
 /**
  * Runs `script` in a child process of this runtime and waits (at most 30 s) for it to exit on
  * its own; asserts it exited with code 0 and returns the JSON its last line of stdout printed.
@@ -62,6 +97,7 @@ export async function exitsOnItsOwn(script) {
   return JSON.parse(stdout.trim().split('\n').pop());
 }
 
+/** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */
 export function within(promise, ms, label = 'operation') {
   let timer;
   const bound = new Promise((_, reject) => {

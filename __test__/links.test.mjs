@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, slowTest, sleep, waitFor, collector, faults, NO_LEAKS } from './harness.mjs';
-import { worker, timeline, exits, restarts, quiet, snapshot } from './supervision-helpers.mjs';
+import { worker, timeline, exits, restarts, quiet, snapshot, untouched } from './supervision-helpers.mjs';
 import { createSupervisor, runtimeStats, isSystemMessage } from '../index.mjs';
 
 const probe = new URL('./fixtures/link-probe.mjs', import.meta.url);
@@ -285,7 +285,7 @@ describe('links', () => {
       const ev = timeline(sup);
       const a = sup.spawn(worker);
       const b = sup.spawn(worker);
-      await Promise.all([a, b].map((r) => r.call('warm')));
+      const [ta] = await Promise.all([a, b].map((r) => r.call('warm')));
       b.receive('boom');
       await waitFor(() => ev.exit.length === 1, 10000, 'b crashed');
       let threw = null;
@@ -298,7 +298,7 @@ describe('links', () => {
       await waitFor(() => ev.restart.length === 1, 10000, 'b restarted');
       b.receive('boom'); // b's new incarnation made no link: a must not be stopped
       await waitFor(() => ev.restart.length >= 2, 10000, 'b restarted again');
-      await sleep(300);
+      await untouched(a, ta);
       assert.deepEqual(
         exits(ev),
         [
@@ -341,7 +341,7 @@ describe('trapping exits', () => {
       c.receive('stop'); // normal: no EXIT message
       await waitFor(() => ev.exit.length === 3, 10000, 'c exits');
       await t.call({ op: 'token' }); // anything queued before this has been handled
-      const q = await quiet(ev, 200);
+      const q = await quiet(ev);
       assert.deepEqual(q.after, q.before);
 
       assert.deepEqual(system, [
@@ -461,7 +461,7 @@ describe('monitors', () => {
       t.receive('boom'); // the monitor watched incarnation 0 only
       await waitFor(() => ev.restart.length === 2, 10000, 't restarted again');
       await w.call({ op: 'token' });
-      await quiet(ev, 200);
+      await quiet(ev);
       assert.equal(host.length, 1);
       assert.equal(seen.length, 1);
       assert.equal(w.incarnation, 0, 'a monitor never stops the watcher');
@@ -498,7 +498,7 @@ describe('monitors', () => {
       t.receive('stop'); // a normal exit is reported too
       await waitFor(() => host.length === 2 && seen.length === 2, 10000, 'two DOWNs');
       await w.call({ op: 'token' });
-      await quiet(ev, 200);
+      await quiet(ev);
       assert.equal(host.length, 2);
       assert.equal(seen.length, 2);
       assert.deepEqual(
@@ -594,7 +594,7 @@ describe('monitors', () => {
       b.receive('boom');
       await waitFor(() => ev.restart.length === 5, 10000, 'a and b restarted again');
       await w.call({ op: 'token' });
-      await quiet(ev, 200);
+      await quiet(ev);
       assert.equal(host.length, 3, 'no DOWN for monitors of a dead incarnation of the watcher');
     } finally {
       await sup.shutdown();

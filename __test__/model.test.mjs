@@ -7,8 +7,8 @@
 // restart, live threads, and every counted message (handled exactly once, in order).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describe, slowTest, sleep, waitFor, NO_LEAKS } from './harness.mjs';
-import { worker, timeline } from './supervision-helpers.mjs';
+import { describe, slowTest, waitFor, NO_LEAKS } from './harness.mjs';
+import { worker, timeline, settled } from './supervision-helpers.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const MAX_ACTORS = 6;
@@ -317,7 +317,7 @@ async function runAgainstModel(strategy, initial, cmds) {
     const model = newModel(strategy);
     for (const type of initial) await new Spawn(type).run(model, real);
     await fc.asyncModelRun(() => ({ model, real }), cmds);
-    await sleep(150); // nothing more may happen once the model is satisfied
+    await settled(real.refs); // nothing more may happen once the model is satisfied
     compare(model, real, 'after the last operation');
   } finally {
     await sup.shutdown();
@@ -375,7 +375,7 @@ describe('model-based: supervision with restart types, links and strategies', ()
       for (const cmd of scenario) {
         if (cmd.check(model)) await cmd.run(model, real);
       }
-      await sleep(150);
+      await settled(real.refs);
       compare(model, real, 'after the scenario');
     } finally {
       await sup.shutdown();

@@ -211,7 +211,7 @@ describe('shared regions: restarts and children', () => {
             );
             return { id: child.id, answer: await ctx.call(child.id, msg.use, { timeoutMs: 15000 }) };
           } catch (err) {
-            return { refused: err.message };
+            return { refused: `${err.constructor.name}: ${err.message}` };
           }
         },
         { regions: ['shared'] },
@@ -236,7 +236,7 @@ describe('shared regions: restarts and children', () => {
           await ctx.spawn((s, m) => m, { regions: ['shared'] });
           return 'spawned';
         } catch (err) {
-          return err.message;
+          return `${err.constructor.name}: ${err.message}`;
         }
       });
       assert.equal(await bare.call('go', CALL), `RangeError: ctx.spawn: options.regions: "shared" is not granted to ${bare.id}`);

@@ -130,7 +130,7 @@ describe('registry', () => {
       assert.equal(typeof (await c2.call('x')), 'string');
       assert.equal(sup.whereis('c'), c2);
 
-      const q = await quiet(ev, 200);
+      const q = await quiet(ev);
       assert.deepEqual(q.after, q.before);
     } finally {
       await sup.shutdown();

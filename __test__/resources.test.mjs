@@ -9,7 +9,7 @@ import { spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { z } from 'zod';
-import { describe, slowTest, sleep, waitFor, within, record, faults, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, sleep, turns, waitFor, within, record, faults, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats, ActorExitError } from '../index.mjs';
 
 const CALLER = new URL('./fixtures/res-caller.mjs', import.meta.url);
@@ -44,7 +44,7 @@ async function noStrayFailures(fn) {
   process.on('uncaughtException', onException);
   try {
     await fn();
-    await sleep(50);
+    await turns(); // rejections of promises already settled are reported by now
   } finally {
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
@@ -286,7 +286,7 @@ describe('resources: round trip', () => {
       await waitFor(() => gates.length === tags.length, 10000, 'all four handlers running');
       for (const g of [...gates].reverse()) {
         g.d.resolve(`answer for ${g.tag}`);
-        await sleep(5);
+        await turns(); // this answer has left before the next one is given
       }
       assert.deepEqual(
         await all,
@@ -332,6 +332,13 @@ describe('resources: every error, with its exact message', () => {
   /** A supervisor with one resource per kind of failure; `calls` counts handler runs. */
   function failing(extra = {}) {
     const calls = {};
+    // slow handlers finish only when the test opens the gate: a rejection seen before that
+    // came from the timeout, not from the handler finishing
+    const late = { gate: deferred(), finished: 0 };
+    const finishLate = () => late.gate.promise.then(() => {
+      late.finished++;
+      return 'too late';
+    });
     const count = (name, fn) => (...args) => {
       calls[name] = (calls[name] ?? 0) + 1;
       return fn(...args);
@@ -363,8 +370,8 @@ describe('resources: every error, with its exact message', () => {
               throw new TypeError('async failure');
             }),
           },
-          slow: { timeoutMs: 50, handler: count('slow', () => sleep(600).then(() => 'too late')) },
-          leaseBound: { handler: count('leaseBound', () => sleep(700).then(() => 'too late')) },
+          slow: { timeoutMs: 50, handler: count('slow', finishLate) },
+          leaseBound: { handler: count('leaseBound', finishLate) },
           fn: { handler: count('fn', () => () => 'a function') },
           big: { handler: count('big', () => ({ n: 10n })) },
           echo: { handler: count('echo', (...args) => args) },
@@ -373,7 +380,7 @@ describe('resources: every error, with its exact message', () => {
         ...extra,
       },
     });
-    return { sup, calls };
+    return { sup, calls, late };
   }
 
   slowTest('unknown resource, unknown method, release called by an actor', 30000, async () => {
@@ -448,24 +455,34 @@ describe('resources: every error, with its exact message', () => {
   });
 
   slowTest('timeouts: the method timeoutMs, else the actor lease (defaultLeaseMs, or actorTimeouts[name])', 30000, async () => {
-    const { sup, calls } = failing();
+    const { sup, calls, late } = failing();
     try {
       const a = sup.spawn(CALLER);
-      let t0 = Date.now();
-      assert.deepEqual(await use(a, 'db', 'slow'), failed('resource db.slow timed out after 50 ms'));
-      assert.ok(Date.now() - t0 < 550, 'rejected at the timeout, not when the handler finished');
-      t0 = Date.now();
-      assert.deepEqual(await use(a, 'db', 'leaseBound'), failed('resource db.leaseBound timed out after 200 ms'));
-      assert.ok(Date.now() - t0 < 650);
+      await use(a, 'db', 'echo', 0); // the actor is up: what follows measures only the resource call
+      // each rejects while its handler is still held at the gate (so: at the timeout), and not
+      // before the timeout has passed
+      const timedOut = async (ref, method, ms) => {
+        const t0 = performance.now();
+        assert.deepEqual(await use(ref, 'db', method), failed(`resource db.${method} timed out after ${ms} ms`));
+        const waited = performance.now() - t0;
+        assert.ok(waited >= ms - 2, `db.${method} rejected after ${waited.toFixed(1)} ms, before its ${ms} ms timeout`);
+      };
+      await timedOut(a, 'slow', 50);
+      await timedOut(a, 'leaseBound', 200);
       // a named actor's lease (its message deadline is set apart so that it does not fire first)
       const named = sup.spawn(CALLER, { name: 'named', timeoutMs: 10000 });
-      assert.deepEqual(await use(named, 'db', 'leaseBound'), failed('resource db.leaseBound timed out after 120 ms'));
-      // the late results are dropped: the actors keep working and get their own answers
-      await sleep(800);
+      await use(named, 'db', 'echo', 0);
+      await timedOut(named, 'leaseBound', 120);
+      assert.equal(late.finished, 0, 'every handler was still running when its call was rejected');
+      // the late results are dropped: once the handlers have finished, the actors keep working
+      // and get their own answers
+      late.gate.resolve();
+      await waitFor(() => late.finished === 3, 10000, 'the three late handlers to finish');
       assert.deepEqual(await use(a, 'db', 'echo', 1), { ok: [1] });
       assert.deepEqual(await use(named, 'db', 'echo', 2), { ok: [2] });
-      assert.deepEqual(calls, { slow: 1, leaseBound: 2, echo: 2 });
+      assert.deepEqual(calls, { slow: 1, leaseBound: 2, echo: 4 });
     } finally {
+      late.gate.resolve();
       await sup.shutdown();
     }
   });
@@ -544,7 +561,7 @@ describe('resources: capability limits', () => {
         try {
           return { ok: (await ctx.spawn((s, m) => m, { resources: msg })).id };
         } catch (err) {
-          return { error: err.message };
+          return { error: `${err.constructor.name}: ${err.message}` };
         }
       });
       assert.deepEqual(await parent.call(['nope'], CALL), { error: 'RangeError: options.resources: unknown resource "nope"' });
@@ -619,7 +636,7 @@ describe('resources: the actor dies while its request is in flight', () => {
         const second = a.call({ op: 'announce', tag: 'second', resource: 'svc', method: 'wait', args: ['second'] }, CALL);
         await waitFor(() => gates.length === 2, 10000, 'second handler running');
         gates[0].d.resolve('LATE answer meant for the dead incarnation');
-        await sleep(50);
+        await turns(); // the late answer has been handled (dropped) before the real one is given
         gates[1].d.resolve('answer for the second incarnation');
         assert.deepEqual(await second, { ok: 'answer for the second incarnation' });
         assert.deepEqual(answered, [{ tag: 'second', ok: 'answer for the second incarnation' }]);
@@ -632,7 +649,7 @@ describe('resources: the actor dies while its request is in flight', () => {
         await waitFor(() => ev.restart.length === 2, 10000, 'second restart');
         await waitFor(() => gates.length === 4, 10000, 'fourth handler running');
         gates[2].d.reject(new Error('LATE failure meant for the dead incarnation'));
-        await sleep(50);
+        await turns(); // the late failure has been handled (dropped) before the real answer is given
         gates[3].d.resolve('fourth');
         assert.deepEqual(await fourth, { ok: 'fourth' });
         assert.deepEqual(ev.error, [], 'no error event');
@@ -682,7 +699,7 @@ describe('resources: the actor dies while its request is in flight', () => {
         }
         gates[0].d.resolve('nobody is listening');
         gates[1].d.resolve(12345); // would be an invalid output: nobody to tell either
-        await sleep(50);
+        await turns(); // both answers (and the output check) have been handled
         assert.deepEqual(ev.error, []);
         assert.equal(ev.restart.length, 0);
         // the supervisor keeps serving other actors
@@ -698,7 +715,7 @@ describe('resources: the actor dies while its request is in flight', () => {
     });
   });
 
-  slowTest('nothing of a dropped request keeps the process alive after shutdown (no leftover timer)', 60000, async () => {
+  slowTest('nothing of a dropped request keeps the process alive after shutdown (no leftover timer)', 120000, async () => {
     // The handler never settles and has timeoutMs 60000; once its actor is gone and the
     // supervisor shut down, the process must be free to exit (DESIGN 7: no timers left).
     const runs = await Promise.all(
@@ -708,14 +725,15 @@ describe('resources: the actor dies while its request is in flight', () => {
             const child = spawnProcess(process.execPath, [EXIT_PROBE, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
             let out = '';
             let err = '';
-            let shutAt = 0;
+            let shutDown = false;
             let killer = null;
-            const guard = setTimeout(() => child.kill('SIGKILL'), 40000);
+            const guard = setTimeout(() => child.kill('SIGKILL'), 80000);
             child.stdout.on('data', (d) => {
               out += d;
-              if (!shutAt && out.includes('shut down')) {
-                shutAt = Date.now();
-                killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+              if (!shutDown && out.includes('shut down')) {
+                shutDown = true;
+                // a leftover timer would hold it for the handler's 60 s: 25 s tells them apart on any machine
+                killer = setTimeout(() => child.kill('SIGKILL'), 25000);
               }
             });
             child.stderr.on('data', (d) => (err += d));
@@ -723,7 +741,7 @@ describe('resources: the actor dies while its request is in flight', () => {
             child.on('exit', (code, signal) => {
               clearTimeout(guard);
               clearTimeout(killer);
-              resolve({ mode, code, signal, out, err, exitMs: shutAt ? Date.now() - shutAt : null });
+              resolve({ mode, code, signal, out, err });
             });
           }),
       ),
@@ -733,10 +751,9 @@ describe('resources: the actor dies while its request is in flight', () => {
       assert.equal(
         r.signal,
         null,
-        `${r.mode}: the process was still alive 5 s after shutdown() resolved (the resource call's timer outlives its actor and the supervisor)`,
+        `${r.mode}: the process was still alive 25 s after shutdown() resolved (the resource call's timer outlives its actor and the supervisor)`,
       );
       assert.equal(r.code, 0, `${r.mode}: exit code (${r.err})`);
-      assert.ok(r.exitMs < 5000, `${r.mode}: exited ${r.exitMs} ms after shutdown`);
     }
   });
 });

@@ -351,6 +351,31 @@ describe('tier 2: share modes', () => {
 });
 
 describe('tier 2: share lists and internal actors', () => {
+  slowTest('a share list may name actors by registered name (DESIGN.md 3.5), in write and in commit; an unknown name is Err', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 2, boxSize: '4kb' } });
+    try {
+      const [writer] = await probes(sup, 1);
+      const [named, other] = [sup.spawn(PROBE, { name: 'named-reader' }), sup.spawn(PROBE)];
+      for (const r of [named, other]) assert.equal(await r.call({ op: 'ping' }, CALL), 'probe');
+      const log = inboxes(named);
+      const lock = await written(writer, { msg: 'by-name', data: 'x', share: ['named-reader'] });
+      assert.equal((await inboxFor(log, 'by-name')).read.value, 'x');
+      await noInbox(other, 'an actor the list did not name');
+      await releaseAll([named, writer], lock); // the probe writer reads back what it wrote
+      const zc = await writer.call({ op: 'alloc', size: 4, commit: { msg: 'zc-by-name', type: 'binary', share: ['named-reader'] } }, CALL);
+      assert.equal(zc.commit?.ok, true, `commit: ${JSON.stringify(zc)}`);
+      await inboxFor(log, 'zc-by-name');
+      await releaseAll([named, writer], zc.commit.value);
+      const r = await writer.call({ op: 'write', msg: 'nobody', data: 1, share: ['no-such-name'] }, CALL);
+      assert.equal(r.ok, false);
+      assert.match(r.error, /^write\.share: list entry: no actor registered as "no-such-name"/);
+      assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('a share list naming an actor of another supervisor is Err; no INBOX, nothing held', 60000, async () => {
     const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' }, timeouts: { defaultLeaseMs: 500 } });
     const other = createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' } });
@@ -1014,6 +1039,43 @@ describe('tier 2: bad input', () => {
         return text;
       });
       assert.equal(await ok.call('go', CALL), 'still working');
+      assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('wait that is not a boolean, and alloc options that are not an object, are Err naming them (not taken as "wait")', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' } });
+    try {
+      const actor = sup.spawn(async (self, msg, ctx) => {
+        const cases = {
+          writeWaitString: () => ctx.write({ msg: 'm', data: 1, wait: 'no' }),
+          writeWaitZero: () => ctx.write({ msg: 'm', data: 1, wait: 0 }),
+          allocWaitZero: () => ctx.alloc(10, { wait: 0 }),
+          allocWaitNull: () => ctx.alloc(10, { wait: null }),
+          allocOptionsTrue: () => ctx.alloc(10, true),
+          allocOptionsNumber: () => ctx.alloc(10, 1.5),
+          allocOptionsNull: () => ctx.alloc(10, null),
+        };
+        const out = {};
+        for (const [k, f] of Object.entries(cases)) {
+          const r = await f();
+          out[k] = r.isErr ? r.error : 'Ok';
+          if (r.isOk) (r.value.abort ? r.value.abort() : ctx.release(r.value));
+        }
+        return out;
+      });
+      assert.deepEqual(await actor.call('go', CALL), {
+        writeWaitString: 'write: wait must be a boolean',
+        writeWaitZero: 'write: wait must be a boolean',
+        allocWaitZero: 'alloc: wait must be a boolean',
+        allocWaitNull: 'alloc: wait must be a boolean',
+        allocOptionsTrue: 'alloc: options must be an object',
+        allocOptionsNumber: 'alloc: options must be an object',
+        allocOptionsNull: 'alloc: options must be an object',
+      });
       assert.equal(pool(sup).boxesInUse, 0);
     } finally {
       await sup.shutdown();

@@ -129,6 +129,40 @@ describe('bad input to a live supervisor', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.spawn: bad options reject with a TypeError or RangeError naming the option, as sup.spawn throws', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        const out = [];
+        for (const options of [{ name: 5 }, { timeoutMs: -1 }, { restart: 'sometimes' }, { bogus: 1 }]) {
+          try {
+            await ctx.spawn((s, m) => m, options);
+            out.push('spawned');
+          } catch (err) {
+            out.push([err.constructor.name, err.message]);
+          }
+        }
+        return out;
+      });
+      const out = await parent.call('go', { timeoutMs: 20000 });
+      const expected = [
+        ['TypeError', /^options\.name /],
+        ['RangeError', /^options\.timeoutMs /],
+        ['RangeError', /^options\.restart .*sometimes/],
+        ['TypeError', /^options: unknown option "bogus"/],
+      ];
+      assert.equal(out.length, expected.length);
+      for (const [i, [cls, re]] of expected.entries()) {
+        assert.ok(Array.isArray(out[i]) && out[i][0] === cls && re.test(out[i][1]), `case ${i}: expected ${cls} matching ${re}, got ${JSON.stringify(out[i])}`);
+      }
+      assert.equal(sup.getDiagnostics().value.totalActorsSpawned, 1, 'only the parent');
+      await stillWorks(sup);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest("receive: values JSON cannot carry throw a TypeError naming 'receive: msg', and nothing is sent", 30000, async () => {
     const sup = createSupervisor({ warmWorkers: 1 });
     try {

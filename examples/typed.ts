@@ -112,6 +112,12 @@ async function main(): Promise<void> {
     const refused: number | undefined = diag.value.metrics.authorization?.denied;
     println(waited, refused);
   }
+  const summary = sup.getDiagnostics({ actors: 'summary' });
+  if (summary.isOk) println(summary.value.actorsByState.running);
+  const page = sup.getDiagnostics({ actors: { offset: 0, limit: 10 } });
+  if (page.isOk) println(page.value.actors.length);
+  const counts = sup.getDiagnostics({ actors: false });
+  if (counts.isOk) println(counts.value.activeActors);
 
   // pooled actors: many on a few shared worker threads, same refs and supervision
   const sessions: ActorRef[] = sup.spawnMany(1000, {

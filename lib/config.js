@@ -321,4 +321,27 @@ function spawnOptions(options = {}, supConfig, regions) {
   return out;
 }
 
-module.exports = { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize, regionSize };
+const ACTORS_VIEW = "false, 'summary' or { offset, limit }";
+
+/**
+ * `sup.getDiagnostics(options)`: which actors to list, as `supervisorDiagnostics` takes it.
+ * Absent (or `actors: true`): every actor, as before the option existed.
+ */
+function diagnosticsOptions(options) {
+  if (options === undefined) return undefined;
+  const o = objectOf(options, 'options', ['actors']);
+  const v = o.actors;
+  if (v === undefined || v === true) return { mode: 'all' };
+  if (v === false) return { mode: 'none' };
+  if (v === 'summary') return { mode: 'summary' };
+  if (typeof v === 'string') throw new RangeError(`options.actors must be ${ACTORS_VIEW} (got "${v}")`);
+  if (!isObject(v)) throw new TypeError(`options.actors must be ${ACTORS_VIEW}`);
+  objectOf(v, 'options.actors', ['offset', 'limit']);
+  const offset = v.offset === undefined ? 0 : number(v.offset, 'options.actors.offset', { integer: true });
+  const limit = number(v.limit, 'options.actors.limit', { integer: true });
+  return { mode: 'page', offset, limit };
+}
+
+module.exports = {
+  supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize, regionSize, diagnosticsOptions,
+};

@@ -7,6 +7,16 @@ export declare function actorDiagnostics(actorId: number): string | null
 /** Actors of a group and its subgroups, in start order. */
 export declare function actorsIn(supId: number, group: number): Array<number>
 
+/** Which actors `supervisorDiagnostics` lists, as the JS layer validated `options.actors`. */
+export interface ActorsOption {
+  /** `all` | `none` | `summary` | `page`. */
+  mode: string
+  /** First position of a page. */
+  offset?: number
+  /** Size of a page. */
+  limit?: number
+}
+
 /** Address of an ArrayBuffer's memory (tests use it to prove views share memory). */
 export declare function addressOf(buffer: unknown): number
 
@@ -212,6 +222,13 @@ export declare function poolExit(actorId: number, reason: string): boolean
 export declare function poolHeartbeat(actorId: number, nowMs: number): boolean
 
 /**
+ * Pool worker: `actor_id` finished a call: counts it handled (as [`pool_ack`] with 1), then
+ * sends its reply, in one native call, so the end of the incarnation can land before both or
+ * after both: a call whose reply was sent is never also reported as in flight.
+ */
+export declare function poolReply(actorId: number, incarnation: number, replyPort: number, corr: number, body: string): boolean
+
+/**
  * Pool worker: `actor_id` asks the host to act for it (spawn a child, crash policy…); the
  * answer comes back to this thread with `corr`.
  */
@@ -261,6 +278,14 @@ export declare function register(actorId: number, name: string): void
  * does not keep the process alive.
  */
 export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
+
+/**
+ * Worker: answers a call its actor just finished handling, and counts it handled (its
+ * progress counter, control word 0, becomes `handled`) in the same native call: a kill can land
+ * before both or after both, so a call whose reply was sent is never also reported as the
+ * in-flight message of the exit.
+ */
+export declare function replyHandled(portId: number, corr: number, body: string, handled: number): boolean
 
 /** Host: answers a request of the actor on `port_id` (replies to `ctx.spawn`…). */
 export declare function replyTo(portId: number, corr: number, body: string): boolean
@@ -326,8 +351,8 @@ export declare function spawnMany(supId: number, config: SpawnConfig, count: num
  */
 export declare function stopActor(actorId: number, reason: string): boolean
 
-/** Supervisor diagnostics (JSON). */
-export declare function supervisorDiagnostics(supId: number): string | null
+/** Supervisor diagnostics (JSON); every actor when `actors` is absent. */
+export declare function supervisorDiagnostics(supId: number, actors?: ActorsOption | undefined | null): string | null
 
 /** Ids of a new supervisor, its host port and its root group. */
 export interface SupervisorIds {

@@ -5,7 +5,7 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize, diagnosticsOptions } = require('./config.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
@@ -232,7 +232,8 @@ class Supervisor {
     this._closed = false;
     this._spinner = new Spinner();
     this._spinQueued = false;
-    this._pool = new ThreadPool(this._config.warmWorkers);
+    // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
+    this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
     this._pooledCount = 0; // live pooled actors
     native.registerPort(this._port, () => this._drain(), false);
@@ -340,16 +341,20 @@ class Supervisor {
     };
   }
 
-  /** `Ok(SupervisorDiagnostics)`, exact for this supervisor. */
-  getDiagnostics() {
-    const text = native.supervisorDiagnostics(this._sid);
+  /**
+   * `Ok(SupervisorDiagnostics)`, exact for this supervisor. `options.actors`: every actor
+   * (default), `false` (none), `'summary'` (`actorsByState` counts) or `{ offset, limit }`
+   * (that page in start order).
+   */
+  getDiagnostics(options) {
+    const text = native.supervisorDiagnostics(this._sid, diagnosticsOptions(options));
     if (!text) return Err(`Supervisor not found: ${this.id}`);
     const p = native.poolStats(this._sid);
     const memoryPool = p
       ? { ...p, utilization: p.poolSize ? p.boxesInUse / p.poolSize : 0, leaseExpiries: this._leaseExpiries }
       : { poolSize: 0, boxSize: this._config.memory.boxSize, boxesInUse: 0, utilization: 0, waitingWrites: 0, leaseExpiries: 0 };
     const { metrics: core, ...counts } = JSON.parse(text);
-    if (this._pooled) counts.actors.forEach((d) => this._withWorker(d));
+    if (this._pooled && Array.isArray(counts.actors)) counts.actors.forEach((d) => this._withWorker(d));
     return Ok({ id: this.id, ...counts, memoryPool, metrics: this._metrics.summary(core) });
   }
 
@@ -532,6 +537,7 @@ class Supervisor {
       incarnation: 0,
       reason: undefined, // why the host is ending the current incarnation
       startTimer: null, // pending backoff start
+      spare: null, // its last thread, healthy after a throw, while the restart plan runs
       stopTimer: null, // pending kill of a polite stop
       decision: undefined, // the crash policy's answer for the incarnation that is ending
       hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
@@ -554,7 +560,8 @@ class Supervisor {
       this._placePooled([entry]);
       return;
     }
-    const thread = this._pool.acquire(entry.opts.resourceLimits);
+    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits);
+    entry.spare = null;
     entry.thread = thread;
     entry.reason = undefined;
     thread.onExit = (t) => this._threadExited(entry, t);
@@ -668,6 +675,12 @@ class Supervisor {
     return d;
   }
 
+  /** Waits for `thread` to exit before shutdown resolves (see `_exiting`). */
+  _reap(thread) {
+    this._exiting.add(thread);
+    thread.exited.then(() => this._exiting.delete(thread));
+  }
+
   _threadExited(entry, thread) {
     if (entry.thread !== thread) return;
     entry.thread = null;
@@ -695,8 +708,12 @@ class Supervisor {
     }
     entry.thread = null;
     thread.onExit = null;
-    this._pool.adopt(thread);
+    entry.spare = thread; // an immediate restart (the usual plan) starts on it
     this._incarnationOver(entry, reason);
+    if (entry.spare === thread) {
+      entry.spare = null;
+      this._pool.adopt(thread); // kept warm, or stopped if the pool is full
+    }
   }
 
   /** Reports the incarnation's end to the core and carries out the plan it returns. */
@@ -952,8 +969,7 @@ class Supervisor {
         const entry = this._entries.get(from);
         const thread = entry?.thread;
         if (thread?.port !== body || entry.incarnation !== corr || entry.reason === undefined) return;
-        this._exiting.add(thread); // shutdown still waits for its exit
-        thread.exited.then(() => this._exiting.delete(thread));
+        this._reap(thread); // shutdown still waits for its exit
         thread.ended();
         return;
       }

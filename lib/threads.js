@@ -68,8 +68,9 @@ class Thread {
 
 /** Keeps `size` started, idle threads so spawning does not wait for thread start-up. */
 class ThreadPool {
-  constructor(size) {
+  constructor(size, onRetire = () => {}) {
     this.size = size;
+    this.onRetire = onRetire; // told of every thread the pool stops
     this.idle = [];
     this.retiring = new Set(); // threads being stopped
     this.closed = false;
@@ -92,16 +93,15 @@ class ThreadPool {
 
   /**
    * Takes back a healthy thread whose actor ended (its handler threw and the thread scrubbed
-   * itself, see lib/worker.js): first in line for the next acquire, usually the next
-   * incarnation of the same actor. Threads beyond `size` are stopped a little later.
+   * itself, see lib/worker.js) and was not restarted on it at once: first in line for the next
+   * acquire if the pool has room, else stopped.
    */
   adopt(t) {
-    if (this.closed || !t.alive) {
+    if (this.closed || !t.alive || this.idle.length >= this.size) {
       this.retire(t);
       return;
     }
     this.idle.unshift(this.keep(t));
-    if (this.idle.length > this.size) this.scheduleRefill();
   }
 
   /**
@@ -109,7 +109,7 @@ class ThreadPool {
    * millisecond or two) does not delay the first messages of the actor that was just spawned.
    */
   scheduleRefill() {
-    if (this.refillScheduled || this.closed || this.idle.length === this.size) return;
+    if (this.refillScheduled || this.closed || this.idle.length >= this.size) return;
     this.refillScheduled = true;
     const timer = setTimeout(() => {
       this.refillScheduled = false;
@@ -119,7 +119,6 @@ class ThreadPool {
   }
 
   refill() {
-    while (!this.closed && this.idle.length > this.size) this.retire(this.idle.pop()); // the oldest go
     while (!this.closed && this.idle.length < this.size) this.idle.push(this.keep(new Thread()));
   }
 
@@ -136,6 +135,7 @@ class ThreadPool {
   /** Stops a thread the pool no longer needs; close() waits for it. */
   retire(t) {
     this.retiring.add(t);
+    this.onRetire(t);
     t.kill().then(() => this.retiring.delete(t));
   }
 

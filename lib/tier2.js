@@ -5,6 +5,7 @@
 const native = require('./native.js');
 const { Ok, Err } = require('./result.js');
 const { encode } = require('./codec.js');
+const { resolveTarget } = require('./targets.js');
 
 const TYPES = ['json', 'string', 'binary', 'cbor'];
 const SHARES = ['owner', 'group', 'linked', 'all'];
@@ -68,26 +69,23 @@ function encodeData(type, data) {
   }
 }
 
-/** Validated `{ msg, type, share }` of a write or commit; throws a TypeError naming the field. */
-function writeOptions(o, param) {
+/**
+ * Validated `{ msg, type, share }` of a write or commit; throws a TypeError naming the field.
+ * Share list entries (refs, ids, registered names) are resolved in supervisor `supId`.
+ */
+function writeOptions(o, param, supId) {
   if (o === null || typeof o !== 'object') throw new TypeError(`${param} must be an object`);
   if (typeof o.msg !== 'string' || o.msg.length === 0) throw new TypeError(`${param}.msg must be a non-empty string`);
   const type = o.type ?? 'json';
   if (!TYPES.includes(type)) throw new RangeError(`${param}.type must be one of: ${TYPES.join(', ')}`);
-  return { msg: o.msg, type, share: shareText(o.share ?? 'owner', `${param}.share`) };
+  return { msg: o.msg, type, share: shareText(o.share ?? 'owner', `${param}.share`, supId) };
 }
 
-function shareText(share, param) {
+function shareText(share, param, supId) {
   if (typeof share === 'string' && SHARES.includes(share)) return share;
   if (Array.isArray(share)) {
-    return JSON.stringify(
-      share.map((t) => {
-        const id = typeof t === 'string' ? t : t?.id;
-        const m = typeof id === 'string' ? /^actor-(\d+)$/.exec(id) : null;
-        if (!m) throw new TypeError(`${param}: list entries must be actor refs or ids`);
-        return Number(m[1]);
-      }),
-    );
+    // refs, ids and registered names, like every other target (DESIGN.md 3.5)
+    return JSON.stringify(share.map((t) => resolveTarget(t, supId, `${param}: list entry`)));
   }
   throw new TypeError(`${param} must be one of ${SHARES.join(', ')} or a list of actors`);
 }

@@ -110,7 +110,7 @@ function onUrgent([kind, , c, body]) {
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.BOX_GRANT) {
     const resolve = boxWaits.get(c);
@@ -237,6 +237,12 @@ function inboxOrSystem(body) {
 
 /** A box to write `size` bytes into: `Ok({ boxIndex, epoch })`, or `Err` (too large, timeout…). */
 function acquireBox(size, options, param) {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    return Promise.resolve(tier2.Err(`${param}: options must be an object`));
+  }
+  if (options?.wait !== undefined && typeof options.wait !== 'boolean') {
+    return Promise.resolve(tier2.Err(`${param}: wait must be a boolean`)); // not read as "wait" if truthy
+  }
   const wait = options?.wait !== false;
   const timeoutMs = options?.timeoutMs ?? spec.leaseMs;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -272,7 +278,7 @@ async function writeBox(o) {
   let opts;
   let bytes;
   try {
-    opts = tier2.writeOptions(o, 'write');
+    opts = tier2.writeOptions(o, 'write', spec.sup);
     bytes = tier2.encodeData(opts.type, o.data);
   } catch (err) {
     return tier2.Err(err.message);
@@ -302,7 +308,7 @@ async function allocBox(size, options) {
         if (done) return tier2.Err('commit: already committed or aborted');
         let opts;
         try {
-          opts = tier2.writeOptions(c, 'commit');
+          opts = tier2.writeOptions(c, 'commit', spec.sup);
         } catch (err) {
           return tier2.Err(err.message);
         }
@@ -363,8 +369,8 @@ function settle(env, value, newState = true) {
     return;
   }
   if (behaviour.stateful && newState) state = value;
-  if (env[0] === K.CALL) native.replyTo(env[4], env[2], replyText(value, K));
-  control[0] = ++handled;
+  if (env[0] === K.CALL) native.replyHandled(env[4], env[2], replyText(value, K), ++handled); // the reply and the count at once
+  else control[0] = ++handled;
   armIdle();
   if (cancelled) politeStop();
 }
@@ -397,9 +403,9 @@ function crashed(env, err) {
     (decision) => {
       if (g !== generation) return;
       if (decision === 'resume' && !ended) {
-        if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
+        if (env[0] === K.CALL) native.replyHandled(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]), ++handled);
+        else control[0] = ++handled;
         busy = false;
-        control[0] = ++handled;
         armIdle();
         if (cancelled) politeStop();
         else drain();
@@ -561,6 +567,12 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
       reject(err);
     }
   });
+}
+
+/** The error a host answer carries: the host names a TypeError or RangeError in front of its message. */
+function replyError(text) {
+  const m = /^(TypeError|RangeError): /.exec(text);
+  return m ? new (m[1] === 'TypeError' ? TypeError : RangeError)(text.slice(m[0].length)) : new Error(text);
 }
 
 /** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */

@@ -2,7 +2,8 @@
 //! memory itself (external ArrayBuffers created in the reading thread), releases and detaches.
 //! A thread only ever gets views of single boxes it may use, never of the pool.
 
-use crate::{bound, flush_current, guard, guard_try};
+use crate::entry::{guard, guard_try};
+use crate::thread::{bound, flush_current};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;

@@ -1,12 +1,14 @@
 //! Messages from JS threads: sends, calls and replies, emits, and the requests an actor makes
 //! of its host. Every refusal is a dead letter the core reports to a supervisor.
 
-use crate::{bound, current_actor_id, deliver, flush_current, guard, id, report_sup};
+use crate::entry::{guard, id};
+use crate::thread::{bound, current, current_actor_id, deliver, flush_current, report_sup};
 
 use napi::bindgen_prelude::Result;
 use napi_derive::napi;
 use warden_core::{runtime, Envelope, Kind, SendError};
 
+/// The code JS reads for a send's result (`lib/kinds.js`).
 pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
     match r {
         Ok(()) => 0,
@@ -26,7 +28,7 @@ pub fn send(target: f64, body: String, incarnation: f64, sup: f64) -> Result<u32
         flush_current();
         let inc = (incarnation >= 0.0).then_some(incarnation as u32);
         let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-        deliver(id(target), env, inc, report_sup(sup))
+        send_code(deliver(id(target), env, inc, report_sup(sup)))
     })
 }
 
@@ -37,7 +39,7 @@ pub fn send_to(target: f64, body: String) -> Result<u32> {
     guard("sendTo", || {
         flush_current();
         let env = Envelope::new(Kind::User, current_actor_id(), 0, body);
-        deliver(id(target), env, None, report_sup(0.0))
+        send_code(deliver(id(target), env, None, report_sup(0.0)))
     })
 }
 
@@ -47,7 +49,7 @@ pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> 
     guard("call", || {
         flush_current();
         let env = Envelope::call(current_actor_id(), corr as u64, body, id(reply_port));
-        deliver(id(target), env, None, report_sup(sup))
+        send_code(deliver(id(target), env, None, report_sup(sup)))
     })
 }
 
@@ -56,6 +58,21 @@ pub fn call(target: f64, corr: f64, body: String, reply_port: f64, sup: f64) -> 
 pub fn reply_to(port_id: f64, corr: f64, body: String) -> Result<bool> {
     guard("replyTo", || {
         flush_current();
+        runtime().reply(id(port_id), corr as u64, body)
+    })
+}
+
+/// Worker: answers a call its actor just finished handling, and counts it handled (its
+/// progress counter, control word 0, becomes `handled`) in the same native call: a kill can land
+/// before both or after both, so a call whose reply was sent is never also reported as the
+/// in-flight message of the exit.
+#[napi(catch_unwind)]
+pub fn reply_handled(port_id: f64, corr: f64, body: String, handled: u32) -> Result<bool> {
+    guard("replyHandled", || {
+        flush_current();
+        if let Some(p) = current() {
+            p.control().set_handled(handled);
+        }
         runtime().reply(id(port_id), corr as u64, body)
     })
 }

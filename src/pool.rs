@@ -3,8 +3,10 @@
 //! bound actor. Each names the actor it acts as, and is refused unless that actor is bound to
 //! the calling thread's port: a thread can only act as its own actors (`from` cannot be forged).
 
+use crate::entry::{guard, guard_try, id, invalid};
+use crate::messages::send_code;
 use crate::supervision::{actor_config, SpawnConfig};
-use crate::{current, deliver, flush_current, guard, guard_try, id, invalid};
+use crate::thread::{current, deliver, flush_current};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use warden_core::{runtime, Envelope, Kind};
 
 /// The actor `actor_id` if it is bound to this thread's (pool) port.
 fn member(actor_id: f64) -> Option<Arc<Actor>> {
-    current()?.member(id(actor_id))
+    current()?.member(id(actor_id)).and_then(Actor::from_bound)
 }
 
 /// Host: registers the port of a new pool worker (before its thread starts); returns its id.
@@ -66,6 +68,25 @@ pub fn pool_ack(actor_id: f64, incarnation: u32, n: u32) -> Result<bool> {
     })
 }
 
+/// Pool worker: `actor_id` finished a call: counts it handled (as [`pool_ack`] with 1), then
+/// sends its reply, in one native call, so the end of the incarnation can land before both or
+/// after both: a call whose reply was sent is never also reported as in flight.
+#[napi(catch_unwind)]
+pub fn pool_reply(
+    actor_id: f64,
+    incarnation: u32,
+    reply_port: f64,
+    corr: f64,
+    body: String,
+) -> Result<bool> {
+    guard("poolReply", || {
+        if let Some(p) = current() {
+            runtime().pool_ack(&p, id(actor_id), incarnation, 1);
+        }
+        runtime().reply(id(reply_port), corr as u64, body)
+    })
+}
+
 /// Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host.
 #[napi(catch_unwind)]
 pub fn pool_emit(actor_id: f64, body: String) -> Result<bool> {
@@ -112,7 +133,7 @@ pub fn pool_send(actor_id: f64, target: f64, body: String) -> Result<u32> {
     guard_try("poolSend", || {
         let a = member(actor_id).ok_or_else(|| invalid("poolSend: not an actor of this thread"))?;
         let env = Envelope::new(Kind::User, a.id, 0, body);
-        Ok(deliver(id(target), env, None, a.sup_id))
+        Ok(send_code(deliver(id(target), env, None, a.sup_id)))
     })
 }
 
@@ -123,7 +144,7 @@ pub fn pool_call(actor_id: f64, target: f64, corr: f64, body: String) -> Result<
         let a = member(actor_id).ok_or_else(|| invalid("poolCall: not an actor of this thread"))?;
         let port = current().ok_or_else(|| invalid("poolCall: not a worker thread"))?;
         let env = Envelope::call(a.id, corr as u64, body, port.id);
-        Ok(deliver(id(target), env, None, a.sup_id))
+        Ok(send_code(deliver(id(target), env, None, a.sup_id)))
     })
 }
 

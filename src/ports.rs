@@ -1,9 +1,8 @@
 //! Ports: registering JS threads with the core, and draining them (batches of urgent
 //! envelopes and of mail, parking with coalesced wake-ups).
 
-use crate::{
-    bound, current, flush_current, guard, guard_try, id, invalid, JsWaker, BOUND, CURRENT, TARGETS,
-};
+use crate::entry::{guard, guard_try, id, invalid};
+use crate::thread::{bound, current, flush_current, JsWaker, BOUND, CURRENT, TARGETS};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;

@@ -1,13 +1,13 @@
 //! Supervisors, groups, actors' lifecycles and exit plans: the host-side part of the binding.
 
-use crate::{guard, guard_try, id, invalid};
+use crate::entry::{guard, guard_try, id, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
 use warden_core::metrics::Metric;
 use warden_core::{
-    runtime, ActorConfig, Backoff, BackoffKind, Decision, Envelope, GroupConfig, Kind, Op,
-    Overflow, RestartType, RetryConfig, Strategy, SupervisorConfig,
+    runtime, ActorConfig, ActorsView, Backoff, BackoffKind, Decision, Envelope, GroupConfig, Kind,
+    Op, Overflow, RestartType, RetryConfig, Strategy, SupervisorConfig,
 };
 
 /// Options of `spawn` as the JS layer validated them.
@@ -152,11 +152,39 @@ pub fn incarnation(actor_id: f64) -> Result<Option<u32>> {
     })
 }
 
-/// Supervisor diagnostics (JSON).
+/// Which actors `supervisorDiagnostics` lists, as the JS layer validated `options.actors`.
+#[napi(object)]
+pub struct ActorsOption {
+    /// `all` | `none` | `summary` | `page`.
+    pub mode: String,
+    /// First position of a page.
+    pub offset: Option<f64>,
+    /// Size of a page.
+    pub limit: Option<f64>,
+}
+
+/// Supervisor diagnostics (JSON); every actor when `actors` is absent.
 #[napi(catch_unwind)]
-pub fn supervisor_diagnostics(sup_id: f64) -> Result<Option<String>> {
-    guard("supervisorDiagnostics", || {
-        runtime().supervisor_diagnostics(id(sup_id))
+pub fn supervisor_diagnostics(sup_id: f64, actors: Option<ActorsOption>) -> Result<Option<String>> {
+    guard_try("supervisorDiagnostics", || {
+        let view = match actors {
+            None => ActorsView::All,
+            Some(a) => match a.mode.as_str() {
+                "all" => ActorsView::All,
+                "none" => ActorsView::None,
+                "summary" => ActorsView::Summary,
+                "page" => ActorsView::Page {
+                    offset: a.offset.unwrap_or(0.0) as usize,
+                    limit: a.limit.unwrap_or(0.0) as usize,
+                },
+                other => {
+                    return Err(invalid(format!(
+                        "supervisorDiagnostics: unknown mode {other:?}"
+                    )))
+                }
+            },
+        };
+        Ok(runtime().supervisor_diagnostics(id(sup_id), view))
     })
 }
 

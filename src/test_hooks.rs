@@ -2,7 +2,7 @@
 //! process down. Internal (not in `index.d.ts`); refused unless the host's
 //! `process.env.WARDEN_TEST_HOOKS` is `'1'`.
 
-use crate::{guard_try, invalid};
+use crate::entry::{guard_try, invalid};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use warden_core::panics::Site;

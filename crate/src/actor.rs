@@ -11,8 +11,9 @@
 
 use crate::envelope::{Envelope, Kind};
 use crate::metrics::{Metric, Tracker};
-use crate::port::Port;
+use crate::port::{Bound, Port};
 use crate::sync::Mutex;
+use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -601,11 +602,28 @@ impl Actor {
         g.busy = false;
         self.to_wake(&mut g)
     }
+}
 
-    /// True if this incarnation is bound to `port` (a pool worker acts only as its own actors).
-    pub fn bound_to(&self, port: &Port) -> bool {
-        let g = self.inner.lock();
-        g.port.as_ref().is_some_and(|p| std::ptr::eq(&**p, port))
+impl Bound for Actor {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn has_deliverable(&self) -> bool {
+        Actor::has_deliverable(self)
+    }
+}
+
+impl Actor {
+    /// The actor bound to `port`, if any.
+    pub fn bound_to(port: &Port) -> Option<Arc<Actor>> {
+        port.bound().and_then(Self::from_bound)
+    }
+
+    /// A port's bound actor as the `Actor` it is (every `Bound` of the core is one).
+    pub fn from_bound(bound: Arc<dyn Bound>) -> Option<Arc<Actor>> {
+        let any: Arc<dyn Any + Send + Sync> = bound;
+        any.downcast().ok()
     }
 }
 
@@ -620,6 +638,21 @@ mod tests {
 
     fn user(i: u64) -> Envelope {
         Envelope::new(Kind::User, 0, 0, i.to_string())
+    }
+
+    #[test]
+    fn a_port_gives_back_the_actor_bound_to_it() {
+        let port = Port::new(1);
+        assert!(Actor::bound_to(&port).is_none());
+        let a = Arc::new(Actor::new(7, 1, ActorConfig::default()));
+        port.bind(a.clone());
+        assert_eq!(port.actor_id(), 7);
+        assert!(Arc::ptr_eq(&Actor::bound_to(&port).unwrap(), &a));
+        port.unbind(8);
+        assert!(Actor::bound_to(&port).is_some(), "another id: still bound");
+        let closed = port.close().and_then(Actor::from_bound).unwrap();
+        assert!(Arc::ptr_eq(&closed, &a));
+        assert!(Actor::bound_to(&port).is_none());
     }
 
     #[test]

@@ -18,9 +18,11 @@
 
 pub mod actor;
 pub mod boxes;
+pub mod control;
 pub mod envelope;
 pub mod links;
 pub mod metrics;
+pub mod order;
 pub mod outbox;
 pub mod panics;
 pub mod pool;
@@ -35,6 +37,6 @@ pub mod tree;
 pub use actor::{ActorConfig, Overflow, RestartType, SendError};
 pub use envelope::{Envelope, Kind};
 pub use port::{Port, Waker};
-pub use runtime::{runtime, Runtime};
-pub use supervisor::{RetryConfig, SpawnError, SupervisorConfig};
-pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, Strategy};
+pub use runtime::{runtime, ActorsView, Runtime};
+pub use supervisor::{SpawnError, SupervisorConfig};
+pub use tree::{Backoff, BackoffKind, Decision, GroupConfig, Op, Plan, RetryConfig, Strategy};

@@ -6,6 +6,7 @@
 //! the incarnation it watched. When an incarnation ends, every link, monitor and trap flag that
 //! involves it is gone: a restarted actor starts with none.
 
+use crate::order::LinkedMap;
 use std::collections::{HashMap, HashSet};
 
 /// What must happen because an incarnation ended.
@@ -19,14 +20,17 @@ pub struct Fallout {
     pub down: Vec<(u64, u64)>,
 }
 
-/// All links and monitors of the runtime.
+/// All links and monitors of the runtime. Every operation, an exit included, costs what the
+/// actors concerned have (their links and monitors), never a walk over everyone's.
 #[derive(Default)]
 pub struct Links {
     links: HashMap<u64, HashSet<u64>>,
-    /// watched → [(ref, watcher)]
-    monitors: HashMap<u64, Vec<(u64, u64)>>,
-    /// ref → watched
-    refs: HashMap<u64, u64>,
+    /// watched → ref → watcher, in the order the monitors were set
+    monitors: HashMap<u64, LinkedMap<u64, u64>>,
+    /// ref → (watched, watcher)
+    refs: HashMap<u64, (u64, u64)>,
+    /// watcher → the refs of the monitors it holds
+    held: HashMap<u64, HashSet<u64>>,
     trapping: HashSet<u64>,
 }
 
@@ -70,21 +74,32 @@ impl Links {
         self.monitors
             .entry(watched)
             .or_default()
-            .push((reference, watcher));
-        self.refs.insert(reference, watched);
+            .push_back(reference, watcher);
+        self.refs.insert(reference, (watched, watcher));
+        self.held.entry(watcher).or_default().insert(reference);
+    }
+
+    fn forget_held(&mut self, watcher: u64, reference: u64) {
+        if let Some(set) = self.held.get_mut(&watcher) {
+            set.remove(&reference);
+            if set.is_empty() {
+                self.held.remove(&watcher);
+            }
+        }
     }
 
     /// Removes a monitor; false if it already fired or never existed.
     pub fn demonitor(&mut self, reference: u64) -> bool {
-        let Some(watched) = self.refs.remove(&reference) else {
+        let Some((watched, watcher)) = self.refs.remove(&reference) else {
             return false;
         };
         if let Some(list) = self.monitors.get_mut(&watched) {
-            list.retain(|(r, _)| *r != reference);
+            list.remove(&reference);
             if list.is_empty() {
                 self.monitors.remove(&watched);
             }
         }
+        self.forget_held(watcher, reference);
         true
     }
 
@@ -118,23 +133,14 @@ impl Links {
             out.exit_messages.sort_unstable();
         }
         if let Some(list) = self.monitors.remove(&actor) {
-            for (reference, watcher) in list {
+            for (reference, &watcher) in list.iter() {
                 self.refs.remove(&reference);
+                self.forget_held(watcher, reference);
                 out.down.push((watcher, reference));
             }
         }
         // Monitors this actor held on others end with it.
-        let held: Vec<u64> = self
-            .refs
-            .iter()
-            .filter(|(r, watched)| {
-                self.monitors
-                    .get(watched)
-                    .is_some_and(|l| l.iter().any(|(rr, w)| rr == *r && *w == actor))
-            })
-            .map(|(r, _)| *r)
-            .collect();
-        for r in held {
+        for r in self.held.remove(&actor).unwrap_or_default() {
             self.demonitor(r);
         }
         out
@@ -195,7 +201,31 @@ mod tests {
     fn a_dead_watcher_drops_its_monitors() {
         let mut l = Links::default();
         l.monitor(10, 1, 100);
+        l.monitor(11, 1, 101);
+        l.monitor(10, 2, 102);
         l.exited(10, "error: x");
-        assert!(l.exited(1, "error: y").down.is_empty());
+        assert!(!l.demonitor(100), "gone with its watcher");
+        assert!(!l.demonitor(102), "gone with its watcher");
+        assert_eq!(l.exited(1, "error: y").down, vec![(11, 101)]);
+        assert!(l.exited(2, "error: y").down.is_empty());
+    }
+
+    #[test]
+    fn nothing_is_left_behind_once_everyone_involved_exited() {
+        let mut l = Links::default();
+        for w in 1..=50u64 {
+            l.monitor(w, 1000 + w % 3, w * 10);
+            l.monitor(1000 + w % 3, w, w * 10 + 1);
+            l.link(w, w + 1);
+        }
+        assert!(l.demonitor(100));
+        for a in 1..=51u64 {
+            l.exited(a, "error: x");
+        }
+        for a in 1000..1003u64 {
+            l.exited(a, "error: x");
+        }
+        assert!(l.links.is_empty() && l.monitors.is_empty());
+        assert!(l.refs.is_empty() && l.held.is_empty());
     }
 }

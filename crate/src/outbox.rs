@@ -19,7 +19,7 @@
 //! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume unchanged,
 //! and every length read from it is checked before it is used.
 
-use crate::port::ControlBlock;
+use crate::control::ControlBlock;
 use crate::sync::{Cells, Mutex, MutexGuard};
 
 /// Bytes in one outbox (a power of two). `lib/outbox.js` has the same constant. The loom

@@ -83,13 +83,12 @@ impl Runtime {
         let mut out = String::with_capacity(128);
         out.push('[');
         let mut taken = 0;
-        let mut earliest = u64::MAX;
         let now = self.now_ns();
         while taken < max_actors.max(1) {
             let Some(next) = port.pop_ready() else {
                 break;
             };
-            let Some(actor) = next else {
+            let Some(actor) = next.and_then(Actor::from_bound) else {
                 continue; // unbound since it was queued
             };
             let mark = out.len();
@@ -100,7 +99,7 @@ impl Runtime {
                 Some(deadline) => {
                     taken += 1;
                     if deadline != 0 {
-                        earliest = earliest.min(deadline);
+                        self.timer().arm(actor.id, deadline);
                     }
                 }
                 None => out.truncate(mark),
@@ -110,16 +109,13 @@ impl Runtime {
             return None;
         }
         out.push(']');
-        if earliest != u64::MAX {
-            self.timer().armed(earliest);
-        }
         Some(out)
     }
 
     /// The pool worker of `port` finished `n` more messages of `actor_id`'s incarnation
     /// `incarnation` (0: its start-up code is done). False if that actor is not bound there.
     pub fn pool_ack(&self, port: &Port, actor_id: u64, incarnation: u32, n: usize) -> bool {
-        let Some(actor) = port.member(actor_id) else {
+        let Some(actor) = port.member(actor_id).and_then(Actor::from_bound) else {
             return false;
         };
         if let Some(p) = actor.pool_ack(port, incarnation, n) {
@@ -131,7 +127,9 @@ impl Runtime {
     /// The actor `actor_id` if it is bound to the pool port `port_id` (what a pool worker may
     /// act as: `from` cannot be forged).
     pub fn pool_member(&self, port_id: PortId, actor_id: u64) -> Option<Arc<Actor>> {
-        self.port(port_id)?.member(actor_id)
+        self.port(port_id)?
+            .member(actor_id)
+            .and_then(Actor::from_bound)
     }
 }
 

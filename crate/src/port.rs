@@ -21,10 +21,11 @@
 //! (tokio-rs/loom#254), from reporting a lost wake-up that the memory model rules out. The
 //! `loom_model` tests at the end check the protocol.
 
-use crate::actor::Actor;
+pub use crate::control::{ControlBlock, CONTROL_WORDS};
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
-use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex};
+use crate::sync::{AtomicBool, AtomicU64, Mutex};
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -32,69 +33,14 @@ use std::sync::Arc;
 /// Most urgent envelopes handed to the owning thread per [`Port::take_urgent`].
 pub const URGENT_BATCH: usize = 4096;
 
-/// Words shared with the owning JS thread (exposed to it as a `Uint32Array` over this memory).
-pub const CONTROL_WORDS: usize = 5;
-
-/// Memory the owning JS thread reads and writes without a native call. Word 0 counts the
-/// messages the thread has finished handling; the core reads it to acknowledge batches, and
-/// after the thread died to know exactly which message was in flight. Word 1 is the thread's
-/// JS heap in use (KiB), refreshed about once a second, for diagnostics. Words 2 and 3 are the
-/// head (JS) and tail (core) of the thread's outbox (see [`crate::outbox`]); word 4 counts the
-/// targets the core found dead for good while draining it, so the thread knows when to ask
-/// which ones.
-pub struct ControlBlock {
-    words: [AtomicU32; CONTROL_WORDS],
-}
-
-impl ControlBlock {
-    pub(crate) fn new() -> Self {
-        ControlBlock {
-            words: std::array::from_fn(|_| AtomicU32::new(0)),
-        }
-    }
-
-    /// Messages handled so far (wrapping).
-    pub fn handled(&self) -> u32 {
-        self.words[0].load(Ordering::Acquire)
-    }
-
-    /// The JS heap the thread last reported (word 1, in KiB), in bytes.
-    pub fn heap_used(&self) -> u64 {
-        u64::from(self.words[1].load(Ordering::Relaxed)) * 1024
-    }
-
-    /// Sets the handled counter (what the JS thread does; used by tests).
-    pub fn set_handled(&self, n: u32) {
-        self.words[0].store(n, Ordering::Release);
-    }
-
-    /// Bytes the owning thread has published to its outbox (wrapping counter).
-    pub fn outbox_head(&self) -> u32 {
-        self.words[2].load(Ordering::Acquire)
-    }
-
-    /// Publishes outbox bytes (what the JS thread does; used by tests).
-    pub fn set_outbox_head(&self, head: u32) {
-        self.words[2].store(head, Ordering::Release);
-    }
-
-    /// Outbox bytes the core has consumed (wrapping counter).
-    pub fn outbox_tail(&self) -> u32 {
-        self.words[3].load(Ordering::Acquire)
-    }
-
-    /// Frees outbox bytes up to `tail`.
-    pub fn set_outbox_tail(&self, tail: u32) {
-        self.words[3].store(tail, Ordering::Release);
-    }
-
-    /// Start of the shared words, for building the JS view. `AtomicU32` has the layout of
-    /// `u32` and mutates through a shared reference, so JS may read and write the words
-    /// through this pointer (whole aligned `u32`s) while the core uses them.
-    #[cfg(not(loom))]
-    pub fn as_ptr(&self) -> *mut u32 {
-        self.words.as_ptr().cast_mut().cast()
-    }
+/// What a port needs of the actor bound to it: its id, and whether it has mail for the thread
+/// to take ([`Port::park`] looks). The actor module implements it for its `Actor` and gets that
+/// type back from a port with `Actor::bound_to`, so the port does not depend on the actor.
+pub trait Bound: Any + Send + Sync {
+    /// The actor's id.
+    fn id(&self) -> u64;
+    /// True when the bound thread should pop.
+    fn has_deliverable(&self) -> bool;
 }
 
 /// Wakes the event loop of the thread that owns a port. Implemented by the binding layer
@@ -117,7 +63,7 @@ pub struct Port {
     // never while another lock is taken; `actor` may be taken under an actor's state lock.
     waker: Mutex<Option<Arc<dyn Waker>>>,
     urgent: Mutex<VecDeque<Envelope>>,
-    actor: Mutex<Option<Arc<Actor>>>,
+    actor: Mutex<Option<Arc<dyn Bound>>>,
     actor_id: AtomicU64,
     control: Arc<ControlBlock>,
     outbox: std::sync::OnceLock<Arc<Outbox>>,
@@ -131,7 +77,7 @@ pub struct Port {
 pub(crate) struct PoolQueue {
     // Lock order: both are leaves, taken alone or under an actor's state lock.
     ready: Mutex<VecDeque<u64>>,
-    members: Mutex<HashMap<u64, Arc<Actor>>>,
+    members: Mutex<HashMap<u64, Arc<dyn Bound>>>,
 }
 
 impl Port {
@@ -173,14 +119,14 @@ impl Port {
     }
 
     /// Pool port: the next ready actor still bound here.
-    pub(crate) fn pop_ready(&self) -> Option<Option<Arc<Actor>>> {
+    pub(crate) fn pop_ready(&self) -> Option<Option<Arc<dyn Bound>>> {
         let q = self.pool.get()?;
         let id = q.ready.lock().pop_front()?;
         Some(q.members.lock().get(&id).cloned())
     }
 
     /// Pool port: the bound actor `actor_id`, if it is bound here.
-    pub fn member(&self, actor_id: u64) -> Option<Arc<Actor>> {
+    pub fn member(&self, actor_id: u64) -> Option<Arc<dyn Bound>> {
         self.pool.get()?.members.lock().get(&actor_id).cloned()
     }
 
@@ -206,7 +152,7 @@ impl Port {
         if d.len() < 4096 {
             d.push(target);
         }
-        self.control.words[4].fetch_add(1, Ordering::Release);
+        self.control.count_dead();
     }
 
     /// The targets noted dead since the last call.
@@ -237,7 +183,7 @@ impl Port {
 
     /// Marks the port closed, drops the waker and unbinds the actor. Returns the actor that
     /// was bound, if any. Idempotent.
-    pub fn close(&self) -> Option<Arc<Actor>> {
+    pub fn close(&self) -> Option<Arc<dyn Bound>> {
         self.closed.store(true, Ordering::Release);
         let waker = self.waker.lock().take();
         drop(waker);
@@ -289,17 +235,17 @@ impl Port {
     }
 
     /// Binds the actor whose mailbox this thread drains.
-    pub fn bind(&self, actor: Arc<Actor>) {
+    pub fn bind(&self, actor: Arc<dyn Bound>) {
         if let Some(q) = self.pool.get() {
-            q.members.lock().insert(actor.id, actor);
+            q.members.lock().insert(actor.id(), actor);
             return;
         }
-        self.actor_id.store(actor.id, Ordering::Release);
+        self.actor_id.store(actor.id(), Ordering::Release);
         *self.actor.lock() = Some(actor);
     }
 
-    /// The bound actor, if any.
-    pub fn actor(&self) -> Option<Arc<Actor>> {
+    /// The bound actor, if any (`Actor::bound_to` gives it as an `Actor`).
+    pub fn bound(&self) -> Option<Arc<dyn Bound>> {
         self.actor.lock().clone()
     }
 
@@ -310,7 +256,7 @@ impl Port {
             return;
         }
         let mut slot = self.actor.lock();
-        if slot.as_ref().map(|a| a.id) == Some(actor_id) {
+        if slot.as_ref().map(|a| a.id()) == Some(actor_id) {
             *slot = None;
         }
     }
@@ -322,7 +268,7 @@ impl Port {
         self.scheduled.swap(false, Ordering::SeqCst);
         let urgent = !self.urgent.lock().is_empty();
         let ready = self.pool.get().is_some_and(|q| !q.ready.lock().is_empty());
-        let has_work = urgent || ready || self.actor().is_some_and(|a| a.has_deliverable());
+        let has_work = urgent || ready || self.bound().is_some_and(|a| a.has_deliverable());
         if has_work {
             return !self.scheduled.swap(true, Ordering::AcqRel);
         }
@@ -409,7 +355,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_model {
     use super::*;
-    use crate::actor::ActorConfig;
+    use crate::actor::{Actor, ActorConfig};
     use crate::envelope::Kind;
     use loom::sync::atomic::AtomicUsize;
 

@@ -25,6 +25,24 @@ use std::time::Instant;
 const SWEEP_MIN_NS: u64 = 5_000_000;
 const SWEEP_MAX_NS: u64 = 50_000_000;
 
+/// Which actors a supervisor's diagnostics list (internal actors never).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorsView {
+    /// Every live actor, in start order: O(actors).
+    All,
+    /// None: the counters only, O(1).
+    None,
+    /// How many are in each state, without per-actor entries.
+    Summary,
+    /// The actors at positions `offset..offset + limit` of the start order.
+    Page {
+        /// First position.
+        offset: usize,
+        /// At most this many.
+        limit: usize,
+    },
+}
+
 /// What the host must do after an incarnation's thread is gone.
 #[derive(Debug)]
 pub struct ExitOutcome {
@@ -46,7 +64,9 @@ pub struct ExitOutcome {
 /// 4. the registries below (`ports`, `actors`, `sups`, `links`) and a port's own locks are
 ///    leaves: each is held only to look up, insert or remove (cloning the `Arc` out), never
 ///    while taking another lock. The Tier 2 pool's lock is a leaf too, and the timer thread
-///    runs its callbacks (which take the locks above) without holding its own locks.
+///    runs its callbacks (which take the locks above) without holding its own locks, except
+///    its actor lookup, which takes only the `actors` registry (a leaf) under the timer's
+///    wake lock; the timer's queue lock is a leaf taken by `Timer::arm` with no lock held.
 pub struct Runtime {
     epoch: Instant,
     next_id: AtomicU64,
@@ -101,6 +121,7 @@ impl Runtime {
         self.timer.get_or_init(|| {
             Timer::start(
                 self.epoch,
+                Box::new(move |id| self.actor(id)),
                 Box::new(move |a: &Arc<Actor>| self.deadline_passed(a)),
                 Box::new(move |now| {
                     self.faults.trip(Site::Timer);
@@ -175,7 +196,7 @@ impl Runtime {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
             self.flush_outbox(&p);
-            if let Some(actor) = p.close() {
+            if let Some(actor) = p.close().and_then(Actor::from_bound) {
                 self.host_event(&actor, Kind::ThreadEnded, id.to_string());
             }
         }
@@ -191,7 +212,7 @@ impl Runtime {
         if !Outbox::pending(port.control()) {
             return 0;
         }
-        let sender = port.actor();
+        let sender = Actor::bound_to(port);
         let from = sender.as_ref().map_or(0, |a| a.id);
         let sup = sender.as_ref().map_or(0, |a| a.sup_id);
         // Consecutive mail to one target is queued under one lock. A panic while a run is
@@ -362,7 +383,7 @@ impl Runtime {
         sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
         self.actors.write().insert(actor.id, actor.clone());
         if timed {
-            self.timer().watch(&actor);
+            self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
         Ok(actor)
     }
@@ -401,7 +422,7 @@ impl Runtime {
         let d = actor.arm_watchdog(self.now_ns());
         if d != 0 {
             if let Some(t) = self.timer.get() {
-                t.armed(d);
+                t.arm(actor.id, d);
             }
         }
     }
@@ -485,7 +506,7 @@ impl Runtime {
     pub fn pop(&'static self, port: &Port, actor: &Actor, max: usize) -> Option<String> {
         let (text, deadline) = actor.pop(port.control().handled(), max, self.now_ns())?;
         if deadline != 0 {
-            self.timer().armed(deadline);
+            self.timer().arm(actor.id, deadline);
         }
         Some(text)
     }
@@ -679,12 +700,14 @@ impl Runtime {
         let Some(actor) = self.actors.write().remove(&actor_id) else {
             return false;
         };
+        // Out of its supervisor's children before it is marked dead, so that the supervisor's
+        // live count (a counter, not a scan) never includes a dead actor.
+        if let Some(sup) = self.supervisor(actor.sup_id) {
+            sup.remove_child(actor_id);
+        }
         for e in actor.finish().iter().filter(|e| is_mail(e.kind)) {
             self.fail_call(e, reason);
             self.dead_letter(actor.sup_id, actor_id, reason, e);
-        }
-        if let Some(sup) = self.supervisor(actor.sup_id) {
-            sup.remove_child(actor_id);
         }
         true
     }
@@ -724,27 +747,40 @@ impl Runtime {
         Some(tree.to_string())
     }
 
-    /// Diagnostics of one supervisor as JSON.
-    pub fn supervisor_diagnostics(&self, sup_id: u64) -> Option<String> {
+    /// Diagnostics of one supervisor as JSON; `view` says which actors it lists: every one
+    /// (`actors`), none, counts by state (`actorsByState`), or a page in start order.
+    pub fn supervisor_diagnostics(&self, sup_id: u64, view: ActorsView) -> Option<String> {
         let s = self.supervisor(sup_id)?;
-        let actors: Vec<serde_json::Value> = s
-            .children()
-            .iter()
-            .filter(|a| !a.config.internal)
-            .map(|a| a.diagnostics(s.name_of(a.id)))
-            .collect();
-        Some(
-            serde_json::json!({
-                "activeActors": s.active(),
-                "totalActorsSpawned": s.stats.spawned.load(Ordering::Relaxed),
-                "totalActorsTerminated": s.stats.terminated.load(Ordering::Relaxed),
-                "restarts": s.stats.restarts.load(Ordering::Relaxed),
-                "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
-                "actors": actors,
-                "metrics": s.metrics.get().map(|m| m.summary()),
-            })
-            .to_string(),
-        )
+        let describe = |list: Vec<Arc<Actor>>| -> serde_json::Value {
+            list.iter()
+                .filter(|a| !a.config.internal)
+                .map(|a| a.diagnostics(s.name_of(a.id)))
+                .collect()
+        };
+        let mut out = serde_json::json!({
+            "activeActors": s.active(),
+            "totalActorsSpawned": s.stats.spawned.load(Ordering::Relaxed),
+            "totalActorsTerminated": s.stats.terminated.load(Ordering::Relaxed),
+            "restarts": s.stats.restarts.load(Ordering::Relaxed),
+            "deadLetters": s.stats.dead_letters.load(Ordering::Relaxed),
+            "metrics": s.metrics.get().map(|m| m.summary()),
+        });
+        match view {
+            ActorsView::All => out["actors"] = describe(s.children()),
+            ActorsView::Page { offset, limit } => {
+                out["actors"] = describe(s.children_page(offset, limit));
+            }
+            ActorsView::Summary => {
+                let c = s.state_counts();
+                out["actorsByState"] = serde_json::json!({
+                    "starting": c.starting,
+                    "running": c.running,
+                    "restarting": c.restarting,
+                });
+            }
+            ActorsView::None => {}
+        }
+        Some(out.to_string())
     }
 }
 
@@ -979,7 +1015,8 @@ mod tests {
         let reply = caller.take_urgent().unwrap();
         assert!(reply.contains(r#"[0,"terminated"]"#), "{reply}");
         let d: serde_json::Value =
-            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, ActorsView::None).unwrap())
+                .unwrap();
         assert_eq!(d["deadLetters"], 2);
         assert_eq!(d["totalActorsTerminated"], 1);
         assert_eq!(
@@ -988,8 +1025,60 @@ mod tests {
         );
         assert!(sup.port.take_urgent().unwrap().contains(r#"["noproc",3]"#));
         let d: serde_json::Value =
-            serde_json::from_str(&rt.supervisor_diagnostics(sup.id).unwrap()).unwrap();
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, ActorsView::None).unwrap())
+                .unwrap();
         assert_eq!(d["deadLetters"], 3);
+    }
+
+    #[test]
+    fn supervisor_diagnostics_list_every_actor_none_a_summary_or_a_page() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let ids: Vec<u64> = (0..5)
+            .map(|_| rt.spawn(sup.id, ActorConfig::default(), None).unwrap().id)
+            .collect();
+        let internal = ActorConfig {
+            internal: true,
+            ..Default::default()
+        };
+        rt.spawn(sup.id, internal, None).unwrap();
+        let port = rt.new_port();
+        rt.bind(ids[1], port.id, "{}".into()).unwrap();
+        rt.finish(ids[2], "terminated");
+        let get = |view| -> serde_json::Value {
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, view).unwrap()).unwrap()
+        };
+        let listed = |d: &serde_json::Value| -> Vec<String> {
+            d["actors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let name = |i: usize| format!("actor-{}", ids[i]);
+        let all = get(ActorsView::All);
+        assert_eq!(all["activeActors"], 4);
+        assert_eq!(listed(&all), vec![name(0), name(1), name(3), name(4)]);
+        let none = get(ActorsView::None);
+        assert!(none.get("actors").is_none() && none.get("actorsByState").is_none());
+        assert_eq!(none["activeActors"], 4);
+        let summary = get(ActorsView::Summary);
+        assert!(summary.get("actors").is_none());
+        assert_eq!(
+            summary["actorsByState"],
+            serde_json::json!({ "starting": 3, "running": 1, "restarting": 0 })
+        );
+        let page = get(ActorsView::Page {
+            offset: 1,
+            limit: 2,
+        });
+        assert_eq!(listed(&page), vec![name(1), name(3)]);
+        let past = get(ActorsView::Page {
+            offset: 4,
+            limit: 10,
+        });
+        assert!(listed(&past).is_empty());
     }
 
     #[test]

@@ -2,31 +2,15 @@
 //! per-supervisor counters, and the restart decision (restart type + intensity).
 
 use crate::actor::{Actor, ActorState};
+use crate::order::LinkedMap;
 use crate::port::Port;
+pub use crate::tree::{is_normal_exit, RetryConfig};
 use crate::tree::{Decision, GroupConfig, Op, Plan, Tree};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Restart intensity: more than `max` restarts within `within` gives up.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryConfig {
-    /// Restarts allowed in the window; `u32::MAX` means unlimited.
-    pub max: u32,
-    /// Window length.
-    pub within: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max: 3,
-            within: Duration::from_millis(5000),
-        }
-    }
-}
+use std::time::Instant;
 
 /// Settings fixed when the supervisor is created.
 #[derive(Clone, Copy, Debug)]
@@ -74,11 +58,6 @@ pub struct Stats {
     pub dead_letters: AtomicU64,
 }
 
-/// True for the exit reasons that are not failures.
-pub fn is_normal_exit(reason: &str) -> bool {
-    matches!(reason, "normal" | "shutdown" | "terminated")
-}
-
 /// One supervisor.
 pub struct Supervisor {
     /// Process-wide id (the JS id is `sup-<id>`).
@@ -94,7 +73,7 @@ pub struct Supervisor {
     // its state). Spawns (`add_child`) and removals (`remove_child`) take all three and can
     // come from different threads (the host, and a worker whose actor spawns or is finished),
     // so the order is what keeps them from deadlocking, not a single calling thread.
-    children: Mutex<Vec<Arc<Actor>>>,
+    children: Mutex<Children>,
     tree: Mutex<Tree>,
     names: Mutex<Names>,
     closing: AtomicBool,
@@ -102,6 +81,28 @@ pub struct Supervisor {
     pub pool: std::sync::OnceLock<Arc<crate::pool::Pool>>,
     /// Sampled metrics, if the supervisor tracks any (set before its first spawn).
     pub metrics: std::sync::OnceLock<Arc<crate::metrics::Tracker>>,
+}
+
+/// The live children: the ones that count in start order, and the internal ones (task
+/// threads: outside `maxActors`, the counters and diagnostics) apart, so that counting and
+/// paging never skip over them. A spawn or an exit is O(1) whatever the number of children.
+#[derive(Default)]
+struct Children {
+    counted: LinkedMap<u64, Arc<Actor>>,
+    internal: HashMap<u64, Arc<Actor>>,
+    /// How many of `counted` are pooled actors (outside `maxActors`).
+    pooled: usize,
+}
+
+/// How many live children are in each state (internal actors left out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    /// Spawned, waiting for its first thread.
+    pub starting: usize,
+    /// Running.
+    pub running: usize,
+    /// Waiting for a restart.
+    pub restarting: usize,
 }
 
 #[derive(Default)]
@@ -118,7 +119,7 @@ impl Supervisor {
             port,
             config,
             stats: Stats::default(),
-            children: Mutex::new(Vec::new()),
+            children: Mutex::new(Children::default()),
             tree: Mutex::new(Tree::new(root, config.root)),
             names: Mutex::new(Names::default()),
             closing: AtomicBool::new(false),
@@ -150,14 +151,9 @@ impl Supervisor {
         }
         let mut children = self.children.lock();
         // (pooled actors are not threads: `maxActors` counts isolated ones)
-        if !actor.config.internal && !actor.config.pooled {
-            let counted = children
-                .iter()
-                .filter(|a| !a.config.internal && !a.config.pooled)
-                .count();
-            if counted >= self.config.max_actors {
-                return Err(SpawnError::MaxActors(self.config.max_actors));
-            }
+        let isolated = children.counted.len() - children.pooled;
+        if !actor.config.internal && !actor.config.pooled && isolated >= self.config.max_actors {
+            return Err(SpawnError::MaxActors(self.config.max_actors));
         }
         let mut tree = self.tree.lock();
         if !tree.has_group(group) {
@@ -168,10 +164,13 @@ impl Supervisor {
         }
         tree.add_actor(actor.id, group, actor.config.restart)
             .map_err(|_| SpawnError::NoGroup(group))?;
-        if !actor.config.internal {
+        if actor.config.internal {
+            children.internal.insert(actor.id, actor);
+        } else {
             self.stats.spawned.fetch_add(1, Ordering::Relaxed);
+            children.pooled += usize::from(actor.config.pooled);
+            children.counted.push_back(actor.id, actor);
         }
-        children.push(actor);
         Ok(())
     }
 
@@ -199,9 +198,14 @@ impl Supervisor {
     /// Removes a child that is dead for good and frees its name.
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
-        // (searched from the end: shutdown removes children in reverse start order)
-        if let Some(pos) = children.iter().rposition(|a| a.id == actor_id) {
-            let actor = children.remove(pos);
+        let removed = match children.counted.remove(&actor_id) {
+            Some(actor) => {
+                children.pooled -= usize::from(actor.config.pooled);
+                Some(actor)
+            }
+            None => children.internal.remove(&actor_id),
+        };
+        if let Some(actor) = removed {
             let mut tree = self.tree.lock();
             let mut names = self.names.lock();
             if let Some(name) = names.by_actor.remove(&actor_id) {
@@ -219,9 +223,43 @@ impl Supervisor {
         self.names.lock().by_name.get(name).copied()
     }
 
-    /// Live children in start order.
+    /// Live non-internal children in start order. O(children): for callers that want them
+    /// all (every actor's diagnostics, a box shared with all).
     pub fn children(&self) -> Vec<Arc<Actor>> {
-        self.children.lock().clone()
+        self.children
+            .lock()
+            .counted
+            .iter()
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
+
+    /// The live non-internal children at positions `offset..offset + limit` of the start
+    /// order, walked from whichever end is nearer: O(min(offset, children - offset) + limit).
+    pub fn children_page(&self, offset: usize, limit: usize) -> Vec<Arc<Actor>> {
+        self.children
+            .lock()
+            .counted
+            .page(offset, limit)
+            .into_iter()
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
+
+    /// How many live non-internal children are in each state; O(children), but builds no
+    /// per-actor data.
+    pub fn state_counts(&self) -> StateCounts {
+        let mut counts = StateCounts::default();
+        let children = self.children.lock();
+        for (_, a) in children.counted.iter() {
+            match a.state() {
+                ActorState::Starting => counts.starting += 1,
+                ActorState::Running => counts.running += 1,
+                ActorState::Restarting => counts.restarting += 1,
+                ActorState::Dead => {}
+            }
+        }
+        counts
     }
 
     /// Actors of `group` (and its subgroups) in start order.
@@ -272,13 +310,10 @@ impl Supervisor {
         self.tree.lock().started(actor_id);
     }
 
-    /// Live children, internal ones excluded (dead-for-good ones are removed).
+    /// Live children, internal ones excluded: an exact counter, O(1) (an actor dead for good
+    /// is removed before it is marked dead, see `Runtime::finish`).
     pub fn active(&self) -> usize {
-        self.children
-            .lock()
-            .iter()
-            .filter(|a| !a.config.internal && a.state() != ActorState::Dead)
-            .count()
+        self.children.lock().counted.len()
     }
 }
 
@@ -337,6 +372,82 @@ mod tests {
             s.add_child(named(14, "d"), 99),
             Err(SpawnError::NoGroup(99))
         );
+    }
+
+    fn plain(id: u64, internal: bool) -> Arc<Actor> {
+        Arc::new(Actor::new(
+            id,
+            1,
+            ActorConfig {
+                internal,
+                ..Default::default()
+            },
+        ))
+    }
+
+    fn ids(actors: &[Arc<Actor>]) -> Vec<u64> {
+        actors.iter().map(|a| a.id).collect()
+    }
+
+    #[test]
+    fn counters_and_start_order_survive_removals_anywhere() {
+        let s = sup(4);
+        for id in 10..14 {
+            s.add_child(plain(id, false), 2).unwrap();
+        }
+        s.add_child(plain(50, true), 2).unwrap(); // internal: not counted, not capped
+        assert_eq!(s.active(), 4);
+        assert_eq!(
+            s.add_child(plain(14, false), 2),
+            Err(SpawnError::MaxActors(4))
+        );
+        s.remove_child(11);
+        s.remove_child(11); // twice: counted once
+        assert_eq!(s.active(), 3);
+        assert_eq!(s.stats.terminated.load(Ordering::Relaxed), 1);
+        s.add_child(plain(15, false), 2).unwrap();
+        assert_eq!(
+            ids(&s.children()),
+            vec![10, 12, 13, 15],
+            "internal ones apart"
+        );
+        assert_eq!(s.actors_in(2), vec![10, 12, 13, 50, 15]);
+        s.remove_child(50);
+        assert_eq!(s.active(), 4, "an internal child's removal is not counted");
+        assert_eq!(s.stats.terminated.load(Ordering::Relaxed), 1);
+        s.remove_child(10);
+        s.remove_child(15);
+        assert_eq!(ids(&s.children()), vec![12, 13]);
+        assert_eq!(s.active(), 2);
+        assert_eq!(s.stats.spawned.load(Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn pages_of_children_skip_internal_ones_and_keep_start_order() {
+        let s = sup(100);
+        for id in 1..=10 {
+            s.add_child(plain(id, false), 2).unwrap();
+        }
+        s.remove_child(3);
+        assert_eq!(ids(&s.children_page(0, 3)), vec![1, 2, 4]);
+        assert_eq!(ids(&s.children_page(7, 5)), vec![9, 10]);
+        assert_eq!(ids(&s.children_page(6, 2)), vec![8, 9]);
+        assert!(s.children_page(9, 1).is_empty());
+        assert!(s.children_page(0, 0).is_empty());
+        s.add_child(plain(99, true), 2).unwrap();
+        s.add_child(plain(11, false), 2).unwrap();
+        assert_eq!(ids(&s.children_page(8, 5)), vec![10, 11]);
+        let counts = s.state_counts();
+        assert_eq!(
+            counts,
+            StateCounts {
+                starting: 10,
+                running: 0,
+                restarting: 0
+            }
+        );
+        s.children()[0].bind(Arc::new(Port::new(7)));
+        assert_eq!(s.state_counts().running, 1);
     }
 
     #[test]

@@ -1,16 +1,31 @@
 //! The deadline timer: one Rust thread that enforces per-message deadlines and heartbeat
-//! watchdogs while the actor's JavaScript spins. It scans the actors that have a deadline configured and sleeps until the
-//! earliest armed one; arming an earlier deadline wakes it. Idle cost is zero (it parks).
+//! watchdogs while the actor's JavaScript spins, and runs the runtime's other timed work
+//! (box leases, outbox sweeps) through its tick.
 //!
-//! The thread never dies of a panic: each stage of its loop (the scan, the tick, each fired
-//! deadline) runs under [`panics::catch`]; a caught panic is reported and the loop goes on,
-//! looking again soon since the stage that panicked could not say when it is next due.
+//! Deadlines wait in a binary heap of `(deadline, actor id)` entries, so arming one costs
+//! O(log n) and a wake looks only at the entries that are due, never at every timed actor.
+//! An actor's deadline and watchdog themselves live in its atomics (set and cleared by the
+//! threads that run it, without asking the timer); the heap only says when to look. It holds
+//! at most one live entry per actor, the earliest it was asked for (`queued`): arming a later
+//! deadline, as each message and each heartbeat does, adds nothing, and when that entry comes
+//! due the timer reads the actor's atomics and either fires (the deadline passed and is still
+//! set: cleared with a compare-exchange, so it fires once), queues the later deadline the
+//! actor has meanwhile, or drops the entry (disarmed, or the actor is gone). An entry
+//! superseded by an earlier one is dropped when it comes up. The thread sleeps until the
+//! earliest entry or tick deadline; arming an earlier one wakes it. Idle cost is zero (it
+//! parks).
+//!
+//! The thread never dies of a panic: each stage of its loop (the scan of due entries, the tick,
+//! each fired deadline) runs under [`panics::catch`]; a caught panic is reported and the loop
+//! goes on, looking again soon since the stage that panicked could not say when it is next due.
 
 use crate::actor::Actor;
 use crate::panics;
 use parking_lot::{Condvar, Mutex};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Called on the timer thread when an actor's deadline passes, with the incarnation that was
@@ -25,15 +40,49 @@ pub type TickFn = dyn Fn(u64) -> u64 + Send + Sync;
 /// or `timer deadline`) and the panic's message.
 pub type PanicFn = dyn Fn(&str, String) + Send + Sync;
 
+/// Finds a live actor by id (`None` once it is dead for good): the timer keeps ids, not
+/// actors, so a queued deadline keeps nothing alive.
+pub type LookupFn = dyn Fn(u64) -> Option<Arc<Actor>> + Send + Sync;
+
 /// How soon the timer looks again after a stage of its loop panicked (ns).
 const AFTER_PANIC_NS: u64 = 5_000_000;
 
+/// The queued deadlines.
+#[derive(Default)]
+struct Queue {
+    /// `(deadline ns, actor id)`, earliest first.
+    heap: BinaryHeap<Reverse<(u64, u64)>>,
+    /// actor id → the deadline of its live entry in `heap` (other entries of it are stale).
+    queued: HashMap<u64, u64>,
+}
+
+impl Queue {
+    /// Makes sure an entry at or before `deadline` is queued for `actor`; true if one was added.
+    fn ensure(&mut self, actor: u64, deadline: u64) -> bool {
+        if self.queued.get(&actor).is_some_and(|q| *q <= deadline) {
+            return false;
+        }
+        self.heap.push(Reverse((deadline, actor)));
+        self.queued.insert(actor, deadline);
+        true
+    }
+
+    /// The earliest entry's deadline (`u64::MAX` when empty; a stale entry costs a wake).
+    fn earliest(&self) -> u64 {
+        self.heap.peek().map_or(u64::MAX, |Reverse((d, _))| *d)
+    }
+}
+
 struct Shared {
     epoch: Instant,
-    actors: Mutex<Vec<Weak<Actor>>>,
+    // Lock order: `lock` (held by the timer thread except while it runs callbacks) before
+    // `queue`; `queue` is a leaf, held only to push or pop entries (never while looking an
+    // actor up or calling out). `Timer::arm` takes `queue`, releases it, then `lock`.
+    queue: Mutex<Queue>,
     next_wake: AtomicU64,
     lock: Mutex<()>,
     cv: Condvar,
+    lookup: Box<LookupFn>,
     fire: Box<FireFn>,
     tick: Box<TickFn>,
     panicked: Box<PanicFn>,
@@ -59,20 +108,23 @@ pub struct Timer {
 }
 
 impl Timer {
-    /// Starts the timer thread. `epoch` is the clock deadlines are measured from; `panicked`
-    /// hears of every panic the thread caught and survived.
+    /// Starts the timer thread. `epoch` is the clock deadlines are measured from; `lookup`
+    /// finds the actors whose deadlines are queued; `panicked` hears of every panic the thread
+    /// caught and survived.
     pub fn start(
         epoch: Instant,
+        lookup: Box<LookupFn>,
         fire: Box<FireFn>,
         tick: Box<TickFn>,
         panicked: Box<PanicFn>,
     ) -> Self {
         let shared = Arc::new(Shared {
             epoch,
-            actors: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
             next_wake: AtomicU64::new(u64::MAX),
             lock: Mutex::new(()),
             cv: Condvar::new(),
+            lookup,
             fire,
             tick,
             panicked,
@@ -85,12 +137,19 @@ impl Timer {
         Timer { shared }
     }
 
-    /// Watches `actor`'s deadline from now on.
-    pub fn watch(&self, actor: &Arc<Actor>) {
-        self.shared.actors.lock().push(Arc::downgrade(actor));
+    /// Called after `actor`'s deadline or watchdog atomic was set to `deadline_ns`: queues a
+    /// look at it then, unless one is queued already at or before that time. O(log n).
+    pub fn arm(&self, actor: u64, deadline_ns: u64) {
+        if deadline_ns == 0 {
+            return;
+        }
+        if self.shared.queue.lock().ensure(actor, deadline_ns) {
+            self.armed(deadline_ns);
+        }
     }
 
-    /// Called after a deadline was armed: wakes the thread if it sleeps past `deadline_ns`.
+    /// Wakes the thread if it sleeps past `deadline_ns` (for the tick's own deadlines: box
+    /// leases, outbox sweeps).
     pub fn armed(&self, deadline_ns: u64) {
         if deadline_ns != 0 && deadline_ns < self.shared.next_wake.load(Ordering::Acquire) {
             let _g = self.shared.lock.lock();
@@ -101,37 +160,72 @@ impl Timer {
             self.shared.cv.notify_one();
         }
     }
+
+    /// Entries in the queue, stale ones included (for tests: one per timed actor at most,
+    /// plus the ones superseded by an earlier deadline and not yet come up).
+    pub fn queued(&self) -> usize {
+        self.shared.queue.lock().heap.len()
+    }
 }
 
 fn now_ns(epoch: Instant) -> u64 {
     epoch.elapsed().as_nanos() as u64
 }
 
-/// Finds the actors whose deadline or watchdog passed (clearing it, so it fires once) into
-/// `due`; returns the earliest deadline still ahead.
+/// Takes the entries due at `now`, and for each actor whose deadline or watchdog passed
+/// clears it (so it fires once) and adds the actor to `due`; queues what each actor looked at
+/// still has ahead. Returns the earliest queued deadline.
 fn scan(s: &Shared, now: u64, due: &mut Vec<Arc<Actor>>) -> u64 {
-    let mut earliest = u64::MAX;
-    let mut actors = s.actors.lock();
-    actors.retain(|w| w.strong_count() > 0);
-    for w in actors.iter() {
-        let Some(a) = w.upgrade() else { continue };
+    let mut ids = Vec::new();
+    {
+        let mut q = s.queue.lock();
+        while let Some(&Reverse((d, id))) = q.heap.peek() {
+            if d > now {
+                break;
+            }
+            q.heap.pop();
+            if q.queued.get(&id) == Some(&d) {
+                q.queued.remove(&id);
+                ids.push(id);
+            }
+        }
+    }
+    let mut again = Vec::new();
+    for id in ids {
+        let Some(a) = (s.lookup)(id) else { continue };
+        let mut next = u64::MAX;
+        let mut fired = false;
         for slot in [&a.deadline, &a.watchdog] {
             let d = slot.load(Ordering::Acquire);
             if d == 0 {
                 continue;
             }
-            if d > now {
-                earliest = earliest.min(d);
-            } else if slot
-                .compare_exchange(d, 0, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
+            if d <= now
+                && !fired
+                && slot
+                    .compare_exchange(d, 0, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
             {
+                fired = true;
                 due.push(a.clone());
-                break;
+                continue;
+            }
+            // Ahead, due but this actor already fires in this pass (the next pass fires it),
+            // or re-armed since the load (its `arm` follows, but looking again costs little).
+            let d = slot.load(Ordering::Acquire);
+            if d != 0 {
+                next = next.min(d);
             }
         }
+        if next != u64::MAX {
+            again.push((id, next));
+        }
     }
-    earliest
+    let mut q = s.queue.lock();
+    for (id, d) in again {
+        q.ensure(id, d);
+    }
+    q.earliest()
 }
 
 fn run(s: Arc<Shared>) {
@@ -178,13 +272,23 @@ mod tests {
     use crate::port::Port;
     use std::sync::mpsc;
 
+    /// The actors a test's timer can look up.
+    type Registry = Arc<Mutex<HashMap<u64, Arc<Actor>>>>;
+
+    fn lookup(reg: &Registry) -> Box<LookupFn> {
+        let reg = reg.clone();
+        Box::new(move |id| reg.lock().get(&id).cloned())
+    }
+
     #[test]
     fn a_deadline_armed_while_the_tick_runs_is_not_missed() {
         let epoch = Instant::now();
         let (tx, rx) = mpsc::channel();
         let tx = Mutex::new(tx);
+        let reg = Registry::default();
         let timer = Timer::start(
             epoch,
+            lookup(&reg),
             Box::new(|_: &Arc<Actor>| {}),
             Box::new(move |now| {
                 let first = tx.lock().send(now).is_ok() && now < 30_000_000;
@@ -208,8 +312,10 @@ mod tests {
         let epoch = Instant::now();
         let (tx, rx) = mpsc::channel();
         let tx = Mutex::new(tx);
+        let reg = Registry::default();
         let timer = Timer::start(
             epoch,
+            lookup(&reg),
             Box::new(move |a: &Arc<Actor>| {
                 let _ = tx.lock().send(a.id);
             }),
@@ -223,12 +329,12 @@ mod tests {
         let fast = Arc::new(Actor::new(1, 1, cfg.clone()));
         let slow = Arc::new(Actor::new(2, 1, cfg));
         for a in [&fast, &slow] {
-            timer.watch(a);
+            reg.lock().insert(a.id, a.clone());
             a.bind(Arc::new(Port::new(a.id)));
             a.deliver(Envelope::new(Kind::User, 0, 0, "1"), None)
                 .unwrap();
             let (_, d) = a.pop(0, 1, now_ns(epoch)).unwrap();
-            timer.armed(d);
+            timer.arm(a.id, d);
         }
         fast.pop(1, 1, now_ns(epoch)); // handled in time: disarms
         let fired = rx.recv_timeout(Duration::from_secs(2)).unwrap();
@@ -236,19 +342,25 @@ mod tests {
         assert!(rx.recv_timeout(Duration::from_millis(60)).is_err());
     }
 
-    /// An actor whose deadline is armed (as when it takes a message) and already watched.
-    fn late_actor(timer: &Timer, epoch: Instant, id: u64, timeout_ms: u64) -> Arc<Actor> {
+    /// An actor whose deadline is armed (as when it takes a message), known to `reg`.
+    fn late_actor(
+        timer: &Timer,
+        reg: &Registry,
+        epoch: Instant,
+        id: u64,
+        timeout_ms: u64,
+    ) -> Arc<Actor> {
         let cfg = ActorConfig {
             timeout_ms,
             ..Default::default()
         };
         let a = Arc::new(Actor::new(id, 1, cfg));
-        timer.watch(&a);
+        reg.lock().insert(a.id, a.clone());
         a.bind(Arc::new(Port::new(a.id)));
         a.deliver(Envelope::new(Kind::User, 0, 0, "1"), None)
             .unwrap();
         let (_, d) = a.pop(0, 1, now_ns(epoch)).unwrap();
-        timer.armed(d);
+        timer.arm(a.id, d);
         a
     }
 
@@ -260,8 +372,10 @@ mod tests {
         let (report_tx, reports) = mpsc::channel();
         let report_tx = Mutex::new(report_tx);
         let ticks = AtomicU64::new(0);
+        let reg = Registry::default();
         let timer = Timer::start(
             epoch,
+            lookup(&reg),
             Box::new(move |a: &Arc<Actor>| {
                 let _ = fired_tx.lock().send(a.id);
             }),
@@ -281,7 +395,7 @@ mod tests {
         // the next tick comes on its own (soon after a panic) and panics too: still running
         let second = reports.recv_timeout(Duration::from_secs(2)).unwrap();
         assert_eq!(second, first);
-        let late = late_actor(&timer, epoch, 7, 20);
+        let late = late_actor(&timer, &reg, epoch, 7, 20);
         assert_eq!(fired.recv_timeout(Duration::from_secs(2)).unwrap(), late.id);
         assert!(reports.try_recv().is_err(), "the third tick does not panic");
     }
@@ -293,8 +407,10 @@ mod tests {
         let fired_tx = Mutex::new(fired_tx);
         let (report_tx, reports) = mpsc::channel();
         let report_tx = Mutex::new(report_tx);
+        let reg = Registry::default();
         let timer = Timer::start(
             epoch,
+            lookup(&reg),
             Box::new(move |a: &Arc<Actor>| {
                 if a.id == 1 {
                     panic!("fire boom");
@@ -306,13 +422,133 @@ mod tests {
                 let _ = report_tx.lock().send(panics::reason(site, &message));
             }),
         );
-        let _a = late_actor(&timer, epoch, 1, 10);
-        let _b = late_actor(&timer, epoch, 2, 10);
+        let _a = late_actor(&timer, &reg, epoch, 1, 10);
+        let _b = late_actor(&timer, &reg, epoch, 2, 10);
         assert_eq!(fired.recv_timeout(Duration::from_secs(2)).unwrap(), 2);
         let report = reports.recv_timeout(Duration::from_secs(2)).unwrap();
         assert_eq!(report, "internal panic: timer deadline: fire boom");
         // and the thread goes on: a later deadline fires
-        let c = late_actor(&timer, epoch, 3, 10);
+        let c = late_actor(&timer, &reg, epoch, 3, 10);
         assert_eq!(fired.recv_timeout(Duration::from_secs(2)).unwrap(), c.id);
+    }
+
+    #[test]
+    fn among_many_timed_actors_only_the_due_ones_are_looked_at_and_fire() {
+        let epoch = Instant::now();
+        let reg = Registry::default();
+        let looked = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let timer = {
+            let (reg, looked) = (reg.clone(), looked.clone());
+            Timer::start(
+                epoch,
+                Box::new(move |id| {
+                    looked.fetch_add(1, Ordering::Relaxed);
+                    reg.lock().get(&id).cloned()
+                }),
+                Box::new(move |a: &Arc<Actor>| {
+                    let _ = tx.lock().send(a.id);
+                }),
+                Box::new(|_| u64::MAX),
+                Box::new(|_: &str, _| {}),
+            )
+        };
+        let idle: Vec<_> = (100..10_100)
+            .map(|id| late_actor(&timer, &reg, epoch, id, 600_000))
+            .collect();
+        let late: Vec<_> = (1..=3)
+            .map(|id| late_actor(&timer, &reg, epoch, id, 20))
+            .collect();
+        let mut fired: Vec<u64> = (0..3)
+            .map(|_| rx.recv_timeout(Duration::from_secs(2)).unwrap())
+            .collect();
+        fired.sort_unstable();
+        assert_eq!(fired, vec![1, 2, 3]);
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
+        assert_eq!(
+            looked.load(Ordering::Relaxed),
+            3,
+            "only the due entries were looked at, not the 10,000 others"
+        );
+        assert_eq!(timer.queued(), idle.len(), "the fired ones left the queue");
+        assert!(late.iter().all(|a| a.deadline.load(Ordering::Acquire) == 0));
+    }
+
+    #[test]
+    fn arming_later_deadlines_queues_nothing_more_and_the_latest_one_counts() {
+        let epoch = Instant::now();
+        let reg = Registry::default();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let timer = Timer::start(
+            epoch,
+            lookup(&reg),
+            Box::new(move |a: &Arc<Actor>| {
+                let _ = tx.lock().send((a.id, Instant::now()));
+            }),
+            Box::new(|_| u64::MAX),
+            Box::new(|_: &str, _| {}),
+        );
+        let a = Arc::new(Actor::new(
+            1,
+            1,
+            ActorConfig {
+                heartbeat_ms: 30,
+                ..Default::default()
+            },
+        ));
+        reg.lock().insert(a.id, a.clone());
+        let mut last = Instant::now();
+        for _ in 0..6 {
+            // heartbeats every 10 ms keep pushing the watchdog 30 ms ahead
+            last = Instant::now();
+            timer.arm(a.id, a.arm_watchdog(now_ns(epoch)));
+            assert_eq!(timer.queued(), 1, "one entry, the earliest asked for");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (id, at) = rx.recv_timeout(Duration::from_secs(2)).unwrap();
+        assert_eq!(id, 1);
+        assert!(
+            at.duration_since(last) >= Duration::from_millis(30),
+            "fired {:?} after the last heartbeat",
+            at.duration_since(last)
+        );
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err(), "once");
+        assert_eq!(timer.queued(), 0);
+        // An earlier deadline than the one queued is queued too, and fires on time.
+        timer.arm(a.id, a.arm_watchdog(now_ns(epoch) + 10_000_000_000));
+        a.watchdog
+            .store(now_ns(epoch) + 5_000_000, Ordering::Release);
+        timer.arm(a.id, a.watchdog.load(Ordering::Acquire));
+        assert_eq!(timer.queued(), 2);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap().0, 1);
+    }
+
+    #[test]
+    fn a_disarmed_deadline_or_a_finished_actor_does_not_fire() {
+        let epoch = Instant::now();
+        let reg = Registry::default();
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let timer = Timer::start(
+            epoch,
+            lookup(&reg),
+            Box::new(move |a: &Arc<Actor>| {
+                let _ = tx.lock().send(a.id);
+            }),
+            Box::new(|_| u64::MAX),
+            Box::new(|_: &str, _| {}),
+        );
+        let handled = late_actor(&timer, &reg, epoch, 1, 20);
+        let gone = late_actor(&timer, &reg, epoch, 2, 20);
+        let killed = late_actor(&timer, &reg, epoch, 3, 20);
+        let due = late_actor(&timer, &reg, epoch, 4, 30);
+        handled.pop(1, 1, now_ns(epoch)); // handled in time: disarmed
+        reg.lock().remove(&gone.id); // dead for good: no longer found
+        killed.finish();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), due.id);
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
+        assert_eq!(timer.queued(), 0, "their entries were dropped");
     }
 }

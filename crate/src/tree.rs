@@ -8,12 +8,35 @@
 //! plan, never new failures, so one failure causes exactly one restart of the selected set.
 
 use crate::actor::RestartType;
-use crate::supervisor::{is_normal_exit, RetryConfig};
+use crate::order::LinkedMap;
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Id of a group or an actor (they share one id space).
 pub type NodeId = u64;
+
+/// Restart intensity: more than `max` restarts within `within` gives up.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryConfig {
+    /// Restarts allowed in the window; `u32::MAX` means unlimited.
+    pub max: u32,
+    /// Window length.
+    pub within: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max: 3,
+            within: Duration::from_millis(5000),
+        }
+    }
+}
+
+/// True for the exit reasons that are not failures.
+pub fn is_normal_exit(reason: &str) -> bool {
+    matches!(reason, "normal" | "shutdown" | "terminated")
+}
 
 /// Which children restart when one fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +213,7 @@ impl std::fmt::Display for TreeError {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Child {
     Actor(NodeId),
     Group(NodeId),
@@ -207,7 +230,9 @@ struct ActorNode {
 struct GroupNode {
     parent: Option<NodeId>,
     config: GroupConfig,
-    children: Vec<Child>,
+    /// In start order; O(1) to add and remove (a one-for-one group of a million actors
+    /// pays nothing per spawn or exit for its size).
+    children: LinkedMap<Child, ()>,
     log: VecDeque<Instant>,
 }
 
@@ -228,7 +253,7 @@ impl Tree {
             GroupNode {
                 parent: None,
                 config,
-                children: Vec::new(),
+                children: LinkedMap::new(),
                 log: VecDeque::new(),
             },
         );
@@ -256,13 +281,13 @@ impl Tree {
             .get_mut(&parent)
             .ok_or(TreeError::NoGroup(parent))?
             .children
-            .push(Child::Group(id));
+            .push_back(Child::Group(id), ());
         self.groups.insert(
             id,
             GroupNode {
                 parent: Some(parent),
                 config,
-                children: Vec::new(),
+                children: LinkedMap::new(),
                 log: VecDeque::new(),
             },
         );
@@ -285,7 +310,7 @@ impl Tree {
             .get_mut(&group)
             .ok_or(TreeError::NoGroup(group))?
             .children
-            .push(Child::Actor(id));
+            .push_back(Child::Actor(id), ());
         self.actors.insert(
             id,
             ActorNode {
@@ -308,12 +333,17 @@ impl Tree {
     pub fn remove_actor(&mut self, id: NodeId) {
         if let Some(node) = self.actors.remove(&id) {
             if let Some(g) = self.groups.get_mut(&node.group) {
-                // (from the end: shutdown removes children in reverse start order)
-                if let Some(pos) = g.children.iter().rposition(|c| *c == Child::Actor(id)) {
-                    g.children.remove(pos);
-                }
+                g.children.remove(&Child::Actor(id));
             }
         }
+    }
+
+    /// The children of `group` in start order (O(group size), for plans that act on them all).
+    fn kids(&self, group: NodeId) -> Vec<Child> {
+        self.groups
+            .get(&group)
+            .map(|g| g.children.keys().collect())
+            .unwrap_or_default()
     }
 
     /// Actors of `group` and its subgroups, in start order.
@@ -327,8 +357,8 @@ impl Tree {
         let Some(g) = self.groups.get(&group) else {
             return;
         };
-        for c in &g.children {
-            match *c {
+        for c in g.children.keys() {
+            match c {
                 Child::Actor(a) => out.push(a),
                 Child::Group(sub) => self.collect(sub, out),
             }
@@ -349,9 +379,9 @@ impl Tree {
         let g = &self.groups[&id];
         let children: Vec<serde_json::Value> = g
             .children
-            .iter()
+            .keys()
             .filter(|c| !matches!(c, Child::Group(sub) if self.groups[sub].config.internal))
-            .map(|c| match *c {
+            .map(|c| match c {
                 Child::Actor(a) => describe(a),
                 Child::Group(sub) => self.snapshot_group(sub, describe),
             })
@@ -490,7 +520,7 @@ impl Tree {
             }
             Decision::StopAll => {
                 let mut plan = Vec::new();
-                let kids = self.groups[&group].children.clone();
+                let kids = self.kids(group);
                 for k in kids.iter().rev() {
                     self.stop_child(*k, "shutdown", &mut plan, *k == Child::Actor(actor));
                 }
@@ -524,12 +554,14 @@ impl Tree {
         delay_ms: f64,
         strategy: Strategy,
     ) -> Plan {
-        let g = &self.groups[&group];
-        let pos = g.children.iter().position(|c| *c == failed).unwrap_or(0);
+        let children = &self.groups[&group].children;
+        // (one-for-one touches only the failed child: no walk over its siblings)
         let selected: Vec<Child> = match strategy {
             Strategy::OneForOne => vec![failed],
-            Strategy::OneForAll => g.children.clone(),
-            Strategy::RestForOne => g.children[pos..].to_vec(),
+            Strategy::RestForOne if children.contains(&failed) => {
+                children.iter_from(&failed).map(|(c, _)| c).collect()
+            }
+            Strategy::OneForAll | Strategy::RestForOne => children.keys().collect(),
         };
         let mut plan = Vec::new();
         // Stop the selected siblings that are still running, in reverse start order (the
@@ -562,7 +594,7 @@ impl Tree {
                 }
             }
             Child::Group(sub) => {
-                let kids = self.groups[&sub].children.clone();
+                let kids = self.kids(sub);
                 for k in kids.iter().rev() {
                     self.stop_child(*k, reason, plan, false);
                 }
@@ -587,7 +619,7 @@ impl Tree {
                 if let Some(g) = self.groups.get_mut(&sub) {
                     g.log.clear(); // a restarted group starts with a fresh intensity window
                 }
-                let kids = self.groups[&sub].children.clone();
+                let kids = self.kids(sub);
                 for k in kids {
                     self.start_child(k, delay_ms, plan);
                 }
@@ -602,7 +634,7 @@ impl Tree {
     /// gives up and every actor of the tree is finished.
     fn give_up(&mut self, group: NodeId, down: Child, reason: &str, now: Instant) -> Plan {
         let mut plan = Vec::new();
-        let kids = self.groups[&group].children.clone();
+        let kids = self.kids(group);
         for k in kids.iter().rev() {
             if !(*k == down && matches!(down, Child::Group(_))) {
                 self.stop_child(*k, "shutdown", &mut plan, *k == down);
@@ -644,7 +676,6 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn cfg(strategy: Strategy, max: u32) -> GroupConfig {
         GroupConfig {
@@ -719,6 +750,31 @@ mod tests {
         let plan = t.exited(2, "error: x", Instant::now());
         assert_eq!(stops(&plan), vec![4, 3]);
         assert_eq!(starts(&plan), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn start_order_survives_removals_in_the_middle() {
+        let mut t = Tree::new(100, cfg(Strategy::RestForOne, 10));
+        for a in 1..=6 {
+            let restart = if a == 5 {
+                RestartType::Transient
+            } else {
+                RestartType::Temporary
+            };
+            t.add_actor(a, 100, restart).unwrap();
+        }
+        let now = Instant::now();
+        // temporary children that end are removed from wherever they are
+        assert_eq!(t.exited(3, "normal", now).len(), 1);
+        assert_eq!(t.exited(1, "normal", now).len(), 1);
+        t.add_actor(7, 100, RestartType::Transient).unwrap();
+        t.add_actor(3, 100, RestartType::Transient).unwrap(); // an id that came back: last
+        assert_eq!(t.actors_in(100), vec![2, 4, 5, 6, 7, 3]);
+        let plan = t.exited(5, "error: x", now);
+        assert_eq!(stops(&plan), vec![3, 7, 6]);
+        // in start order from the failed child; the temporary sibling is finished instead
+        assert_eq!(starts(&plan), vec![5, 7, 3]);
+        assert_eq!(t.actors_in(100), vec![2, 4, 5, 7, 3]);
     }
 
     #[test]

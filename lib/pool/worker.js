@@ -455,8 +455,8 @@ function runSlot(slot) {
 /** The handler of `env` finished with `value`: reply if it was a call, acknowledge it. */
 function settle(slot, env, value) {
   if (slot.behaviour.stateful && !env.hook) slot.state = value;
-  if (env[0] === K.CALL) native.replyTo(env[4], env[2], replyText(value, K));
-  native.poolAck(slot.id, slot.inc, 1);
+  if (env[0] === K.CALL) native.poolReply(slot.id, slot.inc, env[4], env[2], replyText(value, K)); // the count and the reply at once
+  else native.poolAck(slot.id, slot.inc, 1);
 }
 
 /** The handler threw or rejected: the crash policy decides, or the incarnation ends. */
@@ -474,9 +474,9 @@ function crashed(slot, env, err) {
         fail(slot, err);
         return;
       }
-      if (env[0] === K.CALL) native.replyTo(env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
       slot.waiting = false;
-      native.poolAck(slot.id, slot.inc, 1);
+      if (env[0] === K.CALL) native.poolReply(slot.id, slot.inc, env[4], env[2], JSON.stringify([K.REPLY_ERR, reason]));
+      else native.poolAck(slot.id, slot.inc, 1);
       runSlot(slot);
     },
     () => fail(slot, err),
