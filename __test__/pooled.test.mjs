@@ -205,6 +205,10 @@ describe('pooled actors', () => {
       const inspect = sup.inspect();
       assert.equal(inspect.children.length, 10_001);
       assert.ok(inspect.children.every((c) => c.kind === 'pooled' && (c.worker === 0 || c.worker === 1)));
+      // placement: children go to their parent's worker while it carries at most 1.25x the
+      // mean load (with 2 workers: 62.5% of the actors), the others to the less loaded of two
+      const onParents = inspect.children.filter((c) => c.worker === inspect.children[0].worker).length;
+      assert.ok(onParents >= 6000 && onParents <= 6252, `${onParents} of 10,001 on the parent's worker`);
       assert.equal(await parent.call({ ask: ids[1234] }), `${ids[1234]}:x`);
       await parent.call({ stop: ids[0] });
       await waitFor(() => downs.some((m) => m.msg === 'down'), 10000, 'the DOWN of the first child');

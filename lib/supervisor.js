@@ -595,7 +595,7 @@ class Supervisor {
     this._pooled ??= new Pool(this._config.pool, (w, cause, culprit) => this._workerLost(w, cause, culprit));
     const byWorker = new Map();
     for (const e of entries) {
-      const w = this._pooled.pick();
+      const w = this._pooled.pick(e.parent ? this._entries.get(e.parent)?.worker : undefined);
       e.thread = w.thread;
       e.worker = w;
       e.reason = undefined;

@@ -51,9 +51,17 @@ class Pool {
     return w;
   }
 
-  /** Where a new incarnation goes: the less loaded of two workers (DESIGN.md 8.3). */
-  pick() {
+  /**
+   * Where a new incarnation goes (DESIGN.md 8.3): `near` (its parent's worker) unless that one
+   * carries more than 1.25 times the mean load; otherwise the less loaded of two workers.
+   */
+  pick(near) {
     const n = this.workers.length;
+    if (near && !near.lost && this.workers[near.index] === near) {
+      let total = 0;
+      for (const w of this.workers) total += w?.members.size ?? 0;
+      if (near.members.size <= (1.25 * total) / n) return near;
+    }
     if (n === 1) return this.worker(0);
     const a = (Math.random() * n) | 0;
     const b = (a + 1 + ((Math.random() * (n - 1)) | 0)) % n;
