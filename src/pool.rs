@@ -54,6 +54,7 @@ pub fn pool_bind(actor_ids: Vec<f64>, port_id: f64, spec: String) -> Result<Vec<
 #[napi(catch_unwind)]
 pub fn pool_take(max_actors: u32, per_actor: u32) -> Result<Option<String>> {
     guard("poolTake", || {
+        flush_current();
         let port = current()?;
         runtime().pool_take(&port, max_actors as usize, per_actor as usize)
     })
@@ -64,6 +65,7 @@ pub fn pool_take(max_actors: u32, per_actor: u32) -> Result<Option<String>> {
 #[napi(catch_unwind)]
 pub fn pool_ack(actor_id: f64, incarnation: u32, n: u32) -> Result<bool> {
     guard("poolAck", || {
+        flush_current();
         current().is_some_and(|p| runtime().pool_ack(&p, id(actor_id), incarnation, n as usize))
     })
 }
@@ -80,6 +82,7 @@ pub fn pool_reply(
     body: String,
 ) -> Result<bool> {
     guard("poolReply", || {
+        flush_current();
         if let Some(p) = current() {
             runtime().pool_ack(&p, id(actor_id), incarnation, 1);
         }
@@ -91,6 +94,7 @@ pub fn pool_reply(
 #[napi(catch_unwind)]
 pub fn pool_emit(actor_id: f64, body: String) -> Result<bool> {
     guard("poolEmit", || {
+        flush_current();
         member(actor_id).is_some_and(|a| runtime().host_event(&a, Kind::Emit, body))
     })
 }
@@ -99,6 +103,7 @@ pub fn pool_emit(actor_id: f64, body: String) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn pool_exit(actor_id: f64, reason: String) -> Result<bool> {
     guard("poolExit", || {
+        flush_current();
         member(actor_id).is_some_and(|a| runtime().host_event(&a, Kind::Exit, json_string(&reason)))
     })
 }
@@ -108,6 +113,7 @@ pub fn pool_exit(actor_id: f64, reason: String) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn pool_request(actor_id: f64, corr: f64, body: String) -> Result<bool> {
     guard("poolRequest", || {
+        flush_current();
         member(actor_id).is_some_and(|a| {
             runtime().host_event(&a, Kind::Request, format!("[{},{}]", corr as u64, body))
         })
@@ -131,6 +137,7 @@ pub fn pool_heartbeat(actor_id: f64, now_ms: f64) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn pool_send(actor_id: f64, target: f64, body: String) -> Result<u32> {
     guard_try("poolSend", || {
+        flush_current();
         let a = member(actor_id).ok_or_else(|| invalid("poolSend: not an actor of this thread"))?;
         let env = Envelope::new(Kind::User, a.id, 0, body);
         Ok(send_code(deliver(id(target), env, None, a.sup_id)))
@@ -141,6 +148,7 @@ pub fn pool_send(actor_id: f64, target: f64, body: String) -> Result<u32> {
 #[napi(catch_unwind)]
 pub fn pool_call(actor_id: f64, target: f64, corr: f64, body: String) -> Result<u32> {
     guard_try("poolCall", || {
+        flush_current();
         let a = member(actor_id).ok_or_else(|| invalid("poolCall: not an actor of this thread"))?;
         let port = current().ok_or_else(|| invalid("poolCall: not a worker thread"))?;
         let env = Envelope::call(a.id, corr as u64, body, port.id);

@@ -124,6 +124,20 @@ impl Runtime {
         true
     }
 
+    /// The sender a pool worker's outbox names in a sender record (`body`: its id in decimal):
+    /// `(id, supervisor)` if that actor is bound to `port`, else `(0, its supervisor or 0)`, and
+    /// the mail that follows is refused as from a stale incarnation.
+    pub(crate) fn pool_sender(&self, port: &Port, body: &[u8]) -> (u64, u64) {
+        let id: u64 = std::str::from_utf8(body)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        match port.member(id).and_then(Actor::from_bound) {
+            Some(a) => (a.id, a.sup_id),
+            None => (0, self.actor(id).map_or(0, |a| a.sup_id)),
+        }
+    }
+
     /// The actor `actor_id` if it is bound to the pool port `port_id` (what a pool worker may
     /// act as: `from` cannot be forged).
     pub fn pool_member(&self, port_id: PortId, actor_id: u64) -> Option<Arc<Actor>> {
@@ -342,6 +356,41 @@ mod tests {
         assert_eq!(rt.pool_bind(&[999_999], port.id, "{}"), vec![-1.0]);
         sup.begin_close();
         assert!(rt.spawn_many(sup.id, &pooled(), None, 3).is_err());
+    }
+
+    #[test]
+    fn a_pool_workers_outbox_names_each_sender_and_only_its_own_actors_can_send() {
+        let (rt, port, _wakes, ids) = setup(2, pooled());
+        let sink = rt
+            .spawn(
+                rt.actor(ids[0]).unwrap().sup_id,
+                ActorConfig::default(),
+                None,
+            )
+            .unwrap();
+        let outbox = port.outbox().clone();
+        let control = port.control();
+        for (sender, body) in [(ids[0], "1"), (ids[1], "2"), (999_999, "3"), (ids[0], "4")] {
+            outbox.put(control, 0, &sender.to_string());
+            outbox.put(control, sink.id as u32, body);
+        }
+        assert_eq!(rt.flush_outbox(&port), 3);
+        outbox.put(control, sink.id as u32, "5"); // a later drain: still the last sender named
+        assert_eq!(rt.flush_outbox(&port), 1);
+        let sink_port = rt.new_port();
+        rt.bind(sink.id, sink_port.id, "{}".into()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&rt.pop(&sink_port, &sink, 64).unwrap()).unwrap();
+        let got: Vec<(u64, u64)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e[1].as_u64().unwrap(), e[3].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(ids[0], 1), (ids[1], 2), (ids[0], 4), (ids[0], 5)]
+        );
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub(crate) struct PoolQueue {
     // Lock order: both are leaves, taken alone or under an actor's state lock.
     ready: Mutex<VecDeque<u64>>,
     members: Mutex<HashMap<u64, Arc<dyn Bound>>>,
+    /// The actor the last sender record of the outbox named (read and written by outbox
+    /// drains, which the drain lock serialises).
+    sender: AtomicU64,
 }
 
 impl Port {
@@ -128,6 +131,20 @@ impl Port {
     /// Pool port: the bound actor `actor_id`, if it is bound here.
     pub fn member(&self, actor_id: u64) -> Option<Arc<dyn Bound>> {
         self.pool.get()?.members.lock().get(&actor_id).cloned()
+    }
+
+    /// Pool port: the sender the outbox's last sender record named (0: none).
+    pub fn outbox_sender(&self) -> u64 {
+        self.pool
+            .get()
+            .map_or(0, |q| q.sender.load(Ordering::Acquire))
+    }
+
+    /// Pool port: remembers the sender the outbox's last sender record named.
+    pub fn set_outbox_sender(&self, id: u64) {
+        if let Some(q) = self.pool.get() {
+            q.sender.store(id, Ordering::Release);
+        }
     }
 
     /// Pool port: how many actors are bound to it.

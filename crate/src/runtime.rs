@@ -213,12 +213,13 @@ impl Runtime {
             return 0;
         }
         let sender = Actor::bound_to(port);
-        let from = sender.as_ref().map_or(0, |a| a.id);
-        let sup = sender.as_ref().map_or(0, |a| a.sup_id);
+        let mut from = sender.as_ref().map_or(0, |a| a.id);
+        let mut sup = sender.as_ref().map_or(0, |a| a.sup_id);
+        let pool = port.is_pool();
         // Consecutive mail to one target is queued under one lock. A panic while a run is
         // delivered is caught and reported; what of the run it interrupted is lost (and the
         // report says how much was in it), the rest of the outbox is delivered as usual.
-        let deliver_run = |target: u64, run: &mut Vec<Envelope>| {
+        let deliver_run = |target: u64, run: &mut Vec<Envelope>, sup: u64| {
             if run.is_empty() {
                 return;
             }
@@ -255,21 +256,47 @@ impl Runtime {
         // overtake), and frees the ring space only then: a flush that finds nothing pending
         // knows that everything its thread sent before is delivered.
         let mut drain = outbox.drain(port.control());
+        if pool {
+            (from, sup) = self.pool_sender(port, port.outbox_sender().to_string().as_bytes());
+        }
         let mut run = Vec::new();
         let mut run_target = 0u64;
         let mut n = 0;
         for (target, json) in &mut drain {
             let target = u64::from(target);
+            if pool && target == 0 {
+                // A pool worker's record naming the sender of the records that follow: one of
+                // its own actors, or their mail is refused (see `crate::pooled`).
+                deliver_run(run_target, &mut run, sup);
+                run_target = 0;
+                (from, sup) = self.pool_sender(port, &json);
+                port.set_outbox_sender(
+                    std::str::from_utf8(&json)
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0),
+                );
+                continue;
+            }
             if target != run_target {
-                deliver_run(run_target, &mut run);
+                deliver_run(run_target, &mut run, sup);
                 run_target = target;
             }
             let body = String::from_utf8(json)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            if pool && from == 0 {
+                self.dead_letter(
+                    sup,
+                    target,
+                    SendError::Stale.reason(),
+                    &Envelope::new(Kind::User, 0, 0, body),
+                );
+                continue;
+            }
             run.push(Envelope::new(Kind::User, from, 0, body));
             n += 1;
         }
-        deliver_run(run_target, &mut run);
+        deliver_run(run_target, &mut run, sup);
         drop(drain);
         n
     }

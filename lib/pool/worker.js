@@ -20,6 +20,7 @@ const { resolveTarget, monitorRef } = require('../targets.js');
 const { buildSync, loadModule } = require('../behaviour.js');
 const { Spinner } = require('../spin.js');
 const { fmt } = require('../fmt.js');
+const { Outbox } = require('../outbox.js');
 
 const { setImmediate: runtimeSetImmediate, setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout } = globalThis;
 
@@ -31,6 +32,9 @@ const sources = new Map(); // source key → { source, built?: behaviour, loadin
 const slots = new Map(); // actor id → Slot
 const pending = new Map(); // corr → { resolve, reject, timer, slot }
 let corr = 0;
+let control = null; // this thread's control words (Uint32Array over core memory)
+let outbox = null; // where ctx.send writes (created on the first send)
+let outboxSender = 0; // the actor the outbox's last sender record named
 const spinner = new Spinner();
 let spinQueued = false;
 
@@ -117,12 +121,22 @@ class Ctx {
     return this._slot.ended;
   }
 
-  /** Sends `msg` to another actor; false if the core refused it (a dead letter is reported). */
+  /**
+   * Sends `msg` to another actor (FIFO per sender and receiver) through this worker's outbox,
+   * after a record naming the sender when it changed; false if the target is known to be dead
+   * for good. Mail the core cannot deliver is reported to the supervisor as a dead letter.
+   */
   send(to, msg) {
     const s = this._slot;
     s.check();
     const n = resolveTarget(to, s.sup, 'ctx.send: target');
-    return native.poolSend(s.id, n, encode(msg, 'ctx.send: msg')) === K.QUEUED;
+    const text = encode(msg, 'ctx.send: msg');
+    if (n !== 0) {
+      outbox ??= new Outbox(control);
+      if (outboxSender !== s.id && outbox.put(0, String(s.id))) outboxSender = s.id;
+      if (outboxSender === s.id && outbox.put(n, text)) return !outbox.knownDead(n);
+    }
+    return native.poolSend(s.id, n, text) === K.QUEUED;
   }
 
   /** Request-reply with another actor. */
@@ -530,5 +544,5 @@ process.on('unhandledRejection', (err) => {
   process.emitWarning(`warden pool worker: unhandled rejection: ${err?.stack ?? err}`);
 });
 
-native.registerPort(workerData.port, drain, true);
+control = native.registerPort(workerData.port, drain, true);
 drain();
