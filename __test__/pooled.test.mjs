@@ -76,6 +76,36 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.send between co-located actors (through their worker outbox) keeps FIFO per sender', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const sink = sup.spawn({
+        init: () => ({}),
+        handle: (seen, m, ctx) => {
+          if (m === 'report') return seen;
+          const from = m.from;
+          if ((seen[from] ?? -1) + 1 !== m.i) ctx.self.send('out of order', m);
+          return { ...seen, [from]: m.i };
+        },
+      }, { kind: 'pooled' });
+      const senders = sup.spawnMany(20, (self, msg, ctx) => {
+        for (let i = 0; i < msg.n; i++) ctx.send(msg.to, { from: self.id, i });
+        return true;
+      });
+      const bad = [];
+      sink.subscribe((m) => bad.push(m));
+      await Promise.all(senders.map((s) => s.call({ to: sink.id, n: 500 })));
+      const seen = await sink.call('report');
+      assert.deepEqual(bad, []);
+      assert.deepEqual(seen, Object.fromEntries(senders.map((s) => [s.id, 499])));
+      const diag = sink.getDiagnostics().value;
+      assert.equal(diag.messageCount, 20 * 500 + 1);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('a handler that throws restarts only its actor; terminate takes effect between messages', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {
