@@ -332,6 +332,27 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.resources, ctx.fmt and ctx.heartbeat work in pooled actors', 30000, async () => {
+    const sup = createSupervisor({
+      pool: { workers: 1, maxBlockMs: SLOW_MACHINE },
+      resources: { db: { query: { handler: async (x) => x * 2 } } },
+    });
+    try {
+      const a = sup.spawn(async (self, msg, ctx) => {
+        ctx.heartbeat();
+        const doubled = await ctx.resources.db.query(msg);
+        return ctx.fmt.json.decode(ctx.fmt.json.encode({ doubled }));
+      }, { kind: 'pooled', resources: ['db'] });
+      assert.deepEqual(await a.call(21), { doubled: 42 });
+      assert.equal(a.getDiagnostics().value.heartbeatCount, 1);
+      const denied = sup.spawn(async (self, msg, ctx) => ctx.resources.db.query(1), { kind: 'pooled', resources: [] });
+      await faults(() => denied.call(0), Error, /db/);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('bad counts, options and pool settings are refused with errors naming them', 30000, async () => {
     for (const pool of [{ workers: 0 }, { workers: 1.5 }, { maxBlockMs: -1 }, { batch: { perActor: 0 } }, { batch: { maxActors: 0 } }]) {
       const field = Object.keys(pool)[0] === 'batch' ? `pool.batch.${Object.keys(pool.batch)[0]}` : `pool.${Object.keys(pool)[0]}`;
