@@ -1,6 +1,6 @@
 // Pooled actors (DESIGN.md 8.5), the rows measurable today: spawn rate with spawnMany, RSS per
-// live pooled actor, host → pooled call p50, and actor → actor messages per second on one
-// worker. Usage: `node bench/pooled.mjs [actors]` (default 100000); Bun: `bun bench/pooled.mjs`.
+// live pooled actor, host → pooled call p50, actor → actor messages per second on one worker,
+// and how long after a hang among N co-located actors all of them answer again. Usage: `node bench/pooled.mjs [actors]` (default 100000); Bun: `bun bench/pooled.mjs`.
 // Prints one JSON line per row.
 
 import { createSupervisor } from '../index.mjs';
@@ -64,6 +64,24 @@ async function actorToActor() {
   await sup.shutdown();
 }
 
+async function hangRecovery() {
+  const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 50 }, retry: { max: Infinity } });
+  const refs = sup.spawnMany(N, (self, msg) => {
+    if (msg === 'hang') for (;;);
+    return msg;
+  });
+  await within(Promise.all(refs.map((r) => r.call(0, { timeoutMs: 600000 }))), 600000, 'warm-up calls');
+  const lost = new Promise((resolve) => sup.on('workerLost', resolve));
+  const t0 = performance.now();
+  refs[N >> 1].receive('hang');
+  await within(lost, 60000, 'the workerLost event');
+  const event = performance.now() - t0; // emitted once every actor on the lost worker was restarted
+  await within(Promise.all(refs.map((r) => r.call(1, { timeoutMs: 600000 }))), 600000, 'calls after the hang');
+  out({ row: 'hang among co-located actors (maxBlockMs 50): workerLost event, all answer again', actors: N, workerLostEventMs: Math.round(event), allAnswerMs: Math.round(performance.now() - t0) });
+  await sup.shutdown();
+}
+
 await callLatency();
 await actorToActor();
+await hangRecovery();
 await spawnAndMemory();
