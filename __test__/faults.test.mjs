@@ -2,20 +2,10 @@
 // ref.kill / ctx.kill crash an actor and its policy restarts it; a thread whose handler threw is
 // reused with nothing of the old incarnation left in it; errors nobody listens to are printed.
 import assert from 'node:assert/strict';
-import { describe, slowTest, waitFor, record, collector, NO_LEAKS } from './harness.mjs';
-import { createSupervisor, runtimeStats } from '../index.mjs';
+import { describe, slowTest, waitFor, record, collector, withSup } from './harness.mjs';
+import { runtimeStats } from '../index.mjs';
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);
-
-async function withSup(config, fn) {
-  const sup = createSupervisor({ warmWorkers: 0, ...config });
-  try {
-    await fn(sup);
-  } finally {
-    await sup.shutdown();
-  }
-  assert.deepEqual(runtimeStats(), NO_LEAKS);
-}
 
 /** Collects process warnings with a WARDEN_ code while `fn` runs. */
 async function warnings(fn) {

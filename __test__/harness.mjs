@@ -69,17 +69,34 @@ export function slowTestUnless(cond, reason, name, timeoutMs, fn) {
   return isBun ? runner.test.skip(label, fn) : runner.test(label, { skip: reason }, fn);
 }
 
+/**
+ * Runs `fn(sup)` with a fresh supervisor (`config` over `defaults`), always shuts it down, then
+ * checks that nothing leaked.
+ */
+export async function withSup(config, fn, defaults = { warmWorkers: 0 }) {
+  const { createSupervisor, runtimeStats } = await import('../index.mjs');
+  const assert = (await import('node:assert/strict')).default;
+  const sup = createSupervisor({ ...defaults, ...config });
+  try {
+    await fn(sup);
+  } finally {
+    await sup.shutdown();
+  }
+  assert.deepEqual(runtimeStats(), NO_LEAKS);
+}
+
 /** What runtimeStats() must report once every supervisor in the process is shut down. */
 export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
 
 /**
- * Runs `script` in a child process of this runtime and waits (at most 30 s) for it to exit on
- * its own; asserts it exited with code 0 and returns the JSON its last line of stdout printed.
+ * Runs `script` (with `args`, and runtime `flags` before it) in a child process of this runtime
+ * and waits (at most `timeoutMs`) for it to exit on its own; asserts it exited with code 0 and
+ * returns the JSON its last line of stdout printed.
  */
-export async function exitsOnItsOwn(script) {
+export async function exitsOnItsOwn(script, { args = [], flags = [], timeoutMs = 30000 } = {}) {
   const { spawn } = await import('node:child_process');
   const assert = (await import('node:assert/strict')).default;
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -87,7 +104,7 @@ export async function exitsOnItsOwn(script) {
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let result;
   try {
-    result = await within(exited, 30000, 'the child process to exit after shutdown');
+    result = await within(exited, timeoutMs, 'the child process to exit after shutdown');
   } catch (err) {
     child.kill('SIGKILL');
     await exited;
