@@ -332,7 +332,7 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
-  slowTest('ctx.resources, ctx.fmt and ctx.heartbeat work in pooled actors', 30000, async () => {
+  slowTest('ctx.resources, ctx.fmt and ctx.heartbeat work in pooled actors; Tier 2 and regions are refused by name', 30000, async () => {
     const sup = createSupervisor({
       pool: { workers: 1, maxBlockMs: SLOW_MACHINE },
       resources: { db: { query: { handler: async (x) => x * 2 } } },
@@ -347,6 +347,18 @@ describe('pooled actors', () => {
       assert.equal(a.getDiagnostics().value.heartbeatCount, 1);
       const denied = sup.spawn(async (self, msg, ctx) => ctx.resources.db.query(1), { kind: 'pooled', resources: [] });
       await faults(() => denied.call(0), Error, /db/);
+      // What pooled actors cannot do yet is refused by name, not "is not a function".
+      const tier2 = sup.spawn((self, msg, ctx) => {
+        try {
+          ctx[msg]({ msg: 'x', data: 'y' });
+          return 'allowed';
+        } catch (err) {
+          return `${err.name}: ${err.message}`;
+        }
+      }, { kind: 'pooled' });
+      for (const op of ['write', 'alloc', 'read', 'release', 'region']) {
+        assert.match(await tier2.call(op), new RegExp(`^TypeError: ctx\\.${op}: not available to pooled actors`));
+      }
     } finally {
       await sup.shutdown();
     }

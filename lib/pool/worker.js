@@ -267,6 +267,15 @@ class Ctx {
   }
 }
 
+// What pooled actors cannot do yet says so by name, instead of "is not a function".
+for (const name of ['write', 'alloc', 'read', 'release', 'region']) {
+  Object.defineProperty(Ctx.prototype, name, {
+    value() {
+      throw new TypeError(`ctx.${name}: not available to pooled actors yet (Tier 2 boxes and regions need kind: 'isolated')`);
+    },
+  });
+}
+
 /** Waits for the reply to a new correlation id (see lib/worker.js awaitReply). */
 function awaitReply(slot, send, timeoutMs, timeoutMessage) {
   return new Promise((resolve, reject) => {
