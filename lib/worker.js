@@ -155,8 +155,8 @@ function start(descriptor, incarnation) {
   cancelled = false;
   stopReason = null;
   reportHeap();
-  self = fence(makeSelf(), generation);
-  ctx = fence(makeCtx(generation), generation);
+  self = makeSelf(generation);
+  ctx = makeCtx(generation);
   let b;
   try {
     b = buildSync(spec.source);
@@ -473,27 +473,9 @@ class IncarnationEnded extends Error {
   }
 }
 
-/** A frozen copy of `obj` whose methods and getters throw once incarnation `g` has ended. */
-function fence(obj, g) {
-  const out = {};
-  for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(obj))) {
-    if (typeof d.value === 'function') {
-      const f = d.value;
-      d.value = function (a, b, c) {
-        if (g !== generation) throw new IncarnationEnded();
-        return f.call(this, a, b, c);
-      };
-      Object.defineProperty(d.value, 'name', { value: f.name });
-    } else if (d.get) {
-      const get = d.get;
-      d.get = function () {
-        if (g !== generation) throw new IncarnationEnded();
-        return get.call(this);
-      };
-    }
-    Object.defineProperty(out, key, d);
-  }
-  return Object.freeze(out);
+/** Every method of an incarnation's self and ctx starts here: throws once incarnation `g` ended. */
+function live(g) {
+  if (g !== generation) throw new IncarnationEnded();
 }
 
 // Timers set by actor code, so that recycle() can cancel them: handle → its clear function.
@@ -580,7 +562,7 @@ function request(body) {
   return awaitReply((c) => (native.request(c, JSON.stringify(body)) ? null : new Error('actor is not running')));
 }
 
-function makeSelf() {
+function makeSelf(g) {
   return Object.freeze({
     id: `actor-${spec.id}`,
     name: spec.name,
@@ -588,6 +570,7 @@ function makeSelf() {
     incarnation: spec.incarnation,
     /** Emits a Tier 1 message `{ msg, data, from }` to subscribers; `from` is added by the core. */
     send(msg, data) {
+      live(g);
       if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
       const head = JSON.stringify(msg);
       return native.emit(data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
@@ -634,6 +617,7 @@ function makeCtx(g) {
     self,
     fmt,
     get isCancelled() {
+      live(g);
       return cancelled;
     },
     /**
@@ -642,6 +626,7 @@ function makeCtx(g) {
      * target, full mailbox) is reported to the supervisor as a dead letter.
      */
     send(to, msg) {
+      live(g);
       const n = target(to, 'ctx.send: target');
       const text = encode(msg, 'ctx.send: msg');
       outbox ??= new Outbox(control);
@@ -650,6 +635,7 @@ function makeCtx(g) {
     },
     /** Request-reply with another actor. */
     call(to, msg, options) {
+      live(g);
       const n = target(to, 'ctx.call: target');
       const timeoutMs = require('./config.js').callTimeout(options, 'ctx.call: options'); // loaded on first use
       const body = encode(msg, 'ctx.call: msg');
@@ -661,12 +647,14 @@ function makeCtx(g) {
     },
     /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
     async spawn(actor, options) {
+      live(g);
       const source = require('./source.js').actorSource(actor, 'ctx.spawn: actor'); // loaded on first use
       const id = await request({ op: 'spawn', source, options });
       return Object.freeze({ id });
     },
     /** Stops this actor (reason `normal`), or a child it spawned. */
     terminate(to) {
+      live(g);
       if (to === undefined) {
         if (!ended) {
           ended = true;
@@ -683,12 +671,14 @@ function makeCtx(g) {
      * that incarnation is over, false if none was running.
      */
     kill(to, reason = 'killed') {
+      live(g);
       const id = `actor-${target(to, 'ctx.kill: target')}`;
       if (typeof reason !== 'string' || reason.length === 0) throw new TypeError('ctx.kill: reason must be a non-empty string');
       return request({ op: 'kill', target: id, reason });
     },
     /** Links this actor with `to` (see ActorRef.link); throws `noproc` if `to` is not alive. */
     link(to) {
+      live(g);
       const n = target(to, 'ctx.link: target');
       try {
         native.link(spec.id, n);
@@ -698,23 +688,28 @@ function makeCtx(g) {
     },
     /** Removes a link. */
     unlink(to) {
+      live(g);
       native.unlink(spec.id, target(to, 'ctx.unlink: target'));
     },
     /** Watches `to`: a `DOWN` message arrives when it ends. Returns the monitor reference. */
     monitor(to) {
+      live(g);
       return `ref-${native.monitor(spec.id, target(to, 'ctx.monitor: target'))}`;
     },
     /** Cancels a monitor; false if it already fired. */
     demonitor(ref) {
+      live(g);
       return native.demonitor(monitorRef(ref, 'ctx.demonitor: ref'));
     },
     /** Exit signals of linked actors become `EXIT` messages instead of stopping this actor. */
     trapExits(on) {
+      live(g);
       if (typeof on !== 'boolean') throw new TypeError('ctx.trapExits: on must be a boolean');
       native.trapExits(spec.id, on);
     },
     /** Registers this actor under `name` (unique per supervisor; follows it across restarts). */
     register(name) {
+      live(g);
       if (typeof name !== 'string' || name.length === 0) throw new TypeError('ctx.register: name must be a non-empty string');
       try {
         native.register(spec.id, name);
@@ -724,6 +719,7 @@ function makeCtx(g) {
     },
     /** The actor registered under `name`, if any. */
     whereis(name) {
+      live(g);
       if (typeof name !== 'string') throw new TypeError('ctx.whereis: name must be a string');
       const n = native.whereis(spec.sup, name);
       return n === null || n === undefined ? undefined : Object.freeze({ id: `actor-${n}` });
@@ -732,28 +728,33 @@ function makeCtx(g) {
     resources,
     /** The SharedArrayBuffer of a shared region granted with the spawn option `regions`. */
     region(name) {
+      live(g);
       if (typeof name !== 'string') throw new TypeError('ctx.region: name must be a string');
       if (regions === null || !Object.hasOwn(regions, name)) throw new Error(`region "${name}" is not granted to actor-${spec.id}`);
       return regions[name];
     },
     /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
-    write: writeBox,
+    write: (o) => (live(g), writeBox(o)),
     /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
-    alloc: allocBox,
+    alloc: (size, options) => (live(g), allocBox(size, options)),
     /** Tier 2 read of an INBOX message, a message carrying a handle, or a Lock; null otherwise. */
     read(m) {
+      live(g);
       return tier2.read(spec.sup, m, views);
     },
     /** Gives this actor's reference to a box back (its views are detached first). */
     release(handle) {
+      live(g);
       return tier2.release(spec.sup, handle, views);
     },
     /** The state of a stateful actor (what `init` or the last `handle` returned). */
     get state() {
+      live(g);
       return state;
     },
     /** "Still alive": recorded in diagnostics. */
     heartbeat() {
+      live(g);
       native.heartbeat(Date.now());
     },
   });
