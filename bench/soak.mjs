@@ -369,15 +369,23 @@ export async function blast({ healthy = 4, calls = 3000 } = {}) {
     const feeder = bad ? setInterval(() => { for (let i = 0; i < 20; i++) bad.receive('boom'); }, 2) : null;
     await sleep(200);
     const lat = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     for (let i = 0; i < calls; i++) {
       const t = performance.now();
       await refs[i % healthy].call(i);
       lat.push((performance.now() - t) * 1000);
     }
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (feeder) clearInterval(feeder);
     await sup.shutdown();
     lat.sort((a, b) => a - b);
-    return { p50: +lat[Math.floor(lat.length * 0.5)].toFixed(1), p99: +lat[Math.floor(lat.length * 0.99)].toFixed(1) };
+    return {
+      p50: +lat[Math.floor(lat.length * 0.5)].toFixed(1),
+      p99: +lat[Math.floor(lat.length * 0.99)].toFixed(1),
+      cpuSecPerSec: +((cpu.user + cpu.system) / 1e6 / elapsed).toFixed(2),
+    };
   };
   const calm = await run(false);
   const storming = await run(true);
@@ -402,8 +410,10 @@ export async function leak({ restarts = 10000 } = {}) {
   await sleep(100);
   const at100 = rssMiB();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await until(restarts);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(feeder);
   await sleep(100);
   const atEnd = rssMiB();
@@ -414,6 +424,7 @@ export async function leak({ restarts = 10000 } = {}) {
     rssAtEndMiB: +atEnd.toFixed(1),
     mibPer1000: +(((atEnd - at100) / (count - 100)) * 1000).toFixed(3),
     restartsPerSec: Math.round((count - 100) / elapsed),
+    cpuSecPerSec: +((cpu.user + cpu.system) / 1e6 / elapsed).toFixed(2),
   };
 }
 
