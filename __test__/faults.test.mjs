@@ -23,6 +23,7 @@ async function warnings(fn) {
 }
 
 function echo(self, msg) {
+  if (msg === 'inc') return self.incarnation;
   if (msg === 'spin') for (;;);
   if (msg === 'boom') throw new Error('boom');
   return msg;
@@ -122,6 +123,7 @@ describe('a thread whose handler threw is reused, with nothing of the old incarn
       await waitFor(() => ev.restart.length === 20, 10000, '20 restarts');
       assert.equal(await a.call('after'), 'after');
       assert.equal(a.incarnation, 20);
+      assert.equal(await a.call('inc'), 20, 'self.incarnation in the reused thread is the new one');
       assert.equal(runtimeStats().threads, threads, 'the same thread served every incarnation');
     });
   });

@@ -212,6 +212,7 @@ class Supervisor {
     this._exiting = new Set(); // threads whose code is over but whose exit is not reported yet
     this._leaseExpiries = 0;
     this._regions = new Map(); // name → SharedArrayBuffer (sup.region), handed to granted actors
+    this._warnedLoads = new Set(); // "actor url" of module load failures already printed
     const { poolSize, boxSize } = this._config.memory;
     if (poolSize > 0) {
       try {
@@ -1147,7 +1148,6 @@ function warnUnheard(supervisor, e) {
     code = 'WARDEN_MODULE_LOAD_FAILED';
     // Once per actor and module: a restart loop of a module that cannot load says it once.
     const key = `${e.id} ${e.url}`;
-    supervisor._warnedLoads ??= new Set();
     if (supervisor._warnedLoads.has(key)) return;
     supervisor._warnedLoads.add(key);
     text = `${sup}: ${e.id}: module ${e.url} failed to load: ${e.error?.message}`;
