@@ -36,7 +36,8 @@ function missing(name, cause) {
   lines.push(`Or build it from source (needs Rust and cargo, https://rustup.rs): ${buildCommand()}`);
   const err = new Error(lines.join('\n'));
   err.code = 'WARDEN_NO_ADDON';
-  err.cause = cause;
+  // "Cannot find module" only repeats the first line; anything else is worth keeping.
+  if (cause?.code !== 'MODULE_NOT_FOUND') err.cause = cause;
   return err;
 }
 

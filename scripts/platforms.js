@@ -73,20 +73,19 @@ function json(v) {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
-/** Differences between npm/ and what package.json says it should hold ([] when in step). */
-function problems() {
-  const pkg = rootPkg();
+/** Differences between npm/ (or `dir`) and what package.json says it should hold ([] when in step). */
+function problems({ pkg = rootPkg(), dir = npmDir } = {}) {
   const out = [];
   const want = new Set();
   for (const t of targets(pkg)) {
     const { name } = fromRustTarget(t);
     want.add(name);
-    const dir = path.join(npmDir, name);
+    const here = path.join(dir, name);
     for (const [file, text] of [
       ['package.json', json(platformManifest(t, pkg))],
       ['README.md', readme(t, pkg)],
     ]) {
-      const f = path.join(dir, file);
+      const f = path.join(here, file);
       if (!fs.existsSync(f)) out.push(`npm/${name}/${file} is missing`);
       else if (fs.readFileSync(f, 'utf8') !== text) {
         const have = file === 'package.json' ? JSON.parse(fs.readFileSync(f, 'utf8')).version : null;
@@ -97,7 +96,7 @@ function problems() {
       }
     }
   }
-  for (const d of fs.readdirSync(npmDir)) {
+  for (const d of fs.readdirSync(dir)) {
     if (!want.has(d)) out.push(`npm/${d} is not in package.json napi.targets`);
   }
   if (pkg.optionalDependencies) {
@@ -247,4 +246,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { platformManifest, problems, pack };
+module.exports = { platformManifest, problems, pack, npmDir };

@@ -25,6 +25,9 @@ const steps = [
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--', '--check']],
   ['cargo clippy -D warnings', 'cargo', ['clippy', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   ['type check (index.d.ts against examples/typed.ts)', tsc, ['-p', 'examples/tsconfig.json']],
+  // Packs the root and platform packages, installs them with no Rust on PATH and runs them
+  // under Node and Bun itself, so it runs once, not once per runtime like the suites below.
+  ['install from the packed tarballs (no Rust on PATH)', process.execPath, ['--test', 'scripts/test-install.mjs']],
   ['node', process.execPath, ['--test', '--test-concurrency=1', ...files]],
   ['bun', bun, ['test', '--timeout', '60000', ...files.map((f) => `./${f}`)]],
 ];
