@@ -165,9 +165,9 @@ function rootFiles() {
   return JSON.parse(r.stdout)[0].files.map((f) => f.path);
 }
 
-// Lifecycle scripts of the checkout (building in `prepare`, the publish guard) that must not
-// run for someone installing the tarball.
-const DEV_ONLY_SCRIPTS = ['prepare', 'prepack', 'postpack', 'prepublishOnly', 'version', 'install', 'postinstall'];
+// The one script that works in an installed package (the others need the checkout's tests,
+// benchmarks or dev dependencies, or are its lifecycle: `prepare` building, the publish guard).
+const PUBLISHED_SCRIPTS = ['build:source'];
 
 /**
  * Packs the platform packages that have an addon and the root package, whose package.json gets
@@ -208,7 +208,7 @@ function pack({ out, allowMissing, only }) {
       fs.copyFileSync(path.join(root, f), path.join(dir, f));
     }
     const published = { ...pkg, optionalDependencies: optional };
-    published.scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([k]) => !DEV_ONLY_SCRIPTS.includes(k)));
+    published.scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([k]) => PUBLISHED_SCRIPTS.includes(k)));
     fs.writeFileSync(path.join(dir, 'package.json'), json(published));
     made.push(npmPack(dir, out));
   } finally {
