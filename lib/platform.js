@@ -2,15 +2,15 @@
 // Platform names. A prebuilt addon is named twice: by the Rust target cargo builds it for
 // (`x86_64-unknown-linux-gnu`) and by the Node platform it loads on (`linux-x64-gnu`, also the
 // suffix of its npm package `warden-linux-x64-gnu` and of its file `warden.linux-x64-gnu.node`).
-// The list of platforms with a prebuilt addon is `napi.targets` in package.json; scripts/platforms.js
-// keeps the packages under npm/ in step with it.
+// The list of platforms with a prebuilt addon is `napi.targets` in package.json;
+// scripts/platforms.js keeps the packages under npm/ in step with it.
 
 const ARCH = { x86_64: 'x64', aarch64: 'arm64', i686: 'ia32', armv7: 'arm' };
 const OS = { linux: 'linux', darwin: 'darwin', windows: 'win32', freebsd: 'freebsd' };
 
 /**
- * Splits a Rust target triple into the Node names of its parts:
- * `aarch64-unknown-linux-musl` → { platform: 'linux', arch: 'arm64', abi: 'musl', name: 'linux-arm64-musl' }.
+ * Splits a Rust target triple into the Node names of its parts: `aarch64-unknown-linux-musl` →
+ * `{ platform: 'linux', arch: 'arm64', abi: 'musl', name: 'linux-arm64-musl' }`.
  */
 function fromRustTarget(target) {
   const parts = target.split('-');

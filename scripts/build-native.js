@@ -60,7 +60,9 @@ function build({ target = null, zig = false, out }) {
     encoding: 'utf8',
   });
   if (r.error) throw new BuildError(`warden: could not run ${cargo}: ${r.error.message}`);
-  if (r.status !== 0) throw new BuildError(`warden: the native build failed (cargo exited with ${r.status}); see above.`);
+  if (r.status !== 0) {
+    throw new BuildError(`warden: the native build failed (cargo exited with ${r.status}); see above.`);
+  }
   // cargo names each artifact it produced in its JSON messages; target/ may be anywhere
   // (CARGO_TARGET_DIR, a workspace above us), so ask rather than guess.
   let lib = null;

@@ -37,7 +37,7 @@ function platformManifest(target, pkg = rootPkg()) {
   return {
     name: packageName(p.name),
     version: pkg.version,
-    description: `The prebuilt native addon of warden for ${label}; installed by warden as an optional dependency.`,
+    description: `The prebuilt native addon of warden for ${label} (an optional dependency of warden).`,
     license: pkg.license,
     repository: pkg.repository,
     homepage: pkg.homepage,
@@ -100,7 +100,7 @@ function problems({ pkg = rootPkg(), dir = npmDir } = {}) {
     if (!want.has(d)) out.push(`npm/${d} is not in package.json napi.targets`);
   }
   if (pkg.optionalDependencies) {
-    out.push('package.json has optionalDependencies: `pack` adds them to the tarball; the repository must not');
+    out.push('package.json has optionalDependencies: only the tarball `pack` makes may have them');
   }
   return out;
 }
@@ -128,7 +128,8 @@ function check() {
 
 function buildPlatforms(names) {
   const all = targets().map(fromRustTarget);
-  const chosen = names.length ? names.map((n) => all.find((p) => p.name === n) ?? fail(`unknown platform ${n}`)) : all;
+  const known = (n) => all.find((p) => p.name === n) ?? fail(`unknown platform ${n}`);
+  const chosen = names.length ? names.map(known) : all;
   const host = hostName();
   for (const p of chosen) {
     const out = path.join(npmDir, p.name, addonName(p.name));
@@ -178,7 +179,9 @@ const PUBLISHED_SCRIPTS = ['build:source'];
 function pack({ out, allowMissing, only }) {
   const pkg = rootPkg();
   const p = problems();
-  if (p.length) fail(`npm/ is out of step with package.json:\n  ${p.join('\n  ')}\nrun: node scripts/platforms.js sync`);
+  if (p.length) {
+    fail(`npm/ is out of step with package.json:\n  ${p.join('\n  ')}\nrun: node scripts/platforms.js sync`);
+  }
   fs.mkdirSync(out, { recursive: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-pack-'));
   const made = [];
@@ -198,7 +201,9 @@ function pack({ out, allowMissing, only }) {
       }
       const dir = path.join(stage, name);
       fs.mkdirSync(dir);
-      for (const f of ['package.json', 'README.md']) fs.copyFileSync(path.join(npmDir, name, f), path.join(dir, f));
+      for (const f of ['package.json', 'README.md']) {
+        fs.copyFileSync(path.join(npmDir, name, f), path.join(dir, f));
+      }
       fs.copyFileSync(addon, path.join(dir, file));
       made.push(npmPack(dir, out));
     }
@@ -208,7 +213,8 @@ function pack({ out, allowMissing, only }) {
       fs.copyFileSync(path.join(root, f), path.join(dir, f));
     }
     const published = { ...pkg, optionalDependencies: optional };
-    published.scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([k]) => PUBLISHED_SCRIPTS.includes(k)));
+    const scripts = Object.entries(pkg.scripts ?? {}).filter(([k]) => PUBLISHED_SCRIPTS.includes(k));
+    published.scripts = Object.fromEntries(scripts);
     fs.writeFileSync(path.join(dir, 'package.json'), json(published));
     made.push(npmPack(dir, out));
   } finally {
@@ -233,7 +239,10 @@ function main(argv) {
     for (const f of pack(opts)) console.log(f);
     return;
   }
-  fail('usage: node scripts/platforms.js sync | check | build [platform...] | pack [--out DIR] [--allow-missing] [--platform NAME]');
+  fail(
+    'usage: node scripts/platforms.js sync | check | build [platform...]\n' +
+      '       node scripts/platforms.js pack [--out DIR] [--allow-missing] [--platform NAME]...',
+  );
 }
 
 if (require.main === module) {
