@@ -24,9 +24,16 @@ function isCdylib(file) {
   return /(^|[\\/])(lib)?warden\.(so|dylib|dll)$/.test(file);
 }
 
-function haveCargo(cargo) {
-  const r = spawnSync(cargo, ['--version'], { stdio: 'ignore' });
-  return !r.error && r.status === 0;
+/** Why `cargo` cannot build here (null when it runs): missing, or present but not working. */
+function cargoProblem(cargo) {
+  const r = spawnSync(cargo, ['--version'], { encoding: 'utf8' });
+  if (r.error?.code === 'ENOENT') return `${cargo} was not found on PATH`;
+  if (r.error) return `${cargo} could not be started (${r.error.message})`;
+  if (r.status !== 0) {
+    const said = (r.stderr || '').trim().split('\n')[0];
+    return `\`${cargo} --version\` exited with ${r.status}${said ? ` (${said})` : ''}`;
+  }
+  return null;
 }
 
 /**
@@ -36,9 +43,10 @@ function haveCargo(cargo) {
  */
 function build({ target = null, zig = false, out }) {
   const cargo = process.env.CARGO || 'cargo';
-  if (!haveCargo(cargo)) {
+  const problem = cargoProblem(cargo);
+  if (problem) {
     throw new BuildError(
-      'warden: cannot build the native addon from source: cargo was not found on PATH.\n' +
+      `warden: cannot build the native addon from source: ${problem}.\n` +
         'Install Rust from https://rustup.rs (then run this command again), ' +
         `or use a supported platform: ${supported().join(', ')}.`,
     );
