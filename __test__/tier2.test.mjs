@@ -64,7 +64,7 @@ describe('tier 2: writing and reading each type', () => {
     try {
       const [writer, reader] = await probes(sup, 2);
       const got = inboxes(reader);
-      await reader.call({ op: 'mode', onInbox: 'release' });
+      await writer.call({ op: 'mode', readBack: false });
       for (const type of TYPES) {
         const lock = await written(writer, { msg: `t-${type}`, type, sample: type, share: [reader.id] });
         assert.deepEqual(Object.keys(lock).sort(), ['boxIndex', 'epoch']);
@@ -75,7 +75,6 @@ describe('tier 2: writing and reading each type', () => {
         assert.equal(seen.read.msg, `t-${type}`);
         assert.equal(seen.read.isUint8Array, true);
         assert.deepEqual(seen.read.value, plain(sample(type)), `${type} decoded by the reader`);
-        assert.equal(seen.released, true);
 
         // The host can read every box; it holds a reference until it releases.
         const r = sup.read(lock);
@@ -103,9 +102,10 @@ describe('tier 2: writing and reading each type', () => {
           assert.deepEqual(plain(cborDecode(r.copy())), plain(sample('cbor')), 'decodable by cbor-x itself');
         }
         assert.equal(sup.release(lock), true);
-        assert.equal(pool(sup).boxesInUse, 1, 'the writer still holds its reference');
-        assert.equal(await writer.call({ op: 'release', handle: lock }), true);
-        assert.equal(pool(sup).boxesInUse, 0);
+        assert.equal(pool(sup).boxesInUse, 1, 'the reader still holds its reference');
+        assert.equal(await writer.call({ op: 'release', handle: lock }), false, 'the writer holds no reference after commit');
+        await releaseAll([reader], lock);
+        assert.equal(pool(sup).boxesInUse, 0, 'freed at the last release');
       }
     } finally {
       await sup.shutdown();
@@ -403,9 +403,9 @@ describe('tier 2: share lists and internal actors', () => {
       const [writer, reader] = await probes(sup, 2);
       const got = inboxes(reader);
       await reader.call({ op: 'mode', onInbox: 'release' });
-      const lock = await written(writer, { msg: 'root group', data: 'g', share: 'group' });
+      await writer.call({ op: 'mode', readBack: false });
+      await written(writer, { msg: 'root group', data: 'g', share: 'group' });
       assert.equal((await inboxFor(got, 'root group')).read.value, 'g');
-      await releaseAll([writer], lock);
       assert.equal(pool(sup).boxesInUse, 0, 'no task thread holds a reference');
       assert.equal(await sup.task((x) => x * 2, 21), 42, 'the task thread still runs tasks');
       assert.deepEqual(ev.exit, [], 'no thread died');
@@ -678,6 +678,7 @@ describe('tier 2: sizes and a full pool', () => {
       const [writer, reader] = await probes(sup, 2);
       const got = inboxes(reader);
       await reader.call({ op: 'mode', onInbox: 'release', positions: [0, -1] });
+      await writer.call({ op: 'mode', readBack: false });
       const [one, two] = await writer.call({
         op: 'writeTwo',
         writes: [
@@ -690,9 +691,7 @@ describe('tier 2: sizes and a full pool', () => {
       assert.notEqual(one.value.boxIndex, two.value.boxIndex);
       assert.equal((await inboxFor(got, 'one')).read.value, 'first write');
       assert.deepEqual((await inboxFor(got, 'two')).read.value, { second: true });
-      await releaseAll([writer], one.value);
-      await releaseAll([writer], two.value);
-      assert.equal(pool(sup).boxesInUse, 0);
+      assert.equal(pool(sup).boxesInUse, 0, 'the reader released both; the writer holds nothing after commit');
 
       await reader.call({ op: 'mode', decode: false });
       const both = await writer.call({ op: 'allocTwo', size: 1000, share: [reader.id] });
@@ -704,9 +703,75 @@ describe('tier 2: sizes and a full pool', () => {
       const second = await inboxFor(got, 'second');
       assert.deepEqual([first.read.length, first.read.at], [1000, { 0: 0xaa, '-1': 0xaa }]);
       assert.deepEqual([second.read.length, second.read.at], [1000, { 0: 0xbb, '-1': 0xbb }]);
-      await releaseAll([writer], both.first.value);
-      await releaseAll([writer], both.second.value);
       assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});
+
+describe('tier 2: the writer holds no reference after commit (DESIGN.md 3.5)', () => {
+  slowTest('actor writes, host reads and releases: 40 boxes through a pool of 2 with wait: false, never short of a box', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 2, boxSize: '4kb' } }); // default 5 s lease
+    try {
+      const ev = record(sup, ['exit', 'leaseExpired']);
+      const [writer] = await probes(sup, 1);
+      await writer.call({ op: 'mode', readBack: false });
+      for (let i = 0; i < 40; i++) {
+        // wait: false makes a stall visible at once: "no free box" instead of waiting for a lease
+        const lock = await written(writer, { msg: `n${i}`, data: { i }, wait: false });
+        assert.equal(await writer.call({ op: 'release', handle: lock }), false, 'the writer has nothing to give back');
+        const r = sup.read(lock);
+        assert.deepEqual(r.json(), { i });
+        assert.equal(sup.release(lock), true);
+        assert.equal(pool(sup).boxesInUse, 0, `box ${i} is free at the host's release`);
+      }
+      assert.deepEqual(ev.leaseExpired, []);
+      assert.deepEqual(ev.exit, []);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a box nobody reads is freed when the writer\'s lease passes, with no lease event calling the writer a reader', 60000, async () => {
+    const sup = createSupervisor({
+      memory: { poolSize: 1, boxSize: '4kb' },
+      timeouts: { defaultLeaseMs: 30000, actorTimeouts: { shortLease: 300 } },
+    });
+    try {
+      const ev = record(sup, ['exit', 'leaseExpired']);
+      const [writer] = await probes(sup, 1, { name: 'shortLease', timeoutMs: 60000 });
+      await writer.call({ op: 'mode', readBack: false });
+      const lock = await written(writer, { msg: 'unread', data: 1 });
+      assert.equal(pool(sup).boxesInUse, 1, 'kept for a reader that may still come');
+      // a write waiting for the only box gets it when the unread one goes at the lease (300 ms)
+      const next = await written(writer, { msg: 'next', data: 2, timeoutMs: 20000 });
+      assert.equal(next.boxIndex, lock.boxIndex);
+      assert.notEqual(next.epoch, lock.epoch, 'a new generation');
+      assert.equal(sup.read(lock), null, 'the unread generation is gone');
+      assert.deepEqual(ev.leaseExpired.filter((e) => e.role !== 'writer'), [], 'no reference expired: nobody held one');
+      assert.deepEqual(ev.exit, [], 'the writer was not killed');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('a writer that reads its own box holds a reference: released by it, or expired as a reader', 60000, async () => {
+    const sup = createSupervisor({
+      memory: { poolSize: 1, boxSize: '4kb' },
+      timeouts: { defaultLeaseMs: 30000, actorTimeouts: { rereader: 300 } },
+    });
+    try {
+      const ev = record(sup, ['exit', 'leaseExpired']);
+      const [writer] = await probes(sup, 1, { name: 'rereader', timeoutMs: 60000 });
+      const lock = await written(writer, { msg: 'mine', data: 'mine' }); // the probe reads it back
+      const e = await waitFor(() => ev.leaseExpired.find((x) => x.id === writer.id), 10000, 'lease expiry of the read reference');
+      assert.deepEqual([e.role, e.boxIndex, e.epoch], ['reader', lock.boxIndex, lock.epoch], 'a reference taken by reading is a reader\'s');
+      await waitFor(() => pool(sup).boxesInUse === 0, 10000, 'box freed');
+      assert.deepEqual(ev.exit, [], 'a reader past its lease is not killed');
     } finally {
       await sup.shutdown();
     }
@@ -974,6 +1039,7 @@ describe('tier 2: bad input', () => {
             const w = (await ctx.alloc(4)).value;
             const first = await w.commit({ msg: 'm', type: 'binary' });
             const r = await w.commit({ msg: 'm', type: 'binary' });
+            ctx.read(first.value); // the writer holds nothing after commit: read, then release, frees it now
             ctx.release(first.value);
             return r;
           },
@@ -983,7 +1049,7 @@ describe('tier 2: bad input', () => {
           try {
             const r = await f();
             out[k] = r !== null && typeof r === 'object' && 'isErr' in r ? { isErr: r.isErr, error: r.error } : { returned: String(r) };
-            if (r?.isOk && r.value?.boxIndex !== undefined) ctx.release(r.value); // a wrong Ok must not hold the only box
+            if (r?.isOk && r.value?.boxIndex !== undefined) ctx.read(r.value) && ctx.release(r.value); // a wrong Ok must not hold the only box
           } catch (err) {
             out[k] = { threw: `${err.constructor.name}: ${err.message}` };
           }

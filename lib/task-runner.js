@@ -13,18 +13,18 @@
 // this thread only. Bytes reach the task as a view of the box itself (`kind`: ArrayBuffer,
 // Buffer, a typed array or DataView), JSON as its decoded value; the box is released (its views
 // detached) when the task ends. A bytes result is written into a box readable by the host and
-// the reply is `[4, ms, [boxIndex, epoch, kind]]`; once the host has copied it, it sends
-// `[-1, boxIndex, epoch]` and this thread gives its reference back. The INBOX notices the core
+// the reply is `[4, ms, [boxIndex, epoch, kind]]`; the host reads, copies and releases it (this
+// thread, its writer, holds no reference once it committed). The INBOX notices the core
 // delivers for input boxes are ignored (the call carries the handle).
 
 const tier2 = require('./tier2.js');
+const { moduleExports } = require('./behaviour.js');
 
 const OK = 1;
 const UNDEF = 2;
 const FAIL = 0;
 const LOST = 3;
 const BOX = 4;
-const RELEASE = -1;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
 const fns = new Map(); // fid → function (or the promise of a module's function)
@@ -43,9 +43,7 @@ function compile(code) {
 }
 
 async function load(url) {
-  const mod = await import(url);
-  let fn = mod.default;
-  if (fn !== null && typeof fn === 'object' && typeof fn.default === 'function') fn = fn.default; // CJS interop
+  const fn = moduleExports(await import(url)).default; // the same rule as module actors
   if (typeof fn !== 'function') throw new TypeError(`task module ${url} has no default export function`);
   return fn;
 }
@@ -211,10 +209,6 @@ module.exports = function runTask(self, msg, ctx) {
   }
   if (!Array.isArray(msg)) return undefined; // an INBOX notice of an input box
   const fid = msg[0];
-  if (fid === RELEASE) {
-    ctx.release({ boxIndex: msg[1], epoch: msg[2] }); // the host has copied that result
-    return undefined;
-  }
   let fn = fns.get(fid);
   if (fn === undefined) {
     const def = msg[1];

@@ -16,7 +16,6 @@ const { encode } = require('./codec.js');
 const tier2 = require('./tier2.js');
 const { QUEUED, RUNNING } = require('./task-queue.js');
 
-const RELEASE = -1; // `[-1, boxIndex, epoch]`: the host copied a result box, the thread may let it go
 const textEncoder = new TextEncoder();
 
 /**
@@ -77,8 +76,9 @@ function sendTransfer(pool, t, job) {
 }
 
 /**
- * Writes `job`'s input into box `h` (granted to the host) and shares it with thread `t` only;
- * the host's own reference goes at once. False if the job could not go on (handled here).
+ * Writes `job`'s input into box `h` (granted to the host) and shares it with thread `t` only
+ * (the host, its writer, holds no reference once it commits). False if the job could not go on
+ * (handled here).
  */
 function publish(pool, t, job, h) {
   const sid = pool.sup._sid;
@@ -96,7 +96,6 @@ function publish(pool, t, job, h) {
     pool.requeue(t, job);
     return false;
   }
-  native.boxRelease(sid, h.boxIndex, h.epoch);
   job.box = h;
   return true;
 }
@@ -138,13 +137,13 @@ function granted(pool, corr, g) {
 
 /**
  * A bytes result a thread wrote into a box (`[boxIndex, epoch, kind]`): copied once into this
- * thread's heap, then both references go (the host's now, the thread's when it gets `RELEASE`).
+ * thread's heap, then the host's reference goes, which frees the box (its writer, the thread,
+ * holds none once it committed).
  */
 function takeResult(pool, t, [boxIndex, epoch, kind]) {
   const sid = pool.sup._sid;
   const h = { boxIndex, epoch };
   const r = tier2.read(sid, h, pool.views); // the host may read any box, and holds it now
-  native.send(t.num, `[${RELEASE},${boxIndex},${epoch}]`, -1, sid);
   if (r === null) throw new Error('task: the box holding the result was lost');
   const copy = r.bytes().slice().buffer;
   tier2.release(sid, h, pool.views);

@@ -279,7 +279,8 @@ pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<Raw
         let Some(pool) = runtime().pool(sup as u64) else {
             return Ok(None);
         };
-        match pool.read(grant(index, epoch), holder()) {
+        let who = holder();
+        match pool.read(grant(index, epoch), who, runtime().read_lease(who)) {
             // SAFETY: the committed bytes of a READY box this thread holds a reference to.
             Some((data, len, _)) => unsafe { external_view(&env, &pool, data, len) }.map(Some),
             None => Ok(None),

@@ -62,19 +62,33 @@ impl Runtime {
     /// read; `None` when it may not (stale, forged, unauthorised, released). Counted as an
     /// authorisation when the supervisor tracks them.
     pub fn box_read(
-        &self,
+        &'static self,
         sup_id: u64,
         grant: Grant,
         holder: u64,
     ) -> Option<(Arc<Pool>, *mut u8, usize, String)> {
         let sup = self.supervisor(sup_id)?;
         let pool = sup.pool.get()?;
-        let read = pool.read(grant, holder);
+        let lease = self.read_lease(holder);
+        let read = pool.read(grant, holder, lease);
         if let Some(m) = sup.metrics.get() {
             m.authorised(read.is_some());
         }
+        if read.is_some() && holder != HOST {
+            self.timer().armed(lease); // a writer reading its own box holds it under its lease
+        }
         let (data, len, meta) = read?;
         Some((pool.clone(), data, len, meta))
+    }
+
+    /// The lease deadline of a reference `holder` takes by reading a box: none for the host,
+    /// its own lease for an actor (the writer reading its own box).
+    pub fn read_lease(&self, holder: u64) -> u64 {
+        if holder == HOST {
+            u64::MAX
+        } else {
+            self.lease_of(holder)
+        }
     }
 
     fn lease_of(&self, holder: u64) -> u64 {
@@ -271,8 +285,9 @@ impl Runtime {
         let mut next = u64::MAX;
         for sup in self.supervisors() {
             let Some(pool) = sup.pool.get() else { continue };
-            let (expired, n) = pool.expire(now);
+            let (mut expired, n) = pool.expire(now);
             next = next.min(n);
+            self.serve(sup.id, pool, std::mem::take(&mut expired.served));
             for (writer, index) in expired.writers {
                 if let Some(a) = self.actor(writer) {
                     self.host_event(&a, Kind::Exit, json_string("lease_expired"));

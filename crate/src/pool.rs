@@ -1,7 +1,10 @@
 //! Tier 2: a pool of fixed-size shared-memory boxes owned by the core (an anonymous memory map).
 //!
 //! A box goes FREE → WRITING (one writer, under lease) → READY (immutable, one reference per
-//! holder: the writer, each authorised reader, and the host once it reads) → FREE. Its epoch
+//! holder: each authorised reader, and the host or the writer once it reads) → FREE. The writer
+//! holds no reference once it commits (DESIGN.md 3.5): a READY box is freed when its last
+//! reference goes, or, if nobody ever took one, when the writer's lease at commit passes or the
+//! writer ends. Its epoch
 //! changes every time it returns to FREE, so a `Lock { box, epoch }` from an earlier use — or a
 //! forged one — matches nothing. Threads get views of one box at a time (never of the pool);
 //! a holder's views are detached by its own thread before it gives its reference back, and a
@@ -82,6 +85,10 @@ pub struct Expired {
     pub readers: Vec<(u64, Grant)>,
     /// Waiting requests whose timeout passed.
     pub waiters: Vec<Waiter>,
+    /// Committed boxes nobody took a reference to before the writer's lease passed: freed.
+    pub unclaimed: Vec<Grant>,
+    /// The waiters those freed boxes now serve.
+    pub served: Vec<(Waiter, Grant)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +107,8 @@ struct Slot {
     readers: HashSet<u64>,
     /// holder → lease deadline (ns); revoked holders keep their entry until they release.
     holders: HashMap<u64, (u64, bool)>,
+    /// READY and never referenced: freed when this deadline (ns) passes.
+    unclaimed: Option<u64>,
     /// Its pages may be resident (it was used since they were last given back).
     dirty: bool,
 }
@@ -146,6 +155,7 @@ impl Pool {
                 meta: String::new(),
                 readers: HashSet::new(),
                 holders: HashMap::new(),
+                unclaimed: None,
                 dirty: false,
             })
             .collect();
@@ -257,8 +267,9 @@ impl Pool {
     }
 
     /// Publishes a box: READY, immutable, `len` bytes, readable by `readers` (plus the writer
-    /// and the host). The writer holds a reference leased until `lease`, each reader one
-    /// leased until its own deadline (`(reader, lease)` pairs).
+    /// and the host, who take a reference when they read). The writer keeps no reference; each
+    /// reader holds one leased until its own deadline (`(reader, lease)` pairs). A box nobody
+    /// references is freed when `lease` (the writer's) passes.
     pub fn commit(
         &self,
         grant: Grant,
@@ -288,7 +299,7 @@ impl Pool {
             slot.readers.insert(r);
             slot.holders.insert(r, (l, false));
         }
-        slot.holders.insert(writer, (lease, false));
+        slot.unclaimed = slot.holders.is_empty().then_some(lease);
         Ok(())
     }
 
@@ -321,9 +332,9 @@ impl Pool {
     }
 
     /// The committed bytes of a READY box for `holder`: `(ptr, len, meta)`. The host may read
-    /// every box (and takes a reference if it has none); others must be the writer or an
-    /// authorised reader that still holds its reference.
-    pub fn read(&self, grant: Grant, holder: u64) -> Option<(*mut u8, usize, String)> {
+    /// every box and the writer its own, each taking a reference leased until `lease` if it has
+    /// none; others must be authorised readers that still hold their reference.
+    pub fn read(&self, grant: Grant, holder: u64, lease: u64) -> Option<(*mut u8, usize, String)> {
         let mut g = self.inner.lock();
         let slot = Self::slot_mut(&mut g, grant)?;
         if slot.state != State::Ready {
@@ -332,8 +343,9 @@ impl Pool {
         match slot.holders.get(&holder) {
             Some((_, revoked)) if !*revoked => {}
             Some(_) => return None,
-            None if holder == HOST => {
-                slot.holders.insert(HOST, (u64::MAX, false));
+            None if holder == HOST || holder == slot.writer => {
+                slot.holders.insert(holder, (lease, false));
+                slot.unclaimed = None;
             }
             None => return None,
         }
@@ -358,7 +370,8 @@ impl Pool {
         (true, Vec::new())
     }
 
-    /// `holder` died (its thread and views are gone): every reference and write it had ends.
+    /// `holder` died (its thread and views are gone): every reference and write it had ends,
+    /// and so do the boxes it committed that nobody took a reference to (their lease was its).
     pub fn holder_gone(&self, holder: u64, lease: u64) -> Vec<(Waiter, Grant)> {
         let mut g = self.inner.lock();
         let mut grants = Vec::new();
@@ -366,6 +379,7 @@ impl Pool {
             let slot = &mut g.slots[i];
             let freed = match slot.state {
                 State::Writing { writer, .. } => writer == holder,
+                State::Ready if slot.unclaimed.is_some() => slot.writer == holder,
                 State::Ready => slot.holders.remove(&holder).is_some() && slot.holders.is_empty(),
                 State::Free => false,
             };
@@ -386,6 +400,8 @@ impl Pool {
                 State::Ready => {
                     if let Some((l, false)) = slot.holders.get_mut(&holder) {
                         *l = lease;
+                    } else if slot.writer == holder && slot.unclaimed.is_some() {
+                        slot.unclaimed = Some(lease);
                     }
                 }
                 _ => {}
@@ -399,6 +415,7 @@ impl Pool {
         slot.epoch = slot.epoch.wrapping_add(1).max(1);
         slot.holders.clear();
         slot.readers.clear();
+        slot.unclaimed = None;
         slot.meta.clear();
         slot.len = 0;
         slot.dirty = true;
@@ -450,6 +467,17 @@ impl Pool {
         let mut out = Expired::default();
         let mut next = u64::MAX;
         for (i, slot) in g.slots.iter_mut().enumerate() {
+            if let (State::Ready, Some(deadline)) = (slot.state, slot.unclaimed) {
+                if deadline <= now {
+                    out.unclaimed.push(Grant {
+                        index: i,
+                        epoch: slot.epoch,
+                    });
+                } else {
+                    next = next.min(deadline);
+                }
+                continue; // nobody holds it: no lease of a holder to look at
+            }
             match slot.state {
                 State::Writing { writer, lease } => {
                     if lease <= now {
@@ -489,6 +517,10 @@ impl Pool {
         }
         g.waiters = waiting.into();
         out.waiters = late;
+        for grant in out.unclaimed.clone() {
+            let served = self.free_slot(&mut g, grant.index, now);
+            out.served.extend(served);
+        }
         (out, next)
     }
 }
@@ -543,19 +575,28 @@ mod tests {
         // SAFETY: test writes inside the box it holds.
         unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), ptr, 5) };
         p.commit(g, 7, 5, "m".into(), &[(8, L)], L).unwrap();
-        assert!(p.read(g, 9).is_none(), "unauthorised reader");
-        let (rptr, len, meta) = p.read(g, 8).unwrap();
+        assert!(p.read(g, 9, L).is_none(), "unauthorised reader");
+        assert_eq!(
+            p.release(g, 7, L),
+            (false, Vec::new()),
+            "the writer holds no reference after commit"
+        );
+        let (rptr, len, meta) = p.read(g, 8, L).unwrap();
         assert_eq!((rptr, len, meta.as_str()), (ptr, 5, "m"));
+        assert!(
+            p.read(g, 7, L).is_some(),
+            "the writer may read its own box, taking a reference"
+        );
         assert_eq!(p.release(g, 8, L), (true, Vec::new()));
         assert_eq!(
             p.release(g, 8, L),
             (false, Vec::new()),
             "double release changes nothing"
         );
-        assert_eq!(p.in_use(), 1);
-        p.release(g, 7, L);
-        assert_eq!(p.in_use(), 0);
-        assert!(p.read(g, 7).is_none(), "stale epoch reads nothing");
+        assert_eq!(p.in_use(), 1, "the writer's read reference remains");
+        assert_eq!(p.release(g, 7, L).0, true);
+        assert_eq!(p.in_use(), 0, "the last reference freed it at once");
+        assert!(p.read(g, 7, L).is_none(), "stale epoch reads nothing");
         let g2 = p.acquire(7, 1, L).unwrap();
         assert_eq!(g2.index, g.index);
         assert_ne!(g2.epoch, g.epoch);
@@ -595,10 +636,90 @@ mod tests {
         let p = pool(1);
         let g = p.acquire(1, 1, L).unwrap();
         p.commit(g, 1, 1, String::new(), &[], L).unwrap();
-        assert!(p.read(g, HOST).is_some());
-        p.release(g, 1, L);
-        assert_eq!(p.in_use(), 1, "the host still holds it");
+        assert!(p.read(g, HOST, u64::MAX).is_some());
+        assert!(!p.release(g, 1, L).0, "the writer has nothing to give back");
+        assert_eq!(p.in_use(), 1, "the host holds it");
         p.release(g, HOST, L);
+        assert_eq!(
+            p.in_use(),
+            0,
+            "freed at the host's release, no lease to wait for"
+        );
+    }
+
+    #[test]
+    fn a_writer_producing_more_boxes_than_the_pool_holds_never_waits_when_the_host_releases() {
+        let p = pool(2);
+        for _ in 0..50 {
+            let g = p.acquire(1, 8, L).expect("a free box each time");
+            p.commit(g, 1, 8, String::new(), &[], L).unwrap();
+            assert!(p.read(g, HOST, u64::MAX).is_some());
+            assert_eq!(p.release(g, HOST, L), (true, Vec::new()));
+        }
+        assert_eq!(p.in_use(), 0);
+    }
+
+    #[test]
+    fn a_box_nobody_took_is_freed_when_the_writers_lease_passes_and_serves_a_waiter() {
+        let p = pool(1);
+        let g = p.acquire(1, 1, L).unwrap();
+        p.commit(g, 1, 1, String::new(), &[], 100).unwrap();
+        p.wait(Waiter {
+            holder: 2,
+            port: 2,
+            corr: 9,
+            deadline: u64::MAX,
+            since: 0,
+        });
+        let (exp, next) = p.expire(50);
+        assert!(exp.unclaimed.is_empty() && exp.readers.is_empty());
+        assert_eq!(next, 100);
+        let (exp, _) = p.expire(100);
+        assert_eq!(exp.unclaimed, vec![g]);
+        assert!(
+            exp.readers.is_empty(),
+            "no reference expired: nobody held one"
+        );
+        assert_eq!(exp.served.len(), 1, "the freed box went to the waiter");
+        assert_eq!(exp.served[0].0.corr, 9);
+        assert!(
+            p.read(g, HOST, u64::MAX).is_none(),
+            "the old generation is gone"
+        );
+    }
+
+    #[test]
+    fn a_box_nobody_took_goes_with_its_writer_but_a_taken_one_stays() {
+        let p = pool(2);
+        let unread = p.acquire(1, 1, L).unwrap();
+        p.commit(unread, 1, 1, String::new(), &[], L).unwrap();
+        let read = p.acquire(1, 1, L).unwrap();
+        p.commit(read, 1, 1, String::new(), &[], L).unwrap();
+        assert!(p.read(read, HOST, u64::MAX).is_some());
+        p.holder_gone(1, L);
+        assert!(
+            p.read(unread, HOST, u64::MAX).is_none(),
+            "freed with its writer"
+        );
+        assert!(
+            p.read(read, HOST, u64::MAX).is_some(),
+            "the host still holds the other"
+        );
+        assert_eq!(p.in_use(), 1);
+    }
+
+    #[test]
+    fn a_writer_reading_its_own_box_holds_it_under_its_lease() {
+        let p = pool(1);
+        let g = p.acquire(1, 1, L).unwrap();
+        p.commit(g, 1, 1, String::new(), &[], 10).unwrap();
+        assert!(p.read(g, 1, 20).is_some());
+        let (exp, next) = p.expire(15);
+        assert!(exp.unclaimed.is_empty(), "taken: no longer unclaimed");
+        assert_eq!(next, 20);
+        let (exp, _) = p.expire(20);
+        assert_eq!(exp.readers, vec![(1, g)]);
+        assert!(p.release(g, 1, L).0);
         assert_eq!(p.in_use(), 0);
     }
 
@@ -610,13 +731,14 @@ mod tests {
         p.commit(r, 2, 1, String::new(), &[(3, 50)], 50).unwrap();
         let (exp, next) = p.expire(60);
         assert_eq!(exp.writers, vec![(1, w.index)]);
-        let mut readers = exp.readers.clone();
-        readers.sort();
-        assert_eq!(readers, vec![(2, r), (3, r)]);
+        assert_eq!(
+            exp.readers,
+            vec![(3, r)],
+            "the writer of r holds no reference"
+        );
         assert_eq!(next, u64::MAX);
-        assert!(p.read(r, 3).is_none(), "a revoked reader reads nothing");
+        assert!(p.read(r, 3, L).is_none(), "a revoked reader reads nothing");
         p.release(r, 3, L);
-        p.release(r, 2, L);
         p.holder_gone(1, L);
         assert_eq!(p.in_use(), 0);
     }
@@ -665,7 +787,7 @@ mod model_tests {
     enum M {
         Free,
         Writing(u64),
-        Ready(BTreeSet<u64>, BTreeSet<u64>), // holders, authorised
+        Ready(BTreeSet<u64>, BTreeSet<u64>, u64), // holders, authorised, writer
     }
 
     struct Model {
@@ -723,16 +845,16 @@ mod model_tests {
                         prop_assert_eq!(ok, expect);
                         if expect {
                             let auth: BTreeSet<u64> = readers.iter().copied().filter(|r| *r != w).collect();
-                            let mut holders = auth.clone();
-                            holders.insert(w);
-                            m.boxes[i].0 = M::Ready(holders, auth);
+                            m.boxes[i].0 = M::Ready(auth.clone(), auth, w);
                         }
                     }
                     Op::Read(i, e, h) => {
-                        let got = pool.read(Grant { index: i, epoch: e }, h).is_some();
+                        let got = pool.read(Grant { index: i, epoch: e }, h, u64::MAX).is_some();
                         let (state, epoch) = &mut m.boxes[i];
                         let expect = *epoch == e && match state {
-                            M::Ready(holders, _) => holders.contains(&h) || (h == HOST && holders.insert(HOST)),
+                            M::Ready(holders, _, w) => {
+                                holders.contains(&h) || ((h == HOST || h == *w) && holders.insert(h))
+                            }
                             _ => false,
                         };
                         prop_assert_eq!(got, expect);
@@ -742,11 +864,11 @@ mod model_tests {
                         let (state, epoch) = &mut m.boxes[i];
                         let expect = *epoch == e
                             && match state {
-                                M::Ready(holders, _) => holders.remove(&h),
+                                M::Ready(holders, _, _) => holders.remove(&h),
                                 _ => false,
                             };
                         prop_assert_eq!(released, expect);
-                        if matches!(&m.boxes[i].0, M::Ready(holders, _) if holders.is_empty()) {
+                        if expect && matches!(&m.boxes[i].0, M::Ready(holders, _, _) if holders.is_empty()) {
                             m.free_box(i);
                         }
                     }
@@ -761,7 +883,8 @@ mod model_tests {
                         for i in 0..3 {
                             let free = match &mut m.boxes[i].0 {
                                 M::Writing(w) => *w == h,
-                                M::Ready(holders, _) => holders.remove(&h) && holders.is_empty(),
+                                M::Ready(holders, _, w) if holders.is_empty() => *w == h, // nobody took it
+                                M::Ready(holders, _, _) => holders.remove(&h) && holders.is_empty(),
                                 M::Free => false,
                             };
                             if free {
@@ -794,7 +917,7 @@ mod model_tests {
                         // SAFETY: this thread is the box's only writer while it is WRITING.
                         unsafe { std::ptr::write_bytes(ptr, h as u8, 8) };
                         pool.commit(g, h, 8, String::new(), &[], u64::MAX).unwrap();
-                        let (rptr, len, _) = pool.read(g, h).unwrap();
+                        let (rptr, len, _) = pool.read(g, h, u64::MAX).unwrap();
                         // SAFETY: the box is READY (immutable) and this thread holds it.
                         let bytes = unsafe { std::slice::from_raw_parts(rptr, len) };
                         assert!(
