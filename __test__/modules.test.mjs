@@ -199,3 +199,19 @@ describe('system messages cannot be forged', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+describe('modules compiled by tsc to CommonJS (exports.default, __esModule)', () => {
+  slowTest('a module actor, a behaviour object and a task module all load the same way, with named hooks', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const actor = sup.spawn(fixture('tsc-cjs-actor.cjs'));
+      assert.deepEqual(await actor.call('hi', { timeoutMs: 20000 }), { id: actor.id, echo: 'hi', started: 1 }, 'default export is the handler, onStart ran');
+      const counter = sup.spawn(fixture('tsc-cjs-behaviour.cjs'));
+      assert.equal(await counter.call(5, { timeoutMs: 20000 }), 15, 'default export object is the behaviour');
+      assert.equal(await sup.task(fixture('tsc-cjs-task.cjs'), 21), 42);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});

@@ -43,9 +43,23 @@ function buildSync(source) {
   return null;
 }
 
+/**
+ * The exports of an imported module, as actor and task loaders read them. An ES module's
+ * namespace is used as it is. A CommonJS module compiled from ESM (tsc and Babel write
+ * `exports.default = …` and mark `exports.__esModule`) is imported by Node as
+ * `{ default: module.exports }`: its `module.exports` object is the namespace then, so its
+ * `default` and named hooks are found the same way on Node and Bun (Bun unwraps it itself).
+ */
+function moduleExports(ns) {
+  const d = ns.default;
+  if (d === null || typeof d !== 'object') return ns;
+  if (d.__esModule === true || (d.default !== undefined && typeof d.handle !== 'function')) return d;
+  return ns;
+}
+
 /** Behaviour of a module actor. */
 async function loadModule(url) {
-  const mod = await import(url);
+  const mod = moduleExports(await import(url));
   const d = mod.default;
   if (typeof d === 'function') {
     const b = { handle: d, stateful: false };
@@ -56,4 +70,4 @@ async function loadModule(url) {
   throw new TypeError(`module ${url} has no default export function (or { handle } object)`);
 }
 
-module.exports = { buildSync, loadModule, HOOKS };
+module.exports = { buildSync, loadModule, moduleExports, HOOKS };
