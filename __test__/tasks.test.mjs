@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, slowTest, slowTestUnless, sleep, waitFor, within, faults, runtime, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
+import { describe, slowTest, slowTestUnless, sleep, waitFor, within, faults, runtime, exitsOnItsOwn, NO_LEAKS, TypeOrRangeError } from './harness.mjs';
 import { createRequire } from 'node:module';
 import { createSupervisor, runtimeStats, TimeoutError, ActorExitError } from '../index.mjs';
 
@@ -882,5 +882,13 @@ describe('tasks and the supervisor events', () => {
       await sup.shutdown();
     }
     assert.deepEqual(events, []);
+  });
+});
+
+describe('tasks and the process lifetime', () => {
+  slowTest('idle task threads do not keep the process alive: a script that ran tasks exits on its own without shutdown()', T, async () => {
+    // the fixture's idle timeout is 10 minutes: only unref'd idle threads let it exit within the bound
+    const report = await exitsOnItsOwn(new URL('./fixtures/tasks-then-exit.mjs', import.meta.url).pathname, { timeoutMs: 30000 });
+    assert.deepEqual(report, { one: 2, many: [1, 4, 9, 16] });
   });
 });

@@ -347,6 +347,7 @@ class TaskPool {
     }
     job.state = RUNNING;
     job.thread = t;
+    this.keepsAlive(t, true);
     job.corr = corr;
     job.sentAt = performance.now();
     t.jobs.push(job);
@@ -526,10 +527,22 @@ class TaskPool {
 
   makeIdle(t) {
     if (t.dead || this.closed || !t.ready || t.idle || t.jobs.length > 0) return;
+    this.keepsAlive(t, false);
     t.idle = true;
     t.idleSince = performance.now();
     this.idle.push(t);
     this.armReaper();
+  }
+
+  /**
+   * Whether thread `t` keeps the process alive: while it runs a task, not while idle, so a
+   * script that ran a task exits on its own (a started thread is ref'd until its first ping).
+   */
+  keepsAlive(t, on) {
+    const worker = this.sup._entries.get(t.num)?.thread?.worker;
+    if (worker === undefined) return;
+    if (on) worker.ref();
+    else worker.unref();
   }
 
   // ---- threads ----
