@@ -146,3 +146,113 @@ describe('call', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+/** An AbortSignal look-alike that counts its listeners (to prove a settled call keeps none). */
+function countingSignal() {
+  const listeners = new Set();
+  const s = {
+    aborted: false,
+    reason: undefined,
+    addEventListener: (type, fn) => type === 'abort' && listeners.add(fn),
+    removeEventListener: (type, fn) => type === 'abort' && listeners.delete(fn),
+    abort(reason) {
+      s.aborted = true;
+      s.reason = reason;
+      for (const fn of [...listeners]) fn();
+    },
+    get listeners() {
+      return listeners.size;
+    },
+  };
+  return s;
+}
+
+describe('call options: signal, and unknown options refused', () => {
+  slowTest('ref.call rejects with the signal\'s reason when it aborts; the late reply is dropped; no listener is left', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const a = sup.spawn(async (self, msg) => {
+        if (msg.wait) await new Promise((r) => setTimeout(r, msg.wait));
+        return msg.n;
+      });
+      assert.equal(await a.call({ n: 0 }, { timeoutMs: 20000 }), 0);
+      const ac = new AbortController();
+      const why = new Error('no longer needed');
+      const pending = a.call({ n: 1, wait: 300 }, { signal: ac.signal, timeoutMs: 20000 });
+      ac.abort(why);
+      await assert.rejects(pending, (err) => err === why);
+      // the aborted call's reply comes later and must not answer this one
+      assert.equal(await a.call({ n: 2 }, { timeoutMs: 20000 }), 2);
+
+      const plain = new AbortController();
+      const p2 = a.call({ n: 3, wait: 100 }, { signal: plain.signal });
+      plain.abort();
+      await assert.rejects(p2, (err) => err.name === 'AbortError');
+
+      const pre = AbortSignal.abort(new Error('before'));
+      await assert.rejects(a.call({ n: 4 }, { signal: pre }), /before/, 'an aborted signal rejects at once');
+
+      const counted = countingSignal();
+      assert.equal(await a.call({ n: 5 }, { signal: counted }), 5);
+      assert.equal(counted.listeners, 0, 'a call that got its reply stops listening');
+      const timedOut = countingSignal();
+      await faults(() => a.call({ n: 6, wait: 300 }, { signal: timedOut, timeoutMs: 20 }), TimeoutError, /timed out/);
+      assert.equal(timedOut.listeners, 0, 'a call that timed out stops listening');
+      assert.equal(await a.call({ n: 7 }, { timeoutMs: 20000 }), 7);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('ref.call refuses unknown options and a signal that is not an AbortSignal, naming them', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const a = sup.spawn((self, msg) => msg);
+      assert.throws(() => a.call(1, { timeout: 10 }), (e) => e instanceof TypeError && /call: options: unknown option "timeout"/.test(e.message));
+      assert.throws(() => a.call(1, { signal: {} }), (e) => e instanceof TypeError && /call: options\.signal must be an AbortSignal/.test(e.message));
+      assert.throws(() => a.call(1, { timeoutMs: -1 }), RangeError);
+      assert.equal(await a.call(1, { timeoutMs: 20000, signal: new AbortController().signal }), 1);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  for (const kind of ['isolated', 'pooled']) {
+    slowTest(`ctx.call in a ${kind} actor: a signal aborts it with its reason, and an unknown option is a TypeError`, 30000, async () => {
+      const sup = createSupervisor({ warmWorkers: 1, pool: { workers: 1 } });
+      try {
+        const slow = sup.spawn(async (self, msg) => {
+          if (msg === 'slow') await new Promise((r) => setTimeout(r, 300));
+          return msg;
+        }, { name: 'slow' });
+        const caller = sup.spawn(async (self, msg, ctx) => {
+          const out = {};
+          const ac = new AbortController();
+          const p = ctx.call('slow', 'slow', { signal: ac.signal, timeoutMs: 20000 });
+          ac.abort(new Error('changed my mind'));
+          out.aborted = await p.then((v) => `resolved ${v}`, (e) => e.message);
+          out.pre = await ctx.call('slow', 'x', { signal: AbortSignal.abort() }).then((v) => `resolved ${v}`, (e) => e.name);
+          try {
+            ctx.call('slow', 'x', { timeout: 10 });
+            out.unknown = 'accepted';
+          } catch (e) {
+            out.unknown = `${e.constructor.name}: ${e.message}`;
+          }
+          out.after = await ctx.call('slow', 'after', { timeoutMs: 20000 });
+          return out;
+        }, { kind });
+        assert.deepEqual(await caller.call('go', { timeoutMs: 20000 }), {
+          aborted: 'changed my mind',
+          pre: 'AbortError',
+          unknown: 'TypeError: ctx.call: options: unknown option "timeout" (expected one of: timeoutMs, signal)',
+          after: 'after',
+        });
+      } finally {
+        await sup.shutdown();
+      }
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
+  }
+});

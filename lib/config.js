@@ -235,13 +235,7 @@ function groupSpec(strategy, retry) {
 
 /** The `timeoutMs` of a call's options (default 5000), validated; `param` names the options. */
 function callTimeout(options, param) {
-  if (options === undefined) return 5000;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${param} must be an object`);
-  const t = options.timeoutMs;
-  if (t === undefined) return 5000;
-  if (typeof t !== 'number' || Number.isNaN(t)) throw new TypeError(`${param}.timeoutMs must be a number`);
-  if (!Number.isFinite(t) || t <= 0) throw new RangeError(`${param}.timeoutMs must be a positive finite number`);
-  return t;
+  return require('./call-options.js').callOptions(options, param).timeoutMs; // unknown options refused there
 }
 
 /** Validated, defaulted spawn options; `regions`: the supervisor's shared regions (name → buffer). */

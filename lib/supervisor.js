@@ -5,7 +5,8 @@
 
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, regionSize, diagnosticsOptions } = require('./config.js');
+const { supervisorConfig, spawnOptions, groupOptions, groupSpec, regionSize, diagnosticsOptions } = require('./config.js');
+const { callOptions, abortReason, listenAbort } = require('./call-options.js');
 const { encode } = require('./codec.js');
 const { actorSource } = require('./source.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
@@ -75,9 +76,10 @@ class ActorRef {
 
   /** Request-reply: resolves with the handler's return value. */
   call(msg, options) {
-    const timeoutMs = callTimeout(options, 'call: options');
+    const { timeoutMs, signal } = callOptions(options, 'call: options');
     const body = encode(msg, 'call: msg');
-    return this._sup._call(this._num, body, timeoutMs);
+    if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
+    return this._sup._call(this._num, body, timeoutMs, signal);
   }
 
   /** Tier 2 read from the host (see Supervisor.read). */
@@ -874,6 +876,7 @@ class Supervisor {
     this._drain();
     for (const c of this._calls.values()) {
       clearTimeout(c.timer);
+      c.unlisten?.();
       c.reject(new ActorExitError('shutdown'));
     }
     this._calls.clear();
@@ -887,7 +890,7 @@ class Supervisor {
 
   // ---- messages ------------------------------------------------------------------------
 
-  _call(num, body, timeoutMs) {
+  _call(num, body, timeoutMs, signal) {
     return new Promise((resolve, reject) => {
       const corr = ++this._corr;
       const code = native.call(num, corr, body, this._port, this._sid);
@@ -895,13 +898,23 @@ class Supervisor {
         reject(new ActorExitError(CALL_FAILURE[code]));
         return;
       }
-      const timer = setTimeout(() => {
+      const entry = { resolve, reject, timer: null, t0: 0, unlisten: null };
+      entry.timer = setTimeout(() => {
         this._calls.delete(corr);
+        entry.unlisten?.();
         reject(new TimeoutError(`call to actor-${num} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      timer.unref?.();
-      const t0 = this._metrics.sample('callLatency') ? performance.now() : 0;
-      this._calls.set(corr, { resolve, reject, timer, t0 });
+      entry.timer.unref?.();
+      // aborted: rejected now; the reply, if it still comes, finds no entry and is dropped
+      if (signal) {
+        entry.unlisten = listenAbort(signal, (reason) => {
+          this._calls.delete(corr);
+          clearTimeout(entry.timer);
+          reject(reason);
+        });
+      }
+      entry.t0 = this._metrics.sample('callLatency') ? performance.now() : 0;
+      this._calls.set(corr, entry);
     });
   }
 
@@ -946,6 +959,7 @@ class Supervisor {
         if (!c) return; // late reply: dropped
         this._calls.delete(corr);
         clearTimeout(c.timer);
+        c.unlisten?.();
         if (c.t0) this._metrics.record('callLatency', performance.now() - c.t0);
         if (body[0] === K.REPLY_OK) c.resolve(body.length > 1 ? body[1] : undefined);
         else if (body[0] === K.REPLY_ERR) c.reject(new Error(body[1]));

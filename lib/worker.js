@@ -12,6 +12,7 @@ const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError, describeError } = require('./errors.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
+const { callOptions, abortReason, listenAbort } = require('./call-options.js');
 const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 const { Outbox } = require('./outbox.js');
@@ -109,6 +110,7 @@ function onUrgent([kind, , c, body]) {
     if (!p) return; // late reply: dropped
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
+    p.unlisten?.();
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
     else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
@@ -448,6 +450,7 @@ function recycle() {
   generation++;
   for (const p of pending.values()) {
     if (p.timer) runtimeClearTimeout(p.timer);
+    p.unlisten?.();
     p.reject(new IncarnationEnded());
   }
   pending.clear();
@@ -531,13 +534,14 @@ function describe(err) {
  * Waits for the reply to a new correlation id. `send(c)` sends the request and returns an Error
  * if nothing could be sent. With `timeoutMs`, no reply in time rejects with `timeoutMessage`.
  */
-function awaitReply(send, timeoutMs, timeoutMessage) {
+function awaitReply(send, timeoutMs, timeoutMessage, signal) {
   return new Promise((resolve, reject) => {
     const c = ++corr;
-    const entry = { resolve, reject, timer: null };
+    const entry = { resolve, reject, timer: null, unlisten: null };
     if (timeoutMs !== undefined) {
       entry.timer = runtimeSetTimeout(() => {
         pending.delete(c);
+        entry.unlisten?.();
         reject(new TimeoutError(timeoutMessage));
       }, timeoutMs);
     }
@@ -547,6 +551,15 @@ function awaitReply(send, timeoutMs, timeoutMessage) {
       pending.delete(c);
       runtimeClearTimeout(entry.timer);
       reject(err);
+      return;
+    }
+    if (signal) {
+      // aborted: rejected now; a late reply finds no entry and is dropped
+      entry.unlisten = listenAbort(signal, (reason) => {
+        if (!pending.delete(c)) return;
+        runtimeClearTimeout(entry.timer);
+        reject(reason);
+      });
     }
   });
 }
@@ -637,13 +650,14 @@ function makeCtx(g) {
     call(to, msg, options) {
       live(g);
       const n = target(to, 'ctx.call: target');
-      const timeoutMs = require('./config.js').callTimeout(options, 'ctx.call: options'); // loaded on first use
+      const { timeoutMs, signal } = callOptions(options, 'ctx.call: options');
       const body = encode(msg, 'ctx.call: msg');
+      if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
       const send = (c) => {
         const code = native.call(n, c, body, port, 0);
         return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
       };
-      return awaitReply(send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`);
+      return awaitReply(send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`, signal);
     },
     /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
     async spawn(actor, options) {

@@ -18,6 +18,7 @@ const { systemMessage } = require('../result.js');
 const { TimeoutError, ActorExitError, describeError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { buildSync, loadModule } = require('../behaviour.js');
+const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { Spinner } = require('../spin.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
@@ -144,13 +145,14 @@ class Ctx {
     const s = this._slot;
     s.check();
     const n = resolveTarget(to, s.sup, 'ctx.call: target');
-    const timeoutMs = require('../config.js').callTimeout(options, 'ctx.call: options');
+    const { timeoutMs, signal } = callOptions(options, 'ctx.call: options');
     const body = encode(msg, 'ctx.call: msg');
+    if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
     const send = (c) => {
       const code = native.poolCall(s.id, n, c, body);
       return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
     };
-    return awaitReply(s, send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`);
+    return awaitReply(s, send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`, signal);
   }
 
   /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
@@ -277,13 +279,14 @@ for (const name of ['write', 'alloc', 'read', 'release', 'region']) {
 }
 
 /** Waits for the reply to a new correlation id (see lib/worker.js awaitReply). */
-function awaitReply(slot, send, timeoutMs, timeoutMessage) {
+function awaitReply(slot, send, timeoutMs, timeoutMessage, signal) {
   return new Promise((resolve, reject) => {
     const c = ++corr;
-    const entry = { resolve, reject, timer: null, slot };
+    const entry = { resolve, reject, timer: null, slot, unlisten: null };
     if (timeoutMs !== undefined) {
       entry.timer = runtimeSetTimeout(() => {
         pending.delete(c);
+        entry.unlisten?.();
         reject(new TimeoutError(timeoutMessage));
       }, timeoutMs);
     }
@@ -293,6 +296,15 @@ function awaitReply(slot, send, timeoutMs, timeoutMessage) {
       pending.delete(c);
       runtimeClearTimeout(entry.timer);
       reject(err);
+      return;
+    }
+    if (signal) {
+      // aborted: rejected now; a late reply finds no entry and is dropped
+      entry.unlisten = listenAbort(signal, (reason) => {
+        if (!pending.delete(c)) return;
+        runtimeClearTimeout(entry.timer);
+        reject(reason);
+      });
     }
   });
 }
@@ -358,6 +370,7 @@ function onUrgent([kind, from, c, body]) {
     if (!p) return; // late reply: dropped
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
+    p.unlisten?.();
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
     else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
     else p.reject(new ActorExitError(body[1]));
@@ -528,6 +541,7 @@ function endSlot(slot) {
     if (p.slot !== slot) continue;
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
+    p.unlisten?.();
     p.reject(new IncarnationEnded());
   }
 }
