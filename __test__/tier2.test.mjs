@@ -1198,3 +1198,25 @@ describe('tier 2: bad input', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+describe('tier 2: a supervisor without a pool', () => {
+  slowTest('memory.poolSize 0 is accepted (no pool); writes and allocs are Err "no memory pool … memory.poolSize 0", reads null', 30000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 0 } });
+    try {
+      const a = sup.spawn(async (self, msg, ctx) => {
+        const w = await ctx.write({ msg: 'x', data: 1 });
+        const al = await ctx.alloc(4);
+        return { write: w.error, alloc: al.error, read: ctx.read({ boxIndex: 0, epoch: 1 }) };
+      });
+      const r = await a.call('go', CALL);
+      assert.match(r.write, /^write: no memory pool: this supervisor was created with memory\.poolSize 0$/);
+      assert.match(r.alloc, /^alloc: no memory pool: this supervisor was created with memory\.poolSize 0$/);
+      assert.equal(r.read, null);
+      assert.equal(sup.read({ boxIndex: 0, epoch: 1 }), null);
+      assert.equal(sup.getDiagnostics().value.memoryPool.poolSize, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});

@@ -111,7 +111,7 @@ impl Runtime {
         port: u64,
         corr: u64,
     ) -> Result<Acquired, PoolError> {
-        let pool = self.pool(sup_id).ok_or(PoolError::BadHandle)?;
+        let pool = self.pool(sup_id).ok_or(PoolError::NoPool)?;
         let lease = self.lease_of(holder);
         let tracker = self
             .tracker(sup_id)
@@ -213,7 +213,10 @@ impl Runtime {
         share: &Share,
     ) -> Result<(), String> {
         let sup = self.supervisor(sup_id).ok_or("unknown supervisor")?;
-        let pool = sup.pool.get().ok_or("no memory pool")?;
+        let pool = sup
+            .pool
+            .get()
+            .ok_or_else(|| PoolError::NoPool.to_string())?;
         let readers = self.readers(&sup, writer, share)?;
         let lease = self.lease_of(writer);
         pool.commit(grant, writer, len, meta.to_string(), &readers, lease)

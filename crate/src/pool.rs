@@ -34,6 +34,8 @@ pub enum PoolError {
     Full,
     /// The handle names no box in this state for this caller (stale, forged, not the writer).
     BadHandle,
+    /// The supervisor has no pool (`memory.poolSize` is 0).
+    NoPool,
 }
 
 impl std::fmt::Display for PoolError {
@@ -47,6 +49,10 @@ impl std::fmt::Display for PoolError {
             }
             Self::Full => write!(f, "no free box in the pool"),
             Self::BadHandle => write!(f, "stale or invalid handle"),
+            Self::NoPool => write!(
+                f,
+                "no memory pool: this supervisor was created with memory.poolSize 0"
+            ),
         }
     }
 }
