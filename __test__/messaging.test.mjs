@@ -338,3 +338,43 @@ describe('null and undefined', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+describe('values JSON would change are refused everywhere a message travels', () => {
+  slowTest('a Date or an Error in a message, an emit, a reply, a task input or a task result is a TypeError saying what to send; refs still travel as { id }', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const a = sup.spawn(async (self, msg, ctx) => {
+        const attempt = (f) => {
+          try {
+            f();
+            return 'accepted';
+          } catch (e) {
+            return `${e.constructor.name}: ${e.message}`;
+          }
+        };
+        if (msg === 'reply a date') return { when: new Date(0) };
+        if (msg === 'inside') {
+          return {
+            send: attempt(() => ctx.send(self.id, { when: new Date(0) })),
+            emit: attempt(() => self.send('when', new Date(0))),
+            error: attempt(() => ctx.send(self.id, { failure: new Error('lost') })),
+          };
+        }
+        return msg;
+      });
+      await faults(() => a.call({ when: new Date(0) }), TypeError, /^call: msg: a Date cannot be sent .*toISOString/);
+      await faults(() => a.receive([new Date(0)]), TypeError, /^receive: msg: a Date/);
+      await faults(() => a.call('reply a date', { timeoutMs: 20000 }), Error, /^call reply: a Date cannot be sent/);
+      const inside = await a.call('inside', { timeoutMs: 20000 });
+      assert.match(inside.send, /^TypeError: ctx\.send: msg: a Date cannot be sent/);
+      assert.match(inside.emit, /^TypeError: self\.send: data: a Date cannot be sent/);
+      assert.match(inside.error, /^TypeError: ctx\.send: msg: an Error \(Error\) cannot be sent .*\{ name, message \}/);
+      await faults(() => sup.task((x) => x, { when: new Date(0) }), TypeError, /^task: input: a Date/);
+      await faults(() => sup.task(() => new Date(0)), TypeError, /^task result: a Date/);
+      assert.deepEqual(await a.call({ ref: a, iso: new Date(0).toISOString() }), { ref: { id: a.id }, iso: '1970-01-01T00:00:00.000Z' });
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});

@@ -185,6 +185,8 @@ describe('bad input to a live supervisor', () => {
         ['a nested BigInt', [1, 2, 3n]],
         ['a nested symbol', { s: Symbol('x') }],
         ['a typed array', { bytes: new Uint8Array(4) }],
+        ['a Date (JSON would turn it into a string)', { at: new Date(0) }],
+        ['an Error (JSON would keep none of its fields)', [new RangeError('x')]],
       ];
       for (const [label, bad] of bads) {
         await faults(() => a.receive(bad), TypeError, /receive: msg/, `receive(${label})`);

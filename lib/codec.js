@@ -1,12 +1,16 @@
 'use strict';
 // Encoding of Tier 1 messages: JSON text, refusing values JSON would silently lose or change
-// (functions, symbols, bigints, cycles, NaN and ±Infinity, Maps, Sets, binary views). Object
-// fields whose value is `undefined` are omitted and symbol keys are ignored, as JSON does.
+// (functions, symbols, bigints, cycles, NaN and ±Infinity, Maps, Sets, binary views, Dates,
+// Errors). Object fields whose value is `undefined` are omitted and symbol keys are ignored, as
+// JSON does. An object with a toJSON method of its own class (an ActorRef travels as `{ id }`)
+// is sent as what it returns, on purpose; an instance of another class arrives as a plain object
+// of its own enumerable fields. Only objects whose prototype is not Object's reach these checks,
+// so plain messages cost nothing more.
 
 const MAX_DEPTH = 512;
 
-function refuse(param, what) {
-  return new TypeError(`${param}: ${what} cannot be sent (messages must be JSON-serialisable)`);
+function refuse(param, what, hint) {
+  return new TypeError(`${param}: ${what} cannot be sent (messages must be JSON-serialisable)${hint ? `: ${hint}` : ''}`);
 }
 
 function checkValue(x, param, depth) {
@@ -40,7 +44,9 @@ function checkObject(v, param, depth) {
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise || (typeof SharedArrayBuffer === 'function' && v instanceof SharedArrayBuffer)) {
       throw refuse(param, `a ${v.constructor.name}`);
     }
-    if (typeof v.toJSON === 'function') return;
+    if (v instanceof Date) throw refuse(param, 'a Date', 'it would arrive as a string; send date.toISOString() or date.getTime()');
+    if (v instanceof Error) throw refuse(param, `an Error (${v.constructor?.name ?? 'Error'})`, 'JSON keeps none of its fields; send { name, message }');
+    if (typeof v.toJSON === 'function') return; // its class chose its JSON form
   }
   for (const k in v) checkValue(v[k], param, depth);
 }
