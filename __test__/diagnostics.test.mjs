@@ -794,3 +794,39 @@ describe('diagnostics: inspect()', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+describe('what console.log shows (util.inspect.custom)', () => {
+  slowTest('refs, groups, supervisors and the inspect() tree print a readable view, not the supervisor internals', 30000, async () => {
+    const { inspect } = await import('node:util');
+    const sup = createSupervisor({ warmWorkers: 1 });
+    try {
+      const parser = sup.spawn((self, msg) => msg, { name: 'parser' });
+      const group = sup.createGroup({ strategy: 'rest-for-one' });
+      const child = group.spawn((self, msg) => msg);
+      assert.equal(await parser.call(1, { timeoutMs: 20000 }), 1);
+      assert.equal(await child.call(1, { timeoutMs: 20000 }), 1);
+      assert.equal(inspect(parser), `ActorRef { id: '${parser.id}', name: 'parser', kind: 'isolated', incarnation: 0, state: 'running' }`);
+      assert.equal(inspect(group), `ActorGroup { id: '${group.id}', strategy: 'rest-for-one' }`);
+      assert.equal(inspect(sup), `Supervisor { id: '${sup.id}', state: 'running', activeActors: 2, restarts: 0 }`);
+      assert.doesNotMatch(inspect({ parser }, { depth: 5 }), /_sup|_config|_entries/, 'nested refs print the same short view');
+      const tree = sup.inspect();
+      assert.equal(
+        inspect(tree),
+        [
+          `${tree.id} one-for-one`,
+          `├─ ${parser.id} "parser" running (isolated, incarnation 0)`,
+          `└─ ${group.id} rest-for-one`,
+          `   └─ ${child.id} running (isolated, incarnation 0)`,
+        ].join('\n'),
+      );
+      assert.deepEqual(Object.keys(tree).sort(), ['children', 'id', 'strategy', 'type'], 'the tree data is unchanged');
+      assert.equal(JSON.parse(JSON.stringify(tree)).children[0].name, 'parser');
+      await parser.terminate();
+      assert.equal(inspect(parser), `ActorRef { id: '${parser.id}', name: 'parser', incarnation: 0, state: 'dead' }`);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.equal(inspect(sup), `Supervisor { id: '${sup.id}', state: 'shut down' }`);
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});

@@ -19,6 +19,7 @@ const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 const { Metrics } = require('./metrics.js');
 const { Pool } = require('./pool/host.js');
+const view = require('./inspect-view.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 
@@ -156,6 +157,11 @@ class ActorRef {
   toJSON() {
     return { id: this.id };
   }
+
+  /** `console.log(ref)`: `ActorRef { id, name, kind, incarnation, state }`, not the supervisor's internals. */
+  [view.INSPECT]() {
+    return view.refView(this, this.getDiagnostics());
+  }
 }
 
 /** A supervision group: its children restart together according to its strategy. */
@@ -190,6 +196,11 @@ class ActorGroup {
   terminateAll(reason = 'shutdown') {
     if (typeof reason !== 'string') throw new TypeError('terminateAll: reason must be a string');
     return this._sup._terminateGroup(this._gid, reason);
+  }
+
+  /** `console.log(group)`: `ActorGroup { id, strategy }`. */
+  [view.INSPECT]() {
+    return view.groupView(this, this._strategy);
   }
 }
 
@@ -376,7 +387,14 @@ class Supervisor {
       };
       walk(tree);
     }
-    return tree;
+    return view.withTreeView(tree); // console.log draws it as a tree
+  }
+
+  /** `console.log(sup)`: `Supervisor { id, state, activeActors, restarts }`. */
+  [view.INSPECT]() {
+    const state = this._closed ? 'shut down' : this._closing ? 'shutting down' : 'running';
+    const d = this._closed ? null : this.getDiagnostics({ actors: false });
+    return view.supervisorView(this, d?.isOk ? d.value : null, state);
   }
 
   /** Tier 2 read from the host (every box): a reader over the box memory, or null. */
@@ -462,6 +480,7 @@ class Supervisor {
     }
     const gid = native.createGroup(this._sid, parent, { ...groupSpec(o.strategy, o.retry), internal });
     const group = new ActorGroup(this, gid);
+    group._strategy = o.strategy; // for its inspect view
     this._groups.set(gid, group);
     this._policies.set(gid, o.onCrash);
     return group;
