@@ -243,7 +243,7 @@ export interface Context {
    * be dead for good; undeliverable mail is reported as a `deadLetter` event.
    */
   send(target: Target, msg: unknown): boolean;
-  call<R = unknown>(target: Target, msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  call<R = unknown>(target: Target, msg: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<R>;
   spawn(actor: ActorHandler | Behaviour | URL | string, options?: SpawnOptions): Promise<ChildRef>;
   /** Stops this actor (reason `normal`), or a child it spawned. */
   terminate(target?: Target): Promise<void>;
@@ -400,7 +400,7 @@ export interface ActorRef {
   /** Enqueues `msg`; false if the actor is dead for good, full, or the named incarnation is stale. */
   receive(msg: unknown, options?: { incarnation?: number }): boolean;
   /** Resolves with the handler's return value. */
-  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<R>;
   subscribe(fn: (m: Message) => void): () => void;
   /** Kills now, even inside `while(true){}`; never restarted. */
   terminate(reason?: string): Promise<void>;
