@@ -521,22 +521,23 @@ describe('diagnostics: metrics measured in the core', () => {
     // resource calls: one granted, one refused
     assert.equal(await ask(a, { op: 'use', resource: 'svc', method: 'echo', args: [1] }), 1);
     await assert.rejects(ask(narrow, { op: 'use', resource: 'svc', method: 'echo', args: [1] }), /not granted/);
-    // the reader reads (granted) and releases what it gets; the stranger may not read it
-    assert.equal(await ask(reader, { op: 'mode', onInbox: 'release' }), true);
+    // the reader reads (granted) and keeps what it gets; the stranger may not read it; the
+    // writers hold nothing once they commit (they do not read back)
+    for (const w of [holder, stranger]) assert.equal(await ask(w, { op: 'mode', readBack: false }), true);
     const inbox = new Promise((resolve) => reader.subscribe((m) => m.msg === 'inbox' && resolve(m.data)));
     const held = await ask(holder, { op: 'write', msg: 'hold', data: 'x', share: [reader.id] });
     assert.equal(held.ok, true, held.error);
     mail++; // the INBOX
     assert.ok((await inbox).read !== null, 'the reader may read');
     assert.equal(await ask(stranger, { op: 'read', target: held.value }), null);
-    // a second write waits for the only box until the holder lets go of it
-    const waiting = ask(reader, { op: 'write', msg: 'next', data: 'y', release: true, timeoutMs: 30000 });
+    // a second write waits for the only box until the reader lets go of it
+    const waiting = ask(stranger, { op: 'write', msg: 'next', data: 'y', timeoutMs: 30000 });
     let wrote = false;
     waiting.then(() => (wrote = true), () => (wrote = true));
     await waitFor(() => sup.getDiagnostics().value.memoryPool.waitingWrites === 1, 10000, 'write queued');
     await sleep(100); // the box stays held this long at least: writeQueueWait must show it
     assert.equal(wrote, false, 'the write waits while the only box is held');
-    assert.equal(await ask(holder, { op: 'release', handle: held.value }), true);
+    assert.equal(await ask(reader, { op: 'release', handle: held.value }), true);
     assert.equal((await waiting).ok, true);
     return mail;
   }
@@ -558,7 +559,7 @@ describe('diagnostics: metrics measured in the core', () => {
       assert.equal(m.writeQueueWait.count, 2, 'two writes');
       assert.ok(m.writeQueueWait.max >= 90, `the second waited for the box: ${m.writeQueueWait.max} ms`);
       assert.equal(m.refCounts.count, 2, 'two boxes published');
-      assert.equal(m.refCounts.max, 2, 'writer + its one reader');
+      assert.equal(m.refCounts.max, 1, 'its one reader: the writer holds none after commit');
       assert.deepEqual(m.authorization, { granted: 2, denied: 2 }, 'a resource call and a read each way');
       for (const name of CORE.filter((n) => n !== 'authorization')) {
         const s = m[name];

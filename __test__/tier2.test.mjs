@@ -127,14 +127,15 @@ describe('tier 2: writing and reading each type', () => {
             frozen: Object.isFrozen(msg),
             handleFrozen: Object.isFrozen(msg.handle),
             text: ctx.read(msg)?.string(),
-            released: ctx.release(msg.handle),
           });
         }
+        if (msg?.release) return ctx.release(msg.release);
         return 'ok';
       });
       reader.subscribe((m) => seen.push(m.data));
       const group = sup.createGroup({ strategy: 'one-for-one' });
       const [writer] = await probes(group, 1);
+      await writer.call({ op: 'mode', readBack: false });
       await reader.call('ready');
       const lock = await written(writer, { msg: 'hello', type: 'string', data: 'hi there', share: [reader] });
       const got = await waitFor(() => seen[0], 10000, 'INBOX');
@@ -146,13 +147,13 @@ describe('tier 2: writing and reading each type', () => {
         frozen: true,
         handleFrozen: true,
         text: 'hi there',
-        released: true,
       });
       assert.equal(writer.read(lock).string(), 'hi there');
       assert.equal(group.read(lock).string(), 'hi there', 'a second host read shares the host reference');
       assert.equal(writer.release(lock), true);
       assert.equal(group.release(lock), false, 'the host holds one reference');
-      await releaseAll([writer], lock);
+      assert.equal(pool(sup).boxesInUse, 1, 'the reader still holds it');
+      assert.equal(await reader.call({ release: lock }), true);
       assert.equal(pool(sup).boxesInUse, 0);
     } finally {
       await sup.shutdown();

@@ -222,7 +222,7 @@ impl Runtime {
         pool.commit(grant, writer, len, meta.to_string(), &readers, lease)
             .map_err(|e| e.to_string())?;
         if let Some(m) = sup.metrics.get().filter(|m| m.wants(Metric::RefCounts)) {
-            m.record(Metric::RefCounts, (1 + readers.len()) as f64);
+            m.record(Metric::RefCounts, readers.len() as f64); // the writer holds none
         }
         self.timer().armed(lease);
         let from = if writer == HOST {
