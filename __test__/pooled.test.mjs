@@ -184,6 +184,57 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('an async-continuation hang among 10,000 co-located actors: culprit timeout, the rest worker_lost or untouched, every message accounted for', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000 }, retry: { max: 1, withinMs: 60000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'deadLetter', 'workerLost']);
+      const actors = sup.spawnMany(10_000, {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          // only the culprit's handler is async: it yields to the event loop, then never again
+          if (msg === 'hang') {
+            return (async () => {
+              await new Promise((r) => setTimeout(r, 1));
+              for (;;);
+            })();
+          }
+          if (msg && msg.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      });
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 60000 })));
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const culprit = actors[5000];
+      assert.ok(culprit.receive('hang'));
+      actors.forEach((a, i) => assert.ok(a.receive({ n: i })));
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, culprit.id, 'the one actor awaiting is named');
+      assert.equal(lost.worker, 0);
+      assert.equal(lost.cause, 'maxBlockMs');
+      const inFlight = () => ev.exit.filter((e) => e.message?.message?.n !== undefined).map((e) => e.message.message.n);
+      // every message: handled, reported in flight by an exit, or a dead letter
+      await waitFor(() => handled.size + inFlight().length + ev.deadLetter.length >= 10_000, 60000, 'every message accounted for');
+      assert.equal(handled.size + inFlight().length + ev.deadLetter.length, 10_000);
+      assert.equal(ev.deadLetter.length, 0, 'mailboxes were kept');
+      for (const n of inFlight()) assert.ok(!handled.has(n), `message ${n} both handled and in flight`);
+      const culpritExit = ev.exit.filter((e) => e.id === culprit.id);
+      assert.deepEqual(culpritExit.map((e) => [e.reason, e.message?.message]), [['timeout', 'hang']], 'the awaited message is in flight');
+      const others = ev.exit.filter((e) => e.id !== culprit.id);
+      assert.ok(others.every((e) => e.reason === 'worker_lost'), 'the others exit with worker_lost');
+      assert.deepEqual(lost.actors.length, ev.exit.length);
+      assert.equal(ev.error.length, 0, 'no intensity exceeded (retry.max is 1)');
+      // all answer again, the culprit in its next incarnation (its state started over)
+      const again = await Promise.all(actors.map((a) => a.call('again', { timeoutMs: 60000 })));
+      assert.equal(culprit.incarnation, 1);
+      assert.ok(again[5000] <= 2, `culprit's state ${again[5000]}`);
+      assert.ok(again.every((n) => n >= 1));
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('module actors: compiled once per worker, module state shared by the actors on it', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {

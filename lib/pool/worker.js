@@ -22,10 +22,18 @@ const { Spinner } = require('../spin.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
 
-const { setImmediate: runtimeSetImmediate, setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout } = globalThis;
+const {
+  setImmediate: runtimeSetImmediate,
+  setTimeout: runtimeSetTimeout,
+  clearTimeout: runtimeClearTimeout,
+  setInterval: runtimeSetInterval,
+  clearInterval: runtimeClearInterval,
+} = globalThis;
 
-const { maxActors, perActor, watch: watchBuffer } = workerData.pool;
-const watch = new Int32Array(watchBuffer); // [0]: actor running a synchronous handler (0: none); [1]: sequence
+const { maxActors, perActor, watch: watchBuffer, tickMs } = workerData.pool;
+// [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
+// [3] actors await in a handler or start-up; [4]: that actor when there is one (lib/pool/host.js)
+const watch = new Int32Array(watchBuffer);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
@@ -37,6 +45,8 @@ let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
 const spinner = new Spinner();
 let spinQueued = false;
+const awaiting = new Set(); // slots whose handler or start-up awaits (user code may resume)
+let ticker = null; // ticks watch[2] while `awaiting` is not empty
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
 class IncarnationEnded extends Error {
@@ -66,6 +76,28 @@ class Slot {
 
   check() {
     if (this.ended) throw new IncarnationEnded();
+  }
+
+  /**
+   * Marks the user code of this incarnation as suspended in an `await` (or not): the host's
+   * watchdog then expects this thread's event loop to keep ticking, and a continuation that
+   * never yields is found, and named when it is the only one that could be running.
+   */
+  awaits(on) {
+    if (on) awaiting.add(this);
+    else if (!awaiting.delete(this)) return;
+    Atomics.store(watch, 3, awaiting.size);
+    if (awaiting.size === 1) Atomics.store(watch, 4, awaiting.values().next().value.id);
+    if (awaiting.size > 0 && ticker === null) ticker = runtimeSetInterval(tick, tickMs);
+  }
+}
+
+/** The event loop turned: stops ticking once no handler awaits. */
+function tick() {
+  Atomics.add(watch, 2, 1);
+  if (awaiting.size === 0) {
+    runtimeClearInterval(ticker);
+    ticker = null;
   }
 }
 
@@ -407,6 +439,7 @@ function start(id, spec, incarnation) {
     return;
   }
   slot.waiting = true;
+  slot.awaits(true);
   Promise.resolve(b)
     .then(async (loaded) => {
       if (slot.ended) return;
@@ -417,6 +450,7 @@ function start(id, spec, incarnation) {
       if (loaded.onStart) await loaded.onStart(slot.ctx);
       if (slot.ended) return;
       slot.waiting = false;
+      slot.awaits(false);
       native.poolAck(slot.id, slot.inc, 0);
       runSlot(slot);
     })
@@ -458,15 +492,19 @@ function runSlot(slot) {
     watch[0] = 0;
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       slot.waiting = true;
+      slot.awaits(true);
       result.then(
         (value) => {
           if (slot.ended) return;
           slot.waiting = false;
+          slot.awaits(false);
           settle(slot, env, value);
           runSlot(slot);
         },
         (err) => {
-          if (!slot.ended) crashed(slot, env, err);
+          if (slot.ended) return;
+          slot.awaits(false);
+          crashed(slot, env, err);
         },
       );
       return;
@@ -522,6 +560,7 @@ function fail(slot, err) {
 function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
+  slot.awaits(false);
   slot.queue.length = 0;
   if (slots.get(slot.id) === slot) slots.delete(slot.id);
   for (const [c, p] of pending) {
