@@ -591,6 +591,13 @@ process.on('unhandledRejection', (err) => {
   if (err instanceof IncarnationEnded) return;
   process.emitWarning(`warden pool worker: unhandled rejection: ${err?.stack ?? err}`);
 });
+// The same for an exception thrown outside any handler (a timer or event callback of some
+// actor): without this listener Node would end the worker through process.exit(), which throws
+// here (see above) inside its fatal-exception handler and aborts the whole process.
+process.on('uncaughtException', (err) => {
+  if (err instanceof IncarnationEnded) return;
+  process.emitWarning(`warden pool worker: uncaught exception: ${err?.stack ?? err}`);
+});
 
 control = native.registerPort(workerData.port, drain, true);
 drain();
