@@ -15,7 +15,7 @@ const native = require('../native.js');
 const K = require('../kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
-const { TimeoutError, ActorExitError, describeError } = require('../errors.js');
+const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { buildSync, loadModule } = require('../behaviour.js');
 const { Spinner } = require('../spin.js');
@@ -391,7 +391,7 @@ function onUrgent([kind, from, c, body]) {
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.STOP) {
     // The host ended this incarnation (terminate, kill, timeout…): it takes effect now, between
