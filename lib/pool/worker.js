@@ -407,14 +407,17 @@ function onUrgent([kind, from, c, body]) {
 function behaviourOf(spec) {
   let entry = sources.get(spec.key);
   if (entry === undefined) {
-    entry = { built: undefined, loading: undefined };
     if (spec.source === undefined) throw new Error(`pool worker: unknown source ${spec.key}`);
-    entry.built = buildSync(spec.source);
-    if (entry.built === null) {
-      entry.loading = loadModule(spec.source.url).then((b) => (entry.built = b));
-      entry.loading.catch(() => sources.delete(spec.key)); // a later incarnation tries again
-    }
+    entry = { source: spec.source, built: buildSync(spec.source), loading: undefined };
     sources.set(spec.key, entry);
+  }
+  if (entry.built === null && entry.loading === undefined) {
+    // a module: loaded once; after a failure, the next incarnation tries again (the host sends
+    // a source once per worker, so the entry stays)
+    entry.loading = loadModule(entry.source.url).then((b) => (entry.built = b));
+    entry.loading.catch(() => {
+      entry.loading = undefined;
+    });
   }
   return entry.built ?? entry.loading;
 }
@@ -440,6 +443,14 @@ function start(id, spec, incarnation) {
   }
   slot.waiting = true;
   slot.awaits(true);
+  if (typeof b.then === 'function') {
+    // a module that fails to load: the host says so (once), as for an isolated actor
+    const url = sources.get(spec.key).source.url;
+    b = b.catch((err) => {
+      if (!slot.ended) native.poolRequest(slot.id, 0, JSON.stringify({ op: 'loadFailed', url, error: describeError(err, false) }));
+      throw err;
+    });
+  }
   Promise.resolve(b)
     .then(async (loaded) => {
       if (slot.ended) return;
