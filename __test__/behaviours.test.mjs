@@ -131,7 +131,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('module form: a default export { init, handle, onTerminate }', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'module form: a default export { init, handle, onTerminate }', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -277,7 +277,7 @@ forEachKind((k) => {
   });
 
   describe('hooks as named exports of a module actor', () => {
-    slowTest('onStart, onExit (trapping) and onTerminate of a module with a default handler', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'onStart, onExit (trapping) and onTerminate of a module with a default handler', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -330,7 +330,7 @@ forEachKind((k) => {
       },
     });
 
-    slowTest('runs on sup.shutdown() with reason shutdown, in reverse start order', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs on sup.shutdown() with reason shutdown, in reverse start order', 30000, async () => {
       const seen = collector();
       let sup;
       await withSup({}, async (s) => {
@@ -352,7 +352,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('runs on sup.terminateActor(id, reason?); the actor is not restarted', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs on sup.terminateActor(id, reason?); the actor is not restarted', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -379,7 +379,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('runs when a strategy stops a sibling (one-for-all), with reason shutdown', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs when a strategy stops a sibling (one-for-all), with reason shutdown', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -398,7 +398,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('does not run for ref.terminate() (brutal: kill now)', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'does not run for ref.terminate() (brutal: kill now)', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -509,7 +509,7 @@ forEachKind((k) => {
       },
     });
 
-    slowTest('fires after idleTimeoutMs without messages, and again for each idle period', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'fires after idleTimeoutMs without messages, and again for each idle period', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         const a = sup.spawn(idler(), { idleTimeoutMs: 80 });
@@ -521,7 +521,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('does not fire while messages keep arriving', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'does not fire while messages keep arriving', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         // it keeps the time of its last message: onIdle reports how long it had really been idle
@@ -553,7 +553,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('fires for an actor that has not received any message yet', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'fires for an actor that has not received any message yet', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         const a = sup.spawn(idler(), { idleTimeoutMs: 80 });
@@ -564,7 +564,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('bad idleTimeoutMs values are TypeError/RangeError naming the option', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'bad idleTimeoutMs values are TypeError/RangeError naming the option', 30000, async () => {
       await withSup({}, async (sup) => {
         await faults(() => sup.spawn(idler(), { idleTimeoutMs: 0 }), RangeError, /options\.idleTimeoutMs/);
         await faults(() => sup.spawn(idler(), { idleTimeoutMs: -5 }), RangeError, /options\.idleTimeoutMs/);
@@ -601,7 +601,7 @@ forEachKind((k) => {
   });
 
   describe('shutdown kinds', () => {
-    slowTest("'brutal': onTerminate does not run (terminateActor and shutdown)", 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', "'brutal': onTerminate does not run (terminateActor and shutdown)", 30000, async () => {
       const seen = collector();
       await withSup({}, async (sup) => {
         const ev = record(sup);
@@ -619,7 +619,7 @@ forEachKind((k) => {
       assert.deepEqual(names(seen), ['working']);
     });
 
-    slowTest('a number of ms: ctx.isCancelled becomes true in a long async handler, then onTerminate runs', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'a number of ms: ctx.isCancelled becomes true in a long async handler, then onTerminate runs', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -643,7 +643,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('a number of ms: an actor hung in while(true){} is killed after the time, with the stop reason', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', 'a number of ms: an actor hung in while(true){} is killed after the time, with the stop reason', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -662,7 +662,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest("'infinity' waits for a slow stop that a short number of ms cuts off", 30000, async () => {
+    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', "'infinity' waits for a slow stop that a short number of ms cuts off", 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -695,7 +695,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('default with onTerminate: polite (isCancelled, onTerminate); a hang is still killed', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'default with onTerminate: polite (isCancelled, onTerminate); a hang is still killed', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -747,7 +747,7 @@ forEachKind((k) => {
       });
     });
 
-    slowTest('bad shutdown values are TypeError/RangeError naming options.shutdown', 30000, async () => {
+    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', 'bad shutdown values are TypeError/RangeError naming options.shutdown', 30000, async () => {
       await withSup({}, async (sup) => {
         const b = patient();
         await faults(() => sup.spawn(b, { shutdown: 'soft' }), TypeError, /options\.shutdown/);
@@ -1098,12 +1098,14 @@ forEachKind((k) => {
         );
         assert.equal(await a.call('ping'), 'pong');
         a.receive('spin');
-        await waitFor(() => ev.exit.length === 1, 15000, 'the watchdog kill');
-        assert.equal(ev.exit[0].id, a.id);
-        assert.equal(ev.exit[0].reason, 'timeout');
-        assert.equal(ev.exit[0].message.message, 'spin', 'the in-flight message is reported');
+        await waitFor(() => ev.exit.some((e) => e.id === a.id), 15000, 'the watchdog kill');
+        const exit = ev.exit.find((e) => e.id === a.id);
+        assert.equal(exit.reason, 'timeout');
+        assert.equal(exit.message.message, 'spin', 'the in-flight message is reported');
+        // a pooled sibling shares the spinning actor's worker, which is replaced
+        assert.deepEqual(ev.exit.filter((e) => e.id !== a.id).map((e) => [e.id, e.reason]), k.pooled ? [[sibling.id, 'worker_lost']] : []);
         await deadForGood(a);
-        assert.equal(ev.restart.length, 0);
+        assert.equal(ev.restart.filter((r) => r.id === a.id).length, 0);
         assert.equal(a.receive('ping'), false);
         assert.match(await sibling.call('x'), /^actor-/);
       });
@@ -1133,7 +1135,7 @@ forEachKind((k) => {
     };
 
     // Bun does not enforce Worker resourceLimits (DESIGN.md 5): nothing to assert there.
-    slowTestUnless(runtime === 'bun', 'Bun does not enforce Worker resourceLimits', 'an actor that allocates forever dies alone with out_of_memory and is restarted', 60000, async () => {
+    slowTestUnless(runtime === 'bun' || k.pooled, k.pooled ? 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)' : 'Bun does not enforce Worker resourceLimits', 'an actor that allocates forever dies alone with out_of_memory and is restarted', 60000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const sibling = sup.spawn(worker);
@@ -1152,7 +1154,7 @@ forEachKind((k) => {
     });
 
     // Bun does not enforce Worker resourceLimits (DESIGN.md 5): nothing to assert there.
-    slowTestUnless(runtime === 'bun', 'Bun does not enforce Worker resourceLimits', "restart: 'temporary': an out-of-memory actor is not restarted", 60000, async () => {
+    slowTestUnless(runtime === 'bun' || k.pooled, k.pooled ? 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)' : 'Bun does not enforce Worker resourceLimits', "restart: 'temporary': an out-of-memory actor is not restarted", 60000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const sibling = sup.spawn(worker);

@@ -70,7 +70,7 @@ forEachKind((k) => {
   });
 
   describe('hung actors and per-message deadlines', () => {
-    k.pooledBug('a deadline (timeoutMs) ends a pooled actor stuck after an await at once, but its next incarnation is placed on the same stuck worker until the watchdog replaces it (maxBlockMs), which then ends it again', 'timeoutMs kills a hung actor and restarts it while a sibling keeps answering', 60000, async () => {
+    k.pooledBug('a deadline (timeoutMs) ends a pooled actor stuck after an await at once, but its next incarnation starts on the same stuck worker, waits for the watchdog to replace it (maxBlockMs) and exits again with worker_lost; a co-located sibling cannot answer meanwhile', 'timeoutMs kills a hung actor and restarts it while a sibling keeps answering', 60000, async () => {
       const sup = k.createSupervisor({ warmWorkers: 2 });
       try {
         const ev = record(sup);
@@ -146,7 +146,7 @@ forEachKind((k) => {
       assert.deepEqual(runtimeStats(), NO_LEAKS);
     });
 
-    k.pooledBug('a deadline (timeoutMs) ends a pooled actor stuck after an await at once, but its next incarnation is placed on the same stuck worker until the watchdog replaces it (maxBlockMs), which then ends it again', 'messages queued during the restart are handled, exactly once, by the new incarnation', 60000, async () => {
+    k.pooledBug('a deadline (timeoutMs) ends a pooled actor stuck after an await at once, but its next incarnation starts on the same stuck worker, waits for the watchdog to replace it (maxBlockMs) and exits again with worker_lost; a co-located sibling cannot answer meanwhile', 'messages queued during the restart are handled, exactly once, by the new incarnation', 60000, async () => {
       const sup = k.createSupervisor({ warmWorkers: 2 });
       try {
         const ev = record(sup);

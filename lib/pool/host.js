@@ -6,7 +6,7 @@
 
 const { Thread } = require('../threads.js');
 
-const WATCH_WORDS = 5; // see PoolWorker.watch
+const WATCH_WORDS = 6; // see PoolWorker.watch
 
 /** One pool worker thread and the pooled incarnations it runs. */
 class PoolWorker {
@@ -14,7 +14,7 @@ class PoolWorker {
     this.index = index;
     // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number;
     // [2]: a tick of the worker's event loop while [3] actors have an async handler (or
-    // start-up) in progress; [4]: that actor when there is exactly one
+    // start-up) in progress; [4], [5]: that actor and its incarnation when there is exactly one
     this.watch = new Int32Array(new SharedArrayBuffer(4 * WATCH_WORDS));
     this.thread = new Thread(undefined, { maxActors: batch.maxActors, perActor: batch.perActor, watch: this.watch.buffer, tickMs });
     this.members = new Set(); // supervisor entries whose current incarnation runs here
@@ -29,8 +29,10 @@ class PoolWorker {
 /** The pool workers of one supervisor. */
 class Pool {
   /**
-   * `config`: the validated `pool` settings; `lost(worker, cause, culpritId)` is called when a
-   * worker must be replaced (a handler stuck past maxBlockMs, or the thread died).
+   * `config`: the validated `pool` settings; `lost(worker, cause, culpritId, culpritIncarnation?)`
+   * is called when a worker must be replaced (a handler stuck past maxBlockMs, or the thread
+   * died); the incarnation is given when the culprit is stuck after an await (a deadline may
+   * have ended that incarnation already, and the next one be waiting on the same worker).
    */
   constructor(config, lost) {
     this.config = config;
@@ -109,7 +111,9 @@ class Pool {
         w.tick = tick;
         w.since = now;
       } else if (now - w.since >= this.config.maxBlockMs) {
-        this.lost(w, 'maxBlockMs', id !== 0 ? id : awaiting === 1 ? Atomics.load(w.watch, 4) : 0);
+        if (id !== 0) this.lost(w, 'maxBlockMs', id);
+        else if (awaiting === 1) this.lost(w, 'maxBlockMs', Atomics.load(w.watch, 4), Atomics.load(w.watch, 5));
+        else this.lost(w, 'maxBlockMs', 0);
       }
     }
   }

@@ -32,7 +32,8 @@ const {
 
 const { maxActors, perActor, watch: watchBuffer, tickMs } = workerData.pool;
 // [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
-// [3] actors await in a handler or start-up; [4]: that actor when there is one (lib/pool/host.js)
+// [3] actors await in a handler or start-up; [4], [5]: that actor and its incarnation when there
+// is one (lib/pool/host.js)
 const watch = new Int32Array(watchBuffer);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
@@ -87,7 +88,11 @@ class Slot {
     if (on) awaiting.add(this);
     else if (!awaiting.delete(this)) return;
     Atomics.store(watch, 3, awaiting.size);
-    if (awaiting.size === 1) Atomics.store(watch, 4, awaiting.values().next().value.id);
+    if (awaiting.size === 1) {
+      const only = awaiting.values().next().value;
+      Atomics.store(watch, 4, only.id);
+      Atomics.store(watch, 5, only.inc);
+    }
     if (awaiting.size > 0 && ticker === null) ticker = runtimeSetInterval(tick, tickMs);
   }
 }
