@@ -137,8 +137,8 @@ export interface PoolConfig {
   /** Most live pooled actors (default 1,000,000; the top-level `maxActors` counts isolated ones). */
   maxActors?: number;
   /**
-   * How long a handler may run synchronously (default 50 ms), or a continuation after an
-   * `await` without yielding: past it, its worker is killed and replaced — the culprit exits
+   * How long a handler may run synchronously (default 50 ms; a continuation after an `await`
+   * that does not yield: twice that, at least 1 s): past it, its worker is killed and replaced — the culprit exits
    * with `timeout` (when it can be told: for an await, when it is the only actor awaiting), the
    * other actors on it with `worker_lost`.
    */

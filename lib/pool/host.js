@@ -41,7 +41,10 @@ class Pool {
     this.closed = false;
     this.nextKey = 0;
     const every = Math.max(5, Math.floor(config.maxBlockMs / 2));
-    this.tickMs = Math.max(5, Math.floor(config.maxBlockMs / 4));
+    // A stall while handlers await is weaker evidence than a handler seen running for
+    // maxBlockMs (a descheduled or collecting thread stalls too): it must last longer
+    this.awaitBlockMs = Math.max(2 * config.maxBlockMs, 1000);
+    this.tickMs = Math.max(5, Math.floor(this.awaitBlockMs / 8));
     this.timer = setInterval(() => this.check(), every);
     this.timer.unref?.();
   }
@@ -93,10 +96,10 @@ class Pool {
   }
 
   /**
-   * The watchdog: a worker loses its place when for maxBlockMs it has either run one handler
-   * synchronously (the culprit is that actor), or, while async handlers are in progress, neither
-   * started a handler nor ticked its event loop: a continuation after an `await` is stuck (the
-   * culprit is the one actor with an async handler in progress; with several, none can be named).
+   * The watchdog: a worker loses its place when it has either run one handler synchronously
+   * for maxBlockMs (the culprit is that actor), or, while handlers await, neither started a
+   * handler nor ticked its event loop for twice that (at least 1 s): a continuation after an
+   * `await` is stuck (the culprit is the one actor awaiting; with several, none can be named).
    */
   check() {
     const now = performance.now();
@@ -110,7 +113,7 @@ class Pool {
         w.seen = id === 0 && awaiting === 0 ? -1 : seq;
         w.tick = tick;
         w.since = now;
-      } else if (now - w.since >= this.config.maxBlockMs) {
+      } else if (now - w.since >= (id !== 0 ? this.config.maxBlockMs : this.awaitBlockMs)) {
         if (id !== 0) this.lost(w, 'maxBlockMs', id);
         else if (awaiting === 1) this.lost(w, 'maxBlockMs', Atomics.load(w.watch, 4), Atomics.load(w.watch, 5));
         else this.lost(w, 'maxBlockMs', 0);

@@ -447,7 +447,6 @@ function start(id, spec, incarnation) {
     return;
   }
   slot.waiting = true;
-  slot.awaits(true);
   if (typeof b.then === 'function') {
     // a module that fails to load: the host says so (once), as for an isolated actor
     const url = sources.get(spec.key).source.url;
@@ -462,6 +461,9 @@ function start(id, spec, incarnation) {
       const hook = UNSUPPORTED_HOOKS.find((h) => loaded[h]);
       if (hook) throw new TypeError(`pooled actors do not support the ${hook} hook yet (spawn it with kind: 'isolated')`);
       slot.behaviour = loaded;
+      // init and onStart are user code that may await (loading a module is not: the watchdog
+      // would take a slow import on a busy machine for a hang)
+      slot.awaits(true);
       if (loaded.init) slot.state = await loaded.init();
       if (loaded.onStart) await loaded.onStart(slot.ctx);
       if (slot.ended) return;
