@@ -94,7 +94,7 @@ forEachKind((k) => {
         const ev = record(sup);
         const other = sup.spawn(echo);
         const parent = sup.spawn(async (self, msg, ctx) => {
-          if (msg.op === 'spawn') return (await ctx.spawn((s, m) => m)).id;
+          if (msg.op === 'spawn') return (await ctx.spawn((s, m) => m, { kind: msg.kind })).id;
           if (msg.op === 'kill') {
             try {
               return await ctx.kill(msg.target, 'parent says so');
@@ -104,7 +104,7 @@ forEachKind((k) => {
           }
           return null;
         });
-        const child = await parent.call({ op: 'spawn' });
+        const child = await parent.call({ op: 'spawn', kind: k.kind });
         assert.equal(await parent.call({ op: 'kill', target: child }), true);
         await waitFor(() => ev.restart.length === 1, 10000, 'the child restart');
         assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[child, 'parent says so']]);

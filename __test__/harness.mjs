@@ -218,11 +218,11 @@ export const POOL_DEFAULTS = Object.freeze({ workers: 1, maxBlockMs: 2000 });
  * copied). `k` gives the suite what differs between the kinds:
  * - `k.kind` ('isolated' | 'pooled'), `k.pooled`;
  * - `k.createSupervisor(config)`: a supervisor whose `spawn` (and the `spawn` of the groups it
- *   creates) spawns actors of this kind unless the options name a kind; for pooled actors the
+ *   creates) spawns actors of this kind unless the options name a kind (for isolated actors,
+ *   the default, it is a plain supervisor); for pooled actors the
  *   config gets `pool: POOL_DEFAULTS` unless it has a pool of its own, with `maxActors` (which
  *   counts isolated actors) as the pool's `maxActors`;
  * - `k.withSup(config, fn, defaults)`: `withSup` with such a supervisor;
- * - `k.opts(options)`: spawn options with this kind (for `ctx.spawn` options sent to an actor);
  * - `k.maxActorsError(n)`: the text of the error a spawn over the limit throws;
  * - `k.onlyIsolated(reason, name, timeoutMs, fn)`: a test of a feature pooled actors refuse or
  *   do not have (`reason` says which); with pooled actors it is reported as skipped with the
@@ -240,7 +240,6 @@ function kindContext(kind) {
   const k = {
     kind,
     pooled,
-    opts: (o) => ({ kind, ...o }),
     maxActorsError: (n) => `Max ${pooled ? 'pooled ' : ''}actors limit reached: ${n}`,
     createSupervisor(config = {}) {
       // a bad config (not an object) passes through untouched, for createSupervisor to refuse it
@@ -251,7 +250,7 @@ function kindContext(kind) {
         c = { ...config, pool: { ...POOL_DEFAULTS, ...max } };
       }
       const sup = warden.createSupervisor(c);
-      return ofKind(sup, kind);
+      return pooled ? ofKind(sup, kind) : sup; // isolated: the default kind, the suites as written
     },
     withSup(config, fn, defaults = { warmWorkers: 0 }) {
       return withSupOf((c) => k.createSupervisor(c), config, fn, defaults);
@@ -261,11 +260,11 @@ function kindContext(kind) {
       const label = `${name} (skipped for pooled actors: ${reason})`;
       return isBun ? runner.test.skip(label, fn) : runner.test(label, { skip: reason }, fn);
     },
-  };
-  k.pooledBug = (reason, name, timeoutMs, fn) => {
-    if (!pooled) return slowTest(name, timeoutMs, fn);
-    const label = `${name} (known failure with pooled actors: ${reason})`;
-    return isBun ? runner.test.todo(label, fn) : runner.test(label, { todo: reason, timeout: timeoutMs }, fn);
+    pooledBug(reason, name, timeoutMs, fn) {
+      if (!pooled) return slowTest(name, timeoutMs, fn);
+      const label = `${name} (known failure with pooled actors: ${reason})`;
+      return isBun ? runner.test.todo(label, fn) : runner.test(label, { todo: reason, timeout: timeoutMs }, fn);
+    },
   };
   return Object.freeze(k);
 }

@@ -400,7 +400,7 @@ forEachKind((k) => {
         const ev = record(sup);
         const parent = sup.spawn(async (self, msg, ctx) => {
           if (msg.op === 'spawn') {
-            const child = await ctx.spawn((s, m) => `child:${m}`, { name: msg.name });
+            const child = await ctx.spawn((s, m) => `child:${m}`, { name: msg.name, kind: msg.kind });
             return child.id;
           }
           if (msg.op === 'kill') {
@@ -415,7 +415,7 @@ forEachKind((k) => {
         });
         const stranger = sup.spawn((self, msg) => `stranger:${msg}`, { name: 'stranger' });
 
-        const childId = await parent.call({ op: 'spawn', name: 'kid' });
+        const childId = await parent.call({ op: 'spawn', name: 'kid', kind: k.kind }); // a child of the suite's kind
         assert.match(childId, /^actor-\d+$/);
         const kid = sup.whereis('kid');
         assert.ok(kid, 'the child is registered under its name');

@@ -695,16 +695,16 @@ forEachKind((k) => {
         const outside = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
         const parent = g.spawn(async (self, msg, ctx) => {
-          if (msg === 'spawn') {
+          if (msg.spawn) {
             const child = await ctx.spawn((s, m) => {
               if (m === 'boom') throw new Error('child boom');
               return 'child';
-            });
+            }, { kind: msg.spawn });
             return child.id;
           }
           return 'parent';
         });
-        const childId = await parent.call('spawn');
+        const childId = await parent.call({ spawn: k.kind }); // a child of the suite's kind
         assert.equal(ev.spawn.find((e) => e.id === childId).parent, parent.id);
         await outside.call('warm');
         const incarnations = () => Object.fromEntries(sup.getDiagnostics().value.actors.map((x) => [x.id, x.incarnation]));
