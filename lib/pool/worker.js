@@ -47,6 +47,8 @@ let outboxSender = 0; // the actor the outbox's last sender record named
 const spinner = new Spinner();
 let spinQueued = false;
 const awaiting = new Set(); // slots whose handler or start-up awaits (user code may resume)
+let running = null; // the slot whose code runs synchronously now (a handler, a hook, a timer it set)
+const timerOwners = new Map(); // timer handle → the slot that set it
 let ticker = null; // ticks watch[2] while `awaiting` is not empty
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
@@ -71,6 +73,7 @@ class Slot {
     this.queue = []; // messages taken from the core, not yet run
     this.waiting = false; // an async handler (or start-up) is in progress
     this.ended = false;
+    this.timers = null; // timers its code set (handle → clear function), cancelled when it ends
     this.self = new Self(this);
     this.ctx = new Ctx(this);
   }
@@ -464,8 +467,8 @@ function start(id, spec, incarnation) {
       // init and onStart are user code that may await (loading a module is not: the watchdog
       // would take a slow import on a busy machine for a hang)
       slot.awaits(true);
-      if (loaded.init) slot.state = await loaded.init();
-      if (loaded.onStart) await loaded.onStart(slot.ctx);
+      if (loaded.init) slot.state = await runAs(slot, () => loaded.init());
+      if (loaded.onStart) await runAs(slot, () => loaded.onStart(slot.ctx));
       if (slot.ended) return;
       slot.waiting = false;
       slot.awaits(false);
@@ -490,6 +493,7 @@ function runSlot(slot) {
     let result;
     watch[0] = slot.id;
     Atomics.add(watch, 1, 1);
+    running = slot;
     try {
       if (kind === K.SYSTEM) {
         const msg = systemMessage(body.msg, body.data);
@@ -504,10 +508,12 @@ function runSlot(slot) {
       }
     } catch (err) {
       watch[0] = 0;
+      running = null;
       crashed(slot, env, err);
       return;
     }
     watch[0] = 0;
+    running = null;
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       slot.waiting = true;
       slot.awaits(true);
@@ -579,6 +585,13 @@ function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
   slot.awaits(false);
+  if (slot.timers !== null) {
+    for (const [h, clear] of slot.timers) {
+      clear(h);
+      timerOwners.delete(h);
+    }
+    slot.timers = null;
+  }
   slot.queue.length = 0;
   if (slots.get(slot.id) === slot) slots.delete(slot.id);
   for (const [c, p] of pending) {
@@ -588,6 +601,71 @@ function endSlot(slot) {
     p.reject(new IncarnationEnded());
   }
 }
+
+/** Runs `fn` as `slot`'s code: the timers it sets belong to that incarnation. */
+function runAs(slot, fn) {
+  const outer = running;
+  running = slot;
+  try {
+    return fn();
+  } finally {
+    running = outer;
+  }
+}
+
+/**
+ * Routes the global timer functions through the slot whose code sets them (see lib/worker.js
+ * for isolated actors): an ended incarnation's timers are cancelled, so none of them fires into
+ * the next one or keeps running for ever; a timer callback that throws crashes its actor.
+ * Timers set outside any slot's synchronous code (after an await) are not tracked.
+ */
+function trackSlotTimers() {
+  const track = (set, clear, once) => {
+    const wrapped = function (fn, ...args) {
+      const slot = running;
+      if (typeof fn !== 'function' || slot === null || slot.ended) return set(fn, ...args);
+      const h = set(function (...a) {
+        if (once) {
+          slot.timers?.delete(h);
+          timerOwners.delete(h);
+        }
+        if (slot.ended) return undefined;
+        try {
+          return runAs(slot, () => fn.apply(this, a));
+        } catch (err) {
+          fail(slot, err);
+          return undefined;
+        }
+      }, ...args);
+      slot.timers ??= new Map();
+      slot.timers.set(h, clear);
+      timerOwners.set(h, slot);
+      return h;
+    };
+    for (const k of Reflect.ownKeys(set)) {
+      if (typeof k === 'symbol') Object.defineProperty(wrapped, k, Object.getOwnPropertyDescriptor(set, k));
+    }
+    return wrapped;
+  };
+  const untrack = (clear) =>
+    function (h) {
+      const slot = timerOwners.get(h);
+      if (slot !== undefined) {
+        timerOwners.delete(h);
+        slot.timers?.delete(h);
+      }
+      return clear(h);
+    };
+  const g = globalThis;
+  const { clearImmediate: runtimeClearImmediate } = g;
+  g.setTimeout = track(runtimeSetTimeout, runtimeClearTimeout, true);
+  g.setInterval = track(runtimeSetInterval, runtimeClearInterval, false);
+  g.setImmediate = track(runtimeSetImmediate, runtimeClearImmediate, true);
+  g.clearTimeout = untrack(runtimeClearTimeout);
+  g.clearInterval = untrack(runtimeClearInterval);
+  g.clearImmediate = untrack(runtimeClearImmediate);
+}
+trackSlotTimers();
 
 /**
  * `process.exit()` inside a pooled handler ends that actor (reason `error: process.exit(code)`,
