@@ -4,7 +4,7 @@
 // Actor callbacks and behaviour functions are serialised with toString(): they see no outer
 // scope, so everything they need is written inline or kept on the thread's globalThis.
 import assert from 'node:assert/strict';
-import { describe, slowTest, slowTestUnless, sleep, waitFor, deadForGood, hostDrained, collector, record, within, faults, runtime, NO_LEAKS, forEachKind } from './harness.mjs';
+import { describe, slowTest, slowTestUnless, sleep, waitFor, deadForGood, hostDrained, collector, record, within, faults, runtime, NO_LEAKS, forEachKind, POOLED_REFUSES } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);
@@ -131,7 +131,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'module form: a default export { init, handle, onTerminate }', 30000, async () => {
+    k.needs('onTerminate', 'module form: a default export { init, handle, onTerminate }', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -277,7 +277,7 @@ forEachKind((k) => {
   });
 
   describe('hooks as named exports of a module actor', () => {
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'onStart, onExit (trapping) and onTerminate of a module with a default handler', 30000, async () => {
+    k.needs('onTerminate', 'onStart, onExit (trapping) and onTerminate of a module with a default handler', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -330,7 +330,7 @@ forEachKind((k) => {
       },
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs on sup.shutdown() with reason shutdown, in reverse start order', 30000, async () => {
+    k.needs('onTerminate', 'runs on sup.shutdown() with reason shutdown, in reverse start order', 30000, async () => {
       const seen = collector();
       let sup;
       await withSup({}, async (s) => {
@@ -352,7 +352,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs on sup.terminateActor(id, reason?); the actor is not restarted', 30000, async () => {
+    k.needs('onTerminate', 'runs on sup.terminateActor(id, reason?); the actor is not restarted', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -379,7 +379,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'runs when a strategy stops a sibling (one-for-all), with reason shutdown', 30000, async () => {
+    k.needs('onTerminate', 'runs when a strategy stops a sibling (one-for-all), with reason shutdown', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -398,7 +398,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'does not run for ref.terminate() (brutal: kill now)', 30000, async () => {
+    k.needs('onTerminate', 'does not run for ref.terminate() (brutal: kill now)', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -509,7 +509,7 @@ forEachKind((k) => {
       },
     });
 
-    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'fires after idleTimeoutMs without messages, and again for each idle period', 30000, async () => {
+    k.needs('onIdle', 'fires after idleTimeoutMs without messages, and again for each idle period', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         const a = sup.spawn(idler(), { idleTimeoutMs: 80 });
@@ -521,7 +521,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'does not fire while messages keep arriving', 30000, async () => {
+    k.needs('onIdle', 'does not fire while messages keep arriving', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         // it keeps the time of its last message: onIdle reports how long it had really been idle
@@ -553,7 +553,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'fires for an actor that has not received any message yet', 30000, async () => {
+    k.needs('onIdle', 'fires for an actor that has not received any message yet', 30000, async () => {
       await withSup({}, async (sup) => {
         const seen = collector();
         const a = sup.spawn(idler(), { idleTimeoutMs: 80 });
@@ -564,7 +564,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse idleTimeoutMs (onIdle)', 'bad idleTimeoutMs values are TypeError/RangeError naming the option', 30000, async () => {
+    k.needs('onIdle', 'bad idleTimeoutMs values are TypeError/RangeError naming the option', 30000, async () => {
       await withSup({}, async (sup) => {
         await faults(() => sup.spawn(idler(), { idleTimeoutMs: 0 }), RangeError, /options\.idleTimeoutMs/);
         await faults(() => sup.spawn(idler(), { idleTimeoutMs: -5 }), RangeError, /options\.idleTimeoutMs/);
@@ -601,7 +601,7 @@ forEachKind((k) => {
   });
 
   describe('shutdown kinds', () => {
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', "'brutal': onTerminate does not run (terminateActor and shutdown)", 30000, async () => {
+    k.needs('onTerminate', "'brutal': onTerminate does not run (terminateActor and shutdown)", 30000, async () => {
       const seen = collector();
       await withSup({}, async (sup) => {
         const ev = record(sup);
@@ -619,7 +619,7 @@ forEachKind((k) => {
       assert.deepEqual(names(seen), ['working']);
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'a number of ms: ctx.isCancelled becomes true in a long async handler, then onTerminate runs', 30000, async () => {
+    k.needs('onTerminate', 'a number of ms: ctx.isCancelled becomes true in a long async handler, then onTerminate runs', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -643,7 +643,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', 'a number of ms: an actor hung in while(true){} is killed after the time, with the stop reason', 30000, async () => {
+    k.needs(['shutdown', 'onTerminate'], 'a number of ms: an actor hung in while(true){} is killed after the time, with the stop reason', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -662,7 +662,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', "'infinity' waits for a slow stop that a short number of ms cuts off", 30000, async () => {
+    k.needs(['shutdown', 'onTerminate'], "'infinity' waits for a slow stop that a short number of ms cuts off", 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -695,7 +695,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse the onTerminate hook', 'default with onTerminate: polite (isCancelled, onTerminate); a hang is still killed', 30000, async () => {
+    k.needs('onTerminate', 'default with onTerminate: polite (isCancelled, onTerminate); a hang is still killed', 30000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const seen = collector();
@@ -747,7 +747,7 @@ forEachKind((k) => {
       });
     });
 
-    k.onlyIsolated('pooled actors refuse a polite shutdown (options.shutdown) and onTerminate', 'bad shutdown values are TypeError/RangeError naming options.shutdown', 30000, async () => {
+    k.needs(['shutdown', 'onTerminate'], 'bad shutdown values are TypeError/RangeError naming options.shutdown', 30000, async () => {
       await withSup({}, async (sup) => {
         const b = patient();
         await faults(() => sup.spawn(b, { shutdown: 'soft' }), TypeError, /options\.shutdown/);
@@ -1135,7 +1135,7 @@ forEachKind((k) => {
     };
 
     // Bun does not enforce Worker resourceLimits (DESIGN.md 5): nothing to assert there.
-    slowTestUnless(runtime === 'bun' || k.pooled, k.pooled ? 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)' : 'Bun does not enforce Worker resourceLimits', 'an actor that allocates forever dies alone with out_of_memory and is restarted', 60000, async () => {
+    slowTestUnless(runtime === 'bun' || (k.pooled && POOLED_REFUSES.resourceLimits), k.pooled && POOLED_REFUSES.resourceLimits ? POOLED_REFUSES.resourceLimits : 'Bun does not enforce Worker resourceLimits', 'an actor that allocates forever dies alone with out_of_memory and is restarted', 60000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const sibling = sup.spawn(worker);
@@ -1154,7 +1154,7 @@ forEachKind((k) => {
     });
 
     // Bun does not enforce Worker resourceLimits (DESIGN.md 5): nothing to assert there.
-    slowTestUnless(runtime === 'bun' || k.pooled, k.pooled ? 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)' : 'Bun does not enforce Worker resourceLimits', "restart: 'temporary': an out-of-memory actor is not restarted", 60000, async () => {
+    slowTestUnless(runtime === 'bun' || (k.pooled && POOLED_REFUSES.resourceLimits), k.pooled && POOLED_REFUSES.resourceLimits ? POOLED_REFUSES.resourceLimits : 'Bun does not enforce Worker resourceLimits', "restart: 'temporary': an out-of-memory actor is not restarted", 60000, async () => {
       await withSup({}, async (sup) => {
         const ev = record(sup);
         const sibling = sup.spawn(worker);

@@ -542,7 +542,7 @@ forEachKind((k) => {
       return mail;
     }
 
-    k.onlyIsolated('it measures Tier 2 writes, and pooled actors refuse ctx.write', 'sampleRate 1 measures every event where it happens; sampleRate 0 none', 60000, async () => {
+    k.needs('tier2', 'sampleRate 1 measures every event where it happens; sampleRate 0 none', 60000, async () => {
       const one = k.createSupervisor({ warmWorkers: 1, resources, memory: { poolSize: 1, boxSize: '1kb' }, diagnostics: { sampleRate: 1, track } });
       const zero = k.createSupervisor({ warmWorkers: 1, resources, memory: { poolSize: 1, boxSize: '1kb' }, diagnostics: { sampleRate: 0, track } });
       try {
@@ -615,7 +615,7 @@ forEachKind((k) => {
       return ev;
     }
 
-    k.onlyIsolated('its events include Tier 2 lease expiries, and pooled actors refuse ctx.alloc', 'a subscriber receives each event ({ supervisor, ...payload }); a disabled supervisor publishes nothing', 60000, async () => {
+    k.needs('tier2', 'a subscriber receives each event ({ supervisor, ...payload }); a disabled supervisor publishes nothing', 60000, async () => {
       const got = listen();
       const timeouts = { actorTimeouts: { holder: 100 } };
       const memory = { poolSize: 2, boxSize: '4kb' };

@@ -213,6 +213,20 @@ export const KINDS = Object.freeze(['isolated', 'pooled']);
 export const POOL_DEFAULTS = Object.freeze({ workers: 1, maxBlockMs: 2000 });
 
 /**
+ * What pooled actors refuse today (DESIGN 8.1: refused at spawn with a TypeError naming it, or
+ * a ctx method that throws one): a test that needs one of these (`k.needs`) is skipped for
+ * pooled actors with this reason in its name. When pooled actors gain a feature, delete its
+ * entry here and its tests run for both kinds.
+ */
+export const POOLED_REFUSES = Object.freeze({
+  onTerminate: 'pooled actors refuse the onTerminate hook',
+  onIdle: 'pooled actors refuse idleTimeoutMs and the onIdle hook',
+  shutdown: 'pooled actors refuse a polite shutdown (options.shutdown)',
+  resourceLimits: 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)',
+  tier2: 'pooled actors refuse Tier 2 boxes (ctx.write, ctx.alloc, ctx.read, ctx.release)',
+});
+
+/**
  * Runs `fn(k)` once per kind of actor, inside `describe('<kind> actors')`, so every test of the
  * suite runs with isolated and with pooled actors and its name says which (parametrised, not
  * copied). `k` gives the suite what differs between the kinds:
@@ -224,9 +238,11 @@ export const POOL_DEFAULTS = Object.freeze({ workers: 1, maxBlockMs: 2000 });
  *   counts isolated actors) as the pool's `maxActors`;
  * - `k.withSup(config, fn, defaults)`: `withSup` with such a supervisor;
  * - `k.maxActorsError(n)`: the text of the error a spawn over the limit throws;
- * - `k.onlyIsolated(reason, name, timeoutMs, fn)`: a test of a feature pooled actors refuse or
- *   do not have (`reason` says which); with pooled actors it is reported as skipped with the
- *   reason in its name, never silently left out;
+ * - `k.needs(features, name, timeoutMs, fn)`: a test that needs a feature (or an array of them)
+ *   of POOLED_REFUSES: with pooled actors, while any is refused, it is reported as skipped with
+ *   the reason in its name, never silently left out;
+ * - `k.onlyIsolated(reason, name, timeoutMs, fn)`: the same for a test of what pooled actors do
+ *   differently by design (`reason` says what);
  * - `k.pooledBug(reason, name, timeoutMs, fn)`: a test that pooled actors fail today (`reason`
  *   says why): with pooled actors it is a todo (node runs it without failing the suite, bun
  *   lists it), so it shows until fixed; with isolated actors an ordinary test.
@@ -254,6 +270,14 @@ function kindContext(kind) {
     },
     withSup(config, fn, defaults = { warmWorkers: 0 }) {
       return withSupOf((c) => k.createSupervisor(c), config, fn, defaults);
+    },
+    needs(features, name, timeoutMs, fn) {
+      const refused = [features].flat().filter((f) => {
+        if (typeof f !== 'string') throw new TypeError(`k.needs: ${String(f)} is not a feature name`);
+        return Object.hasOwn(POOLED_REFUSES, f);
+      });
+      if (!pooled || refused.length === 0) return slowTest(name, timeoutMs, fn);
+      return k.onlyIsolated(refused.map((f) => POOLED_REFUSES[f]).join('; '), name, timeoutMs, fn);
     },
     onlyIsolated(reason, name, timeoutMs, fn) {
       if (!pooled) return slowTest(name, timeoutMs, fn);

@@ -760,7 +760,7 @@ forEachKind((k) => {
   });
 
   describe('resources: release at shutdown', () => {
-    k.onlyIsolated('it stops an actor politely (options.shutdown), which pooled actors refuse', 'every release runs after all actors stopped, in declaration order, each awaited, once', 30000, async () => {
+    k.needs('shutdown', 'every release runs after all actors stopped, in declaration order, each awaited, once', 30000, async () => {
       const log = [];
       let sup;
       const release = (name, ms) => async () => {
