@@ -1,6 +1,6 @@
 // Pooled actors (DESIGN.md 8): many actors on a few worker threads, same API and supervision.
 import assert from 'node:assert/strict';
-import { describe, slowTest, waitFor, record, faults, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, record, faults, NO_LEAKS, POOLED_REFUSES } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 // A handler's deadline far above what these handlers need, so a busy shared machine that
@@ -409,6 +409,38 @@ describe('pooled actors', () => {
       }, { kind: 'pooled' });
       for (const op of ['write', 'alloc', 'read', 'release', 'region']) {
         assert.match(await tier2.call(op), new RegExp(`^TypeError: ctx\\.${op}: not available to pooled actors`));
+      }
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('every refusal the parametrised suites skip tests for (harness POOLED_REFUSES) still holds', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 0, pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const spawnRefused = (actor, options, re) => () => assert.throws(() => sup.spawn(actor, { kind: 'pooled', ...options }), (err) => err instanceof TypeError && re.test(err.message));
+      const probes = {
+        onTerminate: spawnRefused({ ...counter, onTerminate: () => {} }, {}, /onTerminate/),
+        onIdle: spawnRefused({ ...counter, onIdle: () => {} }, { idleTimeoutMs: 100 }, /idleTimeoutMs/),
+        shutdown: spawnRefused(counter, { shutdown: 100 }, /^options\.shutdown/),
+        resourceLimits: spawnRefused(counter, { resourceLimits: { maxOldGenerationSizeMb: 64 } }, /^options\.resourceLimits/),
+        tier2: async () => {
+          const a = sup.spawn((self, msg, ctx) => {
+            try {
+              ctx[msg]({ msg: 'x', data: 'y' });
+              return 'allowed';
+            } catch (err) {
+              return err.name;
+            }
+          }, { kind: 'pooled' });
+          for (const op of ['write', 'alloc', 'read', 'release']) assert.equal(await a.call(op), 'TypeError', `ctx.${op}`);
+        },
+      };
+      // a refusal lifted must leave the table (its tests then run for pooled actors too)
+      for (const feature of Object.keys(POOLED_REFUSES)) {
+        assert.ok(probes[feature], `no probe for ${feature}: add one here`);
+        await probes[feature]();
       }
     } finally {
       await sup.shutdown();
