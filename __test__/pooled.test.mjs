@@ -235,6 +235,41 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest("a pooled actor's timers: cancelled when its incarnation ends, a throw crashes only it, a spin costs its worker with it as the culprit", 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'workerLost']);
+      const a = sup.spawn((self, msg) => {
+        if (msg === 'tick') setInterval(() => self.send('tick'), 5);
+        if (msg === 'throw later') setTimeout(() => { throw new Error('from a timer'); }, 5);
+        if (msg === 'spin later') setTimeout(() => { for (;;); }, 5);
+        return msg;
+      }, { kind: 'pooled' });
+      const other = sup.spawn((self, msg) => msg, { kind: 'pooled' });
+      const ticks = [];
+      a.subscribe((m) => ticks.push(m));
+      await a.call('tick');
+      await waitFor(() => ticks.length >= 3, 10000, 'the interval to tick');
+      await a.call('throw later');
+      await waitFor(() => ev.restart.length === 1, 10000, 'the restart after the timer threw');
+      assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'error: from a timer']]);
+      // the interval of the ended incarnation went with it (left running, its stale self.send
+      // would throw at every tick: on Bun's test runner that ends the worker)
+      assert.equal(await a.call('x'), 'x');
+      assert.equal(await other.call('y'), 'y');
+      assert.equal(await a.call('z'), 'z');
+      assert.equal(ev.workerLost.length, 0, 'the worker went on');
+      await a.call('spin later');
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, a.id, 'the actor whose timer spins is the culprit');
+      assert.deepEqual(Object.fromEntries(ev.exit.slice(1).map((e) => [e.id, e.reason])), { [a.id]: 'timeout', [other.id]: 'worker_lost' });
+      assert.equal(ev.error.length, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('module actors: compiled once per worker, module state shared by the actors on it', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {

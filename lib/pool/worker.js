@@ -491,29 +491,20 @@ function runSlot(slot) {
     }
     const b = slot.behaviour;
     let result;
-    watch[0] = slot.id;
-    Atomics.add(watch, 1, 1);
-    running = slot;
     try {
-      if (kind === K.SYSTEM) {
+      result = runAs(slot, () => {
+        if (kind !== K.SYSTEM) return b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
         const msg = systemMessage(body.msg, body.data);
         if (msg.msg === 'EXIT' && b.onExit) {
-          result = b.onExit(msg.data.id, msg.data.reason, slot.ctx);
           env.hook = true;
-        } else {
-          result = b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+          return b.onExit(msg.data.id, msg.data.reason, slot.ctx);
         }
-      } else {
-        result = b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
-      }
+        return b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+      });
     } catch (err) {
-      watch[0] = 0;
-      running = null;
       crashed(slot, env, err);
       return;
     }
-    watch[0] = 0;
-    running = null;
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       slot.waiting = true;
       slot.awaits(true);
@@ -602,14 +593,22 @@ function endSlot(slot) {
   }
 }
 
-/** Runs `fn` as `slot`'s code: the timers it sets belong to that incarnation. */
+/**
+ * Runs `fn` as `slot`'s synchronous code (a handler, a hook, a timer it set): the timers it sets
+ * belong to that incarnation, and the host's watchdog sees it running (`watch[0]`), so one that
+ * never returns costs the worker with that actor named as the culprit.
+ */
 function runAs(slot, fn) {
   const outer = running;
+  const outerWatch = watch[0];
   running = slot;
+  watch[0] = slot.id;
+  Atomics.add(watch, 1, 1);
   try {
     return fn();
   } finally {
     running = outer;
+    watch[0] = outerWatch;
   }
 }
 
