@@ -137,8 +137,10 @@ export interface PoolConfig {
   /** Most live pooled actors (default 1,000,000; the top-level `maxActors` counts isolated ones). */
   maxActors?: number;
   /**
-   * How long a handler may run synchronously (default 50 ms): past it, its worker is killed and
-   * replaced — the culprit exits with `timeout`, the other actors on it with `worker_lost`.
+   * How long a handler may run synchronously (default 50 ms; a continuation after an `await`
+   * that does not yield: twice that, at least 1 s): past it, its worker is killed and replaced — the culprit exits
+   * with `timeout` (when it can be told: for an await, when it is the only actor awaiting), the
+   * other actors on it with `worker_lost`.
    */
   maxBlockMs?: number;
   /** Per wake a worker takes up to `maxActors` ready actors (256), each up to `perActor` messages (16). */
@@ -456,8 +458,8 @@ export interface SupervisorEvents {
   error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
   /**
    * A pool worker was killed and replaced (`cause`: `maxBlockMs` or `timeout` for a handler
-   * stuck in synchronous code, `exit` if the thread died): `culprit` exited with `timeout`, the
-   * other `actors` on it with `worker_lost`.
+   * stuck in synchronous code or after an await, `exit` if the thread died): `culprit` exited
+   * with `timeout`, the other `actors` on it with `worker_lost`.
    */
   workerLost: { worker: number; cause: 'maxBlockMs' | 'timeout' | 'exit'; culprit?: ActorId; actors: ActorId[] };
 }

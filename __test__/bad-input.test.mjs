@@ -14,7 +14,7 @@
 // number of runs, WARDEN_FUZZ_LOG=1 prints every step, WARDEN_FUZZ_SHRINK=1 shrinks a failure.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describe, slowTest, waitFor, within, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, within, NO_LEAKS, forEachKind } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const SEED = Number(process.env.WARDEN_FUZZ_SEED ?? 20261206);
@@ -407,14 +407,14 @@ const ACTORS = {
   },
 };
 
-/** Runs one generated sequence; returns the problems found (empty: all good). */
-async function runSequence(ops, log) {
+/** Runs one generated sequence with actors of kind `k` (harness forEachKind); returns the problems found (empty: all good). */
+async function runSequence(ops, log, k) {
   const problems = [];
   const uncaught = [];
   const onUncaught = (err) => uncaught.push(`${err?.constructor?.name}: ${err?.message ?? err}`);
   process.on('unhandledRejection', onUncaught);
   process.on('uncaughtException', onUncaught);
-  const sup = createSupervisor({
+  const sup = k.createSupervisor({
     maxActors: 6,
     warmWorkers: 1,
     memory: { poolSize: 2, boxSize: '4kb' },
@@ -629,29 +629,31 @@ const sequences = fc.array(hostOp, { minLength: 4, maxLength: MAX_OPS }).map((op
   ...ops,
 ]);
 
-describe('bad input, generated (DESIGN.md 7)', () => {
-  slowTest(`${NUM_RUNS} random call sequences with junk values and options: clear errors, no hangs, no leaks`, 240000, async () => {
-    const started = performance.now();
-    let runs = 0;
-    try {
-      await fc.assert(
-        fc.asyncProperty(sequences, async (ops) => {
-          runs++;
-          const log = [];
-          const problems = await runSequence(ops, log);
-          if (process.env.WARDEN_FUZZ_LOG) console.log(log.join("\n"));
-          if (problems.length) {
-            throw new Error(`${problems.length} problem(s):\n  ${problems.join('\n  ')}\noperations:\n  ${log.join('\n  ')}`);
-          }
-        }),
-        { numRuns: NUM_RUNS, seed: SEED, endOnFailure: !process.env.WARDEN_FUZZ_SHRINK, includeErrorInReport: true },
-      );
-    } catch (err) {
-      err.message = `WARDEN_FUZZ_SEED=${SEED}: ${err.message}`;
-      throw err;
-    }
-    assert.equal(runs, NUM_RUNS);
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
-    console.log(`# bad input: ${runs} runs in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${SEED})`);
+forEachKind((k) => {
+  describe('bad input, generated (DESIGN.md 7)', () => {
+    slowTest(`${NUM_RUNS} random call sequences with junk values and options: clear errors, no hangs, no leaks`, 240000, async () => {
+      const started = performance.now();
+      let runs = 0;
+      try {
+        await fc.assert(
+          fc.asyncProperty(sequences, async (ops) => {
+            runs++;
+            const log = [];
+            const problems = await runSequence(ops, log, k);
+            if (process.env.WARDEN_FUZZ_LOG) console.log(log.join("\n"));
+            if (problems.length) {
+              throw new Error(`${problems.length} problem(s):\n  ${problems.join('\n  ')}\noperations:\n  ${log.join('\n  ')}`);
+            }
+          }),
+          { numRuns: NUM_RUNS, seed: SEED, endOnFailure: !process.env.WARDEN_FUZZ_SHRINK, includeErrorInReport: true },
+        );
+      } catch (err) {
+        err.message = `WARDEN_FUZZ_SEED=${SEED}: ${err.message}`;
+        throw err;
+      }
+      assert.equal(runs, NUM_RUNS);
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      console.log(`# bad input: ${runs} runs in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${SEED})`);
+    });
   });
 });

@@ -1,6 +1,6 @@
 // Pooled actors (DESIGN.md 8): many actors on a few worker threads, same API and supervision.
 import assert from 'node:assert/strict';
-import { describe, slowTest, waitFor, record, faults, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, record, faults, NO_LEAKS, POOLED_REFUSES } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 // A handler's deadline far above what these handlers need, so a busy shared machine that
@@ -184,6 +184,92 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('an async-continuation hang among 10,000 co-located actors: culprit timeout, the rest worker_lost or untouched, every message accounted for', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000 }, retry: { max: 1, withinMs: 60000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'deadLetter', 'workerLost']);
+      const actors = sup.spawnMany(10_000, {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          // only the culprit's handler is async: it yields to the event loop, then never again
+          if (msg === 'hang') {
+            return (async () => {
+              await new Promise((r) => setTimeout(r, 1));
+              for (;;);
+            })();
+          }
+          if (msg && msg.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      });
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 60000 })));
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const culprit = actors[5000];
+      assert.ok(culprit.receive('hang'));
+      actors.forEach((a, i) => assert.ok(a.receive({ n: i })));
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, culprit.id, 'the one actor awaiting is named');
+      assert.equal(lost.worker, 0);
+      assert.equal(lost.cause, 'maxBlockMs');
+      const inFlight = () => ev.exit.filter((e) => e.message?.message?.n !== undefined).map((e) => e.message.message.n);
+      // every message: handled, reported in flight by an exit, or a dead letter
+      await waitFor(() => handled.size + inFlight().length + ev.deadLetter.length >= 10_000, 60000, 'every message accounted for');
+      assert.equal(handled.size + inFlight().length + ev.deadLetter.length, 10_000);
+      assert.equal(ev.deadLetter.length, 0, 'mailboxes were kept');
+      for (const n of inFlight()) assert.ok(!handled.has(n), `message ${n} both handled and in flight`);
+      const culpritExit = ev.exit.filter((e) => e.id === culprit.id);
+      assert.deepEqual(culpritExit.map((e) => [e.reason, e.message?.message]), [['timeout', 'hang']], 'the awaited message is in flight');
+      const others = ev.exit.filter((e) => e.id !== culprit.id);
+      assert.ok(others.every((e) => e.reason === 'worker_lost'), 'the others exit with worker_lost');
+      assert.deepEqual(lost.actors.length, ev.exit.length);
+      assert.equal(ev.error.length, 0, 'no intensity exceeded (retry.max is 1)');
+      // all answer again, the culprit in its next incarnation (its state started over)
+      const again = await Promise.all(actors.map((a) => a.call('again', { timeoutMs: 60000 })));
+      assert.equal(culprit.incarnation, 1);
+      assert.ok(again[5000] <= 2, `culprit's state ${again[5000]}`);
+      assert.ok(again.every((n) => n >= 1));
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest("a pooled actor's timers: cancelled when its incarnation ends, a throw crashes only it, a spin costs its worker with it as the culprit", 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'workerLost']);
+      const a = sup.spawn((self, msg) => {
+        if (msg === 'tick') setInterval(() => self.send('tick'), 5);
+        if (msg === 'throw later') setTimeout(() => { throw new Error('from a timer'); }, 5);
+        if (msg === 'spin later') setTimeout(() => { for (;;); }, 5);
+        return msg;
+      }, { kind: 'pooled' });
+      const other = sup.spawn((self, msg) => msg, { kind: 'pooled' });
+      const ticks = [];
+      a.subscribe((m) => ticks.push(m));
+      await a.call('tick');
+      await waitFor(() => ticks.length >= 3, 10000, 'the interval to tick');
+      await a.call('throw later');
+      await waitFor(() => ev.restart.length === 1, 10000, 'the restart after the timer threw');
+      assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'error: from a timer']]);
+      // the interval of the ended incarnation went with it (left running, its stale self.send
+      // would throw at every tick: on Bun's test runner that ends the worker)
+      assert.equal(await a.call('x'), 'x');
+      assert.equal(await other.call('y'), 'y');
+      assert.equal(await a.call('z'), 'z');
+      assert.equal(ev.workerLost.length, 0, 'the worker went on');
+      await a.call('spin later');
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, a.id, 'the actor whose timer spins is the culprit');
+      assert.deepEqual(Object.fromEntries(ev.exit.slice(1).map((e) => [e.id, e.reason])), { [a.id]: 'timeout', [other.id]: 'worker_lost' });
+      assert.equal(ev.error.length, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('module actors: compiled once per worker, module state shared by the actors on it', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {
@@ -358,6 +444,38 @@ describe('pooled actors', () => {
       }, { kind: 'pooled' });
       for (const op of ['write', 'alloc', 'read', 'release', 'region']) {
         assert.match(await tier2.call(op), new RegExp(`^TypeError: ctx\\.${op}: not available to pooled actors`));
+      }
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('every refusal the parametrised suites skip tests for (harness POOLED_REFUSES) still holds', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 0, pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const spawnRefused = (actor, options, re) => () => assert.throws(() => sup.spawn(actor, { kind: 'pooled', ...options }), (err) => err instanceof TypeError && re.test(err.message));
+      const probes = {
+        onTerminate: spawnRefused({ ...counter, onTerminate: () => {} }, {}, /onTerminate/),
+        onIdle: spawnRefused({ ...counter, onIdle: () => {} }, { idleTimeoutMs: 100 }, /idleTimeoutMs/),
+        shutdown: spawnRefused(counter, { shutdown: 100 }, /^options\.shutdown/),
+        resourceLimits: spawnRefused(counter, { resourceLimits: { maxOldGenerationSizeMb: 64 } }, /^options\.resourceLimits/),
+        tier2: async () => {
+          const a = sup.spawn((self, msg, ctx) => {
+            try {
+              ctx[msg]({ msg: 'x', data: 'y' });
+              return 'allowed';
+            } catch (err) {
+              return err.name;
+            }
+          }, { kind: 'pooled' });
+          for (const op of ['write', 'alloc', 'read', 'release']) assert.equal(await a.call(op), 'TypeError', `ctx.${op}`);
+        },
+      };
+      // a refusal lifted must leave the table (its tests then run for pooled actors too)
+      for (const feature of Object.keys(POOLED_REFUSES)) {
+        assert.ok(probes[feature], `no probe for ${feature}: add one here`);
+        await probes[feature]();
       }
     } finally {
       await sup.shutdown();

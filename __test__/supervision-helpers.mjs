@@ -1,7 +1,6 @@
 // Shared pieces of the supervision, links, registry and model suites.
 import assert from 'node:assert/strict';
-import { waitFor } from './harness.mjs';
-import { runtimeStats } from '../index.mjs';
+import { waitFor, actorThreads } from './harness.mjs';
 
 /**
  * A callback actor (serialised with toString: it sees no outer scope):
@@ -114,14 +113,14 @@ export async function quiet(ev, { except = [] } = {}) {
   return { before, after: counts(ev) };
 }
 
-/** Exact state of a supervisor and its refs: incarnations, restarts, active actors, threads. */
+/** Exact state of a supervisor and its refs: incarnations, restarts, active actors, threads (see actorThreads). */
 export function snapshot(sup, refs) {
   const d = sup.getDiagnostics().value;
   return {
     incarnations: refs.map((r) => r.incarnation),
     restarts: d.restarts,
     activeActors: d.activeActors,
-    threads: runtimeStats().threads,
+    threads: actorThreads(sup),
   };
 }
 

@@ -39,4 +39,10 @@ function describeError(err, callback) {
   }
 }
 
-module.exports = { TimeoutError, ActorExitError, describeError };
+/** The error a host answer carries: the host names a TypeError or RangeError in front of its message. */
+function replyError(text) {
+  const m = /^(TypeError|RangeError): /.exec(text);
+  return m ? new (m[1] === 'TypeError' ? TypeError : RangeError)(text.slice(m[0].length)) : new Error(text);
+}
+
+module.exports = { TimeoutError, ActorExitError, describeError, replyError };

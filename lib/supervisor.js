@@ -614,7 +614,7 @@ class Supervisor {
    * per worker and run of entries sharing a start descriptor; a worker gets each source once.
    */
   _placePooled(entries) {
-    this._pooled ??= new Pool(this._config.pool, (w, cause, culprit) => this._workerLost(w, cause, culprit));
+    this._pooled ??= new Pool(this._config.pool, (w, cause, culprit, inc) => this._workerLost(w, cause, culprit, inc));
     const byWorker = new Map();
     for (const e of entries) {
       const w = this._pooled.pick(e.parent ? this._entries.get(e.parent)?.worker : undefined);
@@ -663,9 +663,11 @@ class Supervisor {
    * A pool worker must go (a handler stuck past its deadline cannot be interrupted in JS, or
    * the thread died): it is killed and replaced; the culprit exits with `timeout`, every other
    * actor on it with `worker_lost` (restarted at once, outside intensity and backoff); their
-   * mailboxes are kept. One `workerLost` event says what happened.
+   * mailboxes are kept. One `workerLost` event says what happened. `inc`, when given, is the
+   * culprit's stuck incarnation: a later one (started after a deadline ended that one) is
+   * collateral.
    */
-  async _workerLost(w, cause, culprit) {
+  async _workerLost(w, cause, culprit, inc) {
     if (w.lost) return;
     this._pooled.retire(w);
     const thread = w.thread;
@@ -674,11 +676,12 @@ class Supervisor {
     this._exiting.delete(thread);
     const members = [...w.members].filter((e) => e.thread === thread);
     w.members.clear();
-    members.sort((a, b) => (a.num === culprit ? -1 : b.num === culprit ? 1 : 0));
+    const guilty = (e) => e.num === culprit && (inc === undefined || e.incarnation === inc);
+    members.sort((a, b) => (guilty(a) ? -1 : guilty(b) ? 1 : 0));
     for (const e of members) {
       e.thread = null;
       e.worker = null;
-      this._incarnationOver(e, e.num === culprit ? 'timeout' : (e.reason ?? 'worker_lost'));
+      this._incarnationOver(e, guilty(e) ? 'timeout' : (e.reason ?? 'worker_lost'));
     }
     this._emit('workerLost', {
       worker: w.index,

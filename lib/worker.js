@@ -9,7 +9,7 @@ const native = require('./native.js');
 const K = require('./kinds.js');
 const { encode, replyText } = require('./codec.js');
 const { systemMessage } = require('./result.js');
-const { TimeoutError, ActorExitError, describeError } = require('./errors.js');
+const { TimeoutError, ActorExitError, describeError, replyError } = require('./errors.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('./call-options.js');
@@ -562,12 +562,6 @@ function awaitReply(send, timeoutMs, timeoutMessage, signal) {
       });
     }
   });
-}
-
-/** The error a host answer carries: the host names a TypeError or RangeError in front of its message. */
-function replyError(text) {
-  const m = /^(TypeError|RangeError): /.exec(text);
-  return m ? new (m[1] === 'TypeError' ? TypeError : RangeError)(text.slice(m[0].length)) : new Error(text);
 }
 
 /** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */

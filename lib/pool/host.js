@@ -6,17 +6,22 @@
 
 const { Thread } = require('../threads.js');
 
+const WATCH_WORDS = 6; // see PoolWorker.watch
+
 /** One pool worker thread and the pooled incarnations it runs. */
 class PoolWorker {
-  constructor(index, batch) {
+  constructor(index, batch, tickMs) {
     this.index = index;
-    // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number
-    this.watch = new Int32Array(new SharedArrayBuffer(8));
-    this.thread = new Thread(undefined, { maxActors: batch.maxActors, perActor: batch.perActor, watch: this.watch.buffer });
+    // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number;
+    // [2]: a tick of the worker's event loop while [3] actors have an async handler (or
+    // start-up) in progress; [4], [5]: that actor and its incarnation when there is exactly one
+    this.watch = new Int32Array(new SharedArrayBuffer(4 * WATCH_WORDS));
+    this.thread = new Thread(undefined, { maxActors: batch.maxActors, perActor: batch.perActor, watch: this.watch.buffer, tickMs });
     this.members = new Set(); // supervisor entries whose current incarnation runs here
     this.sources = new Map(); // source text → key, for sources this worker has compiled
     this.lost = false;
     this.seen = -1; // watchdog: the sequence number last seen running, and since when (ms)
+    this.tick = -1; // the tick last seen while async handlers were in progress
     this.since = 0;
   }
 }
@@ -24,8 +29,10 @@ class PoolWorker {
 /** The pool workers of one supervisor. */
 class Pool {
   /**
-   * `config`: the validated `pool` settings; `lost(worker, cause, culpritId)` is called when a
-   * worker must be replaced (a handler stuck past maxBlockMs, or the thread died).
+   * `config`: the validated `pool` settings; `lost(worker, cause, culpritId, culpritIncarnation?)`
+   * is called when a worker must be replaced (a handler stuck past maxBlockMs, or the thread
+   * died); the incarnation is given when the culprit is stuck after an await (a deadline may
+   * have ended that incarnation already, and the next one be waiting on the same worker).
    */
   constructor(config, lost) {
     this.config = config;
@@ -34,6 +41,10 @@ class Pool {
     this.closed = false;
     this.nextKey = 0;
     const every = Math.max(5, Math.floor(config.maxBlockMs / 2));
+    // A stall while handlers await is weaker evidence than a handler seen running for
+    // maxBlockMs (a descheduled or collecting thread stalls too): it must last longer
+    this.awaitBlockMs = Math.max(2 * config.maxBlockMs, 1000);
+    this.tickMs = Math.max(5, Math.floor(this.awaitBlockMs / 8));
     this.timer = setInterval(() => this.check(), every);
     this.timer.unref?.();
   }
@@ -42,7 +53,7 @@ class Pool {
   worker(index) {
     let w = this.workers[index];
     if (w === null) {
-      w = new PoolWorker(index, this.config.batch);
+      w = new PoolWorker(index, this.config.batch, this.tickMs);
       this.workers[index] = w;
       w.thread.onExit = () => {
         if (!w.lost && !this.closed) this.lost(w, 'exit', 0);
@@ -84,18 +95,28 @@ class Pool {
     if (this.workers[w.index] === w) this.workers[w.index] = null;
   }
 
-  /** The watchdog: a handler that has run synchronously for maxBlockMs loses its worker. */
+  /**
+   * The watchdog: a worker loses its place when it has either run one handler synchronously
+   * for maxBlockMs (the culprit is that actor), or, while handlers await, neither started a
+   * handler nor ticked its event loop for twice that (at least 1 s): a continuation after an
+   * `await` is stuck (the culprit is the one actor awaiting; with several, none can be named).
+   */
   check() {
     const now = performance.now();
     for (const w of this.workers) {
       if (w === null || w.lost) continue;
       const id = Atomics.load(w.watch, 0);
       const seq = Atomics.load(w.watch, 1);
-      if (id === 0 || seq !== w.seen) {
-        w.seen = id === 0 ? -1 : seq;
+      const awaiting = Atomics.load(w.watch, 3);
+      const tick = id === 0 && awaiting > 0 ? Atomics.load(w.watch, 2) : -1;
+      if ((id === 0 && awaiting === 0) || seq !== w.seen || tick !== w.tick) {
+        w.seen = id === 0 && awaiting === 0 ? -1 : seq;
+        w.tick = tick;
         w.since = now;
-      } else if (now - w.since >= this.config.maxBlockMs) {
-        this.lost(w, 'maxBlockMs', id);
+      } else if (now - w.since >= (id !== 0 ? this.config.maxBlockMs : this.awaitBlockMs)) {
+        if (id !== 0) this.lost(w, 'maxBlockMs', id);
+        else if (awaiting === 1) this.lost(w, 'maxBlockMs', Atomics.load(w.watch, 4), Atomics.load(w.watch, 5));
+        else this.lost(w, 'maxBlockMs', 0);
       }
     }
   }

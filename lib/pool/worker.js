@@ -15,7 +15,7 @@ const native = require('../native.js');
 const K = require('../kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
-const { TimeoutError, ActorExitError, describeError } = require('../errors.js');
+const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { buildSync, loadModule } = require('../behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
@@ -23,10 +23,19 @@ const { Spinner } = require('../spin.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
 
-const { setImmediate: runtimeSetImmediate, setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout } = globalThis;
+const {
+  setImmediate: runtimeSetImmediate,
+  setTimeout: runtimeSetTimeout,
+  clearTimeout: runtimeClearTimeout,
+  setInterval: runtimeSetInterval,
+  clearInterval: runtimeClearInterval,
+} = globalThis;
 
-const { maxActors, perActor, watch: watchBuffer } = workerData.pool;
-const watch = new Int32Array(watchBuffer); // [0]: actor running a synchronous handler (0: none); [1]: sequence
+const { maxActors, perActor, watch: watchBuffer, tickMs } = workerData.pool;
+// [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
+// [3] actors await in a handler or start-up; [4], [5]: that actor and its incarnation when there
+// is one (lib/pool/host.js)
+const watch = new Int32Array(watchBuffer);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
@@ -38,6 +47,10 @@ let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
 const spinner = new Spinner();
 let spinQueued = false;
+const awaiting = new Set(); // slots whose handler or start-up awaits (user code may resume)
+let running = null; // the slot whose code runs synchronously now (a handler, a hook, a timer it set)
+const timerOwners = new Map(); // timer handle → the slot that set it
+let ticker = null; // ticks watch[2] while `awaiting` is not empty
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
 class IncarnationEnded extends Error {
@@ -61,12 +74,39 @@ class Slot {
     this.queue = []; // messages taken from the core, not yet run
     this.waiting = false; // an async handler (or start-up) is in progress
     this.ended = false;
+    this.timers = null; // timers its code set (handle → clear function), cancelled when it ends
     this.self = new Self(this);
     this.ctx = new Ctx(this);
   }
 
   check() {
     if (this.ended) throw new IncarnationEnded();
+  }
+
+  /**
+   * Marks the user code of this incarnation as suspended in an `await` (or not): the host's
+   * watchdog then expects this thread's event loop to keep ticking, and a continuation that
+   * never yields is found, and named when it is the only one that could be running.
+   */
+  awaits(on) {
+    if (on) awaiting.add(this);
+    else if (!awaiting.delete(this)) return;
+    Atomics.store(watch, 3, awaiting.size);
+    if (awaiting.size === 1) {
+      const only = awaiting.values().next().value;
+      Atomics.store(watch, 4, only.id);
+      Atomics.store(watch, 5, only.inc);
+    }
+    if (awaiting.size > 0 && ticker === null) ticker = runtimeSetInterval(tick, tickMs);
+  }
+}
+
+/** The event loop turned: stops ticking once no handler awaits. */
+function tick() {
+  Atomics.add(watch, 2, 1);
+  if (awaiting.size === 0) {
+    runtimeClearInterval(ticker);
+    ticker = null;
   }
 }
 
@@ -372,7 +412,7 @@ function onUrgent([kind, from, c, body]) {
     if (p.timer) runtimeClearTimeout(p.timer);
     p.unlisten?.();
     if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(new Error(body[1]));
+    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.STOP) {
     // The host ended this incarnation (terminate, kill, timeout…): it takes effect now, between
@@ -388,14 +428,17 @@ function onUrgent([kind, from, c, body]) {
 function behaviourOf(spec) {
   let entry = sources.get(spec.key);
   if (entry === undefined) {
-    entry = { built: undefined, loading: undefined };
     if (spec.source === undefined) throw new Error(`pool worker: unknown source ${spec.key}`);
-    entry.built = buildSync(spec.source);
-    if (entry.built === null) {
-      entry.loading = loadModule(spec.source.url).then((b) => (entry.built = b));
-      entry.loading.catch(() => sources.delete(spec.key)); // a later incarnation tries again
-    }
+    entry = { source: spec.source, built: buildSync(spec.source), loading: undefined };
     sources.set(spec.key, entry);
+  }
+  if (entry.built === null && entry.loading === undefined) {
+    // a module: loaded once; after a failure, the next incarnation tries again (the host sends
+    // a source once per worker, so the entry stays)
+    entry.loading = loadModule(entry.source.url).then((b) => (entry.built = b));
+    entry.loading.catch(() => {
+      entry.loading = undefined;
+    });
   }
   return entry.built ?? entry.loading;
 }
@@ -420,16 +463,28 @@ function start(id, spec, incarnation) {
     return;
   }
   slot.waiting = true;
+  if (typeof b.then === 'function') {
+    // a module that fails to load: the host says so (once), as for an isolated actor
+    const url = sources.get(spec.key).source.url;
+    b = b.catch((err) => {
+      if (!slot.ended) native.poolRequest(slot.id, 0, JSON.stringify({ op: 'loadFailed', url, error: describeError(err, false) }));
+      throw err;
+    });
+  }
   Promise.resolve(b)
     .then(async (loaded) => {
       if (slot.ended) return;
       const hook = UNSUPPORTED_HOOKS.find((h) => loaded[h]);
       if (hook) throw new TypeError(`pooled actors do not support the ${hook} hook yet (spawn it with kind: 'isolated')`);
       slot.behaviour = loaded;
-      if (loaded.init) slot.state = await loaded.init();
-      if (loaded.onStart) await loaded.onStart(slot.ctx);
+      // init and onStart are user code that may await (loading a module is not: the watchdog
+      // would take a slow import on a busy machine for a hang)
+      slot.awaits(true);
+      if (loaded.init) slot.state = await runAs(slot, () => loaded.init());
+      if (loaded.onStart) await runAs(slot, () => loaded.onStart(slot.ctx));
       if (slot.ended) return;
       slot.waiting = false;
+      slot.awaits(false);
       native.poolAck(slot.id, slot.inc, 0);
       runSlot(slot);
     })
@@ -449,37 +504,35 @@ function runSlot(slot) {
     }
     const b = slot.behaviour;
     let result;
-    watch[0] = slot.id;
-    Atomics.add(watch, 1, 1);
     try {
-      if (kind === K.SYSTEM) {
+      result = runAs(slot, () => {
+        if (kind !== K.SYSTEM) return b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
         const msg = systemMessage(body.msg, body.data);
         if (msg.msg === 'EXIT' && b.onExit) {
-          result = b.onExit(msg.data.id, msg.data.reason, slot.ctx);
           env.hook = true;
-        } else {
-          result = b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+          return b.onExit(msg.data.id, msg.data.reason, slot.ctx);
         }
-      } else {
-        result = b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
-      }
+        return b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+      });
     } catch (err) {
-      watch[0] = 0;
       crashed(slot, env, err);
       return;
     }
-    watch[0] = 0;
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       slot.waiting = true;
+      slot.awaits(true);
       result.then(
         (value) => {
           if (slot.ended) return;
           slot.waiting = false;
+          slot.awaits(false);
           settle(slot, env, value);
           runSlot(slot);
         },
         (err) => {
-          if (!slot.ended) crashed(slot, env, err);
+          if (slot.ended) return;
+          slot.awaits(false);
+          crashed(slot, env, err);
         },
       );
       return;
@@ -535,6 +588,14 @@ function fail(slot, err) {
 function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
+  slot.awaits(false);
+  if (slot.timers !== null) {
+    for (const [h, clear] of slot.timers) {
+      clear(h);
+      timerOwners.delete(h);
+    }
+    slot.timers = null;
+  }
   slot.queue.length = 0;
   if (slots.get(slot.id) === slot) slots.delete(slot.id);
   for (const [c, p] of pending) {
@@ -545,6 +606,79 @@ function endSlot(slot) {
     p.reject(new IncarnationEnded());
   }
 }
+
+/**
+ * Runs `fn` as `slot`'s synchronous code (a handler, a hook, a timer it set): the timers it sets
+ * belong to that incarnation, and the host's watchdog sees it running (`watch[0]`), so one that
+ * never returns costs the worker with that actor named as the culprit.
+ */
+function runAs(slot, fn) {
+  const outer = running;
+  const outerWatch = watch[0];
+  running = slot;
+  watch[0] = slot.id;
+  Atomics.add(watch, 1, 1);
+  try {
+    return fn();
+  } finally {
+    running = outer;
+    watch[0] = outerWatch;
+  }
+}
+
+/**
+ * Routes the global timer functions through the slot whose code sets them (see lib/worker.js
+ * for isolated actors): an ended incarnation's timers are cancelled, so none of them fires into
+ * the next one or keeps running for ever; a timer callback that throws crashes its actor.
+ * Timers set outside any slot's synchronous code (after an await) are not tracked.
+ */
+function trackSlotTimers() {
+  const track = (set, clear, once) => {
+    const wrapped = function (fn, ...args) {
+      const slot = running;
+      if (typeof fn !== 'function' || slot === null || slot.ended) return set(fn, ...args);
+      const h = set(function (...a) {
+        if (once) {
+          slot.timers?.delete(h);
+          timerOwners.delete(h);
+        }
+        if (slot.ended) return undefined;
+        try {
+          return runAs(slot, () => fn.apply(this, a));
+        } catch (err) {
+          fail(slot, err);
+          return undefined;
+        }
+      }, ...args);
+      slot.timers ??= new Map();
+      slot.timers.set(h, clear);
+      timerOwners.set(h, slot);
+      return h;
+    };
+    for (const k of Reflect.ownKeys(set)) {
+      if (typeof k === 'symbol') Object.defineProperty(wrapped, k, Object.getOwnPropertyDescriptor(set, k));
+    }
+    return wrapped;
+  };
+  const untrack = (clear) =>
+    function (h) {
+      const slot = timerOwners.get(h);
+      if (slot !== undefined) {
+        timerOwners.delete(h);
+        slot.timers?.delete(h);
+      }
+      return clear(h);
+    };
+  const g = globalThis;
+  const { clearImmediate: runtimeClearImmediate } = g;
+  g.setTimeout = track(runtimeSetTimeout, runtimeClearTimeout, true);
+  g.setInterval = track(runtimeSetInterval, runtimeClearInterval, false);
+  g.setImmediate = track(runtimeSetImmediate, runtimeClearImmediate, true);
+  g.clearTimeout = untrack(runtimeClearTimeout);
+  g.clearInterval = untrack(runtimeClearInterval);
+  g.clearImmediate = untrack(runtimeClearImmediate);
+}
+trackSlotTimers();
 
 /**
  * `process.exit()` inside a pooled handler ends that actor (reason `error: process.exit(code)`,
@@ -565,6 +699,13 @@ process.exit = (code) => {
 process.on('unhandledRejection', (err) => {
   if (err instanceof IncarnationEnded) return;
   process.emitWarning(`warden pool worker: unhandled rejection: ${err?.stack ?? err}`);
+});
+// The same for an exception thrown outside any handler (a timer or event callback of some
+// actor): without this listener Node would end the worker through process.exit(), which throws
+// here (see above) inside its fatal-exception handler and aborts the whole process.
+process.on('uncaughtException', (err) => {
+  if (err instanceof IncarnationEnded) return;
+  process.emitWarning(`warden pool worker: uncaught exception: ${err?.stack ?? err}`);
 });
 
 control = native.registerPort(workerData.port, drain, true);
