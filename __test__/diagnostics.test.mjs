@@ -531,14 +531,14 @@ forEachKind((k) => {
       mail++; // the INBOX
       assert.ok((await inbox).read !== null, 'the reader may read');
       assert.equal(await ask(stranger, { op: 'read', target: held.value }), null);
-    // a second write waits for the only box until the reader lets go of it
-    const waiting = ask(stranger, { op: 'write', msg: 'next', data: 'y', timeoutMs: 30000 });
+      // a second write waits for the only box until the reader lets go of it
+      const waiting = ask(stranger, { op: 'write', msg: 'next', data: 'y', timeoutMs: 30000 });
       let wrote = false;
       waiting.then(() => (wrote = true), () => (wrote = true));
       await waitFor(() => sup.getDiagnostics().value.memoryPool.waitingWrites === 1, 10000, 'write queued');
       await sleep(100); // the box stays held this long at least: writeQueueWait must show it
       assert.equal(wrote, false, 'the write waits while the only box is held');
-    assert.equal(await ask(reader, { op: 'release', handle: held.value }), true);
+      assert.equal(await ask(reader, { op: 'release', handle: held.value }), true);
       assert.equal((await waiting).ok, true);
       return mail;
     }
