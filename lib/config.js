@@ -82,7 +82,7 @@ function retryConfig(v, field) {
 function supervisorConfig(config = {}) {
   const c = objectOf(config, 'config', [
     'maxActors', 'memory', 'timeouts', 'strategy', 'retry', 'resources', 'diagnostics', 'warmWorkers', 'onCrash', 'tasks',
-    'pool',
+    'pool', 'cluster',
   ]);
   const out = {
     maxActors: 1000,
@@ -142,6 +142,7 @@ function supervisorConfig(config = {}) {
   }
   out.tasks = tasksConfig(c.tasks);
   out.pool = poolConfig(c.pool);
+  out.cluster = require('./cluster/config.js').clusterConfig(c.cluster);
   return out;
 }
 
@@ -242,7 +243,7 @@ function callTimeout(options, param) {
 function spawnOptions(options = {}, supConfig, regions) {
   const o = objectOf(options, 'options', [
     'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs', 'resources',
-    'regions', 'kind',
+    'regions', 'kind', 'global',
   ]);
   const kind = o.kind === undefined ? 'isolated' : oneOf(o.kind, 'options.kind', ['isolated', 'pooled']);
   if (kind === 'pooled') {
@@ -293,6 +294,12 @@ function spawnOptions(options = {}, supConfig, regions) {
   if (o.name !== undefined) {
     if (typeof o.name !== 'string' || o.name.length === 0) throw new TypeError('options.name must be a non-empty string');
     out.name = o.name;
+  }
+  if (o.global !== undefined) {
+    if (typeof o.global !== 'boolean') throw new TypeError('options.global must be a boolean');
+    if (o.global && out.name === undefined) throw new TypeError('options.global needs options.name (the name to register cluster-wide)');
+    if (o.global && !supConfig.cluster) throw new TypeError('options.global needs a cluster (createSupervisor({ cluster }))');
+    out.global = o.global;
   }
   if (o.timeoutMs !== undefined) {
     out.timeoutMs = number(o.timeoutMs, 'options.timeoutMs', { min: 1 });

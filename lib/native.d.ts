@@ -279,6 +279,12 @@ export declare function register(actorId: number, name: string): void
  */
 export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
 
+/** Cluster: a monitor of an actor on another node fired; `body` is the `DOWN` message JSON. */
+export declare function remoteDown(watcher: number, body: string): boolean
+
+/** Cluster: an actor of another node (`from`) linked to `actor` ended with `reason`. */
+export declare function remoteExit(actor: number, from: string, reason: string): boolean
+
 /**
  * Worker: answers a call its actor just finished handling, and counts it handled (its
  * progress counter, control word 0, becomes `handled`) in the same native call: a kill can land

@@ -125,6 +125,7 @@ class ActorRef {
    * `linked: <reason>` (or gets an `EXIT` message if it traps exits).
    */
   link(other) {
+    if (this._sup.cluster?.isRemote(other)) return this._sup.cluster.link(this._num, other);
     const n = resolveTarget(other, this._sup._sid, 'link: other');
     try {
       native.link(this._num, n);
@@ -135,16 +136,19 @@ class ActorRef {
 
   /** Removes a link. */
   unlink(other) {
+    if (this._sup.cluster?.isRemote(other)) return this._sup.cluster.unlink(this._num, other);
     native.unlink(this._num, resolveTarget(other, this._sup._sid, 'unlink: other'));
   }
 
   /** This actor watches `other`: it gets `DOWN { id, reason, ref }` when `other` ends. */
   monitor(other) {
+    if (this._sup.cluster?.isRemote(other)) return this._sup.cluster.monitor(this._num, other);
     return `ref-${native.monitor(this._num, resolveTarget(other, this._sup._sid, 'monitor: other'))}`;
   }
 
   /** Cancels a monitor; false if it already fired. */
   demonitor(ref) {
+    if (this._sup.cluster && typeof ref === 'string' && ref.includes('@')) return this._sup.cluster.demonitor(ref);
     return native.demonitor(monitorRef(ref, 'demonitor: ref'));
   }
 
@@ -250,6 +254,8 @@ class Supervisor {
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
     this._pooledCount = 0; // live pooled actors
+    /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
+    this.cluster = this._config.cluster ? new (require('./cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, () => this._drain(), false);
     this._drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
@@ -328,8 +334,15 @@ class Supervisor {
     return this._terminate(num, reason);
   }
 
-  /** The live actor registered under `name`, if any. */
-  whereis(name) {
+  /**
+   * The live actor registered under `name`, if any. With `options` (`{ wait }`, a cluster
+   * only): a Promise that also looks for global names of other nodes (lib/cluster).
+   */
+  whereis(name, options) {
+    if (options !== undefined) {
+      if (!this.cluster) throw new TypeError('whereis: options apply to cluster names; this supervisor has no cluster');
+      return this.cluster.whereis(name, options);
+    }
     if (typeof name !== 'string') throw new TypeError('whereis: name must be a string');
     const num = native.whereis(this._sid, name);
     return num === null || num === undefined ? undefined : this._entries.get(num)?.ref;
@@ -516,6 +529,7 @@ class Supervisor {
     }
     const entry = this._entry(num, source, opts, parent, group);
     this._start(entry);
+    if (opts.global) this.cluster.claimGlobal(opts.name, num);
     if (!opts.internal) this._emit('spawn', { id: entry.ref.id, name: opts.name, parent: parent ? `actor-${parent}` : undefined });
     return entry;
   }
@@ -895,6 +909,7 @@ class Supervisor {
     await this._pool.close();
     await this._pooled?.close();
     await Promise.all([...this._exiting].map((t) => t.exited)); // incarnations that ended early
+    await this.cluster?.close(); // after the actors: their exits reach remote links and monitors
     this._drain();
     for (const c of this._calls.values()) {
       clearTimeout(c.timer);
@@ -1091,6 +1106,10 @@ class Supervisor {
           },
           (err) => answer(K.REPLY_ERR, err.message),
         );
+        return;
+      } else if (req.op === 'cluster') {
+        if (!this.cluster) throw new Error(`${req.to} is on another node, and this supervisor has no cluster`);
+        this.cluster.request(entry, req, answer);
         return;
       } else if (req.op === 'hooks') {
         entry.hasOnTerminate = req.onTerminate === true;

@@ -23,6 +23,7 @@ function resolveTarget(target, supId, param) {
     ids.set(key, n);
     return n;
   }
+  if (/^actor-\d+@/.test(key)) throw new RangeError(`${param}: ${key} is an actor of another node; this operation is local only`);
   const n = native.whereis(supId, key);
   if (n === null || n === undefined) throw new RangeError(`${param}: no actor registered as "${key}"`);
   return n;

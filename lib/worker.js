@@ -11,6 +11,7 @@ const { encode, replyText } = require('./codec.js');
 const { systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError, describeError, replyError } = require('./errors.js');
 const { resolveTarget, monitorRef } = require('./targets.js');
+const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('./cluster/remote.js');
 const { buildSync, loadModule } = require('./behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('./call-options.js');
 const tier2 = require('./tier2.js');
@@ -634,6 +635,8 @@ function makeCtx(g) {
      */
     send(to, msg) {
       live(g);
+      const rid = remoteId(to);
+      if (rid !== null) return native.request(0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
       const n = target(to, 'ctx.send: target');
       const text = encode(msg, 'ctx.send: msg');
       outbox ??= new Outbox(control);
@@ -643,10 +646,15 @@ function makeCtx(g) {
     /** Request-reply with another actor. */
     call(to, msg, options) {
       live(g);
-      const n = target(to, 'ctx.call: target');
+      const rid = remoteId(to);
+      const n = rid === null ? target(to, 'ctx.call: target') : 0;
       const { timeoutMs, signal } = callOptions(options, 'ctx.call: options');
       const body = encode(msg, 'ctx.call: msg');
       if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
+      if (rid !== null) {
+        const ask = (c) => (native.request(c, remoteRequest('call', { to: rid, body, timeoutMs })) ? null : new Error('actor is not running'));
+        return awaitReply(ask, timeoutMs, `call to ${rid} timed out after ${timeoutMs} ms`, signal);
+      }
       const send = (c) => {
         const code = native.call(n, c, body, port, 0);
         return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
@@ -687,6 +695,8 @@ function makeCtx(g) {
     /** Links this actor with `to` (see ActorRef.link); throws `noproc` if `to` is not alive. */
     link(to) {
       live(g);
+      const rid = remoteId(to);
+      if (rid !== null) return void native.request(0, remoteRequest('link', { to: rid }));
       const n = target(to, 'ctx.link: target');
       try {
         native.link(spec.id, n);
@@ -697,16 +707,25 @@ function makeCtx(g) {
     /** Removes a link. */
     unlink(to) {
       live(g);
+      const rid = remoteId(to);
+      if (rid !== null) return void native.request(0, remoteRequest('unlink', { to: rid }));
       native.unlink(spec.id, target(to, 'ctx.unlink: target'));
     },
     /** Watches `to`: a `DOWN` message arrives when it ends. Returns the monitor reference. */
     monitor(to) {
       live(g);
+      const rid = remoteId(to);
+      if (rid !== null) {
+        const ref = remoteMonitorRef(spec.id, rid);
+        native.request(0, remoteRequest('monitor', { to: rid, ref }));
+        return ref;
+      }
       return `ref-${native.monitor(spec.id, target(to, 'ctx.monitor: target'))}`;
     },
     /** Cancels a monitor; false if it already fired. */
     demonitor(ref) {
       live(g);
+      if (isRemoteMonitorRef(ref)) return native.request(0, remoteRequest('demonitor', { ref }));
       return native.demonitor(monitorRef(ref, 'ctx.demonitor: ref'));
     },
     /** Exit signals of linked actors become `EXIT` messages instead of stopping this actor. */

@@ -423,6 +423,20 @@ pub fn monitor(watcher: f64, watched: f64) -> Result<f64> {
     })
 }
 
+/// Cluster: a monitor of an actor on another node fired; `body` is the `DOWN` message JSON.
+#[napi(catch_unwind)]
+pub fn remote_down(watcher: f64, body: String) -> Result<bool> {
+    guard("remoteDown", || runtime().remote_down(watcher as u64, body))
+}
+
+/// Cluster: an actor of another node (`from`) linked to `actor` ended with `reason`.
+#[napi(catch_unwind)]
+pub fn remote_exit(actor: f64, from: String, reason: String) -> Result<bool> {
+    guard("remoteExit", || {
+        runtime().remote_exit(actor as u64, &from, &reason)
+    })
+}
+
 /// Removes a monitor; false if it already fired or never existed.
 #[napi(catch_unwind)]
 pub fn demonitor(reference: f64) -> Result<bool> {

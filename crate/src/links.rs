@@ -112,6 +112,11 @@ impl Links {
         }
     }
 
+    /// True if `actor` turns exit signals into `EXIT` messages.
+    pub fn traps_exits(&self, actor: u64) -> bool {
+        self.trapping.contains(&actor)
+    }
+
     /// `actor`'s incarnation ended with `reason`: removes everything that involved it and
     /// says what its links and monitors must do.
     pub fn exited(&mut self, actor: u64, reason: &str) -> Fallout {

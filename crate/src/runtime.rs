@@ -710,6 +710,47 @@ impl Runtime {
         let _ = self.deliver(&w, Envelope::new(Kind::System, 0, 0, body), None);
     }
 
+    /// A monitor `watcher` holds on an actor of another node fired (the cluster layer built
+    /// the `DOWN` JSON): delivered to its handler and its host-side subscribers like a local
+    /// `DOWN`. False if `watcher` is not alive.
+    pub fn remote_down(&self, watcher: u64, body: String) -> bool {
+        if !self.alive(watcher) {
+            return false;
+        }
+        let Some(w) = self.actor(watcher) else {
+            return false;
+        };
+        self.to_host(&w, Envelope::new(Kind::Down, 0, w.id, body.clone()));
+        self.deliver(&w, Envelope::new(Kind::System, 0, 0, body), None)
+            .is_ok()
+    }
+
+    /// An actor of another node (`from`, its `actor-N@node` text) linked to `actor` ended with
+    /// `reason`: the same exit signal a local link gives (stop with `linked: <reason>`, or an
+    /// `EXIT` message when trapping exits; nothing for `normal`). False if `actor` is not alive.
+    pub fn remote_exit(&self, actor: u64, from: &str, reason: &str) -> bool {
+        if !self.alive(actor) {
+            return false;
+        }
+        let Some(a) = self.actor(actor) else {
+            return false;
+        };
+        if reason == "normal" {
+            return true;
+        }
+        if self.links.lock().traps_exits(actor) {
+            let body = serde_json::json!({
+                "msg": "EXIT",
+                "data": { "id": from, "reason": reason },
+            })
+            .to_string();
+            self.deliver(&a, Envelope::new(Kind::System, 0, 0, body), None)
+                .is_ok()
+        } else {
+            self.host_event(&a, Kind::Exit, json_string(&format!("linked: {reason}")))
+        }
+    }
+
     /// Counts a restart and returns the new incarnation number.
     pub fn restart(&self, actor_id: u64) -> Option<u32> {
         let actor = self.actor(actor_id)?;

@@ -17,6 +17,7 @@ const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
 const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
+const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('../behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { Spinner } = require('../spin.js');
@@ -170,6 +171,8 @@ class Ctx {
   send(to, msg) {
     const s = this._slot;
     s.check();
+    const rid = remoteId(to);
+    if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
     const n = resolveTarget(to, s.sup, 'ctx.send: target');
     const text = encode(msg, 'ctx.send: msg');
     if (n !== 0) {
@@ -184,10 +187,15 @@ class Ctx {
   call(to, msg, options) {
     const s = this._slot;
     s.check();
-    const n = resolveTarget(to, s.sup, 'ctx.call: target');
+    const rid = remoteId(to);
+    const n = rid === null ? resolveTarget(to, s.sup, 'ctx.call: target') : 0;
     const { timeoutMs, signal } = callOptions(options, 'ctx.call: options');
     const body = encode(msg, 'ctx.call: msg');
     if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
+    if (rid !== null) {
+      const ask = (c) => (native.poolRequest(s.id, c, remoteRequest('call', { to: rid, body, timeoutMs })) ? null : new Error('actor is not running'));
+      return awaitReply(s, ask, timeoutMs, `call to ${rid} timed out after ${timeoutMs} ms`, signal);
+    }
     const send = (c) => {
       const code = native.poolCall(s.id, n, c, body);
       return code === K.QUEUED ? null : new ActorExitError(code === K.FULL ? 'mailbox full' : 'noproc');
@@ -229,6 +237,8 @@ class Ctx {
   link(to) {
     const s = this._slot;
     s.check();
+    const rid = remoteId(to);
+    if (rid !== null) return void native.poolRequest(s.id, 0, remoteRequest('link', { to: rid }));
     const n = resolveTarget(to, s.sup, 'ctx.link: target');
     try {
       native.link(s.id, n);
@@ -241,6 +251,8 @@ class Ctx {
   unlink(to) {
     const s = this._slot;
     s.check();
+    const rid = remoteId(to);
+    if (rid !== null) return void native.poolRequest(s.id, 0, remoteRequest('unlink', { to: rid }));
     native.unlink(s.id, resolveTarget(to, s.sup, 'ctx.unlink: target'));
   }
 
@@ -248,12 +260,19 @@ class Ctx {
   monitor(to) {
     const s = this._slot;
     s.check();
+    const rid = remoteId(to);
+    if (rid !== null) {
+      const ref = remoteMonitorRef(s.id, rid);
+      native.poolRequest(s.id, 0, remoteRequest('monitor', { to: rid, ref }));
+      return ref;
+    }
     return `ref-${native.monitor(s.id, resolveTarget(to, s.sup, 'ctx.monitor: target'))}`;
   }
 
   /** Cancels a monitor; false if it already fired. */
   demonitor(ref) {
     this._slot.check();
+    if (isRemoteMonitorRef(ref)) return native.poolRequest(this._slot.id, 0, remoteRequest('demonitor', { ref }));
     return native.demonitor(monitorRef(ref, 'ctx.demonitor: ref'));
   }
 
