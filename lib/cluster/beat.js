@@ -40,7 +40,7 @@ async function main() {
     hb.bye();
     await transport.flush().catch(() => {});
     await transport.close().catch(() => {});
-    parentPort.postMessage({ type: 'closed', refused: hb.refused });
+    parentPort.postMessage({ type: 'closed' });
     parentPort.close();
   });
   parentPort.postMessage({ type: 'ready' });

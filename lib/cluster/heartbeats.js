@@ -46,6 +46,7 @@ class Heartbeats {
     const env = open(this.key, bytes);
     if (env === null) {
       this.refused++;
+      this.emit({ type: 'refused' });
       return;
     }
     if (env.k === 'hb') {

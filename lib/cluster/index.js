@@ -162,6 +162,21 @@ class Cluster {
     return { ...this._stats, queued };
   }
 
+  /**
+   * A ref for an id of another node (`actor-N@node`, e.g. one that came in a message), bound
+   * to that node's current epoch: if the node restarts, the ref is stale (`noproc`).
+   */
+  ref(id) {
+    const r = parseRemote(id);
+    if (r === null) throw new TypeError('cluster.ref: id must read "actor-N@node"');
+    if (r.node === this.node) {
+      const entry = this._sup._entries.get(r.num);
+      if (!entry) throw new RangeError(`cluster.ref: no live actor ${id} on this node`);
+      return entry.ref;
+    }
+    return new RemoteRef(this, r.num, r.node, this._peers.get(r.node)?.epoch, undefined);
+  }
+
   /** True if `target` names an actor of another node. */
   isRemote(target) {
     if (target instanceof RemoteRef) return true;
@@ -643,8 +658,9 @@ class Cluster {
       for (const [name, o] of this._owned) this._claim(name, o.num).catch(() => {});
     } else if (m.type === 'error') {
       this._sup._emit('error', { reason: `cluster: heartbeat connection failed: ${m.message}` });
-    } else if (m.type === 'closed') {
-      this._stats.refused += m.refused;
+    } else if (m.type === 'refused') {
+      this._stats.refused++; // a heartbeat that did not prove the secret
+      this._emitEvent('refused', { count: this._stats.refused });
     }
   }
 
