@@ -51,8 +51,10 @@ class Detector {
   /** Time passes: nodes silent for longer than `downAfterMs` go down. */
   tick(now) {
     const events = [];
-    if (now - this.lastTick > this.downAfterMs) events.push({ type: 'frozen', gapMs: now - this.lastTick });
+    const gap = now - this.lastTick;
     this.lastTick = now;
+    // Frozen: the silence was this node's own; the caller resets (nobody is buried for it).
+    if (gap > this.downAfterMs) return [{ type: 'frozen', gapMs: gap }];
     for (const [node, p] of this.peers) {
       if (now - p.seen > this.downAfterMs) events.push(this._down(node, p.epoch, 'silent'));
     }

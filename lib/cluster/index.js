@@ -198,7 +198,8 @@ class Cluster {
     const deadline = performance.now() + wait;
     for (;;) {
       const local = this._sup.whereis(name);
-      if (local) return local;
+      // A local actor spawned with `global` counts once its claim is won.
+      if (local && (!this._sup._entries.get(local._num)?.opts.global || this._owned.get(name)?.num === local._num)) return local;
       const found = await this._lookup(name);
       if (found) return found;
       const left = deadline - performance.now();
@@ -602,12 +603,17 @@ class Cluster {
     this._pump(peer);
   }
 
-  /** `peer` is gone: everything waiting on it ends with `noconnection`, once. */
-  _nodeDown(peer, why) {
+  /**
+   * `peer` is gone: everything waiting on it ends with `noconnection`, once. `bury`: its epoch
+   * is dead for good (false when this node is the one that rejoins: the peer lives on).
+   */
+  _nodeDown(peer, why, bury = true) {
     if (this._peers.get(peer.node) !== peer) return;
     this._peers.delete(peer.node);
-    this._dead.add(`${peer.node}/${peer.epoch}`);
-    if (this._dead.size > DEAD_KEPT) this._dead.delete(this._dead.values().next().value);
+    if (bury) {
+      this._dead.add(`${peer.node}/${peer.epoch}`);
+      if (this._dead.size > DEAD_KEPT) this._dead.delete(this._dead.values().next().value);
+    }
     const inb = this._inbound.get(peer.node);
     if (inb) {
       clearTimeout(inb.timer);
@@ -641,7 +647,7 @@ class Cluster {
       if (m.size === 0) this._watchers.delete(num);
     }
     if (peer.up) this._emitEvent('nodeDown', { node: peer.node, epoch: peer.epoch, reason: why });
-    if (!this._closed) this._freeNamesOf(peer.node, peer.epoch);
+    if (bury && !this._closed) this._freeNamesOf(peer.node, peer.epoch);
   }
 
   /** Messages of the cluster thread. */
@@ -649,11 +655,12 @@ class Cluster {
     if (m.type === 'up') this._nodeUp(m.node, m.epoch);
     else if (m.type === 'down') {
       const peer = this._peers.get(m.node);
-      if (peer && peer.epoch === m.epoch) this._nodeDown(peer, m.why === 'left' ? 'left' : 'noconnection');
-      else this._dead.add(`${m.node}/${m.epoch}`);
+      const rejoin = m.why === 'rejoined'; // this node rejoins: the peer is not dead
+      if (peer && peer.epoch === m.epoch) this._nodeDown(peer, m.why === 'left' ? 'left' : 'noconnection', !rejoin);
+      else if (!rejoin) this._dead.add(`${m.node}/${m.epoch}`);
     } else if (m.type === 'epoch') {
       // This node was declared down (frozen, or cut off): it comes back as a new node.
-      for (const peer of [...this._peers.values()]) this._nodeDown(peer, 'noconnection');
+      for (const peer of [...this._peers.values()]) this._nodeDown(peer, 'noconnection', false);
       this.epoch = m.epoch;
       for (const [name, o] of this._owned) this._claim(name, o.num).catch(() => {});
     } else if (m.type === 'error') {
