@@ -13,6 +13,7 @@ import { waitFor } from './harness.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NODE_SCRIPT = path.join(here, 'fixtures', 'cluster-node.mjs');
 const running = new Set(); // child processes: nats servers and nodes
+const dirs = new Set(); // the servers' config and JetStream directories
 
 export const BUN = path.join(here, '..', 'node_modules', '.bin', 'bun');
 export const NODE = process.versions.bun ? 'node' : process.execPath;
@@ -52,6 +53,7 @@ function track(child) {
 export async function startNats(count = 1) {
   const nats = (await import('nats')).default ?? (await import('nats'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-nats-'));
+  dirs.add(dir);
   const ports = [];
   const routes = [];
   for (let i = 0; i < count; i++) {
@@ -98,6 +100,7 @@ export async function startNats(count = 1) {
         await s.child.exitedP;
       }
       rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
     },
   };
 }
@@ -201,6 +204,8 @@ export async function stopAll() {
     child.kill('SIGKILL');
     await child.exitedP;
   }
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
 }
 
 let clusters = 0;

@@ -4,9 +4,11 @@
 // bits of HMAC-SHA256 over the JSON, keyed with a key derived from the secret) followed by the
 // JSON text. A frame whose MAC does not check out is never parsed.
 //
+// A data frame is `{ n, e, te, m: [envelope, …] }`: the sender node and epoch, the epoch of the
+// destination it addressed, and the envelopes gathered in one turn of the sender's event loop (one
+// MAC and one NATS message for many). Heartbeat frames are `{ k, n, e }`.
 // Envelope fields (short names: they cross the wire once per message):
-//   k  kind (KINDS below)        n  sender node          e  sender epoch
-//   te epoch of the destination the sender addressed      q  sequence number (per pair, flow control)
+//   k  kind (KINDS below)        q  sequence number (per pair of nodes, for flow control)
 //   t  target actor number       f  sender actor number (0: the host)
 //   c  correlation id (calls, replies, monitors)         b  body: the message as JSON text ('' = undefined)
 //   r  reason or reply tag       x  extra (kind-specific)

@@ -29,7 +29,9 @@ const ACK_DELAY_MS = 5; // an ack waits this long for more traffic to cover
 const RETRY_MS = 500; // between attempts to connect
 const DEAD_KEPT = 1024; // dead (node, epoch) pairs remembered
 const WHEREIS_POLL_MS = 50;
-const CLOSE_WAIT_MS = 2000; // longest a shutdown waits for the cluster thread and the bucket
+const CLOSE_WAIT_MS = 2000;
+const BATCH_MAX = 256; // envelopes per frame at most
+const BATCH_BYTES = 256 * 1024; // about this many body bytes per frame at most (NATS allows 1 MiB) // longest a shutdown waits for the cluster thread and the bucket
 
 /** `{ num, node }` of a remote id (`actor-N@node`), from a string or anything with such an `id`. */
 function parseRemote(target) {
@@ -102,7 +104,11 @@ class Peer {
     this.subject = cluster._subjectOf(node);
     this.seq = 0; // last sequence number published to it
     this.acked = 0; // highest sequence number it acknowledged
-    this.queue = []; // envelopes waiting for credit or for the connection
+    this.queue = []; // envelopes waiting for credit or for the connection, from queue[head] on
+    this.head = 0;
+    this.batch = []; // envelopes of the frame being filled (published at the end of the turn)
+    this.batchBytes = 0;
+    this.flushQueued = false;
   }
 }
 
@@ -158,7 +164,7 @@ class Cluster {
   /** Counters: envelopes sent and received, refused (bad MAC), stale (old epochs), dead letters. */
   stats() {
     let queued = 0;
-    for (const p of this._peers.values()) queued += p.queue.length;
+    for (const p of this._peers.values()) queued += p.queue.length - p.head;
     return { ...this._stats, queued };
   }
 
@@ -284,11 +290,12 @@ class Cluster {
 
   /** Queues or publishes `env` to `peer`; false on overflow of the bounded queue. */
   _out(peer, env) {
-    if (peer.queue.length === 0 && this._canPublish(peer)) {
+    const queued = peer.queue.length - peer.head;
+    if (queued === 0 && this._canPublish(peer)) {
       this._publish(peer, env);
       return true;
     }
-    if (peer.queue.length >= this.config.outboundQueue) return false;
+    if (queued >= this.config.outboundQueue) return false;
     peer.queue.push(env);
     return true;
   }
@@ -297,27 +304,50 @@ class Cluster {
     return this._transport !== null && this.state === 'connected' && peer.seq - peer.acked < this.config.window;
   }
 
+  /** Adds `env` to the frame being filled for `peer`; the frame leaves at the end of this turn. */
   _publish(peer, env) {
-    env.n = this.node;
-    env.e = this.epoch;
-    env.te = peer.epoch;
     env.q = ++peer.seq;
     this._stats.sent++;
-    this._transport.publish(peer.subject, seal(this._key, env));
+    peer.batch.push(env);
+    peer.batchBytes += env.b === undefined ? 32 : env.b.length + 32;
+    if (peer.batch.length >= BATCH_MAX || peer.batchBytes >= BATCH_BYTES) this._flush(peer);
+    else if (!peer.flushQueued) {
+      peer.flushQueued = true;
+      queueMicrotask(() => this._flush(peer));
+    }
+  }
+
+  /** Seals and publishes the envelopes gathered for `peer` as one frame (one MAC, one NATS message). */
+  _flush(peer) {
+    peer.flushQueued = false;
+    if (peer.batch.length === 0 || this._transport === null) return;
+    const m = peer.batch;
+    peer.batch = [];
+    peer.batchBytes = 0;
+    this._transport.publish(peer.subject, seal(this._key, { n: this.node, e: this.epoch, te: peer.epoch, m }));
   }
 
   /** Publishes what waits for `peer` as far as credit allows. */
   _pump(peer) {
-    while (peer.queue.length > 0 && this._canPublish(peer)) this._publish(peer, peer.queue.shift());
+    const q = peer.queue;
+    while (peer.head < q.length && this._canPublish(peer)) {
+      const env = q[peer.head];
+      q[peer.head++] = undefined;
+      this._publish(peer, env);
+    }
+    if (peer.head === q.length) {
+      peer.queue = [];
+      peer.head = 0;
+    } else if (peer.head > 4096 && peer.head * 2 > q.length) {
+      peer.queue = q.slice(peer.head);
+      peer.head = 0;
+    }
   }
 
   /** An envelope outside flow control (acks), straight to `node`. */
   _direct(node, epoch, env) {
     if (this._transport === null || this.state !== 'connected') return;
-    env.n = this.node;
-    env.e = this.epoch;
-    env.te = epoch;
-    this._transport.publish(this._subjectOf(node), seal(this._key, env));
+    this._transport.publish(this._subjectOf(node), seal(this._key, { n: this.node, e: this.epoch, te: epoch, m: [env] }));
   }
 
   _subjectOf(node) {
@@ -345,25 +375,36 @@ class Cluster {
 
   // ---- incoming ------------------------------------------------------------------------
 
+  /** A frame on this node's subject: `{ n, e, te, m: [envelopes] }` behind its MAC. */
   _onFrame(bytes) {
-    const env = open(this._key, bytes);
-    if (env === null) {
+    const frame = open(this._key, bytes);
+    if (frame === null || !Array.isArray(frame.m)) {
       this._stats.refused++;
       this._emitEvent('refused', { count: this._stats.refused });
       return;
     }
-    if (env.n === this.node || this._dead.has(`${env.n}/${env.e}`) || this._closed) {
-      this._stats.stale++;
+    if (frame.n === this.node || this._dead.has(`${frame.n}/${frame.e}`) || this._closed) {
+      this._stats.stale += frame.m.length;
       return;
     }
-    this._stats.received++;
-    let peer = this._peers.get(env.n);
-    if (!peer || peer.epoch !== env.e) {
+    let peer = this._peers.get(frame.n);
+    if (!peer || peer.epoch !== frame.e) {
       // Its envelopes can come before its heartbeats reach this node's detector.
       if (peer) this._nodeDown(peer, 'restarted');
-      peer = new Peer(this, env.n, env.e, false);
-      this._peers.set(env.n, peer);
+      peer = new Peer(this, frame.n, frame.e, false);
+      this._peers.set(frame.n, peer);
     }
+    for (const env of frame.m) {
+      if (env === null || typeof env !== 'object') continue;
+      env.n = frame.n;
+      env.e = frame.e;
+      env.te = frame.te;
+      this._stats.received++;
+      this._onEnvelope(peer, env);
+    }
+  }
+
+  _onEnvelope(peer, env) {
     if (env.k === K.ACK) {
       if (env.te === this.epoch && env.x > peer.acked) {
         peer.acked = Math.min(env.x, peer.seq);
@@ -619,10 +660,12 @@ class Cluster {
       clearTimeout(inb.timer);
       this._inbound.delete(peer.node);
     }
-    for (const env of peer.queue) {
+    for (let i = peer.head; i < peer.queue.length; i++) {
+      const env = peer.queue[i];
       if (env.k === K.SEND) this._deadLetter({ num: env.t, node: peer.node }, env.f, env.b, 'noconnection');
     }
     peer.queue = [];
+    peer.head = 0;
     for (const [c, call] of this._calls) {
       if (call.node !== peer.node) continue;
       this._calls.delete(c);
@@ -875,8 +918,12 @@ class Cluster {
     this._calls.clear();
     for (const inb of this._inbound.values()) clearTimeout(inb.timer);
     for (const peer of this._peers.values()) {
-      for (const env of peer.queue) if (env.k === K.SEND) this._deadLetter({ num: env.t, node: peer.node }, env.f, env.b, 'shutdown');
+      for (let i = peer.head; i < peer.queue.length; i++) {
+        const env = peer.queue[i];
+        if (env.k === K.SEND) this._deadLetter({ num: env.t, node: peer.node }, env.f, env.b, 'shutdown');
+      }
       peer.queue = [];
+      peer.head = 0;
     }
     this._thread.postMessage({ type: 'bye' });
     const left = await Promise.race([this._threadGone.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
