@@ -50,7 +50,7 @@ function track(child) {
  * with `{ urls, servers: [{ child, port, url }], kill(i, signal), stop() }` once every server
  * takes connections and JetStream answers.
  */
-export async function startNats(count = 1) {
+export async function startNats(count = 1, { auth } = {}) {
   const nats = (await import('nats')).default ?? (await import('nats'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-nats-'));
   dirs.add(dir);
@@ -68,19 +68,18 @@ export async function startNats(count = 1) {
       `listen: 127.0.0.1:${ports[i]}`,
       `jetstream { store_dir: "${path.join(dir, `js${i}`)}", max_memory_store: 64MB, max_file_store: 256MB }`,
     ];
+    if (auth) lines.push(`authorization { ${auth} }`);
     if (count > 1) {
       const others = routes.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`);
       lines.push(`cluster { name: wardentest, listen: 127.0.0.1:${routes[i]}, routes: [${others.join(', ')}] }`);
     }
     writeFileSync(conf, lines.join('\n'));
-    const child = track(spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }));
-    child.log = '';
-    child.stderr.on('data', (d) => (child.log += d));
-    servers.push({ child, port: ports[i], url: `nats://127.0.0.1:${ports[i]}` });
+    servers.push({ conf, port: ports[i], url: `nats://127.0.0.1:${ports[i]}` });
+    launch(servers[i]);
   }
   for (const s of servers) await waitFor(() => portOpen(s.port), 10000, `nats-server on ${s.port}`);
   // JetStream is ready (a meta leader elected, in a cluster) when an account info answers.
-  const nc = await nats.connect({ servers: servers.map((s) => s.url) });
+  const nc = await nats.connect({ servers: servers.map((s) => s.url), ...(auth ? { user: 'warden', pass: 'right-password' } : {}) });
   try {
     const ask = () => nc.jetstreamManager({ timeout: 1000 }).then((jsm) => jsm.getAccountInfo());
     await waitFor(() => ask().then(() => true, () => false), 20000, `JetStream (${servers[0].child.log.slice(-400)})`);
@@ -94,6 +93,11 @@ export async function startNats(count = 1) {
       servers[i].child.kill(signal);
       return servers[i].child.exitedP;
     },
+    /** Starts server `i` again (same port and config) after a kill; resolves once it listens. */
+    async restart(i) {
+      launch(servers[i]);
+      await waitFor(() => portOpen(servers[i].port), 10000, `nats-server on ${servers[i].port}`);
+    },
     async stop() {
       for (const s of servers) {
         if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
@@ -103,6 +107,13 @@ export async function startNats(count = 1) {
       dirs.delete(dir);
     },
   };
+}
+
+function launch(server) {
+  const child = track(spawn('nats-server', ['-c', server.conf], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  child.log = '';
+  child.stderr.on('data', (d) => (child.log += d));
+  server.child = child;
 }
 
 /** A cluster node in a child process of runtime `exe` (NODE or BUN) with cluster `config`. */

@@ -495,6 +495,47 @@ describe('nodes on real NATS servers', () => {
     }
   });
 
+  slowTest('NATS credentials pass through; a NATS outage: calls fail fast, sends queue, the node reconnects by itself', 40000, async () => {
+    nextCluster();
+    const single = await startNats(1, { auth: 'user: warden, password: right-password' });
+    const creds = { user: 'warden', pass: 'right-password' };
+    try {
+      await withSup({ cluster: clusterConfig('host', single.urls, creds) }, async (sup) => {
+        const states = collector();
+        sup.cluster.on('state', states);
+        const wrong = child(NODE, clusterConfig('badpass', single.urls, { user: 'warden', pass: 'wrong-password' }));
+        const good = child(runtime === 'bun' ? BUN : NODE, clusterConfig('goodpass', single.urls, creds));
+        await Promise.all([good.ready(), sup.cluster.ready]);
+        const refusal = await wrong.event((e) => e.ev === 'error', 15000, 'the refused connection reported');
+        assert.match(refusal.reason, /cannot connect to NATS|Authorization/i);
+        assert.ok(!wrong.events.some((e) => e.ev === 'ready'));
+        const { id } = await good.cmd('spawn', { kind: 'counter' });
+        await waitFor(() => sup.cluster.nodes().some((n) => n.node === 'goodpass'), 10000, 'goodpass up');
+        const ref = sup.cluster.ref(`${id}@goodpass`);
+        assert.equal(await ref.call('get'), 0);
+        await single.kill(0);
+        await waitFor(() => sup.cluster.state === 'reconnecting', 10000, 'reconnecting');
+        await assert.rejects(ref.call('get'), (e) => e.name === 'ActorExitError' && e.reason === 'noconnection', 'a call fails fast');
+        assert.equal(ref.receive('queued while NATS is away'), true, 'a send queues within the bound');
+        await single.restart(0);
+        await waitFor(() => sup.cluster.state === 'connected', 15000, 'reconnected');
+        await good.event((e) => e.ev === 'state' && e.state === 'connected', 15000, 'the child reconnected');
+        await waitFor(async () => {
+          try {
+            return (await ref.call('get', { timeoutMs: 1000 })) >= 1;
+          } catch {
+            return false;
+          }
+        }, 15000, 'traffic after the outage');
+        assert.deepEqual(states.items.slice(-2), ['reconnecting', 'connected']);
+        await stopChildren();
+      });
+    } finally {
+      await stopChildren();
+      await single.stop();
+    }
+  });
+
   slowTest('the nats-servers stop', 10000, async () => {
     await nats?.stop();
   });

@@ -135,6 +135,7 @@ class Cluster {
     this._transport = null;
     this._kv = null; // Promise<KV>, opened on first use
     this._closed = false;
+    this._connectError = undefined;
     this._stats = { sent: 0, received: 0, refused: 0, stale: 0, deadLetters: 0 };
     this._unlisten = sup.on('exit', (e) => this._localExit(e));
     this._thread = null;
@@ -240,7 +241,8 @@ class Cluster {
     if (d.node === this.node) return this._sup._call(d.num, body, timeoutMs);
     return new Promise((resolve, reject) => {
       const peer = this._peers.get(d.node);
-      const why = this._unreachable(peer, d);
+      // Sends queue (within the bound) while NATS reconnects; a call fails fast instead.
+      const why = this._unreachable(peer, d) ?? (this.state === 'connected' ? undefined : 'noconnection');
       if (why) {
         reject(new ActorExitError(why));
         return;
@@ -707,7 +709,7 @@ class Cluster {
       this.epoch = m.epoch;
       for (const [name, o] of this._owned) this._claim(name, o.num).catch(() => {});
     } else if (m.type === 'error') {
-      this._sup._emit('error', { reason: `cluster: heartbeat connection failed: ${m.message}` });
+      if (m.message !== this._connectError) this._sup._emit('error', { reason: `cluster: heartbeat connection failed: ${m.message}` });
     } else if (m.type === 'refused') {
       this._stats.refused++; // a heartbeat that did not prove the secret
       this._emitEvent('refused', { count: this._stats.refused });
@@ -739,7 +741,10 @@ class Cluster {
         return;
       } catch (err) {
         if (this._closed) return;
-        this._setState('connecting');
+        if (this._connectError !== err.message) {
+          this._connectError = err.message; // said once per distinct cause, then retried quietly
+          this._sup._emit('error', { reason: `cluster: cannot connect to NATS (${this.config.servers.join(', ')}): ${err.message}`, error: err });
+        }
         await sleep(RETRY_MS);
       }
     }
