@@ -81,7 +81,7 @@ export interface Writable {
 }
 
 /** Anything that names an actor: a ref, an id, or a registered name. */
-export type Target = ActorRef | { readonly id: ActorId } | ActorId | string;
+export type Target = ActorRef | RemoteRef | { readonly id: ActorId } | ActorId | string;
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
 export type RestartType = 'permanent' | 'transient' | 'temporary';
@@ -128,6 +128,89 @@ export interface SupervisorConfig {
   tasks?: TaskPoolConfig;
   /** The worker threads of pooled actors (started on the first pooled spawn). */
   pool?: PoolConfig;
+  /** Makes this supervisor a node of a cluster on NATS (see `sup.cluster`). */
+  cluster?: ClusterConfig;
+}
+
+/** A node of a cluster on NATS (DESIGN.md 9). */
+export interface ClusterConfig {
+  /** This node's name (1-64 letters, digits, `_`, `-`): remote ids read `actor-N@node`. */
+  node: string;
+  /** NATS server URLs (`nats://host:4222`); the client moves between them on failures. */
+  servers: string | string[];
+  /** The cluster secret (Erlang's cookie): envelopes of nodes that do not prove it are dropped. At least 8 characters or bytes. */
+  secret: string | Uint8Array;
+  /** NATS credentials, passed through to the `nats` client. */
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** A NATS `.creds` file (JWT and NKey seed). */
+  credsFile?: string;
+  /** TLS options of the `nats` client. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; ca?: string; cert?: string; key?: string; handshakeFirst?: boolean };
+  /** First token of the cluster's subjects (default `warden`): clusters sharing a NATS server differ by it. */
+  prefix?: string;
+  /** The JetStream key-value bucket of global names (default `warden_names`). */
+  bucket?: string;
+  /** Heartbeat period (default 1000 ms). */
+  heartbeatMs?: number;
+  /** Silence after which a node is down (default 5000 ms). */
+  downAfterMs?: number;
+  /** Envelopes queued per destination node at most; over it, sends are dead letters (default 10000). */
+  outboundQueue?: number;
+  /** Envelopes in flight per destination node before its acknowledgements (default 1024). */
+  window?: number;
+}
+
+/** A live node of the cluster. */
+export interface ClusterNode {
+  node: string;
+  /** Random per start (and per rejoin): a restarted node is a new node. */
+  epoch: string;
+  self: boolean;
+}
+
+export interface ClusterEvents {
+  nodeUp: { node: string; epoch: string };
+  /** `reason`: `noconnection` (silent), `left` (shut down), `restarted` (seen with a new epoch). */
+  nodeDown: { node: string; epoch: string; reason: string };
+  state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  /** The outcome of a `global: true` spawn's claim (a loser is stopped with reason `name_taken`). */
+  registered: { name: string; id: ActorId; ok: boolean };
+  /** A frame that did not prove the cluster secret was dropped. */
+  refused: { count: number };
+}
+
+/** An actor of another node: `receive` and `call` as for a local one. */
+export interface RemoteRef {
+  /** `actor-N@node`. */
+  readonly id: ActorId;
+  readonly name?: string;
+  readonly node: string;
+  /** The node's epoch when this ref was made; after the node restarts the ref is stale (`noproc`). */
+  readonly epoch: string | undefined;
+  /** At-most-once, FIFO per pair of nodes; false when it was dead-lettered here (`noconnection`, `noproc`, `overflow`). */
+  receive(msg: unknown): boolean;
+  /** Rejects at once with `ActorExitError` `noconnection` when the node is gone. */
+  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+}
+
+/** `sup.cluster`: this node of the cluster. */
+export interface Cluster {
+  readonly node: string;
+  readonly epoch: string;
+  readonly state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  /** Resolves once connected to NATS. */
+  readonly ready: Promise<void>;
+  /** Live nodes (this one first) with their epochs. */
+  nodes(): ClusterNode[];
+  on<E extends keyof ClusterEvents>(event: E, fn: (e: ClusterEvents[E]) => void): () => void;
+  /** Local or global name; with `wait`, keeps looking that long. */
+  whereis(name: string, options?: { wait?: number }): Promise<ActorRef | RemoteRef | undefined>;
+  /** A ref for an `actor-N@node` id (e.g. one that came inside a message). */
+  ref(id: string): ActorRef | RemoteRef;
+  isRemote(target: unknown): boolean;
+  stats(): { sent: number; received: number; refused: number; stale: number; deadLetters: number; queued: number };
 }
 
 /** Settings of the workers that run pooled actors (`kind: 'pooled'`). */
@@ -181,6 +264,8 @@ export interface SpawnOptions {
   kind?: ActorKind;
   /** Registered name, unique per supervisor. */
   name?: string;
+  /** With `name` and a cluster: register the name cluster-wide (one owner in the whole cluster). */
+  global?: boolean;
   /** Per-message deadline: a handler running longer is killed with reason `timeout`. */
   timeoutMs?: number;
   restart?: RestartType;
@@ -557,6 +642,10 @@ export interface Supervisor {
   region(name: string, size: number | string): SharedArrayBuffer;
   terminateActor(id: Target, reason?: string): Promise<void>;
   whereis(name: string): ActorRef | undefined;
+  /** With a cluster: local and global names; `wait` keeps looking that long (ms). */
+  whereis(name: string, options: { wait?: number }): Promise<ActorRef | RemoteRef | undefined>;
+  /** This node of a cluster, when `config.cluster` is set. */
+  readonly cluster?: Cluster;
   subscribe(fn: (m: Message) => void): () => void;
   on<E extends keyof SupervisorEvents>(event: E, fn: (e: SupervisorEvents[E]) => void): () => void;
   /** Counters, memory pool, metrics, and every actor unless `options.actors` says otherwise. */

@@ -137,4 +137,21 @@ async function main(): Promise<void> {
   await sup.shutdown();
 }
 
+/** A node of a cluster on NATS (never run here: it needs a nats-server). */
+export async function clusterNode(): Promise<void> {
+  const node = createSupervisor({ cluster: { node: 'b', servers: ['nats://127.0.0.1:4222'], secret: 'a-shared-cookie' } });
+  const cluster = node.cluster!;
+  const offUp = cluster.on('nodeUp', (n) => println(n.node, n.epoch));
+  const counter = await node.whereis('counter', { wait: 5000 });
+  if (counter) {
+    counter.receive(1);
+    const n: number = await counter.call<number>('get');
+    const watcher = node.spawn((self, msg, ctx) => undefined);
+    const ref: string = watcher.monitor(counter);
+    println(n, ref, cluster.nodes().map((x) => `${x.node}/${x.epoch}`));
+  }
+  offUp();
+  await node.shutdown();
+}
+
 void main();
