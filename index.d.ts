@@ -158,7 +158,7 @@ export interface ClusterConfig {
   downAfterMs?: number;
   /** Envelopes queued per destination node at most; over it, sends are dead letters (default 10000). */
   outboundQueue?: number;
-  /** Envelopes in flight per destination node before its acknowledgements (default 1024). */
+  /** Envelopes in flight per destination node before its acknowledgements (default 4096). */
   window?: number;
 }
 

@@ -239,6 +239,12 @@ describe('nodes on real NATS servers', () => {
         assert.deepEqual(await rn.call({ op: 'call', to: sink.id, msg: { from: 'node' } }), { from: 'node' });
         assert.equal(await rb.call({ op: 'send', to: sink.id, msg: 'hello from bun' }), true);
         await waitFor(() => got.items.some((m) => m.data === 'hello from bun'), 10000, 'the Bun actor’s ctx.send');
+        // A pooled actor does the same from its shared worker thread.
+        const { id: pooledRelay } = await bn.cmd('spawn', { kind: 'relay', pooled: true });
+        const rp = sup.cluster.ref(`${pooledRelay}@bun`);
+        assert.deepEqual(await rp.call({ op: 'call', to: sink.id, msg: 'from a pooled actor' }), 'from a pooled actor');
+        assert.equal(await rp.call({ op: 'send', to: sink.id, msg: 'pooled send' }), true);
+        await waitFor(() => got.items.some((m) => m.data === 'pooled send'), 10000, 'the pooled actor’s ctx.send');
         // Node relays to Bun through a call chain: this process → nodejs → bun.
         assert.deepEqual(await rn.call({ op: 'call', to: `${relayB}@bun`, msg: ['x', 1] }), ['x', 1]);
         // A ref of this process inside a message reaches the relay as `actor-N@host`.

@@ -42,7 +42,7 @@ function clusterConfig(v) {
     heartbeatMs: 1000,
     downAfterMs: 5000,
     outboundQueue: 10_000,
-    window: 1024,
+    window: 4096,
   };
   out.node = text(v.node, 'cluster.node');
   if (!NODE_NAME.test(out.node)) throw new RangeError(`cluster.node must be 1-64 letters, digits, "_" or "-" (got "${out.node}")`);
