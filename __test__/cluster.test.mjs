@@ -2,11 +2,12 @@
 // in-process loopback transport, then real nats-servers (a cluster of three with JetStream) and
 // real child processes (Node and Bun) as nodes. Every server and child is stopped here.
 import assert from 'node:assert/strict';
-import { describe, test, after, slowTest, withSup, waitFor, collector, runtime } from './harness.mjs';
+import { describe, test, after, slowTest, withSup, waitFor, collector, runtime, exitsOnItsOwn } from './harness.mjs';
 import { ChildNode, NODE, BUN, startNats, stopAll, clusterConfig, nextCluster } from './cluster-helpers.mjs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+const EXIT_FIXTURE = new URL('./fixtures/cluster-exit.mjs', import.meta.url).pathname;
 const { seal, open, deriveKey, MAC_CHARS } = require('../lib/cluster/envelope.js');
 const { Detector } = require('../lib/cluster/detector.js');
 const { Heartbeats } = require('../lib/cluster/heartbeats.js');
@@ -330,6 +331,10 @@ describe('nodes on real NATS servers', () => {
         await linked.call({ link: ref.id });
         assert.match(await other.cmd('call', { to: watcherO, msg: { op: 'monitor', to: ref.id } }).then((r) => r.value), /@victim$/);
         assert.equal(await ref.call('get'), 0, 'the monitors were set up before the kill (FIFO)');
+        // Another node cannot speak for the victim: a DOWN it forges for the victim's actor is ignored.
+        const forged = { k: 'd', q: 1, t: Number(ref.id.slice(6, ref.id.indexOf('@'))), c: ref2, r: 'forged' };
+        await other.cmd('forge', { node: 'host', secret: 'test-cluster-secret', env: forged, te: sup.cluster.epoch });
+        await sup.cluster.ref(`${watcherO}@other`).call('after the forged frame'); // FIFO per pair: it was handled
         const downs = collector();
         sup.cluster.on('nodeDown', downs);
         const killedAt = performance.now();
@@ -540,6 +545,11 @@ describe('nodes on real NATS servers', () => {
       await stopChildren();
       await single.stop();
     }
+  });
+
+  slowTest('after shutdown nothing of the cluster keeps the process alive', 30000, async () => {
+    const report = await exitsOnItsOwn(EXIT_FIXTURE, { args: [nats.urls[1]] }); // server 0 was killed above
+    assert.deepEqual(report, { state: 'closed', same: true, answer: 42 });
   });
 
   slowTest('the nats-servers stop', 10000, async () => {

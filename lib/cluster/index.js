@@ -516,7 +516,7 @@ class Cluster {
 
   /** True if `num` is an actor of this supervisor (remote traffic reaches no other). */
   _local(num) {
-    return Number.isSafeInteger(num) && this._sup._entries.has(num);
+    return Number.isSafeInteger(num) && this._sup._entries.get(num)?.opts.internal !== true && this._sup._entries.has(num);
   }
 
   /** True if `num` has a running incarnation (links and monitors bind incarnations). */
@@ -826,33 +826,34 @@ class Cluster {
     );
   }
 
+  /**
+   * Claims `name` for local actor `num`: create-if-absent, so one node wins a race. A name held
+   * by an earlier life of this node or by a node known dead is taken over (compare-and-set on
+   * its revision). Each step can lose a race with another node's step, so it starts over a few
+   * times before it gives up.
+   */
   async _claim(name, num) {
     const kv = await this._bucket();
     const key = nameKey(name);
-    const value = JSON.stringify({ node: this.node, epoch: this.epoch, id: num });
-    try {
-      const rev = await kv.create(key, value);
-      this._owned.set(name, { num, rev });
-      return true;
-    } catch {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const value = JSON.stringify({ node: this.node, epoch: this.epoch, id: num });
       const e = await kv.get(key);
-      if (!e || e.operation !== 'PUT') return this._claimOnce(kv, key, value, name, num, 0);
-      const v = JSON.parse(e.string());
-      // Taken by an earlier life of this node, or by a node known dead: take it over.
-      const ours = v.node === this.node && (v.epoch !== this.epoch || v.id === num);
-      if (ours || this._dead.has(`${v.node}/${v.epoch}`)) return this._claimOnce(kv, key, value, name, num, e.revision);
-      return false;
+      try {
+        let rev;
+        if (!e || e.operation !== 'PUT') rev = await kv.create(key, value);
+        else {
+          const v = JSON.parse(e.string());
+          const ours = v.node === this.node && (v.epoch !== this.epoch || v.id === num);
+          if (!ours && !this._dead.has(`${v.node}/${v.epoch}`)) return false; // a live owner
+          rev = await kv.update(key, value, e.revision);
+        }
+        this._owned.set(name, { num, rev });
+        return true;
+      } catch {
+        // someone else wrote the key between our read and our write: look again
+      }
     }
-  }
-
-  async _claimOnce(kv, key, value, name, num, revision) {
-    try {
-      const rev = revision ? await kv.update(key, value, revision) : await kv.create(key, value);
-      this._owned.set(name, { num, rev });
-      return true;
-    } catch {
-      return false;
-    }
+    return false;
   }
 
   _release(name, o) {
