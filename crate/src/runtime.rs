@@ -978,6 +978,44 @@ mod tests {
     }
 
     #[test]
+    fn remote_down_and_exit_reach_the_handler_and_the_host_like_local_ones() {
+        let rt = leak();
+        let (sup, [watcher, trapper], [wport, tport]) = two_bound_actors(rt);
+        let down =
+            r#"{"msg":"DOWN","data":{"id":"actor-7@b","reason":"noconnection","ref":"ref-1@b"}}"#;
+        assert!(rt.remote_down(watcher.id, down.to_string()));
+        let host = sup.port.take_urgent().unwrap();
+        assert!(
+            host.starts_with(&format!("[[{},0,{}", Kind::Down as u8, watcher.id)),
+            "{host}"
+        );
+        let mail = rt.pop(&wport, &watcher, 64).unwrap();
+        assert!(
+            mail.contains("noconnection") && mail.starts_with(&format!("[[{}", Kind::System as u8)),
+            "{mail}"
+        );
+        // Not trapping: the host is told to stop it with `linked: <reason>`.
+        assert!(rt.remote_exit(watcher.id, "actor-7@b", "noconnection"));
+        let host = sup.port.take_urgent().unwrap();
+        assert!(host.contains(r#""linked: noconnection""#), "{host}");
+        // Trapping: an EXIT message instead, naming the remote actor; `normal` does nothing.
+        rt.trap_exits(trapper.id, true);
+        assert!(rt.remote_exit(trapper.id, "actor-7@b", "killed"));
+        assert!(rt.remote_exit(trapper.id, "actor-7@b", "normal"));
+        assert!(sup.port.take_urgent().is_none());
+        let mail = rt.pop(&tport, &trapper, 64).unwrap();
+        assert!(
+            mail.contains(r#""EXIT""#) && mail.contains("actor-7@b") && mail.contains("killed"),
+            "{mail}"
+        );
+        assert!(
+            !rt.remote_down(999_999, down.to_string()),
+            "no such watcher"
+        );
+        assert!(!rt.remote_exit(999_999, "actor-7@b", "killed"));
+    }
+
+    #[test]
     fn a_drain_that_panics_is_reported_and_later_mail_still_arrives() {
         let rt = leak();
         let (sup, [_sender, target], [sport, tport]) = two_bound_actors(rt);
