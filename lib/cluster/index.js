@@ -772,6 +772,18 @@ class Cluster {
   /** `ctx.send`/`ctx.call`/`ctx.link`… of a local actor with a remote target. */
   request(entry, req, answer) {
     const from = entry.num;
+    const self = parseRemote(req.to);
+    if (self !== null && self.node === this.node) {
+      // `actor-N@thisnode`: a local actor under its cluster-wide id.
+      if (req.what === 'send') native.send(self.num, req.body, -1, this._sup._sid);
+      else if (req.what === 'call') {
+        this._sup._call(self.num, req.body, req.timeoutMs).then(
+          (value) => answer(codes.REPLY_OK, value),
+          (err) => (err instanceof ActorExitError ? answer(codes.REPLY_ERR_EXIT, err.reason) : answer(codes.REPLY_ERR, err.message)),
+        );
+      } else throw new RangeError(`ctx.${req.what}: use the local id actor-${self.num} for an actor of this node`);
+      return;
+    }
     switch (req.what) {
       case 'send':
         this.send(req.to, from, req.body);

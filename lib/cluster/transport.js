@@ -10,6 +10,8 @@
 const fs = require('node:fs');
 const { natsOptions } = require('./config.js');
 
+const CLOSE_DRAIN_MS = 1000; // longest a close waits for a drain (the server may be gone)
+
 /** Connects to NATS with the cluster's servers and credentials. Resolves with a transport. */
 async function connectNats(config, name) {
   const nats = require('nats');
@@ -43,13 +45,14 @@ async function connectNats(config, name) {
       return () => sub.unsubscribe();
     },
     flush: () => nc.flush(),
+    /** Drains (what was published leaves first) unless the server is away: then closes at once. */
     async close() {
       if (nc.isClosed()) return;
-      try {
-        await nc.drain();
-      } catch {
-        await nc.close();
-      }
+      let timer;
+      const away = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_MS)));
+      await Promise.race([nc.drain().catch(() => {}), away]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close().catch(() => {});
     },
     onStatus(fn) {
       listeners.add(fn);
