@@ -2,7 +2,7 @@
 // cluster of three with JetStream and routes) and cluster nodes in child processes (Node or
 // Bun) driven through __test__/fixtures/cluster-node.mjs. Everything started here is recorded
 // and stopped by `stopAll()`, which the tests call in `after` and in their own `finally`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -50,7 +50,7 @@ function track(child) {
  * with `{ urls, servers: [{ child, port, url }], kill(i, signal), stop() }` once every server
  * takes connections and JetStream answers.
  */
-export async function startNats(count = 1, { auth } = {}) {
+export async function startNats(count = 1, { auth, tls, client = {} } = {}) {
   const nats = (await import('nats')).default ?? (await import('nats'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-nats-'));
   dirs.add(dir);
@@ -69,6 +69,7 @@ export async function startNats(count = 1, { auth } = {}) {
       `jetstream { store_dir: "${path.join(dir, `js${i}`)}", max_memory_store: 64MB, max_file_store: 256MB }`,
     ];
     if (auth) lines.push(`authorization { ${auth} }`);
+    if (tls) lines.push(`tls { cert_file: "${tls.cert}", key_file: "${tls.key}", timeout: 5 }`);
     if (count > 1) {
       const others = routes.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`);
       lines.push(`cluster { name: wardentest, listen: 127.0.0.1:${routes[i]}, routes: [${others.join(', ')}] }`);
@@ -79,7 +80,7 @@ export async function startNats(count = 1, { auth } = {}) {
   }
   for (const s of servers) await waitFor(() => portOpen(s.port), 10000, `nats-server on ${s.port}`);
   // JetStream is ready (a meta leader elected, in a cluster) when an account info answers.
-  const nc = await nats.connect({ servers: servers.map((s) => s.url), ...(auth ? { user: 'warden', pass: 'right-password' } : {}) });
+  const nc = await nats.connect({ servers: servers.map((s) => s.url), ...client });
   try {
     const ask = () => nc.jetstreamManager({ timeout: 1000 }).then((jsm) => jsm.getAccountInfo());
     await waitFor(() => ask().then(() => true, () => false), 20000, `JetStream (${servers[0].child.log.slice(-400)})`);
@@ -114,6 +115,24 @@ function launch(server) {
   child.log = '';
   child.stderr.on('data', (d) => (child.log += d));
   server.child = child;
+}
+
+/**
+ * A CA and a server certificate for 127.0.0.1, made with openssl in a fresh directory:
+ * `{ ca, cert, key }` file paths, or null when openssl is not installed.
+ */
+export function makeCerts() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-tls-'));
+  dirs.add(dir);
+  const f = (name) => path.join(dir, name);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  const steps = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=warden-test-ca'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('ext.cnf')],
+  ];
+  for (const args of steps) if (spawnSync('openssl', args, { stdio: 'ignore' }).status !== 0) return null;
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
 /** A cluster node in a child process of runtime `exe` (NODE or BUN) with cluster `config`. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test, after, slowTestUnless, withSup, waitFor, collector, runtime, exitsOnItsOwn } from './harness.mjs';
 import { spawnSync } from 'node:child_process';
-import { ChildNode, NODE, BUN, startNats, stopAll, clusterConfig, nextCluster } from './cluster-helpers.mjs';
+import { ChildNode, NODE, BUN, startNats, stopAll, clusterConfig, nextCluster, makeCerts } from './cluster-helpers.mjs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -514,8 +514,8 @@ describe('nodes on real NATS servers', () => {
 
   slowTest('NATS credentials pass through; a NATS outage: calls fail fast, sends queue, the node reconnects by itself', 40000, async () => {
     nextCluster();
-    const single = await startNats(1, { auth: 'user: warden, password: right-password' });
     const creds = { user: 'warden', pass: 'right-password' };
+    const single = await startNats(1, { auth: 'user: warden, password: right-password', client: creds });
     try {
       await withSup({ cluster: clusterConfig('host', single.urls, creds) }, async (sup) => {
         const states = collector();
@@ -550,6 +550,30 @@ describe('nodes on real NATS servers', () => {
     } finally {
       await stopChildren();
       await single.stop();
+    }
+  });
+
+  slowTest('a token and TLS options pass through to NATS; a node without TLS cannot join', 40000, async () => {
+    const certs = makeCerts();
+    assert.ok(certs, 'openssl made a test CA and certificate');
+    nextCluster();
+    const secure = { token: 'a-test-token', tls: { caFile: certs.ca } };
+    const server = await startNats(1, { auth: 'token: "a-test-token"', tls: certs, client: secure });
+    try {
+      await withSup({ cluster: clusterConfig('host', server.urls, secure) }, async (sup) => {
+        const peer = child(runtime === 'bun' ? NODE : BUN, clusterConfig('tlspeer', server.urls, secure));
+        const plain = child(NODE, clusterConfig('plain', server.urls, { token: 'a-test-token' }));
+        await Promise.all([peer.ready(), sup.cluster.ready]);
+        const { id } = await peer.cmd('spawn', { kind: 'relay' });
+        await waitFor(() => sup.cluster.nodes().some((n) => n.node === 'tlspeer'), 15000, 'the TLS peer up');
+        assert.deepEqual(await sup.cluster.ref(`${id}@tlspeer`).call({ over: 'tls' }), { over: 'tls' });
+        await plain.event((e) => e.ev === 'error', 15000, 'the plain connection refused');
+        assert.ok(!plain.events.some((e) => e.ev === 'ready'));
+        await stopChildren();
+      });
+    } finally {
+      await stopChildren();
+      await server.stop();
     }
   });
 

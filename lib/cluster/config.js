@@ -85,7 +85,7 @@ function clusterConfig(v) {
 
 /** The `nats` client's connection options for a validated cluster config. */
 function natsOptions(c, name) {
-  const o = { servers: c.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2000, waitOnFirstConnect: true };
+  const o = { servers: c.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2000, timeout: 5000 };
   if (c.user !== undefined) Object.assign(o, { user: c.user, pass: c.pass });
   if (c.token !== undefined) o.token = c.token;
   if (c.tls !== undefined) o.tls = c.tls;
