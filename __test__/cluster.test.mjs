@@ -183,6 +183,16 @@ describe('cluster config', () => {
       assert.throws(() => sup.spawn(() => 1, { global: 'yes' }), /options\.global must be a boolean/);
       assert.throws(() => sup.whereis('x', { wait: 10 }), /whereis: options apply to cluster names/);
       assert.throws(() => sup.terminateActor('actor-3@b'), /actor-3@b is an actor of another node/);
+      // Tier 2 stays on one machine: a remote id in a share list is refused, naming the field.
+      const writer = sup.spawn(async (self, msg, ctx) => {
+        try {
+          const r = await ctx.write({ msg: 'big', data: 'x', share: ['actor-3@b'] });
+          return r.isErr ? `Err: ${r.error}` : 'accepted';
+        } catch (err) {
+          return `${err.name}: ${err.message}`;
+        }
+      });
+      assert.match(await writer.call('go'), /share.*actor-3@b is an actor of another node/);
     });
   });
 });
