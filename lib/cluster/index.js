@@ -50,6 +50,13 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves with true when `promise` settles within `ms`, else with false; no timer outlives it. */
+function settlesWithin(promise, ms) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([promise.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+}
+
 /** A handle to an actor on another node: `receive` and `call` as with a local ActorRef. */
 class RemoteRef {
   constructor(cluster, num, node, epoch, name) {
@@ -926,7 +933,7 @@ class Cluster {
   async close() {
     if (this._closed) return;
     const release = [...this._owned].map(([name, o]) => this._release(name, o));
-    await Promise.race([Promise.all(release), sleep(CLOSE_WAIT_MS)]);
+    await settlesWithin(Promise.all(release), CLOSE_WAIT_MS);
     this._closed = true;
     this._unlisten();
     for (const c of this._calls.values()) {
@@ -944,8 +951,7 @@ class Cluster {
       peer.head = 0;
     }
     this._thread.postMessage({ type: 'bye' });
-    const left = await Promise.race([this._threadGone.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
-    if (!left) await this._thread.terminate();
+    if (!(await settlesWithin(this._threadGone, CLOSE_WAIT_MS))) await this._thread.terminate();
     if (this._transport) await this._transport.close().catch(() => {});
     this._setState('closed');
   }
