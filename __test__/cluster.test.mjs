@@ -267,6 +267,12 @@ describe('nodes on real NATS servers', () => {
         const echoed = await rb.call({ hold: sink, id: sink.id });
         assert.deepEqual(echoed, { hold: { id: sink.id }, id: sink.id }, 'ids of this node come back local');
         await waitFor(() => bn.events.some((e) => e.ev === 'emit' && e.m.data?.id === `${sink.id}@host`), 10000, 'the id as the Bun node saw it');
+        // Call options as for local refs: a signal aborts, an unknown option is refused.
+        const ac = new AbortController();
+        const aborted = rn.call('slow?', { signal: ac.signal });
+        ac.abort();
+        await assert.rejects(aborted, (e) => e.name === 'AbortError');
+        assert.throws(() => rn.call('x', { timeout: 10 }), /call: options: unknown option "timeout"/);
         // A handler's throw rejects the remote call with its message; unknown actors are noproc.
         await assert.rejects(rn.call({ op: 'throw', text: 'boom over there' }), /boom over there/);
         const ghost = sup.cluster.ref(`actor-999999@nodejs`);

@@ -16,7 +16,7 @@ const { Worker } = require('node:worker_threads');
 const native = require('../native.js');
 const codes = require('../kinds.js');
 const { encode } = require('../codec.js');
-const { callTimeout } = require('../config.js');
+const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { ActorExitError, TimeoutError } = require('../errors.js');
 const { KINDS: K, deriveKey, seal, open } = require('./envelope.js');
 const { connectNats } = require('./transport.js');
@@ -81,8 +81,10 @@ class RemoteRef {
 
   /** Request-reply across nodes; rejects at once with `noconnection` when the node is gone. */
   call(msg, options) {
-    const timeoutMs = callTimeout(options, 'call: options');
-    return this._cluster.call(this, 0, encode(msg, 'call: msg'), timeoutMs);
+    const { timeoutMs, signal } = callOptions(options, 'call: options');
+    const body = encode(msg, 'call: msg');
+    if (signal?.aborted) return Promise.reject(abortReason(signal)); // nothing is sent
+    return this._cluster.call(this, 0, body, timeoutMs, signal);
   }
 
   subscribe() {
@@ -242,8 +244,8 @@ class Cluster {
     return true;
   }
 
-  /** A call to a remote target from local actor `from` (0: the host). */
-  call(target, from, body, timeoutMs) {
+  /** A call to a remote target from local actor `from` (0: the host); `signal` may abort it. */
+  call(target, from, body, timeoutMs, signal) {
     const d = this._address(target);
     if (d.node === this.node) return this._sup._call(d.num, body, timeoutMs);
     return new Promise((resolve, reject) => {
@@ -259,11 +261,23 @@ class Cluster {
         reject(new ActorExitError('overflow'));
         return;
       }
-      const timer = setTimeout(() => {
+      const call = { resolve, reject, timer: null, node: d.node, unlisten: null };
+      const settle = (fn) => (value) => {
+        clearTimeout(call.timer);
+        call.unlisten?.();
+        fn(value);
+      };
+      call.resolve = settle(resolve);
+      call.reject = settle(reject);
+      call.timer = setTimeout(() => {
         this._calls.delete(c);
-        reject(new TimeoutError(`call to actor-${d.num}@${d.node} timed out after ${timeoutMs} ms`));
+        call.reject(new TimeoutError(`call to actor-${d.num}@${d.node} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this._calls.set(c, { resolve, reject, timer, node: d.node });
+      if (signal) {
+        // aborted: rejected now; a late reply finds no entry and is dropped
+        call.unlisten = listenAbort(signal, (reason) => this._calls.delete(c) && call.reject(reason));
+      }
+      this._calls.set(c, call);
     });
   }
 
