@@ -192,7 +192,7 @@ export interface RemoteRef {
   /** At-most-once, FIFO per pair of nodes; false when it was dead-lettered here (`noconnection`, `noproc`, `overflow`). */
   receive(msg: unknown): boolean;
   /** Rejects at once with `ActorExitError` `noconnection` when the node is gone. */
-  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<R>;
 }
 
 /** `sup.cluster`: this node of the cluster. */
