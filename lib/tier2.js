@@ -155,8 +155,8 @@ function makeReader(buffer, meta, handle) {
     copy: () => view().slice(),
     /** An owned copy (Future compatibility). */
     binary: () => view().slice(),
-    /** An owned copy as an ArrayBuffer (Future compatibility). */
-    raw: () => view().slice().buffer,
+    /** An owned copy (Future compatibility: a Uint8Array, as Future's raw() returns). */
+    raw: () => view().slice(),
     string: () => decoder.decode(view()),
     json: () => JSON.parse(decoder.decode(view())),
     cbor: () => cborLib().decode(view()),

@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How often the timer thread drains outboxes that their threads stopped draining (a thread
 /// stuck in a long computation or a hang after sending): every 5 ms while sweeps find mail
@@ -444,6 +444,14 @@ impl Runtime {
         self.extend_leases(actor);
     }
 
+    /// An actor's Tier 1 emit (`self.send`) to its supervisor's port. Every emit is also an
+    /// implicit heartbeat (Future's `self.send` updates `lastHeartbeatAt`), recorded before the
+    /// message leaves so that a subscriber that sees it also sees the heartbeat.
+    pub fn emit(&'static self, actor: &Actor, body: String) -> bool {
+        self.heartbeat(actor, wall_clock_ms());
+        self.host_event(actor, Kind::Emit, body)
+    }
+
     /// Re-arms `actor`'s heartbeat watchdog (at start and on each heartbeat).
     pub fn arm_watchdog(&self, actor: &Actor) {
         let d = actor.arm_watchdog(self.now_ns());
@@ -816,6 +824,13 @@ fn prune_nulls(v: &mut serde_json::Value) {
         children.retain(|c| !c.is_null());
         children.iter_mut().for_each(prune_nulls);
     }
+}
+
+/// Milliseconds since the Unix epoch, as JavaScript's `Date.now()` gives them.
+pub fn wall_clock_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64)
 }
 
 #[cfg(test)]
