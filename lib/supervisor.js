@@ -582,7 +582,7 @@ class Supervisor {
       this._placePooled([entry]);
       return;
     }
-    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits);
+    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits, entry.opts.thread);
     entry.spare = null;
     entry.thread = thread;
     entry.reason = undefined;
