@@ -84,7 +84,7 @@ function writeOptions(o, param, supId) {
 function shareText(share, param, supId) {
   if (typeof share === 'string' && SHARES.includes(share)) return share;
   if (Array.isArray(share)) {
-    // refs, ids and registered names, like every other target (DESIGN.md 3.5)
+    // refs, ids and registered names, like every other target (docs/ARCHITECTURE.md, Tier 2)
     return JSON.stringify(share.map((t) => resolveTarget(t, supId, `${param}: list entry`)));
   }
   throw new TypeError(`${param} must be one of ${SHARES.join(', ')} or a list of actors`);

@@ -516,8 +516,8 @@ impl Actor {
         self.inner.lock().state
     }
 
-    /// This actor's diagnostics (see DESIGN.md 3.6) as a JSON object; `name` is the name
-    /// registered for it, if any.
+    /// This actor's diagnostics (see docs/ARCHITECTURE.md, Diagnostics) as a JSON object;
+    /// `name` is the name registered for it, if any.
     pub fn diagnostics(&self, name: Option<String>) -> serde_json::Value {
         let g = self.inner.lock();
         serde_json::json!({
