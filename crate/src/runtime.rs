@@ -925,6 +925,35 @@ mod tests {
     }
 
     #[test]
+    fn an_emit_is_a_heartbeat_recorded_before_the_event_is_queued() {
+        let rt = leak();
+        let (sup, [actor, _], _) = two_bound_actors(rt);
+        let d = actor.diagnostics(None);
+        assert_eq!(d["heartbeatCount"], 0);
+        assert!(d["lastHeartbeatAt"].is_null());
+        let before = wall_clock_ms();
+        assert!(rt.emit(&actor, r#"["tick"]"#.into()));
+        let d = actor.diagnostics(None);
+        assert_eq!(d["heartbeatCount"], 1);
+        let at = d["lastHeartbeatAt"].as_f64().unwrap();
+        assert!(
+            at >= before && at <= wall_clock_ms(),
+            "wall-clock ms, like Date.now()"
+        );
+        let events: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        let emits: Vec<_> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e[0] == Kind::Emit as u64)
+            .collect();
+        assert_eq!(emits.len(), 1);
+        assert_eq!(emits[0][1], actor.id);
+        assert_eq!(emits[0][3], serde_json::json!(["tick"]));
+    }
+
+    #[test]
     fn outbox_mail_arrives_in_order_from_its_sender_and_dead_targets_are_noted() {
         let rt = leak();
         let (sup, [sender, target], [sport, tport]) = two_bound_actors(rt);
