@@ -119,6 +119,31 @@ describe('Future compatibility', () => {
       assert.ok(a.getDiagnostics().value.heartbeatCount >= 40);
     });
   });
+
+  slowTest('self.send extends the leases of the boxes an actor holds, as ctx.heartbeat() does', T, async () => {
+    await withSup({ memory: { poolSize: 2, boxSize: '1kb' }, timeouts: { defaultLeaseMs: 400 } }, async (sup) => {
+      const expired = [];
+      sup.on('leaseExpired', (e) => expired.push(e));
+      // it holds the box for about 1.2 s (three leases), sending every 50 ms
+      const reader = sup.spawn(async (self, msg, ctx) => {
+        if (!msg || !msg.handle) return;
+        for (let i = 0; i < 24; i++) {
+          self.send('working', i);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        self.send('released', ctx.release(msg.handle));
+      }, { name: 'holder' });
+      const done = new Promise((resolve) => reader.subscribe((m) => m.msg === 'released' && resolve(m.data)));
+      const writer = sup.spawn(async (self, msg, ctx) => {
+        const w = await ctx.write({ msg: 'data', type: 'string', data: 'held', share: ['holder'] });
+        if (w.isOk) ctx.release(w.value); // (a writer that still holds a reference gives it back)
+        return w.isOk;
+      });
+      assert.equal(await writer.call('go'), true);
+      assert.equal(await done, true, 'the reader still had its reference when it released');
+      assert.deepEqual(expired.filter((e) => e.id === reader.id), [], 'no lease of the reader expired');
+    });
+  });
 });
 
 describe('ctx.fmt', () => {

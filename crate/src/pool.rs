@@ -397,22 +397,29 @@ impl Pool {
         grants
     }
 
-    /// Extends the leases of everything `holder` has.
-    pub fn extend(&self, holder: u64, lease: u64) {
+    /// Extends the leases of everything `holder` has; false if it holds nothing.
+    pub fn extend(&self, holder: u64, lease: u64) -> bool {
         let mut g = self.inner.lock();
+        let mut any = false;
         for slot in &mut g.slots {
             match &mut slot.state {
-                State::Writing { writer, lease: l } if *writer == holder => *l = lease,
+                State::Writing { writer, lease: l } if *writer == holder => {
+                    *l = lease;
+                    any = true;
+                }
                 State::Ready => {
                     if let Some((l, false)) = slot.holders.get_mut(&holder) {
                         *l = lease;
+                        any = true;
                     } else if slot.writer == holder && slot.unclaimed.is_some() {
                         slot.unclaimed = Some(lease);
+                        any = true;
                     }
                 }
                 _ => {}
             }
         }
+        any
     }
 
     fn free_slot(&self, g: &mut Inner, index: usize, lease: u64) -> Vec<(Waiter, Grant)> {

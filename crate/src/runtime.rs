@@ -446,9 +446,14 @@ impl Runtime {
 
     /// An actor's Tier 1 emit (`self.send`) to its supervisor's port. Every emit is also an
     /// implicit heartbeat (Future's `self.send` updates `lastHeartbeatAt`), recorded before the
-    /// message leaves so that a subscriber that sees it also sees the heartbeat.
+    /// message leaves so that a subscriber that sees it also sees the heartbeat. Counted every
+    /// time; the watchdog and the box leases are refreshed by the first emit of each
+    /// millisecond only, so a burst of sends does not pay for them per message.
     pub fn emit(&'static self, actor: &Actor, body: String) -> bool {
-        self.heartbeat(actor, wall_clock_ms());
+        if actor.heartbeat(wall_clock_ms()) {
+            self.arm_watchdog(actor);
+            self.extend_leases(actor);
+        }
         self.host_event(actor, Kind::Emit, body)
     }
 
@@ -951,6 +956,11 @@ mod tests {
         assert_eq!(emits.len(), 1);
         assert_eq!(emits[0][1], actor.id);
         assert_eq!(emits[0][3], serde_json::json!(["tick"]));
+        // every heartbeat counts; only the first of each millisecond refreshes leases and watchdog
+        assert!(actor.heartbeat(at + 10.0));
+        assert!(!actor.heartbeat(at + 10.0));
+        assert!(actor.heartbeat(at + 11.0));
+        assert_eq!(actor.diagnostics(None)["heartbeatCount"], 4);
     }
 
     #[test]
