@@ -183,7 +183,7 @@ const NOT_POOLED = {
   env: 'an environment belongs to a thread, and pooled actors share one',
 };
 
-/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb }`. */
+/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb, execArgv?, env? }`. */
 function tasksConfig(v = {}) {
   const t = objectOf(v, 'tasks', [
     'minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread', 'maxHeapUsedMb', 'execArgv', 'env',
