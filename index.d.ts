@@ -66,8 +66,10 @@ export interface ChainableReader {
   bytes(): Uint8Array;
   /** An owned copy. */
   copy(): Uint8Array;
+  /** An owned copy (Future's name). */
   binary(): Uint8Array;
-  raw(): ArrayBuffer;
+  /** An owned copy as a `Uint8Array`, as Future's `raw()` returns (not an `ArrayBuffer`). */
+  raw(): Uint8Array;
   string(): string;
   json<T = unknown>(): T;
   cbor<T = unknown>(): T;
@@ -246,6 +248,10 @@ export interface TaskPoolConfig {
   maxTasksPerThread?: number;
   /** A thread whose heap grew past this many MiB is replaced once idle (Node; default `Infinity`). */
   maxHeapUsedMb?: number;
+  /** Runtime flags every task thread starts with (see `SpawnOptions.execArgv`). */
+  execArgv?: string[];
+  /** Variables added to a copy of the host's `process.env` in every task thread. */
+  env?: Record<string, string>;
 }
 
 export interface GroupOptions {
@@ -259,7 +265,7 @@ export interface GroupOptions {
 export interface SpawnOptions {
   /**
    * `isolated` (default) or `pooled`. Pooled actors refuse `resourceLimits`, `regions`,
-   * `idleTimeoutMs` and a polite `shutdown` (a TypeError naming the option).
+   * `idleTimeoutMs`, `execArgv`, `env` and a polite `shutdown` (a TypeError naming the option).
    */
   kind?: ActorKind;
   /** Registered name, unique per supervisor. */
@@ -285,6 +291,15 @@ export interface SpawnOptions {
    * exist when it is spawned. A child spawned with `ctx.spawn` gets only regions its parent has.
    */
   regions?: string[];
+  /**
+   * Runtime flags of the actor's thread (`new Worker(…, { execArgv })`), e.g.
+   * `['--import', 'tsx']` to load TypeScript modules on Node 20. Flags Node refuses in a worker
+   * throw a `RangeError` at spawn; Bun accepts any and applies none. The actor gets a thread of
+   * its own, never shared with another actor (isolated actors only).
+   */
+  execArgv?: string[];
+  /** Variables added to a copy of the host's `process.env` in the actor's thread (isolated actors only). */
+  env?: Record<string, string>;
   /** Node's per-thread heap limits. */
   resourceLimits?: {
     maxOldGenerationSizeMb?: number;
@@ -309,11 +324,19 @@ export interface ChildRef {
   readonly id: ActorId;
 }
 
+/** Byte encoders (`ctx.fmt`). */
 export interface Fmt {
+  /**
+   * As Future's: bytes (any `ArrayBuffer` or view) as a `Uint8Array` over the same memory, a
+   * string as its UTF-8 text, anything else as JSON (refusing what JSON would change).
+   */
   encode(value: unknown): Uint8Array;
-  decode(bytes: Uint8Array): unknown;
-  json: { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array): unknown };
-  string: { encode(s: string): Uint8Array; decode(bytes: Uint8Array): string };
+  /** Decodes bytes written as `type` (default `json`; `binary` returns the bytes). */
+  decode(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, type?: FmtType): unknown;
+  json: { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): unknown };
+  string: { encode(s: string): Uint8Array; decode(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): string };
+  /** Real CBOR (cbor-x): carries what JSON cannot (Date, Map, Set, bigint, bytes). */
+  cbor: { encode(value: unknown): Uint8Array; decode(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): unknown };
   alloc(size: number): Uint8Array;
 }
 
@@ -554,12 +577,22 @@ export type TreeNode =
   | { type: 'group'; id: string; strategy: Strategy; children: TreeNode[] }
   | ({ type: 'actor' } & ActorDiagnostics);
 
+/** The second argument of a task function. */
+export interface TaskContext {
+  /**
+   * Reports progress to the caller's `onProgress` at once (in order, before the result). The
+   * value travels like a result (JSON; a value JSON would change throws a `TypeError`); without
+   * `onProgress` it is checked and dropped, and once the task has settled it is dropped.
+   */
+  progress(value: unknown): void;
+}
+
 /**
  * A task: a function (serialised with `toString()`, no outer scope) or a module URL/path whose
- * default export is the function. It gets the input and returns (or resolves) the result; both
- * travel as JSON, or through the memory pool with `transfer: true`.
+ * default export is the function. It gets the input (and `{ progress }`) and returns (or
+ * resolves) the result; both travel as JSON, or through the memory pool with `transfer: true`.
  */
-export type TaskFn<I = any, R = any> = ((input: I) => R | Promise<R>) | URL | string;
+export type TaskFn<I = any, R = any> = ((input: I, task: TaskContext) => R | Promise<R>) | URL | string;
 
 export interface TaskOptions {
   /** Counted from when the task starts running (not while queued); on expiry its thread is killed and the task rejects with `TimeoutError`. */
@@ -578,6 +611,8 @@ export interface TaskOptions {
    * without a free box the input waits its turn. Default `false`.
    */
   transfer?: boolean;
+  /** Hears each `progress(value)` of the running task; progress after it settled is dropped. */
+  onProgress?: (value: any) => void;
 }
 
 /** `{ fn, input, ...options }`: a task that `sup.tasks` helpers start (and cancel when no longer needed). */
@@ -586,7 +621,9 @@ export interface TaskDescriptor<I = any, R = any> extends TaskOptions {
   input?: I;
 }
 
-export interface MapOptions extends TaskOptions {
+export interface MapOptions extends Omit<TaskOptions, 'onProgress'> {
+  /** Hears each item's `progress(value)`, with the item's index. */
+  onProgress?: (value: any, index: number) => void;
   /** Most tasks running at once (default: the pool's `maxThreads`). */
   concurrency?: number;
   /** Settle every item (`{ status, value | reason }`) instead of stopping at the first error. */

@@ -4,6 +4,8 @@
 // module (default export: a handler function or a behaviour object; hooks may also be named
 // exports).
 
+const { withTypeScriptHint } = require('./ts-hint.js');
+
 const HOOKS = ['init', 'onStart', 'onTerminate', 'onExit', 'onIdle'];
 
 /** Evaluates serialised function source in the thread's global scope. */
@@ -59,7 +61,10 @@ function moduleExports(ns) {
 
 /** Behaviour of a module actor. */
 async function loadModule(url) {
-  const mod = moduleExports(await import(url));
+  const ns = await import(url).catch((err) => {
+    throw withTypeScriptHint(err, url); // Node cannot load TypeScript without a loader
+  });
+  const mod = moduleExports(ns);
   const d = mod.default;
   if (typeof d === 'function') {
     const b = { handle: d, stateful: false };

@@ -2,6 +2,7 @@
 // Validation of createSupervisor() and spawn() options. Every error names the field.
 
 const os = require('node:os');
+const { threadSetup } = require('./thread-setup.js');
 
 const STRATEGIES = ['one-for-one', 'one-for-all', 'rest-for-one'];
 const BACKOFFS = ['fixed', 'linear', 'exponential'];
@@ -179,11 +180,15 @@ const NOT_POOLED = {
   resourceLimits: 'a heap limit belongs to a thread, and pooled actors share one',
   regions: 'shared regions are not supported for pooled actors yet',
   idleTimeoutMs: 'onIdle is not supported for pooled actors yet',
+  execArgv: 'runtime flags belong to a thread, and pooled actors share one',
+  env: 'an environment belongs to a thread, and pooled actors share one',
 };
 
-/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb }`. */
+/** The task pool: `{ minThreads, maxThreads, idleTimeoutMs, maxQueue, maxTasksPerThread, maxHeapUsedMb, execArgv?, env? }`. */
 function tasksConfig(v = {}) {
-  const t = objectOf(v, 'tasks', ['minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread', 'maxHeapUsedMb']);
+  const t = objectOf(v, 'tasks', [
+    'minThreads', 'maxThreads', 'idleTimeoutMs', 'maxQueue', 'maxTasksPerThread', 'maxHeapUsedMb', 'execArgv', 'env',
+  ]);
   const out = {
     minThreads: 0,
     maxThreads: os.availableParallelism?.() ?? os.cpus().length,
@@ -202,6 +207,12 @@ function tasksConfig(v = {}) {
     out.maxTasksPerThread = number(t.maxTasksPerThread, 'tasks.maxTasksPerThread', { min: 1, integer: true, infinity: true });
   }
   if (t.maxHeapUsedMb !== undefined) out.maxHeapUsedMb = number(t.maxHeapUsedMb, 'tasks.maxHeapUsedMb', { min: 1, infinity: true });
+  const thread = threadSetup(t.execArgv, t.env, 'tasks');
+  if (thread !== undefined) {
+    // every task thread starts with these (validated here, so spawning one cannot fail on them)
+    if (thread.execArgv) out.execArgv = thread.execArgv;
+    if (thread.env) out.env = thread.env;
+  }
   return out;
 }
 
@@ -243,7 +254,7 @@ function callTimeout(options, param) {
 function spawnOptions(options = {}, supConfig, regions) {
   const o = objectOf(options, 'options', [
     'name', 'timeoutMs', 'restart', 'mailbox', 'resourceLimits', 'shutdown', 'idleTimeoutMs', 'heartbeatMs', 'resources',
-    'regions', 'kind', 'global',
+    'regions', 'kind', 'global', 'execArgv', 'env',
   ]);
   const kind = o.kind === undefined ? 'isolated' : oneOf(o.kind, 'options.kind', ['isolated', 'pooled']);
   if (kind === 'pooled') {
@@ -319,6 +330,8 @@ function spawnOptions(options = {}, supConfig, regions) {
     for (const [k, v] of Object.entries(r)) number(v, `options.resourceLimits.${k}`, { min: 1 });
     out.resourceLimits = { ...r };
   }
+  const thread = threadSetup(o.execArgv, o.env, 'options');
+  if (thread !== undefined) out.thread = thread; // its own execArgv/env: a thread of its own
   return out;
 }
 

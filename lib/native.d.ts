@@ -112,7 +112,10 @@ export declare function detach(buffer: unknown): void
 /** Host: shutdown finished; forget the supervisor and close its port. */
 export declare function dropSupervisor(supId: number): void
 
-/** Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers. */
+/**
+ * Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers; also an
+ * implicit heartbeat.
+ */
 export declare function emit(body: string): boolean
 
 /** What the host must do after an incarnation's thread is gone. */
@@ -212,7 +215,10 @@ export declare function poolBind(actorIds: Array<number>, portId: number, spec: 
 /** Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`. */
 export declare function poolCall(actorId: number, target: number, corr: number, body: string): number
 
-/** Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host. */
+/**
+ * Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host; also an
+ * implicit heartbeat.
+ */
 export declare function poolEmit(actorId: number, body: string): boolean
 
 /** Pool worker: `actor_id`'s incarnation ends with `reason` (the host ends it). */

@@ -269,8 +269,8 @@ class Supervisor {
   }
 
   /**
-   * Spawns `count` pooled actors of one source in the root group (DESIGN.md 8.1) and returns
-   * their refs in spawn order. `options` are spawn options (`kind` is 'pooled'; `name` cannot
+   * Spawns `count` pooled actors of one source in the root group (docs/ARCHITECTURE.md,
+   * Pooled actors) and returns their refs in spawn order. `options` are spawn options (`kind` is 'pooled'; `name` cannot
    * name many actors).
    */
   spawnMany(count, actor, options) {
@@ -596,7 +596,7 @@ class Supervisor {
       this._placePooled([entry]);
       return;
     }
-    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits);
+    const thread = entry.spare ?? this._pool.acquire(entry.opts.resourceLimits, entry.opts.thread);
     entry.spare = null;
     entry.thread = thread;
     entry.reason = undefined;
@@ -621,7 +621,7 @@ class Supervisor {
     entry.incarnation = native.bind(entry.num, thread.port, init);
   }
 
-  // ---- pooled actors (DESIGN.md 8) --------------------------------------------------------
+  // ---- pooled actors (docs/ARCHITECTURE.md, Pooled actors) --------------------------------
 
   /**
    * Starts pooled incarnations on pool workers (the less loaded of two each): one native call

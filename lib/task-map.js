@@ -1,7 +1,7 @@
 'use strict';
 // sup.map and sup.mapStream: a task function run over an iterable (or async iterable), at most
 // `concurrency` tasks at once, items pulled as there is room; map resolves with every result,
-// mapStream yields them in order.
+// mapStream yields them in order. `onProgress(value, index)` hears each item's progress.
 
 const { defOf } = require('./task-functions.js');
 const { isObject, taskOptions } = require('./task-options.js');
@@ -27,7 +27,8 @@ function mapOptions(sup, options, param) {
     concurrency,
     settle: o.settle === true,
     signal: t.signal,
-    job: { timeoutMs: t.timeoutMs, signal: undefined, limits: t.limits, key: t.key, transfer: t.transfer, param },
+    onProgress: t.onProgress,
+    job: { timeoutMs: t.timeoutMs, signal: undefined, limits: t.limits, key: t.key, transfer: t.transfer, onProgress: null, param },
   };
 }
 
@@ -58,6 +59,7 @@ class MapRun {
     this.settle = o.settle;
     this.signal = o.signal;
     this.jobOptions = o.job;
+    this.onProgress = o.onProgress; // (value, index) => void, or null
     this.active = new Set();
     this.index = 0; // items pulled
     this.consumed = 0; // results consumed (mapStream) or 0 (map)
@@ -123,7 +125,9 @@ class MapRun {
 
   submit(item) {
     const i = this.index++;
-    const job = this.pool.submit(this.def, item, this.jobOptions, true);
+    const cb = this.onProgress;
+    const o = cb === null ? this.jobOptions : { ...this.jobOptions, onProgress: (value) => cb(value, i) };
+    const job = this.pool.submit(this.def, item, o, true);
     this.active.add(job);
     job.promise.then(
       (v) => this.done(job, i, true, v),

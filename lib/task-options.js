@@ -1,10 +1,10 @@
 'use strict';
 // Task options: validation of the options a task takes (`timeoutMs`, `signal`, `resourceLimits`,
-// `transfer`), whether passed to task(), map/mapStream or in a sup.tasks descriptor. The pool's
+// `transfer`, `onProgress`), whether passed to task(), map/mapStream or in a sup.tasks descriptor. The pool's
 // own settings (`tasks` of createSupervisor) are validated, with their defaults, in config.js.
 
 const NO_TIMEOUT = 2 ** 31 - 1; // setTimeout's largest delay
-const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits', 'transfer'];
+const OPTION_KEYS = ['timeoutMs', 'signal', 'resourceLimits', 'transfer', 'onProgress'];
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 
 function isObject(v) {
@@ -48,7 +48,13 @@ function transferOf(v, field) {
   return v;
 }
 
-/** `{ timeoutMs, signal, limits, key, transfer }` of validated task options (`extra`: other keys allowed). */
+function progressOf(v, field) {
+  if (v === undefined) return null;
+  if (typeof v !== 'function') throw new TypeError(`${field} must be a function`);
+  return v;
+}
+
+/** `{ timeoutMs, signal, limits, key, transfer, onProgress }` of validated task options (`extra`: other keys allowed). */
 function taskOptions(o, param, extra = []) {
   if (!isObject(o) || Array.isArray(o)) throw new TypeError(`${param} must be an object`);
   for (const k of Object.keys(o)) {
@@ -62,10 +68,11 @@ function taskOptions(o, param, extra = []) {
     limits,
     key: limits ? JSON.stringify(limits) : '',
     transfer: transferOf(o.transfer, `${param}.transfer`),
+    onProgress: progressOf(o.onProgress, `${param}.onProgress`),
     param,
   };
 }
 
-const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '', transfer: false, param: 'task: options' });
+const NO_OPTIONS = Object.freeze({ timeoutMs: 0, signal: undefined, limits: undefined, key: '', transfer: false, onProgress: null, param: 'task: options' });
 
 module.exports = { NO_TIMEOUT, NO_OPTIONS, isObject, taskOptions };

@@ -35,6 +35,8 @@ const R_OK = 1;
 const R_UNDEF = 2;
 const R_LOST = 3;
 const R_BOX = 4;
+const R_PROGRESS = 5;
+const WITH_PROGRESS = -2; // a call wrapped with where its progress goes: [-2, port, corr, call]
 
 /** A ping: the first message a (new or restarted) thread handles. */
 class Ping {
@@ -340,6 +342,7 @@ class TaskPool {
   /** Calls thread `t` with `body` for `job`; the task is running from now on. */
   dispatch(t, job, body) {
     const corr = ++this.corr;
+    if (job.onProgress !== null) body = `[${WITH_PROGRESS},${this.port},${corr},${body}]`;
     const code = native.call(t.num, corr, body, this.port, this.sup._sid);
     if (code !== K.QUEUED) {
       this.requeue(t, job); // the thread's actor is gone for good: the task never reached it
@@ -426,13 +429,27 @@ class TaskPool {
     }
     if (kind !== K.REPLY) return;
     const call = this.calls.get(env[2]);
-    if (call === undefined) return; // a late reply: its task was stopped
-    this.calls.delete(env[2]);
+    if (call === undefined) return; // a late reply (or progress): its task was stopped
     const body = env[3];
+    if (body[0] === K.REPLY_OK && Array.isArray(body[1]) && body[1][0] === R_PROGRESS) {
+      this.progressed(call, body[1]); // the task goes on: its call stays open
+      return;
+    }
+    this.calls.delete(env[2]);
     if (call instanceof Ping) this.pinged(call, body);
     else if (body[0] === K.REPLY_OK) this.replied(call.thread, call, body[1]);
     else if (body[0] === K.REPLY_ERR) this.unsendable(call.thread, call, body[1]);
     else this.exited(call.thread, call, String(body[1]));
+  }
+
+  /** A running task reported progress `[R_PROGRESS, value?]`: its `onProgress` gets the value. */
+  progressed(job, r) {
+    if (job instanceof Ping || job.state !== RUNNING || job.onProgress === null) return;
+    try {
+      job.onProgress(r.length > 1 ? r[1] : undefined);
+    } catch (err) {
+      this.sup._emit('error', { reason: 'onProgress threw', error: err });
+    }
   }
 
   /** The thread answered: the task returned or threw (or the thread did not know the function). */
@@ -560,6 +577,9 @@ class TaskPool {
     try {
       const o = { restart: 'permanent', shutdown: 'brutal' };
       if (limits) o.resourceLimits = limits;
+      const c = this.sup._config.tasks;
+      if (c.execArgv) o.execArgv = c.execArgv; // every task thread starts with the pool's flags and env
+      if (c.env) o.env = c.env;
       const opts = spawnOptions(o, this.sup._config);
       opts.internal = true;
       // a task may hold its transferred input as long as it runs (timeouts and signals stop it,

@@ -19,6 +19,7 @@ class Job {
     this.limits = o.limits;
     this.key = o.key;
     this.transfer = o.transfer;
+    this.onProgress = o.onProgress ?? null; // (value) => void, called while the task runs
     this.bytes = null; // transfer: the input to write into a box (null: no input)
     this.kind = ''; // transfer: how the thread rebuilds it ('json', 'Uint8Array', …)
     this.box = null; // transfer: the input's box, once shared with `thread`
@@ -54,6 +55,7 @@ class Job {
 
   end() {
     this.state = DONE;
+    this.onProgress = null; // progress that arrives later is dropped
     this.input = undefined;
     this.text = undefined;
     this.bytes = null;

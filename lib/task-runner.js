@@ -16,15 +16,26 @@
 // the reply is `[4, ms, [boxIndex, epoch, kind]]`; the host reads, copies and releases it (this
 // thread, its writer, holds no reference once it committed). The INBOX notices the core
 // delivers for input boxes are ignored (the call carries the handle).
+//
+// A task function is called as `fn(input, { progress })`. When the host listens (`onProgress`),
+// the call comes wrapped as `[-2, port, corr, call]`: each `progress(value)` is then sent at
+// once to the pool's `port` as a reply `[5, value]` to `corr` (ahead of the final reply, in
+// order), encoded like a result; once the task has settled, progress is dropped.
 
+const native = require('./native.js');
 const tier2 = require('./tier2.js');
 const { moduleExports } = require('./behaviour.js');
+const { encode } = require('./codec.js');
+const { withTypeScriptHint } = require('./ts-hint.js');
 
 const OK = 1;
 const UNDEF = 2;
 const FAIL = 0;
 const LOST = 3;
 const BOX = 4;
+const PROGRESS = 5;
+const WITH_PROGRESS = -2;
+const K_REPLY_OK = require('./kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
 const fns = new Map(); // fid → function (or the promise of a module's function)
@@ -43,7 +54,10 @@ function compile(code) {
 }
 
 async function load(url) {
-  const fn = moduleExports(await import(url)).default; // the same rule as module actors
+  const mod = await import(url).catch((err) => {
+    throw withTypeScriptHint(err, url); // Node cannot load TypeScript without a loader
+  });
+  const fn = moduleExports(mod).default; // the same rule as module actors
   if (typeof fn !== 'function') throw new TypeError(`task module ${url} has no default export function`);
   return fn;
 }
@@ -118,11 +132,34 @@ function plain(t0, v) {
   return reply(OK, t0, v);
 }
 
-function invoke(fn, input, fromSource) {
+/** Progress of a task nobody listens to: checked like a result, then dropped. */
+const UNHEARD = Object.freeze({
+  progress(value) {
+    encode(value, 'progress: value');
+  },
+});
+
+/**
+ * The second argument of a task whose host listens for progress: `progress(value)` replies to
+ * `corr` on `port` at once, until `close()` (the task settled).
+ */
+function reporter(port, corr) {
+  let open = true;
+  const head = `[${K_REPLY_OK},[${PROGRESS}`;
+  const helpers = Object.freeze({
+    progress(value) {
+      const text = encode(value, 'progress: value');
+      if (open) native.replyTo(port, corr, text === '' ? `${head}]]` : `${head},${text}]]`);
+    },
+  });
+  return { helpers, close: () => (open = false) };
+}
+
+function invoke(fn, input, fromSource, helpers) {
   const t0 = performance.now();
   let r;
   try {
-    r = fn(input);
+    r = fn(input, helpers);
   } catch (err) {
     return reply(FAIL, t0, failure(err, fromSource));
   }
@@ -138,7 +175,7 @@ function invoke(fn, input, fromSource) {
 const handleOf = (box) => ({ boxIndex: box[0], epoch: box[1] });
 
 /** Runs a task with `transfer` (`x`: `{ box?, kind? }`): input from a box, bytes results into one. */
-function invokeTransfer(fn, x, ctx, fromSource) {
+function invokeTransfer(fn, x, ctx, fromSource, helpers) {
   const t0 = performance.now();
   let input;
   let handle = null; // the input box, until released
@@ -190,7 +227,7 @@ function invokeTransfer(fn, x, ctx, fromSource) {
   };
   let r;
   try {
-    r = fn(input);
+    r = fn(input, helpers);
   } catch (err) {
     return failed(err);
   }
@@ -198,8 +235,8 @@ function invokeTransfer(fn, x, ctx, fromSource) {
   return finish(r);
 }
 
-function run(fn, msg, ctx, fromSource) {
-  return msg.length > 3 ? invokeTransfer(fn, msg[3], ctx, fromSource) : invoke(fn, msg[2], fromSource);
+function run(fn, msg, ctx, fromSource, helpers) {
+  return msg.length > 3 ? invokeTransfer(fn, msg[3], ctx, fromSource, helpers) : invoke(fn, msg[2], fromSource, helpers);
 }
 
 module.exports = function runTask(self, msg, ctx) {
@@ -208,6 +245,27 @@ module.exports = function runTask(self, msg, ctx) {
     return 0;
   }
   if (!Array.isArray(msg)) return undefined; // an INBOX notice of an input box
+  if (msg[0] !== WITH_PROGRESS) return runCall(msg, ctx, UNHEARD);
+  const { helpers, close } = reporter(msg[1], msg[2]);
+  const r = runCall(msg[3], ctx, helpers);
+  if (r === null || typeof r !== 'object' || typeof r.then !== 'function') {
+    close();
+    return r;
+  }
+  return r.then(
+    (v) => {
+      close();
+      return v;
+    },
+    (err) => {
+      close();
+      throw err;
+    },
+  );
+};
+
+/** Runs one task call `[fid, def, input?, transfer?]` with `helpers` (its second argument). */
+function runCall(msg, ctx, helpers) {
   const fid = msg[0];
   let fn = fns.get(fid);
   if (fn === undefined) {
@@ -225,7 +283,7 @@ module.exports = function runTask(self, msg, ctx) {
       return p.then(
         (f) => {
           if (fns.get(fid) === p) fns.set(fid, f);
-          return run(f, msg, ctx, false);
+          return run(f, msg, ctx, false, helpers);
         },
         (err) => failedLoad(err, msg, ctx),
       );
@@ -240,10 +298,10 @@ module.exports = function runTask(self, msg, ctx) {
     }
     fns.set(fid, fn);
   } else if (typeof fn.then === 'function') {
-    return fn.then((f) => run(f, msg, ctx, false), (err) => failedLoad(err, msg, ctx));
+    return fn.then((f) => run(f, msg, ctx, false, helpers), (err) => failedLoad(err, msg, ctx));
   }
-  return run(fn, msg, ctx, fn.fromSource === true);
-};
+  return run(fn, msg, ctx, fn.fromSource === true, helpers);
+}
 
 /** A module task that failed to load: its input box (if any) goes back at once. */
 function failedLoad(err, msg, ctx) {

@@ -1,11 +1,17 @@
 'use strict';
 // Worker threads for actors: creation, a warm pool of started threads, and a process-wide
 // count of live threads (for leak checks). Threads are created by the host thread only.
+//
+// A thread started with resource limits or with its own `execArgv`/`env` (thread-setup.js)
+// belongs to the actor it was made for: it never comes from the warm pool nor goes back to it
+// (only default threads are pooled), so no actor ever runs under another one's flags or
+// environment. Its own next incarnation may still reuse it (lib/supervisor.js `spare`).
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const native = require('./native.js');
 const { addonFile } = require('./addon.js');
+const { workerOptions } = require('./thread-setup.js');
 
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
 const POOL_SCRIPT = path.join(__dirname, 'pool', 'worker.js');
@@ -14,16 +20,27 @@ const live = new Set();
 
 /** One worker thread with its port in the Rust core. */
 class Thread {
-  /** `pool`: settings of a pool worker (lib/pool/worker.js), which gets a pool port instead. */
-  constructor(resourceLimits, pool) {
+  /**
+   * `pool`: settings of a pool worker (lib/pool/worker.js), which gets a pool port instead.
+   * `setup`: its own `execArgv`/`env` (validated by thread-setup.js), if any.
+   */
+  constructor(resourceLimits, pool, setup) {
     this.port = pool ? native.newPoolPort() : native.newPort();
     this.error = undefined;
     this.alive = true;
     this.onExit = null;
-    this.worker = new Worker(pool ? POOL_SCRIPT : WORKER_SCRIPT, {
-      workerData: { port: this.port, wardenAddon: addonFile(), ...(pool ? { pool } : {}) },
-      ...(resourceLimits ? { resourceLimits } : {}),
-    });
+    /** Made for one actor (limits or its own flags/env): never pooled. */
+    this.dedicated = Boolean(resourceLimits || setup);
+    try {
+      this.worker = new Worker(pool ? POOL_SCRIPT : WORKER_SCRIPT, {
+        workerData: { port: this.port, wardenAddon: addonFile(), ...(pool ? { pool } : {}) },
+        ...(resourceLimits ? { resourceLimits } : {}),
+        ...workerOptions(setup),
+      });
+    } catch (err) {
+      native.closePort(this.port);
+      throw err;
+    }
     live.add(this);
     this.worker.on('error', (err) => {
       this.error ??= err;
@@ -78,10 +95,13 @@ class ThreadPool {
     this.refill();
   }
 
-  /** A thread for a new incarnation: a warm one when possible. */
-  acquire(resourceLimits) {
+  /**
+   * A thread for a new incarnation: a warm one when possible; a new one of its own when it has
+   * resource limits or its own `execArgv`/`env` (`setup`).
+   */
+  acquire(resourceLimits, setup) {
     if (this.closed) throw new Error('thread pool is closed');
-    if (resourceLimits) return new Thread(resourceLimits);
+    if (resourceLimits || setup) return new Thread(resourceLimits, undefined, setup);
     let t = this.idle.shift();
     while (t && !t.alive) t = this.idle.shift();
     if (!t) t = new Thread();
@@ -94,10 +114,10 @@ class ThreadPool {
   /**
    * Takes back a healthy thread whose actor ended (its handler threw and the thread scrubbed
    * itself, see lib/worker.js) and was not restarted on it at once: first in line for the next
-   * acquire if the pool has room, else stopped.
+   * acquire if the pool has room, else stopped. A dedicated thread is always stopped.
    */
   adopt(t) {
-    if (this.closed || !t.alive || this.idle.length >= this.size) {
+    if (this.closed || !t.alive || t.dedicated || this.idle.length >= this.size) {
       this.retire(t);
       return;
     }

@@ -84,7 +84,7 @@ function writeOptions(o, param, supId) {
 function shareText(share, param, supId) {
   if (typeof share === 'string' && SHARES.includes(share)) return share;
   if (Array.isArray(share)) {
-    // refs, ids and registered names, like every other target (DESIGN.md 3.5)
+    // refs, ids and registered names, like every other target (docs/ARCHITECTURE.md, Tier 2)
     return JSON.stringify(share.map((t) => resolveTarget(t, supId, `${param}: list entry`)));
   }
   throw new TypeError(`${param} must be one of ${SHARES.join(', ')} or a list of actors`);
@@ -155,8 +155,8 @@ function makeReader(buffer, meta, handle) {
     copy: () => view().slice(),
     /** An owned copy (Future compatibility). */
     binary: () => view().slice(),
-    /** An owned copy as an ArrayBuffer (Future compatibility). */
-    raw: () => view().slice().buffer,
+    /** An owned copy (Future compatibility: a Uint8Array, as Future's raw() returns). */
+    raw: () => view().slice(),
     string: () => decoder.decode(view()),
     json: () => JSON.parse(decoder.decode(view())),
     cbor: () => cborLib().decode(view()),

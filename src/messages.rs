@@ -77,12 +77,13 @@ pub fn reply_handled(port_id: f64, corr: f64, body: String, handled: u32) -> Res
     })
 }
 
-/// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers.
+/// Worker: emits a Tier 1 message (`[msg,data]` JSON) to the host's subscribers; also an
+/// implicit heartbeat.
 #[napi(catch_unwind)]
 pub fn emit(body: String) -> Result<bool> {
     guard("emit", || {
         flush_current();
-        host_event(Kind::Emit, body)
+        bound().is_some_and(|actor| runtime().emit(&actor, body))
     })
 }
 

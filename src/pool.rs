@@ -90,12 +90,13 @@ pub fn pool_reply(
     })
 }
 
-/// Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host.
+/// Pool worker: `actor_id` emits a Tier 1 message (`[msg,data]` JSON) to the host; also an
+/// implicit heartbeat.
 #[napi(catch_unwind)]
 pub fn pool_emit(actor_id: f64, body: String) -> Result<bool> {
     guard("poolEmit", || {
         flush_current();
-        member(actor_id).is_some_and(|a| runtime().host_event(&a, Kind::Emit, body))
+        member(actor_id).is_some_and(|a| runtime().emit(&a, body))
     })
 }
 

@@ -489,10 +489,12 @@ impl Actor {
         d
     }
 
-    /// Records a heartbeat at `now_ms` (wall clock, ms).
-    pub fn heartbeat(&self, now_ms: f64) {
+    /// Records a heartbeat at `now_ms` (wall clock, ms). Returns false when the previous one
+    /// was recorded at the same `now_ms` (see [`crate::runtime::Runtime::emit`]).
+    pub fn heartbeat(&self, now_ms: f64) -> bool {
         let mut g = self.inner.lock();
         g.heartbeat_count += 1;
+        let new_ms = g.last_heartbeat_ms != Some(now_ms);
         g.last_heartbeat_ms = Some(now_ms);
         if let Some(m) = &self.metrics {
             let now = m.now_ns();
@@ -504,6 +506,7 @@ impl Actor {
             }
             g.last_beat = Some((inc, now));
         }
+        new_ms
     }
 
     /// Current incarnation.
@@ -516,8 +519,8 @@ impl Actor {
         self.inner.lock().state
     }
 
-    /// This actor's diagnostics (see DESIGN.md 3.6) as a JSON object; `name` is the name
-    /// registered for it, if any.
+    /// This actor's diagnostics (see docs/ARCHITECTURE.md, Diagnostics) as a JSON object;
+    /// `name` is the name registered for it, if any.
     pub fn diagnostics(&self, name: Option<String>) -> serde_json::Value {
         let g = self.inner.lock();
         serde_json::json!({

@@ -278,8 +278,11 @@ impl Runtime {
     pub(crate) fn extend_leases(&'static self, actor: &Actor) {
         if let Some(pool) = self.pool(actor.sup_id) {
             let lease = self.lease_of(actor.id);
-            pool.extend(actor.id, lease);
-            self.timer().armed(lease);
+            // Only a lease that moved needs the timer to know; an actor that holds nothing (most
+            // heartbeats, and every `self.send` is one) must not wake the timer thread.
+            if pool.extend(actor.id, lease) {
+                self.timer().armed(lease);
+            }
         }
     }
 

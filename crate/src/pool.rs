@@ -2,11 +2,10 @@
 //!
 //! A box goes FREE → WRITING (one writer, under lease) → READY (immutable, one reference per
 //! holder: each authorised reader, and the host or the writer once it reads) → FREE. The writer
-//! holds no reference once it commits (DESIGN.md 3.5): a READY box is freed when its last
-//! reference goes, or, if nobody ever took one, when the writer's lease at commit passes or the
-//! writer ends. Its epoch
-//! changes every time it returns to FREE, so a `Lock { box, epoch }` from an earlier use — or a
-//! forged one — matches nothing. Threads get views of one box at a time (never of the pool);
+//! holds no reference once it commits (docs/ARCHITECTURE.md, Tier 2 boxes): a READY box is freed
+//! when its last reference goes, or, if nobody ever took one, when the writer's lease at commit
+//! passes or the writer ends. Its epoch changes every time it returns to FREE, so a
+//! `Lock { box, epoch }` from an earlier use — or a forged one — matches nothing. Threads get views of one box at a time (never of the pool);
 //! a holder's views are detached by its own thread before it gives its reference back, and a
 //! holder that died took its views with it, so no view ever shows a later generation.
 //! Requests that find no free box wait in FIFO order.
@@ -397,22 +396,29 @@ impl Pool {
         grants
     }
 
-    /// Extends the leases of everything `holder` has.
-    pub fn extend(&self, holder: u64, lease: u64) {
+    /// Extends the leases of everything `holder` has; false if it holds nothing.
+    pub fn extend(&self, holder: u64, lease: u64) -> bool {
         let mut g = self.inner.lock();
+        let mut any = false;
         for slot in &mut g.slots {
             match &mut slot.state {
-                State::Writing { writer, lease: l } if *writer == holder => *l = lease,
+                State::Writing { writer, lease: l } if *writer == holder => {
+                    *l = lease;
+                    any = true;
+                }
                 State::Ready => {
                     if let Some((l, false)) = slot.holders.get_mut(&holder) {
                         *l = lease;
+                        any = true;
                     } else if slot.writer == holder && slot.unclaimed.is_some() {
                         slot.unclaimed = Some(lease);
+                        any = true;
                     }
                 }
                 _ => {}
             }
         }
+        any
     }
 
     fn free_slot(&self, g: &mut Inner, index: usize, lease: u64) -> Vec<(Waiter, Grant)> {

@@ -1,4 +1,5 @@
-//! Pooled actors: many actors bound to one pool worker's port (DESIGN.md section 8).
+//! Pooled actors: many actors bound to one pool worker's port (see docs/ARCHITECTURE.md,
+//! Pooled actors).
 //!
 //! A pool port keeps a ready queue of its actors that have deliverable mail. Mail for an idle,
 //! not yet queued pooled actor queues it there and rings the port (one ring per burst: the

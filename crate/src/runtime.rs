@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How often the timer thread drains outboxes that their threads stopped draining (a thread
 /// stuck in a long computation or a hang after sending): every 5 ms while sweeps find mail
@@ -444,6 +444,19 @@ impl Runtime {
         self.extend_leases(actor);
     }
 
+    /// An actor's Tier 1 emit (`self.send`) to its supervisor's port. Every emit is also an
+    /// implicit heartbeat (Future's `self.send` updates `lastHeartbeatAt`), recorded before the
+    /// message leaves so that a subscriber that sees it also sees the heartbeat. Counted every
+    /// time; the watchdog and the box leases are refreshed by the first emit of each
+    /// millisecond only, so a burst of sends does not pay for them per message.
+    pub fn emit(&'static self, actor: &Actor, body: String) -> bool {
+        if actor.heartbeat(wall_clock_ms()) {
+            self.arm_watchdog(actor);
+            self.extend_leases(actor);
+        }
+        self.host_event(actor, Kind::Emit, body)
+    }
+
     /// Re-arms `actor`'s heartbeat watchdog (at start and on each heartbeat).
     pub fn arm_watchdog(&self, actor: &Actor) {
         let d = actor.arm_watchdog(self.now_ns());
@@ -859,6 +872,13 @@ fn prune_nulls(v: &mut serde_json::Value) {
     }
 }
 
+/// Milliseconds since the Unix epoch, as JavaScript's `Date.now()` gives them.
+pub fn wall_clock_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -948,6 +968,40 @@ mod tests {
             rt.bind(a.id, p.id, "{}".into()).unwrap();
         }
         (sup, actors, ports)
+    }
+
+    #[test]
+    fn an_emit_is_a_heartbeat_recorded_before_the_event_is_queued() {
+        let rt = leak();
+        let (sup, [actor, _], _) = two_bound_actors(rt);
+        let d = actor.diagnostics(None);
+        assert_eq!(d["heartbeatCount"], 0);
+        assert!(d["lastHeartbeatAt"].is_null());
+        let before = wall_clock_ms();
+        assert!(rt.emit(&actor, r#"["tick"]"#.into()));
+        let d = actor.diagnostics(None);
+        assert_eq!(d["heartbeatCount"], 1);
+        let at = d["lastHeartbeatAt"].as_f64().unwrap();
+        assert!(
+            at >= before && at <= wall_clock_ms(),
+            "wall-clock ms, like Date.now()"
+        );
+        let events: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        let emits: Vec<_> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e[0] == Kind::Emit as u64)
+            .collect();
+        assert_eq!(emits.len(), 1);
+        assert_eq!(emits[0][1], actor.id);
+        assert_eq!(emits[0][3], serde_json::json!(["tick"]));
+        // every heartbeat counts; only the first of each millisecond refreshes leases and watchdog
+        assert!(actor.heartbeat(at + 10.0));
+        assert!(!actor.heartbeat(at + 10.0));
+        assert!(actor.heartbeat(at + 11.0));
+        assert_eq!(actor.diagnostics(None)["heartbeatCount"], 4);
     }
 
     #[test]

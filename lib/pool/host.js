@@ -1,8 +1,8 @@
 'use strict';
-// The host side of pooled actors (DESIGN.md 8): one supervisor's pool workers, started on the
-// first pooled spawn and replaced when lost, where a new incarnation goes, and the watchdog
-// that notices a synchronous handler stuck past `pool.maxBlockMs` (JS cannot interrupt it: the
-// supervisor then kills and replaces the whole worker).
+// The host side of pooled actors (docs/ARCHITECTURE.md): one supervisor's pool workers,
+// started on the first pooled spawn and replaced when lost, where a new incarnation goes, and
+// the watchdog that notices a synchronous handler stuck past `pool.maxBlockMs` (JS cannot
+// interrupt it: the supervisor then kills and replaces the whole worker).
 
 const { Thread } = require('../threads.js');
 
@@ -63,8 +63,9 @@ class Pool {
   }
 
   /**
-   * Where a new incarnation goes (DESIGN.md 8.3): `near` (its parent's worker) unless that one
-   * carries more than 1.25 times the mean load; otherwise the less loaded of two workers.
+   * Where a new incarnation goes (docs/ARCHITECTURE.md, Pooled actors): `near` (its parent's
+   * worker) unless that one carries more than 1.25 times the mean load; otherwise the less
+   * loaded of two workers.
    */
   pick(near) {
     const n = this.workers.length;

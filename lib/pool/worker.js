@@ -1,9 +1,10 @@
 'use strict';
-// The bootstrap of a pool worker: one thread that runs many pooled actors (DESIGN.md 8). It
-// keeps a slot per actor (behaviour, state, self, ctx), compiles each distinct source once,
-// takes batches of ready actors from its port in the Rust core, and runs one message at a time
-// per actor: an async handler keeps only its own actor busy. Everything an actor does goes
-// through the core in that actor's name (the core checks the actor is bound to this thread).
+// The bootstrap of a pool worker: one thread that runs many pooled actors (see
+// docs/ARCHITECTURE.md, Pooled actors). It keeps a slot per actor (behaviour, state, self,
+// ctx), compiles each distinct source once, takes batches of ready actors from its port in the
+// Rust core, and runs one message at a time per actor: an async handler keeps only its own
+// actor busy. Everything an actor does goes through the core in that actor's name (the core
+// checks the actor is bound to this thread).
 //
 // A synchronous handler that never returns cannot be interrupted here: while a handler runs
 // synchronously this thread writes its actor id in a word the host watches (`watch[0]`, with a
@@ -139,7 +140,7 @@ class Self {
   }
 }
 
-/** `ctx` of a pooled actor (what pooled actors support of DESIGN.md 1.3). */
+/** `ctx` of a pooled actor (what pooled actors support of an isolated actor's ctx; README, Pooled actors). */
 class Ctx {
   constructor(slot) {
     this._slot = slot;
