@@ -27,10 +27,10 @@ export declare function beginClose(supId: number): void
 export declare function bind(actorId: number, portId: number, init: string): number | null
 
 /** Gives up a box being written. */
-export declare function boxAbort(sup: number, index: number, epoch: number): void
+export declare function boxAbort(sup: number, index: number, epoch: number, actor?: number | undefined | null): void
 
 /** Asks for a box to write `size` bytes into. */
-export declare function boxAcquire(sup: number, size: number, wait: boolean, timeoutMs: number, port: number, corr: number): BoxAcquired
+export declare function boxAcquire(sup: number, size: number, wait: boolean, timeoutMs: number, port: number, corr: number, actor?: number | undefined | null): BoxAcquired
 
 /** Result of `boxAcquire`. */
 export interface BoxAcquired {
@@ -48,31 +48,31 @@ export interface BoxAcquired {
  * Publishes a box (`len` bytes, `meta` = `{msg,type}` JSON, `share` = a mode or a JSON list
  * of actor ids). Returns the error text if refused.
  */
-export declare function boxCommit(sup: number, index: number, epoch: number, len: number, meta: string, share: string): string | null
+export declare function boxCommit(sup: number, index: number, epoch: number, len: number, meta: string, share: string, actor?: number | undefined | null): string | null
 
 /**
  * The `{msg,type}` JSON of a box the caller may read, or null. This is the authorisation
  * check of a read (counted when the supervisor tracks `authorization`).
  */
-export declare function boxMeta(sup: number, index: number, epoch: number): string | null
+export declare function boxMeta(sup: number, index: number, epoch: number, actor?: number | undefined | null): string | null
 
 /**
  * A view of the committed bytes of a box the caller may read, or null (stale, forged,
  * unauthorised, released).
  */
-export declare function boxRead(sup: number, index: number, epoch: number): ArrayBuffer | null
+export declare function boxRead(sup: number, index: number, epoch: number, actor?: number | undefined | null): ArrayBuffer | null
 
 /** Gives the caller's reference back (detach its views first). False if it held none. */
-export declare function boxRelease(sup: number, index: number, epoch: number): boolean
+export declare function boxRelease(sup: number, index: number, epoch: number, actor?: number | undefined | null): boolean
 
 /**
  * A writable view of the first `len` bytes of a box the caller is writing (for in-place
  * writes), or null.
  */
-export declare function boxWritable(sup: number, index: number, epoch: number, len: number): ArrayBuffer | null
+export declare function boxWritable(sup: number, index: number, epoch: number, len: number, actor?: number | undefined | null): ArrayBuffer | null
 
 /** Copies `data` to the start of a box the caller is writing. False if it is not the writer. */
-export declare function boxWrite(sup: number, index: number, epoch: number, data: Uint8Array): boolean
+export declare function boxWrite(sup: number, index: number, epoch: number, data: Uint8Array, actor?: number | undefined | null): boolean
 
 /** Sends a call; the reply goes to `reply_port` with `corr`. Same codes as `send`. */
 export declare function call(target: number, corr: number, body: string, replyPort: number, sup: number): number
@@ -228,6 +228,12 @@ export declare function poolExit(actorId: number, reason: string): boolean
 export declare function poolHeartbeat(actorId: number, nowMs: number): boolean
 
 /**
+ * Host: whether pooled actor `actor_id` writes, reads or waits for a box (its worker must
+ * detach its views before its boxes go back to the pool).
+ */
+export declare function poolHoldsBoxes(actorId: number): boolean
+
+/**
  * Pool worker: `actor_id` finished a call: counts it handled (as [`pool_ack`] with 1), then
  * sends its reply, in one native call, so the end of the incarnation can land before both or
  * after both: a call whose reply was sent is never also reported as in flight.
@@ -262,10 +268,13 @@ export interface PoolStats {
 }
 
 /**
- * Host: ends pooled actor `actor_id`'s current incarnation on its worker between messages
- * (the worker drops its slot). False if it has no worker.
+ * Host: stops pooled actor `actor_id`'s current incarnation on its worker. `body` (JSON) is
+ * the reason (a string: the worker drops the slot between messages), or `{ reason, polite,
+ * confirm }`: `polite` runs `onTerminate` first and the worker reports the exit itself;
+ * `confirm` asks the worker to say when it dropped the slot and detached its views of box
+ * memory. False if it has no worker.
  */
-export declare function poolStop(actorId: number, reason: string): boolean
+export declare function poolStop(actorId: number, body: string): boolean
 
 /**
  * Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most

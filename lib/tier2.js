@@ -165,13 +165,13 @@ function makeReader(buffer, meta, handle) {
 
 /**
  * Reads a box from this thread: a reader, or null for Tier 1 messages and stale, forged or
- * unauthorised handles.
+ * unauthorised handles. `actor`: the actor a pool worker reads for (see `writer`).
  */
-function read(sup, m, views) {
+function read(sup, m, views, actor) {
   const h = handleOf(m);
   if (!h) return null;
-  const metaText = native.boxMeta(sup, h.boxIndex, h.epoch);
-  const buffer = metaText === null ? null : native.boxRead(sup, h.boxIndex, h.epoch);
+  const metaText = native.boxMeta(sup, h.boxIndex, h.epoch, actor);
+  const buffer = metaText === null ? null : native.boxRead(sup, h.boxIndex, h.epoch, actor);
   if (buffer === null) return null;
   views.add(h, buffer);
   const meta = JSON.parse(metaText);
@@ -180,11 +180,110 @@ function read(sup, m, views) {
 }
 
 /** Gives this thread's reference back after detaching its views; false if it held none. */
-function release(sup, handle, views) {
+function release(sup, handle, views, actor) {
   const h = handleOf(handle);
   if (!h) return false;
   views.detach(h);
-  return native.boxRelease(sup, h.boxIndex, h.epoch);
+  return native.boxRelease(sup, h.boxIndex, h.epoch, actor);
 }
 
-module.exports = { encodeData, writeOptions, handleOf, Views, read, release, isBytes, asBytes, bytesKind, viewOf, Ok, Err };
+/**
+ * Tier 2 writes of one actor incarnation (`ctx.write`, `ctx.alloc`). `who`: `{ sup, actor,
+ * port, leaseMs, views, corr(), granted(c) }` — `actor` is the actor's id in a pool worker (which
+ * acts for many) and undefined in an isolated actor's thread (which acts for its bound actor);
+ * `port` and a fresh `corr()` address a queued write's answer, which `granted(c)` awaits
+ * (`[boxIndex, epoch]`, or null when the wait timed out); `views` holds the views it makes.
+ */
+function writer(who) {
+  /** A box to write `size` bytes into: `Ok({ boxIndex, epoch })`, or `Err` (too large, timeout…). */
+  function acquireBox(size, options, param) {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      return Promise.resolve(Err(`${param}: options must be an object`));
+    }
+    if (options?.wait !== undefined && typeof options.wait !== 'boolean') {
+      return Promise.resolve(Err(`${param}: wait must be a boolean`)); // not read as "wait" if truthy
+    }
+    const wait = options?.wait !== false;
+    const timeoutMs = options?.timeoutMs ?? who.leaseMs;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.resolve(Err(`${param}: timeoutMs must be a positive finite number`));
+    }
+    const c = who.corr();
+    const r = native.boxAcquire(who.sup, size, wait, timeoutMs, who.port, c, who.actor);
+    if (r.status === 0) return Promise.resolve(Ok({ boxIndex: r.index, epoch: r.epoch }));
+    if (r.status === 2) return Promise.resolve(Err(`${param}: ${r.error}`));
+    return who.granted(c).then((grant) =>
+      grant === null || grant === undefined
+        ? Err(`${param}: no box became free within ${timeoutMs} ms`)
+        : Ok({ boxIndex: grant[0], epoch: grant[1] }),
+    );
+  }
+
+  function commitBox(h, len, opts, param) {
+    const meta = JSON.stringify({ msg: opts.msg, type: opts.type });
+    const err = native.boxCommit(who.sup, h.boxIndex, h.epoch, len, meta, opts.share, who.actor);
+    if (err !== null) {
+      native.boxAbort(who.sup, h.boxIndex, h.epoch, who.actor);
+      return Err(`${param}: ${err}`);
+    }
+    return Ok(Object.freeze({ boxIndex: h.boxIndex, epoch: h.epoch }));
+  }
+
+  /** Tier 2 write with one copy: `Ok(Lock)` once committed and delivered to the readers. */
+  async function writeBox(o) {
+    let opts;
+    let bytes;
+    try {
+      opts = writeOptions(o, 'write', who.sup);
+      bytes = encodeData(opts.type, o.data);
+    } catch (err) {
+      return Err(err.message);
+    }
+    const g = await acquireBox(bytes.byteLength, o, 'write');
+    if (g.isErr) return g;
+    const h = g.value;
+    if (!native.boxWrite(who.sup, h.boxIndex, h.epoch, bytes, who.actor)) return Err('write: the box was lost (lease expired)');
+    return commitBox(h, bytes.byteLength, opts, 'write');
+  }
+
+  /** Tier 2 write with no copy: a view into the box to fill, then `commit` or `abort`. */
+  async function allocBox(size, options) {
+    if (!Number.isInteger(size) || size < 0) return Err('alloc: size must be a non-negative integer');
+    const g = await acquireBox(size, options, 'alloc');
+    if (g.isErr) return g;
+    const h = g.value;
+    const buffer = native.boxWritable(who.sup, h.boxIndex, h.epoch, size, who.actor);
+    if (buffer === null) return Err('alloc: the box was lost (lease expired)');
+    who.views.add(h, buffer);
+    let done = false;
+    return Ok(
+      Object.freeze({
+        bytes: new Uint8Array(buffer),
+        /** Publishes the box; `bytes` is detached. */
+        async commit(c) {
+          if (done) return Err('commit: already committed or aborted');
+          let opts;
+          try {
+            opts = writeOptions(c, 'commit', who.sup);
+          } catch (err) {
+            return Err(err.message);
+          }
+          done = true;
+          who.views.detach(h);
+          return commitBox(h, size, opts, 'commit');
+        },
+        /** Gives the box back unwritten; `bytes` is detached. */
+        abort() {
+          if (done) return;
+          done = true;
+          who.views.detach(h);
+          native.boxAbort(who.sup, h.boxIndex, h.epoch, who.actor);
+        },
+      }),
+    );
+  }
+
+  return { write: writeBox, alloc: allocBox };
+}
+
+module.exports = { writer, encodeData, writeOptions, handleOf, Views, read, release, isBytes, asBytes, bytesKind, viewOf, Ok, Err };

@@ -18,6 +18,7 @@ const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 const { Outbox } = require('./outbox.js');
 const { fmt } = require('./fmt.js');
+const { trackTimers } = require('./user-timers.js');
 
 // The runtime's own timers. Timers the actor's code creates go through tracking wrappers
 // (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
@@ -45,6 +46,7 @@ let outbox = null; // where ctx.send writes (created on the first send)
 let regions = null; // shared regions granted to this incarnation: name → SharedArrayBuffer
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
+let boxes = null; // Tier 2 writes of the current incarnation (tier2.writer)
 let next = 0;
 let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
 
@@ -160,6 +162,15 @@ function start(descriptor, incarnation) {
   reportHeap();
   self = makeSelf(generation);
   ctx = makeCtx(generation);
+  boxes = tier2.writer({
+    sup: spec.sup,
+    actor: undefined,
+    port,
+    leaseMs: spec.leaseMs,
+    views,
+    corr: () => ++corr,
+    granted: (c) => new Promise((resolve) => boxWaits.set(c, resolve)),
+  });
   let b;
   try {
     b = buildSync(spec.source);
@@ -236,98 +247,6 @@ function inboxOrSystem(body) {
   if (!body.inbox) return systemMessage(body.msg, body.data);
   const { meta, handle, from } = body.inbox;
   return systemMessage(meta.msg, undefined, { type: meta.type, handle: Object.freeze(handle), from });
-}
-
-/** A box to write `size` bytes into: `Ok({ boxIndex, epoch })`, or `Err` (too large, timeout…). */
-function acquireBox(size, options, param) {
-  if (options !== undefined && (options === null || typeof options !== 'object')) {
-    return Promise.resolve(tier2.Err(`${param}: options must be an object`));
-  }
-  if (options?.wait !== undefined && typeof options.wait !== 'boolean') {
-    return Promise.resolve(tier2.Err(`${param}: wait must be a boolean`)); // not read as "wait" if truthy
-  }
-  const wait = options?.wait !== false;
-  const timeoutMs = options?.timeoutMs ?? spec.leaseMs;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    return Promise.resolve(tier2.Err(`${param}: timeoutMs must be a positive finite number`));
-  }
-  const c = ++corr;
-  const r = native.boxAcquire(spec.sup, size, wait, timeoutMs, port, c);
-  if (r.status === 0) return Promise.resolve(tier2.Ok({ boxIndex: r.index, epoch: r.epoch }));
-  if (r.status === 2) return Promise.resolve(tier2.Err(`${param}: ${r.error}`));
-  return new Promise((resolve) => {
-    boxWaits.set(c, (grant) => {
-      if (grant === null || grant === undefined) {
-        resolve(tier2.Err(`${param}: no box became free within ${timeoutMs} ms`));
-      } else {
-        resolve(tier2.Ok({ boxIndex: grant[0], epoch: grant[1] }));
-      }
-    });
-  });
-}
-
-function commitBox(h, len, opts, param) {
-  const meta = JSON.stringify({ msg: opts.msg, type: opts.type });
-  const err = native.boxCommit(spec.sup, h.boxIndex, h.epoch, len, meta, opts.share);
-  if (err !== null) {
-    native.boxAbort(spec.sup, h.boxIndex, h.epoch);
-    return tier2.Err(`${param}: ${err}`);
-  }
-  return tier2.Ok(Object.freeze({ boxIndex: h.boxIndex, epoch: h.epoch }));
-}
-
-/** Tier 2 write with one copy: `Ok(Lock)` once committed and delivered to the readers. */
-async function writeBox(o) {
-  let opts;
-  let bytes;
-  try {
-    opts = tier2.writeOptions(o, 'write', spec.sup);
-    bytes = tier2.encodeData(opts.type, o.data);
-  } catch (err) {
-    return tier2.Err(err.message);
-  }
-  const g = await acquireBox(bytes.byteLength, o, 'write');
-  if (g.isErr) return g;
-  const h = g.value;
-  if (!native.boxWrite(spec.sup, h.boxIndex, h.epoch, bytes)) return tier2.Err('write: the box was lost (lease expired)');
-  return commitBox(h, bytes.byteLength, opts, 'write');
-}
-
-/** Tier 2 write with no copy: a view into the box to fill, then `commit` or `abort`. */
-async function allocBox(size, options) {
-  if (!Number.isInteger(size) || size < 0) return tier2.Err('alloc: size must be a non-negative integer');
-  const g = await acquireBox(size, options, 'alloc');
-  if (g.isErr) return g;
-  const h = g.value;
-  const buffer = native.boxWritable(spec.sup, h.boxIndex, h.epoch, size);
-  if (buffer === null) return tier2.Err('alloc: the box was lost (lease expired)');
-  views.add(h, buffer);
-  let done = false;
-  return tier2.Ok(
-    Object.freeze({
-      bytes: new Uint8Array(buffer),
-      /** Publishes the box; `bytes` is detached. */
-      async commit(c) {
-        if (done) return tier2.Err('commit: already committed or aborted');
-        let opts;
-        try {
-          opts = tier2.writeOptions(c, 'commit', spec.sup);
-        } catch (err) {
-          return tier2.Err(err.message);
-        }
-        done = true;
-        views.detach(h);
-        return commitBox(h, size, opts, 'commit');
-      },
-      /** Gives the box back unwritten; `bytes` is detached. */
-      abort() {
-        if (done) return;
-        done = true;
-        views.detach(h);
-        native.boxAbort(spec.sup, h.boxIndex, h.epoch);
-      },
-    }),
-  );
 }
 
 /**
@@ -482,49 +401,12 @@ function live(g) {
   if (g !== generation) throw new IncarnationEnded();
 }
 
-// Timers set by actor code, so that recycle() can cancel them: handle → its clear function.
-const userTimers = new Map();
+// Timers set by actor code, so that recycle() can cancel them (lib/user-timers.js).
+const userTimers = { timers: new Map() };
+let cancelTimers = null;
 
 function cancelUserTimers() {
-  for (const [h, clear] of userTimers) clear(h);
-  userTimers.clear();
-}
-
-/** Routes the global timer functions through userTimers (util.promisify variants are kept). */
-function trackUserTimers() {
-  const track = (set, clear, once) => {
-    const wrapped = function (fn, ...args) {
-      if (typeof fn !== 'function') return set(fn, ...args);
-      const h = set(
-        once
-          ? function (...a) {
-              userTimers.delete(h);
-              return fn.apply(this, a);
-            }
-          : fn,
-        ...args,
-      );
-      userTimers.set(h, clear);
-      return h;
-    };
-    for (const k of Reflect.ownKeys(set)) {
-      if (typeof k === 'symbol') Object.defineProperty(wrapped, k, Object.getOwnPropertyDescriptor(set, k));
-    }
-    return wrapped;
-  };
-  const untrack = (clear) =>
-    function (h) {
-      userTimers.delete(h);
-      return clear(h);
-    };
-  const g = globalThis;
-  const { clearInterval: ci, clearImmediate: cm } = g;
-  g.setTimeout = track(runtimeSetTimeout, runtimeClearTimeout, true);
-  g.setInterval = track(runtimeSetInterval, ci, false);
-  g.setImmediate = track(runtimeSetImmediate, cm, true);
-  g.clearTimeout = untrack(runtimeClearTimeout);
-  g.clearInterval = untrack(ci);
-  g.clearImmediate = untrack(cm);
+  cancelTimers(userTimers);
 }
 
 function describe(err) {
@@ -761,9 +643,9 @@ function makeCtx(g) {
       return regions[name];
     },
     /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
-    write: (o) => (live(g), writeBox(o)),
+    write: (o) => (live(g), boxes.write(o)),
     /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
-    alloc: (size, options) => (live(g), allocBox(size, options)),
+    alloc: (size, options) => (live(g), boxes.alloc(size, options)),
     /** Tier 2 read of an INBOX message, a message carrying a handle, or a Lock; null otherwise. */
     read(m) {
       live(g);
@@ -784,10 +666,15 @@ function makeCtx(g) {
       live(g);
       native.heartbeat(Date.now());
     },
+    /** Lets other work of the thread run (pooled actors share theirs); here, a resolved promise. */
+    yield() {
+      live(g);
+      return Promise.resolve();
+    },
   });
 }
 
-trackUserTimers();
+cancelTimers = trackTimers(() => userTimers);
 // An ended incarnation's leftover continuation that touches its stale ctx must not take down
 // the incarnation now running in this thread; any other unhandled rejection still does.
 process.on('unhandledRejection', (err) => {

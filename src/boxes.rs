@@ -3,7 +3,8 @@
 //! A thread only ever gets views of single boxes it may use, never of the pool.
 
 use crate::entry::{guard, guard_try};
-use crate::thread::{bound, flush_current};
+use crate::pool::member;
+use crate::thread::{bound, current, flush_current};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
@@ -37,9 +38,22 @@ impl TypeName for RawValue {
     }
 }
 
-/// The caller's holder id: its actor, or the host.
-fn holder() -> u64 {
-    bound().map_or(HOST, |a| a.id)
+/// Who holds nothing: the holder of a worker thread that acts for no actor of its own.
+const NOBODY: u64 = u64::MAX;
+
+/// The caller's holder id. A pool worker names the actor it acts for (`actor`), which must be
+/// bound to it; an isolated actor's thread acts for its bound actor; the host thread is the
+/// host. A worker thread naming no actor of its own (or between incarnations) holds nothing,
+/// so it can never act as the host.
+fn holder(actor: Option<f64>) -> u64 {
+    match actor {
+        Some(a) => member(a).map_or(NOBODY, |a| a.id),
+        None => match bound() {
+            Some(a) => a.id,
+            None if current().is_some() => NOBODY,
+            None => HOST,
+        },
+    }
 }
 
 fn grant(index: u32, epoch: u32) -> Grant {
@@ -132,11 +146,12 @@ pub fn box_acquire(
     timeout_ms: f64,
     port: f64,
     corr: f64,
+    actor: Option<f64>,
 ) -> Result<BoxAcquired> {
     guard("boxAcquire", || {
         let r = runtime().box_acquire(
             sup as u64,
-            holder(),
+            holder(actor),
             size as usize,
             wait,
             timeout_ms as u64,
@@ -168,12 +183,18 @@ pub fn box_acquire(
 
 /// Copies `data` to the start of a box the caller is writing. False if it is not the writer.
 #[napi(catch_unwind)]
-pub fn box_write(sup: f64, index: u32, epoch: u32, data: Uint8Array) -> Result<bool> {
+pub fn box_write(
+    sup: f64,
+    index: u32,
+    epoch: u32,
+    data: Uint8Array,
+    actor: Option<f64>,
+) -> Result<bool> {
     guard("boxWrite", || {
         let Some(pool) = runtime().pool(sup as u64) else {
             return false;
         };
-        match pool.writable(grant(index, epoch), holder()) {
+        match pool.writable(grant(index, epoch), holder(actor)) {
             Some((dst, cap)) if data.len() <= cap => {
                 // SAFETY: `dst` is the start of a box of `cap` bytes that only this writer may
                 // touch while it is WRITING, and `data` fits. `data` may be a view of box memory
@@ -195,12 +216,13 @@ pub fn box_writable(
     index: u32,
     epoch: u32,
     len: f64,
+    actor: Option<f64>,
 ) -> Result<Option<RawValue>> {
     guard_try("boxWritable", || {
         let Some(pool) = runtime().pool(sup as u64) else {
             return Ok(None);
         };
-        match pool.writable(grant(index, epoch), holder()) {
+        match pool.writable(grant(index, epoch), holder(actor)) {
             Some((data, cap)) if (len as usize) <= cap => {
                 // SAFETY: the first `len` <= `cap` bytes of the box this thread is writing.
                 unsafe { external_view(&env, &pool, data, len as usize) }.map(Some)
@@ -232,6 +254,7 @@ pub fn box_commit(
     len: f64,
     meta: String,
     share: String,
+    actor: Option<f64>,
 ) -> Result<Option<String>> {
     guard("boxCommit", || {
         flush_current();
@@ -242,7 +265,7 @@ pub fn box_commit(
         runtime()
             .box_commit(
                 sup as u64,
-                holder(),
+                holder(actor),
                 grant(index, epoch),
                 len as usize,
                 &meta,
@@ -254,19 +277,19 @@ pub fn box_commit(
 
 /// Gives up a box being written.
 #[napi(catch_unwind)]
-pub fn box_abort(sup: f64, index: u32, epoch: u32) -> Result<()> {
+pub fn box_abort(sup: f64, index: u32, epoch: u32, actor: Option<f64>) -> Result<()> {
     guard("boxAbort", || {
-        runtime().box_abort(sup as u64, holder(), grant(index, epoch));
+        runtime().box_abort(sup as u64, holder(actor), grant(index, epoch));
     })
 }
 
 /// The `{msg,type}` JSON of a box the caller may read, or null. This is the authorisation
 /// check of a read (counted when the supervisor tracks `authorization`).
 #[napi(catch_unwind)]
-pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Result<Option<String>> {
+pub fn box_meta(sup: f64, index: u32, epoch: u32, actor: Option<f64>) -> Result<Option<String>> {
     guard("boxMeta", || {
         runtime()
-            .box_read(sup as u64, grant(index, epoch), holder())
+            .box_read(sup as u64, grant(index, epoch), holder(actor))
             .map(|(_, _, _, meta)| meta)
     })
 }
@@ -274,12 +297,18 @@ pub fn box_meta(sup: f64, index: u32, epoch: u32) -> Result<Option<String>> {
 /// A view of the committed bytes of a box the caller may read, or null (stale, forged,
 /// unauthorised, released).
 #[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
-pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
+pub fn box_read(
+    env: Env,
+    sup: f64,
+    index: u32,
+    epoch: u32,
+    actor: Option<f64>,
+) -> Result<Option<RawValue>> {
     guard_try("boxRead", || {
         let Some(pool) = runtime().pool(sup as u64) else {
             return Ok(None);
         };
-        let who = holder();
+        let who = holder(actor);
         match pool.read(grant(index, epoch), who, runtime().read_lease(who)) {
             // SAFETY: the committed bytes of a READY box this thread holds a reference to.
             Some((data, len, _)) => unsafe { external_view(&env, &pool, data, len) }.map(Some),
@@ -290,9 +319,9 @@ pub fn box_read(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<Raw
 
 /// Gives the caller's reference back (detach its views first). False if it held none.
 #[napi(catch_unwind)]
-pub fn box_release(sup: f64, index: u32, epoch: u32) -> Result<bool> {
+pub fn box_release(sup: f64, index: u32, epoch: u32, actor: Option<f64>) -> Result<bool> {
     guard("boxRelease", || {
-        runtime().box_release(sup as u64, holder(), grant(index, epoch))
+        runtime().box_release(sup as u64, holder(actor), grant(index, epoch))
     })
 }
 

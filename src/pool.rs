@@ -15,7 +15,7 @@ use warden_core::envelope::json_string;
 use warden_core::{runtime, Envelope, Kind};
 
 /// The actor `actor_id` if it is bound to this thread's (pool) port.
-fn member(actor_id: f64) -> Option<Arc<Actor>> {
+pub(crate) fn member(actor_id: f64) -> Option<Arc<Actor>> {
     current()?.member(id(actor_id)).and_then(Actor::from_bound)
 }
 
@@ -157,21 +157,28 @@ pub fn pool_call(actor_id: f64, target: f64, corr: f64, body: String) -> Result<
     })
 }
 
-/// Host: ends pooled actor `actor_id`'s current incarnation on its worker between messages
-/// (the worker drops its slot). False if it has no worker.
+/// Host: stops pooled actor `actor_id`'s current incarnation on its worker. `body` (JSON) is
+/// the reason (a string: the worker drops the slot between messages), or `{ reason, polite,
+/// confirm }`: `polite` runs `onTerminate` first and the worker reports the exit itself;
+/// `confirm` asks the worker to say when it dropped the slot and detached its views of box
+/// memory. False if it has no worker.
 #[napi(catch_unwind)]
-pub fn pool_stop(actor_id: f64, reason: String) -> Result<bool> {
+pub fn pool_stop(actor_id: f64, body: String) -> Result<bool> {
     guard("poolStop", || {
         flush_current();
         let Some(a) = runtime().actor(id(actor_id)) else {
             return false;
         };
-        let env = Envelope::new(
-            Kind::Stop,
-            a.id,
-            a.incarnation() as u64,
-            json_string(&reason),
-        );
+        let env = Envelope::new(Kind::Stop, a.id, a.incarnation() as u64, body);
         a.port().is_some_and(|p| p.push_urgent(env))
+    })
+}
+
+/// Host: whether pooled actor `actor_id` writes, reads or waits for a box (its worker must
+/// detach its views before its boxes go back to the pool).
+#[napi(catch_unwind)]
+pub fn pool_holds_boxes(actor_id: f64) -> Result<bool> {
+    guard("poolHoldsBoxes", || {
+        runtime().pool_holds_boxes(id(actor_id))
     })
 }

@@ -307,7 +307,8 @@ impl Runtime {
                 let port = self.actor(reader).and_then(|a| a.port());
                 match port {
                     Some(p) => {
-                        p.push_urgent(Envelope::new(Kind::Revoke, 0, 0, body));
+                        // (`from` names the reader: a pool worker holds views for many actors)
+                        p.push_urgent(Envelope::new(Kind::Revoke, reader, 0, body));
                     }
                     None => self.serve(sup.id, pool, pool.release(g, reader, now).1),
                 }

@@ -375,6 +375,17 @@ impl Pool {
         (true, Vec::new())
     }
 
+    /// Whether `holder` writes a box, holds a reference to one, or waits for one.
+    pub fn holds(&self, holder: u64) -> bool {
+        let g = self.inner.lock();
+        g.waiters.iter().any(|w| w.holder == holder)
+            || g.slots.iter().any(|slot| match slot.state {
+                State::Writing { writer, .. } => writer == holder,
+                State::Ready => slot.holders.contains_key(&holder),
+                State::Free => false,
+            })
+    }
+
     /// `holder` died (its thread and views are gone): every reference and write it had ends,
     /// and so do the boxes it committed that nobody took a reference to (their lease was its).
     pub fn holder_gone(&self, holder: u64, lease: u64) -> Vec<(Waiter, Grant)> {

@@ -139,6 +139,15 @@ impl Runtime {
         }
     }
 
+    /// Whether pooled actor `actor_id` writes, reads or waits for a box of its supervisor's
+    /// pool: its worker must detach its views before its incarnation ends and the boxes are
+    /// given back (DESIGN.md 3.5: views are detached before their memory is reused).
+    pub fn pool_holds_boxes(&self, actor_id: u64) -> bool {
+        self.actor(actor_id)
+            .and_then(|a| self.pool(a.sup_id).map(|p| p.holds(a.id)))
+            .unwrap_or(false)
+    }
+
     /// The actor `actor_id` if it is bound to the pool port `port_id` (what a pool worker may
     /// act as: `from` cannot be forged).
     pub fn pool_member(&self, port_id: PortId, actor_id: u64) -> Option<Arc<Actor>> {
