@@ -222,12 +222,20 @@ export interface PoolConfig {
   /** Most live pooled actors (default 1,000,000; the top-level `maxActors` counts isolated ones). */
   maxActors?: number;
   /**
-   * How long a handler may run synchronously (default 50 ms; a continuation after an `await`
-   * that does not yield: twice that, at least 1 s): past it, its worker is killed and replaced — the culprit exits
-   * with `timeout` (when it can be told: for an await, when it is the only actor awaiting), the
-   * other actors on it with `worker_lost`.
+   * How long actor code may run synchronously (default 50 ms). Past it, with `interrupt` a
+   * handler is unwound in its worker and only its actor exits with `timeout`; otherwise (or for
+   * code the limit does not cover: hooks, timer callbacks) its worker is killed and replaced —
+   * the culprit exits with `timeout`, the other actors on it with `worker_lost`. A continuation
+   * after an `await` that does not yield costs its worker after twice that (at least 1 s); its
+   * culprit is named when it is the only actor awaiting.
    */
   maxBlockMs?: number;
+  /**
+   * Run each batch under a `vm` time limit so that a synchronous hang ends only its actor
+   * (default: true on Bun, where it costs about 2 µs per batch; false on Node, where every
+   * limited run starts a watchdog thread, about 40 µs per batch).
+   */
+  interrupt?: boolean;
   /** Per wake a worker takes up to `maxActors` ready actors (256), each up to `perActor` messages (16). */
   batch?: { maxActors?: number; perActor?: number };
 }
@@ -264,8 +272,8 @@ export interface GroupOptions {
 
 export interface SpawnOptions {
   /**
-   * `isolated` (default) or `pooled`. Pooled actors refuse `resourceLimits`, `regions`,
-   * `idleTimeoutMs`, `execArgv`, `env` and a polite `shutdown` (a TypeError naming the option).
+   * `isolated` (default) or `pooled`. Pooled actors refuse `resourceLimits`, `execArgv` and
+   * `env` (a TypeError naming the option: each belongs to a thread, and pooled actors share one).
    */
   kind?: ActorKind;
   /** Registered name, unique per supervisor. */
@@ -363,6 +371,12 @@ export interface Context {
   /** Registers this actor's name (unique; follows it across restarts). */
   register(name: string): void;
   heartbeat(): void;
+  /**
+   * Lets other work run before this handler goes on: a pooled actor's co-located actors get a
+   * turn of its worker (the actor itself still handles one message at a time); in an isolated
+   * actor it resolves at once.
+   */
+  yield(): Promise<void>;
   link(target: Target): void;
   unlink(target: Target): void;
   /** Returns a monitor reference `ref-N`; `DOWN` arrives as a system message. */

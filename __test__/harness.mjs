@@ -219,11 +219,7 @@ export const POOL_DEFAULTS = Object.freeze({ workers: 1, maxBlockMs: 2000 });
  * entry here and its tests run for both kinds.
  */
 export const POOLED_REFUSES = Object.freeze({
-  onTerminate: 'pooled actors refuse the onTerminate hook',
-  onIdle: 'pooled actors refuse idleTimeoutMs and the onIdle hook',
-  shutdown: 'pooled actors refuse a polite shutdown (options.shutdown)',
   resourceLimits: 'pooled actors refuse resourceLimits (a heap limit belongs to a thread)',
-  tier2: 'pooled actors refuse Tier 2 boxes (ctx.write, ctx.alloc, ctx.read, ctx.release)',
 });
 
 /**

@@ -287,7 +287,6 @@ class Supervisor {
     }
     if (o.name !== undefined) throw new TypeError('spawnMany: options.name cannot name many actors (spawn named actors one by one)');
     const source = actorSource(actor, 'spawnMany: actor');
-    this._checkPooledSource(source, 'spawnMany');
     const opts = spawnOptions({ ...o, kind: 'pooled' }, this._config, this._regions);
     this._reservePooled(count);
     return count === 0 ? [] : this._spawnPooledMany(source, opts, this._root, count);
@@ -454,19 +453,8 @@ class Supervisor {
     if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
     const source = actorSource(actor, 'spawn: actor');
     const opts = spawnOptions(options ?? {}, this._config, this._regions);
-    if (opts.kind === 'pooled') {
-      this._checkPooledSource(source, 'spawn');
-      this._reservePooled(1);
-    }
+    if (opts.kind === 'pooled') this._reservePooled(1);
     return this._spawn(source, opts, 0, group).ref;
-  }
-
-  /** Hooks pooled actors do not run yet are refused at spawn, never silently ignored. */
-  _checkPooledSource(source, param) {
-    if (source.kind !== 'behaviour') return;
-    for (const h of ['onTerminate', 'onIdle']) {
-      if (h in source.fns) throw new TypeError(`${param}: actor.${h} is not supported for pooled actors yet; spawn it with kind: 'isolated'`);
-    }
   }
 
   /** Refuses `n` more pooled actors over `pool.maxActors`. */
@@ -579,6 +567,8 @@ class Supervisor {
       hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
       pooled,
       worker: null, // pooled: the PoolWorker running the current incarnation
+      confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
+      over: null, // pooled: resolves of those waiting for the current incarnation to end
       sourceText: pooled ? (sourceText ?? JSON.stringify(source)) : undefined,
     };
     if (pooled) this._pooledCount++;
@@ -644,8 +634,13 @@ class Supervisor {
       for (let i = 0; i < list.length; ) {
         const e = list[i];
         const { key, fresh } = this._pooled.sourceKey(w, e.sourceText);
-        const spec = { sup: this._sid, key, onCrash: typeof this._policies.get(e.group) === 'function' };
+        const spec = { sup: this._sid, key, onCrash: typeof this._policies.get(e.group) === 'function', leaseMs: this._leaseMs(e.opts) };
         if (e.opts.name !== undefined) spec.name = e.opts.name;
+        if (e.opts.idleTimeoutMs) spec.idleTimeoutMs = e.opts.idleTimeoutMs;
+        if (e.opts.regions) {
+          spec.regions = e.opts.regions;
+          this._postRegions(w, e.opts.regions);
+        }
         if (e.source.kind === 'module') spec.module = true;
         if (fresh) spec.source = e.source;
         let j = i + 1;
@@ -660,13 +655,38 @@ class Supervisor {
   }
 
   /**
+   * Set-up, not messaging: a SharedArrayBuffer cannot travel through the core, so each shared
+   * region goes to a pool worker once, through the thread's own port, before the first start
+   * order that needs it.
+   */
+  _postRegions(w, names) {
+    const fresh = names.filter((n) => !w.regions.has(n));
+    if (fresh.length === 0) return;
+    const regions = {};
+    for (const name of fresh) {
+      regions[name] = this._regions.get(name);
+      w.regions.add(name);
+    }
+    w.thread.worker.postMessage({ regions });
+  }
+
+  /**
    * Ends a pooled incarnation now: its worker drops its slot between messages (`tell`: unless
-   * the worker already did), and the supervisor applies the policy. The worker goes on.
+   * the worker already did), and the supervisor applies the policy. The worker goes on. An
+   * actor holding boxes ends only once its worker says its views of them are detached (a
+   * `stopped` request), so no view ever shows a box after it is reused (docs/ARCHITECTURE.md, Invariants).
    */
   _endPooled(entry, reason, tell = true) {
     if (!entry.thread) return;
     const r = entry.reason ?? reason;
-    if (tell) native.poolStop(entry.num, r);
+    if (tell && native.poolHoldsBoxes(entry.num)) {
+      if (entry.confirming) return;
+      entry.confirming = true;
+      entry.reason = r;
+      native.poolStop(entry.num, JSON.stringify({ reason: r, confirm: true }));
+      return;
+    }
+    if (tell) native.poolStop(entry.num, JSON.stringify(r));
     entry.worker.members.delete(entry);
     entry.thread = null;
     entry.worker = null;
@@ -703,6 +723,16 @@ class Supervisor {
       culprit: culprit ? `actor-${culprit}` : undefined,
       actors: members.map((e) => e.ref.id),
     });
+  }
+
+  /**
+   * Resolves when pooled incarnation `inc` is over (at once if it is; a polite stop or a
+   * confirmed one ends later, or with its worker). A restart may already have started the next
+   * one on the same worker.
+   */
+  _pooledOver(entry, inc) {
+    if (entry.thread === null || entry.incarnation !== inc) return undefined;
+    return new Promise((resolve) => (entry.over ??= []).push(resolve));
   }
 
   /** Adds the pool worker's index to a pooled actor's diagnostics. */
@@ -759,6 +789,12 @@ class Supervisor {
   _incarnationOver(entry, reason) {
     clearTimeout(entry.stopTimer);
     entry.stopTimer = null;
+    if (entry.pooled) {
+      entry.confirming = false;
+      const waiting = entry.over;
+      entry.over = null;
+      if (waiting !== null) for (const resolve of waiting) resolve();
+    }
     const decision = entry.decision;
     entry.decision = undefined;
     const out = native.threadGone(entry.num, reason, decision);
@@ -812,8 +848,9 @@ class Supervisor {
   async _halt(entry, reason) {
     if (entry.thread) {
       const thread = entry.thread;
+      const inc = entry.incarnation;
       this._end(entry, reason, false);
-      if (!entry.pooled) await thread.gone;
+      await (entry.pooled ? this._pooledOver(entry, inc) : thread.gone);
     } else {
       // Between incarnations (crashed on its own, or waiting for a backoff): the plan that
       // holds it starts it again; an earlier pending start is superseded.
@@ -852,11 +889,21 @@ class Supervisor {
    */
   _end(entry, reason, brutal) {
     if (!entry.thread) return;
+    const kind = entry.opts.shutdown ?? (entry.hasOnTerminate ? 5000 : 'brutal');
     if (entry.pooled) {
-      this._endPooled(entry, reason); // between its messages (no polite stop yet)
+      if (brutal || kind === 'brutal' || entry.reason !== undefined) {
+        this._endPooled(entry, reason); // between its messages
+        return;
+      }
+      // Politely: its worker runs onTerminate between messages and reports the exit (K.EXIT)
+      entry.reason = reason;
+      if (!native.poolStop(entry.num, JSON.stringify({ reason, polite: true }))) {
+        this._endPooled(entry, reason);
+        return;
+      }
+      if (kind !== 'infinity') entry.stopTimer = setTimeout(() => this._endPooled(entry, reason), kind);
       return;
     }
-    const kind = entry.opts.shutdown ?? (entry.hasOnTerminate ? 5000 : 'brutal');
     if (brutal || kind === 'brutal' || entry.reason !== undefined) {
       this._kill(entry, reason);
       return;
@@ -876,8 +923,9 @@ class Supervisor {
     native.requestStop(entry.num);
     const thread = entry.thread;
     if (thread) {
+      const inc = entry.incarnation;
       this._end(entry, reason, brutal);
-      if (!entry.pooled) await thread.exited;
+      await (entry.pooled ? this._pooledOver(entry, inc) : thread.exited);
     } else if (this._entries.has(entry.num)) {
       clearTimeout(entry.startTimer);
       entry.startTimer = null;
@@ -891,8 +939,9 @@ class Supervisor {
     const entry = this._entries.get(num);
     const thread = entry?.thread;
     if (!thread) return false;
+    const inc = entry.incarnation;
     this._kill(entry, reason);
-    if (!entry.pooled) await thread.gone;
+    await (entry.pooled ? this._pooledOver(entry, inc) : thread.gone);
     return true;
   }
 
@@ -1077,10 +1126,7 @@ class Supervisor {
         // Nor a region its parent has not (regions are only ever granted explicitly).
         const region = opts.regions?.find((r) => !entry.opts.regions?.includes(r));
         if (region !== undefined) throw new RangeError(`ctx.spawn: options.regions: "${region}" is not granted to ${entry.ref.id}`);
-        if (opts.kind === 'pooled') {
-          this._checkPooledSource(req.source, 'ctx.spawn');
-          this._reservePooled(1);
-        }
+        if (opts.kind === 'pooled') this._reservePooled(1);
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
         answer(K.REPLY_OK, child.ref.id);
@@ -1119,6 +1165,10 @@ class Supervisor {
         return;
       } else if (req.op === 'exit') {
         this._selfExit(entry, req.reason);
+        return;
+      } else if (req.op === 'stopped') {
+        // A pool worker dropped the slot and detached its views: its boxes may go back now.
+        if (entry.pooled && entry.confirming) this._endPooled(entry, entry.reason, false);
         return;
       } else if (req.op === 'loadFailed') {
         // Its exit event says why; with nobody listening for errors, a warning says it too.

@@ -404,6 +404,34 @@ mod tests {
     }
 
     #[test]
+    fn whether_a_pooled_actor_holds_boxes_is_per_actor_and_ends_with_its_incarnation() {
+        let (rt, _port, _wakes, ids) = setup(2, pooled());
+        let sup = rt.actor(ids[0]).unwrap().sup_id;
+        rt.create_pool(sup, 2, 64).unwrap();
+        assert!(!rt.pool_holds_boxes(ids[0]));
+        let pool = rt.pool(sup).unwrap();
+        let g = pool.acquire(ids[0], 8, u64::MAX).unwrap();
+        assert!(rt.pool_holds_boxes(ids[0]), "a writer holds its box");
+        assert!(
+            !rt.pool_holds_boxes(ids[1]),
+            "its neighbour on the same worker holds nothing"
+        );
+        pool.commit(g, ids[0], 8, "{}".into(), &[(ids[1], u64::MAX)], u64::MAX)
+            .unwrap();
+        assert!(rt.pool_holds_boxes(ids[1]), "a reader holds a reference");
+        rt.thread_gone(ids[1], "killed", None).unwrap();
+        assert!(
+            !rt.pool_holds_boxes(ids[1]),
+            "its exit gave its reference back"
+        );
+        assert!(
+            pool.read(g, ids[0]).is_some(),
+            "the writer's hold is untouched"
+        );
+        assert!(!rt.pool_holds_boxes(999_999));
+    }
+
+    #[test]
     fn an_actor_is_not_ready_until_its_start_up_is_acknowledged() {
         let rt: &'static Runtime = Box::leak(Box::new(Runtime::new()));
         let sup = rt.create_supervisor(config());

@@ -1,22 +1,35 @@
 'use strict';
-// The host side of pooled actors (docs/ARCHITECTURE.md): one supervisor's pool workers,
-// started on the first pooled spawn and replaced when lost, where a new incarnation goes, and
-// the watchdog that notices a synchronous handler stuck past `pool.maxBlockMs` (JS cannot
-// interrupt it: the supervisor then kills and replaces the whole worker).
+// The host side of pooled actors (docs/ARCHITECTURE.md): one supervisor's pool workers, started on the
+// first pooled spawn and replaced when lost, where a new incarnation goes, and the watchdog
+// that notices actor code stuck synchronously past `pool.maxBlockMs`. Where the worker runs
+// its batches under an interrupting time limit (`pool.interrupt`), the worker unwinds such a
+// handler itself and the watchdog waits longer before it steps in; otherwise, or when the limit
+// did not cover the code (a promise continuation, a timer), the supervisor kills and replaces
+// the whole worker.
 
 const { Thread } = require('../threads.js');
 
-const WATCH_WORDS = 6; // see PoolWorker.watch
+const WATCH_WORDS = 7; // see PoolWorker.watch
 
 /** One pool worker thread and the pooled incarnations it runs. */
 class PoolWorker {
-  constructor(index, batch, tickMs) {
+  constructor(index, config, tickMs) {
+    const batch = config.batch;
     this.index = index;
     // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number;
     // [2]: a tick of the worker's event loop while [3] actors have an async handler (or
-    // start-up) in progress; [4], [5]: that actor and its incarnation when there is exactly one
+    // start-up) in progress; [4], [5]: that actor and its incarnation when there is exactly one;
+    // [6]: 1 while [0] runs under the worker's interrupting time limit (lib/pool/worker.js)
     this.watch = new Int32Array(new SharedArrayBuffer(4 * WATCH_WORDS));
-    this.thread = new Thread(undefined, { maxActors: batch.maxActors, perActor: batch.perActor, watch: this.watch.buffer, tickMs });
+    this.thread = new Thread(undefined, {
+      maxActors: batch.maxActors,
+      perActor: batch.perActor,
+      watch: this.watch.buffer,
+      tickMs,
+      maxBlockMs: config.maxBlockMs,
+      interrupt: config.interrupt,
+    });
+    this.regions = new Set(); // names of the shared regions posted to this worker
     this.members = new Set(); // supervisor entries whose current incarnation runs here
     this.sources = new Map(); // source text → key, for sources this worker has compiled
     this.lost = false;
@@ -53,7 +66,7 @@ class Pool {
   worker(index) {
     let w = this.workers[index];
     if (w === null) {
-      w = new PoolWorker(index, this.config.batch, this.tickMs);
+      w = new PoolWorker(index, this.config, this.tickMs);
       this.workers[index] = w;
       w.thread.onExit = () => {
         if (!w.lost && !this.closed) this.lost(w, 'exit', 0);
@@ -98,7 +111,8 @@ class Pool {
 
   /**
    * The watchdog: a worker loses its place when it has either run one handler synchronously
-   * for maxBlockMs (the culprit is that actor), or, while handlers await, neither started a
+   * for maxBlockMs (the culprit is that actor; under the worker's time limit, which unwinds it
+   * at twice maxBlockMs, for three times that), or, while handlers await, neither started a
    * handler nor ticked its event loop for twice that (at least 1 s): a continuation after an
    * `await` is stuck (the culprit is the one actor awaiting; with several, none can be named).
    */
@@ -114,7 +128,7 @@ class Pool {
         w.seen = id === 0 && awaiting === 0 ? -1 : seq;
         w.tick = tick;
         w.since = now;
-      } else if (now - w.since >= (id !== 0 ? this.config.maxBlockMs : this.awaitBlockMs)) {
+      } else if (now - w.since >= (id !== 0 ? (Atomics.load(w.watch, 6) === 1 ? 3 : 1) * this.config.maxBlockMs : this.awaitBlockMs)) {
         if (id !== 0) this.lost(w, 'maxBlockMs', id);
         else if (awaiting === 1) this.lost(w, 'maxBlockMs', Atomics.load(w.watch, 4), Atomics.load(w.watch, 5));
         else this.lost(w, 'maxBlockMs', 0);

@@ -1,17 +1,18 @@
 'use strict';
-// The bootstrap of a pool worker: one thread that runs many pooled actors (see
-// docs/ARCHITECTURE.md, Pooled actors). It keeps a slot per actor (behaviour, state, self,
-// ctx), compiles each distinct source once, takes batches of ready actors from its port in the
-// Rust core, and runs one message at a time per actor: an async handler keeps only its own
-// actor busy. Everything an actor does goes through the core in that actor's name (the core
-// checks the actor is bound to this thread).
+// The bootstrap of a pool worker: one thread that runs many pooled actors (docs/ARCHITECTURE.md). It
+// keeps a slot per actor (behaviour, state, self, ctx, timers, views of box memory), compiles
+// each distinct source once, takes batches of ready actors from its port in the Rust core, and
+// runs one message at a time per actor: an async handler keeps only its own actor busy.
+// Everything an actor does goes through the core in that actor's name (the core checks the
+// actor is bound to this thread).
 //
-// A synchronous handler that never returns cannot be interrupted here: while a handler runs
-// synchronously this thread writes its actor id in a word the host watches (`watch[0]`, with a
-// sequence number in `watch[1]`), and the host kills and replaces the whole worker when that
-// word stays put past the deadline.
+// Hangs: while an actor's code runs synchronously this thread writes its id in
+// a word the host watches (`watch[0]`, with a sequence number in `watch[1]`). Where the runtime
+// interrupts a script cheaply (`interrupt`, see runGuarded), a batch runs under a time limit
+// and a handler that overruns `maxBlockMs` is interrupted: only its actor exits (`timeout`).
+// Otherwise, or for a hang the limit does not cover, the host kills and replaces the worker.
 
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const native = require('../native.js');
 const K = require('../kinds.js');
 const { encode, replyText } = require('../codec.js');
@@ -24,6 +25,8 @@ const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { Spinner } = require('../spin.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
+const tier2 = require('../tier2.js');
+const { trackTimers } = require('../user-timers.js');
 
 const {
   setImmediate: runtimeSetImmediate,
@@ -33,26 +36,29 @@ const {
   clearInterval: runtimeClearInterval,
 } = globalThis;
 
-const { maxActors, perActor, watch: watchBuffer, tickMs } = workerData.pool;
+const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt } = workerData.pool;
 // [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
 // [3] actors await in a handler or start-up; [4], [5]: that actor and its incarnation when there
-// is one (lib/pool/host.js)
+// is one; [6]: 1 while [0] runs under the interrupting time limit (lib/pool/host.js)
 const watch = new Int32Array(watchBuffer);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
 const slots = new Map(); // actor id → Slot
 const pending = new Map(); // corr → { resolve, reject, timer, slot }
+const boxWaits = new Map(); // corr → { slot, resolve } of a write waiting for a box
+const regionBuffers = new Map(); // shared regions posted by the host: name → SharedArrayBuffer
+const regionWaits = []; // { names, resolve } of incarnations waiting for their regions
 let corr = 0;
+let running = null; // the slot whose code runs synchronously now (a handler, a hook, a timer it set)
+const awaiting = new Set(); // slots whose user code awaits (a handler, start-up, onIdle, onTerminate)
+let ticker = null; // ticks watch[2] while `awaiting` is not empty
+const backlog = []; // slots with messages in hand that a guarded batch left for the next round
 let control = null; // this thread's control words (Uint32Array over core memory)
 let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
 const spinner = new Spinner();
 let spinQueued = false;
-const awaiting = new Set(); // slots whose handler or start-up awaits (user code may resume)
-let running = null; // the slot whose code runs synchronously now (a handler, a hook, a timer it set)
-const timerOwners = new Map(); // timer handle → the slot that set it
-let ticker = null; // ticks watch[2] while `awaiting` is not empty
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
 class IncarnationEnded extends Error {
@@ -71,18 +77,32 @@ class Slot {
     this.name = spec.name;
     this.onCrash = spec.onCrash === true;
     this.module = spec.module === true;
+    this.idleMs = spec.idleTimeoutMs ?? 0;
+    this.leaseMs = spec.leaseMs;
+    this.granted = spec.regions; // names of the shared regions it may use
     this.behaviour = null;
     this.state = undefined;
     this.queue = []; // messages taken from the core, not yet run
-    this.waiting = false; // an async handler (or start-up) is in progress
+    this.waiting = false; // an async handler, start-up, onIdle or onTerminate is in progress
     this.ended = false;
-    this.timers = null; // timers its code set (handle → clear function), cancelled when it ends
+    this.cancelled = false; // a polite stop was asked for
+    this.stopReason = null;
+    this.stopping = false; // onTerminate runs
+    this.idleTimer = null;
+    this.timers = null; // timers its code set (lib/user-timers.js), from the first one
+    this.views = null; // tier2.Views of box memory it holds, from the first one
+    this.boxes = null; // its Tier 2 writer, from the first write
     this.self = new Self(this);
     this.ctx = new Ctx(this);
   }
 
   check() {
     if (this.ended) throw new IncarnationEnded();
+  }
+
+  viewsOf() {
+    this.views ??= new tier2.Views();
+    return this.views;
   }
 
   /**
@@ -161,7 +181,49 @@ class Ctx {
   }
 
   get isCancelled() {
-    return this._slot.ended;
+    return this._slot.cancelled || this._slot.ended;
+  }
+
+  /**
+   * Lets the other actors of this worker run: resolves after the worker's next turn (timers,
+   * I/O, other actors' batches). This actor still handles one message at a time.
+   */
+  yield() {
+    this._slot.check();
+    return new Promise((resolve) => runtimeSetImmediate(resolve));
+  }
+
+  /** Tier 2 write: `{ msg, type, data, share, timeoutMs, wait }` → `Result<Lock>`. */
+  write(o) {
+    return boxesOf(this._slot).write(o);
+  }
+
+  /** Tier 2 zero-copy write: `Result<{ bytes, commit({ msg, type, share }), abort() }>`. */
+  alloc(size, options) {
+    return boxesOf(this._slot).alloc(size, options);
+  }
+
+  /** Tier 2 read of an INBOX message, a message carrying a handle, or a Lock; null otherwise. */
+  read(m) {
+    const s = this._slot;
+    s.check();
+    return tier2.read(s.sup, m, s.viewsOf(), s.id);
+  }
+
+  /** Gives this actor's reference to a box back (its views are detached first). */
+  release(handle) {
+    const s = this._slot;
+    s.check();
+    return tier2.release(s.sup, handle, s.viewsOf(), s.id);
+  }
+
+  /** The SharedArrayBuffer of a shared region granted with the spawn option `regions`. */
+  region(name) {
+    const s = this._slot;
+    s.check();
+    if (typeof name !== 'string') throw new TypeError('ctx.region: name must be a string');
+    if (!s.granted?.includes(name) || !regionBuffers.has(name)) throw new Error(`region "${name}" is not granted to actor-${s.id}`);
+    return regionBuffers.get(name);
   }
 
   /**
@@ -329,13 +391,19 @@ class Ctx {
   }
 }
 
-// What pooled actors cannot do yet says so by name, instead of "is not a function".
-for (const name of ['write', 'alloc', 'read', 'release', 'region']) {
-  Object.defineProperty(Ctx.prototype, name, {
-    value() {
-      throw new TypeError(`ctx.${name}: not available to pooled actors yet (Tier 2 boxes and regions need kind: 'isolated')`);
-    },
+/** The Tier 2 writer of `slot`'s incarnation (created on its first write). */
+function boxesOf(slot) {
+  slot.check();
+  slot.boxes ??= tier2.writer({
+    sup: slot.sup,
+    actor: slot.id,
+    port: workerData.port,
+    leaseMs: slot.leaseMs,
+    views: slot.viewsOf(),
+    corr: () => ++corr,
+    granted: (c) => new Promise((resolve) => boxWaits.set(c, { slot, resolve })),
   });
+  return slot.boxes;
 }
 
 /** Waits for the reply to a new correlation id (see lib/worker.js awaitReply). */
@@ -390,15 +458,14 @@ function drain() {
       runtimeSetImmediate(drain);
       return;
     }
+    if (backlog.length > 0) {
+      runGuarded(null);
+      continue;
+    }
     const text = native.poolTake(maxActors, perActor);
     if (text !== null) {
       spinner.arrived(performance.now());
-      for (const [id, inc, envs] of JSON.parse(text)) {
-        const slot = slots.get(id);
-        if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
-        for (const env of envs) slot.queue.push(env);
-        if (!slot.waiting) runSlot(slot);
-      }
+      runGuarded(JSON.parse(text));
       continue;
     }
     if (spinner.shouldSpin(pending.size > 0)) {
@@ -418,6 +485,89 @@ function spinTurn() {
   drain();
 }
 
+// ---- interrupting a synchronous hang (the first layer of hang handling) -----------------
+//
+// With `interrupt`, a batch runs inside `vm` with a time limit of twice maxBlockMs, and no
+// handler of that batch starts once maxBlockMs has passed (its actor goes to the backlog for
+// the next round): so the handler running when the limit strikes has run for at least
+// maxBlockMs. The runtime unwinds it without running its `finally` blocks, so `running` still
+// names the culprit, whose incarnation ends with `timeout`; everything else in the batch stays
+// in hand and runs next. Without `interrupt` (where a limit costs too much per call, see the
+// README), the host's watchdog replaces the worker instead.
+
+let guard = null; // { script, timeout } when batches run under a time limit
+let guardStart = 0; // when the guarded batch began (ms); 0 outside one
+let guardBatch = null;
+let lastEntered = null; // the slot whose code ran last in the guarded batch
+const RUN_GUARDED = '__wardenPoolRunBatch';
+
+if (interrupt) {
+  const vm = require('node:vm');
+  Object.defineProperty(globalThis, RUN_GUARDED, { value: () => runBatch(guardBatch), enumerable: false });
+  guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(2 * maxBlockMs)) } };
+}
+
+/** Runs a batch `[[actorId, incarnation, [env, …]], …]` taken from the core (null: the backlog). */
+function runGuarded(batch) {
+  if (guard === null) {
+    runBatch(batch);
+    return;
+  }
+  guardBatch = batch;
+  lastEntered = null;
+  guardStart = performance.now();
+  try {
+    guard.script.runInThisContext(guard.options);
+  } catch (err) {
+    if (err?.code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+    interrupted();
+  } finally {
+    guardStart = 0;
+    guardBatch = null;
+    lastEntered = null;
+  }
+}
+
+/** Whether a guarded batch has used its maxBlockMs: the next handler waits for the next round. */
+function overBudget() {
+  return guardStart !== 0 && performance.now() - guardStart >= maxBlockMs;
+}
+
+function runBatch(batch) {
+  if (batch !== null) {
+    for (const [id, inc, envs] of batch) {
+      const slot = slots.get(id);
+      if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
+      for (const env of envs) slot.queue.push(env);
+      if (!slot.waiting) backlog.push(slot);
+    }
+  }
+  while (backlog.length > 0) {
+    if (overBudget()) return;
+    const slot = backlog.shift();
+    if (!slot.waiting && !slot.ended) runSlot(slot);
+  }
+}
+
+/**
+ * A handler ran past the limit and was unwound: its actor exits with `timeout`. If the limit
+ * struck just after its code returned (in this worker's own bookkeeping for it), it is still
+ * the culprit: no handler starts after maxBlockMs, so the last one entered ran past it.
+ */
+function interrupted() {
+  const culprit = running ?? lastEntered;
+  running = null;
+  watch[0] = 0;
+  watch[6] = 0;
+  const queued = new Set(backlog);
+  for (const slot of slots.values()) {
+    if (slot.queue.length > 0 && !slot.waiting && !queued.has(slot)) backlog.push(slot);
+  }
+  if (culprit === null || culprit.ended) return;
+  endSlot(culprit);
+  native.poolRequest(culprit.id, 0, JSON.stringify({ op: 'exit', reason: 'timeout' }));
+}
+
 function onUrgent([kind, from, c, body]) {
   if (kind >= K.UNDEFINED_BODY) {
     kind -= K.UNDEFINED_BODY;
@@ -435,10 +585,36 @@ function onUrgent([kind, from, c, body]) {
     else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
     else p.reject(new ActorExitError(body[1]));
   } else if (kind === K.STOP) {
-    // The host ended this incarnation (terminate, kill, timeout…): it takes effect now, between
-    // messages; the core already has its mail back.
+    onStop(from, c, body);
+  } else if (kind === K.BOX_GRANT) {
+    const w = boxWaits.get(c);
+    boxWaits.delete(c);
+    w?.resolve(body);
+  } else if (kind === K.REVOKE) {
+    // A reader's lease ran out: its views of that box go first, then its reference.
     const slot = slots.get(from);
-    if (slot !== undefined && slot.inc === c) endSlot(slot);
+    if (slot !== undefined) tier2.release(slot.sup, { boxIndex: body[0], epoch: body[1] }, slot.viewsOf(), slot.id);
+  }
+}
+
+/**
+ * The host ends incarnation `inc` of actor `id` (lib/pool/host.js, poolStop). `body`: the
+ * reason, for a stop between messages; or `{ reason, polite, confirm }`: `polite` runs
+ * onTerminate first and reports the exit; `confirm` says when the slot and its views are gone.
+ */
+function onStop(id, inc, body) {
+  const slot = slots.get(id);
+  const here = slot !== undefined && slot.inc === inc;
+  if (typeof body === 'object' && body !== null && body.polite) {
+    if (!here || slot.ended) return;
+    slot.cancelled = true;
+    slot.stopReason = body.reason;
+    if (!slot.waiting) politeStop(slot);
+    return;
+  }
+  if (here) endSlot(slot);
+  if (typeof body === 'object' && body !== null && body.confirm) {
+    native.poolRequest(id, 0, '{"op":"stopped"}');
   }
 }
 
@@ -463,8 +639,6 @@ function behaviourOf(spec) {
   return entry.built ?? entry.loading;
 }
 
-const UNSUPPORTED_HOOKS = ['onTerminate', 'onIdle'];
-
 function start(id, spec, incarnation) {
   const old = slots.get(id);
   if (old !== undefined) endSlot(old);
@@ -477,9 +651,11 @@ function start(id, spec, incarnation) {
     fail(slot, err);
     return;
   }
-  if (typeof b.then !== 'function' && !b.init && !b.onStart) {
+  const arriving = spec.regions ? regionsArrive(spec.regions) : null; // null: nothing to wait for
+  if (typeof b.then !== 'function' && !b.init && !b.onStart && arriving === null) {
     slot.behaviour = b; // the common case: ready now
     native.poolAck(slot.id, slot.inc, 0);
+    armIdle(slot);
     return;
   }
   slot.waiting = true;
@@ -491,16 +667,16 @@ function start(id, spec, incarnation) {
       throw err;
     });
   }
-  Promise.resolve(b)
-    .then(async (loaded) => {
+  Promise.all([b, arriving])
+    .then(async ([loaded]) => {
       if (slot.ended) return;
-      const hook = UNSUPPORTED_HOOKS.find((h) => loaded[h]);
-      if (hook) throw new TypeError(`pooled actors do not support the ${hook} hook yet (spawn it with kind: 'isolated')`);
       slot.behaviour = loaded;
+      if (loaded.onTerminate && slot.module) native.poolRequest(slot.id, 0, '{"op":"hooks","onTerminate":true}');
       // init and onStart are user code that may await (loading a module is not: the watchdog
       // would take a slow import on a busy machine for a hang)
       slot.awaits(true);
       if (loaded.init) slot.state = await runAs(slot, () => loaded.init());
+      if (slot.ended) return;
       if (loaded.onStart) await runAs(slot, () => loaded.onStart(slot.ctx));
       if (slot.ended) return;
       slot.waiting = false;
@@ -511,9 +687,74 @@ function start(id, spec, incarnation) {
     .catch((err) => fail(slot, err));
 }
 
+/**
+ * The shared regions named `names`: the host posts each to this worker once (a
+ * SharedArrayBuffer cannot travel through the core), before the start order it sends through the
+ * core, but the two paths are not ordered: null if they are all here, else a promise of their
+ * arrival. Nothing listens once nothing waits, so nothing keeps the thread alive.
+ */
+function regionsArrive(names) {
+  takeRegionMessages();
+  if (names.every((n) => regionBuffers.has(n))) return null;
+  return new Promise((resolve) => {
+    regionWaits.push({ names, resolve });
+    if (regionWaits.length === 1) parentPort.once('message', onRegionMessage);
+  });
+}
+
+function takeRegionMessages() {
+  for (let m = receiveMessageOnPort(parentPort); m; m = receiveMessageOnPort(parentPort)) storeRegions(m.message);
+}
+
+function storeRegions(m) {
+  for (const [name, buffer] of Object.entries(m?.regions ?? {})) regionBuffers.set(name, buffer);
+}
+
+function onRegionMessage(m) {
+  storeRegions(m);
+  takeRegionMessages();
+  for (let i = regionWaits.length - 1; i >= 0; i--) {
+    const w = regionWaits[i];
+    if (w.names.every((n) => regionBuffers.has(n))) {
+      regionWaits.splice(i, 1);
+      w.resolve();
+    }
+  }
+  if (regionWaits.length > 0) parentPort.once('message', onRegionMessage);
+}
+
+/**
+ * Runs `fn` as `slot`'s synchronous code (a handler, a hook, a timer it set): the timers it sets
+ * belong to that incarnation, and the host's watchdog sees it running (`watch[0]`), so one that
+ * never returns is unwound (under the time limit) or costs the worker, with that actor named.
+ */
+function runAs(slot, fn) {
+  const outer = running;
+  const outerWatch = watch[0];
+  running = slot;
+  if (guardStart !== 0) lastEntered = slot;
+  watch[0] = slot.id;
+  watch[6] = guardStart !== 0 ? 1 : 0; // the host gives a guarded run the time the guard needs
+  Atomics.add(watch, 1, 1);
+  try {
+    return fn();
+  } finally {
+    running = outer;
+    watch[0] = outerWatch;
+  }
+}
+
+function isThenable(v) {
+  return v !== null && typeof v === 'object' && typeof v.then === 'function';
+}
+
 /** Runs `slot`'s queued messages one at a time until one is asynchronous. */
 function runSlot(slot) {
-  while (slot.queue.length > 0 && !slot.waiting && !slot.ended) {
+  while (slot.queue.length > 0 && !slot.waiting && !slot.ended && !slot.cancelled) {
+    if (overBudget()) {
+      backlog.push(slot); // the next round goes on with it
+      return;
+    }
     const env = slot.queue.shift();
     let kind = env[0];
     let body = env[3];
@@ -522,55 +763,134 @@ function runSlot(slot) {
       env[0] = kind;
       body = undefined;
     }
-    const b = slot.behaviour;
-    let result;
-    try {
-      result = runAs(slot, () => {
-        if (kind !== K.SYSTEM) return b.stateful ? b.handle(slot.state, body, slot.ctx) : b.handle(slot.self, body, slot.ctx);
-        const msg = systemMessage(body.msg, body.data);
-        if (msg.msg === 'EXIT' && b.onExit) {
-          env.hook = true;
-          return b.onExit(msg.data.id, msg.data.reason, slot.ctx);
-        }
-        return b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
-      });
-    } catch (err) {
-      crashed(slot, env, err);
-      return;
+    let what = HANDLE;
+    if (kind === K.SYSTEM) {
+      body = inboxOrSystem(body);
+      if (body.msg === 'EXIT' && slot.behaviour.onExit) what = ON_EXIT;
     }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      slot.waiting = true;
-      slot.awaits(true);
-      result.then(
-        (value) => {
-          if (slot.ended) return;
-          slot.waiting = false;
-          slot.awaits(false);
-          settle(slot, env, value);
-          runSlot(slot);
-        },
-        (err) => {
-          if (slot.ended) return;
-          slot.awaits(false);
-          crashed(slot, env, err);
-        },
-      );
-      return;
-    }
-    settle(slot, env, result);
+    if (!unit(slot, env, what, body)) return;
   }
+  if (slot.waiting || slot.ended) return;
+  if (slot.cancelled) politeStop(slot);
+  else armIdle(slot);
 }
 
-/** The handler of `env` finished with `value`: reply if it was a call, acknowledge it. */
-function settle(slot, env, value) {
-  if (slot.behaviour.stateful && !env.hook) slot.state = value;
+function inboxOrSystem(body) {
+  if (!body.inbox) return systemMessage(body.msg, body.data);
+  const { meta, handle, from } = body.inbox;
+  return systemMessage(meta.msg, undefined, { type: meta.type, handle: Object.freeze(handle), from });
+}
+
+const HANDLE = 0; // what a unit of work runs: the handler with a message,
+const ON_EXIT = 1; // onExit with an EXIT message (trapping exits),
+const ON_IDLE = 2; // or onIdle (`env` null)
+
+/**
+ * Runs one unit of `slot`'s work as that actor (see `runAs`, written out here: this is the path
+ * of every message). True if it finished synchronously; false if it goes on asynchronously (the
+ * slot waits) or failed. Only the handler's value is a stateful actor's next state.
+ */
+function unit(slot, env, what, msg) {
+  const outer = running;
+  const outerWatch = watch[0];
+  running = slot;
+  if (guardStart !== 0) lastEntered = slot;
+  watch[0] = slot.id;
+  watch[6] = guardStart !== 0 ? 1 : 0;
+  Atomics.add(watch, 1, 1);
+  const b = slot.behaviour;
+  const newState = what === HANDLE;
+  let result;
+  try {
+    if (what === HANDLE) result = b.stateful ? b.handle(slot.state, msg, slot.ctx) : b.handle(slot.self, msg, slot.ctx);
+    else if (what === ON_EXIT) result = b.onExit(msg.data.id, msg.data.reason, slot.ctx);
+    else result = b.onIdle(slot.ctx);
+  } catch (err) {
+    running = outer;
+    watch[0] = outerWatch;
+    crashed(slot, env, err);
+    return false;
+  }
+  running = outer;
+  watch[0] = outerWatch;
+  if (isThenable(result)) {
+    slot.waiting = true;
+    slot.awaits(true);
+    result.then(
+      (value) => {
+        if (slot.ended) return;
+        slot.waiting = false;
+        slot.awaits(false);
+        settle(slot, env, value, newState);
+        runSlot(slot);
+      },
+      (err) => {
+        if (slot.ended) return;
+        slot.awaits(false);
+        crashed(slot, env, err);
+      },
+    );
+    return false;
+  }
+  settle(slot, env, result, newState);
+  return true;
+}
+
+/** The unit `env` finished with `value`: reply if it was a call, acknowledge it. */
+function settle(slot, env, value, newState) {
+  if (env === null) return; // onIdle
+  if (slot.behaviour.stateful && newState) slot.state = value;
   if (env[0] === K.CALL) native.poolReply(slot.id, slot.inc, env[4], env[2], replyText(value, K)); // the count and the reply at once
   else native.poolAck(slot.id, slot.inc, 1);
 }
 
+/** `idleTimeoutMs` without a message: `onIdle(ctx)` runs (and again after each idle period). */
+function armIdle(slot) {
+  if (slot.idleMs === 0 || !slot.behaviour?.onIdle) return;
+  runtimeClearTimeout(slot.idleTimer);
+  slot.idleTimer = runtimeSetTimeout(() => {
+    slot.idleTimer = null;
+    if (slot.waiting || slot.ended || slot.cancelled || slot.queue.length > 0) return;
+    if (unit(slot, null, ON_IDLE, undefined)) runSlot(slot);
+  }, slot.idleMs);
+}
+
+/**
+ * A polite stop (shutdown kind: a number of ms or `infinity`): no more messages;
+ * `onTerminate(reason, ctx)` runs, then the incarnation reports its exit. The host ends it
+ * anyway when its shutdown time is up.
+ */
+function politeStop(slot) {
+  if (slot.ended || slot.stopping) return;
+  slot.stopping = true;
+  slot.waiting = true;
+  runtimeClearTimeout(slot.idleTimer);
+  const finish = () => {
+    if (slot.ended) return;
+    const reason = slot.stopReason;
+    endSlot(slot);
+    native.poolExit(slot.id, reason);
+  };
+  const hook = slot.behaviour?.onTerminate;
+  if (!hook) return finish();
+  let r;
+  try {
+    r = runAs(slot, () => hook(slot.stopReason, slot.ctx));
+  } catch {
+    return finish();
+  }
+  if (isThenable(r)) {
+    slot.awaits(true);
+    r.then(finish, finish);
+  } else {
+    finish();
+  }
+}
+
 /** The handler threw or rejected: the crash policy decides, or the incarnation ends. */
 function crashed(slot, env, err) {
-  if (!slot.onCrash) {
+  if (slot.ended) return;
+  if (!slot.onCrash || env === null) {
     fail(slot, err);
     return;
   }
@@ -604,20 +924,21 @@ function fail(slot, err) {
   native.poolRequest(slot.id, 0, JSON.stringify({ op: 'exit', reason }));
 }
 
-/** Forgets an incarnation: its pending replies are dropped and its self and ctx go stale. */
+/**
+ * Forgets an incarnation, touching no other actor of this worker: its self and ctx go stale,
+ * its pending replies and box waits are dropped, the timers its code set are cancelled, and its
+ * views of box memory are detached (before the core can give its boxes to anyone else).
+ */
 function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
   slot.awaits(false);
-  if (slot.timers !== null) {
-    for (const [h, clear] of slot.timers) {
-      clear(h);
-      timerOwners.delete(h);
-    }
-    slot.timers = null;
-  }
   slot.queue.length = 0;
   if (slots.get(slot.id) === slot) slots.delete(slot.id);
+  runtimeClearTimeout(slot.idleTimer);
+  slot.idleTimer = null;
+  if (slot.timers !== null) cancelTimers(slot);
+  if (slot.views !== null) slot.views.detachAll();
   for (const [c, p] of pending) {
     if (p.slot !== slot) continue;
     pending.delete(c);
@@ -625,80 +946,10 @@ function endSlot(slot) {
     p.unlisten?.();
     p.reject(new IncarnationEnded());
   }
-}
-
-/**
- * Runs `fn` as `slot`'s synchronous code (a handler, a hook, a timer it set): the timers it sets
- * belong to that incarnation, and the host's watchdog sees it running (`watch[0]`), so one that
- * never returns costs the worker with that actor named as the culprit.
- */
-function runAs(slot, fn) {
-  const outer = running;
-  const outerWatch = watch[0];
-  running = slot;
-  watch[0] = slot.id;
-  Atomics.add(watch, 1, 1);
-  try {
-    return fn();
-  } finally {
-    running = outer;
-    watch[0] = outerWatch;
+  if (slot.boxes !== null) {
+    for (const [c, w] of boxWaits) if (w.slot === slot) boxWaits.delete(c);
   }
 }
-
-/**
- * Routes the global timer functions through the slot whose code sets them (see lib/worker.js
- * for isolated actors): an ended incarnation's timers are cancelled, so none of them fires into
- * the next one or keeps running for ever; a timer callback that throws crashes its actor.
- * Timers set outside any slot's synchronous code (after an await) are not tracked.
- */
-function trackSlotTimers() {
-  const track = (set, clear, once) => {
-    const wrapped = function (fn, ...args) {
-      const slot = running;
-      if (typeof fn !== 'function' || slot === null || slot.ended) return set(fn, ...args);
-      const h = set(function (...a) {
-        if (once) {
-          slot.timers?.delete(h);
-          timerOwners.delete(h);
-        }
-        if (slot.ended) return undefined;
-        try {
-          return runAs(slot, () => fn.apply(this, a));
-        } catch (err) {
-          fail(slot, err);
-          return undefined;
-        }
-      }, ...args);
-      slot.timers ??= new Map();
-      slot.timers.set(h, clear);
-      timerOwners.set(h, slot);
-      return h;
-    };
-    for (const k of Reflect.ownKeys(set)) {
-      if (typeof k === 'symbol') Object.defineProperty(wrapped, k, Object.getOwnPropertyDescriptor(set, k));
-    }
-    return wrapped;
-  };
-  const untrack = (clear) =>
-    function (h) {
-      const slot = timerOwners.get(h);
-      if (slot !== undefined) {
-        timerOwners.delete(h);
-        slot.timers?.delete(h);
-      }
-      return clear(h);
-    };
-  const g = globalThis;
-  const { clearImmediate: runtimeClearImmediate } = g;
-  g.setTimeout = track(runtimeSetTimeout, runtimeClearTimeout, true);
-  g.setInterval = track(runtimeSetInterval, runtimeClearInterval, false);
-  g.setImmediate = track(runtimeSetImmediate, runtimeClearImmediate, true);
-  g.clearTimeout = untrack(runtimeClearTimeout);
-  g.clearInterval = untrack(runtimeClearInterval);
-  g.clearImmediate = untrack(runtimeClearImmediate);
-}
-trackSlotTimers();
 
 /**
  * `process.exit()` inside a pooled handler ends that actor (reason `error: process.exit(code)`,
@@ -710,9 +961,30 @@ class ProcessExit extends Error {
     this.name = 'ProcessExit';
   }
 }
+const exitThread = process.exit; // ends this worker thread (the test hook below uses it)
 process.exit = (code) => {
   throw new ProcessExit(code ?? process.exitCode);
 };
+
+// Timers set by an actor's code belong to that actor: cancelled when its incarnation ends, run
+// as that actor (a throw in one crashes that actor alone), and never touching its neighbours.
+const cancelTimers = trackTimers(
+  () => {
+    const s = running;
+    if (s === null || s.ended) return null;
+    s.timers ??= new Map();
+    return s;
+  },
+  (slot, fn, self, args) => {
+    if (slot.ended) return undefined;
+    try {
+      return runAs(slot, () => fn.apply(self, args));
+    } catch (err) {
+      fail(slot, err);
+      return undefined;
+    }
+  },
+);
 
 // An ended incarnation's leftover continuation that touches its stale ctx must not take down
 // the worker; any other unhandled rejection is a bug of some actor that the worker survives.
@@ -720,6 +992,7 @@ process.on('unhandledRejection', (err) => {
   if (err instanceof IncarnationEnded) return;
   process.emitWarning(`warden pool worker: unhandled rejection: ${err?.stack ?? err}`);
 });
+
 // The same for an exception thrown outside any handler (a timer or event callback of some
 // actor): without this listener Node would end the worker through process.exit(), which throws
 // here (see above) inside its fatal-exception handler and aborts the whole process.
@@ -727,6 +1000,9 @@ process.on('uncaughtException', (err) => {
   if (err instanceof IncarnationEnded) return;
   process.emitWarning(`warden pool worker: uncaught exception: ${err?.stack ?? err}`);
 });
+
+// Test hook (WARDEN_TEST_HOOKS=1): ends this worker thread as if it died on its own.
+if (process.env.WARDEN_TEST_HOOKS === '1') globalThis[Symbol.for('warden.test.exitPoolWorker')] = (code) => exitThread(code);
 
 control = native.registerPort(workerData.port, drain, true);
 drain();

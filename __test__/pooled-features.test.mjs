@@ -1,0 +1,360 @@
+// Pooled actors (DESIGN.md 8): the features they share with isolated actors beyond messaging —
+// ctx.yield, polite stops with onTerminate, onIdle, timers per actor, Tier 2 boxes and regions
+// per actor, a worker that dies on its own, and a synchronous hang interrupted in its worker.
+import assert from 'node:assert/strict';
+import { describe, slowTest, waitFor, record, withSup } from './harness.mjs';
+
+// A handler's deadline far above what these handlers need (a busy shared machine must not be
+// mistaken for a hang); the hang tests set their own.
+const SLOW_MACHINE = 2000;
+const pool = (extra = {}) => ({ workers: 1, maxBlockMs: SLOW_MACHINE, ...extra });
+
+describe('pooled actors: features', () => {
+  slowTest('ctx.yield lets co-located actors run; in an isolated actor it resolves', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      // The two share a realm (DESIGN 8.4): the spinner polls a global the setter sets. A spinner
+      // that awaited only microtasks would never let the setter run (it gives up after 100,000).
+      const spinner = sup.spawn(async (self, msg, ctx) => {
+        for (let i = 0; i < 100000; i++) {
+          if (globalThis.__pooledYieldFlag === msg) return i;
+          await ctx.yield();
+        }
+        return 'starved';
+      }, { kind: 'pooled' });
+      const setter = sup.spawn((self, msg) => {
+        globalThis.__pooledYieldFlag = msg;
+        return true;
+      }, { kind: 'pooled' });
+      assert.equal(await setter.call('warm'), true);
+      const spun = spinner.call('go', { timeoutMs: 20000 });
+      assert.equal(await setter.call('go'), true);
+      const turns = await spun;
+      assert.equal(typeof turns, 'number', `the spinner saw the flag (${turns})`);
+      const iso = sup.spawn(async (self, msg, ctx) => [typeof ctx.yield, (await ctx.yield()) === undefined]);
+      assert.deepEqual(await iso.call('x'), ['function', true]);
+    });
+  });
+
+  slowTest('a polite stop runs onTerminate between messages, then the actor exits with the reason', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      const ev = record(sup, ['exit', 'deadLetter']);
+      const b = {
+        init: () => ({ handled: [] }),
+        handle: async (s, msg, ctx) => {
+          if (msg === 'slow') {
+            ctx.self.send('started', msg);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          ctx.self.send('handled', msg);
+          return { handled: [...s.handled, msg] };
+        },
+        onTerminate: async (reason, ctx) => {
+          await new Promise((r) => setTimeout(r, 10));
+          ctx.self.send('terminate', { reason, cancelled: ctx.isCancelled, handled: ctx.state.handled });
+        },
+      };
+      const a = sup.spawn(b, { kind: 'pooled', shutdown: 5000 });
+      const neighbour = sup.spawn(b, { kind: 'pooled' });
+      const said = [];
+      a.subscribe((m) => said.push([m.msg, m.data]));
+      assert.equal((await a.call('first')).handled.length, 1);
+      a.receive('slow');
+      a.receive('never');
+      await waitFor(() => said.length === 2, 10000, 'the slow message to start');
+      await sup.terminateActor(a.id); // polite (ref.terminate() kills at once)
+      assert.deepEqual(said, [
+        ['handled', 'first'],
+        ['started', 'slow'],
+        ['handled', 'slow'],
+        ['terminate', { reason: 'terminated', cancelled: true, handled: ['first', 'slow'] }],
+      ]);
+      const exit = ev.exit.find((e) => e.id === a.id);
+      assert.equal(exit.reason, 'terminated');
+      // the message it never started: reported with its exit or as a dead letter, once
+      const never = [exit.message?.message, ...ev.deadLetter.map((d) => d.message)].filter((m) => m === 'never');
+      assert.equal(never.length, 1);
+      assert.deepEqual((await neighbour.call('x')).handled, ['x'], 'its neighbour went on');
+    });
+  });
+
+  slowTest('an onTerminate that never finishes is cut off at the shutdown time; shutdown() completes', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      const ev = record(sup, ['exit']);
+      const stuck = sup.spawn({
+        init: () => 0,
+        handle: (n) => n + 1,
+        onTerminate: () => new Promise(() => {}),
+      }, { kind: 'pooled', shutdown: 100 });
+      const infinite = sup.spawn({
+        init: () => 0,
+        handle: (n) => n + 1,
+        onTerminate: (reason, ctx) => ctx.self.send('bye', reason),
+      }, { kind: 'pooled', shutdown: 'infinity' });
+      const bye = [];
+      infinite.subscribe((m) => bye.push(m.data));
+      assert.equal(await stuck.call('x'), 1);
+      await sup.terminateActor(stuck.id);
+      assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[stuck.id, 'terminated']]);
+      assert.equal(await infinite.call('x'), 1);
+      await sup.shutdown();
+      assert.deepEqual(bye, ['shutdown']);
+    });
+  });
+
+  slowTest('onIdle runs after idleTimeoutMs without a message, again each idle period, with the state', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      const idle = sup.spawn({
+        init: () => ({ n: 7 }),
+        handle: (s) => ({ n: s.n + 1 }),
+        onIdle: (ctx) => ctx.self.send('idle', ctx.state.n),
+      }, { kind: 'pooled', idleTimeoutMs: 20 });
+      const plain = sup.spawn({ init: () => 0, handle: (n) => n + 1, onIdle: (ctx) => ctx.self.send('idle') }, { kind: 'pooled' });
+      const seen = [];
+      idle.subscribe((m) => seen.push(m.data));
+      const plainSeen = [];
+      plain.subscribe((m) => plainSeen.push(m));
+      await waitFor(() => seen.length >= 2, 10000, 'two idle periods');
+      assert.deepEqual(seen.slice(0, 2), [7, 7]);
+      assert.deepEqual(await idle.call('x'), { n: 8 });
+      await waitFor(() => seen.includes(8), 10000, 'an idle period after the message');
+      assert.equal(await plain.call('x'), 1);
+      assert.deepEqual(plainSeen, [], 'no idleTimeoutMs, no onIdle');
+    });
+  });
+
+  slowTest('timers an actor sets are cancelled at its restart, its neighbours\' are not; a throw in one crashes its actor alone', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost']);
+      const ticker = (self, msg, ctx) => {
+        if (msg === 'tick') setInterval(() => self.send('tick', self.incarnation), 2);
+        if (msg === 'later') setTimeout(() => self.send('late', self.incarnation), 60000);
+        if (msg === 'throw') setTimeout(() => { throw new Error('timer boom'); }, 1);
+        return self.incarnation;
+      };
+      const a = sup.spawn(ticker, { kind: 'pooled' });
+      const b = sup.spawn(ticker, { kind: 'pooled' });
+      const ticks = { a: [], b: 0 };
+      a.subscribe((m) => ticks.a.push(m.data));
+      b.subscribe((m) => m.msg === 'tick' && ticks.b++);
+      await a.call('tick');
+      await a.call('later');
+      await b.call('tick');
+      await waitFor(() => ticks.a.length > 2 && ticks.b > 2, 10000, 'both ticking');
+      await a.kill('killed');
+      await waitFor(() => ev.restart.length === 1, 10000, 'the restart');
+      assert.equal(await a.call('x'), 1, 'its worker has ended the old incarnation');
+      const before = ticks.a.length;
+      const bBefore = ticks.b;
+      await waitFor(() => ticks.b > bBefore + 20, 10000, 'the neighbour ticking on');
+      assert.equal(ticks.a.length, before, 'no tick of the ended incarnation after its end');
+      assert.ok(ticks.a.every((inc) => inc === 0));
+      // a throw in a timer callback is that actor's crash, not its worker's
+      await b.call('throw');
+      await waitFor(() => ev.exit.length === 2, 10000, 'the timer crash');
+      assert.deepEqual([ev.exit[1].id, ev.exit[1].reason], [b.id, 'error: timer boom']);
+      assert.equal(ev.workerLost.length, 0);
+      assert.equal(await a.call('x'), 1);
+    });
+  });
+
+  slowTest('a worker that dies on its own is replaced: its actors exit worker_lost, restart, and keep their mailboxes', 60000, async () => {
+    process.env.WARDEN_TEST_HOOKS = '1'; // read by workers started from now on
+    await withSup({ pool: pool(), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'error', 'workerLost', 'deadLetter']);
+      const b = {
+        init: () => 0,
+        handle: async (n, msg, ctx) => {
+          if (msg === 'hold') await new Promise(() => {});
+          // the worker thread ends on its own (a test hook: WARDEN_TEST_HOOKS=1)
+          if (msg === 'die') globalThis[Symbol.for('warden.test.exitPoolWorker')](7);
+          if (msg?.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      };
+      const actors = sup.spawnMany(5, b);
+      await Promise.all(actors.map((a) => a.call('warm')));
+      const handled = [];
+      sup.subscribe((m) => handled.push([m.from, m.data]));
+      const [holder, killer] = actors;
+      holder.receive('hold');
+      holder.receive({ n: 1 });
+      holder.receive({ n: 2 });
+      killer.receive('die');
+      const lost = await waitFor(() => ev.workerLost[0], 20000, 'the workerLost event');
+      assert.equal(lost.cause, 'exit');
+      assert.equal(lost.culprit, undefined);
+      assert.deepEqual([...lost.actors].sort(), actors.map((a) => a.id).sort());
+      await waitFor(() => ev.restart.length === 5, 20000, 'five restarts');
+      assert.ok(ev.exit.every((e) => e.reason === 'worker_lost'), JSON.stringify(ev.exit.map((e) => e.reason)));
+      assert.equal(ev.exit.find((e) => e.id === holder.id).message?.message, 'hold', 'the in-flight message is reported');
+      await waitFor(() => handled.length === 2, 20000, 'the kept mail');
+      assert.deepEqual(handled, [[holder.id, 1], [holder.id, 2]]);
+      assert.deepEqual(await Promise.all(actors.map((a) => a.call('again'))), [3, 1, 1, 1, 1], 'state started over');
+      assert.equal(ev.error.length, 0, 'collateral exits do not count toward intensity (retry.max is 1)');
+      assert.equal(ev.deadLetter.length, 0);
+    }).finally(() => delete process.env.WARDEN_TEST_HOOKS);
+  });
+
+  slowTest('Tier 2: pooled actors write, read and release boxes; an exit releases only its own references and detaches its views', 30000, async () => {
+    await withSup({ pool: pool(), memory: { poolSize: 4, boxSize: 1024 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'leaseExpired', 'error']);
+      const actor = async (self, msg, ctx) => {
+        if (msg?.write) {
+          const r = await ctx.write({ msg: 'doc', data: msg.write, share: msg.share });
+          return r.isOk ? r.value : `Err: ${r.error}`;
+        }
+        if (msg?.alloc) {
+          const r = await ctx.alloc(3);
+          r.value.bytes.set([1, 2, 3]);
+          const c = await r.value.commit({ msg: 'raw', type: 'binary', share: msg.share });
+          return c.value;
+        }
+        if (msg?.handle && msg.from !== undefined) {
+          // an INBOX delivery: read it and keep the view (co-located actors share globals)
+          const reader = ctx.read(msg);
+          globalThis.__pooledViews ??= {};
+          globalThis.__pooledViews[self.id] = reader.bytes();
+          self.send('read', reader.type === 'binary' ? [...reader.bytes()] : reader.json());
+          return;
+        }
+        if (msg === 'release') return ctx.release(globalThis.__pooledLock);
+        if (msg?.lock) {
+          globalThis.__pooledLock = msg.lock;
+          return ctx.read(msg.lock) === null ? 'unreadable' : 'readable';
+        }
+        if (msg?.viewOf) return globalThis.__pooledViews?.[msg.viewOf]?.byteLength ?? null;
+        return null;
+      };
+      const [writer, r1, r2, outsider] = sup.spawnMany(4, actor);
+      const reads = [];
+      for (const r of [r1, r2]) r.subscribe((m) => reads.push([m.from, m.data]));
+      // the host reads what a pooled actor wrote for itself
+      const own = await writer.call({ write: { x: 1 }, share: 'owner' });
+      assert.deepEqual(sup.read(own).json(), { x: 1 });
+      assert.equal(sup.release(own), true);
+      assert.equal(await outsider.call({ lock: own }), 'unreadable', 'an owner box is not for other actors');
+      // shared with two co-located readers, written in place
+      const lock = await writer.call({ alloc: true, share: [r1, r2] });
+      await waitFor(() => reads.length === 2, 10000, 'both INBOX reads');
+      assert.deepEqual(reads.map((r) => r[1]), [[1, 2, 3], [1, 2, 3]]);
+      assert.equal(await outsider.call({ lock }), 'unreadable', 'not shared with the outsider');
+      assert.equal(await outsider.call({ viewOf: r1.id }), 3, 'r1 holds a live view');
+      // r1 ends: its view is detached, r2's is not, and r2 still reads the box
+      await r1.kill('killed');
+      assert.equal(await outsider.call({ viewOf: r1.id }), 0, 'the ended incarnation\'s view is detached');
+      assert.equal(await outsider.call({ viewOf: r2.id }), 3, 'its neighbour keeps its view');
+      assert.equal(await r2.call({ lock }), 'readable');
+      assert.equal(await r2.call('release'), true);
+      assert.equal(await r2.call('release'), false, 'a double release changes nothing');
+      assert.equal(ev.error.length, 0);
+    });
+  });
+
+  slowTest('Tier 2: a pooled writer past its lease exits lease_expired alone', 30000, async () => {
+    await withSup({
+      pool: pool(),
+      memory: { poolSize: 2, boxSize: 256 },
+      timeouts: { defaultLeaseMs: 60000, actorTimeouts: { holder: 50 } },
+    }, async (sup) => {
+      const ev = record(sup, ['exit', 'leaseExpired']);
+      const holder = sup.spawn(async (self, msg, ctx) => {
+        const r = await ctx.alloc(8); // never committed
+        globalThis.__pooledHeld = r.value.bytes;
+        return r.isOk;
+      }, { kind: 'pooled', name: 'holder', restart: 'temporary' });
+      const neighbour = sup.spawn((self, msg) => (msg === 'held' ? globalThis.__pooledHeld?.byteLength : msg), { kind: 'pooled' });
+      assert.equal(await holder.call('x'), true);
+      await waitFor(() => ev.exit.length === 1, 10000, 'the lease expiry');
+      assert.deepEqual([ev.exit[0].id, ev.exit[0].reason], [holder.id, 'lease_expired']);
+      assert.equal(ev.leaseExpired[0].role, 'writer');
+      assert.equal(await neighbour.call('held'), 0, 'the writer\'s view was detached');
+      assert.equal(await neighbour.call('x'), 'x');
+      await waitFor(() => sup.getDiagnostics().value.memoryPool.boxesInUse === 0, 10000, 'the box back in the pool');
+    });
+  });
+
+  slowTest('regions: a pooled actor granted a region shares it with the host; one not granted is refused', 30000, async () => {
+    await withSup({ pool: pool() }, async (sup) => {
+      const counter = new Int32Array(sup.region('hits', 64));
+      const fn = (self, msg, ctx) => {
+        try {
+          return Atomics.add(new Int32Array(ctx.region('hits')), 0, 1) + 1;
+        } catch (err) {
+          return `${err.name}: ${err.message}`;
+        }
+      };
+      const granted = sup.spawnMany(3, fn, { regions: ['hits'] });
+      const other = sup.spawn(fn, { kind: 'pooled' });
+      await Promise.all(granted.map((a) => a.call('x')));
+      assert.equal(Atomics.load(counter, 0), 3);
+      assert.match(await other.call('x'), /^Error: region "hits" is not granted to actor-/);
+      assert.equal(await granted[0].call('x'), 4);
+    });
+  });
+
+  slowTest('a synchronous hang is interrupted in its worker (pool.interrupt): only the culprit exits timeout', 60000, async () => {
+    await withSup({ pool: pool({ maxBlockMs: 200, interrupt: true }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost', 'error', 'deadLetter']);
+      const actors = sup.spawnMany(200, {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          if (msg === 'hang') for (;;);
+          if (msg?.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      });
+      await Promise.all(actors.map((a) => a.call('warm')));
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const culprit = actors[100];
+      culprit.receive('hang');
+      culprit.receive({ n: -1 }); // queued behind the hang: handled by the next incarnation
+      actors.forEach((a, i) => a.receive({ n: i }));
+      await waitFor(() => ev.restart.length === 1, 30000, 'the culprit\'s restart');
+      await waitFor(() => handled.size === 201, 30000, 'every other message handled');
+      assert.deepEqual(ev.exit.map((e) => [e.id, e.reason, e.message?.message]), [[culprit.id, 'timeout', 'hang']]);
+      assert.equal(ev.workerLost.length, 0, 'the worker went on');
+      // the others kept their state (warm, n, again); the culprit started over (n: -1, n, again)
+      assert.deepEqual(await Promise.all(actors.map((a) => a.call('again'))), new Array(200).fill(3));
+      assert.deepEqual(actors.map((a) => a.incarnation).filter((n) => n !== 0), [1]);
+      assert.equal(culprit.incarnation, 1);
+      assert.equal(ev.error.length + ev.deadLetter.length, 0);
+    });
+  });
+
+  slowTest('a hang in a promise continuation among 2,000 co-located actors: the worker is replaced, the culprit exits timeout', 60000, async () => {
+    await withSup({ pool: pool({ maxBlockMs: 300 }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost', 'error', 'deadLetter']);
+      const actors = sup.spawnMany(2000, {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          if (msg === 'hang') {
+            return (async () => {
+              await null;
+              for (;;); // after the await: outside the handler's synchronous part
+            })();
+          }
+          if (msg?.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      });
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 30000 })));
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const culprit = actors[1000];
+      culprit.receive('hang');
+      actors.forEach((a, i) => a.receive({ n: i }));
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.deepEqual([lost.cause, lost.culprit], ['maxBlockMs', culprit.id]);
+      const inFlight = () => ev.exit.filter((e) => e.message?.message?.n !== undefined).map((e) => e.message.message.n);
+      await waitFor(() => handled.size + inFlight().length >= 2000, 30000, 'every message accounted for');
+      assert.equal(handled.size + inFlight().length + ev.deadLetter.length, 2000);
+      for (const n of inFlight()) assert.ok(!handled.has(n), `message ${n} both handled and in flight`);
+      assert.deepEqual(ev.exit.filter((e) => e.id === culprit.id).map((e) => [e.reason, e.message?.message]), [['timeout', 'hang']]);
+      assert.ok(ev.exit.filter((e) => e.id !== culprit.id).every((e) => e.reason === 'worker_lost'));
+      const again = await Promise.all(actors.map((a) => a.call('again', { timeoutMs: 30000 })));
+      assert.ok(again.every((n) => n >= 1));
+      assert.equal(ev.error.length, 0, 'no intensity exceeded (retry.max is 1)');
+    });
+  });
+});
