@@ -712,7 +712,9 @@ forEachKind((k) => {
         h.receive({ op: 'spin' });
         await waitFor(() => emitted(seen, 'spinning').length === 1, 10000, 'spinning');
         await within(sup.terminateActor(h.id, 'hung'), 20000, 'the stop of a hung actor (default grace period)');
-        assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'terminated'], [h.id, 'hung']]);
+        // a pooled actor spinning synchronously is its worker's watchdog's before the grace ends
+        const hung = k.pooled ? 'timeout' : 'hung';
+        assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[a.id, 'terminated'], [h.id, hung]]);
       });
     });
 

@@ -1164,6 +1164,9 @@ class Supervisor {
         this._crash(entry, req, answer);
         return;
       } else if (req.op === 'exit') {
+        // a handler its pool worker unwound past maxBlockMs: like a deadline, that overrides a
+        // polite stop in progress (the reason is `timeout`, as when the watchdog takes the worker)
+        if (req.interrupted === true && entry.pooled) entry.reason = undefined;
         this._selfExit(entry, req.reason);
         return;
       } else if (req.op === 'stopped') {
