@@ -1166,6 +1166,10 @@ class Supervisor {
       } else if (req.op === 'exit') {
         // a handler its pool worker unwound past maxBlockMs: like a deadline, that overrides a
         // polite stop in progress (the reason is `timeout`, as when the watchdog takes the worker)
+        // The unwound run may belong to an incarnation that ended meanwhile (a kill from outside
+        // reached the host while the handler spun): the next one, queued on the same worker, runs
+        // once the worker is free and is not to blame.
+        if (req.interrupted === true && entry.pooled && req.inc !== entry.incarnation) return;
         if (req.interrupted === true && entry.pooled) entry.reason = undefined;
         this._selfExit(entry, req.reason);
         return;

@@ -565,7 +565,7 @@ function interrupted() {
   }
   if (culprit === null || culprit.ended) return;
   endSlot(culprit);
-  native.poolRequest(culprit.id, 0, '{"op":"exit","reason":"timeout","interrupted":true}');
+  native.poolRequest(culprit.id, 0, `{"op":"exit","reason":"timeout","interrupted":true,"inc":${culprit.inc}}`);
 }
 
 function onUrgent([kind, from, c, body]) {
