@@ -25,9 +25,31 @@ export type ActorId = string;
  * else console.error(d.error);
  * ```
  */
-export type Result<T, E = string> =
-  | { readonly isOk: true; readonly isErr: false; readonly value: T; readonly error: undefined }
-  | { readonly isOk: false; readonly isErr: true; readonly value: undefined; readonly error: E };
+export type Result<T, E = string> = OkResult<T> | ErrResult<E>;
+
+/** The success side of a {@link Result}. */
+export interface OkResult<T> {
+  /** Always true here. */
+  readonly isOk: true;
+  /** Always false here. */
+  readonly isErr: false;
+  /** The value. */
+  readonly value: T;
+  /** Always undefined here. */
+  readonly error: undefined;
+}
+
+/** The failure side of a {@link Result}. */
+export interface ErrResult<E> {
+  /** Always false here. */
+  readonly isOk: false;
+  /** Always true here. */
+  readonly isErr: true;
+  /** Always undefined here. */
+  readonly value: undefined;
+  /** What went wrong (a message for warden's own results). */
+  readonly error: E;
+}
 
 /** A successful (frozen) {@link Result} holding `value`. */
 export function Ok<T>(value: T): Result<T, never>;
@@ -75,7 +97,10 @@ export type MatchHandlers<T> = unknown extends T
   ? { readonly [key: string]: MatchHandler<unknown> | undefined }
   : string extends MatchKeys<T>
     ? { readonly [key: string]: MatchHandler<T> | undefined }
-    : { readonly [K in MatchKeys<T>]?: MatchHandler<MatchCase<T, K>> } & { readonly _?: MatchHandler<T> };
+    : { readonly [K in MatchKeys<T>]?: MatchHandler<MatchCase<T, K>> } & {
+        /** Called when no other handler matches (and for messages without a `msg` name). */
+        readonly _?: MatchHandler<T>;
+      };
 
 /** What {@link matchAll} returns for handlers `H`: any handler's result, or `undefined` without `_`. */
 export type MatchResult<H> =
@@ -188,6 +213,14 @@ export interface ChainableReader {
   cbor<T = unknown>(): T;
 }
 
+/** A box handle as `release` takes it: a {@link Lock}, or anything carrying one as `handle` (a reader, an INBOX message). */
+export type BoxHandle =
+  | Lock
+  | {
+      /** The box and generation. */
+      readonly handle: Lock;
+    };
+
 /** Where and how a Tier 2 box is published: by `ctx.write` or `Writable.commit`. */
 export interface CommitOptions {
   /** The name readers see in their `INBOX` message. */
@@ -247,7 +280,9 @@ declare const refTypes: unique symbol;
  * a typed ref can be stored where an untyped `ActorRef` is expected.
  */
 interface RefTypes<M, R> {
+  /** Takes the actor's message type. */
   message(msg: M): void;
+  /** The actor's reply type. */
   readonly reply: R;
 }
 
@@ -269,7 +304,7 @@ export interface ChildRef<M = unknown, R = unknown> {
  * Anything that names an actor: a ref (host or child), `{ id }`, an id or a registered name.
  * Wherever an API takes a target (send, call, link, monitor, share lists) all of these work.
  */
-export type Target = ChildRef<any, unknown> | { readonly id: ActorId } | ActorId;
+export type Target = ChildRef<any, unknown> | ActorId;
 
 /** The message type of a target: what its ref carries; `unknown` for ids and names. */
 export type MessageOf<T> = T extends string
@@ -321,7 +356,10 @@ export interface ActorRef<M = unknown, R = unknown> extends ChildRef<M, R> {
   receive(
     msg: M,
     options?: {
-      /** Deliver only to this incarnation; refused once it is over. */
+      /**
+       * Deliver only to this incarnation; refused once it is over.
+       * @defaultValue any incarnation
+       */
       incarnation?: number;
     },
   ): boolean;
@@ -362,7 +400,7 @@ export interface ActorRef<M = unknown, R = unknown> extends ChildRef<M, R> {
   /** Tier 2 read from the host (every box is readable there); null for other messages. */
   read(msg: unknown): ChainableReader | null;
   /** Gives back the host's reference to a box (its views are detached first). */
-  release(handle: Lock | { readonly handle: Lock }): boolean;
+  release(handle: BoxHandle): boolean;
 }
 
 /**
@@ -587,7 +625,7 @@ export interface Context<S = unknown> {
    */
   read(msg: unknown): ChainableReader | null;
   /** Gives this actor's reference back (its views are detached). */
-  release(handle: Lock | { readonly handle: Lock }): boolean;
+  release(handle: BoxHandle): boolean;
   /**
    * A shared region granted with the spawn option `regions` (the same memory as the host's and
    * every other granted actor's, across restarts), for `Atomics`; throws for one not granted.
@@ -707,7 +745,16 @@ export type CrashPolicy = (
  * A validator of resource arguments or results: any Standard Schema validator (zod, valibot,
  * arktype: an object with a `~standard` property) or a plain JSON Schema object.
  */
-export type ResourceSchema = { readonly '~standard': { readonly validate: (value: unknown) => unknown } } | Record<string, unknown>;
+export type ResourceSchema = StandardSchema | Record<string, unknown>;
+
+/** The part of the Standard Schema interface (standardschema.dev) warden uses. */
+export interface StandardSchema {
+  /** The validator's Standard Schema properties. */
+  readonly '~standard': {
+    /** Validates a value: `{ value }` or `{ issues }`, possibly as a promise. */
+    readonly validate: (value: unknown) => unknown;
+  };
+}
 
 /** One method of a resource: what actors may call, validated on the host. */
 export interface ResourceMethod {
@@ -1153,6 +1200,12 @@ export interface ActorStateCounts {
   restarting: number;
 }
 
+/** `getDiagnostics({ actors: 'summary' })`: the counters, with actors counted by state instead of listed. */
+export interface SupervisorSummary extends Omit<SupervisorDiagnostics, 'actors'> {
+  /** Live actors in each state. */
+  actorsByState: ActorStateCounts;
+}
+
 /** A supervisor's counters, memory pool, metrics and actors. */
 export interface SupervisorDiagnostics {
   /** The supervisor's id. */
@@ -1187,7 +1240,12 @@ export interface SupervisorDiagnostics {
   /** Sampled metrics enabled with `diagnostics.track`. */
   metrics: Partial<Record<Exclude<TrackedMetric, 'authorization'>, MetricSummary>> & {
     /** Resource calls and Tier 2 reads an actor was allowed / refused (sampled counts). */
-    authorization?: { granted: number; denied: number };
+    authorization?: {
+      /** Allowed. */
+      granted: number;
+      /** Refused. */
+      denied: number;
+    };
   };
 }
 
@@ -1248,35 +1306,106 @@ export interface ExitEvent {
 /** The payload of each event of `sup.on(event, fn)`. */
 export interface SupervisorEvents {
   /** An actor was spawned (`parent`: the actor that spawned it with `ctx.spawn`). */
-  spawn: { id: ActorId; name?: string; parent?: ActorId };
+  spawn: {
+    /** The new actor. */
+    id: ActorId;
+    /** Its name, if any. */
+    name?: string;
+    /** The actor that spawned it, if any. */
+    parent?: ActorId;
+  };
   /** An incarnation ended. */
   exit: ExitEvent;
   /** A new incarnation started after a failure. */
-  restart: { id: ActorId; incarnation: number; reason: string };
+  restart: {
+    /** The actor. */
+    id: ActorId;
+    /** The new incarnation. */
+    incarnation: number;
+    /** Why the previous one ended. */
+    reason: string;
+  };
   /** A group gave up and escalated to its parent. */
-  escalate: { id: ActorId; reason: string };
+  escalate: {
+    /** The group that gave up. */
+    id: ActorId;
+    /** Why (`intensity_exceeded`, …). */
+    reason: string;
+  };
   /** A message could not be delivered (dead target, full mailbox, stale incarnation). */
-  deadLetter: { to: ActorId; from?: ActorId | 'host'; message: unknown; reason: string };
+  deadLetter: {
+    /** The addressee. */
+    to: ActorId;
+    /** The sender, if known. */
+    from?: ActorId | 'host';
+    /** The undelivered message. */
+    message: unknown;
+    /** Why it was not delivered. */
+    reason: string;
+  };
   /** A writer or reader held a box past its lease. */
-  leaseExpired: { id: ActorId; boxIndex: number; epoch: number; role: 'writer' | 'reader' };
+  leaseExpired: {
+    /** The actor that held the box. */
+    id: ActorId;
+    /** The box. */
+    boxIndex: number;
+    /** Its generation. */
+    epoch: number;
+    /** Whether it held it as the writer (then killed with `lease_expired`) or a reader (its reference dropped). */
+    role: 'writer' | 'reader';
+  };
   /**
    * Something went wrong that no actor's exit reports: the root group gave up
    * (`intensity_exceeded`), a listener or plan failed, or the Rust core caught a panic of its
    * own (a bug in warden) and went on (`internal panic: <where>: <message>`).
    */
-  error: { reason: string; id?: ActorId; cause?: string; error?: unknown };
+  error: {
+    /** What happened (`intensity_exceeded`, `internal panic: …`, …). */
+    reason: string;
+    /** The actor concerned, if any. */
+    id?: ActorId;
+    /** The exit reason that caused it, if any. */
+    cause?: string;
+    /** The error thrown, if any. */
+    error?: unknown;
+  };
   /**
    * A pool worker was killed and replaced (`cause`: `maxBlockMs` or `timeout` for a handler
    * stuck in synchronous code or after an await, `exit` if the thread died): `culprit` exited
    * with `timeout`, the other `actors` on it with `worker_lost`.
    */
-  workerLost: { worker: number; cause: 'maxBlockMs' | 'timeout' | 'exit'; culprit?: ActorId; actors: ActorId[] };
+  workerLost: {
+    /** The pool worker's index. */
+    worker: number;
+    /** Why it was replaced. */
+    cause: 'maxBlockMs' | 'timeout' | 'exit';
+    /** The actor stuck in synchronous code, if known. */
+    culprit?: ActorId;
+    /** Every actor that was on it. */
+    actors: ActorId[];
+  };
 }
 
 /** A node of `inspect()`: a group, or an actor with its diagnostics. */
-export type TreeNode =
-  | { type: 'group'; id: string; strategy: Strategy; children: TreeNode[] }
-  | ({ type: 'actor' } & ActorDiagnostics);
+export type TreeNode = GroupNode | ActorNode;
+
+/** A group in `inspect()`. */
+export interface GroupNode {
+  /** A group. */
+  type: 'group';
+  /** `group-…`. */
+  id: string;
+  /** Its strategy. */
+  strategy: Strategy;
+  /** Its actors and subgroups in start order. */
+  children: TreeNode[];
+}
+
+/** An actor in `inspect()`, with its diagnostics. */
+export interface ActorNode extends ActorDiagnostics {
+  /** An actor. */
+  type: 'actor';
+}
 
 // ---------------------------------------------------------------------------------------------
 // Tasks
@@ -1468,7 +1597,7 @@ export interface ActorGroup extends ActorSpawner {
   /** Tier 2 read from the host. */
   read(msg: unknown): ChainableReader | null;
   /** Gives back the host's reference to a box. */
-  release(handle: Lock | { readonly handle: Lock }): boolean;
+  release(handle: BoxHandle): boolean;
 }
 
 /** The root of an actor tree; made by {@link createSupervisor}. */
@@ -1580,13 +1709,13 @@ export interface Supervisor extends ActorSpawner {
   /** Lifecycle events. Returns the unsubscribe function. */
   on<E extends keyof SupervisorEvents>(event: E, fn: (e: SupervisorEvents[E]) => void): () => void;
   /** Counters, memory pool, metrics, and every actor unless `options.actors` says otherwise. */
-  getDiagnostics(options?: { actors?: true | DiagnosticsPage }): Result<SupervisorDiagnostics, string>;
+  getDiagnostics(options?: DiagnosticsOptions & { actors?: true | DiagnosticsPage }): Result<SupervisorDiagnostics, string>;
   /** Counters, memory pool and metrics, without the actors. */
-  getDiagnostics(options: { actors: false }): Result<Omit<SupervisorDiagnostics, 'actors'>, string>;
+  getDiagnostics(options: DiagnosticsOptions & { actors: false }): Result<Omit<SupervisorDiagnostics, 'actors'>, string>;
   /** Counters with `actorsByState` instead of the actors. */
-  getDiagnostics(options: { actors: 'summary' }): Result<Omit<SupervisorDiagnostics, 'actors'> & { actorsByState: ActorStateCounts }, string>;
+  getDiagnostics(options: DiagnosticsOptions & { actors: 'summary' }): Result<SupervisorSummary, string>;
   /** Any of the above. */
-  getDiagnostics(options: DiagnosticsOptions): Result<Omit<SupervisorDiagnostics, 'actors'> & { actors?: ActorDiagnostics[]; actorsByState?: ActorStateCounts }, string>;
+  getDiagnostics(options: DiagnosticsOptions): Result<Omit<SupervisorDiagnostics, 'actors'> & Partial<Pick<SupervisorDiagnostics, 'actors'> & Pick<SupervisorSummary, 'actorsByState'>>, string>;
   /**
    * Tier 2 read from the host (every box); the host holds a reference until `release`.
    *
@@ -1603,7 +1732,7 @@ export interface Supervisor extends ActorSpawner {
    */
   read(msg: unknown): ChainableReader | null;
   /** Gives back the host's reference to a box (its views are detached first). */
-  release(handle: Lock | { readonly handle: Lock }): boolean;
+  release(handle: BoxHandle): boolean;
   /** The live supervision tree, children in start order. */
   inspect(): TreeNode | null;
   /** Stops every actor in reverse start order, then runs resources' `release`; idempotent. */
