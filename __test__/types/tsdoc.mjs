@@ -1,11 +1,12 @@
 // Checks that index.d.ts documents its API: every exported declaration and every member of an
 // exported interface, type literal or class has a TSDoc comment, every option (a member of an
 // interface whose name ends in Config or Options, or of an object inside one) says its
-// `@defaultValue`, and the main entry points carry an `@example`. Prints what is missing and
-// exits 1, so the type step of `npm test` fails on an undocumented addition.
+// `@defaultValue`, the main entry points carry an `@example`, and every example compiles
+// (strict). Prints what is wrong and exits 1, so `npm test` fails on an undocumented addition.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const ts = require('typescript');
@@ -118,8 +119,62 @@ for (const node of source.statements) {
 }
 for (const e of EXAMPLES) if (!seenExamples.has(e)) problems.push(`${e}: no @example`);
 
+// ---- the examples compile ---------------------------------------------------------------
+// Each ```ts block of an `@example` becomes the body of a function in a virtual module next to
+// the type tests, with the free names the examples use declared up front; modules they import
+// by relative path are virtual stubs. Compiled with the type tests' options (strict).
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1].replace(/^\s*\* ?/gm, ''));
+const STUBS = {
+  'hasher.mts': 'import type { Self } from "warden";\nexport default function (self: Self, text: string): string { return text; }\n',
+  'hash.mts': 'export default function (text: string): string { return text; }\n',
+};
+const preamble = [
+  "import { createSupervisor, matchAll, println, type Supervisor, type Context, type ActorRef } from 'warden';",
+  'declare const sup: Supervisor;',
+  'declare const ctx: Context;',
+  'declare const ref: ActorRef;',
+  'declare const writer: ActorRef;',
+  'declare const msg: unknown;',
+  'declare const rows: number[];',
+  'declare const total: number;',
+];
+let examples = 0;
+const bodies = blocks
+  .filter((b) => !b.includes('declare module')) // the augmentation example is checked in resources.mts
+  .map((b, i) => {
+    examples++;
+    const code = b
+      .split('\n')
+      .filter((l) => !l.startsWith('import '))
+      .join('\n')
+      .replace(/import\('\.\/(\w+)\.js'\)/g, "import('./$1.mjs')")
+      .replace(/new URL\('\.\/(\w+)\.js'/g, "new URL('./$1.mjs'");
+    return `export async function example${i}() {\n${code}\n}`;
+  });
+const virtual = new Map([[path.join(dir, '__doc_examples__.mts'), [...preamble, ...bodies].join('\n')]]);
+for (const [name, code] of Object.entries(STUBS)) virtual.set(path.join(dir, name), code);
+const configFile = ts.readConfigFile(path.join(dir, 'tsconfig.json'), ts.sys.readFile);
+const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, dir);
+const host = ts.createCompilerHost(parsed.options);
+const { fileExists, readFile } = host;
+host.fileExists = (f) => virtual.has(f) || fileExists.call(host, f);
+host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
+const getSourceFile = host.getSourceFile;
+host.getSourceFile = (f, lang, ...rest) =>
+  virtual.has(f) ? ts.createSourceFile(f, virtual.get(f), lang) : getSourceFile.call(host, f, lang, ...rest);
+const program = ts.createProgram([path.join(dir, '__doc_examples__.mts'), file], parsed.options, host);
+for (const d of ts.getPreEmitDiagnostics(program)) {
+  const msgText = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  if (d.file) {
+    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
+    problems.push(`example ${path.basename(d.file.fileName)}:${line + 1}: ${msgText}`);
+  } else problems.push(`example: ${msgText}`);
+}
+if (examples === 0) problems.push('no examples found to compile');
+
 if (problems.length > 0) {
   console.error(`index.d.ts: ${problems.length} documentation problems:\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`index.d.ts: every declaration and member documented; ${EXAMPLES.length} entry points with examples`);
+console.log(`index.d.ts: every declaration and member documented; ${EXAMPLES.length} entry points with examples; ${examples} examples compile`);
