@@ -133,27 +133,36 @@ async function main(): Promise<void> {
   println(hit.hits, kind);
   lostOff();
 
+  // actors talking to actors: a child's ref carries its types to ctx.call and ctx.send
+  type Cmd = { msg: 'add'; n: number } | { msg: 'reset' };
+  const parent = sup.spawn(async (self, cmds: Cmd[], ctx) => {
+    const acc = await ctx.spawn({
+      init: () => 0,
+      handle: (total, cmd: Cmd) => matchAll(cmd, { add: (c) => total + c.n, reset: () => 0 }) ?? total,
+    });
+    let last = 0;
+    for (const cmd of cmds) last = await ctx.call(acc, cmd, { timeoutMs: 1000 });
+    return last;
+  });
+  const sum3: number = await parent.call([{ msg: 'add', n: 1 }, { msg: 'add', n: 2 }]);
+  println(sum3);
+
+  // module actors and module tasks, typed by their module's type (or untyped without one)
+  const moduleActor = sup.spawn<{ default: (self: unknown, text: string) => number }>('./length.mjs');
+  const len: number = await moduleActor.call('four').catch(() => 4);
+  const hashed = await sup.task<string>('./hash.mjs', 'text').catch(() => '');
+  println(len, hashed.length);
+
   const byName: ActorRef | undefined = sup.whereis('doubler');
   await byName?.terminate();
   unsubscribe();
   await sup.shutdown();
 }
 
-/** A node of a cluster on NATS (never run here: it needs a nats-server). */
-export async function clusterNode(): Promise<void> {
-  const node = createSupervisor({ cluster: { node: 'b', servers: ['nats://127.0.0.1:4222'], secret: 'a-shared-cookie' } });
-  const cluster = node.cluster!;
-  const offUp = cluster.on('nodeUp', (n) => println(n.node, n.epoch));
-  const counter = await node.whereis('counter', { wait: 5000 });
-  if (counter) {
-    counter.receive(1);
-    const n: number = await counter.call<number>('get');
-    const watcher = node.spawn((self, msg, ctx) => undefined);
-    const ref: string = watcher.monitor(counter);
-    println(n, ref, cluster.nodes().map((x) => `${x.node}/${x.epoch}`));
-  }
-  offUp();
-  await node.shutdown();
+/** `await using`: the supervisor shuts down when the block ends, also after a throw. */
+async function scoped(): Promise<number> {
+  await using sup = createSupervisor({ warmWorkers: 0 });
+  return sup.spawn((self, n: number) => n + 1).call(41);
 }
 
-void main();
+void main().then(scoped);
