@@ -541,7 +541,9 @@ export interface Context<S = unknown> {
    */
   spawn<M = unknown, R = unknown>(actor: ActorHandler<M, R>, options?: SpawnOptions): Promise<ChildRef<M, Awaited<R>>>;
   /** Spawns a behaviour child (stateful); its replies are its new states. */
-  spawn<CS, M = unknown>(actor: Behaviour<CS, M>, options?: SpawnOptions): Promise<ChildRef<M, CS>>;
+  spawn<CS, M = unknown>(actor: BehaviourMethods<CS, M> & { init: BehaviourInit<CS> }, options?: SpawnOptions): Promise<ChildRef<M, CS>>;
+  /** Spawns a behaviour child without `init` (its first state is `undefined`). */
+  spawn<CS, M = unknown>(actor: BehaviourMethods<CS | undefined, M> & { init?: BehaviourInit<CS | undefined> }, options?: SpawnOptions): Promise<ChildRef<M, CS | undefined>>;
   /**
    * Spawns a module child (its default export is the handler or behaviour).
    * @typeParam A - the module's type, e.g. `typeof import('./worker.js')`, to type the ref.
@@ -644,15 +646,38 @@ export type ActorHandler<M = unknown, R = unknown> = (self: Self, msg: M, ctx: C
 
 /**
  * A stateful actor with lifecycle hooks; every function is serialised like a callback. The
- * state `S` is what `init` returns (undefined without `init`); `handle` gets it and returns
- * the next one, which is also the reply to `call`.
+ * state `S` is what `init` returns; `handle` gets it and returns the next one, which is also
+ * the reply to `call`. Without `init` the first state is `undefined`, so `init` is required
+ * unless `S` includes `undefined`.
  *
  * @typeParam S - the state, checked against `init`'s return type and `handle`'s.
  * @typeParam M - the messages `handle` takes.
+ * @example
+ * ```ts
+ * type Cmd = { msg: 'add'; n: number } | { msg: 'reset' };
+ * const acc: Behaviour<{ total: number }, Cmd> = {
+ *   init: () => ({ total: 0 }),
+ *   handle: (s, cmd) => (cmd.msg === 'add' ? { total: s.total + cmd.n } : { total: 0 }),
+ * };
+ * const ref = sup.spawn(acc); // ActorRef<Cmd, { total: number }>
+ * ```
  */
-export interface Behaviour<S = unknown, M = unknown> {
-  /** The state of each new incarnation (runs again after a restart). */
-  init?: () => S | Promise<S>;
+export type Behaviour<S = unknown, M = unknown> = BehaviourMethods<S, M> &
+  (undefined extends S
+    ? {
+        /** The state of each new incarnation (optional: the state type includes `undefined`). */
+        init?: BehaviourInit<S>;
+      }
+    : {
+        /** The state of each new incarnation (runs again after a restart). */
+        init: BehaviourInit<S>;
+      });
+
+/** `init` of a behaviour: the state of each new incarnation (runs again after a restart). */
+export type BehaviourInit<S> = () => S | Promise<S>;
+
+/** The functions of a behaviour besides `init` (see {@link Behaviour}). */
+export interface BehaviourMethods<S = unknown, M = unknown> {
   /** Returns the new state (which is also the reply to `call`). */
   handle: (state: S, msg: M, ctx: Context<S>) => S | Promise<S>;
   /** Runs before the first message of each incarnation. */
@@ -1572,7 +1597,9 @@ export interface ActorSpawner {
    * const total: number = await counter.call(5); // ActorRef<number, number>
    * ```
    */
-  spawn<S, M = unknown>(actor: Behaviour<S, M>, options?: SpawnOptions): ActorRef<M, S>;
+  spawn<S, M = unknown>(actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnOptions): ActorRef<M, S>;
+  /** Spawns a behaviour without `init`: its first state is `undefined`, so `handle` must accept it. */
+  spawn<S, M = unknown>(actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnOptions): ActorRef<M, S | undefined>;
   /**
    * Spawns a module actor (its default export is the handler or behaviour; it may import
    * anything). Give the module's type to type the ref; without it the ref is untyped.
@@ -1678,7 +1705,9 @@ export interface Supervisor extends ActorSpawner {
    */
   spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnOptions): ActorRef<M, Awaited<R>>[];
   /** `count` pooled behaviour actors. */
-  spawnMany<S, M = unknown>(count: number, actor: Behaviour<S, M>, options?: SpawnOptions): ActorRef<M, S>[];
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnOptions): ActorRef<M, S>[];
+  /** `count` pooled behaviour actors without `init` (their first state is `undefined`). */
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnOptions): ActorRef<M, S | undefined>[];
   /** `count` pooled module actors (typed by `A` as in `spawn`). */
   spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnOptions): ActorRefOf<A>[];
   /** A supervision group under the root group (or `options.parent`). */

@@ -69,3 +69,18 @@ export async function behaviours(): Promise<void> {
   expectType<ActorRef<'hit', { hits: number }>[]>()(many);
   await sup.shutdown();
 }
+
+export function withoutInit(): void {
+  const sup = createSupervisor();
+  // without init the first state is undefined: handle must take it
+  const lazy = sup.spawn({ handle: (s: number | undefined, add: number) => (s ?? 0) + add });
+  expectType<ActorRef<number, number | undefined>>()(lazy);
+  // (without init nothing else says what the state is: annotate it)
+  // @ts-expect-error without init the state starts undefined, not a number
+  sup.spawn({ handle: (s: number, add: number) => s + add });
+  // @ts-expect-error the same for a pooled one
+  sup.spawnMany(2, { handle: (s: { n: number }, m: string) => ({ n: s.n + 1 }) });
+  // a declared Behaviour without init is fine when its state includes undefined
+  const b: Behaviour<string[] | undefined, string> = { handle: (list, item) => [...(list ?? []), item] };
+  expectType<Promise<string[] | undefined>>()(sup.spawn(b).call('x'));
+}

@@ -81,14 +81,14 @@ const TRICKS = new Set(['MatchHandler']);
 /**
  * Every object type written inside `node` (unions, intersections, parameters, return types),
  * except patterns: the `extends` side of a conditional type, and an object intersected with a
- * named Options type to pick an overload (`MapOptions & { settle: true }`).
+ * named type to narrow it for one overload (`MapOptions & { settle: true }`).
  */
 function visitTypes(owner, node, isOptions) {
   if (ts.isConditionalTypeNode(node)) {
     for (const t of [node.trueType, node.falseType]) visitTypes(owner, t, isOptions);
     return;
   }
-  if (ts.isIntersectionTypeNode(node) && node.types.some((t) => ts.isTypeReferenceNode(t) && /Options$/.test(t.typeName.getText()))) {
+  if (ts.isIntersectionTypeNode(node) && node.types.some((t) => ts.isTypeReferenceNode(t))) {
     return;
   }
   if (ts.isTypeLiteralNode(node)) {
@@ -130,7 +130,7 @@ const STUBS = {
   'hash.mts': 'export default function (text: string): string { return text; }\n',
 };
 const preamble = [
-  "import { createSupervisor, matchAll, println, type Supervisor, type Context, type ActorRef } from 'warden';",
+  "import { createSupervisor, matchAll, println, type Supervisor, type Context, type ActorRef, type Behaviour } from 'warden';",
   'declare const sup: Supervisor;',
   'declare const ctx: Context;',
   'declare const ref: ActorRef;',
