@@ -1,3 +1,6 @@
+/// <reference lib="esnext.disposable" />
+// (`Symbol.asyncDispose` of the supervisor: TypeScript >= 5.2; @types/node declares it too.)
+
 // Public types of warden. Hand-written; `npm run typecheck` and the type step of `npm test`
 // compile examples/typed.ts and __test__/types/ against it (strict, with `@ts-expect-error`
 // lines that must stay errors).
@@ -1447,8 +1450,8 @@ export type TaskFn<I = any, R = any> = ((input: I, task: TaskContext) => R | Pro
  * The input a module task takes, given its type `A`: a module namespace
  * (`typeof import('./hash.js')`) or the task function's type; `unknown` otherwise.
  */
-export type TaskInputOf<A> = A extends { readonly default: (input: infer I) => unknown }
-  ? I
+export type TaskInputOf<A> = A extends { readonly default: infer D }
+  ? TaskInputOf<D>
   : A extends (input: infer I) => unknown
     ? I
     : unknown;
@@ -1458,8 +1461,8 @@ export type TaskInputOf<A> = A extends { readonly default: (input: infer I) => u
  * type (its awaited return type); any other `A` is taken as the result type itself, so
  * `sup.task<number>(url, input)` resolves with a `number` (not checked at run time).
  */
-export type TaskResultOf<A> = A extends { readonly default: (input: any) => infer R }
-  ? Awaited<R>
+export type TaskResultOf<A> = A extends { readonly default: infer D }
+  ? TaskResultOf<D>
   : A extends (input: any) => infer R
     ? Awaited<R>
     : A;

@@ -103,6 +103,9 @@ export async function modules(): Promise<void> {
   // the same ref type by name, e.g. for a field
   type Echo = ActorRefOf<typeof import('./echo-actor.mjs')>;
   type _ = Expect<Equal<Echo, ActorRef<{ text: string }, number>>>;
+  // a module compiled to CommonJS: its default export one level deeper
+  const shout = sup.spawn<typeof import('./cjs-actor.cjs')>('./cjs-actor.cjs');
+  expectType<ActorRef<string, string>>()(shout);
   const pooled = sup.spawnMany<typeof import('./echo-actor.mjs')>(2, './echo-actor.mjs');
   expectType<Echo[]>()(pooled);
   await sup.shutdown();

@@ -27,6 +27,10 @@ export async function tasks(): Promise<void> {
   // @ts-expect-error the module takes { text }
   sup.task<typeof import('./hash-task.mjs')>(url, 'x');
   expectType<Promise<number>>()(sup.task<number>('./count.mjs', [1, 2]));
+  // a task module compiled to CommonJS
+  expectType<Promise<number>>()(sup.task<typeof import('./cjs-task.cjs')>('./cjs-task.cjs', [1, 2]));
+  // @ts-expect-error it takes numbers
+  sup.task<typeof import('./cjs-task.cjs')>('./cjs-task.cjs', ['1']);
   expectType<Promise<unknown>>()(sup.task(url, 'anything'));
   // @ts-expect-error an untyped module's result is unknown (no silent assertion from the variable's type)
   const guessed: string = await sup.task(url, 'x');
