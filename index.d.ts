@@ -1,9 +1,9 @@
 /// <reference lib="esnext.disposable" />
 // (`Symbol.asyncDispose` of the supervisor: TypeScript >= 5.2; @types/node declares it too.)
 
-// Public types of warden. Hand-written; `npm run typecheck` and the type step of `npm test`
-// compile examples/typed.ts and __test__/types/ against it (strict, with `@ts-expect-error`
-// lines that must stay errors).
+// Public types of warden. Hand-written; `npm test` compiles examples/ and __test__/types/
+// against it (strict, with `@ts-expect-error` lines that must stay errors) and checks with
+// __test__/types/tsdoc.mjs that every export and member is documented and every example compiles.
 //
 // How the types flow: `spawn` infers `ActorRef<Msg, Reply>` from the handler's `msg` parameter
 // and return type (or a behaviour's `handle` and `init`), so a wrong message to `receive`/`call`
