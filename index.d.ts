@@ -72,6 +72,8 @@ export interface Message<D = unknown> {
   readonly type?: FmtType;
   /** The payload given to `self.send`, or the notification's details. */
   readonly data?: D;
+  /** The box of an `INBOX` delivery (Tier 2): read it with `ctx.read(message)`. */
+  readonly handle?: Lock;
   /** Who emitted it, added by the runtime (it cannot be forged): an actor id, or `system`. */
   readonly from: ActorId | 'system';
 }
