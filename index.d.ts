@@ -1159,6 +1159,32 @@ export interface SpawnOptions {
   resourceLimits?: ResourceLimits;
 }
 
+/**
+ * Options of `spawnMany`: the spawn options that apply to pooled actors (those that cannot are
+ * compile errors here, as they are `TypeError`s at run time), and no `name` (one name cannot
+ * name many actors).
+ */
+export interface SpawnManyOptions extends Omit<SpawnOptions, 'kind' | 'name' | 'resourceLimits' | 'regions' | 'idleTimeoutMs' | 'shutdown'> {
+  /**
+   * Always `pooled`.
+   * @defaultValue `'pooled'`
+   */
+  kind?: 'pooled';
+  /**
+   * Pooled actors stop between messages: only `brutal`.
+   * @defaultValue `'brutal'`
+   */
+  shutdown?: 'brutal';
+}
+
+/** The hooks pooled actors do not run yet: a behaviour that has them is refused by `spawnMany`. */
+export interface NoPooledHooks {
+  /** Not for pooled actors (isolated actors only). */
+  onTerminate?: never;
+  /** Not for pooled actors (isolated actors only). */
+  onIdle?: never;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Diagnostics and events
 // ---------------------------------------------------------------------------------------------
@@ -1708,13 +1734,13 @@ export interface Supervisor extends ActorSpawner {
    * const { hits } = await sessions[0].call('hit'); // ActorRef<'hit', { hits: number }>[]
    * ```
    */
-  spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnOptions): ActorRef<M, Awaited<R>>[];
+  spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnManyOptions): ActorRef<M, Awaited<R>>[];
   /** `count` pooled behaviour actors. */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnOptions): ActorRef<M, S>[];
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & NoPooledHooks & { init: BehaviourInit<S> }, options?: SpawnManyOptions): ActorRef<M, S>[];
   /** `count` pooled behaviour actors without `init` (their first state is `undefined`). */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnOptions): ActorRef<M, S | undefined>[];
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & NoPooledHooks & { init?: BehaviourInit<S | undefined> }, options?: SpawnManyOptions): ActorRef<M, S | undefined>[];
   /** `count` pooled module actors (typed by `A` as in `spawn`). */
-  spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnOptions): ActorRefOf<A>[];
+  spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnManyOptions): ActorRefOf<A>[];
   /** A supervision group under the root group (or `options.parent`). */
   createGroup(options?: GroupOptions): ActorGroup;
   /**
