@@ -1815,3 +1815,7 @@ export interface Supervisor extends ActorSpawner {
  * ```
  */
 export function createSupervisor(config?: SupervisorConfig): Supervisor;
+
+// Only what is marked `export` above is public (without this, a declaration file exports every
+// top-level declaration, including the type-level helpers).
+export {};
