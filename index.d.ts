@@ -1160,29 +1160,16 @@ export interface SpawnOptions {
 }
 
 /**
- * Options of `spawnMany`: the spawn options that apply to pooled actors (those that cannot are
- * compile errors here, as they are `TypeError`s at run time), and no `name` (one name cannot
- * name many actors).
+ * Options of `spawnMany`: spawn options without `name` (one name cannot name many actors) or
+ * `resourceLimits` (a heap limit belongs to a thread, and pooled actors share one); options
+ * pooled actors do not support yet are refused at run time with a `TypeError` naming them.
  */
-export interface SpawnManyOptions extends Omit<SpawnOptions, 'kind' | 'name' | 'resourceLimits' | 'regions' | 'idleTimeoutMs' | 'shutdown'> {
+export interface SpawnManyOptions extends Omit<SpawnOptions, 'kind' | 'name' | 'resourceLimits'> {
   /**
    * Always `pooled`.
    * @defaultValue `'pooled'`
    */
   kind?: 'pooled';
-  /**
-   * Pooled actors stop between messages: only `brutal`.
-   * @defaultValue `'brutal'`
-   */
-  shutdown?: 'brutal';
-}
-
-/** The hooks pooled actors do not run yet: a behaviour that has them is refused by `spawnMany`. */
-export interface NoPooledHooks {
-  /** Not for pooled actors (isolated actors only). */
-  onTerminate?: never;
-  /** Not for pooled actors (isolated actors only). */
-  onIdle?: never;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1736,9 +1723,9 @@ export interface Supervisor extends ActorSpawner {
    */
   spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnManyOptions): ActorRef<M, Awaited<R>>[];
   /** `count` pooled behaviour actors. */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & NoPooledHooks & { init: BehaviourInit<S> }, options?: SpawnManyOptions): ActorRef<M, S>[];
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnManyOptions): ActorRef<M, S>[];
   /** `count` pooled behaviour actors without `init` (their first state is `undefined`). */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & NoPooledHooks & { init?: BehaviourInit<S | undefined> }, options?: SpawnManyOptions): ActorRef<M, S | undefined>[];
+  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnManyOptions): ActorRef<M, S | undefined>[];
   /** `count` pooled module actors (typed by `A` as in `spawn`). */
   spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnManyOptions): ActorRefOf<A>[];
   /** A supervision group under the root group (or `options.parent`). */

@@ -82,17 +82,13 @@ export async function handlers(): Promise<void> {
   expectType<ActorRef<'ping', 'pong'>[]>()(many);
   // @ts-expect-error only 'ping' is accepted
   many[0].receive('pong');
-  // options pooled actors refuse at run time are compile errors for spawnMany
+  // options that can never apply to spawnMany are compile errors
   // @ts-expect-error one name cannot name many actors
   sup.spawnMany(2, (self, m: string) => m, { name: 'x' });
   // @ts-expect-error spawnMany spawns pooled actors
   sup.spawnMany(2, (self, m: string) => m, { kind: 'isolated' });
   // @ts-expect-error no per-actor heap limit for pooled actors
   sup.spawnMany(2, (self, m: string) => m, { resourceLimits: { maxOldGenerationSizeMb: 64 } });
-  // @ts-expect-error pooled actors stop between messages: no polite shutdown
-  sup.spawnMany(2, (self, m: string) => m, { shutdown: 1000 });
-  // @ts-expect-error onTerminate does not run for pooled actors yet
-  sup.spawnMany(2, { init: () => 0, handle: (s, m: number) => s + m, onTerminate: () => {} });
   sup.spawnMany(2, (self, m: string) => m, { kind: 'pooled', restart: 'permanent', shutdown: 'brutal', mailbox: { capacity: 8 } });
   await sup.shutdown();
 }
