@@ -1467,7 +1467,7 @@ export type TaskFn<I = any, R = any> = ((input: I, task: TaskContext) => R | Pro
  */
 export type TaskInputOf<A> = A extends { readonly default: infer D }
   ? TaskInputOf<D>
-  : A extends (input: infer I) => unknown
+  : A extends (input: infer I, ...rest: any[]) => unknown
     ? I
     : unknown;
 
@@ -1478,7 +1478,7 @@ export type TaskInputOf<A> = A extends { readonly default: infer D }
  */
 export type TaskResultOf<A> = A extends { readonly default: infer D }
   ? TaskResultOf<D>
-  : A extends (input: any) => infer R
+  : A extends (input: any, ...rest: any[]) => infer R
     ? Awaited<R>
     : A;
 
