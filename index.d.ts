@@ -1,5 +1,6 @@
 /// <reference lib="esnext.disposable" />
-// (`Symbol.asyncDispose` of the supervisor: TypeScript >= 5.2; @types/node declares it too.)
+// Needs TypeScript >= 5.4 (`NoInfer`; `Symbol.asyncDispose` of the supervisor comes from the
+// esnext.disposable lib, which @types/node also declares).
 
 // Public types of warden. Hand-written; `npm test` compiles examples/ and __test__/types/
 // against it (strict, with `@ts-expect-error` lines that must stay errors) and checks with
@@ -546,9 +547,7 @@ export interface Context<S = unknown> {
    */
   spawn<M = unknown, R = unknown>(actor: ActorHandler<M, R>, options?: SpawnOptions): Promise<ChildRef<M, Awaited<R>>>;
   /** Spawns a behaviour child (stateful); its replies are its new states. */
-  spawn<CS, M = unknown>(actor: BehaviourMethods<CS, M> & { init: BehaviourInit<CS> }, options?: SpawnOptions): Promise<ChildRef<M, CS>>;
-  /** Spawns a behaviour child without `init` (its first state is `undefined`). */
-  spawn<CS, M = unknown>(actor: BehaviourMethods<CS | undefined, M> & { init?: BehaviourInit<CS | undefined> }, options?: SpawnOptions): Promise<ChildRef<M, CS | undefined>>;
+  spawn<CS, M = unknown>(actor: Behaviour<CS, M>, options?: SpawnOptions): Promise<ChildRef<M, CS>>;
   /**
    * Spawns a module child (its default export is the handler or behaviour).
    * @typeParam A - the module's type, e.g. `typeof import('./worker.js')`, to type the ref.
@@ -683,8 +682,12 @@ export type BehaviourInit<S> = () => S | Promise<S>;
 
 /** The functions of a behaviour besides `init` (see {@link Behaviour}). */
 export interface BehaviourMethods<S = unknown, M = unknown> {
-  /** Returns the new state (which is also the reply to `call`). */
-  handle: (state: S, msg: M, ctx: Context<S>) => S | Promise<S>;
+  /**
+   * Returns the new state (which is also the reply to `call`). The state type is taken from
+   * `init` and from `state`'s annotation, never from what `handle` returns: a different shape
+   * returned here is an error, not a wider state.
+   */
+  handle: (state: S, msg: M, ctx: Context<S>) => NoInfer<S> | Promise<NoInfer<S>>;
   /** Runs before the first message of each incarnation. */
   onStart?: (ctx: Context<S>) => unknown;
   /** Runs on a polite stop (the spawn option `shutdown` in ms or `infinity`); isolated actors only. */
@@ -1615,9 +1618,7 @@ export interface ActorSpawner {
    * const total: number = await counter.call(5); // ActorRef<number, number>
    * ```
    */
-  spawn<S, M = unknown>(actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnOptions): ActorRef<M, S>;
-  /** Spawns a behaviour without `init`: its first state is `undefined`, so `handle` must accept it. */
-  spawn<S, M = unknown>(actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnOptions): ActorRef<M, S | undefined>;
+  spawn<S, M = unknown>(actor: Behaviour<S, M>, options?: SpawnOptions): ActorRef<M, S>;
   /**
    * Spawns a module actor (its default export is the handler or behaviour; it may import
    * anything). Give the module's type to type the ref; without it the ref is untyped.
@@ -1723,9 +1724,7 @@ export interface Supervisor extends ActorSpawner {
    */
   spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnManyOptions): ActorRef<M, Awaited<R>>[];
   /** `count` pooled behaviour actors. */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S, M> & { init: BehaviourInit<S> }, options?: SpawnManyOptions): ActorRef<M, S>[];
-  /** `count` pooled behaviour actors without `init` (their first state is `undefined`). */
-  spawnMany<S, M = unknown>(count: number, actor: BehaviourMethods<S | undefined, M> & { init?: BehaviourInit<S | undefined> }, options?: SpawnManyOptions): ActorRef<M, S | undefined>[];
+  spawnMany<S, M = unknown>(count: number, actor: Behaviour<S, M>, options?: SpawnManyOptions): ActorRef<M, S>[];
   /** `count` pooled module actors (typed by `A` as in `spawn`). */
   spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnManyOptions): ActorRefOf<A>[];
   /** A supervision group under the root group (or `options.parent`). */
