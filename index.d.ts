@@ -1609,8 +1609,8 @@ export interface ActorSpawner {
    */
   spawn<M = unknown, R = unknown>(actor: ActorHandler<M, R>, options?: SpawnOptions): ActorRef<M, Awaited<R>>;
   /**
-   * Spawns a behaviour (stateful) actor: the state type comes from `init` and `handle`, and
-   * `call` resolves with the new state.
+   * Spawns a behaviour (stateful) actor: the state type comes from `init` (or `handle`'s state
+   * annotation), `handle` must return it, and `call` resolves with the new state.
    *
    * @example
    * ```ts
