@@ -327,7 +327,8 @@ export type ReplyOf<T> = T extends string
     : unknown;
 
 /**
- * Options of a request-reply `call`, from the host or from an actor.
+ * Options of a request-reply `call`, from the host or from an actor. Any other option is a
+ * `TypeError` naming it.
  */
 export interface CallOptions {
   /**
@@ -336,6 +337,12 @@ export interface CallOptions {
    * @defaultValue `5000`
    */
   timeoutMs?: number;
+  /**
+   * Aborting rejects the call with the signal's reason (an `AbortError` unless it was given
+   * one) and drops a later reply; an already aborted signal sends nothing.
+   * @defaultValue none
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -371,8 +378,8 @@ export interface ActorRef<M = unknown, R = unknown> extends ChildRef<M, R> {
   ): boolean;
   /**
    * Request-reply: resolves with the handler's return value (a behaviour: its new state).
-   * Rejects with {@link TimeoutError} after `timeoutMs`, or with {@link ActorExitError} if the
-   * actor ends before replying.
+   * Rejects with {@link TimeoutError} after `timeoutMs`, with the signal's reason when `signal`
+   * aborts, or with {@link ActorExitError} if the actor ends before replying.
    *
    * @example
    * ```ts
@@ -993,8 +1000,10 @@ export interface PoolConfig {
    */
   maxActors?: number;
   /**
-   * How long a handler may run synchronously, in ms: past it, its worker is killed and
-   * replaced — the culprit exits with `timeout`, the other actors on it with `worker_lost`.
+   * How long a handler may run synchronously, in ms (a continuation after an `await` that does
+   * not yield: twice that, at least 1 s): past it, its worker is killed and replaced — the
+   * culprit exits with `timeout` (when it can be told: for an await, when it is the only actor
+   * awaiting), the other actors on it with `worker_lost`.
    * @defaultValue `50`
    */
   maxBlockMs?: number;

@@ -24,6 +24,7 @@ export async function handlers(): Promise<void> {
   await doubler.call<string>(2);
   // @ts-expect-error a misspelt call option
   await doubler.call(2, { timeout: 10 });
+  expectType<Promise<number>>()(doubler.call(2, { timeoutMs: 100, signal: AbortSignal.timeout(50) }));
   // @ts-expect-error a misspelt receive option
   doubler.receive(2, { incarnaton: 1 });
 
