@@ -201,10 +201,10 @@ export interface ChainableReader {
   bytes(): Uint8Array;
   /** An owned copy of the bytes. */
   copy(): Uint8Array;
-  /** The bytes (`binary` boxes). */
+  /** An owned copy (Future's name). */
   binary(): Uint8Array;
-  /** The bytes as an `ArrayBuffer`. */
-  raw(): ArrayBuffer;
+  /** An owned copy as a `Uint8Array`, as Future's `raw()` returns (not an `ArrayBuffer`). */
+  raw(): Uint8Array;
   /** The bytes decoded as UTF-8 text. */
   string(): string;
   /**
@@ -460,25 +460,41 @@ export interface Self {
   send(msg: string, data?: unknown): boolean;
 }
 
-/** Encoders an actor gets as `ctx.fmt`. */
+/** Bytes `ctx.fmt` decodes: a `Uint8Array`, an `ArrayBuffer` or any view. */
+export type FmtBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** Byte encoders an actor gets as `ctx.fmt`. */
 export interface Fmt {
-  /** Encodes a value as JSON bytes. */
+  /**
+   * As Future's: bytes (any `ArrayBuffer` or view) as a `Uint8Array` over the same memory, a
+   * string as its UTF-8 text, anything else as JSON (refusing what JSON would change).
+   */
   encode(value: unknown): Uint8Array;
-  /** Decodes JSON bytes. */
-  decode(bytes: Uint8Array): unknown;
+  /**
+   * Decodes bytes written as `type` (`binary` returns the bytes).
+   * @param type - how they were written; default `json`.
+   */
+  decode(bytes: FmtBytes, type?: FmtType): unknown;
   /** JSON encoding. */
   json: {
     /** A value as JSON bytes. */
     encode(value: unknown): Uint8Array;
     /** JSON bytes as a value. */
-    decode(bytes: Uint8Array): unknown;
+    decode(bytes: FmtBytes): unknown;
   };
   /** UTF-8 text. */
   string: {
     /** Text as UTF-8 bytes. */
     encode(s: string): Uint8Array;
     /** UTF-8 bytes as text. */
-    decode(bytes: Uint8Array): string;
+    decode(bytes: FmtBytes): string;
+  };
+  /** Real CBOR (cbor-x): carries what JSON cannot (Date, Map, Set, bigint, bytes). */
+  cbor: {
+    /** A value as CBOR bytes. */
+    encode(value: unknown): Uint8Array;
+    /** CBOR bytes as a value. */
+    decode(bytes: FmtBytes): unknown;
   };
   /** A zero-filled byte array of `size` bytes. */
   alloc(size: number): Uint8Array;
@@ -576,6 +592,12 @@ export interface Context<S = unknown> {
   register(name: string): void;
   /** "Still alive": resets the watchdog (`heartbeatMs`) and extends the leases of boxes it holds. */
   heartbeat(): void;
+  /**
+   * Lets other work run before this handler goes on: a pooled actor's co-located actors get a
+   * turn of its worker (the actor itself still handles one message at a time); in an isolated
+   * actor it resolves at once.
+   */
+  yield(): Promise<void>;
   /** Bidirectional link: an abnormal exit of one stops the other (unless it traps exits). */
   link(target: Target): void;
   /** Removes a link. */
@@ -914,77 +936,209 @@ export interface ClusterConfig {
   servers: string | string[];
   /** The cluster secret (Erlang's cookie): envelopes of nodes that do not prove it are dropped. At least 8 characters or bytes. */
   secret: string | Uint8Array;
-  /** NATS credentials, passed through to the `nats` client. */
+  /**
+   * NATS user name, passed through to the `nats` client.
+   * @defaultValue none
+   */
   user?: string;
+  /**
+   * NATS password.
+   * @defaultValue none
+   */
   pass?: string;
+  /**
+   * NATS token.
+   * @defaultValue none
+   */
   token?: string;
-  /** A NATS `.creds` file (JWT and NKey seed). */
+  /**
+   * A NATS `.creds` file (JWT and NKey seed).
+   * @defaultValue none
+   */
   credsFile?: string;
   /** TLS options of the `nats` client. */
-  tls?: { caFile?: string; certFile?: string; keyFile?: string; ca?: string; cert?: string; key?: string; handshakeFirst?: boolean };
-  /** First token of the cluster's subjects (default `warden`): clusters sharing a NATS server differ by it. */
+  tls?: {
+    /**
+     * CA certificate file.
+     * @defaultValue none
+     */
+    caFile?: string;
+    /**
+     * Client certificate file.
+     * @defaultValue none
+     */
+    certFile?: string;
+    /**
+     * Client key file.
+     * @defaultValue none
+     */
+    keyFile?: string;
+    /**
+     * CA certificate (PEM).
+     * @defaultValue none
+     */
+    ca?: string;
+    /**
+     * Client certificate (PEM).
+     * @defaultValue none
+     */
+    cert?: string;
+    /**
+     * Client key (PEM).
+     * @defaultValue none
+     */
+    key?: string;
+    /**
+     * TLS before the NATS handshake.
+     * @defaultValue `false`
+     */
+    handshakeFirst?: boolean;
+  };
+  /**
+   * First token of the cluster's subjects: clusters sharing a NATS server differ by it.
+   * @defaultValue `'warden'`
+   */
   prefix?: string;
-  /** The JetStream key-value bucket of global names (default `warden_names`). */
+  /**
+   * The JetStream key-value bucket of global names.
+   * @defaultValue `'warden_names'`
+   */
   bucket?: string;
-  /** Heartbeat period (default 1000 ms). */
+  /**
+   * Heartbeat period in ms.
+   * @defaultValue `1000`
+   */
   heartbeatMs?: number;
-  /** Silence after which a node is down (default 5000 ms). */
+  /**
+   * Silence (ms) after which a node is down.
+   * @defaultValue `5000`
+   */
   downAfterMs?: number;
-  /** Envelopes queued per destination node at most; over it, sends are dead letters (default 10000). */
+  /**
+   * Envelopes queued per destination node at most; over it, sends are dead letters.
+   * @defaultValue `10000`
+   */
   outboundQueue?: number;
-  /** Envelopes in flight per destination node before its acknowledgements (default 4096). */
+  /**
+   * Envelopes in flight per destination node before its acknowledgements.
+   * @defaultValue `4096`
+   */
   window?: number;
 }
 
 /** A live node of the cluster. */
 export interface ClusterNode {
+  /** Its name. */
   node: string;
   /** Random per start (and per rejoin): a restarted node is a new node. */
   epoch: string;
+  /** Whether it is this node. */
   self: boolean;
 }
 
+/** The payload of each event of `sup.cluster.on(event, fn)`. */
 export interface ClusterEvents {
-  nodeUp: { node: string; epoch: string };
-  /** `reason`: `noconnection` (silent), `left` (shut down), `restarted` (seen with a new epoch). */
-  nodeDown: { node: string; epoch: string; reason: string };
+  /** A node joined. */
+  nodeUp: {
+    /** Its name. */
+    node: string;
+    /** Its epoch. */
+    epoch: string;
+  };
+  /** A node is gone. */
+  nodeDown: {
+    /** Its name. */
+    node: string;
+    /** Its epoch. */
+    epoch: string;
+    /** `noconnection` (silent), `left` (shut down), `restarted` (seen with a new epoch). */
+    reason: string;
+  };
+  /** This node's connection to NATS changed. */
   state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
   /** The outcome of a `global: true` spawn's claim (a loser is stopped with reason `name_taken`). */
-  registered: { name: string; id: ActorId; ok: boolean };
+  registered: {
+    /** The global name. */
+    name: string;
+    /** The actor that claimed it. */
+    id: ActorId;
+    /** Whether it got the name. */
+    ok: boolean;
+  };
   /** A frame that did not prove the cluster secret was dropped. */
-  refused: { count: number };
+  refused: {
+    /** Frames refused so far. */
+    count: number;
+  };
 }
 
-/** An actor of another node: `receive` and `call` as for a local one. */
-export interface RemoteRef {
+/**
+ * An actor of another node: `receive` and `call` as for a local one.
+ *
+ * @typeParam M - the messages you know it takes (not checked at run time).
+ * @typeParam R - what you know it replies.
+ */
+export interface RemoteRef<M = unknown, R = unknown> extends ChildRef<M, R> {
   /** `actor-N@node`. */
   readonly id: ActorId;
+  /** Its registered name, if the ref was found by name. */
   readonly name?: string;
+  /** The node it lives on. */
   readonly node: string;
   /** The node's epoch when this ref was made; after the node restarts the ref is stale (`noproc`). */
   readonly epoch: string | undefined;
   /** At-most-once, FIFO per pair of nodes; false when it was dead-lettered here (`noconnection`, `noproc`, `overflow`). */
-  receive(msg: unknown): boolean;
+  receive(msg: M): boolean;
   /** Rejects at once with `ActorExitError` `noconnection` when the node is gone. */
-  call<R = unknown>(msg: unknown, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<R>;
+  call(msg: M, options?: CallOptions): Promise<R>;
+}
+
+/** Options of a cluster-wide name lookup. */
+export interface WhereisOptions {
+  /**
+   * Keep looking this long (ms) for a name not registered yet.
+   * @defaultValue `0`: look once
+   */
+  wait?: number;
 }
 
 /** `sup.cluster`: this node of the cluster. */
 export interface Cluster {
+  /** This node's name. */
   readonly node: string;
+  /** This node's epoch (random per start). */
   readonly epoch: string;
+  /** The connection to NATS. */
   readonly state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
   /** Resolves once connected to NATS. */
   readonly ready: Promise<void>;
   /** Live nodes (this one first) with their epochs. */
   nodes(): ClusterNode[];
+  /** Cluster events. Returns the unsubscribe function. */
   on<E extends keyof ClusterEvents>(event: E, fn: (e: ClusterEvents[E]) => void): () => void;
-  /** Local or global name; with `wait`, keeps looking that long. */
-  whereis(name: string, options?: { wait?: number }): Promise<ActorRef | RemoteRef | undefined>;
+  /** Local or global name (untyped); with `wait`, keeps looking that long. */
+  whereis(name: string, options?: WhereisOptions): Promise<ActorRef | RemoteRef | undefined>;
+  /** Local or global name, typed as you say (not checked at run time). */
+  whereis<M, R = unknown>(name: string, options?: WhereisOptions): Promise<ActorRef<M, R> | RemoteRef<M, R> | undefined>;
   /** A ref for an `actor-N@node` id (e.g. one that came inside a message). */
   ref(id: string): ActorRef | RemoteRef;
+  /** Whether `target` names an actor of another node. */
   isRemote(target: unknown): boolean;
-  stats(): { sent: number; received: number; refused: number; stale: number; deadLetters: number; queued: number };
+  /** Envelope counters of this node. */
+  stats(): {
+    /** Envelopes sent. */
+    sent: number;
+    /** Envelopes received. */
+    received: number;
+    /** Frames refused (no proof of the secret). */
+    refused: number;
+    /** Envelopes for a stale epoch. */
+    stale: number;
+    /** Envelopes dead-lettered here. */
+    deadLetters: number;
+    /** Envelopes waiting to be sent. */
+    queued: number;
+  };
 }
 
 /** Settings of the workers that run pooled actors (`kind: 'pooled'`). */
@@ -1000,13 +1154,22 @@ export interface PoolConfig {
    */
   maxActors?: number;
   /**
-   * How long a handler may run synchronously, in ms (a continuation after an `await` that does
-   * not yield: twice that, at least 1 s): past it, its worker is killed and replaced — the
-   * culprit exits with `timeout` (when it can be told: for an await, when it is the only actor
-   * awaiting), the other actors on it with `worker_lost`.
+   * How long actor code may run synchronously, in ms. Past it, with `interrupt` a handler is
+   * unwound in its worker and only its actor exits with `timeout`; otherwise (or for code the
+   * limit does not cover: hooks, timer callbacks) its worker is killed and replaced — the
+   * culprit exits with `timeout`, the other actors on it with `worker_lost`. A continuation
+   * after an `await` that does not yield costs its worker after twice that (at least 1 s); its
+   * culprit is named when it is the only actor awaiting.
    * @defaultValue `50`
    */
   maxBlockMs?: number;
+  /**
+   * Run each batch under a `vm` time limit so that a synchronous hang ends only its actor (on
+   * Bun it costs about 2 µs per batch; on Node every limited run starts a watchdog thread,
+   * about 40 µs per batch).
+   * @defaultValue `true` on Bun, `false` on Node
+   */
+  interrupt?: boolean;
   /** Per wake a worker takes up to `maxActors` ready actors, each up to `perActor` messages. */
   batch?: {
     /**
@@ -1057,9 +1220,15 @@ export interface TaskPoolConfig {
    * @defaultValue `Infinity`
    */
   maxHeapUsedMb?: number;
-  /** Runtime flags every task thread starts with (see `SpawnOptions.execArgv`). */
+  /**
+   * Runtime flags every task thread starts with (see `SpawnOptions.execArgv`).
+   * @defaultValue none
+   */
   execArgv?: string[];
-  /** Variables added to a copy of the host's `process.env` in every task thread. */
+  /**
+   * Variables added to a copy of the host's `process.env` in every task thread.
+   * @defaultValue none
+   */
   env?: Record<string, string>;
 }
 
@@ -1103,8 +1272,8 @@ export interface ResourceLimits {
 export interface SpawnOptions {
   /**
    * `isolated` (a thread of its own) or `pooled` (a slot on a shared pool worker). Pooled actors
-   * refuse `resourceLimits`, `regions`, `idleTimeoutMs` and a polite `shutdown` (a TypeError
-   * naming the option).
+   * refuse `resourceLimits`, `execArgv` and `env` (a TypeError naming the option: each belongs
+   * to a thread, and pooled actors share one).
    * @defaultValue `'isolated'`
    */
   kind?: ActorKind;
@@ -1113,6 +1282,11 @@ export interface SpawnOptions {
    * @defaultValue none
    */
   name?: string;
+  /**
+   * With `name` and a cluster: register the name cluster-wide (one owner in the whole cluster).
+   * @defaultValue `false`
+   */
+  global?: boolean;
   /**
    * Per-message deadline in ms: a handler running longer is killed with reason `timeout`.
    * @defaultValue `timeouts.actorTimeouts[name]`, else none
@@ -1165,6 +1339,20 @@ export interface SpawnOptions {
    */
   regions?: readonly string[];
   /**
+   * Runtime flags of the actor's thread (`new Worker(…, { execArgv })`), e.g.
+   * `['--import', 'tsx']` to load TypeScript modules on Node 20. Flags Node refuses in a worker
+   * throw a `RangeError` at spawn; Bun accepts any and applies none. The actor gets a thread of
+   * its own, never shared with another actor (isolated actors only).
+   * @defaultValue none
+   */
+  execArgv?: string[];
+  /**
+   * Variables added to a copy of the host's `process.env` in the actor's thread (isolated
+   * actors only).
+   * @defaultValue none
+   */
+  env?: Record<string, string>;
+  /**
    * Node's per-thread heap limits: an actor that runs out dies alone with `out_of_memory`.
    * @defaultValue none (Node's defaults)
    */
@@ -1172,11 +1360,11 @@ export interface SpawnOptions {
 }
 
 /**
- * Options of `spawnMany`: spawn options without `name` (one name cannot name many actors) or
- * `resourceLimits` (a heap limit belongs to a thread, and pooled actors share one); options
- * pooled actors do not support yet are refused at run time with a `TypeError` naming them.
+ * Options of `spawnMany`: spawn options without `name` and `global` (one name cannot name many
+ * actors) or `resourceLimits`, `execArgv` and `env` (each belongs to a thread, and pooled actors
+ * share one).
  */
-export interface SpawnManyOptions extends Omit<SpawnOptions, 'kind' | 'name' | 'resourceLimits'> {
+export interface SpawnManyOptions extends Omit<SpawnOptions, 'kind' | 'name' | 'global' | 'resourceLimits' | 'execArgv' | 'env'> {
   /**
    * Always `pooled`.
    * @defaultValue `'pooled'`
@@ -1466,12 +1654,25 @@ export interface ActorNode extends ActorDiagnostics {
 // Tasks
 // ---------------------------------------------------------------------------------------------
 
+/** The second argument of a task function. */
+export interface TaskContext {
+  /**
+   * Reports progress to the caller's `onProgress` at once (in order, before the result). The
+   * value travels like a result (JSON; a value JSON would change throws a `TypeError`); without
+   * `onProgress` it is checked and dropped, and once the task has settled it is dropped.
+   */
+  progress(value: unknown): void;
+}
+
+/** A task function: the input (and `{ progress }`) in, the result (or a promise of it) out. */
+export type TaskFunction<I = any, R = any> = (input: I, task: TaskContext) => R | Promise<R>;
+
 /**
  * A task: a function (serialised with `toString()`, no outer scope) or a module URL/path whose
  * default export is the function. It gets the input (and `{ progress }`) and returns (or
  * resolves) the result; both travel as JSON, or through the memory pool with `transfer: true`.
  */
-export type TaskFn<I = any, R = any> = ((input: I, task: TaskContext) => R | Promise<R>) | URL | string;
+export type TaskFn<I = any, R = any> = TaskFunction<I, R> | URL | string;
 
 /**
  * The input a module task takes, given its type `A`: a module namespace
@@ -1525,8 +1726,11 @@ export interface TaskOptions {
    * @defaultValue `false`
    */
   transfer?: boolean;
-  /** Hears each `progress(value)` of the running task; progress after it settled is dropped. */
-  onProgress?: (value: any) => void;
+  /**
+   * Hears each `progress(value)` of the running task; progress after it settled is dropped.
+   * @defaultValue none
+   */
+  onProgress?: (value: unknown) => void;
 }
 
 /** `{ fn, input, ...options }`: a task that `sup.tasks` helpers start (and cancel when no longer needed). */
@@ -1538,7 +1742,12 @@ export interface TaskDescriptor<I = any, R = any> extends TaskOptions {
 }
 
 /** Options of `map` and `mapStream`. */
-export interface MapOptions extends TaskOptions {
+export interface MapOptions extends Omit<TaskOptions, 'onProgress'> {
+  /**
+   * Hears each item's `progress(value)`, with the item's index.
+   * @defaultValue none
+   */
+  onProgress?: (value: unknown, index: number) => void;
   /**
    * Most tasks running at once.
    * @defaultValue the pool's `maxThreads`
@@ -1670,7 +1879,7 @@ export interface Supervisor extends ActorSpawner {
    * const r = await sup.task((n: number) => n * 2, 21, { timeoutMs: 500, signal: AbortSignal.timeout(2000) });
    * ```
    */
-  task<I, R>(fn: (input: I) => R | Promise<R>, input?: I, options?: TaskOptions): Promise<Awaited<R>>;
+  task<I, R>(fn: TaskFunction<I, R>, input?: I, options?: TaskOptions): Promise<Awaited<R>>;
   /** Runs a module task, untyped: the default export of the module at `fn` (a URL or path). */
   task(fn: URL | string, input?: unknown, options?: TaskOptions): Promise<unknown>;
   /**
@@ -1695,9 +1904,9 @@ export interface Supervisor extends ActorSpawner {
    * const squares: number[] = await sup.map([1, 2, 3], (x: number) => x * x, { concurrency: 2 });
    * ```
    */
-  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: (input: I) => R | Promise<R>, options?: MapOptions & { settle?: false }): Promise<Awaited<R>[]>;
+  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFunction<I, R>, options?: MapOptions & { settle?: false }): Promise<Awaited<R>[]>;
   /** With `settle: true`: every item's `{ status, value | reason }`. */
-  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: (input: I) => R | Promise<R>, options: MapOptions & { settle: true }): Promise<PromiseSettledResult<Awaited<R>>[]>;
+  map<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFunction<I, R>, options: MapOptions & { settle: true }): Promise<PromiseSettledResult<Awaited<R>>[]>;
   /** A module task over `items`, untyped. */
   map(items: Iterable<unknown> | AsyncIterable<unknown>, fn: URL | string, options?: MapOptions & { settle?: false }): Promise<unknown[]>;
   /** A module task over `items`, untyped, settling every item. */
@@ -1707,9 +1916,9 @@ export interface Supervisor extends ActorSpawner {
   /** A module task over `items`, settling every item. */
   map<A = unknown>(items: Iterable<TaskInputOf<A>> | AsyncIterable<TaskInputOf<A>>, fn: URL | string, options: MapOptions & { settle: true }): Promise<PromiseSettledResult<TaskResultOf<A>>[]>;
   /** Like `map`, as an async iterator of the results in order (bounded read-ahead). */
-  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: (input: I) => R | Promise<R>, options?: MapOptions & { settle?: false }): AsyncIterableIterator<Awaited<R>>;
+  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFunction<I, R>, options?: MapOptions & { settle?: false }): AsyncIterableIterator<Awaited<R>>;
   /** Like `map` with `settle: true`, as an async iterator. */
-  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: (input: I) => R | Promise<R>, options: MapOptions & { settle: true }): AsyncIterableIterator<PromiseSettledResult<Awaited<R>>>;
+  mapStream<I, R>(items: Iterable<I> | AsyncIterable<I>, fn: TaskFunction<I, R>, options: MapOptions & { settle: true }): AsyncIterableIterator<PromiseSettledResult<Awaited<R>>>;
   /** A module task over `items`, untyped, as an async iterator. */
   mapStream(items: Iterable<unknown> | AsyncIterable<unknown>, fn: URL | string, options?: MapOptions & { settle?: false }): AsyncIterableIterator<unknown>;
   /** A module task over `items`, untyped, settling every item, as an async iterator. */
@@ -1759,6 +1968,12 @@ export interface Supervisor extends ActorSpawner {
    * ```
    */
   whereis<M, R = unknown>(name: string): ActorRef<M, R> | undefined;
+  /** With a cluster: local and global names (untyped); `wait` keeps looking that long (ms). */
+  whereis(name: string, options: WhereisOptions): Promise<ActorRef | RemoteRef | undefined>;
+  /** With a cluster: local and global names, typed as you say (not checked at run time). */
+  whereis<M, R = unknown>(name: string, options: WhereisOptions): Promise<ActorRef<M, R> | RemoteRef<M, R> | undefined>;
+  /** This node of a cluster, when `config.cluster` is set. */
+  readonly cluster?: Cluster;
   /** Every Tier 1 message emitted by any actor. Returns the unsubscribe function. */
   subscribe(fn: (m: Message) => void): () => void;
   /** Lifecycle events. Returns the unsubscribe function. */

@@ -159,6 +159,23 @@ async function main(): Promise<void> {
   await sup.shutdown();
 }
 
+/** A node of a cluster on NATS (never run here: it needs a nats-server). */
+export async function clusterNode(): Promise<void> {
+  const node = createSupervisor({ cluster: { node: 'b', servers: ['nats://127.0.0.1:4222'], secret: 'a-shared-cookie' } });
+  const cluster = node.cluster!;
+  const offUp = cluster.on('nodeUp', (n) => println(n.node, n.epoch));
+  const counter = await node.whereis<number, number>('counter', { wait: 5000 });
+  if (counter) {
+    counter.receive(1);
+    const n: number = await counter.call(1);
+    const watcher = node.spawn((self, msg, ctx) => undefined);
+    const ref: string = watcher.monitor(counter);
+    println(n, ref, cluster.nodes().map((x) => `${x.node}/${x.epoch}`));
+  }
+  offUp();
+  await node.shutdown();
+}
+
 /** `await using`: the supervisor shuts down when the block ends, also after a throw. */
 async function scoped(): Promise<number> {
   await using sup = createSupervisor({ warmWorkers: 0 });

@@ -90,6 +90,8 @@ export async function handlers(): Promise<void> {
   sup.spawnMany(2, (self, m: string) => m, { kind: 'isolated' });
   // @ts-expect-error no per-actor heap limit for pooled actors
   sup.spawnMany(2, (self, m: string) => m, { resourceLimits: { maxOldGenerationSizeMb: 64 } });
+  // @ts-expect-error runtime flags belong to a thread, and pooled actors share one
+  sup.spawnMany(2, (self, m: string) => m, { execArgv: ['--no-warnings'] });
   sup.spawnMany(2, (self, m: string) => m, { kind: 'pooled', restart: 'permanent', shutdown: 'brutal', mailbox: { capacity: 8 } });
   await sup.shutdown();
 }
@@ -118,6 +120,22 @@ export async function modules(): Promise<void> {
   const pooled = sup.spawnMany<typeof import('./echo-actor.mjs')>(2, './echo-actor.mjs');
   expectType<Echo[]>()(pooled);
   await sup.shutdown();
+}
+
+export async function cluster(): Promise<void> {
+  const node = createSupervisor({ cluster: { node: 'a', servers: 'nats://127.0.0.1:4222', secret: 'a-shared-cookie' } });
+  // a name looked up cluster-wide: untyped unless told, local or remote
+  const any = await node.whereis('counter', { wait: 100 });
+  if (any) expectType<Promise<unknown>>()(any.call('get'));
+  const counter = await node.whereis<'get', number>('counter', { wait: 100 });
+  if (counter) {
+    expectType<Promise<number>>()(counter.call('get'));
+    // @ts-expect-error a wrong message to a typed remote (or local) ref
+    counter.receive('put');
+  }
+  const remote = await node.cluster?.whereis<string, string>('echo');
+  if (remote) expectType<Promise<string>>()(remote.call('x', { timeoutMs: 100 }));
+  await node.shutdown();
 }
 
 export function insideActors(): void {

@@ -52,6 +52,16 @@ export async function tasks(): Promise<void> {
     expectType<PromiseSettledResult<string>>()(v);
   }
 
+  // progress: the task's second argument, heard by onProgress (map: with the item's index)
+  const counted = sup.task((n: number, task) => {
+    task.progress({ done: 1, of: n });
+    return n;
+  }, 3, { onProgress: (v) => expectType<unknown>()(v) });
+  expectType<Promise<number>>()(counted);
+  sup.map([1, 2], (x: number, { progress }) => (progress(x), x), { onProgress: (v, index) => expectType<number>()(index) });
+  // @ts-expect-error onProgress is a function
+  sup.task((x: number) => x, 1, { onProgress: 'log' });
+
   // helpers over promises and descriptors
   const d: TaskDescriptor<number, number> = { fn: (n: number) => n + 1, input: 1, timeoutMs: 100 };
   const [a, b] = await sup.tasks.all([d, Promise.resolve('x')] as const);
