@@ -1,4 +1,6 @@
-// Typed usage of the public API; `npm run typecheck` compiles it against index.d.ts.
+// Typed usage of the public API; `npm run typecheck` compiles it against index.d.ts. Refs are
+// typed by what they were spawned from: annotate `msg`, and `call` resolves with the reply type.
+// (__test__/types/ holds the lines that must stay compile errors.)
 import {
   createSupervisor,
   matchAll,
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     tasks: { minThreads: 1, maxThreads: 2 },
   });
 
-  const doubler: ActorRef = sup.spawn<number>(async (self, msg, ctx) => {
+  const doubler: ActorRef<number, number> = sup.spawn(async (self, msg: number, ctx) => {
     self.send('seen', msg);
     ctx.heartbeat();
     return msg * 2;
@@ -41,14 +43,14 @@ async function main(): Promise<void> {
   });
 
   const ok: boolean = doubler.receive(21);
-  const four: number = await doubler.call<number>(2, { timeoutMs: 500 });
+  const four: number = await doubler.call(2, { timeoutMs: 500 });
   println(ok, four, doubler.incarnation);
 
   sup.on('exit', (e) => println(e.id, e.reason, e.message?.message));
   sup.on('restart', (e) => println(e.id, e.incarnation));
 
   try {
-    await doubler.call('slow', { timeoutMs: 1 });
+    await doubler.call(1e9, { timeoutMs: 1 });
   } catch (err) {
     if (err instanceof TimeoutError) println('timed out');
   }
@@ -58,14 +60,14 @@ async function main(): Promise<void> {
     retry: { max: 5, withinMs: 1000, backoff: 'exponential', delayMs: 50 },
     onCrash: (error, msg) => (msg === 'skip' ? 'resume' : 'restart'),
   });
-  const counter = workers.spawn<number>({
+  const counter = workers.spawn({
     init: () => 0,
-    handle: (n: number, m: number) => n + m,
+    handle: (n, m: number) => n + m,
     onTerminate: (reason, ctx) => {
       ctx.self.send('bye', reason);
     },
   }, { shutdown: 1000, idleTimeoutMs: 5000 });
-  const total: number = await counter.call<number>(5);
+  const total: number = await counter.call(5);
   const ref: string = counter.monitor(doubler);
   counter.demonitor(ref);
   counter.link(doubler);
@@ -98,11 +100,11 @@ async function main(): Promise<void> {
 
   // shared regions: one Atomics counter that the host and granted actors update in place
   const hits = new Int32Array(sup.region('hits', 64));
-  const counting = sup.spawn<number>((self, n, ctx) => {
+  const counting = sup.spawn((self, n: number, ctx) => {
     const shared: SharedArrayBuffer = ctx.region('hits');
     return Atomics.add(new Int32Array(shared), 0, n) + n;
   }, { regions: ['hits'] });
-  const after: number = await counting.call<number>(3);
+  const after: number = await counting.call(3);
   println(after, Atomics.load(hits, 0));
 
   const diag: Result<SupervisorDiagnostics, string> = sup.getDiagnostics();
@@ -120,16 +122,36 @@ async function main(): Promise<void> {
   if (counts.isOk) println(counts.value.activeActors);
 
   // pooled actors: many on a few shared worker threads, same refs and supervision
-  const sessions: ActorRef[] = sup.spawnMany(1000, {
+  const sessions: ActorRef<string, { hits: number }>[] = sup.spawnMany(1000, {
     init: () => ({ hits: 0 }),
-    handle: (s: { hits: number }, msg: string) => ({ hits: s.hits + 1 }),
+    handle: (s, msg: string) => ({ hits: s.hits + 1 }),
   }, { kind: 'pooled' });
-  const hit: { hits: number } = await sessions[999].call<{ hits: number }>('hit');
+  const hit: { hits: number } = await sessions[999].call('hit');
   const room = sup.spawn((self, msg: string) => msg, { kind: 'pooled', name: 'lobby' });
   const lostOff = sup.on('workerLost', (e) => println(e.worker, e.cause, e.culprit, e.actors.length));
   const kind: ActorKind | undefined = room.getDiagnostics().isOk ? room.getDiagnostics().value?.kind : undefined;
   println(hit.hits, kind);
   lostOff();
+
+  // actors talking to actors: a child's ref carries its types to ctx.call and ctx.send
+  type Cmd = { msg: 'add'; n: number } | { msg: 'reset' };
+  const parent = sup.spawn(async (self, cmds: Cmd[], ctx) => {
+    const acc = await ctx.spawn({
+      init: () => 0,
+      handle: (total, cmd: Cmd) => matchAll(cmd, { add: (c) => total + c.n, reset: () => 0 }) ?? total,
+    });
+    let last = 0;
+    for (const cmd of cmds) last = await ctx.call(acc, cmd, { timeoutMs: 1000 });
+    return last;
+  });
+  const sum3: number = await parent.call([{ msg: 'add', n: 1 }, { msg: 'add', n: 2 }]);
+  println(sum3);
+
+  // module actors and module tasks, typed by their module's type (or untyped without one)
+  const moduleActor = sup.spawn<{ default: (self: unknown, text: string) => number }>('./length.mjs');
+  const len: number = await moduleActor.call('four').catch(() => 4);
+  const hashed = await sup.task<string>('./hash.mjs', 'text').catch(() => '');
+  println(len, hashed.length);
 
   const byName: ActorRef | undefined = sup.whereis('doubler');
   await byName?.terminate();
@@ -142,10 +164,10 @@ export async function clusterNode(): Promise<void> {
   const node = createSupervisor({ cluster: { node: 'b', servers: ['nats://127.0.0.1:4222'], secret: 'a-shared-cookie' } });
   const cluster = node.cluster!;
   const offUp = cluster.on('nodeUp', (n) => println(n.node, n.epoch));
-  const counter = await node.whereis('counter', { wait: 5000 });
+  const counter = await node.whereis<number, number>('counter', { wait: 5000 });
   if (counter) {
     counter.receive(1);
-    const n: number = await counter.call<number>('get');
+    const n: number = await counter.call(1);
     const watcher = node.spawn((self, msg, ctx) => undefined);
     const ref: string = watcher.monitor(counter);
     println(n, ref, cluster.nodes().map((x) => `${x.node}/${x.epoch}`));
@@ -154,4 +176,10 @@ export async function clusterNode(): Promise<void> {
   await node.shutdown();
 }
 
-void main();
+/** `await using`: the supervisor shuts down when the block ends, also after a throw. */
+async function scoped(): Promise<number> {
+  await using sup = createSupervisor({ warmWorkers: 0 });
+  return sup.spawn((self, n: number) => n + 1).call(41);
+}
+
+void main().then(scoped);

@@ -1281,6 +1281,18 @@ function reasonOf(thread) {
   return `error: process.exit(${thread.code})`;
 }
 
+// `await using sup = createSupervisor()`: leaving the block shuts the supervisor down. Defined
+// only where the runtime has the symbol (Node 20.4+, Bun); nothing is polyfilled.
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(Supervisor.prototype, Symbol.asyncDispose, {
+    value: function asyncDispose() {
+      return this.shutdown();
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 /** Creates a supervisor (validates every field of `config`). */
 function createSupervisor(config) {
   return new Supervisor(config);

@@ -25,6 +25,9 @@ const steps = [
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--', '--check']],
   ['cargo clippy -D warnings', 'cargo', ['clippy', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   ['type check (index.d.ts against examples/typed.ts)', tsc, ['-p', 'examples/tsconfig.json']],
+  // The type tests: lines marked `@ts-expect-error` must stay errors (tsc fails on an unused one).
+  ['type tests (__test__/types, strict, expected errors)', tsc, ['-p', '__test__/types/tsconfig.json']],
+  ['TSDoc of index.d.ts (every export and member, defaults, examples)', process.execPath, ['__test__/types/tsdoc.mjs']],
   // Packs the root and platform packages, installs them with no Rust on PATH and runs them
   // under Node and Bun itself, so it runs once, not once per runtime like the suites below.
   ['install from the packed tarballs (no Rust on PATH)', process.execPath, ['--test', 'scripts/test-install.mjs']],
