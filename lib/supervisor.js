@@ -14,6 +14,10 @@ const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
+
+// Longest the host thread waits in the core for replies and events in one go before its event
+// loop gets a turn (the host is the application's main thread: keep its I/O flowing).
+const HOST_MAX_WAIT_US = 200;
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
@@ -248,7 +252,7 @@ class Supervisor {
     this._corr = 0;
     this._closing = null;
     this._closed = false;
-    this._spinner = new Spinner();
+    this._spinner = new Spinner(HOST_MAX_WAIT_US);
     this._spinQueued = false;
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
@@ -1013,6 +1017,7 @@ class Supervisor {
         continue;
       }
       if (this._spinner.shouldSpin(this._calls.size > 0)) {
+        if (native.hostWait(this._port, this._spinner.pollUs(), this._spinner.sleepUs())) continue;
         if (!this._spinQueued) {
           this._spinQueued = true;
           setImmediate(() => {

@@ -84,7 +84,11 @@ function drain() {
         continue;
       }
     }
-    if (spinner.shouldSpin(pending.size > 0)) {
+    const awaiting = pending.size > 0;
+    if (spinner.shouldSpin(awaiting)) {
+      // Wait in the core for mail or replies, unless a handler awaits something else (its
+      // continuation needs the event loop, and it drains again when it settles).
+      if ((!busy || awaiting) && native.workerWait(spinner.pollUs(), spinner.sleepUs())) continue;
       if (!spinQueued) {
         spinQueued = true;
         runtimeSetImmediate(spinTurn);
