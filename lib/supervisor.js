@@ -254,6 +254,7 @@ class Supervisor {
     this._closed = false;
     this._spinner = new Spinner(HOST_MAX_WAIT_US);
     this._spinQueued = false;
+    this._recheckQueued = false;
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
@@ -1009,15 +1010,27 @@ class Supervisor {
   }
 
   _drain() {
+    let handled = false; // events resolve calls and run subscribers: their JS runs before any wait
     while (!this._closed) {
       const batch = native.hostTake(this._port);
       if (batch !== null) {
+        handled = true;
         this._spinner.arrived(performance.now());
         for (const env of JSON.parse(batch)) this._onEvent(env);
         continue;
       }
       if (this._spinner.shouldSpin(this._calls.size > 0)) {
-        if (native.hostWait(this._port, this._spinner.pollUs(), this._spinner.sleepUs())) continue;
+        if (!handled && native.hostWait(this._port, this._spinner.pollUs(), this._spinner.sleepUs())) continue;
+        if (handled && !this._recheckQueued) {
+          // Look again once the microtasks queued so far have run (a call's continuation may
+          // have sent the next call); then waiting for its reply is allowed.
+          this._recheckQueued = true;
+          queueMicrotask(() => {
+            this._recheckQueued = false;
+            this._drain();
+          });
+          return;
+        }
         if (!this._spinQueued) {
           this._spinQueued = true;
           setImmediate(() => {

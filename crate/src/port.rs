@@ -273,6 +273,17 @@ impl Port {
         true
     }
 
+    /// Queues urgent envelopes in order under one lock and wakes the thread once. Returns
+    /// false if the port is closed.
+    pub fn push_urgent_all(&self, envs: Vec<Envelope>) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        self.urgent.lock().extend(envs);
+        self.ring();
+        true
+    }
+
     /// Called by the owning thread when it starts draining: takes the urgent envelopes as one
     /// JSON batch, at most [`URGENT_BATCH`] of them (the thread calls again until it gets
     /// nothing, and a backlog of millions must not become one string larger than a JS engine

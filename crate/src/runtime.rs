@@ -262,8 +262,25 @@ impl Runtime {
         let mut run = Vec::new();
         let mut run_target = 0u64;
         let mut n = 0;
+        let mut emits = Vec::new();
         for (target, json) in &mut drain {
             let target = u64::from(target);
+            if !pool && target == 0 {
+                // An isolated actor's `self.send`: an event for its supervisor's subscribers
+                // (queued below, all under one lock of the supervisor's port).
+                if let Some(a) = &sender {
+                    let body = String::from_utf8(json)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    emits.push(Envelope::new(
+                        Kind::Emit,
+                        a.id,
+                        a.incarnation() as u64,
+                        body,
+                    ));
+                    n += 1;
+                }
+                continue;
+            }
             if pool && target == 0 {
                 // A pool worker's record naming the sender of the records that follow: one of
                 // its own actors, or their mail is refused (see `crate::pooled`).
@@ -297,6 +314,11 @@ impl Runtime {
             n += 1;
         }
         deliver_run(run_target, &mut run, sup);
+        if let (Some(a), false) = (&sender, emits.is_empty()) {
+            if let Some(s) = self.supervisor(a.sup_id) {
+                s.port.push_urgent_all(emits);
+            }
+        }
         drop(drain);
         n
     }
