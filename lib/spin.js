@@ -2,23 +2,29 @@
 // When to wait for more work instead of parking, after a thread drained its port.
 //
 // Parking costs the next sender a wake-up through the thread's event loop (as dear as a
-// postMessage). While messages arrive densely (smoothed gap under DENSE_GAP_MS), or while the
+// postMessage). While messages arrive densely (smoothed gap under a few ms), or while the
 // thread awaits replies it asked for, the thread keeps its port claimed and waits in native
 // code instead (`workerWait`/`hostWait`): when messages come every few µs it first polls (at
 // most one poller per core, each yielding its core between looks, so pollers never take a core
-// from a thread that has work), then sleeps in the kernel until a sender wakes it directly, for at most about twice
-// the usual gap. Between waits the event loop gets a turn (timers, I/O); after MAX_TURNS turns
-// without work the thread parks, so an idle thread costs no CPU and a sleeping one burns none.
+// from a thread that has work), then sleeps in the kernel until a sender wakes it directly, for
+// at most about twice the usual gap. Between waits the event loop gets a turn (timers, I/O);
+// after a few turns without work the thread parks, so an idle thread costs no CPU and a
+// sleeping one burns none. (Pool workers, which do not wait in the core, use the same
+// measurements to decide how many setImmediate turns to poll for.)
 
-const DENSE_GAP_MS = 2;
-const MAX_TURNS = 16;
 const POLL_GAP_MS = 0.1; // poll first only when messages come closer than this
 const MAX_POLL_US = 100;
 const MIN_SLEEP_US = 50;
 
 class Spinner {
-  /** `maxSleepUs`: longest single wait (a wait blocks the thread's event loop). */
-  constructor(maxSleepUs = 2000) {
+  /**
+   * `maxSleepUs`: longest single wait (a wait blocks the thread's event loop); `denseGapMs`:
+   * arrivals closer than this on average count as dense traffic; `maxTurns`: event-loop turns
+   * without work before parking.
+   */
+  constructor(maxSleepUs = 2000, denseGapMs = 2, maxTurns = 16) {
+    this.denseGapMs = denseGapMs;
+    this.maxTurns = maxTurns;
     this.last = 0;
     this.gap = Infinity;
     this.turns = 0;
@@ -40,7 +46,7 @@ class Spinner {
    * the thread has requests in flight whose replies will arrive soon.
    */
   shouldSpin(awaiting = false) {
-    return (awaiting || this.gap < DENSE_GAP_MS) && this.turns++ < MAX_TURNS;
+    return (awaiting || this.gap < this.denseGapMs) && this.turns++ < this.maxTurns;
   }
 
   /** How long to poll before sleeping (µs). */

@@ -18,6 +18,7 @@ const { Spinner } = require('./spin.js');
 // Longest the host thread waits in the core for replies and events in one go before its event
 // loop gets a turn (the host is the application's main thread: keep its I/O flowing).
 const HOST_MAX_WAIT_US = 200;
+const HOST_DENSE_GAP_MS = 0.2;
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
@@ -252,7 +253,7 @@ class Supervisor {
     this._corr = 0;
     this._closing = null;
     this._closed = false;
-    this._spinner = new Spinner(HOST_MAX_WAIT_US);
+    this._spinner = new Spinner(HOST_MAX_WAIT_US, HOST_DENSE_GAP_MS);
     this._spinQueued = false;
     this._recheckQueued = false;
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
