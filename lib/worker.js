@@ -709,7 +709,7 @@ process.on('unhandledRejection', (err) => {
 
 control = native.registerPort(port, drain, true);
 reportHeap();
-runtimeSetInterval(reportHeap, 1000).unref();
+runtimeSetInterval(heapTick, 1000).unref();
 drain();
 // A warm thread rehearses what its first actor will need — one wake-up through its port, one
 // compilation of a callback, the clock the drain loop reads (Node loads `performance` on first
@@ -717,6 +717,21 @@ drain();
 native.wakeSelf();
 buildSync({ kind: 'fn', code: '(self, msg) => msg' });
 performance.now();
+
+let heapSeen = -1; // messages handled at the last periodic heap report
+let heapQuiet = 0; // periodic reports skipped since then
+
+/**
+ * Once a second: the heap again if messages were handled since the last report, else only
+ * every 30 s (an idle heap barely changes, and on Bun measuring it walks the heap: ~1 ms per
+ * thread per report was most of what 100 idle actors cost).
+ */
+function heapTick() {
+  if (handled === heapSeen && ++heapQuiet < 30) return;
+  heapSeen = handled;
+  heapQuiet = 0;
+  reportHeap();
+}
 
 /** Publishes this thread's JS heap in use (KiB) in control word 1, for diagnostics. */
 function reportHeap() {
