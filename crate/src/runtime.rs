@@ -263,12 +263,19 @@ impl Runtime {
         let mut run_target = 0u64;
         let mut n = 0;
         let mut emits = Vec::new();
+        // Events go out as the actor the thread ran last, even if it was unbound meanwhile (a
+        // hang killed after `self.send`): its subscribers still get what it emitted.
+        let emitter = if pool {
+            None
+        } else {
+            sender.clone().or_else(|| self.actor(port.actor_id()))
+        };
         for (target, json) in &mut drain {
             let target = u64::from(target);
             if !pool && target == 0 {
                 // An isolated actor's `self.send`: an event for its supervisor's subscribers
                 // (queued below, all under one lock of the supervisor's port).
-                if let Some(a) = &sender {
+                if let Some(a) = &emitter {
                     let body = String::from_utf8(json)
                         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                     emits.push(Envelope::new(
@@ -314,7 +321,7 @@ impl Runtime {
             n += 1;
         }
         deliver_run(run_target, &mut run, sup);
-        if let (Some(a), false) = (&sender, emits.is_empty()) {
+        if let (Some(a), false) = (&emitter, emits.is_empty()) {
             if let Some(s) = self.supervisor(a.sup_id) {
                 s.port.push_urgent_all(emits);
             }
@@ -1089,6 +1096,31 @@ mod tests {
             "no such watcher"
         );
         assert!(!rt.remote_exit(999_999, "actor-7@b", "killed"));
+    }
+
+    #[test]
+    fn outbox_events_reach_the_host_in_order_as_their_actor_even_after_an_unbind() {
+        let rt = leak();
+        let (sup, [sender, target], [sport, _tport]) = two_bound_actors(rt);
+        let outbox = sport.outbox().clone();
+        outbox.put(sport.control(), 0, r#"["a"]"#);
+        outbox.put(sport.control(), target.id as u32, "1");
+        outbox.put(sport.control(), 0, r#"["b",2]"#);
+        assert_eq!(rt.flush_outbox(&sport), 3);
+        let kind = Kind::Emit as u8;
+        let id = sender.id;
+        assert_eq!(
+            sup.port.take_urgent().unwrap(),
+            format!(r#"[[{kind},{id},0,["a"]],[{kind},{id},0,["b",2]]]"#)
+        );
+        // A thread whose actor was unbound (killed after emitting) still emits as that actor.
+        outbox.put(sport.control(), 0, r#"["c"]"#);
+        sport.unbind(sender.id);
+        assert_eq!(rt.flush_outbox(&sport), 1);
+        assert_eq!(
+            sup.port.take_urgent().unwrap(),
+            format!(r#"[[{kind},{id},0,["c"]]]"#)
+        );
     }
 
     #[test]
