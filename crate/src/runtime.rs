@@ -192,7 +192,7 @@ impl Runtime {
     /// The port's thread is gone (or will never start): delivers what is left in its outbox,
     /// forgets it, and tells the supervisor of an actor still bound to it
     /// ([`Kind::ThreadEnded`]). Idempotent.
-    pub fn close_port(&self, id: PortId) {
+    pub fn close_port(&'static self, id: PortId) {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
             self.flush_outbox(&p);
@@ -205,7 +205,7 @@ impl Runtime {
     /// Delivers, in order, the mail the port's thread wrote to its outbox since the last drain
     /// (sent by the actor bound to it); returns how many messages that was. Targets found dead
     /// for good are noted on the port.
-    pub fn flush_outbox(&self, port: &Port) -> usize {
+    pub fn flush_outbox(&'static self, port: &Port) -> usize {
         let Some(outbox) = port.outbox_if_any() else {
             return 0;
         };
@@ -322,6 +322,16 @@ impl Runtime {
         }
         deliver_run(run_target, &mut run, sup);
         if let (Some(a), false) = (&emitter, emits.is_empty()) {
+            // Each event is an implicit heartbeat (as in `emit`) of the actor still bound to
+            // the thread; the watchdog and leases are refreshed once for the drain.
+            if sender.is_some() {
+                let now = wall_clock_ms();
+                let fresh = emits.iter().fold(false, |f, _| a.heartbeat(now) | f);
+                if fresh {
+                    self.arm_watchdog(a);
+                    self.extend_leases(a);
+                }
+            }
             if let Some(s) = self.supervisor(a.sup_id) {
                 s.port.push_urgent_all(emits);
             }
@@ -341,7 +351,7 @@ impl Runtime {
 
     /// Timer tick: drains the outboxes of worker threads that stopped draining them (a hang
     /// after a send). Returns when to look again (never while no thread has an outbox).
-    pub(crate) fn sweep_outboxes(&self, now: u64) -> u64 {
+    pub(crate) fn sweep_outboxes(&'static self, now: u64) -> u64 {
         let ports: Vec<Arc<Port>> = self
             .ports
             .read()
@@ -414,7 +424,7 @@ impl Runtime {
     }
 
     /// Forgets a supervisor after its shutdown finished.
-    pub fn drop_supervisor(&self, id: u64) {
+    pub fn drop_supervisor(&'static self, id: u64) {
         // The registry lock is a leaf: released before closing the port, which may look
         // supervisors up (a `if let` on the guard would hold it through the block).
         let sup = self.sups.write().remove(&id);
@@ -1113,6 +1123,12 @@ mod tests {
             sup.port.take_urgent().unwrap(),
             format!(r#"[[{kind},{id},0,["a"]],[{kind},{id},0,["b",2]]]"#)
         );
+        let beats = |a: &Actor| a.diagnostics(None)["heartbeatCount"].as_u64();
+        assert_eq!(
+            beats(&sender),
+            Some(2),
+            "each event is an implicit heartbeat"
+        );
         // A thread whose actor was unbound (killed after emitting) still emits as that actor.
         outbox.put(sport.control(), 0, r#"["c"]"#);
         sport.unbind(sender.id);
@@ -1120,6 +1136,11 @@ mod tests {
         assert_eq!(
             sup.port.take_urgent().unwrap(),
             format!(r#"[[{kind},{id},0,["c"]]]"#)
+        );
+        assert_eq!(
+            beats(&sender),
+            Some(2),
+            "not a heartbeat of an unbound actor"
         );
     }
 
