@@ -454,8 +454,10 @@ export interface Self {
   /** This incarnation's number: 0 at spawn, one more per restart (`ActorRef.incarnation`). */
   readonly incarnation: number;
   /**
-   * Emits `{ msg, data, from }` to subscribers; `from` is added by the runtime.
-   * @returns false if nothing could be emitted.
+   * Emits `{ msg, data, from }` to subscribers; `from` is added by the runtime. Like `ctx.send`
+   * it is queued in the thread's outbox and delivered at the end of the JS task (or before the
+   * thread's next native call).
+   * @returns true once queued.
    */
   send(msg: string, data?: unknown): boolean;
 }

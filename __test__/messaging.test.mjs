@@ -380,3 +380,28 @@ describe('values JSON would change are refused everywhere a message travels', ()
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
+
+describe('self.send through the outbox (isolated actors)', () => {
+  slowTest('an event emitted just before a hang reaches subscribers, in order, without a kill', 30000, async () => {
+    const sup = createSupervisor({ warmWorkers: 2 });
+    try {
+      const a = sup.spawn((self, m) => {
+        for (let i = 0; i < 3; i++) self.send('before', i);
+        if (m === 'hang') for (;;);
+      });
+      const got = collector();
+      a.subscribe(got);
+      a.receive('hang');
+      await waitFor(() => got.items.length === 3, 10000, 'events emitted before the hang');
+      assert.deepEqual(
+        got.items.map((e) => [e.msg, e.data, e.from]),
+        [0, 1, 2].map((i) => ['before', i, a.id]),
+      );
+      assert.equal(a.getDiagnostics().value.state, 'running', 'still hung, never killed');
+      await a.terminate();
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});

@@ -172,6 +172,12 @@ export declare function hostPark(portId: number): boolean
 /** Host: takes a supervisor port's events as a JSON batch. */
 export declare function hostTake(portId: number): string | null
 
+/**
+ * Host: the supervisor port is drained but replies are due; waits for events as
+ * `workerWait` does. True if events arrived.
+ */
+export declare function hostWait(portId: number, pollUs: number, sleepUs: number): boolean
+
 /** The current incarnation of a live actor. */
 export declare function incarnation(actorId: number): number | null
 
@@ -424,3 +430,10 @@ export declare function workerPop(max: number): string | null
 
 /** Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch. */
 export declare function workerTake(): string | null
+
+/**
+ * Worker: nothing to do but traffic is dense; delivers the outbox, then waits for work for
+ * up to `poll_us` polling and `sleep_us` asleep (see the core's `Port::wait`). True if work
+ * arrived.
+ */
+export declare function workerWait(pollUs: number, sleepUs: number): boolean

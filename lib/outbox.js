@@ -5,7 +5,7 @@
 // parking), at the end of the JS task that wrote them (a microtask), when the thread ends or is
 // killed, and every few ms from its timer thread (a task that never ends: a hang).
 // Layout (crate/src/outbox.rs): records [len u32][target u32][len bytes of JSON], padded to 4
-// bytes; a WRAP word sends the reader back to position 0. Control words: [2] head (published
+// bytes; target 0 is the host (a `self.send` event for the supervisor's subscribers); a WRAP word sends the reader back to position 0. Control words: [2] head (published
 // here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
 
 const native = require('./native.js');
@@ -34,7 +34,7 @@ class Outbox {
   }
 
   /**
-   * Queues JSON `text` for actor `target`. False when it cannot go through the ring (too large,
+   * Queues JSON `text` for actor `target` (0: an event for the host). False when it cannot go through the ring (too large,
    * id out of range); the caller then sends it by a native call, which delivers the ring first.
    */
   put(target, text) {

@@ -1,18 +1,34 @@
 'use strict';
-// Adaptive polling after a drain. While messages arrive densely (smoothed gap under
-// DENSE_GAP_MS), or while the thread awaits replies it asked for, a thread keeps its port
-// claimed and polls again on the next event-loop turn (setImmediate) instead of parking, which
-// saves the cross-thread wake-up on every message of a request-reply exchange. It polls at most
-// MAX_TURNS idle turns, then parks; sparse traffic parks at once, so an idle thread costs no CPU.
+// When to wait for more work instead of parking, after a thread drained its port.
+//
+// Parking costs the next sender a wake-up through the thread's event loop (as dear as a
+// postMessage). While messages arrive densely (smoothed gap under a few ms), or while the
+// thread awaits replies it asked for, the thread keeps its port claimed and waits in native
+// code instead (`workerWait`/`hostWait`): when messages come every few µs it first polls (at
+// most one poller per core, each yielding its core between looks, so pollers never take a core
+// from a thread that has work), then sleeps in the kernel until a sender wakes it directly, for
+// at most about twice the usual gap. Between waits the event loop gets a turn (timers, I/O);
+// after a few turns without work the thread parks, so an idle thread costs no CPU and a
+// sleeping one burns none. (Pool workers, which do not wait in the core, use the same
+// measurements to decide how many setImmediate turns to poll for.)
 
-const DENSE_GAP_MS = 0.2;
-const MAX_TURNS = 200;
+const POLL_GAP_MS = 0.1; // poll first only when messages come closer than this
+const MAX_POLL_US = 100;
+const MIN_SLEEP_US = 50;
 
 class Spinner {
-  constructor() {
+  /**
+   * `maxSleepUs`: longest single wait (a wait blocks the thread's event loop); `denseGapMs`:
+   * arrivals closer than this on average count as dense traffic; `maxTurns`: event-loop turns
+   * without work before parking.
+   */
+  constructor(maxSleepUs = 2000, denseGapMs = 2, maxTurns = 16) {
+    this.denseGapMs = denseGapMs;
+    this.maxTurns = maxTurns;
     this.last = 0;
     this.gap = Infinity;
     this.turns = 0;
+    this.maxSleepUs = maxSleepUs;
   }
 
   /** Work was found at `now` (ms). */
@@ -26,11 +42,22 @@ class Spinner {
   }
 
   /**
-   * Nothing to do: true if the thread should poll again instead of parking. `awaiting`: the
-   * thread has requests in flight whose replies will arrive soon.
+   * Nothing to do: true if the thread should wait for work instead of parking. `awaiting`:
+   * the thread has requests in flight whose replies will arrive soon.
    */
   shouldSpin(awaiting = false) {
-    return (awaiting || this.gap < DENSE_GAP_MS) && this.turns++ < MAX_TURNS;
+    return (awaiting || this.gap < this.denseGapMs) && this.turns++ < this.maxTurns;
+  }
+
+  /** How long to poll before sleeping (µs). */
+  pollUs() {
+    return this.gap < POLL_GAP_MS ? Math.min(MAX_POLL_US, this.gap * 2000) : 0;
+  }
+
+  /** How long to sleep at most in one wait (µs): about twice the usual gap. */
+  sleepUs() {
+    const us = this.gap === Infinity ? this.maxSleepUs : this.gap * 2000;
+    return Math.min(this.maxSleepUs, Math.max(MIN_SLEEP_US, us));
   }
 
   /** Parking: the next arrival starts a fresh measurement of density. */

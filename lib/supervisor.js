@@ -14,6 +14,11 @@ const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
+
+// Longest the host thread waits in the core for replies and events in one go before its event
+// loop gets a turn (the host is the application's main thread: keep its I/O flowing).
+const HOST_MAX_WAIT_US = 200;
+const HOST_DENSE_GAP_MS = 0.2;
 const tasks = require('./tasks.js');
 const tier2 = require('./tier2.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
@@ -248,8 +253,9 @@ class Supervisor {
     this._corr = 0;
     this._closing = null;
     this._closed = false;
-    this._spinner = new Spinner();
+    this._spinner = new Spinner(HOST_MAX_WAIT_US, HOST_DENSE_GAP_MS);
     this._spinQueued = false;
+    this._recheckQueued = false;
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
@@ -1005,14 +1011,27 @@ class Supervisor {
   }
 
   _drain() {
+    let handled = false; // events resolve calls and run subscribers: their JS runs before any wait
     while (!this._closed) {
       const batch = native.hostTake(this._port);
       if (batch !== null) {
+        handled = true;
         this._spinner.arrived(performance.now());
         for (const env of JSON.parse(batch)) this._onEvent(env);
         continue;
       }
       if (this._spinner.shouldSpin(this._calls.size > 0)) {
+        if (!handled && native.hostWait(this._port, this._spinner.pollUs(), this._spinner.sleepUs())) continue;
+        if (handled && !this._recheckQueued) {
+          // Look again once the microtasks queued so far have run (a call's continuation may
+          // have sent the next call); then waiting for its reply is allowed.
+          this._recheckQueued = true;
+          queueMicrotask(() => {
+            this._recheckQueued = false;
+            this._drain();
+          });
+          return;
+        }
         if (!this._spinQueued) {
           this._spinQueued = true;
           setImmediate(() => {

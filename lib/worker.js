@@ -59,11 +59,16 @@ let spinQueued = false;
  * a handler is awaiting something, so replies are never held back by a busy handler.
  */
 function drain() {
+  // Whether this call handled something that may have queued JS work (a resolved reply, a
+  // handler still running): then the thread must not wait in native code before its microtasks
+  // and event loop have run, since that work may be what sends the next message.
+  let queuedJs = false;
   while (!ended) {
     if (batch === null || busy) {
       const urgent = native.workerTake();
       if (urgent !== null) {
         spinner.arrived(performance.now());
+        queuedJs = true;
         for (const env of JSON.parse(urgent)) onUrgent(env);
         if (ended) return;
       }
@@ -81,10 +86,22 @@ function drain() {
         const env = batch[next++];
         if (next === batch.length) batch = null;
         deliver(env);
+        if (busy) queuedJs = true; // an async handler: its continuation needs the event loop
         continue;
       }
     }
-    if (spinner.shouldSpin(pending.size > 0)) {
+    const awaiting = pending.size > 0;
+    if (spinner.shouldSpin(awaiting)) {
+      // Wait in the core for mail or replies, unless JS work is pending (see queuedJs) or a
+      // handler awaits something other than a reply (it drains again when it settles).
+      if (!queuedJs && (!busy || awaiting) && native.workerWait(spinner.pollUs(), spinner.sleepUs())) continue;
+      if (queuedJs && !recheckQueued) {
+        // Look again once the microtasks queued so far have run (a reply's continuation may
+        // have sent the next request); then waiting for its reply is allowed.
+        recheckQueued = true;
+        queueMicrotask(recheck);
+        return;
+      }
       if (!spinQueued) {
         spinQueued = true;
         runtimeSetImmediate(spinTurn);
@@ -94,6 +111,12 @@ function drain() {
     spinner.parked();
     if (!native.workerPark()) return;
   }
+}
+
+let recheckQueued = false;
+function recheck() {
+  recheckQueued = false;
+  drain();
 }
 
 function spinTurn() {
@@ -463,7 +486,9 @@ function makeSelf(g) {
       live(g);
       if (typeof msg !== 'string') throw new TypeError('self.send: msg must be a string');
       const head = JSON.stringify(msg);
-      return native.emit(data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`);
+      const text = data === undefined ? `[${head}]` : `[${head},${encode(data, 'self.send: data')}]`;
+      outbox ??= new Outbox(control);
+      return outbox.put(0, text) || native.emit(text); // through the outbox, like ctx.send
     },
   });
 }
@@ -684,7 +709,7 @@ process.on('unhandledRejection', (err) => {
 
 control = native.registerPort(port, drain, true);
 reportHeap();
-runtimeSetInterval(reportHeap, 1000).unref();
+runtimeSetInterval(heapTick, 1000).unref();
 drain();
 // A warm thread rehearses what its first actor will need — one wake-up through its port, one
 // compilation of a callback, the clock the drain loop reads (Node loads `performance` on first
@@ -692,6 +717,21 @@ drain();
 native.wakeSelf();
 buildSync({ kind: 'fn', code: '(self, msg) => msg' });
 performance.now();
+
+let heapSeen = -1; // messages handled at the last periodic heap report
+let heapQuiet = 0; // periodic reports skipped since then
+
+/**
+ * Once a second: the heap again if messages were handled since the last report, else only
+ * every 30 s (an idle heap barely changes, and on Bun measuring it walks the heap: ~1 ms per
+ * thread per report was most of what 100 idle actors cost).
+ */
+function heapTick() {
+  if (handled === heapSeen && ++heapQuiet < 30) return;
+  heapSeen = handled;
+  heapQuiet = 0;
+  reportHeap();
+}
 
 /** Publishes this thread's JS heap in use (KiB) in control word 1, for diagnostics. */
 function reportHeap() {

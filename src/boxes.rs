@@ -279,6 +279,7 @@ pub fn box_commit(
 #[napi(catch_unwind)]
 pub fn box_abort(sup: f64, index: u32, epoch: u32, actor: Option<f64>) -> Result<()> {
     guard("boxAbort", || {
+        flush_current(); // the box may go to a waiting writer, which must see earlier sends first
         runtime().box_abort(sup as u64, holder(actor), grant(index, epoch));
     })
 }
@@ -321,6 +322,7 @@ pub fn box_read(
 #[napi(catch_unwind)]
 pub fn box_release(sup: f64, index: u32, epoch: u32, actor: Option<f64>) -> Result<bool> {
     guard("boxRelease", || {
+        flush_current(); // as in boxAbort: what the box's next holder does comes after our sends
         runtime().box_release(sup as u64, holder(actor), grant(index, epoch))
     })
 }

@@ -108,6 +108,41 @@ pub fn worker_park() -> Result<bool> {
     })
 }
 
+/// Longest wait a thread may ask for in one call (µs): a wait blocks its event loop, and
+/// `terminate()` cannot interrupt native code.
+const MAX_WAIT_US: f64 = 5_000.0;
+
+fn wait_time(us: f64) -> std::time::Duration {
+    let us = if us.is_finite() {
+        us.clamp(0.0, MAX_WAIT_US)
+    } else {
+        0.0
+    };
+    std::time::Duration::from_nanos((us * 1000.0) as u64)
+}
+
+/// Worker: nothing to do but traffic is dense; delivers the outbox, then waits for work for
+/// up to `poll_us` polling and `sleep_us` asleep (see the core's `Port::wait`). True if work
+/// arrived.
+#[napi(catch_unwind)]
+pub fn worker_wait(poll_us: f64, sleep_us: f64) -> Result<bool> {
+    guard("workerWait", || {
+        flush_current();
+        current().is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+    })
+}
+
+/// Host: the supervisor port is drained but replies are due; waits for events as
+/// `workerWait` does. True if events arrived.
+#[napi(catch_unwind)]
+pub fn host_wait(port_id: f64, poll_us: f64, sleep_us: f64) -> Result<bool> {
+    guard("hostWait", || {
+        runtime()
+            .port(id(port_id))
+            .is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+    })
+}
+
 /// Host: takes a supervisor port's events as a JSON batch.
 #[napi(catch_unwind)]
 pub fn host_take(port_id: f64) -> Result<Option<String>> {

@@ -20,15 +20,40 @@
 //! store slip between the read and the write of another thread's read-modify-write
 //! (tokio-rs/loom#254), from reporting a lost wake-up that the memory model rules out. The
 //! `loom_model` tests at the end check the protocol.
+//!
+//! Waiting instead of parking: while traffic is dense, a thread that ran out of work can call
+//! [`Port::wait`] instead of [`Port::park`]. It keeps the flag set (so senders still do not ring
+//! the waker, whose wake-up goes through the thread's event loop and costs as much as a
+//! `postMessage`), raises `waiting`, re-checks for work, and then polls briefly (only while
+//! fewer threads poll than there are cores, yielding the core between looks, so pollers never
+//! take a core from a thread that has work) and sleeps in the kernel for a bounded time. A sender that finds the flag already set
+//! and `waiting` raised lowers `waiting` and unparks the thread. Why no such wake is slept
+//! through: the waiter raises `waiting` and then swaps the flag (to true, its value) before it
+//! looks at the queues; a sender queues, then swaps the flag, then reads `waiting`. The two
+//! swaps of one location are ordered: if the sender's comes later it reads after the waiter
+//! raised `waiting`; if the waiter's comes later it looks at the queues after the sender queued.
+//! Since the wait is bounded and the thread drains (and only then parks) after it, a late wake
+//! would cost latency, never a message; the loom models check that it does not happen either.
 
 pub use crate::control::{ControlBlock, CONTROL_WORDS};
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
-use crate::sync::{AtomicBool, AtomicU64, Mutex};
+use crate::sync::{current_thread, park_timeout, AtomicBool, AtomicU64, Mutex, Thread};
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Threads of the process polling in [`Port::wait`] right now.
+static POLLERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Most threads that may poll at once: one per core. A poller yields its core between looks,
+/// so pollers beyond the cores would only take turns yielding to each other.
+fn max_pollers() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
 
 /// Most urgent envelopes handed to the owning thread per [`Port::take_urgent`].
 pub const URGENT_BATCH: usize = 4096;
@@ -58,10 +83,13 @@ pub struct Port {
     /// Registry id.
     pub id: PortId,
     scheduled: AtomicBool,
+    /// The owning thread is in [`Port::wait`]: a sender that lowers it unparks `owner`.
+    waiting: AtomicBool,
     closed: AtomicBool,
     // Lock order (see `Runtime`): the four locks of a port are leaves, each held alone and
     // never while another lock is taken; `actor` may be taken under an actor's state lock.
     waker: Mutex<Option<Arc<dyn Waker>>>,
+    owner: Mutex<Option<Thread>>,
     urgent: Mutex<VecDeque<Envelope>>,
     actor: Mutex<Option<Arc<dyn Bound>>>,
     actor_id: AtomicU64,
@@ -90,8 +118,10 @@ impl Port {
         Port {
             id,
             scheduled: AtomicBool::new(true),
+            waiting: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             waker: Mutex::new(None),
+            owner: Mutex::new(None),
             urgent: Mutex::new(VecDeque::new()),
             actor: Mutex::new(None),
             actor_id: AtomicU64::new(0),
@@ -215,6 +245,14 @@ impl Port {
     /// Wakes the owning thread unless a wake is already pending or it is draining.
     pub fn ring(&self) {
         if self.scheduled.swap(true, Ordering::AcqRel) {
+            // Draining or waiting: a waiting thread is unparked by the sender that lowers
+            // `waiting` (one of them; the others find it lowered).
+            if self.waiting.load(Ordering::Acquire) && self.waiting.swap(false, Ordering::AcqRel) {
+                let owner = self.owner.lock().clone();
+                if let Some(t) = owner {
+                    t.unpark();
+                }
+            }
             return;
         }
         let waker = self.waker.lock().clone();
@@ -231,6 +269,17 @@ impl Port {
             return false;
         }
         self.urgent.lock().push_back(env);
+        self.ring();
+        true
+    }
+
+    /// Queues urgent envelopes in order under one lock and wakes the thread once. Returns
+    /// false if the port is closed.
+    pub fn push_urgent_all(&self, envs: Vec<Envelope>) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        self.urgent.lock().extend(envs);
         self.ring();
         true
     }
@@ -283,13 +332,69 @@ impl Port {
     /// (keep draining); false if the thread may go idle (a pending wake will call it again).
     pub fn park(&self) -> bool {
         self.scheduled.swap(false, Ordering::SeqCst);
-        let urgent = !self.urgent.lock().is_empty();
-        let ready = self.pool.get().is_some_and(|q| !q.ready.lock().is_empty());
-        let has_work = urgent || ready || self.bound().is_some_and(|a| a.has_deliverable());
-        if has_work {
+        if self.has_work() {
             return !self.scheduled.swap(true, Ordering::AcqRel);
         }
         false
+    }
+
+    /// Urgent envelopes, ready pooled actors, or mail the bound actor can take.
+    fn has_work(&self) -> bool {
+        !self.urgent.lock().is_empty()
+            || self.pool.get().is_some_and(|q| !q.ready.lock().is_empty())
+            || self.bound().is_some_and(|a| a.has_deliverable())
+    }
+
+    /// Called by the owning thread when it found nothing to do but expects work soon. The port
+    /// stays claimed (senders do not ring the waker); the thread polls for up to `poll` if
+    /// fewer threads than cores are polling, then sleeps until a sender wakes it or
+    /// `sleep` has passed. Returns true if work arrived (drain again), false if the time ran
+    /// out (the thread gives its event loop a turn, then waits again or parks). Blocks the
+    /// calling thread for at most about `poll + sleep`.
+    pub fn wait(&self, poll: Duration, sleep: Duration) -> bool {
+        {
+            let mut owner = self.owner.lock();
+            if owner.is_none() {
+                *owner = Some(current_thread());
+            }
+        }
+        self.waiting.swap(true, Ordering::SeqCst);
+        self.scheduled.swap(true, Ordering::SeqCst);
+        if self.has_work() {
+            self.waiting.swap(false, Ordering::AcqRel);
+            return true;
+        }
+        #[cfg(not(loom))]
+        {
+            let start = std::time::Instant::now();
+            if !poll.is_zero() && POLLERS.fetch_add(1, Ordering::AcqRel) < max_pollers() {
+                // Each look is followed by a yield: a thread with work that shares this core
+                // runs first, so pollers only use cores nothing else wants.
+                while self.waiting.load(Ordering::Acquire) && start.elapsed() < poll {
+                    std::thread::yield_now();
+                }
+            }
+            if !poll.is_zero() {
+                POLLERS.fetch_sub(1, Ordering::AcqRel);
+            }
+            let deadline = start + poll + sleep;
+            while self.waiting.load(Ordering::Acquire) {
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                park_timeout(deadline - now);
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = (poll, sleep, &POLLERS, max_pollers);
+            while self.waiting.load(Ordering::Acquire) {
+                park_timeout(sleep);
+            }
+        }
+        // Lowered by a sender: it rang. Still raised: the time ran out.
+        !self.waiting.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -354,6 +459,40 @@ mod tests {
         assert!(
             port.park(),
             "work found after clearing the flag: keep draining"
+        );
+    }
+
+    #[test]
+    fn a_waiting_thread_is_woken_by_a_push_and_times_out_without_one() {
+        let port = Arc::new(Port::new(1));
+        let waker = Arc::new(Counter(AtomicUsize::new(0)));
+        port.set_waker(waker.clone());
+        assert!(port.take_urgent().is_none());
+        assert!(
+            !port.wait(Duration::from_micros(50), Duration::from_millis(2)),
+            "nothing came: the time runs out"
+        );
+        let sender = {
+            let port = port.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                port.push_urgent(Envelope::new(Kind::Reply, 0, 0, "1"))
+            })
+        };
+        let mut rung = false;
+        for _ in 0..10_000 {
+            if port.wait(Duration::ZERO, Duration::from_secs(10)) {
+                rung = true;
+                break;
+            }
+        }
+        assert!(sender.join().unwrap());
+        assert!(rung, "the push ends the wait");
+        assert!(port.take_urgent().is_some());
+        assert_eq!(
+            waker.0.load(Ordering::SeqCst),
+            0,
+            "a waiting thread is not rung"
         );
     }
 
@@ -465,6 +604,87 @@ mod loom_model {
                 port.take_urgent().map_or(0, |b| batch_len(&b))
             });
             assert_eq!(got, 2);
+        });
+    }
+
+    /// Two senders push urgent envelopes while the owning thread, instead of parking, waits
+    /// for them in [`Port::wait`]. loom's wait has no timeout, so a waiter that slept through
+    /// a sender's wake would deadlock the model: each push is found by the waiter's check or
+    /// wakes it, and none goes through the waker (the port stays claimed).
+    #[test]
+    fn an_urgent_push_racing_a_wait_wakes_the_waiter() {
+        model(|| {
+            let port = Arc::new(Port::new(1));
+            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+            port.set_waker(wakes.clone());
+            let senders: Vec<_> = (0..2)
+                .map(|i| {
+                    let port = port.clone();
+                    loom::thread::spawn(move || {
+                        assert!(port.push_urgent(Envelope::new(Kind::Reply, 0, i, "1")));
+                    })
+                })
+                .collect();
+            let take = || port.take_urgent().map_or(0, |b| batch_len(&b));
+            let mut got = take();
+            while got < 2 {
+                port.wait(std::time::Duration::ZERO, std::time::Duration::ZERO);
+                got += take();
+            }
+            for s in senders {
+                s.join().unwrap();
+            }
+            assert_eq!(got, 2);
+            assert_eq!(
+                wakes.0.load(Ordering::SeqCst),
+                0,
+                "no wake through the waker"
+            );
+            assert!(!port.park());
+        });
+    }
+
+    /// Mail for the bound actor arrives while its thread waits instead of parking: the
+    /// waiter's check finds it or the sender wakes the waiter, which then pops it.
+    #[test]
+    fn mail_racing_a_wait_wakes_the_waiter() {
+        model(|| {
+            let port = Arc::new(Port::new(1));
+            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+            port.set_waker(wakes.clone());
+            let actor = Arc::new(Actor::new(2, 1, ActorConfig::default()));
+            actor.bind(port.clone());
+            port.bind(actor.clone());
+            let sender = {
+                let actor = actor.clone();
+                loom::thread::spawn(move || {
+                    assert!(actor
+                        .deliver(Envelope::new(Kind::User, 3, 0, "1"), None)
+                        .is_ok());
+                })
+            };
+            let control = port.control().clone();
+            let pop = || {
+                let mut n = 0;
+                while let Some((batch, _)) = actor.pop(control.handled(), 16, 0) {
+                    let k = batch_len(&batch);
+                    control.set_handled(control.handled().wrapping_add(k as u32));
+                    n += k;
+                }
+                n
+            };
+            let mut got = pop();
+            while got < 1 {
+                port.wait(std::time::Duration::ZERO, std::time::Duration::ZERO);
+                got += pop();
+            }
+            sender.join().unwrap();
+            assert_eq!(got, 1);
+            assert_eq!(
+                wakes.0.load(Ordering::SeqCst),
+                0,
+                "no wake through the waker"
+            );
         });
     }
 

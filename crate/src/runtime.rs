@@ -192,7 +192,7 @@ impl Runtime {
     /// The port's thread is gone (or will never start): delivers what is left in its outbox,
     /// forgets it, and tells the supervisor of an actor still bound to it
     /// ([`Kind::ThreadEnded`]). Idempotent.
-    pub fn close_port(&self, id: PortId) {
+    pub fn close_port(&'static self, id: PortId) {
         let port = self.ports.write().remove(&id);
         if let Some(p) = port {
             self.flush_outbox(&p);
@@ -205,7 +205,7 @@ impl Runtime {
     /// Delivers, in order, the mail the port's thread wrote to its outbox since the last drain
     /// (sent by the actor bound to it); returns how many messages that was. Targets found dead
     /// for good are noted on the port.
-    pub fn flush_outbox(&self, port: &Port) -> usize {
+    pub fn flush_outbox(&'static self, port: &Port) -> usize {
         let Some(outbox) = port.outbox_if_any() else {
             return 0;
         };
@@ -262,8 +262,32 @@ impl Runtime {
         let mut run = Vec::new();
         let mut run_target = 0u64;
         let mut n = 0;
+        let mut emits = Vec::new();
+        // Events go out as the actor the thread ran last, even if it was unbound meanwhile (a
+        // hang killed after `self.send`): its subscribers still get what it emitted.
+        let emitter = if pool {
+            None
+        } else {
+            sender.clone().or_else(|| self.actor(port.actor_id()))
+        };
         for (target, json) in &mut drain {
             let target = u64::from(target);
+            if !pool && target == 0 {
+                // An isolated actor's `self.send`: an event for its supervisor's subscribers
+                // (queued below, all under one lock of the supervisor's port).
+                if let Some(a) = &emitter {
+                    let body = String::from_utf8(json)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    emits.push(Envelope::new(
+                        Kind::Emit,
+                        a.id,
+                        a.incarnation() as u64,
+                        body,
+                    ));
+                    n += 1;
+                }
+                continue;
+            }
             if pool && target == 0 {
                 // A pool worker's record naming the sender of the records that follow: one of
                 // its own actors, or their mail is refused (see `crate::pooled`).
@@ -297,6 +321,21 @@ impl Runtime {
             n += 1;
         }
         deliver_run(run_target, &mut run, sup);
+        if let (Some(a), false) = (&emitter, emits.is_empty()) {
+            // Each event is an implicit heartbeat (as in `emit`) of the actor still bound to
+            // the thread; the watchdog and leases are refreshed once for the drain.
+            if sender.is_some() {
+                let now = wall_clock_ms();
+                let fresh = emits.iter().fold(false, |f, _| a.heartbeat(now) | f);
+                if fresh {
+                    self.arm_watchdog(a);
+                    self.extend_leases(a);
+                }
+            }
+            if let Some(s) = self.supervisor(a.sup_id) {
+                s.port.push_urgent_all(emits);
+            }
+        }
         drop(drain);
         n
     }
@@ -312,7 +351,7 @@ impl Runtime {
 
     /// Timer tick: drains the outboxes of worker threads that stopped draining them (a hang
     /// after a send). Returns when to look again (never while no thread has an outbox).
-    pub(crate) fn sweep_outboxes(&self, now: u64) -> u64 {
+    pub(crate) fn sweep_outboxes(&'static self, now: u64) -> u64 {
         let ports: Vec<Arc<Port>> = self
             .ports
             .read()
@@ -385,7 +424,7 @@ impl Runtime {
     }
 
     /// Forgets a supervisor after its shutdown finished.
-    pub fn drop_supervisor(&self, id: u64) {
+    pub fn drop_supervisor(&'static self, id: u64) {
         // The registry lock is a leaf: released before closing the port, which may look
         // supervisors up (a `if let` on the guard would hold it through the block).
         let sup = self.sups.write().remove(&id);
@@ -1067,6 +1106,42 @@ mod tests {
             "no such watcher"
         );
         assert!(!rt.remote_exit(999_999, "actor-7@b", "killed"));
+    }
+
+    #[test]
+    fn outbox_events_reach_the_host_in_order_as_their_actor_even_after_an_unbind() {
+        let rt = leak();
+        let (sup, [sender, target], [sport, _tport]) = two_bound_actors(rt);
+        let outbox = sport.outbox().clone();
+        outbox.put(sport.control(), 0, r#"["a"]"#);
+        outbox.put(sport.control(), target.id as u32, "1");
+        outbox.put(sport.control(), 0, r#"["b",2]"#);
+        assert_eq!(rt.flush_outbox(&sport), 3);
+        let kind = Kind::Emit as u8;
+        let id = sender.id;
+        assert_eq!(
+            sup.port.take_urgent().unwrap(),
+            format!(r#"[[{kind},{id},0,["a"]],[{kind},{id},0,["b",2]]]"#)
+        );
+        let beats = |a: &Actor| a.diagnostics(None)["heartbeatCount"].as_u64();
+        assert_eq!(
+            beats(&sender),
+            Some(2),
+            "each event is an implicit heartbeat"
+        );
+        // A thread whose actor was unbound (killed after emitting) still emits as that actor.
+        outbox.put(sport.control(), 0, r#"["c"]"#);
+        sport.unbind(sender.id);
+        assert_eq!(rt.flush_outbox(&sport), 1);
+        assert_eq!(
+            sup.port.take_urgent().unwrap(),
+            format!(r#"[[{kind},{id},0,["c"]]]"#)
+        );
+        assert_eq!(
+            beats(&sender),
+            Some(2),
+            "not a heartbeat of an unbound actor"
+        );
     }
 
     #[test]

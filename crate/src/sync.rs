@@ -16,6 +16,25 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 #[cfg(loom)]
 pub(crate) use loom::sync::MutexGuard;
 
+#[cfg(loom)]
+pub(crate) use loom::thread::{current as current_thread, Thread};
+/// A handle to a thread that can be woken from [`park_timeout`].
+#[cfg(not(loom))]
+pub(crate) use std::thread::{current as current_thread, Thread};
+
+/// Sleeps the calling thread until another thread unparks it or `timeout` passes (or
+/// spuriously earlier). Under loom the timeout never fires: a model that sleeps through a wake
+/// therefore deadlocks, which loom reports.
+#[cfg(not(loom))]
+pub(crate) fn park_timeout(timeout: std::time::Duration) {
+    std::thread::park_timeout(timeout);
+}
+
+#[cfg(loom)]
+pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+    loom::thread::park();
+}
+
 /// loom's mutex with `parking_lot`'s signature (`lock` cannot fail: no code here panics while
 /// holding one).
 #[cfg(loom)]

@@ -57,7 +57,7 @@ const backlog = []; // slots with messages in hand that a guarded batch left for
 let control = null; // this thread's control words (Uint32Array over core memory)
 let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
-const spinner = new Spinner();
+const spinner = new Spinner(0, 0.2, 200); // setImmediate polling only, as before (no waits in the core)
 let spinQueued = false;
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
