@@ -50,7 +50,7 @@ function track(child) {
  * with `{ urls, servers: [{ child, port, url }], kill(i, signal), stop() }` once every server
  * takes connections and JetStream answers.
  */
-export async function startNats(count = 1, { auth, tls, client = {} } = {}) {
+export async function startNats(count = 1, { auth, tls, client = {} } = {}, attempt = 1) {
   const nats = (await import('nats')).default ?? (await import('nats'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-nats-'));
   dirs.add(dir);
@@ -78,7 +78,18 @@ export async function startNats(count = 1, { auth, tls, client = {} } = {}) {
     servers.push({ conf, port: ports[i], url: `nats://127.0.0.1:${ports[i]}` });
     launch(servers[i]);
   }
-  for (const s of servers) await waitFor(() => portOpen(s.port), 10000, `nats-server on ${s.port}`);
+  try {
+    for (const s of servers) await listening(s);
+  } catch (err) {
+    // A port picked as free can be taken by another process before the server binds it: start
+    // over on new ports (a few times), after stopping what did start.
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    await Promise.all(servers.map((s) => s.child.exitedP));
+    rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
+    if (attempt >= 3 || !err.exitedEarly) throw err;
+    return startNats(count, { auth, tls, client }, attempt + 1);
+  }
   // JetStream is ready (a meta leader elected, in a cluster) when an account info answers.
   const nc = await nats.connect({ servers: servers.map((s) => s.url), ...client });
   try {
@@ -97,7 +108,7 @@ export async function startNats(count = 1, { auth, tls, client = {} } = {}) {
     /** Starts server `i` again (same port and config) after a kill; resolves once it listens. */
     async restart(i) {
       launch(servers[i]);
-      await waitFor(() => portOpen(servers[i].port), 10000, `nats-server on ${servers[i].port}`);
+      await listening(servers[i]);
     },
     async stop() {
       for (const s of servers) {
@@ -108,6 +119,25 @@ export async function startNats(count = 1, { auth, tls, client = {} } = {}) {
       dirs.delete(dir);
     },
   };
+}
+
+/**
+ * Resolves once `server` takes connections; rejects at once, with its log, if it exits first
+ * (`exitedEarly`), and after 30 s otherwise (a loaded machine starts it slowly).
+ */
+async function listening(server) {
+  const start = Date.now();
+  for (;;) {
+    if (await portOpen(server.port)) return;
+    const { child } = server;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const err = new Error(`nats-server on ${server.port} exited before listening: ${child.log.slice(-400)}`);
+      err.exitedEarly = true;
+      throw err;
+    }
+    if (Date.now() - start > 30000) throw new Error(`timed out waiting for nats-server on ${server.port}: ${child.log.slice(-400)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function launch(server) {
