@@ -7,8 +7,9 @@
 //
 // Options (env): BENCH_REPS (default 5), BENCH_TINY (tiny tasks per run, default 50000),
 // BENCH_CPU (hash tasks per run, default 4000), BENCH_BIG (1 MiB tasks per run, default 40);
-// each run also times 2000 tiny tasks awaited one at a time. The 1 MiB cases: a string input
-// (JSON for warden, structured clone for piscina); a Uint8Array input with `transfer: true`
+// each run also times 2000 tiny tasks awaited one at a time. The 1 MiB cases: a string input,
+// with and without `transfer` (a parcel for warden, structured clone for piscina); ≈ 1 MiB of
+// JSON input (32000 small objects) and result; a 1 MiB string result; a Uint8Array input with `transfer: true`
 // (one copy into a pool box, the task reads the box in place) against piscina's clone and its
 // transferList (of a fresh copy, so the caller keeps its bytes, as with warden); a Uint8Array
 // result with `transfer: true` (written into a box, copied once on the host) against piscina's
@@ -36,6 +37,8 @@ const SHA = new URL('./workers/task-sha.mjs', import.meta.url);
 const LEN = new URL('./workers/task-len.mjs', import.meta.url);
 const BYTES = new URL('./workers/task-bytes.mjs', import.meta.url);
 const BYTES_MOVE = new URL('./workers/task-bytes-move.mjs', import.meta.url);
+const STR = new URL('./workers/task-str.mjs', import.meta.url);
+const ROWS = new URL('./workers/task-rows.mjs', import.meta.url);
 const add = ({ a, b }) => a + b;
 
 const now = () => performance.now();
@@ -74,6 +77,8 @@ const pool = new Piscina({ filename: ADD.href, minThreads: THREADS, maxThreads: 
 const MiB = 1024 * 1024;
 const big = 'x'.repeat(MiB);
 const bytes = new Uint8Array(MiB).fill(7); // fits a box of the default pool (8 × 1 MiB)
+const N_ROWS = 32000; // rows of ≈ 33 bytes of JSON: ≈ 1 MiB
+const rowsInput = Array.from({ length: N_ROWS }, (_, i) => ({ i, name: `row ${i}`, ok: true }));
 const cases = {
   tinyFn: { label: 'warden, function task', run: (i) => sup.task(add, { a: i, b: 1 }) },
   tinyMod: { label: 'warden, module task', run: (i) => sup.task(ADD, { a: i, b: 1 }) },
@@ -84,6 +89,13 @@ const cases = {
   rttPiscina: { label: 'piscina', run: (i) => pool.run({ a: i, b: 1 }) },
   bigMod: { label: 'warden', run: () => sup.task(LEN, big) },
   bigPiscina: { label: 'piscina', run: () => pool.run(big, { filename: LEN.href }) },
+  bigXfer: { label: 'warden', run: () => sup.task(LEN, big, { transfer: true }) },
+  jsonIn: { label: 'warden', run: () => sup.task(LEN, rowsInput) },
+  jsonInPiscina: { label: 'piscina', run: () => pool.run(rowsInput, { filename: LEN.href }) },
+  strOut: { label: 'warden', run: () => sup.task(STR, MiB) },
+  strOutPiscina: { label: 'piscina', run: () => pool.run(MiB, { filename: STR.href }) },
+  jsonOut: { label: 'warden', run: () => sup.task(ROWS, N_ROWS) },
+  jsonOutPiscina: { label: 'piscina', run: () => pool.run(N_ROWS, { filename: ROWS.href }) },
   inXfer: { label: 'warden', run: () => sup.task(LEN, bytes, { transfer: true }) },
   inPiscinaClone: { label: 'piscina', run: () => pool.run(bytes, { filename: LEN.href }) },
   inPiscinaMove: {
@@ -105,6 +117,9 @@ if (checks.join() !== `5,5,${big.length},${big.length}`) throw new Error(`wrong 
 if ((await sup.task(SHA, 7)) !== (await pool.run(7, { filename: SHA.href }))) throw new Error('hash results differ');
 const sizes = [await sup.task(LEN, bytes, { transfer: true }), await pool.run(bytes, { filename: LEN.href }), (await sup.task(BYTES, MiB, { transfer: true })).byteLength, (await pool.run(MiB, { filename: BYTES_MOVE.href })).byteLength];
 if (sizes.some((n) => n !== MiB)) throw new Error(`wrong 1 MiB results: ${sizes}`);
+const more = [await sup.task(LEN, big, { transfer: true }), await sup.task(LEN, rowsInput), await pool.run(rowsInput, { filename: LEN.href }), (await sup.task(STR, MiB)).length, (await pool.run(MiB, { filename: STR.href })).length];
+if (more.join() !== `${MiB},${N_ROWS},${N_ROWS},${MiB},${MiB}`) throw new Error(`wrong large results: ${more}`);
+if (JSON.stringify(await sup.task(ROWS, N_ROWS)) !== JSON.stringify(rowsInput)) throw new Error('wrong rows result');
 
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let r = 0; r < REPS; r++) {
@@ -114,7 +129,8 @@ for (let r = 0; r < REPS; r++) {
   for (const k of order) samples[k].push(await throughput(cases[k].run, N_TINY, k));
   for (const k of r % 2 === 0 ? ['cpuMod', 'cpuPiscina'] : ['cpuPiscina', 'cpuMod']) samples[k].push(await throughput(cases[k].run, N_CPU, k));
   for (const k of r % 2 === 0 ? ['rttFn', 'rttPiscina'] : ['rttPiscina', 'rttFn']) samples[k].push(await latency(cases[k].run, N_RTT, k));
-  for (const k of r % 2 === 0 ? ['bigMod', 'bigPiscina'] : ['bigPiscina', 'bigMod']) samples[k].push(await latency(cases[k].run, N_BIG, k));
+  const big4 = ['bigMod', 'bigXfer', 'bigPiscina', 'jsonIn', 'jsonInPiscina', 'strOut', 'strOutPiscina', 'jsonOut', 'jsonOutPiscina'];
+  for (const k of r % 2 === 0 ? big4 : [...big4].reverse()) samples[k].push(await latency(cases[k].run, N_BIG, k));
   const inOut = ['inXfer', 'inPiscinaClone', 'inPiscinaMove', 'outXfer', 'outPiscinaClone', 'outPiscinaMove'];
   for (const k of r % 2 === 0 ? inOut : [...inOut].reverse()) samples[k].push(await latency(cases[k].run, N_BIG, k));
 }
@@ -129,10 +145,14 @@ const rows = [
   [`tiny tasks, ${N_TINY} at once — module task (same file as piscina's)`, fmtRate(m.tinyMod), fmtRate(m.tinyPiscina), m.tinyMod / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
   [`CPU: SHA-256 over 64 KiB (node:crypto, module task), ${N_CPU} at once`, fmtRate(m.cpuMod), fmtRate(m.cpuPiscina), m.cpuMod / m.cpuPiscina, '—', false],
   [`tiny task, one at a time (await each), p50 of ${N_RTT}`, fmtMs(m.rttFn), fmtMs(m.rttPiscina), m.rttFn / m.rttPiscina, '—', false],
-  [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '—', false],
+  [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '≤ 1× piscina', false],
+  [`1 MiB string input, \`transfer: true\` (piscina: clone), p50 of ${N_BIG}`, fmtMs(m.bigXfer), fmtMs(m.bigPiscina), m.bigXfer / m.bigPiscina, '≤ 1× piscina', false],
+  [`≈ 1 MiB JSON input (${N_ROWS} small objects) → its length, p50 of ${N_BIG}`, fmtMs(m.jsonIn), fmtMs(m.jsonInPiscina), m.jsonIn / m.jsonInPiscina, '≤ 1× piscina', false],
+  [`1 MiB string result, p50 of ${N_BIG}`, fmtMs(m.strOut), fmtMs(m.strOutPiscina), m.strOut / m.strOutPiscina, '≤ 1× piscina', false],
+  [`≈ 1 MiB JSON result (${N_ROWS} small objects made by the task), p50 of ${N_BIG}`, fmtMs(m.jsonOut), fmtMs(m.jsonOutPiscina), m.jsonOut / m.jsonOutPiscina, '≤ 1× piscina', false],
   [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaClone), m.inXfer / m.inPiscinaClone, '≤ 1× piscina', false],
   [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's transferList (of a fresh copy), p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaMove), m.inXfer / m.inPiscinaMove, '—', false],
-  [`1 MiB Uint8Array result, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaClone), m.outXfer / m.outPiscinaClone, '—', false],
+  [`1 MiB Uint8Array result, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaClone), m.outXfer / m.outPiscinaClone, '≤ 1× piscina', false],
   [`1 MiB Uint8Array result, \`transfer: true\` vs Piscina.move, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaMove), m.outXfer / m.outPiscinaMove, '—', false],
 ];
 
@@ -153,8 +173,11 @@ const runs = (k, f) => samples[k].map(f).join(', ');
 console.log(`- tiny runs (k tasks/s): warden fn [${runs('tinyFn', (v) => (v / 1e3).toFixed(1))}], warden module [${runs('tinyMod', (v) => (v / 1e3).toFixed(1))}], piscina [${runs('tinyPiscina', (v) => (v / 1e3).toFixed(1))}]`);
 console.log(`- CPU runs (k tasks/s): warden [${runs('cpuMod', (v) => (v / 1e3).toFixed(2))}], piscina [${runs('cpuPiscina', (v) => (v / 1e3).toFixed(2))}]`);
 console.log(`- one-at-a-time p50 per run (µs): warden [${runs('rttFn', (v) => (v * 1000).toFixed(0))}], piscina [${runs('rttPiscina', (v) => (v * 1000).toFixed(0))}]`);
-console.log(`- 1 MiB p50 per run (ms): warden [${runs('bigMod', (v) => v.toFixed(2))}], piscina [${runs('bigPiscina', (v) => v.toFixed(2))}]`);
 const ms2 = (v) => v.toFixed(2);
+console.log(`- 1 MiB string input p50 per run (ms): warden [${runs('bigMod', ms2)}], warden transfer [${runs('bigXfer', ms2)}], piscina [${runs('bigPiscina', ms2)}]`);
+console.log(`- ≈ 1 MiB JSON input p50 per run (ms): warden [${runs('jsonIn', ms2)}], piscina [${runs('jsonInPiscina', ms2)}]`);
+console.log(`- 1 MiB string result p50 per run (ms): warden [${runs('strOut', ms2)}], piscina [${runs('strOutPiscina', ms2)}]`);
+console.log(`- ≈ 1 MiB JSON result p50 per run (ms): warden [${runs('jsonOut', ms2)}], piscina [${runs('jsonOutPiscina', ms2)}]`);
 console.log(`- 1 MiB bytes input p50 per run (ms): warden transfer [${runs('inXfer', ms2)}], piscina clone [${runs('inPiscinaClone', ms2)}], piscina transferList [${runs('inPiscinaMove', ms2)}]`);
 console.log(`- 1 MiB bytes result p50 per run (ms): warden transfer [${runs('outXfer', ms2)}], piscina clone [${runs('outPiscinaClone', ms2)}], Piscina.move [${runs('outPiscinaMove', ms2)}]`);
 console.log(`- runtimeStats after shutdown: ${JSON.stringify(leaks)}`);

@@ -66,6 +66,13 @@ export declare function boxRead(sup: number, index: number, epoch: number, actor
 export declare function boxRelease(sup: number, index: number, epoch: number, actor?: number | undefined | null): boolean
 
 /**
+ * Takes an owned copy of the committed bytes of a box the caller may read and gives its
+ * reference back in the same call (no view of the box is ever made); null if it may not read
+ * it (stale, forged, unauthorised, released). A task's bytes result reaches the host this way.
+ */
+export declare function boxTakeCopy(sup: number, index: number, epoch: number): ArrayBuffer | null
+
+/**
  * A writable view of the first `len` bytes of a box the caller is writing (for in-place
  * writes), or null.
  */
@@ -205,6 +212,33 @@ export declare function outboxDead(): Array<number>
  * counters are control words 2 and 3).
  */
 export declare function outboxView(): Uint8Array
+
+/** How many parcels are stored (leak checks). */
+export declare function parcelCount(): number
+
+/** Drops a parcel; false if there was none with that id. */
+export declare function parcelDrop(id: number): boolean
+
+/** Drops every parcel of supervisor `owner` (at its shutdown); returns how many there were. */
+export declare function parcelDropOwner(owner: number): number
+
+/** Stores a copy of string `text` for supervisor `owner`; returns the parcel's id. */
+export declare function parcelPut(owner: number, text: unknown): number
+
+/** Stores a copy of `data` for supervisor `owner`; returns the parcel's id. */
+export declare function parcelPutBytes(owner: number, data: Uint8Array): number
+
+/** The string of a parcel (it stays stored), or null if there is none with that id. */
+export declare function parcelRead(id: number): string | null
+
+/** The string of a parcel, which is dropped; null if there is none with that id. */
+export declare function parcelTake(id: number): string | null
+
+/**
+ * The bytes of a bytes parcel as an ArrayBuffer that owns them (no copy), and the parcel is
+ * dropped; null if there is no bytes parcel with that id.
+ */
+export declare function parcelTakeBytes(id: number): ArrayBuffer | null
 
 /**
  * Pool worker: `n` more messages of `actor_id`'s incarnation `incarnation` are handled (0:

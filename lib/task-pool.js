@@ -8,7 +8,6 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const native = require('./native.js');
 const K = require('./kinds.js');
-const { encode } = require('./codec.js');
 const tier2 = require('./tier2.js');
 const { spawnOptions } = require('./config.js');
 const { TimeoutError } = require('./errors.js');
@@ -37,6 +36,8 @@ const R_LOST = 3;
 const R_BOX = 4;
 const R_PROGRESS = 5;
 const WITH_PROGRESS = -2; // a call wrapped with where its progress goes: [-2, port, corr, call]
+const R_PARCEL = 6; // a large result in a parcel (lib/task-transfer.js)
+const R_BYTES_PARCEL = 7; // a bytes result (transfer) in a bytes parcel
 
 /** A ping: the first message a (new or restarted) thread handles. */
 class Ping {
@@ -135,7 +136,7 @@ class TaskPool {
     }
     if (o.transfer) {
       try {
-        const t = transfer.transferInput(this.sup, input, o.param);
+        const t = transfer.transferInput(this.sup, job, input, o.param);
         job.bytes = t.bytes;
         job.kind = t.kind;
         job.input = undefined;
@@ -304,7 +305,7 @@ class TaskPool {
     let text = job.text;
     if (text === undefined) {
       try {
-        text = encode(job.input, 'task: input');
+        text = transfer.plainTail(this.sup._sid, job); // JSON, or a large input's parcel
       } catch (err) {
         job.fail(err);
         this.makeIdle(t);
@@ -429,7 +430,13 @@ class TaskPool {
     }
     if (kind !== K.REPLY) return;
     const call = this.calls.get(env[2]);
-    if (call === undefined) return; // a late reply (or progress): its task was stopped
+    if (call === undefined) {
+      // a late reply (or progress): its task was stopped (a large result's parcel is not wanted any more)
+      const late = env[3];
+      const tag = Array.isArray(late) && late[0] === K.REPLY_OK && Array.isArray(late[1]) ? late[1][0] : -1;
+      if (tag === R_PARCEL || tag === R_BYTES_PARCEL) native.parcelDrop(late[1][2][0]);
+      return;
+    }
     const body = env[3];
     if (body[0] === K.REPLY_OK && Array.isArray(body[1]) && body[1][0] === R_PROGRESS) {
       this.progressed(call, body[1]); // the task goes on: its call stays open
@@ -473,10 +480,15 @@ class TaskPool {
     if (reply[0] === R_OK) {
       this.counts.completed++;
       job.succeed(reply[2]);
-    } else if (reply[0] === R_BOX) {
+    } else if (reply[0] === R_BOX || reply[0] === R_PARCEL || reply[0] === R_BYTES_PARCEL) {
       let value;
       try {
-        value = transfer.takeResult(this, t, reply[2]);
+        value =
+          reply[0] === R_BOX
+            ? transfer.takeResult(this, t, reply[2])
+            : reply[0] === R_PARCEL
+              ? transfer.takeParcel(reply[2])
+              : transfer.takeBytesParcel(reply[2]);
       } catch (err) {
         this.counts.failed++;
         job.fail(err);
@@ -606,8 +618,11 @@ class TaskPool {
     }
     this.starting++;
     const corr = ++this.corr;
-    const heapEvery = this.maxHeapUsedMb === Infinity ? '0' : String(HEAP_EVERY);
-    if (native.call(t.num, corr, heapEvery, this.port, this.sup._sid) !== K.QUEUED) {
+    const heapEvery = this.maxHeapUsedMb === Infinity ? 0 : HEAP_EVERY;
+    // the supervisor owns the thread's result parcels; a bytes result may be as large as a box
+    const box = this.sup._config.memory.poolSize > 0 ? this.sup._config.memory.boxSize : 0;
+    const body = `{"ping":${heapEvery},"sup":${this.sup._sid},"box":${box}}`;
+    if (native.call(t.num, corr, body, this.port, this.sup._sid) !== K.QUEUED) {
       this.pingFailed(t, 'noproc');
       return;
     }
@@ -736,6 +751,7 @@ class TaskPool {
     this.calls.clear();
     await Promise.all([...this.dying]);
     this.drain(); // boxes the killed threads freed may have been granted to cancelled inputs: give them back
+    native.parcelDropOwner(this.sup._sid); // results of killed threads that never reached the host
     this.portOpen = false;
     native.closePort(this.port);
   }

@@ -2,6 +2,8 @@
 // The job queue: a Job is one task from task() until it settles; jobs wait for a thread in a FIFO
 // (in JS: an aborted queued task just leaves it, and its input is never serialised).
 
+const native = require('./native.js');
+
 // Job states.
 const QUEUED = 0;
 const RUNNING = 1;
@@ -24,6 +26,8 @@ class Job {
     this.kind = ''; // transfer: how the thread rebuilds it ('json', 'Uint8Array', …)
     this.box = null; // transfer: the input's box, once shared with `thread`
     this.boxCorr = 0; // transfer: waiting for a box (its thread is reserved)
+    this.parcel = 0; // a large input's parcel (lib/task-transfer.js), dropped when the job ends
+    this.parcelJson = false; // whether the parcel holds JSON text rather than the string itself
     // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
     // in a busy thread's mailbox: stopping a task kills its thread. Transferred inputs are only
     // written for a thread that is free to read them.
@@ -61,6 +65,10 @@ class Job {
     this.bytes = null;
     this.box = null;
     this.boxCorr = 0;
+    if (this.parcel !== 0) {
+      native.parcelDrop(this.parcel);
+      this.parcel = 0;
+    }
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;

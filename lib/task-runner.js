@@ -5,10 +5,11 @@
 // export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
 // `[0, ms, error]` (`ms`: how long the task ran), so that a task that throws does not end the
 // thread, or `[3]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
-// in MiB, comes now and then if the host asked for it. A bare number is a ping (and says how
-// often to report the heap).
+// in MiB, comes now and then if the host asked for it. `{ ping, sup, box }` is a ping: it says
+// how often to report the heap, which supervisor the thread works for and the size of its pool's
+// boxes (a bare number is a ping that only says the first).
 //
-// With `transfer`, the call has a 4th element `{ box: [boxIndex, epoch], kind }` (or `{}` when
+// With `transfer`, the call has a 4th element `{ t: 1, box: [boxIndex, epoch], kind }` (`{ t: 1 }` when
 // there is no input): the input is a box of the supervisor's pool the host wrote and shared with
 // this thread only. Bytes reach the task as a view of the box itself (`kind`: ArrayBuffer,
 // Buffer, a typed array or DataView), JSON as its decoded value; the box is released (its views
@@ -21,11 +22,21 @@
 // the call comes wrapped as `[-2, port, corr, call]`: each `progress(value)` is then sent at
 // once to the pool's `port` as a reply `[5, value]` to `corr` (ahead of the final reply, in
 // order), encoded like a result; once the task has settled, progress is dropped.
+//
+// Large strings travel as parcels (lib/task-transfer.js), with or without `transfer`: a 4th
+// element `{ p, j }` (or `{ t: 1, p, j }` with `transfer`, whose other calls carry `t: 1` too)
+// names a parcel holding the input, the string itself (`j` 0) or its JSON text (`j` 1), which
+// the host drops when the task settles. A result that is a long string, or whose JSON text is
+// long, is put into a parcel of the supervisor the ping named: the reply is `[6, ms, [parcel, j]]`
+// and the host takes it. With `transfer`, a bytes result is copied into a bytes parcel
+// (`[7, ms, [parcel, kind]]`), which the host takes as an ArrayBuffer of its own; it may be as
+// large as a box of the pool.
 
 const native = require('./native.js');
 const tier2 = require('./tier2.js');
 const { moduleExports } = require('./behaviour.js');
 const { encode } = require('./codec.js');
+const { BIG_TEXT } = require('./task-transfer.js');
 const { withTypeScriptHint } = require('./ts-hint.js');
 
 const OK = 1;
@@ -34,6 +45,8 @@ const FAIL = 0;
 const LOST = 3;
 const BOX = 4;
 const PROGRESS = 5;
+const PARCEL = 6;
+const BYTES_PARCEL = 7;
 const WITH_PROGRESS = -2;
 const K_REPLY_OK = require('./kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
@@ -100,6 +113,8 @@ function took(t0) {
 }
 
 let heapEvery = 0; // report the heap every this many tasks (0: never); the host's ping sets it
+let owner = 0; // the supervisor whose parcels large results go into (0: none; the ping sets it)
+let boxSize = 0; // the bytes a result may have with transfer (a box of the supervisor's pool)
 let counted = 0;
 let v8 = null;
 
@@ -119,6 +134,37 @@ function reply(tag, t0, value) {
   return tag === UNDEF ? [UNDEF, ms] : [tag, ms, value];
 }
 
+/**
+ * The reply for a value that travels as JSON or, when it is a long string or its JSON text is
+ * long, in a parcel. A value JSON would lose or alter goes back as it is, so that the reply's
+ * own encoding refuses it the usual way.
+ */
+function valueReply(t0, v) {
+  if (owner !== 0) {
+    if (typeof v === 'string') {
+      if (v.length >= BIG_TEXT) return reply(PARCEL, t0, [native.parcelPut(owner, v), 0]);
+    } else if (v !== null && typeof v === 'object') {
+      let text = '';
+      try {
+        text = encode(v, 'task result');
+      } catch {
+        return reply(OK, t0, v);
+      }
+      if (text.length >= BIG_TEXT) return reply(PARCEL, t0, [native.parcelPut(owner, text), 1]);
+    }
+  }
+  return reply(OK, t0, v);
+}
+
+const LOST_INPUT = Symbol('lost input');
+
+/** The input a call names in a parcel (`x`: `{ p, j }`), or LOST_INPUT if it is gone. */
+function parcelInput(x) {
+  const text = native.parcelRead(x.p);
+  if (text === null) return LOST_INPUT; // its task settled meanwhile: nobody waits for this reply
+  return x.j === 1 ? JSON.parse(text) : text;
+}
+
 /** The reply for a value a task returned without `transfer`. */
 function plain(t0, v) {
   if (v === undefined) return reply(UNDEF, t0);
@@ -129,7 +175,7 @@ function plain(t0, v) {
     );
     return reply(FAIL, t0, failure(err, false));
   }
-  return reply(OK, t0, v);
+  return valueReply(t0, v);
 }
 
 /** Progress of a task nobody listens to: checked like a result, then dropped. */
@@ -155,8 +201,7 @@ function reporter(port, corr) {
   return { helpers, close: () => (open = false) };
 }
 
-function invoke(fn, input, fromSource, helpers) {
-  const t0 = performance.now();
+function invoke(fn, input, fromSource, helpers, t0 = performance.now()) {
   let r;
   try {
     r = fn(input, helpers);
@@ -174,13 +219,16 @@ function invoke(fn, input, fromSource, helpers) {
 
 const handleOf = (box) => ({ boxIndex: box[0], epoch: box[1] });
 
-/** Runs a task with `transfer` (`x`: `{ box?, kind? }`): input from a box, bytes results into one. */
+/** Runs a task with `transfer` (`x`: `{ t: 1, box?, kind?, p?, j? }`): input from a box or a parcel, bytes results into a parcel. */
 function invokeTransfer(fn, x, ctx, fromSource, helpers) {
   const t0 = performance.now();
   let input;
   let handle = null; // the input box, until released
   let buffer = null; // the input view's memory (bytes inputs)
-  if (x.box !== undefined) {
+  if (x.p !== undefined) {
+    input = parcelInput(x);
+    if (input === LOST_INPUT) return [LOST];
+  } else if (x.box !== undefined) {
     handle = handleOf(x.box);
     const r = ctx.read(handle);
     if (r === null) return [LOST]; // the box went with a previous incarnation: the host writes it again
@@ -206,10 +254,22 @@ function invokeTransfer(fn, x, ctx, fromSource, helpers) {
   const finish = (v) => {
     if (!tier2.isBytes(v)) {
       releaseInput();
-      return v === undefined ? reply(UNDEF, t0) : reply(OK, t0, v);
+      return v === undefined ? reply(UNDEF, t0) : valueReply(t0, v);
     }
     const kind = tier2.bytesKind(v);
     let bytes = tier2.asBytes(v);
+    if (owner !== 0 && boxSize > 0) {
+      // copied once into a parcel the host takes as its own ArrayBuffer (no box, no second copy);
+      // the same size limit as a box, so results behave the same whichever way they go
+      if (bytes.byteLength > boxSize) {
+        releaseInput();
+        const err = new RangeError(`task result: write of ${bytes.byteLength} bytes exceeds the box size of ${boxSize} bytes (transfer)`);
+        return reply(FAIL, t0, failure(err, false));
+      }
+      const id = native.parcelPutBytes(owner, bytes); // (a view of the input box is copied before it goes)
+      releaseInput();
+      return reply(BYTES_PARCEL, t0, [id, kind]);
+    }
     if (buffer !== null && bytes.buffer === buffer) bytes = bytes.slice(); // a view of the input box, which goes now
     releaseInput();
     return ctx.write({ ...RESULT_META, data: bytes }).then((w) => {
@@ -236,12 +296,24 @@ function invokeTransfer(fn, x, ctx, fromSource, helpers) {
 }
 
 function run(fn, msg, ctx, fromSource, helpers) {
-  return msg.length > 3 ? invokeTransfer(fn, msg[3], ctx, fromSource, helpers) : invoke(fn, msg[2], fromSource, helpers);
+  if (msg.length <= 3) return invoke(fn, msg[2], fromSource, helpers);
+  const x = msg[3];
+  if (x.t === 1) return invokeTransfer(fn, x, ctx, fromSource, helpers);
+  // reading the parcel counts as running the task (the host sizes its polling on that time)
+  const t0 = performance.now();
+  const input = parcelInput(x);
+  return input === LOST_INPUT ? [LOST] : invoke(fn, input, fromSource, helpers, t0);
 }
 
 module.exports = function runTask(self, msg, ctx) {
   if (typeof msg === 'number') {
     heapEvery = msg; // ping: the thread is up
+    return 0;
+  }
+  if (msg !== null && typeof msg === 'object' && typeof msg.ping === 'number') {
+    heapEvery = msg.ping; // ping: the thread is up, which supervisor it works for, its box size
+    owner = msg.sup;
+    boxSize = msg.box;
     return 0;
   }
   if (!Array.isArray(msg)) return undefined; // an INBOX notice of an input box

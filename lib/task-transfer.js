@@ -7,7 +7,16 @@
 // releases its own reference at once, so the box lives exactly as long as the thread holds it
 // (the thread releases it when the task ends; the core releases it if the thread dies). If no
 // box is free, the thread is reserved and the write waits in the pool's FIFO. A bytes result
-// comes back in a box the thread wrote: the host copies it once, then tells the thread to let go.
+// comes back in a parcel: the thread copies it once, and the host takes that copy as its own.
+//
+// Large strings (an input or result that is a string, or whose JSON text is, of `BIG_TEXT` code
+// units or more) travel as parcels instead, with or without `transfer`: the UTF-16 code units are
+// copied once into process memory by the sender and once out by the receiver, with no JSON and
+// no UTF-8 transcoding on the way (JSON costs ≈ 1 ms per MiB each way on Node, and the text goes
+// through UTF-8 twice more between the threads). An input's parcel lives as long as its job: the
+// host drops it when the job settles, however it settles, so a task sent again (its thread
+// restarted, or gone before it got it) reads the same one. A result's parcel is made by the task
+// thread and taken (read and dropped) by the host; the supervisor's shutdown drops any left.
 //
 // These functions do that for a TaskPool (lib/task-pool.js), which calls them.
 
@@ -18,12 +27,48 @@ const { QUEUED, RUNNING } = require('./task-queue.js');
 
 const textEncoder = new TextEncoder();
 
+/** Strings (or JSON texts) at least this long, in UTF-16 code units, travel as parcels. */
+const BIG_TEXT = 32 * 1024;
+
+/**
+ * Puts a large input into a parcel for `job` (`parcel`, and `json`: whether it holds JSON text or
+ * the string itself); returns the JSON text of a small one, or null when the input went into a
+ * parcel. Throws the codec's TypeError for inputs JSON would lose or alter.
+ */
+function parcelInput(sid, job, input) {
+  if (typeof input === 'string' && input.length >= BIG_TEXT) {
+    job.parcel = native.parcelPut(sid, input);
+    job.parcelJson = false;
+    return null;
+  }
+  const text = encode(input, 'task: input');
+  if (text.length < BIG_TEXT) return text;
+  job.parcel = native.parcelPut(sid, text);
+  job.parcelJson = true;
+  return null;
+}
+
+/** What the call carries about a job's parcel (inside the 4th element of the call). */
+function parcelFields(job) {
+  return `"p":${job.parcel},"j":${job.parcelJson ? 1 : 0}`;
+}
+
+/**
+ * The tail of the call that sends `job` without `transfer`: its input's JSON text ('' for no
+ * input), or `null,{"p":…,"j":…}` naming its parcel.
+ */
+function plainTail(sid, job) {
+  if (job.parcel !== 0) return `null,{${parcelFields(job)}}`;
+  const text = parcelInput(sid, job, job.input);
+  return text === null ? `null,{${parcelFields(job)}}` : text;
+}
+
 /**
  * The bytes a `transfer` task's input is written as, and how the thread gets it back: bytes as
  * they are (read when the task starts, not copied now), other values as JSON text. Throws at
  * once when the supervisor has no pool or the input cannot fit in a box.
  */
-function transferInput(sup, input, param) {
+function transferInput(sup, job, input, param) {
   const { poolSize, boxSize } = sup._config.memory;
   if (!(poolSize > 0)) {
     throw new TypeError(`${param}.transfer needs the supervisor's memory pool, and this supervisor has none (memory.poolSize is 0)`);
@@ -35,7 +80,9 @@ function transferInput(sup, input, param) {
     bytes = tier2.asBytes(input);
     kind = tier2.bytesKind(input);
   } else {
-    bytes = textEncoder.encode(encode(input, 'task: input'));
+    const text = parcelInput(sup._sid, job, input);
+    if (text === null) return { bytes: null, kind: '' }; // a large text: in a parcel, no box
+    bytes = textEncoder.encode(text);
     kind = 'json';
   }
   if (bytes.byteLength > boxSize) {
@@ -71,7 +118,12 @@ function sendTransfer(pool, t, job) {
     }
     if (!publish(pool, t, job, { boxIndex: r.index, epoch: r.epoch })) return;
   }
-  const x = job.box === null ? '{}' : `{"box":[${job.box.boxIndex},${job.box.epoch}],"kind":"${job.kind}"}`;
+  const x =
+    job.box !== null
+      ? `{"t":1,"box":[${job.box.boxIndex},${job.box.epoch}],"kind":"${job.kind}"}`
+      : job.parcel !== 0
+        ? `{"t":1,${parcelFields(job)}}`
+        : '{"t":1}';
   pool.dispatch(t, job, `${pool.head(t, job.def)},null,${x}]`);
 }
 
@@ -141,13 +193,25 @@ function granted(pool, corr, g) {
  * holds none once it committed).
  */
 function takeResult(pool, t, [boxIndex, epoch, kind]) {
-  const sid = pool.sup._sid;
-  const h = { boxIndex, epoch };
-  const r = tier2.read(sid, h, pool.views); // the host may read any box, and holds it now
-  if (r === null) throw new Error('task: the box holding the result was lost');
-  const copy = r.bytes().slice().buffer;
-  tier2.release(sid, h, pool.views);
+  // the host may read any box: one native call copies the bytes out and gives the reference
+  // back (no view of the box is made, so none needs detaching)
+  const copy = native.boxTakeCopy(pool.sup._sid, boxIndex, epoch);
+  if (copy === null) throw new Error('task: the box holding the result was lost');
   return tier2.viewOf(kind, copy);
 }
 
-module.exports = { transferInput, sendTransfer, unreserve, granted, takeResult };
+/** A bytes result a thread put into a parcel (`[id, kind]`): taken as the host's own buffer. */
+function takeBytesParcel([id, kind]) {
+  const buffer = native.parcelTakeBytes(id);
+  if (buffer === null) throw new Error('task: the parcel holding the result was lost');
+  return tier2.viewOf(kind, buffer);
+}
+
+/** A large result a thread put into a parcel (`[id, json]`): taken (read and dropped). */
+function takeParcel([id, json]) {
+  const text = native.parcelTake(id);
+  if (text === null) throw new Error('task: the parcel holding the result was lost');
+  return json === 1 ? JSON.parse(text) : text;
+}
+
+module.exports = { BIG_TEXT, plainTail, transferInput, sendTransfer, unreserve, granted, takeResult, takeParcel, takeBytesParcel };

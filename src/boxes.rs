@@ -18,12 +18,19 @@ use warden_core::runtime;
 /// A JS value made by raw Node-API calls.
 pub struct RawValue(sys::napi_value);
 
+impl RawValue {
+    /// Wraps a value just made in the env of the current call (returned at once).
+    pub(crate) fn new(value: sys::napi_value) -> Self {
+        RawValue(value)
+    }
+}
+
 impl ToNapiValue for RawValue {
     /// Hands the value over as it is.
     ///
     /// # Safety
     /// `_env` is the env the value was made in (napi-rs calls this with the env of the call
-    /// that made it: a `RawValue` is only built by `external_view` and returned at once).
+    /// that made it: a `RawValue` is only built by a native function for its return value).
     unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         Ok(val.0)
     }
@@ -388,5 +395,92 @@ pub fn pool_stats(sup: f64) -> Result<Option<PoolStats>> {
             boxes_in_use: pool.in_use() as u32,
             waiting_writes: pool.waiting() as u32,
         })
+    })
+}
+
+/// Finalizer of the ArrayBuffers made by `owned_buffer`: frees the bytes they owned.
+///
+/// # Safety
+/// `hint` is the `Box<Vec<u8>>` leaked by `owned_buffer` for this buffer, finalized once.
+unsafe extern "C" fn free_owned(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Vec<u8>> leaked in `owned_buffer`, finalized exactly once.
+    let bytes = unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) };
+    let _ = warden_core::panics::catch(move || drop(bytes));
+}
+
+/// An ArrayBuffer that owns `bytes` (no copy where the runtime allows external buffers; a
+/// copy where it does not).
+pub(crate) fn owned_buffer(env: &Env, bytes: Vec<u8>) -> Result<RawValue> {
+    let mut value = ptr::null_mut();
+    if !bytes.is_empty() {
+        let mut bytes = Box::new(bytes);
+        let data = bytes.as_mut_ptr();
+        let len = bytes.len();
+        let hint = Box::into_raw(bytes);
+        // SAFETY: `data..data+len` is the heap block of the Vec behind `hint`, which lives (and
+        // does not move) until the finalizer frees it; nothing else refers to it.
+        let status = unsafe {
+            sys::napi_create_external_arraybuffer(
+                env.raw(),
+                data.cast(),
+                len,
+                Some(free_owned),
+                hint.cast(),
+                &mut value,
+            )
+        };
+        if status == sys::Status::napi_ok {
+            return Ok(RawValue(value));
+        }
+        // SAFETY: creation failed, so the finalizer will never run; take the bytes back.
+        let bytes = unsafe { Box::from_raw(hint) };
+        return copied_buffer(env, &bytes);
+    }
+    copied_buffer(env, &bytes)
+}
+
+/// An ArrayBuffer of the engine's own holding a copy of `bytes`.
+pub(crate) fn copied_buffer(env: &Env, bytes: &[u8]) -> Result<RawValue> {
+    let mut value = ptr::null_mut();
+    let mut data = ptr::null_mut();
+    // SAFETY: Node-API allocates `bytes.len()` bytes and reports where.
+    let status =
+        unsafe { sys::napi_create_arraybuffer(env.raw(), bytes.len(), &mut data, &mut value) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(
+            Status::GenericFailure,
+            "cannot create an ArrayBuffer".to_string(),
+        ));
+    }
+    if !bytes.is_empty() {
+        // SAFETY: `data` has room for `bytes.len()` bytes, a fresh block not overlapping `bytes`.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data.cast::<u8>(), bytes.len()) };
+    }
+    Ok(RawValue(value))
+}
+
+/// Takes an owned copy of the committed bytes of a box the caller may read and gives its
+/// reference back in the same call (no view of the box is ever made); null if it may not read
+/// it (stale, forged, unauthorised, released). A task's bytes result reaches the host this way.
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
+pub fn box_take_copy(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Option<RawValue>> {
+    guard_try("boxTakeCopy", || {
+        let Some(pool) = runtime().pool(sup as u64) else {
+            return Ok(None);
+        };
+        let who = holder();
+        let Some((data, len, _)) = pool.read(grant(index, epoch), who, runtime().read_lease(who))
+        else {
+            return Ok(None);
+        };
+        let mut bytes: Vec<u8> = Vec::with_capacity(len);
+        // SAFETY: `data..data+len` are the committed bytes of a READY box this thread holds a
+        // reference to (nobody writes it until every reference is back); `bytes` has room.
+        unsafe {
+            ptr::copy_nonoverlapping(data, bytes.as_mut_ptr(), len);
+            bytes.set_len(len);
+        }
+        runtime().box_release(sup as u64, who, grant(index, epoch));
+        owned_buffer(&env, bytes).map(Some)
     })
 }

@@ -20,6 +20,7 @@
 mod boxes;
 mod entry;
 mod messages;
+mod parcels;
 mod pool;
 mod ports;
 mod supervision;
@@ -27,6 +28,7 @@ mod test_hooks;
 mod thread;
 pub use boxes::*;
 pub use messages::*;
+pub use parcels::*;
 pub use pool::*;
 pub use ports::*;
 pub use supervision::*;
