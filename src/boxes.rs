@@ -468,7 +468,7 @@ pub fn box_take_copy(env: Env, sup: f64, index: u32, epoch: u32) -> Result<Optio
         let Some(pool) = runtime().pool(sup as u64) else {
             return Ok(None);
         };
-        let who = holder();
+        let who = holder(None);
         let Some((data, len, _)) = pool.read(grant(index, epoch), who, runtime().read_lease(who))
         else {
             return Ok(None);
