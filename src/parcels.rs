@@ -43,8 +43,8 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Scratch space kept between calls, in units (a larger string's space is given back).
-const SCRATCH_KEEP: usize = 8 << 20;
+/// Scratch space kept between calls, in units (4 MiB; a larger string's space is given back).
+const SCRATCH_KEEP: usize = 2 << 20;
 
 /// The code units of a JS string (a TypeError naming `param` if it is not one).
 fn units_of(env: &Env, value: &Unknown, param: &str) -> Result<Units> {
