@@ -1,32 +1,26 @@
-// Pooled actors (DESIGN.md 8.5), the rows measurable today: spawn rate with spawnMany, RSS per
-// live pooled actor, host → pooled call p50, actor → actor messages per second on one worker,
-// and how long after a hang among N co-located actors all of them answer again. Usage: `node bench/pooled.mjs [actors]` (default 100000); Bun: `bun bench/pooled.mjs`.
-// Prints one JSON line per row.
+// Pooled actors (DESIGN.md 8.5): one JSON line per row.
+//   node --expose-gc bench/pooled.mjs [actors]        (default 1000000; Bun: bun bench/pooled.mjs)
+// Rows: host → pooled call p50/p99; actor → actor on one worker (messages per second and CPU
+// time per message); ctx.spawn inside a worker; a hang among co-located actors (HANG actors,
+// default 100000); then, with [actors] live: spawnMany rate per chunk of 100k (the first and
+// the last), one message to each, memory per actor by layer (whole-process RSS; the host's JS
+// heap; the pool workers' JS heaps, measured from inside them), and call p50/p99 to random
+// actors with all of them resident.
+// BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
 import { percentile, within } from './common.mjs';
 
-const N = Number(process.argv[2] ?? 100_000);
-const out = (row) => console.log(JSON.stringify({ runtime: process.versions.bun ? 'bun' : 'node', ...row }));
-
-async function spawnAndMemory() {
-  const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: 5000 } });
-  const warm = sup.spawnMany(1, (self, msg) => msg);
-  await warm[0].call(0); // both the addon and a worker are started
-  globalThis.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const t0 = performance.now();
-  const refs = sup.spawnMany(N, { init: () => ({ hits: 0 }), handle: (s) => ({ hits: s.hits + 1 }) });
-  const spawnMs = performance.now() - t0;
-  await within(Promise.all(refs.map((r) => r.call('hit', { timeoutMs: 600000 }))), 600000, 'one call to each');
-  const allMs = performance.now() - t0;
-  globalThis.gc?.();
-  const rss1 = process.memoryUsage().rss;
-  out({ row: 'spawn rate (spawnMany, host)', actors: N, perSecond: Math.round(N / (spawnMs / 1000)) });
-  out({ row: 'spawn + one call to each', actors: N, ms: Math.round(allMs) });
-  out({ row: 'RSS per live pooled actor (whole process, host refs included)', actors: N, bytes: Math.round((rss1 - rss0) / N) });
-  await sup.shutdown();
-}
+const N = Number(process.argv[2] ?? 1_000_000);
+const HANG = Number(process.env.HANG ?? 100_000);
+const ROWS = new Set((process.env.BENCH_ROWS ?? 'call,a2a,ctxspawn,hang,many').split(','));
+const bun = typeof process.versions.bun === 'string';
+const out = (row) => console.log(JSON.stringify({ runtime: bun ? 'bun' : 'node', ...row }));
+const gc = () => (bun ? globalThis.Bun.gc(true) : globalThis.gc?.());
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function callLatency() {
   const sup = createSupervisor({ pool: { workers: 1 } });
@@ -45,7 +39,7 @@ async function callLatency() {
 async function actorToActor() {
   // (the sender's one handler sends everything: far past the default maxBlockMs of 50 ms)
   const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 60000 } });
-  const total = 200_000;
+  const total = 1_000_000;
   const [sink] = sup.spawnMany(1, {
     init: () => 0,
     handle: (n, msg, ctx) => {
@@ -54,34 +48,154 @@ async function actorToActor() {
     },
   });
   const [source] = sup.spawnMany(1, (self, msg, ctx) => {
-    for (let i = 0; i < msg.total; i++) ctx.send(msg.to, { total: msg.total });
+    for (let i = 0; i < msg.count; i++) ctx.send(msg.to, { total: msg.total });
   });
+  await sink.call({ total: 0 }); // the worker is up
+  await sink.call({ total: 0 });
+  await source.call({ to: sink.id, count: 0, total: 0 });
   const done = new Promise((resolve) => sink.subscribe(resolve));
+  const c0 = cpuMs();
   const t0 = performance.now();
-  source.receive({ to: sink.id, total });
-  await within(done, 120000, 'actor → actor stream');
-  out({ row: 'actor → actor on one worker', messages: total, perSecond: Math.round(total / ((performance.now() - t0) / 1000)) });
+  source.receive({ to: sink.id, count: total, total: total + 2 }); // the sink counted 2 calls
+  await within(done, 300000, 'actor → actor stream');
+  const ms = performance.now() - t0;
+  out({
+    row: 'actor → actor on one worker',
+    messages: total,
+    perSecond: Math.round(total / (ms / 1000)),
+    processCpuNsPerMessage: Math.round(((cpuMs() - c0) * 1e6) / total),
+  });
+  await sup.shutdown();
+}
+
+async function ctxSpawn() {
+  const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 60000 } });
+  const children = 20_000;
+  const [parent] = sup.spawnMany(1, async (self, n, ctx) => {
+    const t = performance.now();
+    await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m)));
+    return performance.now() - t;
+  });
+  await parent.call(1);
+  const ms = await parent.call(children, { timeoutMs: 300000 });
+  out({ row: 'ctx.spawn inside a worker', children, perSecond: Math.round(children / (ms / 1000)) });
   await sup.shutdown();
 }
 
 async function hangRecovery() {
   const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 50 }, retry: { max: Infinity } });
-  const refs = sup.spawnMany(N, (self, msg) => {
+  let intensity = 0;
+  sup.on('escalate', () => intensity++);
+  const refs = sup.spawnMany(HANG, (self, msg) => {
     if (msg === 'hang') for (;;);
     return msg;
   });
   await within(Promise.all(refs.map((r) => r.call(0, { timeoutMs: 600000 }))), 600000, 'warm-up calls');
   const lost = new Promise((resolve) => sup.on('workerLost', resolve));
   const t0 = performance.now();
-  refs[N >> 1].receive('hang');
+  refs[HANG >> 1].receive('hang');
   await within(lost, 60000, 'the workerLost event');
   const event = performance.now() - t0; // emitted once every actor on the lost worker was restarted
   await within(Promise.all(refs.map((r) => r.call(1, { timeoutMs: 600000 }))), 600000, 'calls after the hang');
-  out({ row: 'hang among co-located actors (maxBlockMs 50): workerLost event, all answer again', actors: N, workerLostEventMs: Math.round(event), allAnswerMs: Math.round(performance.now() - t0) });
+  out({
+    row: 'hang among co-located actors (maxBlockMs 50): workerLost event, all answer again',
+    actors: HANG,
+    workerLostEventMs: Math.round(event),
+    allAnswerMs: Math.round(performance.now() - t0),
+    escalations: intensity,
+  });
   await sup.shutdown();
 }
 
-await callLatency();
-await actorToActor();
-await hangRecovery();
-await spawnAndMemory();
+/** One probe actor per pool worker: its JS heap after a full collection, and what it counted. */
+async function probes(sup, workers) {
+  const refs = sup.spawnMany(8 * workers, (self, msg) => {
+    if (msg === 'gc') {
+      if (typeof Bun === 'object') Bun.gc(true);
+      else globalThis.gc?.();
+      return process.memoryUsage().heapUsed;
+    }
+    return globalThis.__wardenBenchHits ?? 0;
+  });
+  const byWorker = new Map();
+  for (const r of refs) {
+    await r.call('hits');
+    const w = r.getDiagnostics().value?.worker;
+    if (!byWorker.has(w)) byWorker.set(w, r);
+  }
+  if (byWorker.size !== workers) throw new Error(`probes reached ${byWorker.size} of ${workers} workers`);
+  const all = [...byWorker.values()];
+  return {
+    heap: async () => (await Promise.all(all.map((r) => r.call('gc')))).reduce((a, b) => a + b, 0),
+    hits: async () => (await Promise.all(all.map((r) => r.call('hits')))).reduce((a, b) => a + b, 0),
+  };
+}
+
+async function many() {
+  const workers = 2;
+  const sup = createSupervisor({ pool: { workers, maxBlockMs: 5000 } });
+  const probe = await probes(sup, workers);
+  gc();
+  const rss0 = process.memoryUsage().rss;
+  const host0 = process.memoryUsage().heapUsed;
+  const heap0 = await probe.heap();
+  const actor = {
+    init: () => ({ hits: 0 }),
+    handle: (s) => {
+      globalThis.__wardenBenchHits = (globalThis.__wardenBenchHits ?? 0) + 1;
+      return { hits: s.hits + 1 };
+    },
+  };
+  const CHUNK = 100_000;
+  const rates = [];
+  const refs = [];
+  const t0 = performance.now();
+  for (let done = 0; done < N; ) {
+    const n = Math.min(CHUNK, N - done);
+    const t = performance.now();
+    const chunk = sup.spawnMany(n, actor);
+    rates.push(Math.round(n / ((performance.now() - t) / 1000)));
+    for (const r of chunk) refs.push(r);
+    done += n;
+  }
+  const spawnMs = performance.now() - t0;
+  out({ row: 'spawn rate (spawnMany, host)', actors: N, perSecond: Math.round(N / (spawnMs / 1000)), firstChunkPerSecond: rates[0], lastChunkPerSecond: rates.at(-1), chunk: CHUNK });
+  // wait for every start-up (the probes run after the start orders queued before them)
+  await probe.hits();
+  const t1 = performance.now();
+  for (const r of refs) r.receive('hit');
+  const sentMs = performance.now() - t1;
+  while ((await probe.hits()) < N) await new Promise((r) => setTimeout(r, 1));
+  out({ row: 'one message to each', actors: N, ms: Math.round(performance.now() - t1), hostSendMs: Math.round(sentMs) });
+  gc();
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  const rss1 = process.memoryUsage().rss;
+  const host1 = process.memoryUsage().heapUsed;
+  const heap1 = await probe.heap();
+  const per = (a, b) => Math.round((b - a) / N);
+  out({
+    row: 'memory per live pooled actor (after GC)',
+    actors: N,
+    rssBytes: per(rss0, rss1),
+    hostHeapBytes: per(host0, host1),
+    workerHeapBytes: per(heap0, heap1),
+    restBytes: per(rss0 + host1 + heap1, rss1 + host0 + heap0), // RSS less both JS heaps: the core, allocators, code
+    gc: bun || typeof globalThis.gc === 'function',
+  });
+  const lat = [];
+  for (let i = 0; i < 20000; i++) {
+    const r = refs[(Math.random() * N) | 0];
+    const t = performance.now();
+    await r.call('x');
+    lat.push((performance.now() - t) * 1000);
+  }
+  out({ row: 'call to a random actor with all resident', actors: N, p50us: Math.round(percentile(lat, 50)), p99us: Math.round(percentile(lat, 99)) });
+  await sup.shutdown();
+}
+
+if (ROWS.has('call')) await callLatency();
+if (ROWS.has('a2a')) await actorToActor();
+if (ROWS.has('ctxspawn')) await ctxSpawn();
+if (ROWS.has('hang')) await hangRecovery();
+if (ROWS.has('many')) await many();

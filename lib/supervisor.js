@@ -49,6 +49,38 @@ function decodeEnvelope(text) {
   };
 }
 
+/**
+ * The host's record of one supervised actor. What most actors never need (a parent, children,
+ * timers of a restart or a polite stop, a spare thread, a crash decision…) comes from defaults
+ * on the prototype until set: a million pooled actors carry only the fields they use.
+ */
+class Entry {
+  constructor(num, ref, source, opts, group) {
+    this.num = num;
+    this.ref = ref;
+    this.source = source;
+    this.opts = opts;
+    this.group = group;
+    this.thread = null;
+    this.incarnation = 0;
+  }
+}
+Object.assign(Entry.prototype, {
+  parent: 0,
+  children: NONE, // ids of the children it spawned (a Set once it has one)
+  reason: undefined, // why the host is ending the current incarnation
+  startTimer: null, // pending backoff start
+  spare: null, // its last thread, healthy after a throw, while the restart plan runs
+  stopTimer: null, // pending kill of a polite stop
+  decision: undefined, // the crash policy's answer for the incarnation that is ending
+  hasOnTerminate: false,
+  pooled: false,
+  worker: null, // pooled: the PoolWorker running the current incarnation
+  confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
+  over: null, // pooled: resolves of those waiting for the current incarnation to end
+  sourceText: undefined, // pooled: the source as JSON (one string shared by a spawnMany)
+});
+
 /** Host-side handle of a supervised actor; stable across restarts. */
 class ActorRef {
   constructor(sup, num, name) {
@@ -56,8 +88,6 @@ class ActorRef {
     this.name = name;
     this._sup = sup;
     this._num = num;
-    this._subs = NONE;
-    this._finalIncarnation = undefined; // set when it is dead for good
   }
 
   /** Incarnation number (grows by one per restart). */
@@ -172,6 +202,9 @@ class ActorRef {
     return view.refView(this, this.getDiagnostics());
   }
 }
+// Until set (a million pooled refs share these): no subscribers, not dead for good.
+ActorRef.prototype._subs = NONE;
+ActorRef.prototype._finalIncarnation = undefined; // set when it is dead for good
 
 /** A supervision group: its children restart together according to its strategy. */
 class ActorGroup {
@@ -554,30 +587,15 @@ class Supervisor {
   /** The host's record of a new actor (no incarnation yet). */
   _entry(num, source, opts, parent, group, sourceText) {
     const pooled = opts.kind === 'pooled';
-    const ref = new ActorRef(this, num, opts.name);
-    const entry = {
-      num,
-      ref,
-      source,
-      opts,
-      parent,
-      group,
-      children: NONE, // ids of the children it spawned (a Set once it has one)
-      thread: null,
-      incarnation: 0,
-      reason: undefined, // why the host is ending the current incarnation
-      startTimer: null, // pending backoff start
-      spare: null, // its last thread, healthy after a throw, while the restart plan runs
-      stopTimer: null, // pending kill of a polite stop
-      decision: undefined, // the crash policy's answer for the incarnation that is ending
-      hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
-      pooled,
-      worker: null, // pooled: the PoolWorker running the current incarnation
-      confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
-      over: null, // pooled: resolves of those waiting for the current incarnation to end
-      sourceText: pooled ? (sourceText ?? JSON.stringify(source)) : undefined,
-    };
-    if (pooled) this._pooledCount++;
+    const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group);
+    if (parent) entry.parent = parent;
+    if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
+    if (pooled) {
+      entry.pooled = true;
+      entry.worker = null; // the PoolWorker running the current incarnation
+      entry.sourceText = sourceText ?? JSON.stringify(source);
+      this._pooledCount++;
+    }
     this._entries.set(num, entry);
     const p = parent ? this._entries.get(parent) : undefined;
     if (p !== undefined) {

@@ -574,6 +574,9 @@ impl Actor {
             }
             g.in_hand.push_back(env);
         }
+        if g.mailbox.is_empty() {
+            g.mailbox = VecDeque::new(); // an idle pooled actor holds no buffer (DESIGN.md 8.2)
+        }
         out.push_str("]]");
         g.busy = true;
         g.message_count += n as u64;
@@ -602,6 +605,7 @@ impl Actor {
         if !g.in_hand.is_empty() {
             return None;
         }
+        g.in_hand = VecDeque::new(); // its buffer goes: a million idle actors hold none
         g.busy = false;
         self.to_wake(&mut g)
     }

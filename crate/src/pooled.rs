@@ -12,11 +12,10 @@
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
-use crate::actor::{Actor, ActorConfig};
+use crate::actor::Actor;
 use crate::envelope::{Envelope, Kind};
 use crate::port::{Port, PortId};
 use crate::runtime::Runtime;
-use crate::supervisor::SpawnError;
 use std::sync::Arc;
 
 impl Runtime {
@@ -25,39 +24,22 @@ impl Runtime {
         self.register_port(Port::new_pool)
     }
 
-    /// Creates `count` supervised actors with one `config` in `group` (the root group when
-    /// `None`); no incarnation yet. All or nothing: if one is refused, those already created
-    /// end at once (as if shut down) and the error is returned.
-    pub fn spawn_many(
-        &'static self,
-        sup_id: u64,
-        config: &ActorConfig,
-        group: Option<u64>,
-        count: usize,
-    ) -> Result<Vec<u64>, SpawnError> {
-        let mut ids = Vec::with_capacity(count);
-        for _ in 0..count {
-            match self.spawn(sup_id, config.clone(), group) {
-                Ok(a) => ids.push(a.id),
-                Err(e) => {
-                    for id in ids.iter().rev() {
-                        self.finish(*id, "shutdown");
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        Ok(ids)
-    }
-
     /// Starts an incarnation of each of `actor_ids` on the pool worker of `port_id`: binds
-    /// them and queues one start order each (`[INIT, actorId, incarnation, spec]`, the same
-    /// `spec` JSON for all). Returns each one's incarnation, or -1 for an actor or port gone.
+    /// them and queues one start order for all of them (`[INIT, 0, 0, [spec, [actorId,
+    /// incarnation, …]]]`, `spec` JSON shared by all, listing only the actors bound here: the
+    /// worker parses the spec once, not once per actor). Returns each one's incarnation, or -1
+    /// for an actor or port gone.
     pub fn pool_bind(&self, actor_ids: &[u64], port_id: PortId, spec: &str) -> Vec<f64> {
         let Some(port) = self.port(port_id) else {
             return vec![-1.0; actor_ids.len()];
         };
-        actor_ids
+        use std::fmt::Write as _;
+        let mut body = String::with_capacity(spec.len() + 4 + actor_ids.len() * 12);
+        body.push('[');
+        body.push_str(spec);
+        body.push_str(",[");
+        let mut any = false;
+        let incs = actor_ids
             .iter()
             .map(|id| {
                 let Some(actor) = self.actor(*id) else {
@@ -66,10 +48,19 @@ impl Runtime {
                 port.bind(actor.clone());
                 let inc = actor.bind(port.clone());
                 self.arm_watchdog(&actor);
-                port.push_urgent(Envelope::new(Kind::Init, *id, inc as u64, spec));
+                if any {
+                    body.push(',');
+                }
+                any = true;
+                let _ = write!(body, "{},{}", id, inc);
                 f64::from(inc)
             })
-            .collect()
+            .collect();
+        body.push_str("]]");
+        if any {
+            port.push_urgent(Envelope::new(Kind::Init, 0, 0, body));
+        }
+        incs
     }
 
     /// The pool worker of `port` takes its next batch: at most `max_actors` ready actors, at
@@ -123,6 +114,21 @@ impl Runtime {
             p.ring();
         }
         true
+    }
+
+    /// An acknowledgement record of a pool worker's outbox (`body`: `<incarnation>` or
+    /// `<incarnation>,<n>` in decimal): `actor_id`, the sender its outbox named last, handled
+    /// one (or `n`; 0: its start-up code is done) more message(s) of that incarnation. It travels in the outbox, behind the mail that message's handler sent, so a
+    /// lost worker's outbox, delivered before its actors' exits are reported, still counts it:
+    /// a handled message is never reported in flight or handed out again.
+    pub(crate) fn pool_ack_record(&self, port: &Port, actor_id: u64, body: &[u8]) {
+        let Ok(text) = std::str::from_utf8(body) else {
+            return;
+        };
+        let (inc, n) = text.split_once(',').unwrap_or((text, "1"));
+        if let (Ok(inc), Ok(n)) = (inc.parse(), n.parse()) {
+            self.pool_ack(port, actor_id, inc, n);
+        }
     }
 
     /// The sender a pool worker's outbox names in a sender record (`body`: its id in decimal):
@@ -360,9 +366,21 @@ mod tests {
         let mut inits = Vec::new();
         while let Some(batch) = port.take_urgent() {
             let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
-            inits.extend(v.as_array().unwrap().iter().map(|e| e[1].as_u64().unwrap()));
+            for e in v.as_array().unwrap() {
+                assert_eq!(e[1].as_u64(), Some(0), "one start order for all of them");
+                assert_eq!(e[3][0]["key"].as_u64(), Some(1), "the spec, once");
+                let list = e[3][1].as_array().unwrap();
+                inits.extend(
+                    list.chunks(2)
+                        .map(|p| (p[0].as_u64().unwrap(), p[1].as_u64().unwrap())),
+                );
+            }
         }
-        assert_eq!(inits, ids, "one start order per actor, naming it, in order");
+        let want: Vec<(u64, u64)> = ids.iter().map(|id| (*id, 0)).collect();
+        assert_eq!(
+            inits, want,
+            "each actor named with its incarnation, in order"
+        );
         assert_eq!(rt.pool_bind(&[999_999], port.id, "{}"), vec![-1.0]);
         sup.begin_close();
         assert!(rt.spawn_many(sup.id, &pooled(), None, 3).is_err());
@@ -400,6 +418,33 @@ mod tests {
         assert_eq!(
             got,
             vec![(ids[0], 1), (ids[1], 2), (ids[0], 4), (ids[0], 5)]
+        );
+    }
+
+    #[test]
+    fn an_acknowledgement_in_the_outbox_counts_a_handled_message_before_a_lost_worker_reports() {
+        let (rt, port, _wakes, ids) = setup(2, pooled());
+        for i in 1..=3 {
+            rt.send(ids[0], user(i), None, 0).unwrap();
+        }
+        parse(&rt.pool_take(&port, 10, 10).unwrap());
+        let outbox = port.outbox().clone();
+        let control = port.control();
+        outbox.put(control, 0, &ids[0].to_string());
+        outbox.put(control, 0, "!0"); // message 1 handled
+        outbox.put(control, 0, "!7"); // another incarnation's: ignored
+        outbox.put(control, 0, &ids[1].to_string());
+        outbox.put(control, 0, "!0"); // actor 1 has nothing in hand: ignored
+                                      // not yet drained: the lost worker's outbox is delivered before its exit is reported
+        let a = rt.thread_gone(ids[0], "timeout", None).unwrap();
+        assert_eq!(a.in_flight.unwrap(), "[0,0,0,2]", "message 1 was handled");
+        let fresh = rt.new_pool_port();
+        rt.restart(ids[0]).unwrap();
+        let inc = rt.bind(ids[0], fresh.id, "{}".into()).unwrap();
+        rt.pool_ack(&fresh, ids[0], inc, 0);
+        assert_eq!(
+            parse(&rt.pool_take(&fresh, 10, 10).unwrap()),
+            vec![(ids[0], vec![3])]
         );
     }
 

@@ -272,6 +272,14 @@ impl Runtime {
         };
         for (target, json) in &mut drain {
             let target = u64::from(target);
+            if pool && target == 0 && json.first() == Some(&b'!') {
+                // A pool worker's acknowledgement of one message handled by the sender named
+                // last (see `crate::pooled`): no native call per handled message.
+                if from != 0 {
+                    self.pool_ack_record(port, from, &json[1..]);
+                }
+                continue;
+            }
             if !pool && target == 0 {
                 // An isolated actor's `self.send`: an event for its supervisor's subscribers
                 // (queued below, all under one lock of the supervisor's port).
@@ -452,6 +460,50 @@ impl Runtime {
             self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
         Ok(actor)
+    }
+
+    /// [`Runtime::spawn`] of `count` actors with one `config` (`spawnMany`): the supervisor is
+    /// looked up once and the registry locked once for all. All or nothing: if one is refused,
+    /// those already created end at once (as if shut down) and the error is returned.
+    pub fn spawn_many(
+        &'static self,
+        sup_id: u64,
+        config: &ActorConfig,
+        group: Option<u64>,
+        count: usize,
+    ) -> Result<Vec<u64>, SpawnError> {
+        let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
+        if config.timeout_ms > 0 || config.heartbeat_ms > 0 {
+            self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
+        }
+        let tracker = sup.metrics.get().cloned();
+        let group = group.unwrap_or_else(|| sup.root_group());
+        let mut made = Vec::with_capacity(count);
+        let mut refused = None;
+        for _ in 0..count {
+            let actor =
+                Arc::new(Actor::new(self.id(), sup_id, config.clone()).tracked(tracker.clone()));
+            if let Err(e) = sup.add_child(actor.clone(), group) {
+                refused = Some(e);
+                break;
+            }
+            made.push(actor);
+        }
+        {
+            let mut actors = self.actors.write();
+            actors.reserve(made.len());
+            for a in &made {
+                actors.insert(a.id, a.clone());
+            }
+        }
+        let ids: Vec<u64> = made.iter().map(|a| a.id).collect();
+        if let Some(e) = refused {
+            for id in ids.iter().rev() {
+                self.finish(*id, "shutdown");
+            }
+            return Err(e);
+        }
+        Ok(ids)
     }
 
     /// Looks an actor up (only actors not dead for good are registered).

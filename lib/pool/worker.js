@@ -68,32 +68,37 @@ class IncarnationEnded extends Error {
   }
 }
 
-/** One incarnation of a pooled actor on this worker. */
+const EMPTY = Object.freeze([]); // the queue of a slot with nothing in hand (never pushed to)
+
+/**
+ * One incarnation of a pooled actor on this worker. A million of them share a heap, so a slot
+ * holds only what every actor needs; what most never use (a name, timers, views, boxes, a
+ * polite stop, its self and ctx objects) comes from defaults on the prototype until set.
+ */
 class Slot {
   constructor(id, spec, incarnation) {
     this.id = id;
     this.inc = incarnation;
     this.sup = spec.sup;
-    this.name = spec.name;
-    this.onCrash = spec.onCrash === true;
-    this.module = spec.module === true;
-    this.idleMs = spec.idleTimeoutMs ?? 0;
     this.leaseMs = spec.leaseMs;
-    this.granted = spec.regions; // names of the shared regions it may use
     this.behaviour = null;
     this.state = undefined;
-    this.queue = []; // messages taken from the core, not yet run
+    this.queue = EMPTY; // messages taken from the core, not yet run
     this.waiting = false; // an async handler, start-up, onIdle or onTerminate is in progress
     this.ended = false;
-    this.cancelled = false; // a polite stop was asked for
-    this.stopReason = null;
-    this.stopping = false; // onTerminate runs
-    this.idleTimer = null;
-    this.timers = null; // timers its code set (lib/user-timers.js), from the first one
-    this.views = null; // tier2.Views of box memory it holds, from the first one
-    this.boxes = null; // its Tier 2 writer, from the first write
-    this.self = new Self(this);
-    this.ctx = new Ctx(this);
+    if (spec.name !== undefined) this.name = spec.name;
+    if (spec.onCrash === true) this.onCrash = true;
+    if (spec.module === true) this.module = true;
+    if (spec.idleTimeoutMs) this.idleMs = spec.idleTimeoutMs;
+    if (spec.regions !== undefined) this.granted = spec.regions; // names of the shared regions it may use
+  }
+
+  get self() {
+    return (this.selfObj ??= new Self(this));
+  }
+
+  get ctx() {
+    return (this.ctxObj ??= new Ctx(this));
   }
 
   check() {
@@ -122,6 +127,23 @@ class Slot {
     if (awaiting.size > 0 && ticker === null) ticker = runtimeSetInterval(tick, tickMs);
   }
 }
+
+Object.assign(Slot.prototype, {
+  name: undefined,
+  onCrash: false,
+  module: false,
+  idleMs: 0,
+  granted: undefined,
+  cancelled: false, // a polite stop was asked for
+  stopReason: null,
+  stopping: false, // onTerminate runs
+  idleTimer: null,
+  timers: null, // timers its code set (lib/user-timers.js), from the first one
+  views: null, // tier2.Views of box memory it holds, from the first one
+  boxes: null, // its Tier 2 writer, from the first write
+  selfObj: null,
+  ctxObj: null,
+});
 
 /** The event loop turned: stops ticking once no handler awaits. */
 function tick() {
@@ -538,7 +560,8 @@ function runBatch(batch) {
     for (const [id, inc, envs] of batch) {
       const slot = slots.get(id);
       if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
-      for (const env of envs) slot.queue.push(env);
+      if (slot.queue.length === 0) slot.queue = envs;
+      else for (const env of envs) slot.queue.push(env);
       if (!slot.waiting) backlog.push(slot);
     }
   }
@@ -574,7 +597,9 @@ function onUrgent([kind, from, c, body]) {
     body = undefined;
   }
   if (kind === K.INIT) {
-    start(from, body, c); // from: the actor; corr: its incarnation
+    // one start order for many actors: [spec, [actorId, incarnation, …]] (crate/src/pooled.rs)
+    const [spec, list] = body;
+    for (let i = 0; i < list.length; i += 2) start(list[i], spec, list[i + 1]);
   } else if (kind === K.REPLY) {
     const p = pending.get(c);
     if (!p) return; // late reply: dropped
@@ -654,7 +679,7 @@ function start(id, spec, incarnation) {
   const arriving = spec.regions ? regionsArrive(spec.regions) : null; // null: nothing to wait for
   if (typeof b.then !== 'function' && !b.init && !b.onStart && arriving === null) {
     slot.behaviour = b; // the common case: ready now
-    native.poolAck(slot.id, slot.inc, 0);
+    started(slot);
     armIdle(slot);
     return;
   }
@@ -681,7 +706,7 @@ function start(id, spec, incarnation) {
       if (slot.ended) return;
       slot.waiting = false;
       slot.awaits(false);
-      native.poolAck(slot.id, slot.inc, 0);
+      started(slot);
       runSlot(slot);
     })
     .catch((err) => fail(slot, err));
@@ -770,6 +795,7 @@ function runSlot(slot) {
     }
     if (!unit(slot, env, what, body)) return;
   }
+  if (slot.queue.length === 0) slot.queue = EMPTY; // its array (and backing store) goes
   if (slot.waiting || slot.ended) return;
   if (slot.cancelled) politeStop(slot);
   else armIdle(slot);
@@ -841,7 +867,26 @@ function settle(slot, env, value, newState) {
   if (env === null) return; // onIdle
   if (slot.behaviour.stateful && newState) slot.state = value;
   if (env[0] === K.CALL) native.poolReply(slot.id, slot.inc, env[4], env[2], replyText(value, K)); // the count and the reply at once
-  else native.poolAck(slot.id, slot.inc, 1);
+  else acknowledge(slot);
+}
+
+/**
+ * One more message of `slot` is handled: a record in the outbox (behind the mail its handler
+ * sent) rather than a native call per message. The core counts it when it drains the outbox: on
+ * this thread's next native call, at the end of this task, from its timer, and before a lost
+ * worker's actors are reported, so a handled message is never reported in flight.
+ */
+function acknowledge(slot) {
+  outbox ??= new Outbox(control);
+  if (outboxSender !== slot.id && outbox.put(0, String(slot.id))) outboxSender = slot.id;
+  if (outboxSender !== slot.id || !outbox.put(0, `!${slot.inc}`)) native.poolAck(slot.id, slot.inc, 1);
+}
+
+/** `slot`'s start-up code is done: it may get mail (the same record, counting 0 messages). */
+function started(slot) {
+  outbox ??= new Outbox(control);
+  if (outboxSender !== slot.id && outbox.put(0, String(slot.id))) outboxSender = slot.id;
+  if (outboxSender !== slot.id || !outbox.put(0, `!${slot.inc},0`)) native.poolAck(slot.id, slot.inc, 0);
 }
 
 /** `idleTimeoutMs` without a message: `onIdle(ctx)` runs (and again after each idle period). */
@@ -933,7 +978,7 @@ function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
   slot.awaits(false);
-  slot.queue.length = 0;
+  slot.queue = EMPTY;
   if (slots.get(slot.id) === slot) slots.delete(slot.id);
   runtimeClearTimeout(slot.idleTimer);
   slot.idleTimer = null;
