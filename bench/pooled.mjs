@@ -113,7 +113,8 @@ async function probes(sup, workers) {
     if (msg === 'gc') {
       if (typeof Bun === 'object') Bun.gc(true);
       else globalThis.gc?.();
-      return process.memoryUsage().heapUsed;
+      const m = process.memoryUsage();
+      return [m.heapUsed, m.heapTotal];
     }
     return globalThis.__wardenBenchHits ?? 0;
   });
@@ -126,7 +127,7 @@ async function probes(sup, workers) {
   if (byWorker.size !== workers) throw new Error(`probes reached ${byWorker.size} of ${workers} workers`);
   const all = [...byWorker.values()];
   return {
-    heap: async () => (await Promise.all(all.map((r) => r.call('gc')))).reduce((a, b) => a + b, 0),
+    heap: async () => (await Promise.all(all.map((r) => r.call('gc')))).reduce((a, b) => [a[0] + b[0], a[1] + b[1]], [0, 0]),
     hits: async () => (await Promise.all(all.map((r) => r.call('hits')))).reduce((a, b) => a + b, 0),
   };
 }
@@ -136,9 +137,8 @@ async function many() {
   const sup = createSupervisor({ pool: { workers, maxBlockMs: 5000 } });
   const probe = await probes(sup, workers);
   gc();
-  const rss0 = process.memoryUsage().rss;
-  const host0 = process.memoryUsage().heapUsed;
-  const heap0 = await probe.heap();
+  const m0 = process.memoryUsage();
+  const [heap0, total0] = await probe.heap();
   const actor = {
     init: () => ({ hits: 0 }),
     handle: (s) => {
@@ -170,17 +170,20 @@ async function many() {
   gc();
   await new Promise((r) => setTimeout(r, 200));
   gc();
-  const rss1 = process.memoryUsage().rss;
-  const host1 = process.memoryUsage().heapUsed;
-  const heap1 = await probe.heap();
+  const m1 = process.memoryUsage();
+  const [heap1, total1] = await probe.heap();
   const per = (a, b) => Math.round((b - a) / N);
+  const rss = per(m0.rss, m1.rss);
   out({
     row: 'memory per live pooled actor (after GC)',
     actors: N,
-    rssBytes: per(rss0, rss1),
-    hostHeapBytes: per(host0, host1),
-    workerHeapBytes: per(heap0, heap1),
-    restBytes: per(rss0 + host1 + heap1, rss1 + host0 + heap0), // RSS less both JS heaps: the core, allocators, code
+    rssBytes: rss,
+    hostHeapUsedBytes: per(m0.heapUsed, m1.heapUsed),
+    hostHeapCommittedBytes: per(m0.heapTotal, m1.heapTotal),
+    workerHeapUsedBytes: per(heap0, heap1),
+    workerHeapCommittedBytes: per(total0, total1),
+    // RSS less both JS heaps' committed growth: the core's records, allocator arenas, code
+    restBytes: rss - per(m0.heapTotal, m1.heapTotal) - per(total0, total1),
     gc: bun || typeof globalThis.gc === 'function',
   });
   const lat = [];

@@ -247,10 +247,10 @@ export declare function parcelTakeBytes(id: number): ArrayBuffer | null
 export declare function poolAck(actorId: number, incarnation: number, n: number): boolean
 
 /**
- * Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, each
- * with a start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+ * Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, all
+ * with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
  */
-export declare function poolBind(actorIds: Array<number>, portId: number, spec: string): Array<number>
+export declare function poolBind(actorIds: Float64Array, portId: number, spec: string): Float64Array
 
 /** Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`. */
 export declare function poolCall(actorId: number, target: number, corr: number, body: string): number
@@ -402,9 +402,10 @@ export interface SpawnConfig {
 
 /**
  * Host: creates `count` actors with one set of options (pooled ones, for `spawnMany`) and
- * returns their ids. All or nothing: throws with the reason when one is refused.
+ * returns their ids (a Float64Array: one copy, not one JS value per actor). All or nothing:
+ * throws with the reason when one is refused.
  */
-export declare function spawnMany(supId: number, config: SpawnConfig, count: number): Array<number>
+export declare function spawnMany(supId: number, config: SpawnConfig, count: number): Float64Array
 
 /**
  * Host: asks the actor's current incarnation to stop politely with `reason` (it stops taking

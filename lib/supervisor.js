@@ -55,7 +55,7 @@ function decodeEnvelope(text) {
  * on the prototype until set: a million pooled actors carry only the fields they use.
  */
 class Entry {
-  constructor(num, ref, source, opts, group) {
+  constructor(num, ref, source, opts, group, sourceText) {
     this.num = num;
     this.ref = ref;
     this.source = source;
@@ -63,6 +63,9 @@ class Entry {
     this.group = group;
     this.thread = null;
     this.incarnation = 0;
+    this.pooled = opts.kind === 'pooled';
+    this.worker = null; // pooled: the PoolWorker running the current incarnation
+    this.sourceText = sourceText; // pooled: the source as JSON (one string shared by a spawnMany)
   }
 }
 Object.assign(Entry.prototype, {
@@ -74,11 +77,8 @@ Object.assign(Entry.prototype, {
   stopTimer: null, // pending kill of a polite stop
   decision: undefined, // the crash policy's answer for the incarnation that is ending
   hasOnTerminate: false,
-  pooled: false,
-  worker: null, // pooled: the PoolWorker running the current incarnation
   confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
   over: null, // pooled: resolves of those waiting for the current incarnation to end
-  sourceText: undefined, // pooled: the source as JSON (one string shared by a spawnMany)
 });
 
 /** Host-side handle of a supervised actor; stable across restarts. */
@@ -573,7 +573,8 @@ class Supervisor {
       throw new Error(err.message);
     }
     const text = JSON.stringify(source);
-    const entries = nums.map((num) => this._entry(num, source, opts, 0, group, text));
+    const entries = new Array(nums.length); // (nums: a Float64Array)
+    for (let i = 0; i < nums.length; i++) entries[i] = this._entry(nums[i], source, opts, 0, group, text);
     this._placePooled(entries);
     const refs = new Array(entries.length);
     const listening = this._listeners.get('spawn').size > 0 || CHANNELS.spawn.hasSubscribers;
@@ -587,15 +588,11 @@ class Supervisor {
   /** The host's record of a new actor (no incarnation yet). */
   _entry(num, source, opts, parent, group, sourceText) {
     const pooled = opts.kind === 'pooled';
-    const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group);
+    const text = pooled ? (sourceText ?? JSON.stringify(source)) : undefined;
+    const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
-    if (pooled) {
-      entry.pooled = true;
-      entry.worker = null; // the PoolWorker running the current incarnation
-      entry.sourceText = sourceText ?? JSON.stringify(source);
-      this._pooledCount++;
-    }
+    if (pooled) this._pooledCount++;
     this._entries.set(num, entry);
     const p = parent ? this._entries.get(parent) : undefined;
     if (p !== undefined) {
@@ -648,7 +645,7 @@ class Supervisor {
       const w = this._pooled.pick(e.parent ? this._entries.get(e.parent)?.worker : undefined);
       e.thread = w.thread;
       e.worker = w;
-      e.reason = undefined;
+      if (e.reason !== undefined) e.reason = undefined;
       w.members.add(e);
       const list = byWorker.get(w);
       if (list) list.push(e);
@@ -671,7 +668,9 @@ class Supervisor {
         if (!fresh && e.opts.name === undefined) {
           while (j < list.length && list[j].opts === e.opts && list[j].group === e.group && list[j].sourceText === e.sourceText) j++;
         }
-        const incs = native.poolBind(list.slice(i, j).map((x) => x.num), w.thread.port, JSON.stringify(spec));
+        const nums = new Float64Array(j - i);
+        for (let k = i; k < j; k++) nums[k - i] = list[k].num;
+        const incs = native.poolBind(nums, w.thread.port, JSON.stringify(spec));
         for (let k = 0; k < incs.length; k++) if (incs[k] >= 0) list[i + k].incarnation = incs[k];
         i = j;
       }

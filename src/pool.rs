@@ -26,26 +26,27 @@ pub fn new_pool_port() -> Result<f64> {
 }
 
 /// Host: creates `count` actors with one set of options (pooled ones, for `spawnMany`) and
-/// returns their ids. All or nothing: throws with the reason when one is refused.
+/// returns their ids (a Float64Array: one copy, not one JS value per actor). All or nothing:
+/// throws with the reason when one is refused.
 #[napi(catch_unwind)]
-pub fn spawn_many(sup_id: f64, config: SpawnConfig, count: u32) -> Result<Vec<f64>> {
+pub fn spawn_many(sup_id: f64, config: SpawnConfig, count: u32) -> Result<Float64Array> {
     guard_try("spawnMany", || {
         let group = config.group.map(id);
         let cfg = actor_config(config)?;
         runtime()
             .spawn_many(id(sup_id), &cfg, group, count as usize)
-            .map(|ids| ids.into_iter().map(|a| a as f64).collect())
+            .map(|ids| Float64Array::new(ids.into_iter().map(|a| a as f64).collect()))
             .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
     })
 }
 
-/// Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, each
-/// with a start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+/// Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, all
+/// with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
 #[napi(catch_unwind)]
-pub fn pool_bind(actor_ids: Vec<f64>, port_id: f64, spec: String) -> Result<Vec<f64>> {
+pub fn pool_bind(actor_ids: Float64Array, port_id: f64, spec: String) -> Result<Float64Array> {
     guard("poolBind", || {
-        let ids: Vec<u64> = actor_ids.into_iter().map(id).collect();
-        runtime().pool_bind(&ids, id(port_id), &spec)
+        let ids: Vec<u64> = actor_ids.iter().map(|a| id(*a)).collect();
+        Float64Array::new(runtime().pool_bind(&ids, id(port_id), &spec))
     })
 }
 

@@ -331,6 +331,9 @@ impl Actor {
         if let Some(m) = metrics.filter(|m| m.wants(Metric::MessageLatency)) {
             env.stamp = m.now_ns();
         }
+        if g.mailbox.capacity() == 0 {
+            g.mailbox.reserve_exact(1); // one message to a million idle actors: one slot each
+        }
         g.mailbox.push_back(env);
         if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
             m.record(Metric::InboxDepth, g.mailbox.len() as f64);
@@ -560,6 +563,9 @@ impl Actor {
         };
         use std::fmt::Write as _;
         let _ = write!(out, "[{},{},[", self.id, g.incarnation);
+        if g.in_hand.capacity() == 0 {
+            g.in_hand.reserve_exact(n);
+        }
         for i in 0..n {
             let mut env = g.mailbox.pop_front().expect("n <= mailbox length");
             if i > 0 {
