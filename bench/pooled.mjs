@@ -73,7 +73,7 @@ async function ctxSpawn() {
   const children = 20_000;
   const [parent] = sup.spawnMany(1, async (self, n, ctx) => {
     const t = performance.now();
-    await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m)));
+    await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m, { kind: 'pooled' })));
     return performance.now() - t;
   });
   await parent.call(1);
@@ -91,16 +91,23 @@ async function hangRecovery() {
     return msg;
   });
   await within(Promise.all(refs.map((r) => r.call(0, { timeoutMs: 600000 }))), 600000, 'warm-up calls');
-  const lost = new Promise((resolve) => sup.on('workerLost', resolve));
+  // Where the worker interrupts a hang (pool.interrupt, the default on Bun) only the culprit
+  // exits (timeout) and restarts; otherwise the whole worker is lost and replaced
+  const culprit = refs[HANG >> 1];
+  const over = new Promise((resolve) => {
+    sup.on('workerLost', () => resolve('workerLost'));
+    sup.on('restart', (e) => e.id === culprit.id && resolve('culprit restarted'));
+  });
   const t0 = performance.now();
-  refs[HANG >> 1].receive('hang');
-  await within(lost, 60000, 'the workerLost event');
-  const event = performance.now() - t0; // emitted once every actor on the lost worker was restarted
+  culprit.receive('hang');
+  const how = await within(over, 60000, 'the workerLost or restart event');
+  const event = performance.now() - t0; // workerLost: emitted once every actor on the lost worker was restarted
   await within(Promise.all(refs.map((r) => r.call(1, { timeoutMs: 600000 }))), 600000, 'calls after the hang');
   out({
-    row: 'hang among co-located actors (maxBlockMs 50): workerLost event, all answer again',
+    row: 'hang among co-located actors (maxBlockMs 50): the event, all answer again',
     actors: HANG,
-    workerLostEventMs: Math.round(event),
+    event: how,
+    eventMs: Math.round(event),
     allAnswerMs: Math.round(performance.now() - t0),
     escalations: intensity,
   });
