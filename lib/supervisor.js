@@ -293,6 +293,7 @@ class Supervisor {
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
     this._pooledCount = 0; // live pooled actors
+    this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('./cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, () => this._drain(), false);
@@ -588,7 +589,7 @@ class Supervisor {
   /** The host's record of a new actor (no incarnation yet). */
   _entry(num, source, opts, parent, group, sourceText) {
     const pooled = opts.kind === 'pooled';
-    const text = pooled ? (sourceText ?? JSON.stringify(source)) : undefined;
+    const text = pooled ? (sourceText ?? this._sourceText(source)) : undefined;
     const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
@@ -600,6 +601,20 @@ class Supervisor {
       p.children.add(num);
     }
     return entry;
+  }
+
+  /**
+   * A pooled source as JSON, one string per distinct source (children spawned one by one with
+   * ctx.spawn share it instead of holding a copy each); at most 1000 remembered.
+   */
+  _sourceText(source) {
+    const text = JSON.stringify(source);
+    this._texts ??= new Map();
+    const known = this._texts.get(text);
+    if (known !== undefined) return known;
+    if (this._texts.size >= 1000) this._texts.clear();
+    this._texts.set(text, text);
+    return text;
   }
 
   _start(entry) {
