@@ -248,9 +248,10 @@ export declare function poolAck(actorId: number, incarnation: number, n: number)
 
 /**
  * Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, all
- * with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+ * with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone). Plain
+ * arrays: most calls bind one actor (a restart), where a typed array costs more than it saves.
  */
-export declare function poolBind(actorIds: Float64Array, portId: number, spec: string): Float64Array
+export declare function poolBind(actorIds: Array<number>, portId: number, spec: string): Array<number>
 
 /** Pool worker: `actor_id` calls `target`; the reply comes to this thread with `corr`. */
 export declare function poolCall(actorId: number, target: number, corr: number, body: string): number

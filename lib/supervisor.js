@@ -683,7 +683,7 @@ class Supervisor {
         if (!fresh && e.opts.name === undefined) {
           while (j < list.length && list[j].opts === e.opts && list[j].group === e.group && list[j].sourceText === e.sourceText) j++;
         }
-        const nums = new Float64Array(j - i);
+        const nums = new Array(j - i);
         for (let k = i; k < j; k++) nums[k - i] = list[k].num;
         const incs = native.poolBind(nums, w.thread.port, JSON.stringify(spec));
         for (let k = 0; k < incs.length; k++) if (incs[k] >= 0) list[i + k].incarnation = incs[k];

@@ -41,12 +41,13 @@ pub fn spawn_many(sup_id: f64, config: SpawnConfig, count: u32) -> Result<Float6
 }
 
 /// Host: starts an incarnation of each of `actor_ids` on the pool worker of `port_id`, all
-/// with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone).
+/// with one start order carrying `spec` (JSON). Returns their incarnations (-1: gone). Plain
+/// arrays: most calls bind one actor (a restart), where a typed array costs more than it saves.
 #[napi(catch_unwind)]
-pub fn pool_bind(actor_ids: Float64Array, port_id: f64, spec: String) -> Result<Float64Array> {
+pub fn pool_bind(actor_ids: Vec<f64>, port_id: f64, spec: String) -> Result<Vec<f64>> {
     guard("poolBind", || {
-        let ids: Vec<u64> = actor_ids.iter().map(|a| id(*a)).collect();
-        Float64Array::new(runtime().pool_bind(&ids, id(port_id), &spec))
+        let ids: Vec<u64> = actor_ids.into_iter().map(id).collect();
+        runtime().pool_bind(&ids, id(port_id), &spec)
     })
 }
 
