@@ -7,7 +7,9 @@
 //! up to `max_actors` ready actors with up to `per_actor` messages each, as one JSON text
 //! `[[actorId,incarnation,[env,…]],…]`. Those messages stay in hand per actor, exactly as
 //! [`Actor::pop`] keeps them, until the worker acknowledges them one by one
-//! ([`Runtime::pool_ack`]); an actor left with mail after its last acknowledgement is queued
+//! ([`Runtime::pool_ack`]: a record `!<incarnation>` in its outbox after a record naming the
+//! actor, so no native call per handled message; a call's reply and its acknowledgement go
+//! together through `poolReply`); an actor left with mail after its last acknowledgement is queued
 //! again, behind the others (fairness as Akka's throughput setting). If the worker dies, each
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
