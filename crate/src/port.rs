@@ -530,6 +530,43 @@ mod loom_model {
         b.check(f);
     }
 
+    /// A port with a counting waker, an actor bound to it (busy from its bind until its first
+    /// empty pop), and a thread delivering one message to that actor.
+    fn bound_actor_with_one_sender() -> (
+        Arc<Port>,
+        Arc<Wakes>,
+        Arc<Actor>,
+        loom::thread::JoinHandle<()>,
+    ) {
+        let port = Arc::new(Port::new(1));
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        port.set_waker(wakes.clone());
+        let actor = Arc::new(Actor::new(2, 1, ActorConfig::default()));
+        actor.bind(port.clone());
+        port.bind(actor.clone());
+        let sender = {
+            let actor = actor.clone();
+            loom::thread::spawn(move || {
+                assert!(actor
+                    .deliver(Envelope::new(Kind::User, 3, 0, "1"), None)
+                    .is_ok());
+            })
+        };
+        (port, wakes, actor, sender)
+    }
+
+    /// Pops the actor's mailbox until it is empty, counting the handled messages in the
+    /// control block as the thread would; returns how many it took.
+    fn pop_all(actor: &Actor, control: &ControlBlock) -> usize {
+        let mut n = 0;
+        while let Some((batch, _)) = actor.pop(control.handled(), 16, 0) {
+            let k = batch_len(&batch);
+            control.set_handled(control.handled().wrapping_add(k as u32));
+            n += k;
+        }
+        n
+    }
+
     fn batch_len(batch: &str) -> usize {
         let v: serde_json::Value = serde_json::from_str(batch).unwrap();
         v.as_array().unwrap().len()
@@ -649,30 +686,9 @@ mod loom_model {
     #[test]
     fn mail_racing_a_wait_wakes_the_waiter() {
         model(|| {
-            let port = Arc::new(Port::new(1));
-            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
-            port.set_waker(wakes.clone());
-            let actor = Arc::new(Actor::new(2, 1, ActorConfig::default()));
-            actor.bind(port.clone());
-            port.bind(actor.clone());
-            let sender = {
-                let actor = actor.clone();
-                loom::thread::spawn(move || {
-                    assert!(actor
-                        .deliver(Envelope::new(Kind::User, 3, 0, "1"), None)
-                        .is_ok());
-                })
-            };
+            let (port, wakes, actor, sender) = bound_actor_with_one_sender();
             let control = port.control().clone();
-            let pop = || {
-                let mut n = 0;
-                while let Some((batch, _)) = actor.pop(control.handled(), 16, 0) {
-                    let k = batch_len(&batch);
-                    control.set_handled(control.handled().wrapping_add(k as u32));
-                    n += k;
-                }
-                n
-            };
+            let pop = || pop_all(&actor, &control);
             let mut got = pop();
             while got < 1 {
                 port.wait(std::time::Duration::ZERO, std::time::Duration::ZERO);
@@ -694,30 +710,9 @@ mod loom_model {
     #[test]
     fn mail_racing_a_park_is_popped_or_wakes_the_thread() {
         model(|| {
-            let port = Arc::new(Port::new(1));
-            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
-            port.set_waker(wakes.clone());
-            let actor = Arc::new(Actor::new(2, 1, ActorConfig::default()));
-            actor.bind(port.clone());
-            port.bind(actor.clone());
-            let sender = {
-                let actor = actor.clone();
-                loom::thread::spawn(move || {
-                    assert!(actor
-                        .deliver(Envelope::new(Kind::User, 3, 0, "1"), None)
-                        .is_ok());
-                })
-            };
+            let (port, wakes, actor, sender) = bound_actor_with_one_sender();
             let control = port.control().clone();
-            let pop = || {
-                let mut n = 0;
-                while let Some((batch, _)) = actor.pop(control.handled(), 16, 0) {
-                    let k = batch_len(&batch);
-                    control.set_handled(control.handled().wrapping_add(k as u32));
-                    n += k;
-                }
-                n
-            };
+            let pop = || pop_all(&actor, &control);
             let got = owner(&port, &wakes, vec![sender], pop);
             assert_eq!(got, 1);
         });
