@@ -14,6 +14,8 @@ const { ThreadPool } = require('./threads.js');
 const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
+const { PortReader } = require('./port/reader.js');
+const { envelopeKind, settleReply } = require('./port/envelope.js');
 
 // Longest the host thread waits in the core for replies and events in one go before its event
 // loop gets a turn (the host is the application's main thread: keep its I/O flowing).
@@ -40,14 +42,13 @@ const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mail
 
 function decodeEnvelope(text) {
   if (!text) return undefined;
-  const [kind, from, , body] = JSON.parse(text);
-  const undef = kind >= K.UNDEFINED_BODY;
-  return {
-    kind: undef ? kind - K.UNDEFINED_BODY : kind,
-    from: from === 0 ? 'host' : `actor-${from}`,
-    message: undef ? undefined : body,
-  };
+  const env = JSON.parse(text);
+  const kind = envelopeKind(env);
+  return { kind, from: env[1] === 0 ? 'host' : `actor-${env[1]}`, message: env[3] };
 }
+
+/** A host call's handler threw or its answer could not be sent: the reason as an Error. */
+const hostReplyError = (reason) => new Error(reason);
 
 /**
  * The host's record of one supervised actor. What most actors never need (a parent, children,
@@ -286,9 +287,16 @@ class Supervisor {
     this._corr = 0;
     this._closing = null;
     this._closed = false;
-    this._spinner = new Spinner(HOST_MAX_WAIT_US, HOST_DENSE_GAP_MS);
-    this._spinQueued = false;
-    this._recheckQueued = false;
+    // The host's port: events and replies for this supervisor (lib/port/reader.js).
+    this._reader = new PortReader({
+      take: () => native.hostTake(this._port),
+      onEnvelope: (env) => this._onEvent(env),
+      wait: (pollUs, sleepUs) => native.hostWait(this._port, pollUs, sleepUs),
+      park: () => native.hostPark(this._port),
+      open: () => !this._closed,
+      awaiting: () => this._calls.size > 0,
+      policy: new Spinner(HOST_MAX_WAIT_US, HOST_DENSE_GAP_MS),
+    });
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
@@ -296,8 +304,8 @@ class Supervisor {
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('./cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
-    native.registerPort(this._port, () => this._drain(), false);
-    this._drain();
+    native.registerPort(this._port, this._reader.read, false);
+    this._reader.drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
   }
 
@@ -997,7 +1005,7 @@ class Supervisor {
     await this._pooled?.close();
     await Promise.all([...this._exiting].map((t) => t.exited)); // incarnations that ended early
     await this.cluster?.close(); // after the actors: their exits reach remote links and monitors
-    this._drain();
+    this._reader.drain();
     for (const c of this._calls.values()) {
       clearTimeout(c.timer);
       c.unlisten?.();
@@ -1042,47 +1050,11 @@ class Supervisor {
     });
   }
 
-  _drain() {
-    let handled = false; // events resolve calls and run subscribers: their JS runs before any wait
-    while (!this._closed) {
-      const batch = native.hostTake(this._port);
-      if (batch !== null) {
-        handled = true;
-        this._spinner.arrived(performance.now());
-        for (const env of JSON.parse(batch)) this._onEvent(env);
-        continue;
-      }
-      if (this._spinner.shouldSpin(this._calls.size > 0)) {
-        if (!handled && native.hostWait(this._port, this._spinner.pollUs(), this._spinner.sleepUs())) continue;
-        if (handled && !this._recheckQueued) {
-          // Look again once the microtasks queued so far have run (a call's continuation may
-          // have sent the next call); then waiting for its reply is allowed.
-          this._recheckQueued = true;
-          queueMicrotask(() => {
-            this._recheckQueued = false;
-            this._drain();
-          });
-          return;
-        }
-        if (!this._spinQueued) {
-          this._spinQueued = true;
-          setImmediate(() => {
-            this._spinQueued = false;
-            this._drain();
-          });
-        }
-        return;
-      }
-      this._spinner.parked();
-      if (!native.hostPark(this._port)) return;
-    }
-  }
-
-  _onEvent([kind, from, corr, body]) {
-    if (kind >= K.UNDEFINED_BODY) {
-      kind -= K.UNDEFINED_BODY;
-      body = undefined;
-    }
+  _onEvent(env) {
+    const kind = envelopeKind(env);
+    const from = env[1];
+    const corr = env[2];
+    const body = env[3];
     switch (kind) {
       case K.EMIT: {
         const m = Object.freeze({ msg: body[0], data: body.length > 1 ? body[1] : undefined, from: `actor-${from}` });
@@ -1098,9 +1070,7 @@ class Supervisor {
         clearTimeout(c.timer);
         c.unlisten?.();
         if (c.t0) this._metrics.record('callLatency', performance.now() - c.t0);
-        if (body[0] === K.REPLY_OK) c.resolve(body.length > 1 ? body[1] : undefined);
-        else if (body[0] === K.REPLY_ERR) c.reject(new Error(body[1]));
-        else c.reject(new ActorExitError(body[1]));
+        settleReply(c, body, hostReplyError);
         return;
       }
       case K.EXIT:

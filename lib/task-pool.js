@@ -16,6 +16,8 @@ const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./task-options.js');
 const { abortError, exitError, closedError, rebuild } = require('./task-errors.js');
 const { QUEUED, RUNNING, Job, unsend, Fifo } = require('./task-queue.js');
 const transfer = require('./task-transfer.js');
+const { PortReader } = require('./port/reader.js');
+const { envelopeKind } = require('./port/envelope.js');
 
 const RUNNER = Object.freeze({ kind: 'module', url: pathToFileURL(path.join(__dirname, 'task-runner.js')).href });
 const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is given up
@@ -99,14 +101,24 @@ class TaskPool {
     // Replies come to a port of the pool's own, drained here (not by the supervisor).
     this.port = native.newPort();
     this.portOpen = true;
-    this.turns = 0;
-    this.spinQueued = false;
-    this.spinTurn = () => {
-      this.spinQueued = false;
-      this.drain();
-    };
-    native.registerPort(this.port, () => this.drain(), false);
-    this.drain();
+    this.turns = 0; // idle event-loop turns spent polling for replies
+    this.reader = new PortReader({
+      take: () => native.hostTake(this.port),
+      onEnvelope: (env) => this.onReply(env),
+      park: () => native.hostPark(this.port),
+      open: () => this.portOpen,
+      policy: {
+        arrived: () => {
+          this.turns = 0;
+        },
+        shouldSpin: () => this.shouldSpin() && this.turns++ < SPIN_TURNS,
+        parked: () => {
+          this.turns = 0;
+        },
+      },
+    });
+    native.registerPort(this.port, this.reader.read, false);
+    this.reader.drain();
     this.ensureMin();
   }
 
@@ -362,11 +374,7 @@ class TaskPool {
       job.timer = setTimeout(() => this.timedOut(job), job.timeoutMs);
       job.timer.unref?.();
     }
-    if (!this.spinQueued && this.shouldSpin()) {
-      // short tasks: poll for the reply instead of waiting to be woken
-      this.spinQueued = true;
-      setImmediate(this.spinTurn);
-    }
+    if (this.shouldSpin()) this.reader.spinSoon(); // short tasks: poll for the reply instead of waiting to be woken
   }
 
   /** Takes `job` off its thread's list (its reply came, or it is being stopped). */
@@ -400,30 +408,8 @@ class TaskPool {
     return this.running > 0 && this.running <= this.threads.size && this.service < SPIN_SERVICE_MS;
   }
 
-  drain() {
-    while (this.portOpen) {
-      const batch = native.hostTake(this.port);
-      if (batch !== null) {
-        this.turns = 0;
-        const envs = JSON.parse(batch);
-        for (let i = 0; i < envs.length; i++) this.onReply(envs[i]);
-        continue;
-      }
-      if (this.shouldSpin() && this.turns++ < SPIN_TURNS) {
-        if (!this.spinQueued) {
-          this.spinQueued = true;
-          setImmediate(this.spinTurn);
-        }
-        return;
-      }
-      this.turns = 0;
-      if (!native.hostPark(this.port)) return;
-    }
-  }
-
   onReply(env) {
-    let kind = env[0];
-    if (kind >= K.UNDEFINED_BODY) kind -= K.UNDEFINED_BODY;
+    const kind = envelopeKind(env);
     if (kind === K.BOX_GRANT) {
       transfer.granted(this, env[2], env[3]);
       return;
@@ -750,7 +736,7 @@ class TaskPool {
     for (const call of this.calls.values()) if (call instanceof Ping) clearTimeout(call.timer);
     this.calls.clear();
     await Promise.all([...this.dying]);
-    this.drain(); // boxes the killed threads freed may have been granted to cancelled inputs: give them back
+    this.reader.drain(); // boxes the killed threads freed may have been granted to cancelled inputs: give them back
     native.parcelDropOwner(this.sup._sid); // results of killed threads that never reached the host
     this.portOpen = false;
     native.closePort(this.port);

@@ -16,6 +16,8 @@ const { buildSync, loadModule } = require('./behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('./call-options.js');
 const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
+const { PortReader, IDLE, DONE, QUEUED_JS } = require('./port/reader.js');
+const { envelopeKind, settleReply } = require('./port/envelope.js');
 const { Outbox } = require('./outbox.js');
 const { fmt } = require('./fmt.js');
 const { trackTimers } = require('./user-timers.js');
@@ -50,85 +52,48 @@ let boxes = null; // Tier 2 writes of the current incarnation (tier2.writer)
 let next = 0;
 let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
 
-const spinner = new Spinner();
-let spinQueued = false;
-
 /**
- * Runs whatever the core has for this thread: urgent envelopes (replies, start/stop orders)
- * first, then the mailbox in batches. Urgent envelopes are checked between batches and whenever
- * a handler is awaiting something, so replies are never held back by a busy handler.
+ * Reads this thread's port: urgent envelopes (replies, start/stop orders) first, then the
+ * mailbox one message at a time, taken from the core in batches. Urgent envelopes are checked
+ * between messages whenever a handler is running or awaiting something, so replies are never
+ * held back by a busy handler.
  */
-function drain() {
-  // Whether this call handled something that may have queued JS work (a resolved reply, a
-  // handler still running): then the thread must not wait in native code before its microtasks
-  // and event loop have run, since that work may be what sends the next message.
-  let queuedJs = false;
-  while (!ended) {
-    if (batch === null || busy) {
-      const urgent = native.workerTake();
-      if (urgent !== null) {
-        spinner.arrived(performance.now());
-        queuedJs = true;
-        for (const env of JSON.parse(urgent)) onUrgent(env);
-        if (ended) return;
-      }
-    }
-    if (!busy && !cancelled) {
-      if (batch === null) {
-        const text = native.workerPop(BATCH);
-        if (text !== null) {
-          spinner.arrived(performance.now());
-          batch = JSON.parse(text);
-          next = 0;
-        }
-      }
-      if (batch !== null) {
-        const env = batch[next++];
-        if (next === batch.length) batch = null;
-        deliver(env);
-        if (busy) queuedJs = true; // an async handler: its continuation needs the event loop
-        continue;
-      }
-    }
-    const awaiting = pending.size > 0;
-    if (spinner.shouldSpin(awaiting)) {
-      // Wait in the core for mail or replies, unless JS work is pending (see queuedJs) or a
-      // handler awaits something other than a reply (it drains again when it settles).
-      if (!queuedJs && (!busy || awaiting) && native.workerWait(spinner.pollUs(), spinner.sleepUs())) continue;
-      if (queuedJs && !recheckQueued) {
-        // Look again once the microtasks queued so far have run (a reply's continuation may
-        // have sent the next request); then waiting for its reply is allowed.
-        recheckQueued = true;
-        queueMicrotask(recheck);
-        return;
-      }
-      if (!spinQueued) {
-        spinQueued = true;
-        runtimeSetImmediate(spinTurn);
-      }
-      return;
-    }
-    spinner.parked();
-    if (!native.workerPark()) return;
+const reader = new PortReader({
+  take: () => (batch === null || busy ? native.workerTake() : null),
+  onEnvelope: onUrgent,
+  work: nextMessage,
+  park: () => native.workerPark(),
+  // Wait in the core for mail or replies, unless a handler awaits something other than a
+  // reply (it drains again when it settles).
+  wait: (pollUs, sleepUs) => native.workerWait(pollUs, sleepUs),
+  mayWait: (awaiting) => !busy || awaiting,
+  open: () => !ended,
+  awaiting: () => pending.size > 0,
+  policy: new Spinner(),
+  setImmediate: runtimeSetImmediate,
+});
+const drain = reader.read;
+
+/** Delivers the next message of the mailbox, if the actor can take one now. */
+function nextMessage() {
+  if (busy || cancelled) return IDLE;
+  if (batch === null) {
+    const text = native.workerPop(BATCH);
+    if (text === null) return IDLE;
+    reader.arrived();
+    batch = JSON.parse(text);
+    next = 0;
   }
+  const env = batch[next++];
+  if (next === batch.length) batch = null;
+  deliver(env);
+  return busy ? QUEUED_JS : DONE; // an async handler: its continuation needs the event loop
 }
 
-let recheckQueued = false;
-function recheck() {
-  recheckQueued = false;
-  drain();
-}
-
-function spinTurn() {
-  spinQueued = false;
-  drain();
-}
-
-function onUrgent([kind, , c, body]) {
-  if (kind >= K.UNDEFINED_BODY) {
-    kind -= K.UNDEFINED_BODY;
-    body = undefined;
-  }
+function onUrgent(env) {
+  const kind = envelopeKind(env);
+  const c = env[2];
+  const body = env[3];
   if (kind === K.INIT) {
     start(body, c); // corr: the incarnation
   } else if (kind === K.REPLY) {
@@ -137,9 +102,7 @@ function onUrgent([kind, , c, body]) {
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
     p.unlisten?.();
-    if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
-    else p.reject(new ActorExitError(body[1]));
+    settleReply(p, body, replyError);
   } else if (kind === K.BOX_GRANT) {
     const resolve = boxWaits.get(c);
     boxWaits.delete(c);
@@ -251,13 +214,8 @@ function takeRegions() {
 
 function deliver(env) {
   busy = true;
-  let kind = env[0];
-  let body = env[3];
-  if (kind >= K.UNDEFINED_BODY) {
-    kind -= K.UNDEFINED_BODY;
-    env[0] = kind;
-    body = undefined;
-  }
+  const kind = envelopeKind(env);
+  const body = env[3];
   const msg = kind !== K.SYSTEM ? body : inboxOrSystem(body);
   if (kind === K.SYSTEM && msg.msg === 'EXIT' && behaviour.onExit) {
     run(env, () => behaviour.onExit(msg.data.id, msg.data.reason, ctx), false);

@@ -23,6 +23,8 @@ const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = requir
 const { buildSync, loadModule } = require('../behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { Spinner } = require('../spin.js');
+const { PortReader, IDLE, DONE } = require('../port/reader.js');
+const { envelopeKind, settleReply } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
 const tier2 = require('../tier2.js');
@@ -57,8 +59,6 @@ const backlog = []; // slots with messages in hand that a guarded batch left for
 let control = null; // this thread's control words (Uint32Array over core memory)
 let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
-const spinner = new Spinner(0, 0.2, 200); // setImmediate polling only, as before (no waits in the core)
-let spinQueued = false;
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
 class IncarnationEnded extends Error {
@@ -466,45 +466,35 @@ function request(slot, body) {
 
 // ---- draining -------------------------------------------------------------------------
 
-/** Runs what the core has for this worker: urgent envelopes first, then batches of ready actors. */
-function drain() {
-  for (let rounds = 0; ; ) {
-    const urgent = native.workerTake();
-    if (urgent !== null) {
-      spinner.arrived(performance.now());
-      for (const env of JSON.parse(urgent)) onUrgent(env);
-      continue;
-    }
-    if (rounds++ === ROUNDS) {
-      // Timers, I/O and other actors' continuations get a turn; the port stays claimed.
-      runtimeSetImmediate(drain);
-      return;
-    }
-    if (backlog.length > 0) {
-      runGuarded(null);
-      continue;
-    }
-    const text = native.poolTake(maxActors, perActor);
-    if (text !== null) {
-      spinner.arrived(performance.now());
-      runGuarded(JSON.parse(text));
-      continue;
-    }
-    if (spinner.shouldSpin(pending.size > 0)) {
-      if (!spinQueued) {
-        spinQueued = true;
-        runtimeSetImmediate(spinTurn);
-      }
-      return;
-    }
-    spinner.parked();
-    if (!native.workerPark()) return;
-  }
-}
+/**
+ * Reads this worker's port: urgent envelopes first, then batches of ready actors, ROUNDS
+ * batches per event-loop turn. Pool workers do not wait in the core (many actors share the
+ * thread, whose event loop must turn): while traffic is dense they poll on setImmediate turns.
+ */
+const reader = new PortReader({
+  take: () => native.workerTake(),
+  onEnvelope: onUrgent,
+  urgentFirst: true,
+  rounds: ROUNDS,
+  work: nextBatch,
+  park: () => native.workerPark(),
+  awaiting: () => pending.size > 0,
+  policy: new Spinner(0, 0.2, 200),
+  setImmediate: runtimeSetImmediate,
+});
+const drain = reader.read;
 
-function spinTurn() {
-  spinQueued = false;
-  drain();
+/** Runs the backlog a guarded batch left, or the next batch of ready actors from the core. */
+function nextBatch() {
+  if (backlog.length > 0) {
+    runGuarded(null);
+    return DONE;
+  }
+  const text = native.poolTake(maxActors, perActor);
+  if (text === null) return IDLE;
+  reader.arrived();
+  runGuarded(JSON.parse(text));
+  return DONE;
 }
 
 // ---- interrupting a synchronous hang (the first layer of hang handling) -----------------
@@ -591,11 +581,11 @@ function interrupted() {
   native.poolRequest(culprit.id, 0, `{"op":"exit","reason":"timeout","interrupted":true,"inc":${culprit.inc}}`);
 }
 
-function onUrgent([kind, from, c, body]) {
-  if (kind >= K.UNDEFINED_BODY) {
-    kind -= K.UNDEFINED_BODY;
-    body = undefined;
-  }
+function onUrgent(env) {
+  const kind = envelopeKind(env);
+  const from = env[1];
+  const c = env[2];
+  const body = env[3];
   if (kind === K.INIT) {
     // one start order for many actors: [spec, [actorId, incarnation, …]] (crate/src/pooled.rs)
     const [spec, list] = body;
@@ -606,9 +596,7 @@ function onUrgent([kind, from, c, body]) {
     pending.delete(c);
     if (p.timer) runtimeClearTimeout(p.timer);
     p.unlisten?.();
-    if (body[0] === K.REPLY_OK) p.resolve(body.length > 1 ? body[1] : undefined);
-    else if (body[0] === K.REPLY_ERR) p.reject(replyError(body[1]));
-    else p.reject(new ActorExitError(body[1]));
+    settleReply(p, body, replyError);
   } else if (kind === K.STOP) {
     onStop(from, c, body);
   } else if (kind === K.BOX_GRANT) {
@@ -781,13 +769,8 @@ function runSlot(slot) {
       return;
     }
     const env = slot.queue.shift();
-    let kind = env[0];
+    const kind = envelopeKind(env);
     let body = env[3];
-    if (kind >= K.UNDEFINED_BODY) {
-      kind -= K.UNDEFINED_BODY;
-      env[0] = kind;
-      body = undefined;
-    }
     let what = HANDLE;
     if (kind === K.SYSTEM) {
       body = inboxOrSystem(body);

@@ -1,0 +1,128 @@
+'use strict';
+// The one loop that reads a thread's port, used by every kind of thread that has one: the host
+// (the supervisor's port and the task pool's reply port), isolated actor threads (and so task
+// threads, which are actor threads running lib/task-runner.js) and pool workers.
+//
+// A port has urgent envelopes (replies, start and stop orders, grants, events for the host)
+// and, for actor threads, mail. One pass of `drain` handles urgent envelopes first, then one
+// unit of mail (`work`), and repeats. With nothing left it asks its spin policy (lib/spin.js)
+// whether to keep the port claimed — waiting in the core (`wait`) or taking an event-loop turn
+// and looking again — or to park, after which the next sender wakes the thread through its
+// registered callback. The thread-specific parts are passed in; everything else is here once.
+
+/** What `work()` returns: nothing was there, */
+const IDLE = 0;
+/** a unit of work ran to completion, */
+const DONE = 1;
+/** or a unit of work ran and left JS to run (an async handler's continuation). */
+const QUEUED_JS = 2;
+
+const always = () => true;
+const never = () => false;
+
+class PortReader {
+  /**
+   * - `take()`: JSON text of the urgent envelopes waiting (an array), or null;
+   * - `onEnvelope(env)`: handles one of them;
+   * - `work()` (optional): handles one unit of mail; IDLE, DONE or QUEUED_JS;
+   * - `urgentFirst`: after urgent envelopes, take again before any mail (otherwise mail next);
+   * - `rounds`: passes with mail per call before yielding an event-loop turn (port kept);
+   * - `park()`: releases the port; true if work arrived meanwhile (read on), false if parked;
+   * - `wait(pollUs, sleepUs)` (optional): waits in the core with the port claimed; true if
+   *   something arrived; `mayWait(awaiting)`: whether waiting is allowed right now;
+   * - `open()`: false once the thread stops reading; `awaiting()`: replies are expected soon;
+   * - `policy`: `arrived(now)`, `shouldSpin(awaiting)`, `pollUs()`, `sleepUs()`, `parked()`
+   *   (a Spinner of lib/spin.js, or the same shape);
+   * - `setImmediate`: the runtime's own (user code may have replaced the global one).
+   */
+  constructor(o) {
+    this.take = o.take;
+    this.onEnvelope = o.onEnvelope;
+    this.work = o.work ?? null;
+    this.urgentFirst = o.urgentFirst ?? false;
+    this.rounds = o.rounds ?? Infinity;
+    this.park = o.park;
+    this.wait = o.wait ?? null;
+    this.mayWait = o.mayWait ?? always;
+    this.open = o.open ?? always;
+    this.awaiting = o.awaiting ?? never;
+    this.policy = o.policy;
+    this.setImmediate = o.setImmediate ?? setImmediate;
+    this.spinQueued = false;
+    this.recheckQueued = false;
+    /** `drain` as a callback (for registerPort and settled handlers). */
+    this.read = () => this.drain();
+    this.spinTurn = () => {
+      this.spinQueued = false;
+      this.drain();
+    };
+    this.recheck = () => {
+      this.recheckQueued = false;
+      this.drain();
+    };
+  }
+
+  /** Mail was found now (for `work` to call; urgent envelopes are counted here). */
+  arrived() {
+    this.policy.arrived(performance.now());
+  }
+
+  /** Looks again on the next event-loop turn (once, however often asked before it). */
+  spinSoon() {
+    if (!this.spinQueued) {
+      this.spinQueued = true;
+      this.setImmediate(this.spinTurn);
+    }
+  }
+
+  /** Handles everything the port has, then spins, waits or parks (see the file comment). */
+  drain() {
+    // Whether this call ran something that may have queued JS (a settled reply, a handler still
+    // running): then the thread must not wait in the core before its microtasks and event loop
+    // have run, since that JS may be what sends the next message.
+    let queuedJs = false;
+    let rounds = 0;
+    while (this.open()) {
+      const text = this.take();
+      if (text !== null) {
+        this.arrived();
+        queuedJs = true;
+        const envs = JSON.parse(text);
+        for (let i = 0; i < envs.length; i++) this.onEnvelope(envs[i]);
+        if (this.work === null || this.urgentFirst) continue;
+        if (!this.open()) return;
+      }
+      if (this.work !== null) {
+        if (rounds++ === this.rounds) {
+          // Timers, I/O and continuations get a turn; the port stays claimed.
+          this.setImmediate(this.read);
+          return;
+        }
+        const r = this.work();
+        if (r !== IDLE) {
+          if (r === QUEUED_JS) queuedJs = true;
+          continue;
+        }
+      }
+      const awaiting = this.awaiting();
+      if (this.policy.shouldSpin(awaiting)) {
+        if (this.wait !== null) {
+          if (!queuedJs && this.mayWait(awaiting) && this.wait(this.policy.pollUs(), this.policy.sleepUs())) continue;
+          if (queuedJs && !this.recheckQueued) {
+            // Look again once the microtasks queued so far have run (a reply's continuation
+            // may have sent the next request); then waiting for its reply is allowed.
+            this.recheckQueued = true;
+            queueMicrotask(this.recheck);
+            return;
+          }
+        }
+        this.spinSoon();
+        return;
+      }
+      this.policy.parked();
+      if (!this.park()) return;
+    }
+  }
+}
+
+module.exports = { PortReader, IDLE, DONE, QUEUED_JS };
