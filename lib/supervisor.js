@@ -15,7 +15,7 @@ const { Ok, Err, systemMessage } = require('./result.js');
 const { TimeoutError, ActorExitError } = require('./errors.js');
 const { Spinner } = require('./spin.js');
 const { PortReader } = require('./port/reader.js');
-const { envelopeKind, settleReply } = require('./port/envelope.js');
+const { envelopeKind, settlePending } = require('./port/envelope.js');
 
 // Longest the host thread waits in the core for replies and events in one go before its event
 // loop gets a turn (the host is the application's main thread: keep its I/O flowing).
@@ -1064,13 +1064,8 @@ class Supervisor {
         return;
       }
       case K.REPLY: {
-        const c = this._calls.get(corr);
-        if (!c) return; // late reply: dropped
-        this._calls.delete(corr);
-        clearTimeout(c.timer);
-        c.unlisten?.();
-        if (c.t0) this._metrics.record('callLatency', performance.now() - c.t0);
-        settleReply(c, body, hostReplyError);
+        const c = settlePending(this._calls, corr, body, hostReplyError, clearTimeout); // a late reply is dropped
+        if (c?.t0) this._metrics.record('callLatency', performance.now() - c.t0);
         return;
       }
       case K.EXIT:

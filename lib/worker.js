@@ -17,7 +17,7 @@ const { callOptions, abortReason, listenAbort } = require('./call-options.js');
 const tier2 = require('./tier2.js');
 const { Spinner } = require('./spin.js');
 const { PortReader, IDLE, DONE, QUEUED_JS } = require('./port/reader.js');
-const { envelopeKind, settleReply } = require('./port/envelope.js');
+const { envelopeKind, settlePending } = require('./port/envelope.js');
 const { Outbox } = require('./outbox.js');
 const { fmt } = require('./fmt.js');
 const { trackTimers } = require('./user-timers.js');
@@ -97,12 +97,7 @@ function onUrgent(env) {
   if (kind === K.INIT) {
     start(body, c); // corr: the incarnation
   } else if (kind === K.REPLY) {
-    const p = pending.get(c);
-    if (!p) return; // late reply: dropped
-    pending.delete(c);
-    if (p.timer) runtimeClearTimeout(p.timer);
-    p.unlisten?.();
-    settleReply(p, body, replyError);
+    settlePending(pending, c, body, replyError, runtimeClearTimeout); // a late reply is dropped
   } else if (kind === K.BOX_GRANT) {
     const resolve = boxWaits.get(c);
     boxWaits.delete(c);

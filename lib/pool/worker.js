@@ -24,7 +24,7 @@ const { buildSync, loadModule } = require('../behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { Spinner } = require('../spin.js');
 const { PortReader, IDLE, DONE } = require('../port/reader.js');
-const { envelopeKind, settleReply } = require('../port/envelope.js');
+const { envelopeKind, settlePending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../outbox.js');
 const tier2 = require('../tier2.js');
@@ -591,12 +591,7 @@ function onUrgent(env) {
     const [spec, list] = body;
     for (let i = 0; i < list.length; i += 2) start(list[i], spec, list[i + 1]);
   } else if (kind === K.REPLY) {
-    const p = pending.get(c);
-    if (!p) return; // late reply: dropped
-    pending.delete(c);
-    if (p.timer) runtimeClearTimeout(p.timer);
-    p.unlisten?.();
-    settleReply(p, body, replyError);
+    settlePending(pending, c, body, replyError, runtimeClearTimeout); // a late reply is dropped
   } else if (kind === K.STOP) {
     onStop(from, c, body);
   } else if (kind === K.BOX_GRANT) {

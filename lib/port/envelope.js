@@ -28,4 +28,20 @@ function settleReply(p, body, toError) {
   else p.reject(new ActorExitError(body[1]));
 }
 
-module.exports = { envelopeKind, settleReply };
+/**
+ * Answers request `corr` of `pending` (corr → { resolve, reject, timer?, unlisten? }) with the
+ * reply body `body`: the entry leaves the map, its timer (cleared with `clearTimer`) and abort
+ * listener go, and its promise settles. Returns the entry, or undefined for a late reply (its
+ * request timed out or was aborted), which is dropped.
+ */
+function settlePending(pending, corr, body, toError, clearTimer) {
+  const p = pending.get(corr);
+  if (p === undefined) return undefined;
+  pending.delete(corr);
+  if (p.timer) clearTimer(p.timer);
+  p.unlisten?.();
+  settleReply(p, body, toError);
+  return p;
+}
+
+module.exports = { envelopeKind, settlePending };
