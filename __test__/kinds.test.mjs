@@ -1,4 +1,4 @@
-// The wire constants written twice, in the Rust core and in lib/kinds.js, agree: every envelope
+// The wire constants written twice, in the Rust core and in lib/port/kinds.js, agree: every envelope
 // kind (crate/src/envelope.rs), the undefined-body flag, and the send result codes
 // (src/messages.rs). A kind added on one side only fails here instead of as an "unknown event
 // kind" at run time.
@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, test } from './harness.mjs';
 
-const K = createRequire(import.meta.url)('../lib/kinds.js');
+const K = createRequire(import.meta.url)('../lib/port/kinds.js');
 const read = (path) => fs.readFileSync(new URL(path, import.meta.url), 'utf8');
 const snake = (name) => name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 
 describe('wire constants shared with the core', () => {
-  test('every envelope kind has the same number in Rust and in lib/kinds.js', () => {
+  test('every envelope kind has the same number in Rust and in lib/port/kinds.js', () => {
     const rust = read('../crate/src/envelope.rs');
     const body = rust.match(/pub enum Kind \{([\s\S]*?)\n\}/)[1];
     const kinds = [...body.matchAll(/^\s*(\w+) = (\d+),/gm)].map(([, name, n]) => [snake(name), Number(n)]);
@@ -25,7 +25,7 @@ describe('wire constants shared with the core', () => {
     assert.equal(K.UNDEFINED_BODY, Number(rust.match(/pub const UNDEFINED_BODY: u8 = (\d+);/)[1]));
   });
 
-  test('the send result codes are the same in Rust and in lib/kinds.js', () => {
+  test('the send result codes are the same in Rust and in lib/port/kinds.js', () => {
     const rust = read('../src/messages.rs');
     const codes = Object.fromEntries(
       [...rust.matchAll(/(Ok\(\(\)\)|Err\(SendError::(\w+)\)) => (\d+),/g)].map(([, , err, n]) => [err ? snake(err) : 'QUEUED', Number(n)]),

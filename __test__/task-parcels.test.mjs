@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, slowTest, faults, waitFor, withSup } from './harness.mjs';
 
-// Large task inputs and results travel as parcels (lib/task-transfer.js): strings, and values
+// Large task inputs and results travel as parcels (lib/tasks/transfer.js): strings, and values
 // whose JSON text is long, copied as UTF-16 code units through process memory, with or without
 // `transfer`. Bytes results with `transfer` come back as an owned copy of their box.
 const native = createRequire(import.meta.url)('../lib/native.js'); // parcelCount

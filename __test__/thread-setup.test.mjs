@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const require = createRequire(import.meta.url);
-const { ThreadPool } = require('../lib/threads.js');
-const { threadSetup } = require('../lib/thread-setup.js');
+const { ThreadPool } = require('../lib/host/threads.js');
+const { threadSetup } = require('../lib/host/thread-setup.js');
 
 const T = 60000;
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);

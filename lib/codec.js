@@ -77,7 +77,7 @@ function encode(value, param) {
 
 /**
  * The reply body of a call whose handler returned `value`: `[REPLY_OK,value]`, or
- * `[REPLY_ERR,reason]` when `value` cannot be sent (`K`: the envelope kinds of lib/kinds.js).
+ * `[REPLY_ERR,reason]` when `value` cannot be sent (`K`: the envelope kinds of lib/port/kinds.js).
  */
 function replyText(value, K) {
   try {

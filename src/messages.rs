@@ -8,7 +8,7 @@ use napi::bindgen_prelude::Result;
 use napi_derive::napi;
 use warden_core::{runtime, Envelope, Kind, SendError};
 
-/// The code JS reads for a send's result (`lib/kinds.js`).
+/// The code JS reads for a send's result (`lib/port/kinds.js`).
 pub(crate) fn send_code(r: std::result::Result<(), SendError>) -> u32 {
     match r {
         Ok(()) => 0,

@@ -22,7 +22,7 @@
 use crate::control::ControlBlock;
 use crate::sync::{Cells, Mutex, MutexGuard};
 
-/// Bytes in one outbox (a power of two). `lib/outbox.js` has the same constant. The loom
+/// Bytes in one outbox (a power of two). `lib/actor/outbox.js` has the same constant. The loom
 /// build uses a ring of 64 bytes, so that its models wrap after a few records.
 #[cfg(not(loom))]
 pub const OUTBOX_BYTES: usize = 64 * 1024;
@@ -286,7 +286,7 @@ mod loom_model {
     }
 
     /// The writer sends 0..5 (records of 12, 16, 20, 12 and 12 bytes: the last one wraps into
-    /// the space of the first as soon as that is free), making room the way `lib/outbox.js`
+    /// the space of the first as soon as that is free), making room the way `lib/actor/outbox.js`
     /// does (a flush when the next record does not fit), while the timer's sweep drains twice
     /// concurrently: each number arrives once, in order, and no cell is read while written.
     /// (A drain that gave a record's space back before copying it out fails here.)

@@ -1,6 +1,6 @@
 'use strict';
 // Validation of `createSupervisor({ cluster })` (DESIGN.md 9). Every error names the field, as
-// lib/config.js does for the other fields.
+// lib/host/config.js does for the other fields.
 
 const NODE_NAME = /^[A-Za-z0-9_-]{1,64}$/; // one NATS subject token, readable in `actor-N@node`
 const FIELDS = [

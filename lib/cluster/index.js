@@ -14,7 +14,7 @@
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const native = require('../native.js');
-const codes = require('../kinds.js');
+const codes = require('../port/kinds.js');
 const { encode } = require('../codec.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
 const { ActorExitError, TimeoutError } = require('../errors.js');

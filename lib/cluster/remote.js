@@ -1,7 +1,7 @@
 'use strict';
 // Actor-thread side of remote targets: `ctx.send`, `ctx.call`, `ctx.link`, `ctx.monitor`… given
 // an `actor-N@node` id (or a ref carrying one) become requests to the host, whose cluster
-// (lib/cluster/index.js) carries them. Loaded by lib/worker.js and lib/pool/worker.js.
+// (lib/cluster/index.js) carries them. Loaded by lib/actor/worker.js and lib/pool/worker.js.
 
 const REMOTE = /^actor-\d+@([A-Za-z0-9_-]{1,64})$/;
 let refs = 0;

@@ -7,7 +7,7 @@
 // did not cover the code (a promise continuation, a timer), the supervisor kills and replaces
 // the whole worker.
 
-const { Thread } = require('../threads.js');
+const { Thread } = require('../host/threads.js');
 
 const WATCH_WORDS = 7; // see PoolWorker.watch
 

@@ -14,21 +14,21 @@
 
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const native = require('../native.js');
-const K = require('../kinds.js');
+const K = require('../port/kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
 const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
-const { buildSync, loadModule } = require('../behaviour.js');
+const { buildSync, loadModule } = require('../actor/behaviour.js');
 const { callOptions, abortReason, listenAbort } = require('../call-options.js');
-const { Spinner } = require('../spin.js');
+const { Spinner } = require('../port/spin.js');
 const { PortReader, IDLE, DONE } = require('../port/reader.js');
 const { envelopeKind, settlePending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
-const { Outbox } = require('../outbox.js');
-const tier2 = require('../tier2.js');
-const { trackTimers } = require('../user-timers.js');
+const { Outbox } = require('../actor/outbox.js');
+const tier2 = require('../tier2/index.js');
+const { trackTimers } = require('../actor/user-timers.js');
 
 const {
   setImmediate: runtimeSetImmediate,
@@ -138,7 +138,7 @@ Object.assign(Slot.prototype, {
   stopReason: null,
   stopping: false, // onTerminate runs
   idleTimer: null,
-  timers: null, // timers its code set (lib/user-timers.js), from the first one
+  timers: null, // timers its code set (lib/actor/user-timers.js), from the first one
   views: null, // tier2.Views of box memory it holds, from the first one
   boxes: null, // its Tier 2 writer, from the first write
   selfObj: null,
@@ -291,7 +291,7 @@ class Ctx {
   /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
   async spawn(actor, options) {
     this._slot.check();
-    const source = require('../source.js').actorSource(actor, 'ctx.spawn: actor');
+    const source = require('../actor/source.js').actorSource(actor, 'ctx.spawn: actor');
     const id = await request(this._slot, { op: 'spawn', source, options });
     return Object.freeze({ id });
   }
@@ -428,7 +428,7 @@ function boxesOf(slot) {
   return slot.boxes;
 }
 
-/** Waits for the reply to a new correlation id (see lib/worker.js awaitReply). */
+/** Waits for the reply to a new correlation id (see lib/actor/worker.js awaitReply). */
 function awaitReply(slot, send, timeoutMs, timeoutMessage, signal) {
   return new Promise((resolve, reject) => {
     const c = ++corr;

@@ -1,8 +1,8 @@
 'use strict';
 // Decoding what a port delivers, shared by every thread that reads one. Envelopes reach JS as
-// `[kind, from, corr, body]` (kinds: lib/kinds.js); a reply's body is `[tag, value?]`.
+// `[kind, from, corr, body]` (kinds: lib/port/kinds.js); a reply's body is `[tag, value?]`.
 
-const K = require('../kinds.js');
+const K = require('./kinds.js');
 const { ActorExitError } = require('../errors.js');
 
 /**

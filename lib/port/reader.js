@@ -1,11 +1,11 @@
 'use strict';
 // The one loop that reads a thread's port, used by every kind of thread that has one: the host
 // (the supervisor's port and the task pool's reply port), isolated actor threads (and so task
-// threads, which are actor threads running lib/task-runner.js) and pool workers.
+// threads, which are actor threads running lib/tasks/runner.js) and pool workers.
 //
 // A port has urgent envelopes (replies, start and stop orders, grants, events for the host)
 // and, for actor threads, mail. One pass of `drain` handles urgent envelopes first, then one
-// unit of mail (`work`), and repeats. With nothing left it asks its spin policy (lib/spin.js)
+// unit of mail (`work`), and repeats. With nothing left it asks its spin policy (lib/port/spin.js)
 // whether to keep the port claimed — waiting in the core (`wait`) or taking an event-loop turn
 // and looking again — or to park, after which the next sender wakes the thread through its
 // registered callback. The thread-specific parts are passed in; everything else is here once.
@@ -32,7 +32,7 @@ class PortReader {
    *   something arrived; `mayWait(awaiting)`: whether waiting is allowed right now;
    * - `open()`: false once the thread stops reading; `awaiting()`: replies are expected soon;
    * - `policy`: `arrived(now)`, `shouldSpin(awaiting)`, `pollUs()`, `sleepUs()`, `parked()`
-   *   (a Spinner of lib/spin.js, or the same shape);
+   *   (a Spinner of lib/port/spin.js, or the same shape);
    * - `setImmediate`: the runtime's own (user code may have replaced the global one).
    */
   constructor(o) {

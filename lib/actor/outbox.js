@@ -8,7 +8,7 @@
 // bytes; target 0 is the host (a `self.send` event for the supervisor's subscribers); a WRAP word sends the reader back to position 0. Control words: [2] head (published
 // here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
 
-const native = require('./native.js');
+const native = require('../native.js');
 
 const BYTES = 64 * 1024; // must match OUTBOX_BYTES in crate/src/outbox.rs
 const HEADER = 8;

@@ -1,6 +1,6 @@
 'use strict';
 // Tasks: killable one-off computations on a pool of task threads. Each task thread is a
-// runtime-internal actor (outside maxActors and the actor counters) running lib/task-runner.js,
+// runtime-internal actor (outside maxActors and the actor counters) running lib/tasks/runner.js,
 // so tasks and their results travel through the Rust core like every other message. A thread
 // runs one task at a time: the timeout clock starts when the task is handed to an idle thread,
 // and a task that must be stopped (timeout, AbortSignal) is stopped by killing its thread, which
@@ -8,21 +8,21 @@
 // the queue, and its input is never serialised.
 //
 // This is the entry point (sup.task, and the pool's start and close); the parts:
-//   task-functions.js  what a thread compiles a task function from
-//   task-options.js    validation of task options, and the pool's defaults
-//   task-errors.js     the errors tasks fail with
-//   task-queue.js      a job (one task until it settles) and the FIFO jobs wait in
-//   task-pool.js       the pool: threads, dispatch, replies
-//   task-transfer.js   inputs and results through boxes of the memory pool (`transfer`)
-//   task-map.js        sup.map and sup.mapStream
-//   task-helpers.js    sup.tasks: all, allSettled, race, any, stats
+//   functions.js  what a thread compiles a task function from
+//   options.js    validation of task options, and the pool's defaults
+//   errors.js     the errors tasks fail with
+//   queue.js      a job (one task until it settles) and the FIFO jobs wait in
+//   pool.js       the pool: threads, dispatch, replies
+//   transfer.js   inputs and results through boxes of the memory pool (`transfer`)
+//   map.js        sup.map and sup.mapStream
+//   helpers.js    sup.tasks: all, allSettled, race, any, stats
 
-const { defOf } = require('./task-functions.js');
-const { taskOptions } = require('./task-options.js');
-const { closedError } = require('./task-errors.js');
-const { pools, poolOf } = require('./task-pool.js');
-const { map, mapStream } = require('./task-map.js');
-const { tasksOf } = require('./task-helpers.js');
+const { defOf } = require('./functions.js');
+const { taskOptions } = require('./options.js');
+const { closedError } = require('./errors.js');
+const { pools, poolOf } = require('./pool.js');
+const { map, mapStream } = require('./map.js');
+const { tasksOf } = require('./helpers.js');
 
 /** `sup.task(fn, input, options)`. */
 function task(sup, fn, input, options) {

@@ -3,29 +3,29 @@
 // receives actors' events from its port in the Rust core, and restarts what dies according to
 // the decision the core makes.
 
-const native = require('./native.js');
-const K = require('./kinds.js');
+const native = require('../native.js');
+const K = require('../port/kinds.js');
 const { supervisorConfig, spawnOptions, groupOptions, groupSpec, regionSize, diagnosticsOptions } = require('./config.js');
-const { callOptions, abortReason, listenAbort } = require('./call-options.js');
-const { encode } = require('./codec.js');
-const { actorSource } = require('./source.js');
-const { resolveTarget, monitorRef } = require('./targets.js');
+const { callOptions, abortReason, listenAbort } = require('../call-options.js');
+const { encode } = require('../codec.js');
+const { actorSource } = require('../actor/source.js');
+const { resolveTarget, monitorRef } = require('../targets.js');
 const { ThreadPool } = require('./threads.js');
-const { Ok, Err, systemMessage } = require('./result.js');
-const { TimeoutError, ActorExitError } = require('./errors.js');
-const { Spinner } = require('./spin.js');
-const { PortReader } = require('./port/reader.js');
-const { envelopeKind, settlePending } = require('./port/envelope.js');
+const { Ok, Err, systemMessage } = require('../result.js');
+const { TimeoutError, ActorExitError } = require('../errors.js');
+const { Spinner } = require('../port/spin.js');
+const { PortReader } = require('../port/reader.js');
+const { envelopeKind, settlePending } = require('../port/envelope.js');
 
 // Longest the host thread waits in the core for replies and events in one go before its event
 // loop gets a turn (the host is the application's main thread: keep its I/O flowing).
 const HOST_MAX_WAIT_US = 200;
 const HOST_DENSE_GAP_MS = 0.2;
-const tasks = require('./tasks.js');
-const tier2 = require('./tier2.js');
+const tasks = require('../tasks/index.js');
+const tier2 = require('../tier2/index.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 const { Metrics } = require('./metrics.js');
-const { Pool } = require('./pool/host.js');
+const { Pool } = require('../pool/host.js');
 const view = require('./inspect-view.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
@@ -303,7 +303,7 @@ class Supervisor {
     this._pooledCount = 0; // live pooled actors
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
-    this.cluster = this._config.cluster ? new (require('./cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
+    this.cluster = this._config.cluster ? new (require('../cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, this._reader.read, false);
     this._reader.drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
@@ -467,7 +467,7 @@ class Supervisor {
     return tier2.release(this._sid, handle, this._views);
   }
 
-  // ---- tasks: killable one-off computations on pooled task threads (lib/tasks.js) --------
+  // ---- tasks: killable one-off computations on pooled task threads (lib/tasks/index.js) --------
 
   /** Runs `fn(input)` (a function, or a module URL/path exporting one) in a task thread. */
   task(fn, input, options) {
@@ -803,7 +803,7 @@ class Supervisor {
   }
 
   /**
-   * The actor's handler failed and its thread scrubbed itself (lib/worker.js `recycle`): the
+   * The actor's handler failed and its thread scrubbed itself (lib/actor/worker.js `recycle`): the
    * thread is healthy, so instead of killing it the incarnation ends here and the thread goes
    * back to the warm pool, first in line — usually straight to the next incarnation. Module
    * actors and threads with resourceLimits are not reused (a module's top-level state would

@@ -5,21 +5,21 @@
 // (the one exception is set-up: the shared regions an incarnation is granted arrive on its port).
 
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads');
-const native = require('./native.js');
-const K = require('./kinds.js');
-const { encode, replyText } = require('./codec.js');
-const { systemMessage } = require('./result.js');
-const { TimeoutError, ActorExitError, describeError, replyError } = require('./errors.js');
-const { resolveTarget, monitorRef } = require('./targets.js');
-const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('./cluster/remote.js');
+const native = require('../native.js');
+const K = require('../port/kinds.js');
+const { encode, replyText } = require('../codec.js');
+const { systemMessage } = require('../result.js');
+const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
+const { resolveTarget, monitorRef } = require('../targets.js');
+const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('./behaviour.js');
-const { callOptions, abortReason, listenAbort } = require('./call-options.js');
-const tier2 = require('./tier2.js');
-const { Spinner } = require('./spin.js');
-const { PortReader, IDLE, DONE, QUEUED_JS } = require('./port/reader.js');
-const { envelopeKind, settlePending } = require('./port/envelope.js');
+const { callOptions, abortReason, listenAbort } = require('../call-options.js');
+const tier2 = require('../tier2/index.js');
+const { Spinner } = require('../port/spin.js');
+const { PortReader, IDLE, DONE, QUEUED_JS } = require('../port/reader.js');
+const { envelopeKind, settlePending } = require('../port/envelope.js');
 const { Outbox } = require('./outbox.js');
-const { fmt } = require('./fmt.js');
+const { fmt } = require('../fmt.js');
 const { trackTimers } = require('./user-timers.js');
 
 // The runtime's own timers. Timers the actor's code creates go through tracking wrappers
@@ -377,7 +377,7 @@ function live(g) {
   if (g !== generation) throw new IncarnationEnded();
 }
 
-// Timers set by actor code, so that recycle() can cancel them (lib/user-timers.js).
+// Timers set by actor code, so that recycle() can cancel them (lib/actor/user-timers.js).
 const userTimers = { timers: new Map() };
 let cancelTimers = null;
 

@@ -1,5 +1,5 @@
 'use strict';
-// The behaviour of a task thread (an internal module actor, see lib/tasks.js). It handles one
+// The behaviour of a task thread (an internal module actor, see lib/tasks/index.js). It handles one
 // `call` at a time: `[fid, def, input]`, where `fid` names a task function, `def` is 0 when this
 // thread already has it, or `{ code }` (a function's source) / `{ url }` (a module whose default
 // export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
@@ -23,7 +23,7 @@
 // once to the pool's `port` as a reply `[5, value]` to `corr` (ahead of the final reply, in
 // order), encoded like a result; once the task has settled, progress is dropped.
 //
-// Large strings travel as parcels (lib/task-transfer.js), with or without `transfer`: a 4th
+// Large strings travel as parcels (lib/tasks/transfer.js), with or without `transfer`: a 4th
 // element `{ p, j }` (or `{ t: 1, p, j }` with `transfer`, whose other calls carry `t: 1` too)
 // names a parcel holding the input, the string itself (`j` 0) or its JSON text (`j` 1), which
 // the host drops when the task settles. A result that is a long string, or whose JSON text is
@@ -32,12 +32,12 @@
 // (`[7, ms, [parcel, kind]]`), which the host takes as an ArrayBuffer of its own; it may be as
 // large as a box of the pool.
 
-const native = require('./native.js');
-const tier2 = require('./tier2.js');
-const { moduleExports } = require('./behaviour.js');
-const { encode } = require('./codec.js');
-const { BIG_TEXT } = require('./task-transfer.js');
-const { withTypeScriptHint } = require('./ts-hint.js');
+const native = require('../native.js');
+const tier2 = require('../tier2/index.js');
+const { moduleExports } = require('../actor/behaviour.js');
+const { encode } = require('../codec.js');
+const { BIG_TEXT } = require('./transfer.js');
+const { withTypeScriptHint } = require('../actor/ts-hint.js');
 
 const OK = 1;
 const UNDEF = 2;
@@ -48,7 +48,7 @@ const PROGRESS = 5;
 const PARCEL = 6;
 const BYTES_PARCEL = 7;
 const WITH_PROGRESS = -2;
-const K_REPLY_OK = require('./kinds.js').REPLY_OK;
+const K_REPLY_OK = require('../port/kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
 const fns = new Map(); // fid → function (or the promise of a module's function)

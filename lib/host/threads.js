@@ -5,16 +5,16 @@
 // A thread started with resource limits or with its own `execArgv`/`env` (thread-setup.js)
 // belongs to the actor it was made for: it never comes from the warm pool nor goes back to it
 // (only default threads are pooled), so no actor ever runs under another one's flags or
-// environment. Its own next incarnation may still reuse it (lib/supervisor.js `spare`).
+// environment. Its own next incarnation may still reuse it (lib/host/supervisor.js `spare`).
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
-const native = require('./native.js');
-const { addonFile } = require('./addon.js');
+const native = require('../native.js');
+const { addonFile } = require('../addon.js');
 const { workerOptions } = require('./thread-setup.js');
 
-const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
-const POOL_SCRIPT = path.join(__dirname, 'pool', 'worker.js');
+const WORKER_SCRIPT = path.join(__dirname, '..', 'actor', 'worker.js');
+const POOL_SCRIPT = path.join(__dirname, '..', 'pool', 'worker.js');
 const REFILL_DELAY_MS = 5;
 const live = new Set();
 
@@ -113,7 +113,7 @@ class ThreadPool {
 
   /**
    * Takes back a healthy thread whose actor ended (its handler threw and the thread scrubbed
-   * itself, see lib/worker.js) and was not restarted on it at once: first in line for the next
+   * itself, see lib/actor/worker.js) and was not restarted on it at once: first in line for the next
    * acquire if the pool has room, else stopped. A dedicated thread is always stopped.
    */
   adopt(t) {

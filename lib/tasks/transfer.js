@@ -18,12 +18,12 @@
 // restarted, or gone before it got it) reads the same one. A result's parcel is made by the task
 // thread and taken (read and dropped) by the host; the supervisor's shutdown drops any left.
 //
-// These functions do that for a TaskPool (lib/task-pool.js), which calls them.
+// These functions do that for a TaskPool (lib/tasks/pool.js), which calls them.
 
-const native = require('./native.js');
-const { encode } = require('./codec.js');
-const tier2 = require('./tier2.js');
-const { QUEUED, RUNNING } = require('./task-queue.js');
+const native = require('../native.js');
+const { encode } = require('../codec.js');
+const tier2 = require('../tier2/index.js');
+const { QUEUED, RUNNING } = require('./queue.js');
 
 const textEncoder = new TextEncoder();
 

@@ -3,11 +3,11 @@
 // ...options }` (and other values, taken as they are), which cancel the tasks they started once
 // those are no longer needed; and stats, the counters of the supervisor's task pool.
 
-const { defOf } = require('./task-functions.js');
-const { isObject, taskOptions } = require('./task-options.js');
-const { abortError, closedError } = require('./task-errors.js');
-const { DONE } = require('./task-queue.js');
-const { pools, poolOf } = require('./task-pool.js');
+const { defOf } = require('./functions.js');
+const { isObject, taskOptions } = require('./options.js');
+const { abortError, closedError } = require('./errors.js');
+const { DONE } = require('./queue.js');
+const { pools, poolOf } = require('./pool.js');
 
 const DESCRIPTOR_KEYS = ['fn', 'input'];
 

@@ -143,7 +143,7 @@ function supervisorConfig(config = {}) {
   }
   out.tasks = tasksConfig(c.tasks);
   out.pool = poolConfig(c.pool);
-  out.cluster = require('./cluster/config.js').clusterConfig(c.cluster);
+  out.cluster = require('../cluster/config.js').clusterConfig(c.cluster);
   return out;
 }
 
@@ -253,7 +253,7 @@ function groupSpec(strategy, retry) {
 
 /** The `timeoutMs` of a call's options (default 5000), validated; `param` names the options. */
 function callTimeout(options, param) {
-  return require('./call-options.js').callOptions(options, param).timeoutMs; // unknown options refused there
+  return require('../call-options.js').callOptions(options, param).timeoutMs; // unknown options refused there
 }
 
 /** Validated, defaulted spawn options; `regions`: the supervisor's shared regions (name → buffer). */

@@ -3,10 +3,10 @@
 // `concurrency` tasks at once, items pulled as there is room; map resolves with every result,
 // mapStream yields them in order. `onProgress(value, index)` hears each item's progress.
 
-const { defOf } = require('./task-functions.js');
-const { isObject, taskOptions } = require('./task-options.js');
-const { abortError, closedError } = require('./task-errors.js');
-const { pools, poolOf } = require('./task-pool.js');
+const { defOf } = require('./functions.js');
+const { isObject, taskOptions } = require('./options.js');
+const { abortError, closedError } = require('./errors.js');
+const { pools, poolOf } = require('./pool.js');
 
 const MAP_KEYS = ['concurrency', 'settle'];
 

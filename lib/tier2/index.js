@@ -2,10 +2,10 @@
 // Tier 2 in JS threads: encoding writes, readers over views of box memory, and the table of
 // views this thread holds so they are detached before it gives a box back.
 
-const native = require('./native.js');
-const { Ok, Err } = require('./result.js');
-const { encode } = require('./codec.js');
-const { resolveTarget } = require('./targets.js');
+const native = require('../native.js');
+const { Ok, Err } = require('../result.js');
+const { encode } = require('../codec.js');
+const { resolveTarget } = require('../targets.js');
 
 const TYPES = ['json', 'string', 'binary', 'cbor'];
 const SHARES = ['owner', 'group', 'linked', 'all'];

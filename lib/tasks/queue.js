@@ -2,7 +2,7 @@
 // The job queue: a Job is one task from task() until it settles; jobs wait for a thread in a FIFO
 // (in JS: an aborted queued task just leaves it, and its input is never serialised).
 
-const native = require('./native.js');
+const native = require('../native.js');
 
 // Job states.
 const QUEUED = 0;
@@ -26,7 +26,7 @@ class Job {
     this.kind = ''; // transfer: how the thread rebuilds it ('json', 'Uint8Array', …)
     this.box = null; // transfer: the input's box, once shared with `thread`
     this.boxCorr = 0; // transfer: waiting for a box (its thread is reserved)
-    this.parcel = 0; // a large input's parcel (lib/task-transfer.js), dropped when the job ends
+    this.parcel = 0; // a large input's parcel (lib/tasks/transfer.js), dropped when the job ends
     this.parcelJson = false; // whether the parcel holds JSON text rather than the string itself
     // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
     // in a busy thread's mailbox: stopping a task kills its thread. Transferred inputs are only

@@ -2,7 +2,7 @@
 // The errors tasks fail with, made on the host: aborted, thread exited, supervisor shut down,
 // and the error a task threw, rebuilt from what its thread sent.
 
-const { ActorExitError } = require('./errors.js');
+const { ActorExitError } = require('../errors.js');
 
 const ERRORS = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 

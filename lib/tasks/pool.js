@@ -6,20 +6,20 @@
 
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const native = require('./native.js');
-const K = require('./kinds.js');
-const tier2 = require('./tier2.js');
-const { spawnOptions } = require('./config.js');
-const { TimeoutError } = require('./errors.js');
-const { defOf } = require('./task-functions.js');
-const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./task-options.js');
-const { abortError, exitError, closedError, rebuild } = require('./task-errors.js');
-const { QUEUED, RUNNING, Job, unsend, Fifo } = require('./task-queue.js');
-const transfer = require('./task-transfer.js');
-const { PortReader } = require('./port/reader.js');
-const { envelopeKind } = require('./port/envelope.js');
+const native = require('../native.js');
+const K = require('../port/kinds.js');
+const tier2 = require('../tier2/index.js');
+const { spawnOptions } = require('../host/config.js');
+const { TimeoutError } = require('../errors.js');
+const { defOf } = require('./functions.js');
+const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./options.js');
+const { abortError, exitError, closedError, rebuild } = require('./errors.js');
+const { QUEUED, RUNNING, Job, unsend, Fifo } = require('./queue.js');
+const transfer = require('./transfer.js');
+const { PortReader } = require('../port/reader.js');
+const { envelopeKind } = require('../port/envelope.js');
 
-const RUNNER = Object.freeze({ kind: 'module', url: pathToFileURL(path.join(__dirname, 'task-runner.js')).href });
+const RUNNER = Object.freeze({ kind: 'module', url: pathToFileURL(path.join(__dirname, 'runner.js')).href });
 const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is given up
 const MAX_KNOWN = 256; // task functions a thread keeps compiled before it starts afresh
 const MAX_START_FAILURES = 3; // consecutive threads that failed to start before queued tasks are failed
@@ -30,7 +30,7 @@ const PREFETCH_BUDGET_MS = 1; // … as many as it should finish in this long
 const PREFETCH_DEPTH = 32; // … and at most this many waiting behind the running one
 const HEAP_EVERY = 16; // with maxHeapUsedMb, threads report their heap every this many tasks (and after any task of 1 ms or more)
 
-// Reply tags of lib/task-runner.js.
+// Reply tags of lib/tasks/runner.js.
 const R_FAIL = 0;
 const R_OK = 1;
 const R_UNDEF = 2;
@@ -38,7 +38,7 @@ const R_LOST = 3;
 const R_BOX = 4;
 const R_PROGRESS = 5;
 const WITH_PROGRESS = -2; // a call wrapped with where its progress goes: [-2, port, corr, call]
-const R_PARCEL = 6; // a large result in a parcel (lib/task-transfer.js)
+const R_PARCEL = 6; // a large result in a parcel (lib/tasks/transfer.js)
 const R_BYTES_PARCEL = 7; // a bytes result (transfer) in a bytes parcel
 
 /** A ping: the first message a (new or restarted) thread handles. */
@@ -49,7 +49,7 @@ class Ping {
   }
 }
 
-/** A task thread: an internal actor running lib/task-runner.js. */
+/** A task thread: an internal actor running lib/tasks/runner.js. */
 class TaskThread {
   constructor(entry, key, limits) {
     this.ref = entry.ref;
