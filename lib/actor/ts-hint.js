@@ -1,7 +1,8 @@
 'use strict';
 // The hint a TypeScript module gets when the runtime cannot load it. Bun runs TypeScript as it
 // is; Node 20 has no type stripping, so a `.ts`/`.mts`/`.cts` module actor or task needs a
-// loader in its thread (`execArgv: ['--import', '<loader>']`, see threads.js) or compiling first.
+// loader in its thread (`execArgv: ['--import', '<loader>']`, see lib/host/threads.js) or
+// compiling first.
 
 const { fileURLToPath } = require('node:url');
 
