@@ -9,15 +9,15 @@ const native = require('../native.js');
 const K = require('../port/kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
-const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
+const { ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('./behaviour.js');
-const { callOptions, abortReason, listenAbort } = require('../call-options.js');
+const { callOptions, abortReason } = require('../call-options.js');
 const tier2 = require('../tier2/index.js');
 const { Spinner } = require('../port/spin.js');
 const { PortReader, IDLE, DONE, QUEUED_JS } = require('../port/reader.js');
-const { envelopeKind, settlePending } = require('../port/envelope.js');
+const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../port/envelope.js');
 const { Outbox } = require('./outbox.js');
 const { fmt } = require('../fmt.js');
 const { trackTimers } = require('./user-timers.js');
@@ -25,6 +25,7 @@ const { trackTimers } = require('./user-timers.js');
 // The runtime's own timers. Timers the actor's code creates go through tracking wrappers
 // (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
 const { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout, setImmediate: runtimeSetImmediate } = globalThis;
+const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 const runtimeSetInterval = globalThis.setInterval;
 
 const port = workerData.port;
@@ -394,33 +395,7 @@ function describe(err) {
  * if nothing could be sent. With `timeoutMs`, no reply in time rejects with `timeoutMessage`.
  */
 function awaitReply(send, timeoutMs, timeoutMessage, signal) {
-  return new Promise((resolve, reject) => {
-    const c = ++corr;
-    const entry = { resolve, reject, timer: null, unlisten: null };
-    if (timeoutMs !== undefined) {
-      entry.timer = runtimeSetTimeout(() => {
-        pending.delete(c);
-        entry.unlisten?.();
-        reject(new TimeoutError(timeoutMessage));
-      }, timeoutMs);
-    }
-    pending.set(c, entry);
-    const err = send(c);
-    if (err) {
-      pending.delete(c);
-      runtimeClearTimeout(entry.timer);
-      reject(err);
-      return;
-    }
-    if (signal) {
-      // aborted: rejected now; a late reply finds no entry and is dropped
-      entry.unlisten = listenAbort(signal, (reason) => {
-        if (!pending.delete(c)) return;
-        runtimeClearTimeout(entry.timer);
-        reject(reason);
-      });
-    }
-  });
+  return awaitPending(pending, ++corr, send, { timeoutMs, timeoutMessage, signal, timers: RUNTIME_TIMERS });
 }
 
 /** Asks the host to act for this actor (spawn, terminate a child, resources, crash policy). */

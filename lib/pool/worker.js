@@ -17,14 +17,14 @@ const native = require('../native.js');
 const K = require('../port/kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
-const { TimeoutError, ActorExitError, describeError, replyError } = require('../errors.js');
+const { ActorExitError, describeError, replyError } = require('../errors.js');
 const { resolveTarget, monitorRef } = require('../targets.js');
 const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('../actor/behaviour.js');
-const { callOptions, abortReason, listenAbort } = require('../call-options.js');
+const { callOptions, abortReason } = require('../call-options.js');
 const { Spinner } = require('../port/spin.js');
 const { PortReader, IDLE, DONE } = require('../port/reader.js');
-const { envelopeKind, settlePending } = require('../port/envelope.js');
+const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../actor/outbox.js');
 const tier2 = require('../tier2/index.js');
@@ -37,6 +37,7 @@ const {
   setInterval: runtimeSetInterval,
   clearInterval: runtimeClearInterval,
 } = globalThis;
+const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 
 const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt } = workerData.pool;
 // [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
@@ -430,33 +431,7 @@ function boxesOf(slot) {
 
 /** Waits for the reply to a new correlation id (see lib/actor/worker.js awaitReply). */
 function awaitReply(slot, send, timeoutMs, timeoutMessage, signal) {
-  return new Promise((resolve, reject) => {
-    const c = ++corr;
-    const entry = { resolve, reject, timer: null, slot, unlisten: null };
-    if (timeoutMs !== undefined) {
-      entry.timer = runtimeSetTimeout(() => {
-        pending.delete(c);
-        entry.unlisten?.();
-        reject(new TimeoutError(timeoutMessage));
-      }, timeoutMs);
-    }
-    pending.set(c, entry);
-    const err = send(c);
-    if (err) {
-      pending.delete(c);
-      runtimeClearTimeout(entry.timer);
-      reject(err);
-      return;
-    }
-    if (signal) {
-      // aborted: rejected now; a late reply finds no entry and is dropped
-      entry.unlisten = listenAbort(signal, (reason) => {
-        if (!pending.delete(c)) return;
-        runtimeClearTimeout(entry.timer);
-        reject(reason);
-      });
-    }
-  });
+  return awaitPending(pending, ++corr, send, { timeoutMs, timeoutMessage, signal, timers: RUNTIME_TIMERS, extra: { slot } });
 }
 
 /** Asks the host to act for `slot`'s actor (spawn, terminate a child, resources, crash policy). */

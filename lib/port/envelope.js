@@ -3,7 +3,8 @@
 // `[kind, from, corr, body]` (kinds: lib/port/kinds.js); a reply's body is `[tag, value?]`.
 
 const K = require('./kinds.js');
-const { ActorExitError } = require('../errors.js');
+const { ActorExitError, TimeoutError } = require('../errors.js');
+const { listenAbort } = require('../call-options.js');
 
 /**
  * The kind of `env`, with the "body is undefined" flag taken off: `env` is rewritten in place
@@ -44,4 +45,40 @@ function settlePending(pending, corr, body, toError, clearTimer) {
   return p;
 }
 
-module.exports = { envelopeKind, settlePending };
+/**
+ * Registers request `corr` in `pending` and sends it with `send(corr)` (which returns an Error
+ * when it could not be sent); resolves when `settlePending` answers it. After `timeoutMs` it
+ * rejects with a TimeoutError carrying `timeoutMessage`; an aborted `signal` rejects with its
+ * reason. Either way the entry leaves `pending`, so a late reply is dropped. `timers` is the
+ * runtime's own { setTimeout, clearTimeout } (user code may wrap the globals); `extra` fields
+ * (e.g. the pooled actor the request is for) are kept on the entry.
+ */
+function awaitReply(pending, corr, send, { timeoutMs, timeoutMessage, signal, timers, extra }) {
+  return new Promise((resolve, reject) => {
+    const entry = { resolve, reject, timer: null, unlisten: null, ...extra };
+    if (timeoutMs !== undefined) {
+      entry.timer = timers.setTimeout(() => {
+        pending.delete(corr);
+        entry.unlisten?.();
+        reject(new TimeoutError(timeoutMessage));
+      }, timeoutMs);
+    }
+    pending.set(corr, entry);
+    const err = send(corr);
+    if (err) {
+      pending.delete(corr);
+      timers.clearTimeout(entry.timer);
+      reject(err);
+      return;
+    }
+    if (signal) {
+      entry.unlisten = listenAbort(signal, (reason) => {
+        if (!pending.delete(corr)) return;
+        timers.clearTimeout(entry.timer);
+        reject(reason);
+      });
+    }
+  });
+}
+
+module.exports = { envelopeKind, settlePending, awaitReply };
