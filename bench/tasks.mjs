@@ -45,6 +45,21 @@ const now = () => performance.now();
 const fmtRate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M tasks/s` : `${(v / 1e3).toFixed(1)} k tasks/s`);
 const fmtMs = (v) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
 
+/** Process CPU time (user + system, every thread: both pools run in this process) in µs. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const cpuPerTask = Object.create(null); // case → CPU µs per task, one value per run
+
+/** Runs `measure` for case `k`, recording the CPU time per task it cost next to its figure. */
+async function sampled(k, n, measure) {
+  const c0 = cpuNow();
+  const v = await measure();
+  (cpuPerTask[k] ??= []).push((cpuNow() - c0) / n);
+  return v;
+}
+
 /** Tasks per second for `n` tasks submitted at once. */
 async function throughput(run, n, label) {
   const t0 = now();
@@ -126,13 +141,13 @@ for (let r = 0; r < REPS; r++) {
   console.error(`- run ${r + 1}/${REPS}`);
   // alternate which side goes first, so neither always runs on a warmer or cooler machine
   const order = r % 2 === 0 ? ['tinyFn', 'tinyMod', 'tinyPiscina'] : ['tinyPiscina', 'tinyMod', 'tinyFn'];
-  for (const k of order) samples[k].push(await throughput(cases[k].run, N_TINY, k));
-  for (const k of r % 2 === 0 ? ['cpuMod', 'cpuPiscina'] : ['cpuPiscina', 'cpuMod']) samples[k].push(await throughput(cases[k].run, N_CPU, k));
-  for (const k of r % 2 === 0 ? ['rttFn', 'rttPiscina'] : ['rttPiscina', 'rttFn']) samples[k].push(await latency(cases[k].run, N_RTT, k));
+  for (const k of order) samples[k].push(await sampled(k, N_TINY, () => throughput(cases[k].run, N_TINY, k)));
+  for (const k of r % 2 === 0 ? ['cpuMod', 'cpuPiscina'] : ['cpuPiscina', 'cpuMod']) samples[k].push(await sampled(k, N_CPU, () => throughput(cases[k].run, N_CPU, k)));
+  for (const k of r % 2 === 0 ? ['rttFn', 'rttPiscina'] : ['rttPiscina', 'rttFn']) samples[k].push(await sampled(k, N_RTT, () => latency(cases[k].run, N_RTT, k)));
   const big4 = ['bigMod', 'bigXfer', 'bigPiscina', 'jsonIn', 'jsonInPiscina', 'strOut', 'strOutPiscina', 'jsonOut', 'jsonOutPiscina'];
-  for (const k of r % 2 === 0 ? big4 : [...big4].reverse()) samples[k].push(await latency(cases[k].run, N_BIG, k));
+  for (const k of r % 2 === 0 ? big4 : [...big4].reverse()) samples[k].push(await sampled(k, N_BIG, () => latency(cases[k].run, N_BIG, k)));
   const inOut = ['inXfer', 'inPiscinaClone', 'inPiscinaMove', 'outXfer', 'outPiscinaClone', 'outPiscinaMove'];
-  for (const k of r % 2 === 0 ? inOut : [...inOut].reverse()) samples[k].push(await latency(cases[k].run, N_BIG, k));
+  for (const k of r % 2 === 0 ? inOut : [...inOut].reverse()) samples[k].push(await sampled(k, N_BIG, () => latency(cases[k].run, N_BIG, k)));
 }
 
 await sup.shutdown();
@@ -141,34 +156,36 @@ const leaks = runtimeStats();
 
 const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 const rows = [
-  [`tiny tasks \`({a,b}) => a+b\`, ${N_TINY} at once — function task`, fmtRate(m.tinyFn), fmtRate(m.tinyPiscina), m.tinyFn / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
-  [`tiny tasks, ${N_TINY} at once — module task (same file as piscina's)`, fmtRate(m.tinyMod), fmtRate(m.tinyPiscina), m.tinyMod / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true],
-  [`CPU: SHA-256 over 64 KiB (node:crypto, module task), ${N_CPU} at once`, fmtRate(m.cpuMod), fmtRate(m.cpuPiscina), m.cpuMod / m.cpuPiscina, '—', false],
-  [`tiny task, one at a time (await each), p50 of ${N_RTT}`, fmtMs(m.rttFn), fmtMs(m.rttPiscina), m.rttFn / m.rttPiscina, '—', false],
-  [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '≤ 1× piscina', false],
-  [`1 MiB string input, \`transfer: true\` (piscina: clone), p50 of ${N_BIG}`, fmtMs(m.bigXfer), fmtMs(m.bigPiscina), m.bigXfer / m.bigPiscina, '≤ 1× piscina', false],
-  [`≈ 1 MiB JSON input (${N_ROWS} small objects) → its length, p50 of ${N_BIG}`, fmtMs(m.jsonIn), fmtMs(m.jsonInPiscina), m.jsonIn / m.jsonInPiscina, '≤ 1× piscina', false],
-  [`1 MiB string result, p50 of ${N_BIG}`, fmtMs(m.strOut), fmtMs(m.strOutPiscina), m.strOut / m.strOutPiscina, '≤ 1× piscina', false],
-  [`≈ 1 MiB JSON result (${N_ROWS} small objects made by the task), p50 of ${N_BIG}`, fmtMs(m.jsonOut), fmtMs(m.jsonOutPiscina), m.jsonOut / m.jsonOutPiscina, '≤ 1× piscina', false],
-  [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaClone), m.inXfer / m.inPiscinaClone, '≤ 1× piscina', false],
-  [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's transferList (of a fresh copy), p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaMove), m.inXfer / m.inPiscinaMove, '—', false],
-  [`1 MiB Uint8Array result, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaClone), m.outXfer / m.outPiscinaClone, '≤ 1× piscina', false],
-  [`1 MiB Uint8Array result, \`transfer: true\` vs Piscina.move, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaMove), m.outXfer / m.outPiscinaMove, '—', false],
+  [`tiny tasks \`({a,b}) => a+b\`, ${N_TINY} at once — function task`, fmtRate(m.tinyFn), fmtRate(m.tinyPiscina), m.tinyFn / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true, 'tinyFn', 'tinyPiscina'],
+  [`tiny tasks, ${N_TINY} at once — module task (same file as piscina's)`, fmtRate(m.tinyMod), fmtRate(m.tinyPiscina), m.tinyMod / m.tinyPiscina, '≥ 1× piscina (stretch 1.5×)', true, 'tinyMod', 'tinyPiscina'],
+  [`CPU: SHA-256 over 64 KiB (node:crypto, module task), ${N_CPU} at once`, fmtRate(m.cpuMod), fmtRate(m.cpuPiscina), m.cpuMod / m.cpuPiscina, '—', false, 'cpuMod', 'cpuPiscina'],
+  [`tiny task, one at a time (await each), p50 of ${N_RTT}`, fmtMs(m.rttFn), fmtMs(m.rttPiscina), m.rttFn / m.rttPiscina, '—', false, 'rttFn', 'rttPiscina'],
+  [`1 MiB string input → its length, sequential, p50 of ${N_BIG}`, fmtMs(m.bigMod), fmtMs(m.bigPiscina), m.bigMod / m.bigPiscina, '≤ 1× piscina', false, 'bigMod', 'bigPiscina'],
+  [`1 MiB string input, \`transfer: true\` (piscina: clone), p50 of ${N_BIG}`, fmtMs(m.bigXfer), fmtMs(m.bigPiscina), m.bigXfer / m.bigPiscina, '≤ 1× piscina', false, 'bigXfer', 'bigPiscina'],
+  [`≈ 1 MiB JSON input (${N_ROWS} small objects) → its length, p50 of ${N_BIG}`, fmtMs(m.jsonIn), fmtMs(m.jsonInPiscina), m.jsonIn / m.jsonInPiscina, '≤ 1× piscina', false, 'jsonIn', 'jsonInPiscina'],
+  [`1 MiB string result, p50 of ${N_BIG}`, fmtMs(m.strOut), fmtMs(m.strOutPiscina), m.strOut / m.strOutPiscina, '≤ 1× piscina', false, 'strOut', 'strOutPiscina'],
+  [`≈ 1 MiB JSON result (${N_ROWS} small objects made by the task), p50 of ${N_BIG}`, fmtMs(m.jsonOut), fmtMs(m.jsonOutPiscina), m.jsonOut / m.jsonOutPiscina, '≤ 1× piscina', false, 'jsonOut', 'jsonOutPiscina'],
+  [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaClone), m.inXfer / m.inPiscinaClone, '≤ 1× piscina', false, 'inXfer', 'inPiscinaClone'],
+  [`1 MiB Uint8Array input, \`transfer: true\` vs piscina's transferList (of a fresh copy), p50 of ${N_BIG}`, fmtMs(m.inXfer), fmtMs(m.inPiscinaMove), m.inXfer / m.inPiscinaMove, '—', false, 'inXfer', 'inPiscinaMove'],
+  [`1 MiB Uint8Array result, \`transfer: true\` vs piscina's structured clone, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaClone), m.outXfer / m.outPiscinaClone, '≤ 1× piscina', false, 'outXfer', 'outPiscinaClone'],
+  [`1 MiB Uint8Array result, \`transfer: true\` vs Piscina.move, p50 of ${N_BIG}`, fmtMs(m.outXfer), fmtMs(m.outPiscinaMove), m.outXfer / m.outPiscinaMove, '—', false, 'outXfer', 'outPiscinaMove'],
 ];
 
 const piscinaVersion = JSON.parse(fs.readFileSync(new URL('../node_modules/piscina/package.json', import.meta.url), 'utf8')).version;
 console.log(`\n### ${RUNTIME} — ${THREADS} threads per pool, ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
 console.log(`${provenance()}; piscina ${piscinaVersion}; median of ${REPS} runs; total ${((now() - started) / 1000).toFixed(1)} s`);
 console.log(`${load.report()}\n`);
-console.log('| benchmark | warden | piscina | ratio (warden / piscina) | target | status |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [name, w, p, ratio, target, higherBetter] of rows) {
+console.log('| benchmark | warden | piscina | ratio (warden / piscina) | CPU per task: warden / piscina | target | status |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+const cpuText = (k) => `${median(cpuPerTask[k]).toFixed(1)} µs`;
+for (const [name, w, p, ratio, target, higherBetter, wKey, pKey] of rows) {
   const met = higherBetter ? ratio >= 1 : ratio <= 1;
   const status = target === '—' ? '—' : higherBetter && ratio >= 1.5 ? 'met (stretch met)' : met ? 'met' : 'not met';
-  console.log(`| ${name} | ${w} | ${p} | ${ratio.toFixed(2)}×${higherBetter ? '' : ''} | ${target} | ${status} |`);
+  console.log(`| ${name} | ${w} | ${p} | ${ratio.toFixed(2)}× | ${cpuText(wKey)} / ${cpuText(pKey)} | ${target} | ${status} |`);
 }
 console.log('');
-console.log('Throughput ratios above 1× favour warden; latency ratios below 1× favour warden.');
+console.log('Throughput ratios above 1× favour warden; latency ratios below 1× favour warden. CPU per task is the whole');
+console.log('process (host and pool threads: both pools live in it), measured around each case, median of the runs.');
 const runs = (k, f) => samples[k].map(f).join(', ');
 console.log(`- tiny runs (k tasks/s): warden fn [${runs('tinyFn', (v) => (v / 1e3).toFixed(1))}], warden module [${runs('tinyMod', (v) => (v / 1e3).toFixed(1))}], piscina [${runs('tinyPiscina', (v) => (v / 1e3).toFixed(1))}]`);
 console.log(`- CPU runs (k tasks/s): warden [${runs('cpuMod', (v) => (v / 1e3).toFixed(2))}], piscina [${runs('cpuPiscina', (v) => (v / 1e3).toFixed(2))}]`);
