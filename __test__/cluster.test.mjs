@@ -3,7 +3,7 @@
 // real child processes (Node and Bun) as nodes. Every server and child is stopped here.
 import assert from 'node:assert/strict';
 import { describe, test, after, slowTestUnless, withSup, waitFor, collector, runtime, exitsOnItsOwn } from './harness.mjs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { ChildNode, NODE, BUN, startNats, stopAll, clusterConfig, nextCluster, makeCerts } from './cluster-helpers.mjs';
 import { createRequire } from 'node:module';
 
@@ -599,6 +599,37 @@ describe('nodes on real NATS servers', () => {
       const report = await exitsOnItsOwn(EXIT_FIXTURE, { args: [own.urls[0]] });
       assert.deepEqual(report, { state: 'closed', same: true, answer: 42 });
     } finally {
+      await own.stop();
+    }
+  });
+
+  slowTest("the README's two-process example runs as documented: examples/cluster.mjs a on Node, b on Bun, one nats-server", 60000, async () => {
+    const own = await startNats(1);
+    const EXAMPLE = new URL('../examples/cluster.mjs', import.meta.url).pathname;
+    const env = { ...process.env, NATS_URL: own.urls[0], WARDEN_SECRET: 'readme-example-secret' };
+    const start = (exe, role) => {
+      const child = spawn(exe, [EXAMPLE, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.out = '';
+      child.stdout.on('data', (d) => (child.out += d));
+      child.stderr.on('data', (d) => (child.out += d));
+      child.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+      return child;
+    };
+    const a = start(NODE, 'a');
+    let b;
+    try {
+      await waitFor(() => a.out.includes('counter registered cluster-wide'), 20000, `node a to register (${a.out})`);
+      b = start(BUN, 'b');
+      await waitFor(() => b.out.includes('watching it'), 20000, `node b to find, call and monitor the counter (${b.out})`);
+      assert.match(b.out, /\[b\] found actor-\d+@a/);
+      assert.match(b.out, /\[b\] counter is now 1/);
+      a.kill('SIGINT'); // A shuts down: B's monitor sees DOWN and B ends on its own
+      assert.equal(await a.exited, 0, a.out);
+      assert.equal(await b.exited, 0, b.out);
+      assert.match(b.out, /\[b\] DOWN .*"reason":"(shutdown|noconnection)"/);
+    } finally {
+      for (const child of [a, b]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all([a.exited, b?.exited]);
       await own.stop();
     }
   });
