@@ -251,11 +251,6 @@ function groupSpec(strategy, retry) {
   };
 }
 
-/** The `timeoutMs` of a call's options (default 5000), validated; `param` names the options. */
-function callTimeout(options, param) {
-  return require('../call-options.js').callOptions(options, param).timeoutMs; // unknown options refused there
-}
-
 /** Validated, defaulted spawn options; `regions`: the supervisor's shared regions (name → buffer). */
 function spawnOptions(options = {}, supConfig, regions) {
   const o = objectOf(options, 'options', [
@@ -360,5 +355,5 @@ function diagnosticsOptions(options) {
 }
 
 module.exports = {
-  supervisorConfig, spawnOptions, groupOptions, groupSpec, callTimeout, parseSize, regionSize, diagnosticsOptions,
+  supervisorConfig, spawnOptions, groupOptions, groupSpec, parseSize, regionSize, diagnosticsOptions,
 };
