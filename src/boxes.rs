@@ -10,7 +10,7 @@ use napi::sys;
 use napi_derive::napi;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use warden_core::boxes::{Acquired, Share};
 use warden_core::pool::{Grant, Pool, HOST};
 use warden_core::runtime;
@@ -82,8 +82,126 @@ unsafe extern "C" fn release_pool(_env: sys::napi_env, _data: *mut c_void, hint:
     let _ = warden_core::panics::catch(move || drop(pool));
 }
 
+/// The V8 embedder functions `src/v8view.cc` calls, found in the process by name (the same
+/// layout as its `Api`).
+#[repr(C)]
+struct V8Api {
+    new_store: *mut c_void,
+    new_buffer: *mut c_void,
+    current: *mut c_void,
+    destroy: *mut c_void,
+    free_store: *mut c_void,
+    empty: *mut c_void,
+}
+
+// SAFETY: the fields are addresses of functions of the process, never written after lookup.
+unsafe impl Send for V8Api {}
+// SAFETY: as above (read-only).
+unsafe impl Sync for V8Api {}
+
+#[cfg(target_os = "linux")]
+extern "C" {
+    /// src/v8view.cc: an ArrayBuffer over `data..data+len` that V8 does not count as external
+    /// memory, or null; `gone(hold)` runs once when V8 lets go of the memory (not if null).
+    fn warden_v8_view(
+        api: *const V8Api,
+        data: *mut c_void,
+        len: usize,
+        gone: unsafe extern "C" fn(*mut c_void),
+        hold: *mut c_void,
+    ) -> sys::napi_value;
+}
+
+/// V8's functions, when this process is Node built the usual way on Linux (V8 and libstdc++
+/// symbols exported by the executable); None on Bun and anywhere they are not all found, where
+/// views are made through Node-API.
+fn v8_api(env: &Env) -> Option<&'static V8Api> {
+    static API: OnceLock<Option<V8Api>> = OnceLock::new();
+    API.get_or_init(|| {
+        // Bun implements parts of V8's API itself: only Node's own V8 is used
+        let bun = env
+            .get_global()
+            .and_then(|g| g.get_named_property::<Unknown>("Bun"))
+            .and_then(|b| b.get_type());
+        if !matches!(bun, Ok(ValueType::Undefined)) {
+            return None;
+        }
+        lookup_v8()
+    })
+    .as_ref()
+}
+
+#[cfg(target_os = "linux")]
+fn lookup_v8() -> Option<V8Api> {
+    extern "C" {
+        fn dlsym(handle: *mut c_void, name: *const std::ffi::c_char) -> *mut c_void;
+    }
+    let find = |name: &std::ffi::CStr| {
+        // SAFETY: dlsym with the default handle (null on Linux) and a NUL-terminated name only
+        // looks a symbol up in the process.
+        let p = unsafe { dlsym(ptr::null_mut(), name.as_ptr()) };
+        (!p.is_null()).then_some(p)
+    };
+    Some(V8Api {
+        new_store: find(c"_ZN2v811ArrayBuffer15NewBackingStoreEPvmPFvS1_mS1_ES1_")?,
+        new_buffer: find(
+            c"_ZN2v811ArrayBuffer3NewEPNS_7IsolateESt10shared_ptrINS_12BackingStoreEE",
+        )?,
+        current: find(c"_ZN2v87Isolate10GetCurrentEv")?,
+        destroy: find(c"_ZN2v812BackingStoreD1Ev")?,
+        free_store: find(c"_ZdlPv")?,
+        empty: find(c"_ZN2v812BackingStore12EmptyDeleterEPvmS1_")?,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lookup_v8() -> Option<V8Api> {
+    None
+}
+
+/// Called by src/v8view.cc when V8 lets go of a view's memory (at its detach, or when it is
+/// collected; maybe on a V8 background thread): drops the pool reference the view held.
+///
+/// # Safety
+/// `hold` is the `Box<Arc<Pool>>` leaked by `v8_view` for this view, given back once.
+unsafe extern "C" fn pool_gone(hold: *mut c_void) {
+    // SAFETY: see above.
+    let pool = unsafe { Box::from_raw(hold.cast::<Arc<Pool>>()) };
+    let _ = warden_core::panics::catch(move || drop(pool));
+}
+
+/// A view made through V8's API that V8 does not count as external memory (src/v8view.cc
+/// says why), or None where that is not available.
+///
+/// # Safety
+/// As `external_view`.
+#[cfg(target_os = "linux")]
+unsafe fn v8_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Option<RawValue> {
+    let api = v8_api(env)?;
+    if len == 0 {
+        return None;
+    }
+    let hold = Box::into_raw(Box::new(pool.clone()));
+    // SAFETY: this is a Node-API call on a JS thread of Node (inside its handle scope);
+    // `data..data+len` stays mapped until `pool_gone` drops `hold`, which the shim calls only
+    // once V8 no longer refers to the memory; `api` holds the functions it needs.
+    let value = unsafe { warden_v8_view(api, data.cast(), len, pool_gone, hold.cast()) };
+    if value.is_null() {
+        // SAFETY: nothing was made, so `pool_gone` will never run; take the hold back.
+        drop(unsafe { Box::from_raw(hold) });
+        return None;
+    }
+    Some(RawValue(value))
+}
+
+#[cfg(not(target_os = "linux"))]
+unsafe fn v8_view(_: &Env, _: &Arc<Pool>, _: *mut u8, _: usize) -> Option<RawValue> {
+    None
+}
+
 /// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool
-/// mapped until the engine collects it.
+/// mapped until the engine collects it. On Node (Linux) it is made through V8's API so that V8
+/// does not count it as external memory (see src/v8view.cc); elsewhere through Node-API.
 ///
 /// # Safety
 /// `data..data + len` lies inside one box of `pool`, one the calling thread may view as the
@@ -95,6 +213,10 @@ unsafe fn external_view(
     data: *mut u8,
     len: usize,
 ) -> Result<RawValue> {
+    // SAFETY: the caller's contract is the one `v8_view` needs.
+    if let Some(view) = unsafe { v8_view(env, pool, data, len) } {
+        return Ok(view);
+    }
     let hint = Box::into_raw(Box::new(pool.clone()));
     let mut value = ptr::null_mut();
     // SAFETY: `data..data+len` lies inside the pool's mapping (the caller's contract), which

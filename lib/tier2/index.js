@@ -3,6 +3,7 @@
 // views this thread holds so they are detached before it gives a box back.
 
 const native = require('../native.js');
+const { markAsUntransferable } = require('node:worker_threads');
 const { Ok, Err } = require('../result.js');
 const { encode } = require('../codec.js');
 const { resolveTarget } = require('../targets.js');
@@ -101,6 +102,18 @@ function handleOf(m) {
   return { boxIndex, epoch };
 }
 
+// On Node, views of box memory are made through V8's own API (src/v8view.cc: V8 does not count
+// them as external memory), and Node does not mark such buffers untransferable as it marks the
+// ones Node-API makes. Marked here, so that postMessage copies a view instead of moving the box
+// memory out of this thread, where nothing would detach it (Bun refuses to transfer them).
+const untransferable = typeof Bun === 'undefined' && typeof markAsUntransferable === 'function' ? markAsUntransferable : null;
+
+/** A view from the addon, made so that postMessage never moves it to another thread. */
+function boxView(buffer) {
+  if (buffer !== null && untransferable !== null) untransferable(buffer);
+  return buffer;
+}
+
 /** Views of box memory held by this thread, by box generation. */
 class Views {
   constructor() {
@@ -171,7 +184,7 @@ function read(sup, m, views, actor) {
   const h = handleOf(m);
   if (!h) return null;
   const metaText = native.boxMeta(sup, h.boxIndex, h.epoch, actor);
-  const buffer = metaText === null ? null : native.boxRead(sup, h.boxIndex, h.epoch, actor);
+  const buffer = metaText === null ? null : boxView(native.boxRead(sup, h.boxIndex, h.epoch, actor));
   if (buffer === null) return null;
   views.add(h, buffer);
   const meta = JSON.parse(metaText);
@@ -252,7 +265,7 @@ function writer(who) {
     const g = await acquireBox(size, options, 'alloc');
     if (g.isErr) return g;
     const h = g.value;
-    const buffer = native.boxWritable(who.sup, h.boxIndex, h.epoch, size, who.actor);
+    const buffer = boxView(native.boxWritable(who.sup, h.boxIndex, h.epoch, size, who.actor));
     if (buffer === null) return Err('alloc: the box was lost (lease expired)');
     who.views.add(h, buffer);
     let done = false;
