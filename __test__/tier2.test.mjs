@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { decode as cborDecode } from 'cbor-x';
-import { describe, slowTest, waitFor, within, record, faults, TypeOrRangeError, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, within, record, faults, TypeOrRangeError, NO_LEAKS, runtime } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 import { sample, plain } from './fixtures/t2-samples.mjs';
 
@@ -232,6 +232,92 @@ describe('tier 2: zero copy', () => {
       assert.equal(pool(sup).boxesInUse, 1);
       await releaseAll([...readers, writer], a.commit.value);
       assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+});
+
+describe('tier 2: views and the engine\'s memory accounting', () => {
+  /** External memory of this thread's engine, after a collection where the runtime offers one. */
+  const external = () => {
+    if (runtime === 'bun') Bun.gc(true);
+    else globalThis.gc?.();
+    const m = process.memoryUsage();
+    return m.external;
+  };
+
+  slowTest('reading and releasing a 64 MiB box 100 times leaves the engine\'s external memory where it was', 120000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '64mb' } });
+    try {
+      const [writer] = await probes(sup, 1);
+      // the probe reads its box back after the commit, so it holds it while the host reads
+      const a = await writer.call({ op: 'alloc', size: 64 * MiB, fill: { at: [[0, 7], [-1, 9]] }, commit: { msg: 'big', type: 'binary' } }, { timeoutMs: 60000 });
+      assert.equal(a.ok, true, a.error);
+      assert.equal(a.commit.ok, true, a.commit.error);
+      const lock = a.commit.value;
+      const before = external();
+      const views = [];
+      for (let i = 0; i < 100; i++) {
+        const r = sup.read(lock);
+        const b = r.bytes();
+        assert.equal(b.length, 64 * MiB);
+        assert.equal(b[0] + b[b.length - 1], 16);
+        if (i === 0) {
+          assert.equal(addressOf(b), a.address, 'the view is the box memory itself');
+          if (runtime === 'node') {
+            // Node-API views count their length as external memory, and V8 collects garbage
+            // whenever that count grows by 64 MiB: a view of box memory allocates nothing
+            assert.ok(process.memoryUsage().external - before < MiB, 'a live view is not counted as external memory on Node');
+          }
+        }
+        views.push(b);
+        assert.equal(sup.release(lock), true);
+      }
+      assert.ok(views.every((b) => b.byteLength === 0), 'every view was detached at its release');
+      const grown = external() - before;
+      assert.ok(grown < 64 * MiB, `external memory grew by ${grown} bytes over 100 reads of a 64 MiB box`);
+      await releaseAll([writer], lock);
+      assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('postMessage copies a view or refuses it, and never moves box memory out of its thread', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 1, boxSize: '64kb' } });
+    try {
+      const [writer] = await probes(sup, 1);
+      const lock = await written(writer, { msg: 'x', type: 'binary', fill: { size: 1000, byte: 5 } });
+      const b = sup.read(lock).bytes();
+      const { port1, port2 } = new MessageChannel();
+      try {
+        let moved = null;
+        try {
+          port1.postMessage(b.buffer, [b.buffer]);
+          moved = b.byteLength === 0;
+        } catch (err) {
+          assert.match(String(err.message), /transfer/i); // Bun refuses
+        }
+        assert.notEqual(moved, true, 'the view was moved to the port');
+        assert.equal(b.byteLength, 1000);
+        let clone = null;
+        try {
+          clone = structuredClone(b.buffer, { transfer: [b.buffer] });
+        } catch (err) {
+          assert.match(String(err.message), /transfer/i);
+        }
+        assert.equal(b.byteLength, 1000, 'structuredClone with transfer left the view in place');
+        if (clone !== null) assert.notEqual(native.addressOf(clone), addressOf(b), 'the clone is a copy');
+      } finally {
+        port1.close();
+        port2.close();
+      }
+      assert.equal(sup.release(lock), true);
+      assert.equal(b.byteLength, 0, 'release detached the view');
+      await releaseAll([writer], lock);
     } finally {
       await sup.shutdown();
     }
