@@ -1722,8 +1722,9 @@ export interface TaskOptions {
    * The input (an `ArrayBuffer`, typed array, `DataView`, `Buffer`, or a JSON value encoded once)
    * is written into one box when the task starts, shared with its thread only: the task gets
    * bytes as a view of the box itself (same kind, no copy; detached when the task ends) and JSON
-   * decoded. A bytes result is written into a box and resolves as a copy made once on the host
-   * (same kind). Inputs or results larger than `memory.boxSize` reject with a `RangeError`;
+   * decoded. A bytes result resolves as a buffer the caller owns (same kind): on Node one of
+   * 64 KiB or more that covers all of its ArrayBuffer is moved without a copy (the task's buffer
+   * is detached, so return a new one each time); others, and all on Bun, are copied once. Inputs or results larger than `memory.boxSize` reject with a `RangeError`;
    * without a free box the input waits its turn.
    * @defaultValue `false`
    */

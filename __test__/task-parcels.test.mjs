@@ -4,7 +4,7 @@ import { describe, slowTest, faults, waitFor, withSup } from './harness.mjs';
 
 // Large task inputs and results travel as parcels (lib/tasks/transfer.js): strings, and values
 // whose JSON text is long, copied as UTF-16 code units through process memory, with or without
-// `transfer`. Bytes results with `transfer` come back as an owned copy of their box.
+// `transfer`. Bytes results with `transfer` come back as the caller's own buffer (moved or copied).
 const native = createRequire(import.meta.url)('../lib/native.js'); // parcelCount
 const T = 60000;
 const MiB = 1024 * 1024;
@@ -139,5 +139,80 @@ describe('tasks: large inputs and results as parcels', () => {
     globalThis.gc?.();
     assert.ok(read === long);
     assert.ok(read.slice(49990, 50010) === long.slice(49990, 50010));
+  });
+});
+
+describe('tasks: bytes results moved with transfer', () => {
+  const moves = typeof Bun === 'undefined'; // Node moves large whole buffers; Bun copies every result
+
+  slowTest('a large bytes result that is a whole buffer is moved on Node (the task\'s buffer is detached) and copied on Bun; returning it again fails', T, async () => {
+    await withSup({ memory: { poolSize: 1, boxSize: '2mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
+      const before = native.parcelCount();
+      const out = await sup.task((n) => {
+        const u = new Uint8Array(n);
+        for (let i = 0; i < n; i++) u[i] = (i * 13) & 0xff;
+        globalThis.kept = u;
+        return u;
+      }, MiB + 5, { transfer: true });
+      assert.ok(out instanceof Uint8Array);
+      assert.equal(out.byteLength, MiB + 5);
+      assert.equal(out[MiB + 4], ((MiB + 4) * 13) & 0xff);
+      const left = await sup.task(() => globalThis.kept.byteLength);
+      assert.equal(left, moves ? 0 : MiB + 5, moves ? 'the task\'s buffer was moved away (detached)' : 'Bun copies: the task keeps its buffer');
+      if (moves) {
+        await faults(() => sup.task(() => globalThis.kept, undefined, { transfer: true }), TypeError, /task result: this buffer was already handed to the caller by an earlier task with `transfer`/);
+      }
+      // the moved memory is the host's own: writable, and it stays as it was
+      out[0] = 99;
+      await sup.task((n) => new Uint8Array(n).fill(1), MiB, { transfer: true });
+      assert.equal(out[0], 99);
+      assert.equal(out[1], 13);
+      // other kinds keep their kind
+      const f = await sup.task((k) => new Float64Array(k).fill(0.5), 20000, { transfer: true });
+      assert.ok(f instanceof Float64Array);
+      assert.deepEqual([f.length, f[19999]], [20000, 0.5]);
+      const b = await sup.task((k) => Buffer.alloc(k, 7), 100000, { transfer: true });
+      assert.ok(Buffer.isBuffer(b));
+      assert.deepEqual([b.length, b[99999]], [100000, 7]);
+      assert.equal(native.parcelCount(), before, 'every parcel was taken');
+      assert.equal(sup.getDiagnostics().value.memoryPool.boxesInUse, 0);
+    });
+  });
+
+  slowTest('part of a buffer, a buffer Node marked untransferable, small results and the input box are copied, never moved', T, async () => {
+    await withSup({ memory: { poolSize: 2, boxSize: '2mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
+      // part of a larger buffer the task keeps
+      const part = await sup.task((n) => {
+        globalThis.whole = new Uint8Array(n).fill(4);
+        return globalThis.whole.subarray(0, n / 2);
+      }, 512 * 1024, { transfer: true });
+      assert.equal(part.byteLength, 256 * 1024);
+      assert.equal(part[0], 4);
+      assert.equal(await sup.task(() => globalThis.whole.byteLength), 512 * 1024, 'the task still has its buffer');
+      // a buffer marked untransferable (as Node marks its Buffer pool and memory an addon owns)
+      const marked = await sup.task(async (n) => {
+        const { markAsUntransferable } = await import('node:worker_threads');
+        globalThis.marked = new Uint8Array(n).fill(6);
+        markAsUntransferable?.(globalThis.marked.buffer);
+        return globalThis.marked;
+      }, 300000, { transfer: true });
+      assert.deepEqual([marked.byteLength, marked[299999]], [300000, 6]);
+      if (moves) assert.equal(await sup.task(() => globalThis.marked.byteLength), 300000, 'an untransferable buffer stays with the task');
+      // a small result
+      const small = await sup.task(() => {
+        globalThis.small = new Uint8Array(1000).fill(2);
+        return globalThis.small;
+      }, undefined, { transfer: true });
+      assert.equal(small[999], 2);
+      assert.equal(await sup.task(() => globalThis.small.byteLength), 1000, 'small results are copied');
+      // the input box itself, returned whole
+      const input = new Uint8Array(300000).fill(8);
+      const echoed = await sup.task((x) => x, input, { transfer: true });
+      assert.deepEqual([echoed.byteLength, echoed[0], echoed[299999]], [300000, 8, 8]);
+      await waitFor(() => sup.getDiagnostics().value.memoryPool.boxesInUse === 0, 10000, 'the input box back in the pool');
+      const next = await sup.task((x) => x.length, new Uint8Array(300000).fill(1), { transfer: true });
+      assert.equal(next, 300000);
+      assert.equal(echoed[1], 8, 'the echoed input is a copy: the box was reused without changing it');
+    });
   });
 });

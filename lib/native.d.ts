@@ -222,6 +222,15 @@ export declare function parcelDrop(id: number): boolean
 /** Drops every parcel of supervisor `owner` (at its shutdown); returns how many there were. */
 export declare function parcelDropOwner(owner: number): number
 
+/**
+ * Moves the memory of ArrayBuffer `buffer` into a parcel for supervisor `owner` without
+ * copying it: `buffer` is detached (byteLength 0), as a postMessage transfer list would leave
+ * it, and the thread that takes the parcel gets that very memory. Returns the parcel's id, or
+ * 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one): then
+ * it is unchanged.
+ */
+export declare function parcelMoveBytes(owner: number, buffer: unknown): number
+
 /** Stores a copy of string `text` for supervisor `owner`; returns the parcel's id. */
 export declare function parcelPut(owner: number, text: unknown): number
 

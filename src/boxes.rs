@@ -92,6 +92,9 @@ struct V8Api {
     destroy: *mut c_void,
     free_store: *mut c_void,
     empty: *mut c_void,
+    get_store: *mut c_void,
+    detach: *mut c_void,
+    is_detachable: *mut c_void,
 }
 
 // SAFETY: the fields are addresses of functions of the process, never written after lookup.
@@ -110,11 +113,18 @@ extern "C" {
         gone: unsafe extern "C" fn(*mut c_void),
         hold: *mut c_void,
     ) -> sys::napi_value;
+    /// src/v8view.cc: detaches `buffer` and returns a holder of its memory, or null.
+    fn warden_v8_take(api: *const V8Api, buffer: sys::napi_value) -> *mut c_void;
+    /// src/v8view.cc: an ArrayBuffer of this thread owning the held memory; frees the holder.
+    fn warden_v8_give(api: *const V8Api, holder: *mut c_void) -> sys::napi_value;
+    /// src/v8view.cc: frees a holder (and the memory, if nothing else holds it).
+    fn warden_v8_drop(holder: *mut c_void);
 }
 
 /// V8's functions, when this process is Node built the usual way on Linux (V8 and libstdc++
 /// symbols exported by the executable); None on Bun and anywhere they are not all found, where
 /// views are made through Node-API.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn v8_api(env: &Env) -> Option<&'static V8Api> {
     static API: OnceLock<Option<V8Api>> = OnceLock::new();
     API.get_or_init(|| {
@@ -151,6 +161,9 @@ fn lookup_v8() -> Option<V8Api> {
         destroy: find(c"_ZN2v812BackingStoreD1Ev")?,
         free_store: find(c"_ZdlPv")?,
         empty: find(c"_ZN2v812BackingStore12EmptyDeleterEPvmS1_")?,
+        get_store: find(c"_ZN2v811ArrayBuffer15GetBackingStoreEv")?,
+        detach: find(c"_ZN2v811ArrayBuffer6DetachENS_5LocalINS_5ValueEEE")?,
+        is_detachable: find(c"_ZNK2v811ArrayBuffer12IsDetachableEv")?,
     })
 }
 
@@ -197,6 +210,91 @@ unsafe fn v8_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Opt
 #[cfg(not(target_os = "linux"))]
 unsafe fn v8_view(_: &Env, _: &Arc<Pool>, _: *mut u8, _: usize) -> Option<RawValue> {
     None
+}
+
+/// The memory of an ArrayBuffer moved out of the thread that made it (see `move_out`), held
+/// until another thread takes it as its own ArrayBuffer (`move_in`) or it is dropped.
+pub(crate) struct Moved {
+    holder: *mut c_void,
+    data: *const u8,
+    len: usize,
+}
+
+// SAFETY: the holder is a heap `std::shared_ptr` to a V8 backing store, whose count is atomic
+// and whose memory may be freed on any thread (its allocator is kept alive with it); `data` is
+// only read, and only while the holder lives.
+unsafe impl Send for Moved {}
+// SAFETY: as above; nothing mutates through a shared `Moved`.
+unsafe impl Sync for Moved {}
+
+impl Moved {
+    /// The bytes (still owned by the holder).
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `data..data+len` is the memory the holder keeps alive; nobody writes it since
+        // the buffer it came from was detached.
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl Drop for Moved {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: `holder` came from `warden_v8_take` and is freed once (here, or consumed by
+        // `move_in`, which forgets the `Moved`).
+        unsafe {
+            warden_v8_drop(self.holder)
+        };
+    }
+}
+
+/// Detaches `buffer` (an ArrayBuffer of this thread, of at least 1 byte) and keeps its memory
+/// without copying it; None where V8's API is not available (Bun) or the buffer cannot be
+/// detached, and then nothing changed.
+#[cfg(target_os = "linux")]
+pub(crate) fn move_out(env: &Env, buffer: &Unknown) -> Option<Moved> {
+    let api = v8_api(env)?;
+    let mut data = ptr::null_mut();
+    let mut len = 0usize;
+    // SAFETY: Node-API checks that `buffer` is an ArrayBuffer of this env.
+    let status =
+        unsafe { sys::napi_get_arraybuffer_info(env.raw(), buffer.raw(), &mut data, &mut len) };
+    if status != sys::Status::napi_ok || len == 0 {
+        return None;
+    }
+    // SAFETY: a Node-API call on a JS thread of Node (inside its handle scope), and `buffer` is
+    // an ArrayBuffer (checked above), which is what the shim casts it to.
+    let holder = unsafe { warden_v8_take(api, buffer.raw()) };
+    (!holder.is_null()).then(|| Moved {
+        holder,
+        data: data.cast(),
+        len,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn move_out(_: &Env, _: &Unknown) -> Option<Moved> {
+    None
+}
+
+/// An ArrayBuffer of this thread that owns `moved`'s memory (no copy); a copy if V8's API is
+/// not available here.
+pub(crate) fn move_in(env: &Env, moved: Moved) -> Result<RawValue> {
+    #[cfg(target_os = "linux")]
+    if let Some(api) = v8_api(env) {
+        let holder = moved.holder;
+        std::mem::forget(moved);
+        // SAFETY: a Node-API call on a JS thread of Node; `holder` came from `warden_v8_take`
+        // and is consumed here (the `Moved` was forgotten, so it is not dropped again).
+        let value = unsafe { warden_v8_give(api, holder) };
+        if value.is_null() {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "cannot make an ArrayBuffer of moved memory".to_string(),
+            ));
+        }
+        return Ok(RawValue(value));
+    }
+    copied_buffer(env, moved.as_slice())
 }
 
 /// An ArrayBuffer over `len` bytes at `data` inside `pool`'s memory; the buffer keeps the pool

@@ -1,10 +1,11 @@
 //! Parcels: large strings handed between threads as UTF-16 code units in process memory, so a
 //! big task input or result needs neither JSON nor UTF-8 transcoding, and arrives exactly as it
-//! was sent (lone surrogates included); and bytes, copied once by the sender and handed to the
-//! receiver as an ArrayBuffer that owns them (no second copy). A parcel belongs to a supervisor (`owner`): whoever
+//! was sent (lone surrogates included); and bytes, copied once by the sender (or, on Node, moved
+//! out of the sender's ArrayBuffer without a copy) and handed to the receiver as an ArrayBuffer
+//! that owns them (no second copy). A parcel belongs to a supervisor (`owner`): whoever
 //! made it or takes it drops it, and the supervisor's shutdown drops the ones left.
 
-use crate::boxes::{copied_buffer, owned_buffer, RawValue};
+use crate::boxes::{copied_buffer, move_in, move_out, owned_buffer, Moved, RawValue};
 use crate::entry::{guard, guard_try};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -16,11 +17,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A string's code units: one byte each when every unit is below 256 (most text, and what the
 /// engines store as one-byte strings), else two.
-/// Or bytes (not a string).
+/// Or bytes (not a string): a copy, or the memory of an ArrayBuffer moved out of its thread.
 enum Units {
     Latin1(Vec<u8>),
     Utf16(Vec<u16>),
     Bytes(Vec<u8>),
+    Moved(Moved),
+}
+
+impl Units {
+    fn is_bytes(&self) -> bool {
+        matches!(self, Units::Bytes(_) | Units::Moved(_))
+    }
 }
 
 struct Parcel {
@@ -173,7 +181,7 @@ fn external_string_of(env: &Env, units: &Arc<Units>) -> Option<RawValue> {
     let (make, data, len) = match &**units {
         Units::Latin1(u) => (latin1, u.as_ptr(), u.len()),
         Units::Utf16(u) => (utf16, u.as_ptr().cast::<u8>(), u.len()),
-        Units::Bytes(_) => return None,
+        Units::Bytes(_) | Units::Moved(_) => return None,
     };
     let hint = Box::into_raw(Box::new(units.clone()));
     let mut value = ptr::null_mut();
@@ -215,7 +223,7 @@ fn string_of(env: &Env, units: &Units) -> Result<RawValue> {
             Units::Utf16(u) => {
                 sys::napi_create_string_utf16(env.raw(), u.as_ptr(), u.len() as isize, &mut value)
             }
-            Units::Bytes(_) => sys::Status::napi_string_expected,
+            Units::Bytes(_) | Units::Moved(_) => sys::Status::napi_string_expected,
         }
     };
     if status != sys::Status::napi_ok {
@@ -252,7 +260,7 @@ pub fn parcel_read(env: Env, id: f64) -> Result<Option<RawValue>> {
         let units = parcels().get(&(id as u64)).map(|p| p.units.clone());
         match units {
             None => Ok(None),
-            Some(u) if matches!(*u, Units::Bytes(_)) => Ok(None),
+            Some(u) if u.is_bytes() => Ok(None),
             Some(u) => match external_string_of(&env, &u) {
                 Some(v) => Ok(Some(v)),
                 None => string_of(&env, &u).map(Some),
@@ -268,7 +276,7 @@ pub fn parcel_take(env: Env, id: f64) -> Result<Option<RawValue>> {
         let parcel = {
             let mut map = parcels();
             match map.get(&(id as u64)) {
-                Some(p) if matches!(*p.units, Units::Bytes(_)) => None, // not a string: left as it is
+                Some(p) if p.units.is_bytes() => None, // not a string: left as it is
                 Some(_) => map.remove(&(id as u64)),
                 None => None,
             }
@@ -300,6 +308,29 @@ pub fn parcel_put_bytes(owner: f64, data: Uint8Array) -> Result<f64> {
     })
 }
 
+/// Moves the memory of ArrayBuffer `buffer` into a parcel for supervisor `owner` without
+/// copying it: `buffer` is detached (byteLength 0), as a postMessage transfer list would leave
+/// it, and the thread that takes the parcel gets that very memory. Returns the parcel's id, or
+/// 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one): then
+/// it is unchanged.
+#[napi(catch_unwind)]
+pub fn parcel_move_bytes(env: Env, owner: f64, buffer: Unknown) -> Result<f64> {
+    guard_try("parcelMoveBytes", || {
+        let Some(moved) = move_out(&env, &buffer) else {
+            return Ok(0.0);
+        };
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        parcels().insert(
+            id,
+            Parcel {
+                owner: owner as u64,
+                units: Arc::new(Units::Moved(moved)),
+            },
+        );
+        Ok(id as f64)
+    })
+}
+
 /// The bytes of a bytes parcel as an ArrayBuffer that owns them (no copy), and the parcel is
 /// dropped; null if there is no bytes parcel with that id.
 #[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
@@ -308,7 +339,7 @@ pub fn parcel_take_bytes(env: Env, id: f64) -> Result<Option<RawValue>> {
         let parcel = {
             let mut map = parcels();
             match map.get(&(id as u64)) {
-                Some(p) if matches!(*p.units, Units::Bytes(_)) => map.remove(&(id as u64)),
+                Some(p) if p.units.is_bytes() => map.remove(&(id as u64)),
                 _ => None,
             }
         };
@@ -317,9 +348,11 @@ pub fn parcel_take_bytes(env: Env, id: f64) -> Result<Option<RawValue>> {
         };
         match Arc::try_unwrap(parcel.units) {
             Ok(Units::Bytes(bytes)) => owned_buffer(&env, bytes).map(Some),
+            Ok(Units::Moved(moved)) => move_in(&env, moved).map(Some),
             Ok(_) => Ok(None),
             Err(shared) => match &*shared {
                 Units::Bytes(bytes) => copied_buffer(&env, bytes).map(Some),
+                Units::Moved(moved) => copied_buffer(&env, moved.as_slice()).map(Some),
                 _ => Ok(None),
             },
         }

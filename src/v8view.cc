@@ -10,9 +10,12 @@
 // pointer it hands over. The buffer is an ordinary, detachable ArrayBuffer: the JS layer detaches
 // it before its box is reused, as for any other view.
 //
+// The same API moves a task's bytes result to the host without copying it (as postMessage's
+// transfer list does): see `warden_v8_take` at the end.
+//
 // The addon also loads into Bun and into a Node built differently, so nothing here is linked
 // against V8: the few functions needed are looked up by name in the process at run time (by
-// src/v8view.rs), and a null result sends the caller back to Node-API. Nothing here throws or allocates through the
+// src/boxes.rs), and a null result sends the caller back to Node-API. Nothing here throws or allocates through the
 // C++ runtime: the shared pointer's control block is allocated with malloc.
 
 #include <cstddef>
@@ -22,6 +25,7 @@
 
 namespace v8 {
 class Isolate;
+class Value;
 class ArrayBuffer;
 class BackingStore;
 // Same layout and calling convention as v8::Local<T>: one pointer, trivially copyable.
@@ -44,8 +48,17 @@ using NewBuffer = v8::Local<v8::ArrayBuffer> (*)(v8::Isolate*, std::shared_ptr<v
 using Current = v8::Isolate* (*)();
 using Destroy = void (*)(v8::BackingStore*);
 using Free = void (*)(void*);
+// Same layout as v8::Maybe<bool>.
+struct MaybeBool {
+  bool has_value;
+  bool value;
+};
+using Store = std::shared_ptr<v8::BackingStore>;
+using GetStore = Store (*)(v8::ArrayBuffer*);
+using Detach = MaybeBool (*)(v8::ArrayBuffer*, v8::Local<v8::Value>);
+using IsDetachable = bool (*)(const v8::ArrayBuffer*);
 
-// The V8 functions, looked up by the Rust side (src/v8view.rs) with dlsym; all non-null.
+// The V8 functions, looked up by the Rust side (src/boxes.rs) with dlsym; all non-null.
 struct Api {
   NewStore new_store;
   NewBuffer new_buffer;
@@ -53,6 +66,9 @@ struct Api {
   Destroy destroy;
   Free free_store;
   Deleter empty;
+  GetStore get_store;
+  Detach detach;
+  IsDetachable is_detachable;
 };
 
 // A malloc-backed allocator for the shared pointer's control block.
@@ -112,4 +128,40 @@ extern "C" void* warden_v8_view(const Api* a, void* data, size_t len, void (*gon
                                            Malloc<v8::BackingStore>());
   v8::Local<v8::ArrayBuffer> buffer = a->new_buffer(isolate, std::move(shared));
   return buffer.val_;
+}
+
+// Moving an ArrayBuffer's memory to another thread without a copy, as postMessage's transfer
+// list does: `warden_v8_take` detaches `buffer` (a napi_value of this thread) and returns a
+// holder of its memory (null, and nothing changed, if it cannot be detached);
+// `warden_v8_give` makes an ArrayBuffer of the calling thread that owns the held memory and
+// frees the holder; `warden_v8_drop` frees a holder never given (on any thread). The memory
+// keeps the allocator of the thread it came from alive, so it may outlive that thread.
+extern "C" void* warden_v8_take(const Api* a, void* buffer) {
+  auto* ab = static_cast<v8::ArrayBuffer*>(buffer);
+  if (!a->is_detachable(ab)) return nullptr;
+  void* place = std::malloc(sizeof(Store));
+  if (place == nullptr) return nullptr;
+  Store* held = new (place) Store(a->get_store(ab));
+  MaybeBool done = a->detach(ab, v8::Local<v8::Value>{nullptr});
+  if (!*held || !done.has_value || !done.value) {
+    held->~Store();  // (the buffer still holds the memory if it was not detached)
+    std::free(place);
+    return nullptr;
+  }
+  return held;
+}
+
+extern "C" void* warden_v8_give(const Api* a, void* holder) {
+  Store* held = static_cast<Store*>(holder);
+  v8::Isolate* isolate = a->current();
+  void* made = nullptr;
+  if (isolate != nullptr) made = a->new_buffer(isolate, std::move(*held)).val_;
+  held->~Store();
+  std::free(holder);
+  return made;
+}
+
+extern "C" void warden_v8_drop(void* holder) {
+  static_cast<Store*>(holder)->~Store();
+  std::free(holder);
 }

@@ -36,7 +36,7 @@ const native = require('../native.js');
 const tier2 = require('../tier2/index.js');
 const { moduleExports } = require('../actor/behaviour.js');
 const { encode } = require('../codec.js');
-const { BIG_TEXT } = require('./transfer.js');
+const { BIG_TEXT, bytesParcel } = require('./transfer.js');
 const { withTypeScriptHint } = require('../actor/ts-hint.js');
 
 const OK = 1;
@@ -266,7 +266,13 @@ function invokeTransfer(fn, x, ctx, fromSource, helpers) {
         const err = new RangeError(`task result: write of ${bytes.byteLength} bytes exceeds the box size of ${boxSize} bytes (transfer)`);
         return reply(FAIL, t0, failure(err, false));
       }
-      const id = native.parcelPutBytes(owner, bytes); // (a view of the input box is copied before it goes)
+      let id;
+      try {
+        id = bytesParcel(owner, bytes); // (moved or copied; a view of the input box is copied before it goes)
+      } catch (err) {
+        releaseInput();
+        return reply(FAIL, t0, failure(err, false));
+      }
       releaseInput();
       return reply(BYTES_PARCEL, t0, [id, kind]);
     }

@@ -7,7 +7,9 @@
 // releases its own reference at once, so the box lives exactly as long as the thread holds it
 // (the thread releases it when the task ends; the core releases it if the thread dies). If no
 // box is free, the thread is reserved and the write waits in the pool's FIFO. A bytes result
-// comes back in a parcel: the thread copies it once, and the host takes that copy as its own.
+// comes back in a parcel: on Node, a large one that is the whole of its ArrayBuffer is moved
+// there without a copy (the task's buffer is detached, as a postMessage transfer list leaves
+// it); otherwise the thread copies it once. The host takes the parcel's memory as its own.
 //
 // Large strings (an input or result that is a string, or whose JSON text is, of `BIG_TEXT` code
 // units or more) travel as parcels instead, with or without `transfer`: the UTF-16 code units are
@@ -29,6 +31,39 @@ const textEncoder = new TextEncoder();
 
 /** Strings (or JSON texts) at least this long, in UTF-16 code units, travel as parcels. */
 const BIG_TEXT = 32 * 1024;
+
+/** Bytes results from this size up are moved rather than copied, where they can be. */
+const MOVE_FROM = 64 * 1024;
+const isBun = typeof Bun !== 'undefined';
+const movedOut = new WeakSet(); // buffers whose memory this thread moved to the host
+
+/**
+ * Puts a task's bytes result (`bytes`, a Uint8Array over all or part of the returned value's
+ * memory) into a parcel for supervisor `owner`; returns the parcel's id. On Node, a result of
+ * at least `MOVE_FROM` bytes that covers all of its ArrayBuffer is moved without a copy (its
+ * buffer is detached in this thread), unless it is box memory or Node marked it untransferable
+ * (its Buffer pool, memory an addon owns: a structured clone with a transfer list copies those
+ * and leaves them attached); anything else is copied once. Returning a buffer that an earlier
+ * result moved away throws a TypeError rather than resolving with an empty one.
+ */
+function bytesParcel(owner, bytes) {
+  const buffer = bytes.buffer;
+  if (movedOut.has(buffer)) {
+    throw new TypeError(
+      'task result: this buffer was already handed to the caller by an earlier task with `transfer` (a returned buffer is moved, not copied); return a new buffer each time',
+    );
+  }
+  const whole = buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
+  if (!isBun && whole && bytes.byteLength >= MOVE_FROM && !tier2.isBoxView(buffer)) {
+    const own = structuredClone(buffer, { transfer: [buffer] });
+    if (buffer.byteLength === 0) {
+      movedOut.add(buffer);
+      const id = native.parcelMoveBytes(owner, own);
+      return id !== 0 ? id : native.parcelPutBytes(owner, new Uint8Array(own));
+    }
+  }
+  return native.parcelPutBytes(owner, bytes);
+}
 
 /**
  * Puts a large input into a parcel for `job` (`parcel`, and `json`: whether it holds JSON text or
@@ -214,4 +249,4 @@ function takeParcel([id, json]) {
   return json === 1 ? JSON.parse(text) : text;
 }
 
-module.exports = { BIG_TEXT, plainTail, transferInput, sendTransfer, unreserve, granted, takeResult, takeParcel, takeBytesParcel };
+module.exports = { BIG_TEXT, bytesParcel, plainTail, transferInput, sendTransfer, unreserve, granted, takeResult, takeParcel, takeBytesParcel };

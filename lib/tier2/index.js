@@ -108,10 +108,20 @@ function handleOf(m) {
 // memory out of this thread, where nothing would detach it (Bun refuses to transfer them).
 const untransferable = typeof Bun === 'undefined' && typeof markAsUntransferable === 'function' ? markAsUntransferable : null;
 
+/** Every view of box memory this thread was given (so that nothing moves one elsewhere). */
+const boxViews = new WeakSet();
+
 /** A view from the addon, made so that postMessage never moves it to another thread. */
 function boxView(buffer) {
-  if (buffer !== null && untransferable !== null) untransferable(buffer);
+  if (buffer === null) return null;
+  if (untransferable !== null) untransferable(buffer);
+  boxViews.add(buffer);
   return buffer;
+}
+
+/** Whether `buffer` is a view of box memory (its memory is the pool's, never to be moved). */
+function isBoxView(buffer) {
+  return boxViews.has(buffer);
 }
 
 /** Views of box memory held by this thread, by box generation. */
@@ -299,4 +309,4 @@ function writer(who) {
   return { write: writeBox, alloc: allocBox };
 }
 
-module.exports = { writer, encodeData, writeOptions, handleOf, Views, read, release, isBytes, asBytes, bytesKind, viewOf, Ok, Err };
+module.exports = { writer, encodeData, writeOptions, handleOf, Views, read, release, isBytes, isBoxView, asBytes, bytesKind, viewOf, Ok, Err };
