@@ -55,8 +55,13 @@ function bytesParcel(owner, bytes) {
   }
   const whole = buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
   if (!isBun && whole && bytes.byteLength >= MOVE_FROM && !tier2.isBoxView(buffer)) {
-    const own = structuredClone(buffer, { transfer: [buffer] });
-    if (buffer.byteLength === 0) {
+    let own = null;
+    try {
+      own = structuredClone(buffer, { transfer: [buffer] });
+    } catch {
+      // (newer Node refuses an untransferable buffer in a transfer list: copied below)
+    }
+    if (own !== null && buffer.byteLength === 0) {
       movedOut.add(buffer);
       const id = native.parcelMoveBytes(owner, own);
       return id !== 0 ? id : native.parcelPutBytes(owner, new Uint8Array(own));
