@@ -179,6 +179,30 @@ describe('tasks: bytes results moved with transfer', () => {
     });
   });
 
+  slowTest('parcelMoveBytes moves a fresh buffer (Node) and never box memory', T, async () => {
+    await withSup({ memory: { poolSize: 1, boxSize: '1mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
+      const fresh = new Uint8Array(100000).fill(3);
+      const id = native.parcelMoveBytes(sup._sid, fresh.buffer);
+      if (moves) {
+        assert.ok(id > 0);
+        assert.equal(fresh.byteLength, 0, 'the moved buffer is detached');
+        const back = new Uint8Array(native.parcelTakeBytes(id));
+        assert.deepEqual([back.byteLength, back[0], back[99999]], [100000, 3, 3]);
+      } else {
+        assert.equal(id, 0, 'Bun moves nothing');
+        assert.equal(fresh.byteLength, 100000);
+      }
+      // a view of a box, even handed to the native call directly, stays where it is
+      const w = sup.spawn(async (self, msg, ctx) => (await ctx.write({ msg: 'b', type: 'binary', data: new Uint8Array(200000).fill(5) })).value);
+      const h = await w.call({});
+      const view = sup.read(h).bytes();
+      assert.equal(native.parcelMoveBytes(sup._sid, view.buffer), 0, 'box memory is never moved');
+      assert.equal(view.byteLength, 200000);
+      assert.equal(sup.release(h), true);
+      assert.equal(view.byteLength, 0);
+    });
+  });
+
   slowTest('part of a buffer, a buffer Node marked untransferable, small results and the input box are copied, never moved', T, async () => {
     await withSup({ memory: { poolSize: 2, boxSize: '2mb' }, tasks: { maxThreads: 1 } }, async (sup) => {
       // part of a larger buffer the task keeps

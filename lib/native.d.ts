@@ -226,8 +226,8 @@ export declare function parcelDropOwner(owner: number): number
  * Moves the memory of ArrayBuffer `buffer` into a parcel for supervisor `owner` without
  * copying it: `buffer` is detached (byteLength 0), as a postMessage transfer list would leave
  * it, and the thread that takes the parcel gets that very memory. Returns the parcel's id, or
- * 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one): then
- * it is unchanged.
+ * 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one, a
+ * view of the supervisor's memory pool): then it is unchanged.
  */
 export declare function parcelMoveBytes(owner: number, buffer: unknown): number
 

@@ -247,18 +247,35 @@ impl Drop for Moved {
     }
 }
 
+/// Whether `data..data+len` overlaps the memory pool of supervisor `sup`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn in_pool(sup: u64, data: *const u8, len: usize) -> bool {
+    let Some(pool) = runtime().pool(sup) else {
+        return false;
+    };
+    let Some(base) = pool.box_ptr(0) else {
+        return false;
+    };
+    let (start, end) = (
+        base as usize,
+        base as usize + pool.count() * pool.box_size(),
+    );
+    (data as usize) < end && (data as usize).saturating_add(len) > start
+}
+
 /// Detaches `buffer` (an ArrayBuffer of this thread, of at least 1 byte) and keeps its memory
-/// without copying it; None where V8's API is not available (Bun) or the buffer cannot be
+/// without copying it; None where V8's API is not available (Bun), for a view of the memory
+/// pool of supervisor `sup` (box memory never leaves the pool), or when the buffer cannot be
 /// detached, and then nothing changed.
 #[cfg(target_os = "linux")]
-pub(crate) fn move_out(env: &Env, buffer: &Unknown) -> Option<Moved> {
+pub(crate) fn move_out(env: &Env, buffer: &Unknown, sup: u64) -> Option<Moved> {
     let api = v8_api(env)?;
     let mut data = ptr::null_mut();
     let mut len = 0usize;
     // SAFETY: Node-API checks that `buffer` is an ArrayBuffer of this env.
     let status =
         unsafe { sys::napi_get_arraybuffer_info(env.raw(), buffer.raw(), &mut data, &mut len) };
-    if status != sys::Status::napi_ok || len == 0 {
+    if status != sys::Status::napi_ok || len == 0 || in_pool(sup, data.cast(), len) {
         return None;
     }
     // SAFETY: a Node-API call on a JS thread of Node (inside its handle scope), and `buffer` is
@@ -272,7 +289,7 @@ pub(crate) fn move_out(env: &Env, buffer: &Unknown) -> Option<Moved> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn move_out(_: &Env, _: &Unknown) -> Option<Moved> {
+pub(crate) fn move_out(_: &Env, _: &Unknown, _: u64) -> Option<Moved> {
     None
 }
 

@@ -311,12 +311,12 @@ pub fn parcel_put_bytes(owner: f64, data: Uint8Array) -> Result<f64> {
 /// Moves the memory of ArrayBuffer `buffer` into a parcel for supervisor `owner` without
 /// copying it: `buffer` is detached (byteLength 0), as a postMessage transfer list would leave
 /// it, and the thread that takes the parcel gets that very memory. Returns the parcel's id, or
-/// 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one): then
-/// it is unchanged.
+/// 0 when the buffer cannot be moved (Bun, a buffer that cannot be detached, an empty one, a
+/// view of the supervisor's memory pool): then it is unchanged.
 #[napi(catch_unwind)]
 pub fn parcel_move_bytes(env: Env, owner: f64, buffer: Unknown) -> Result<f64> {
     guard_try("parcelMoveBytes", || {
-        let Some(moved) = move_out(&env, &buffer) else {
+        let Some(moved) = move_out(&env, &buffer, owner as u64) else {
             return Ok(0.0);
         };
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
