@@ -5,10 +5,11 @@ use crate::entry::{guard, guard_try, id, invalid};
 use crate::thread::{bound, current, flush_current, JsWaker, BOUND, CURRENT, TARGETS};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::cell::RefCell;
 use std::sync::Arc;
 use warden_core::outbox::OUTBOX_BYTES;
 use warden_core::port::CONTROL_WORDS;
-use warden_core::runtime;
+use warden_core::{runtime, Port};
 
 /// Registers a new port (before its thread starts) and returns its id.
 #[napi(catch_unwind)]
@@ -137,24 +138,44 @@ pub fn worker_wait(poll_us: f64, sleep_us: f64) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn host_wait(port_id: f64, poll_us: f64, sleep_us: f64) -> Result<bool> {
     guard("hostWait", || {
-        runtime()
-            .port(id(port_id))
-            .is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+        host_port(port_id).is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+    })
+}
+
+thread_local! {
+    /// The host port this thread read last: a supervisor's reader calls take, wait and park
+    /// on the same port many times per message, and the registry lookup (a lock and a hash)
+    /// was a visible part of a `call` round trip.
+    static HOST_PORT: RefCell<Option<Arc<Port>>> = const { RefCell::new(None) };
+}
+
+/// The host port `port_id`, from this thread's one-entry cache or the registry; None once it
+/// is closed.
+fn host_port(port_id: f64) -> Option<Arc<Port>> {
+    let pid = id(port_id);
+    HOST_PORT.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(p) = c.as_ref() {
+            if p.id == pid && !p.is_closed() {
+                return Some(p.clone());
+            }
+        }
+        let p = runtime().port(pid);
+        c.clone_from(&p);
+        p
     })
 }
 
 /// Host: takes a supervisor port's events as a JSON batch.
 #[napi(catch_unwind)]
 pub fn host_take(port_id: f64) -> Result<Option<String>> {
-    guard("hostTake", || runtime().port(id(port_id))?.take_urgent())
+    guard("hostTake", || host_port(port_id)?.take_urgent())
 }
 
 /// Host: the supervisor port is drained; true if events raced in.
 #[napi(catch_unwind)]
 pub fn host_park(port_id: f64) -> Result<bool> {
-    guard("hostPark", || {
-        runtime().port(id(port_id)).is_some_and(|p| p.park())
-    })
+    guard("hostPark", || host_port(port_id).is_some_and(|p| p.park()))
 }
 
 /// Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
