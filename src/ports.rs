@@ -199,6 +199,30 @@ pub fn outbox_view() -> Result<Uint8Array> {
     })
 }
 
+/// Worker: a `Uint32Array` over the one core word that says whether the timer thread sweeps
+/// outboxes (1) or stopped because they stayed empty (0). A thread reads it right after it
+/// published a record into its outbox, and calls `resumeSweeping` when it reads 0 (the core's
+/// `Runtime::sweep_word` says why no record is left unswept).
+#[napi(catch_unwind)]
+pub fn outbox_sweep_word() -> Result<Uint32Array> {
+    guard_try("outboxSweepWord", || {
+        let ptr: *mut u32 = runtime().sweep_word().as_ptr();
+        // SAFETY: the word lives in the process-wide runtime, which is never dropped, so the
+        // view never outlives it (the finalizer has nothing to free). It is an `AtomicU32`,
+        // which has the layout of a `u32`; JS reads it with `Atomics.load`, the core with
+        // atomic operations, and nothing writes it from JS.
+        let view = unsafe { Uint32Array::with_external_data(ptr, 1, |_, _| {}) };
+        Ok(view)
+    })
+}
+
+/// Worker: this thread published outbox mail while the timer thread's sweeping was off
+/// (`outboxSweepWord` read 0): starts it again.
+#[napi(catch_unwind)]
+pub fn resume_sweeping() -> Result<()> {
+    guard("resumeSweeping", || runtime().resume_sweeping())
+}
+
 /// Worker: delivers what this thread wrote to its outbox.
 #[napi(catch_unwind)]
 pub fn flush_outbox() -> Result<()> {
