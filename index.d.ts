@@ -1406,7 +1406,7 @@ export interface ActorDiagnostics {
   heartbeatCount: number;
   /** When the last heartbeat happened (ms since the epoch), or null. */
   lastHeartbeatAt: number | null;
-  /** JS heap in use by its thread (bytes, refreshed about once a second); null between incarnations. */
+  /** JS heap in use by its thread (bytes, refreshed at most once a second while it handles messages); null between incarnations. */
   heapUsed: number | null;
 }
 

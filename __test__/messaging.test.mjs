@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test, describe, slowTest, waitFor, collector, record, faults, NO_LEAKS, forEachKind } from './harness.mjs';
+import { createRequire } from 'node:module';
 import { createSupervisor, runtimeStats, ActorExitError } from '../index.mjs';
+
+const native = createRequire(import.meta.url)('../lib/native.js');
 
 forEachKind((k) => {
   describe('Tier 1 messaging', () => {
@@ -281,6 +284,30 @@ forEachKind((k) => {
         assert.equal(await sender.call({ op: 'burst', to: sink.id }, { timeoutMs: 20000 }), 100, 'the call saw every send made before it');
         sender.receive({ op: 'hang', to: sink.id });
         await waitFor(() => got.items.some((m) => m.data === 'before the hang'), 10000, 'mail sent before the hang');
+        assert.equal(sender.getDiagnostics().value.state, 'running', 'still hung, never killed');
+        await sender.terminate();
+      } finally {
+        await sup.shutdown();
+      }
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
+
+    slowTest('mail sent just before a hang arrives even when the outbox sweep had stopped (every outbox idle)', 30000, async () => {
+      const sweeping = native.outboxSweepWord(); // [0]: 1 while the core's timer sweeps outboxes
+      const sup = k.createSupervisor({ warmWorkers: 2 });
+      try {
+        const sink = sup.spawn((self, m) => self.send('got', m));
+        const got = collector();
+        sink.subscribe(got);
+        const sender = sup.spawn((self, m, ctx) => {
+          ctx.send(m.to, m.op);
+          if (m.op === 'hang') for (;;);
+        });
+        sender.receive({ op: 'first', to: sink.id }); // the sender's outbox exists from here on
+        await waitFor(() => got.items.some((m) => m.data === 'first'), 10000, 'the first mail');
+        await waitFor(() => sweeping[0] === 0, 10000, 'the sweep stopping once every outbox stayed empty');
+        sender.receive({ op: 'hang', to: sink.id });
+        await waitFor(() => got.items.some((m) => m.data === 'hang'), 10000, 'mail sent before the hang');
         assert.equal(sender.getDiagnostics().value.state, 'running', 'still hung, never killed');
         await sender.terminate();
       } finally {

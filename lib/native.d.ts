@@ -207,6 +207,14 @@ export declare function newPort(): number
 export declare function outboxDead(): Array<number>
 
 /**
+ * Worker: a `Uint32Array` over the one core word that says whether the timer thread sweeps
+ * outboxes (1) or stopped because they stayed empty (0). A thread reads it right after it
+ * published a record into its outbox, and calls `resumeSweeping` when it reads 0 (the core's
+ * `Runtime::sweep_word` says why no record is left unswept).
+ */
+export declare function outboxSweepWord(): Uint32Array
+
+/**
  * Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
  * records without a native call (layout in the core's `outbox` module; its head and tail
  * counters are control words 2 and 3).
@@ -369,6 +377,12 @@ export declare function requestStop(actorId: number): void
 
 /** Host: counts a restart; returns the new incarnation. */
 export declare function restart(actorId: number): number | null
+
+/**
+ * Worker: this thread published outbox mail while the timer thread's sweeping was off
+ * (`outboxSweepWord` read 0): starts it again.
+ */
+export declare function resumeSweeping(): void
 
 /**
  * Sends a user message. Returns 0 queued, 1 dead, 2 full, 3 stale incarnation, 5 no such

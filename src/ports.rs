@@ -5,10 +5,11 @@ use crate::entry::{guard, guard_try, id, invalid};
 use crate::thread::{bound, current, flush_current, JsWaker, BOUND, CURRENT, TARGETS};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::cell::RefCell;
 use std::sync::Arc;
 use warden_core::outbox::OUTBOX_BYTES;
 use warden_core::port::CONTROL_WORDS;
-use warden_core::runtime;
+use warden_core::{runtime, Port};
 
 /// Registers a new port (before its thread starts) and returns its id.
 #[napi(catch_unwind)]
@@ -137,24 +138,44 @@ pub fn worker_wait(poll_us: f64, sleep_us: f64) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn host_wait(port_id: f64, poll_us: f64, sleep_us: f64) -> Result<bool> {
     guard("hostWait", || {
-        runtime()
-            .port(id(port_id))
-            .is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+        host_port(port_id).is_some_and(|p| p.wait(wait_time(poll_us), wait_time(sleep_us)))
+    })
+}
+
+thread_local! {
+    /// The host port this thread read last: a supervisor's reader calls take, wait and park
+    /// on the same port many times per message, and the registry lookup (a lock and a hash)
+    /// was a visible part of a `call` round trip.
+    static HOST_PORT: RefCell<Option<Arc<Port>>> = const { RefCell::new(None) };
+}
+
+/// The host port `port_id`, from this thread's one-entry cache or the registry; None once it
+/// is closed.
+fn host_port(port_id: f64) -> Option<Arc<Port>> {
+    let pid = id(port_id);
+    HOST_PORT.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(p) = c.as_ref() {
+            if p.id == pid && !p.is_closed() {
+                return Some(p.clone());
+            }
+        }
+        let p = runtime().port(pid);
+        c.clone_from(&p);
+        p
     })
 }
 
 /// Host: takes a supervisor port's events as a JSON batch.
 #[napi(catch_unwind)]
 pub fn host_take(port_id: f64) -> Result<Option<String>> {
-    guard("hostTake", || runtime().port(id(port_id))?.take_urgent())
+    guard("hostTake", || host_port(port_id)?.take_urgent())
 }
 
 /// Host: the supervisor port is drained; true if events raced in.
 #[napi(catch_unwind)]
 pub fn host_park(port_id: f64) -> Result<bool> {
-    guard("hostPark", || {
-        runtime().port(id(port_id)).is_some_and(|p| p.park())
-    })
+    guard("hostPark", || host_port(port_id).is_some_and(|p| p.park()))
 }
 
 /// Worker: this thread's outbox, a `Uint8Array` over core memory into which `ctx.send` writes
@@ -176,6 +197,30 @@ pub fn outbox_view() -> Result<Uint8Array> {
             unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
         Ok(view)
     })
+}
+
+/// Worker: a `Uint32Array` over the one core word that says whether the timer thread sweeps
+/// outboxes (1) or stopped because they stayed empty (0). A thread reads it right after it
+/// published a record into its outbox, and calls `resumeSweeping` when it reads 0 (the core's
+/// `Runtime::sweep_word` says why no record is left unswept).
+#[napi(catch_unwind)]
+pub fn outbox_sweep_word() -> Result<Uint32Array> {
+    guard_try("outboxSweepWord", || {
+        let ptr: *mut u32 = runtime().sweep_word().as_ptr();
+        // SAFETY: the word lives in the process-wide runtime, which is never dropped, so the
+        // view never outlives it (the finalizer has nothing to free). It is an `AtomicU32`,
+        // which has the layout of a `u32`; JS reads it with `Atomics.load`, the core with
+        // atomic operations, and nothing writes it from JS.
+        let view = unsafe { Uint32Array::with_external_data(ptr, 1, |_, _| {}) };
+        Ok(view)
+    })
+}
+
+/// Worker: this thread published outbox mail while the timer thread's sweeping was off
+/// (`outboxSweepWord` read 0): starts it again.
+#[napi(catch_unwind)]
+pub fn resume_sweeping() -> Result<()> {
+    guard("resumeSweeping", || runtime().resume_sweeping())
 }
 
 /// Worker: delivers what this thread wrote to its outbox.

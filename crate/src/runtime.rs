@@ -14,7 +14,7 @@ use crate::timer::Timer;
 use crate::tree::{Decision, GroupConfig, Plan};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +24,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// thread takes a CPU from threads that may be busy-waiting for a reply).
 const SWEEP_MIN_NS: u64 = 5_000_000;
 const SWEEP_MAX_NS: u64 = 50_000_000;
+/// Sweeps in a row that find every outbox empty before the sweeping stops (about 0.3 s): an
+/// idle process then wakes the timer thread for nothing. A thread that publishes into its
+/// outbox while the sweeping is off starts it again ([`Runtime::sweep_word`]).
+const SWEEP_QUIET_PASSES: u32 = 8;
 
 /// Which actors a supervisor's diagnostics list (internal actors never).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +80,10 @@ pub struct Runtime {
     timer: OnceLock<Timer>,
     links: Mutex<Links>,
     sweep_every: AtomicU64,
+    /// 1 while the timer thread sweeps outboxes, 0 once it stopped (see [`Runtime::sweep_word`]).
+    sweeping: AtomicU32,
+    /// Sweeps in a row that found nothing to deliver.
+    sweep_quiet: AtomicU32,
     faults: Faults,
 }
 
@@ -103,6 +111,8 @@ impl Runtime {
             sups: RwLock::new(HashMap::new()),
             timer: OnceLock::new(),
             sweep_every: AtomicU64::new(SWEEP_MIN_NS),
+            sweeping: AtomicU32::new(1),
+            sweep_quiet: AtomicU32::new(0),
             links: Mutex::new(Links::default()),
             faults: Faults::default(),
         }
@@ -352,14 +362,42 @@ impl Runtime {
     /// also sweeps it).
     pub fn open_outbox(&'static self, port: &Port) -> Arc<Outbox> {
         let outbox = port.outbox().clone();
-        self.sweep_every.store(SWEEP_MIN_NS, Ordering::Relaxed);
-        self.timer().armed(self.now_ns() + SWEEP_MIN_NS);
+        self.sweeping.store(1, Ordering::SeqCst);
+        self.start_sweeping();
         outbox
     }
 
+    /// The word that says whether the timer thread sweeps outboxes (1) or stopped (0). A JS
+    /// thread reads it (through a view, without a native call) right after it published a
+    /// record into its outbox, and calls [`Runtime::resume_sweeping`] when it reads 0. Why no
+    /// record is left unswept: the sweep stores 0 and then looks at every outbox once more; the
+    /// thread stores its outbox head and then reads the word, both sequentially consistent, so
+    /// either the sweep's look sees the record (and sweeping goes on) or the thread reads 0.
+    pub fn sweep_word(&self) -> &AtomicU32 {
+        &self.sweeping
+    }
+
+    /// A thread published outbox mail while the sweeping was off: starts it again (once, however
+    /// many threads ask).
+    pub fn resume_sweeping(&'static self) {
+        if self.sweeping.swap(1, Ordering::SeqCst) == 0 {
+            self.start_sweeping();
+        }
+    }
+
+    fn start_sweeping(&'static self) {
+        self.sweep_every.store(SWEEP_MIN_NS, Ordering::Relaxed);
+        self.sweep_quiet.store(0, Ordering::Relaxed);
+        self.timer().armed(self.now_ns() + SWEEP_MIN_NS);
+    }
+
     /// Timer tick: drains the outboxes of worker threads that stopped draining them (a hang
-    /// after a send). Returns when to look again (never while no thread has an outbox).
+    /// after a send). Returns when to look again: never while no thread has an outbox, nor
+    /// after [`SWEEP_QUIET_PASSES`] sweeps that found nothing (until a thread publishes again).
     pub(crate) fn sweep_outboxes(&'static self, now: u64) -> u64 {
+        if self.sweeping.load(Ordering::SeqCst) == 0 {
+            return u64::MAX;
+        }
         let ports: Vec<Arc<Port>> = self
             .ports
             .read()
@@ -371,11 +409,24 @@ impl Runtime {
         if ports.is_empty() {
             return u64::MAX;
         }
-        let every = if moved > 0 {
-            SWEEP_MIN_NS
-        } else {
-            (self.sweep_every.load(Ordering::Relaxed) * 2).min(SWEEP_MAX_NS)
-        };
+        if moved > 0 {
+            self.sweep_every.store(SWEEP_MIN_NS, Ordering::Relaxed);
+            self.sweep_quiet.store(0, Ordering::Relaxed);
+            return now + SWEEP_MIN_NS;
+        }
+        if self.sweep_quiet.fetch_add(1, Ordering::Relaxed) + 1 >= SWEEP_QUIET_PASSES {
+            self.sweeping.store(0, Ordering::SeqCst);
+            // The last look, after the store (see `sweep_word`): a record published before
+            // its writer could read 0 is seen here.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            if !ports.iter().any(|p| Outbox::pending(p.control())) {
+                return u64::MAX;
+            }
+            self.sweeping.store(1, Ordering::SeqCst);
+            self.sweep_quiet.store(0, Ordering::Relaxed);
+            return now + SWEEP_MIN_NS;
+        }
+        let every = (self.sweep_every.load(Ordering::Relaxed) * 2).min(SWEEP_MAX_NS);
         self.sweep_every.store(every, Ordering::Relaxed);
         now + every
     }
@@ -1093,6 +1144,37 @@ mod tests {
         assert!(!actor.heartbeat(at + 10.0));
         assert!(actor.heartbeat(at + 11.0));
         assert_eq!(actor.diagnostics(None)["heartbeatCount"], 4);
+    }
+
+    #[test]
+    fn the_outbox_sweep_stops_while_outboxes_stay_empty_and_a_writer_restarts_it() {
+        let rt = leak();
+        let (_sup, [_sender, target], [sport, tport]) = two_bound_actors(rt);
+        let outbox = sport.outbox().clone(); // (not `open_outbox`: no timer thread yet)
+        for _ in 1..SWEEP_QUIET_PASSES {
+            assert_ne!(rt.sweep_outboxes(0), u64::MAX, "still sweeping");
+        }
+        assert_eq!(rt.sweep_outboxes(0), u64::MAX, "quiet long enough: stopped");
+        assert_eq!(rt.sweep_word().load(Ordering::SeqCst), 0);
+        // A record published now (a thread about to hang) is not swept until its writer, which
+        // reads the word after publishing, restarts the sweeping.
+        outbox.put(sport.control(), target.id as u32, "1");
+        assert_eq!(rt.sweep_outboxes(0), u64::MAX, "stopped until restarted");
+        assert!(rt.pop(&tport, &target, 8).is_none());
+        rt.resume_sweeping(); // the timer thread sweeps again, within SWEEP_MIN_NS
+        assert_eq!(rt.sweep_word().load(Ordering::SeqCst), 1);
+        let start = Instant::now();
+        let text = loop {
+            if let Some(t) = rt.pop(&tport, &target, 8) {
+                break t;
+            }
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "the timer's sweep delivers it"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        assert!(text.contains(",1]") || text.contains(",1,"), "{text}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 // core memory instead of making a native call per message. The core delivers the records, in
 // order, before any later native call of this thread (another send, a call, an emit, taking or
 // parking), at the end of the JS task that wrote them (a microtask), when the thread ends or is
-// killed, and every few ms from its timer thread (a task that never ends: a hang).
+// killed, and every few ms from its timer thread (a task that never ends: a hang; the sweeping
+// stops while every outbox stays empty, and the first record published after that restarts it).
 // Layout (crate/src/outbox.rs): records [len u32][target u32][len bytes of JSON], padded to 4
 // bytes; target 0 is the host (a `self.send` event for the supervisor's subscribers); a WRAP word sends the reader back to position 0. Control words: [2] head (published
 // here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
@@ -24,6 +25,7 @@ class Outbox {
     this.control = control;
     this.u8 = native.outboxView();
     this.u32 = new Uint32Array(this.u8.buffer, this.u8.byteOffset, BYTES / 4);
+    this.sweeping = native.outboxSweepWord(); // [0]: 0 once the core's timer stopped sweeping
     this.dead = new Set();
     this.deadSeen = control[4];
     this.flushQueued = false;
@@ -65,6 +67,10 @@ class Outbox {
     this.u32[pos >>> 2] = len;
     this.u32[(pos >>> 2) + 1] = target;
     Atomics.store(c, 2, (head + ((HEADER + len + 3) & ~3)) >>> 0); // publish after the bytes
+    // The sweep that delivers this record if the task never ends stops when outboxes stay
+    // empty; it is read after the publication above (both sequentially consistent: see the
+    // core's Runtime::sweep_word), so a stopped sweep is seen and started again.
+    if (Atomics.load(this.sweeping, 0) === 0) native.resumeSweeping();
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush); // delivered when this JS task ends, if nothing did it before

@@ -26,7 +26,6 @@ const { trackTimers } = require('./user-timers.js');
 // (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
 const { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout, setImmediate: runtimeSetImmediate } = globalThis;
 const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
-const runtimeSetInterval = globalThis.setInterval;
 
 const port = workerData.port;
 const BATCH = 256; // most messages taken from the core per native call
@@ -52,6 +51,10 @@ let batch = null; // messages taken from the core, handled one at a time
 let boxes = null; // Tier 2 writes of the current incarnation (tier2.writer)
 let next = 0;
 let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
+const HEAP_EVERY_MS = 1000; // most one heap report per second (see heapSoon)
+let heapSeen = 0; // `handled` at the last heap report
+let heapAt = -Infinity; // when it was made (performance.now())
+let heapTimer = null;
 
 /**
  * Reads this thread's port: urgent envelopes (replies, start/stop orders) first, then the
@@ -63,7 +66,10 @@ const reader = new PortReader({
   take: () => (batch === null || busy ? native.workerTake() : null),
   onEnvelope: onUrgent,
   work: nextMessage,
-  park: () => native.workerPark(),
+  park: () => {
+    if (handled !== heapSeen) heapSoon();
+    return native.workerPark();
+  },
   // Wait in the core for mail or replies, unless a handler awaits something other than a
   // reply (it drains again when it settles).
   wait: (pollUs, sleepUs) => native.workerWait(pollUs, sleepUs),
@@ -637,7 +643,6 @@ process.on('unhandledRejection', (err) => {
 
 control = native.registerPort(port, drain, true);
 reportHeap();
-runtimeSetInterval(heapTick, 1000).unref();
 drain();
 // A warm thread rehearses what its first actor will need — one wake-up through its port, one
 // compilation of a callback, the clock the drain loop reads (Node loads `performance` on first
@@ -646,23 +651,26 @@ native.wakeSelf();
 buildSync({ kind: 'fn', code: '(self, msg) => msg' });
 performance.now();
 
-let heapSeen = -1; // messages handled at the last periodic heap report
-let heapQuiet = 0; // periodic reports skipped since then
-
 /**
- * Once a second: the heap again if messages were handled since the last report, else only
- * every 30 s (an idle heap barely changes, and on Bun measuring it walks the heap: ~1 ms per
- * thread per report was most of what 100 idle actors cost).
+ * The heap is reported when the thread parks after handling messages, at most once a second
+ * (a timer covers the last burst of a second); an idle thread sets no timer and wakes for
+ * nothing (on Bun, measuring the heap walks it: about 1 ms per report).
  */
-function heapTick() {
-  if (handled === heapSeen && ++heapQuiet < 30) return;
-  heapSeen = handled;
-  heapQuiet = 0;
-  reportHeap();
+function heapSoon() {
+  if (heapTimer !== null) return;
+  const wait = heapAt + HEAP_EVERY_MS - performance.now();
+  if (wait <= 0) return reportHeap();
+  heapTimer = runtimeSetTimeout(() => {
+    heapTimer = null;
+    if (handled !== heapSeen) reportHeap();
+  }, wait);
+  heapTimer.unref?.();
 }
 
 /** Publishes this thread's JS heap in use (KiB) in control word 1, for diagnostics. */
 function reportHeap() {
+  heapSeen = handled;
+  heapAt = performance.now();
   try {
     control[1] = Math.ceil(heapUsed() / 1024);
   } catch {
