@@ -168,39 +168,80 @@ pub struct ExitReport {
     pub in_flight: Option<Envelope>,
 }
 
+/// The state an actor's lock guards. Kept small: a million idle actors hold a million of
+/// these. What few actors ever have lives in [`Rare`], allocated on first use.
 struct Inner {
-    mailbox: VecDeque<Envelope>,
-    port: Option<Arc<Port>>,
+    /// The messages handed to the thread and not yet acknowledged (the first `in_hand`), then
+    /// the queue. An idle actor's holds no buffer.
+    mail: VecDeque<Envelope>,
+    in_hand: u32,
+    handled_base: u32,
     incarnation: u32,
     state: ActorState,
     busy: bool,
-    in_hand: VecDeque<Envelope>,
-    handled_base: u32,
+    /// Pooled actors: in its pool port's ready queue (or being taken from it).
+    queued: bool,
     stop_requested: bool,
+    port: Option<Arc<Port>>,
     message_count: u64,
+    rare: Option<Box<Rare>>,
+}
+
+impl Inner {
+    /// Messages queued and not handed out.
+    fn queued_len(&self) -> usize {
+        self.mail.len() - self.in_hand as usize
+    }
+
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    /// Drops the first `n` messages in hand (acknowledged). With `shrink`, frees the buffer
+    /// when nothing is left in it (pooled actors: a million idle ones hold none; an isolated
+    /// actor keeps its buffer, as it keeps its thread).
+    fn drop_in_hand(&mut self, n: usize, shrink: bool) {
+        let k = n.min(self.in_hand as usize);
+        self.mail.drain(..k);
+        self.in_hand -= k as u32;
+        if shrink && self.mail.is_empty() && self.mail.capacity() > 0 {
+            self.mail = VecDeque::new(); // an idle actor holds no buffer (DESIGN.md 8.2)
+        }
+    }
+}
+
+/// What an actor rarely has: restarts, an error, heartbeats.
+#[derive(Default)]
+struct Rare {
     restarts: u32,
     last_error: Option<String>,
     heartbeat_count: u64,
     last_heartbeat_ms: Option<f64>,
     /// The incarnation and tracker time of the last heartbeat (for heartbeat intervals).
     last_beat: Option<(u32, u64)>,
-    /// Pooled actors: in its pool port's ready queue (or being taken from it).
-    queued: bool,
+}
+
+/// The clock actors' creation times are measured on.
+fn clock() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 /// A supervised child, stable across restarts.
 pub struct Actor {
-    /// Process-wide id (the JS id is `actor-<id>`).
+    /// Process-wide id (the JS id is `actor-<id>`): a generational slab id, see
+    /// [`crate::slab`].
     pub id: u64,
     /// The supervisor that owns it.
     pub sup_id: u64,
-    /// Settings fixed at spawn.
-    pub config: ActorConfig,
+    /// Settings fixed at spawn, shared by the actors spawned together.
+    pub config: Arc<ActorConfig>,
     /// Per-message deadline in ns on the runtime clock; 0 when unarmed.
     pub(crate) deadline: AtomicU64,
     /// Watchdog deadline in ns on the runtime clock; 0 when unarmed.
     pub(crate) watchdog: AtomicU64,
-    created: Instant,
+    /// When it was spawned, in ns after [`clock`]'s epoch.
+    created_ns: u64,
     metrics: Option<Arc<Tracker>>,
     // Lock order (see `Runtime`): may be taken while an outbox drain or a supervisor's locks
     // are held; while it is held, only the port's `actor` lock (`Port::unbind`) and the metrics
@@ -211,30 +252,37 @@ pub struct Actor {
 impl Actor {
     /// A new actor in state `Starting`, with an empty mailbox.
     pub fn new(id: u64, sup_id: u64, config: ActorConfig) -> Self {
+        Self::with_shared_config(id, sup_id, Arc::new(config), None)
+    }
+
+    /// A new actor sharing `config` with others spawned with it, recording its supervisor's
+    /// sampled metrics in `metrics`.
+    pub fn with_shared_config(
+        id: u64,
+        sup_id: u64,
+        config: Arc<ActorConfig>,
+        metrics: Option<Arc<Tracker>>,
+    ) -> Self {
         Actor {
             id,
             sup_id,
             config,
             deadline: AtomicU64::new(0),
             watchdog: AtomicU64::new(0),
-            created: Instant::now(),
-            metrics: None,
+            created_ns: clock().elapsed().as_nanos() as u64,
+            metrics,
             inner: Mutex::new(Inner {
-                mailbox: VecDeque::new(),
-                port: None,
+                mail: VecDeque::new(),
+                in_hand: 0,
+                handled_base: 0,
                 incarnation: 0,
                 state: ActorState::Starting,
                 busy: false,
-                in_hand: VecDeque::new(),
-                handled_base: 0,
-                stop_requested: false,
-                message_count: 0,
-                restarts: 0,
-                last_error: None,
-                heartbeat_count: 0,
-                last_heartbeat_ms: None,
-                last_beat: None,
                 queued: false,
+                stop_requested: false,
+                port: None,
+                message_count: 0,
+                rare: None,
             }),
         }
     }
@@ -291,7 +339,7 @@ impl Actor {
         }
         let port = g.port.as_ref()?;
         if port.is_pool() {
-            if g.queued || g.state != ActorState::Running || g.mailbox.is_empty() {
+            if g.queued || g.state != ActorState::Running || g.queued_len() == 0 {
                 return None;
             }
             g.queued = true;
@@ -318,10 +366,11 @@ impl Actor {
             return refuse(SendError::Stale, env);
         }
         let mut outcome = Delivered::Queued;
-        if g.mailbox.len() >= self.config.capacity {
+        if g.queued_len() >= self.config.capacity {
+            let oldest = g.in_hand as usize; // the oldest queued, not one in hand
             match self.config.overflow {
                 Overflow::Reject => return refuse(SendError::Full, env),
-                Overflow::DropOldest => match g.mailbox.pop_front() {
+                Overflow::DropOldest => match g.mail.remove(oldest) {
                     Some(old) => outcome = Delivered::DroppedOldest(old),
                     None => return refuse(SendError::Full, env),
                 },
@@ -331,12 +380,12 @@ impl Actor {
         if let Some(m) = metrics.filter(|m| m.wants(Metric::MessageLatency)) {
             env.stamp = m.now_ns();
         }
-        if g.mailbox.capacity() == 0 {
-            g.mailbox.reserve_exact(1); // one message to a million idle actors: one slot each
+        if g.mail.capacity() == 0 {
+            g.mail.reserve_exact(1); // one message to a million idle actors: one slot each
         }
-        g.mailbox.push_back(env);
+        g.mail.push_back(env);
         if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
-            m.record(Metric::InboxDepth, g.mailbox.len() as f64);
+            m.record(Metric::InboxDepth, g.queued_len() as f64);
         }
         Ok(outcome)
     }
@@ -348,31 +397,18 @@ impl Actor {
         let mut g = self.inner.lock();
         Self::ack(&mut g, handled);
         self.deadline.store(0, Ordering::Release);
-        if g.state != ActorState::Running || !g.in_hand.is_empty() || g.mailbox.is_empty() {
-            g.busy = !g.in_hand.is_empty();
+        if g.state != ActorState::Running || g.in_hand > 0 || g.queued_len() == 0 {
+            g.busy = g.in_hand > 0;
             return None;
         }
         let n = if self.config.timeout_ms > 0 {
             1
         } else {
-            max.clamp(1, g.mailbox.len())
+            max.clamp(1, g.queued_len())
         };
         let mut text = String::with_capacity(32 * n);
         text.push('[');
-        for i in 0..n {
-            let mut env = g.mailbox.pop_front().expect("n <= mailbox length");
-            if i > 0 {
-                text.push(',');
-            }
-            env.write_json(&mut text);
-            if env.stamp != 0 {
-                if let Some(m) = &self.metrics {
-                    m.record_since(Metric::MessageLatency, env.stamp);
-                }
-                env.stamp = 0; // measured once, even if a restart hands it out again
-            }
-            g.in_hand.push_back(env);
-        }
+        self.hand_out(&mut g, n, &mut text);
         text.push(']');
         g.busy = true;
         g.message_count += n as u64;
@@ -386,19 +422,37 @@ impl Actor {
         Some((text, deadline))
     }
 
+    /// Writes the next `n` queued messages (`n` <= queued) as JSON, comma-separated, to
+    /// `out`, and keeps them in hand.
+    fn hand_out(&self, g: &mut Inner, n: usize, out: &mut String) {
+        let first = g.in_hand as usize;
+        for i in 0..n {
+            let env = &mut g.mail[first + i];
+            if i > 0 {
+                out.push(',');
+            }
+            env.write_json(out);
+            if env.stamp != 0 {
+                if let Some(m) = &self.metrics {
+                    m.record_since(Metric::MessageLatency, env.stamp);
+                }
+                env.stamp = 0; // measured once, even if a restart hands it out again
+            }
+        }
+        g.in_hand += n as u32;
+    }
+
     /// Drops the messages the worker reports as handled since the last acknowledgement.
     fn ack(g: &mut Inner, handled: u32) {
         let done = handled.wrapping_sub(g.handled_base) as usize;
-        for _ in 0..done.min(g.in_hand.len()) {
-            g.in_hand.pop_front();
-        }
+        g.drop_in_hand(done, false);
         g.handled_base = handled;
     }
 
     /// True when the bound thread should pop: running, idle, and mail is waiting.
     pub fn has_deliverable(&self) -> bool {
         let g = self.inner.lock();
-        g.state == ActorState::Running && !g.busy && !g.mailbox.is_empty()
+        g.state == ActorState::Running && !g.busy && g.queued_len() > 0
     }
 
     /// Binds a new incarnation to `port`. The actor counts as busy until the thread's first
@@ -438,10 +492,14 @@ impl Actor {
             Self::ack(&mut g, handled);
         }
         g.queued = false;
-        let in_flight = g.in_hand.pop_front();
-        while let Some(env) = g.in_hand.pop_back() {
-            g.mailbox.push_front(env);
-        }
+        // The first message in hand was in flight; the others were not started and are at
+        // the front of the queue already, in order.
+        let in_flight = if g.in_hand > 0 {
+            g.in_hand = 0;
+            g.mail.pop_front()
+        } else {
+            None
+        };
         if let Some(p) = g.port.take() {
             p.unbind(self.id);
         }
@@ -449,7 +507,7 @@ impl Actor {
         self.deadline.store(0, Ordering::Release);
         self.watchdog.store(0, Ordering::Release);
         if reason.starts_with("error") || reason == "timeout" || reason == "out_of_memory" {
-            g.last_error = Some(reason.to_string());
+            g.rare().last_error = Some(reason.to_string());
         }
         if g.state != ActorState::Dead {
             g.state = ActorState::Restarting;
@@ -464,7 +522,7 @@ impl Actor {
     pub fn next_incarnation(&self) -> u32 {
         let mut g = self.inner.lock();
         g.incarnation += 1;
-        g.restarts += 1;
+        g.rare().restarts += 1;
         g.incarnation
     }
 
@@ -477,9 +535,8 @@ impl Actor {
         }
         self.deadline.store(0, Ordering::Release);
         self.watchdog.store(0, Ordering::Release);
-        let mut letters: Vec<Envelope> = g.in_hand.drain(..).collect();
-        letters.extend(g.mailbox.drain(..));
-        letters
+        g.in_hand = 0;
+        std::mem::take(&mut g.mail).into()
     }
 
     /// Arms the watchdog to `now_ns + heartbeat_ms`; returns the deadline (0: no watchdog).
@@ -496,18 +553,19 @@ impl Actor {
     /// was recorded at the same `now_ms` (see [`crate::runtime::Runtime::emit`]).
     pub fn heartbeat(&self, now_ms: f64) -> bool {
         let mut g = self.inner.lock();
-        g.heartbeat_count += 1;
-        let new_ms = g.last_heartbeat_ms != Some(now_ms);
-        g.last_heartbeat_ms = Some(now_ms);
+        let inc = g.incarnation;
+        let r = g.rare();
+        r.heartbeat_count += 1;
+        let new_ms = r.last_heartbeat_ms != Some(now_ms);
+        r.last_heartbeat_ms = Some(now_ms);
         if let Some(m) = &self.metrics {
             let now = m.now_ns();
-            let inc = g.incarnation;
-            if let Some((_, since)) = g.last_beat.filter(|(i, _)| *i == inc) {
+            if let Some((_, since)) = r.last_beat.filter(|(i, _)| *i == inc) {
                 if m.wants(Metric::HeartbeatInterval) {
                     m.record_since(Metric::HeartbeatInterval, since);
                 }
             }
-            g.last_beat = Some((inc, now));
+            r.last_beat = Some((inc, now));
         }
         new_ms
     }
@@ -526,19 +584,21 @@ impl Actor {
     /// `name` is the name registered for it, if any.
     pub fn diagnostics(&self, name: Option<String>) -> serde_json::Value {
         let g = self.inner.lock();
+        let rare = g.rare.as_deref();
+        let lifetime_ns = (clock().elapsed().as_nanos() as u64).saturating_sub(self.created_ns);
         serde_json::json!({
             "id": format!("actor-{}", self.id),
             "name": name,
             "kind": if self.config.pooled { "pooled" } else { "isolated" },
             "incarnation": g.incarnation,
             "state": g.state.as_str(),
-            "restarts": g.restarts,
-            "mailboxDepth": g.mailbox.len(),
+            "restarts": rare.map_or(0, |r| r.restarts),
+            "mailboxDepth": g.queued_len(),
             "messageCount": g.message_count,
-            "lastError": g.last_error,
-            "lifetimeMs": self.created.elapsed().as_secs_f64() * 1000.0,
-            "heartbeatCount": g.heartbeat_count,
-            "lastHeartbeatAt": g.last_heartbeat_ms,
+            "lastError": rare.and_then(|r| r.last_error.as_deref()),
+            "lifetimeMs": lifetime_ns as f64 / 1e6,
+            "heartbeatCount": rare.map_or(0, |r| r.heartbeat_count),
+            "lastHeartbeatAt": rare.and_then(|r| r.last_heartbeat_ms),
             "heapUsed": g.port.as_ref().map(|p| p.control().heap_used()),
         })
     }
@@ -553,36 +613,17 @@ impl Actor {
     pub fn pool_take(&self, max: usize, now_ns: u64, out: &mut String) -> Option<u64> {
         let mut g = self.inner.lock();
         g.queued = false;
-        if g.state != ActorState::Running || g.busy || g.mailbox.is_empty() {
+        if g.state != ActorState::Running || g.busy || g.queued_len() == 0 {
             return None;
         }
         let n = if self.config.timeout_ms > 0 {
             1
         } else {
-            max.clamp(1, g.mailbox.len())
+            max.clamp(1, g.queued_len())
         };
         use std::fmt::Write as _;
         let _ = write!(out, "[{},{},[", self.id, g.incarnation);
-        if g.in_hand.capacity() == 0 {
-            g.in_hand.reserve_exact(n);
-        }
-        for i in 0..n {
-            let mut env = g.mailbox.pop_front().expect("n <= mailbox length");
-            if i > 0 {
-                out.push(',');
-            }
-            env.write_json(out);
-            if env.stamp != 0 {
-                if let Some(m) = &self.metrics {
-                    m.record_since(Metric::MessageLatency, env.stamp);
-                }
-                env.stamp = 0;
-            }
-            g.in_hand.push_back(env);
-        }
-        if g.mailbox.is_empty() {
-            g.mailbox = VecDeque::new(); // an idle pooled actor holds no buffer (DESIGN.md 8.2)
-        }
+        self.hand_out(&mut g, n, out);
         out.push_str("]]");
         g.busy = true;
         g.message_count += n as u64;
@@ -604,14 +645,11 @@ impl Actor {
         if !here || g.incarnation != incarnation || g.state != ActorState::Running {
             return None;
         }
-        for _ in 0..n.min(g.in_hand.len()) {
-            g.in_hand.pop_front();
-        }
+        g.drop_in_hand(n, true);
         self.deadline.store(0, Ordering::Release);
-        if !g.in_hand.is_empty() {
+        if g.in_hand > 0 {
             return None;
         }
-        g.in_hand = VecDeque::new(); // its buffer goes: a million idle actors hold none
         g.busy = false;
         self.to_wake(&mut g)
     }

@@ -29,6 +29,7 @@ pub mod pool;
 pub mod pooled;
 pub mod port;
 pub mod runtime;
+pub mod slab;
 pub mod supervisor;
 mod sync;
 pub mod timer;

@@ -9,6 +9,7 @@ use crate::metrics::{Metric, Tracker};
 use crate::outbox::Outbox;
 use crate::panics::{self, Faults, Site};
 use crate::port::{Port, PortId};
+use crate::slab::{Slab, MAX_SLOTS};
 use crate::supervisor::{SpawnError, Supervisor, SupervisorConfig};
 use crate::timer::Timer;
 use crate::tree::{Decision, GroupConfig, Plan};
@@ -75,7 +76,8 @@ pub struct Runtime {
     epoch: Instant,
     next_id: AtomicU64,
     ports: RwLock<HashMap<PortId, Arc<Port>>>,
-    actors: RwLock<HashMap<u64, Arc<Actor>>>,
+    /// Live actors by generational id (see [`crate::slab`]): ids are handed out here.
+    actors: RwLock<Slab<Arc<Actor>>>,
     sups: RwLock<HashMap<u64, Arc<Supervisor>>>,
     timer: OnceLock<Timer>,
     links: Mutex<Links>,
@@ -107,7 +109,7 @@ impl Runtime {
             epoch: Instant::now(),
             next_id: AtomicU64::new(1),
             ports: RwLock::new(HashMap::new()),
-            actors: RwLock::new(HashMap::new()),
+            actors: RwLock::new(Slab::default()),
             sups: RwLock::new(HashMap::new()),
             timer: OnceLock::new(),
             sweep_every: AtomicU64::new(SWEEP_MIN_NS),
@@ -501,21 +503,13 @@ impl Runtime {
         config: ActorConfig,
         group: Option<u64>,
     ) -> Result<Arc<Actor>, SpawnError> {
-        let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
-        let timed = config.timeout_ms > 0 || config.heartbeat_ms > 0;
-        let tracker = sup.metrics.get().cloned();
-        let actor = Arc::new(Actor::new(self.id(), sup_id, config).tracked(tracker));
-        sup.add_child(actor.clone(), group.unwrap_or_else(|| sup.root_group()))?;
-        self.actors.write().insert(actor.id, actor.clone());
-        if timed {
-            self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
-        }
-        Ok(actor)
+        let ids = self.spawn_batch(sup_id, Arc::new(config), group, 1)?;
+        Ok(self.actor(ids[0]).expect("just spawned"))
     }
 
-    /// [`Runtime::spawn`] of `count` actors with one `config` (`spawnMany`): the supervisor is
-    /// looked up once and the registry locked once for all. All or nothing: if one is refused,
-    /// those already created end at once (as if shut down) and the error is returned.
+    /// [`Runtime::spawn`] of `count` actors with one `config` (`spawnMany`), all sharing one
+    /// copy of it. All or nothing: if one is refused, those already created end at once (as
+    /// if shut down) and the error is returned.
     pub fn spawn_many(
         &'static self,
         sup_id: u64,
@@ -523,31 +517,64 @@ impl Runtime {
         group: Option<u64>,
         count: usize,
     ) -> Result<Vec<u64>, SpawnError> {
+        self.spawn_batch(sup_id, Arc::new(config.clone()), group, count)
+    }
+
+    /// Spawns in chunks: per chunk, one take of the registry lock for the ids, one of the
+    /// supervisor's locks for the children, one of the registry lock for the records. Each
+    /// actor costs its record and O(1) entries; nothing is allocated per actor besides.
+    fn spawn_batch(
+        &'static self,
+        sup_id: u64,
+        config: Arc<ActorConfig>,
+        group: Option<u64>,
+        count: usize,
+    ) -> Result<Vec<u64>, SpawnError> {
+        const CHUNK: usize = 4096;
         let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
         if config.timeout_ms > 0 || config.heartbeat_ms > 0 {
             self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
         let tracker = sup.metrics.get().cloned();
         let group = group.unwrap_or_else(|| sup.root_group());
-        let mut made = Vec::with_capacity(count);
+        let mut ids = Vec::with_capacity(count);
+        let mut made: Vec<Arc<Actor>> = Vec::with_capacity(count.min(CHUNK));
         let mut refused = None;
-        for _ in 0..count {
-            let actor =
-                Arc::new(Actor::new(self.id(), sup_id, config.clone()).tracked(tracker.clone()));
-            if let Err(e) = sup.add_child(actor.clone(), group) {
-                refused = Some(e);
-                break;
+        while ids.len() < count && refused.is_none() {
+            let n = CHUNK.min(count - ids.len());
+            made.clear();
+            {
+                let mut actors = self.actors.write();
+                for _ in 0..n {
+                    let Ok(id) = actors.reserve() else {
+                        refused = Some(SpawnError::MaxActors(MAX_SLOTS));
+                        break;
+                    };
+                    made.push(Arc::new(Actor::with_shared_config(
+                        id,
+                        sup_id,
+                        config.clone(),
+                        tracker.clone(),
+                    )));
+                }
             }
-            made.push(actor);
-        }
-        {
+            let added = match sup.add_children(&made, group) {
+                Ok(()) => made.len(),
+                Err((i, e)) => {
+                    refused = Some(e);
+                    i
+                }
+            };
             let mut actors = self.actors.write();
-            actors.reserve(made.len());
-            for a in &made {
-                actors.insert(a.id, a.clone());
+            for (i, a) in made.iter().enumerate() {
+                if i < added {
+                    actors.insert(a.id, a.clone());
+                    ids.push(a.id);
+                } else {
+                    actors.remove(a.id); // refused: its id is never seen
+                }
             }
         }
-        let ids: Vec<u64> = made.iter().map(|a| a.id).collect();
         if let Some(e) = refused {
             for id in ids.iter().rev() {
                 self.finish(*id, "shutdown");
@@ -559,7 +586,7 @@ impl Runtime {
 
     /// Looks an actor up (only actors not dead for good are registered).
     pub fn actor(&self, id: u64) -> Option<Arc<Actor>> {
-        self.actors.read().get(&id).cloned()
+        self.actors.read().get(id).cloned()
     }
 
     /// Number of actors not dead for good, across supervisors.
@@ -920,7 +947,7 @@ impl Runtime {
     /// `actor_id` is dead for good: frees its name, fails the calls waiting in its mailbox
     /// with `reason`, and reports the undelivered mail as dead letters. False if unknown.
     pub fn finish(&self, actor_id: u64, reason: &str) -> bool {
-        let Some(actor) = self.actors.write().remove(&actor_id) else {
+        let Some(actor) = self.actors.write().remove(actor_id) else {
             return false;
         };
         // Out of its supervisor's children before it is marked dead, so that the supervisor's

@@ -2,8 +2,8 @@
 //! per-supervisor counters, and the restart decision (restart type + intensity).
 
 use crate::actor::{Actor, ActorState};
-use crate::order::LinkedMap;
 use crate::port::Port;
+use crate::slab::SlotList;
 pub use crate::tree::{is_normal_exit, RetryConfig};
 use crate::tree::{Decision, GroupConfig, Op, Plan, Tree};
 use parking_lot::Mutex;
@@ -88,7 +88,7 @@ pub struct Supervisor {
 /// paging never skip over them. A spawn or an exit is O(1) whatever the number of children.
 #[derive(Default)]
 struct Children {
-    counted: LinkedMap<u64, Arc<Actor>>,
+    counted: SlotList<Arc<Actor>>,
     internal: HashMap<u64, Arc<Actor>>,
     /// How many of `counted` are pooled actors (outside `maxActors`).
     pooled: usize,
@@ -146,30 +146,44 @@ impl Supervisor {
 
     /// Adds a child to `group` if the cap and the name registry allow it.
     pub fn add_child(&self, actor: Arc<Actor>, group: u64) -> Result<(), SpawnError> {
+        self.add_children(std::slice::from_ref(&actor), group)
+            .map_err(|(_, e)| e)
+    }
+
+    /// Adds children to `group`, in order, under one take of each lock: O(1) per child. Stops
+    /// at the first one refused, and returns how many were added with the error.
+    pub fn add_children(
+        &self,
+        actors: &[Arc<Actor>],
+        group: u64,
+    ) -> Result<(), (usize, SpawnError)> {
         if self.is_closing() {
-            return Err(SpawnError::Closed);
+            return Err((0, SpawnError::Closed));
         }
         let mut children = self.children.lock();
-        // (pooled actors are not threads: `maxActors` counts isolated ones)
-        let isolated = children.counted.len() - children.pooled;
-        if !actor.config.internal && !actor.config.pooled && isolated >= self.config.max_actors {
-            return Err(SpawnError::MaxActors(self.config.max_actors));
-        }
         let mut tree = self.tree.lock();
         if !tree.has_group(group) {
-            return Err(SpawnError::NoGroup(group));
+            return Err((0, SpawnError::NoGroup(group)));
         }
-        if let Some(name) = &actor.config.name {
-            self.register(actor.id, name)?;
-        }
-        tree.add_actor(actor.id, group, actor.config.restart)
-            .map_err(|_| SpawnError::NoGroup(group))?;
-        if actor.config.internal {
-            children.internal.insert(actor.id, actor);
-        } else {
-            self.stats.spawned.fetch_add(1, Ordering::Relaxed);
-            children.pooled += usize::from(actor.config.pooled);
-            children.counted.push_back(actor.id, actor);
+        for (i, actor) in actors.iter().enumerate() {
+            // (pooled actors are not threads: `maxActors` counts isolated ones)
+            let isolated = children.counted.len() - children.pooled;
+            let config = &actor.config;
+            if !config.internal && !config.pooled && isolated >= self.config.max_actors {
+                return Err((i, SpawnError::MaxActors(self.config.max_actors)));
+            }
+            if let Some(name) = &config.name {
+                self.register(actor.id, name).map_err(|e| (i, e))?;
+            }
+            tree.add_actor(actor.id, group, config.restart)
+                .map_err(|_| (i, SpawnError::NoGroup(group)))?;
+            if config.internal {
+                children.internal.insert(actor.id, actor.clone());
+            } else {
+                self.stats.spawned.fetch_add(1, Ordering::Relaxed);
+                children.pooled += usize::from(config.pooled);
+                children.counted.push_back(actor.id, actor.clone());
+            }
         }
         Ok(())
     }
@@ -198,7 +212,7 @@ impl Supervisor {
     /// Removes a child that is dead for good and frees its name.
     pub fn remove_child(&self, actor_id: u64) {
         let mut children = self.children.lock();
-        let removed = match children.counted.remove(&actor_id) {
+        let removed = match children.counted.remove(actor_id) {
             Some(actor) => {
                 children.pooled -= usize::from(actor.config.pooled);
                 Some(actor)

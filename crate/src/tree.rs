@@ -8,7 +8,7 @@
 //! plan, never new failures, so one failure causes exactly one restart of the selected set.
 
 use crate::actor::RestartType;
-use crate::order::LinkedMap;
+use crate::slab::{slot_of, Pages};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -219,28 +219,78 @@ enum Child {
     Group(NodeId),
 }
 
+/// Marks a group in a [`Link`] (ids stay below 2^53).
+const GROUP_BIT: u64 = 1 << 63;
+
+/// A child as the sibling lists store it: 0 for none, an actor's id, or a group's id with
+/// [`GROUP_BIT`] set.
+type Link = u64;
+
+impl Child {
+    fn link(self) -> Link {
+        match self {
+            Child::Actor(a) => a,
+            Child::Group(g) => g | GROUP_BIT,
+        }
+    }
+
+    fn from_link(link: Link) -> Option<Child> {
+        match link {
+            0 => None,
+            l if l & GROUP_BIT != 0 => Some(Child::Group(l & !GROUP_BIT)),
+            l => Some(Child::Actor(l)),
+        }
+    }
+}
+
+/// One actor of the tree, in the slot of its id: its group, its siblings on either side (the
+/// group's children form a list threaded through their nodes: O(1) to add and remove, start
+/// order kept, no per-child allocation), and what its restarts need.
 struct ActorNode {
+    id: NodeId,
     group: NodeId,
-    restart: RestartType,
+    prev: Link,
+    next: Link,
+    /// Nanoseconds after the tree's epoch of the last failure, plus one (0: none yet).
+    last_failure: u64,
     consecutive: u32,
-    last_failure: Option<Instant>,
+    restart: RestartType,
     held: bool,
 }
 
 struct GroupNode {
     parent: Option<NodeId>,
     config: GroupConfig,
-    /// In start order; O(1) to add and remove (a one-for-one group of a million actors
-    /// pays nothing per spawn or exit for its size).
-    children: LinkedMap<Child, ()>,
+    /// First and last child in start order.
+    head: Link,
+    tail: Link,
+    /// Its siblings in its parent's list.
+    prev: Link,
+    next: Link,
     log: VecDeque<Instant>,
+}
+
+impl GroupNode {
+    fn new(parent: Option<NodeId>, config: GroupConfig) -> Self {
+        GroupNode {
+            parent,
+            config,
+            head: 0,
+            tail: 0,
+            prev: 0,
+            next: 0,
+            log: VecDeque::new(),
+        }
+    }
 }
 
 /// The supervision tree of one supervisor.
 pub struct Tree {
     root: NodeId,
     groups: HashMap<NodeId, GroupNode>,
-    actors: HashMap<NodeId, ActorNode>,
+    /// Actors by the slot of their id (see [`crate::slab`]).
+    actors: Pages<ActorNode>,
+    epoch: Instant,
     seed: u64,
 }
 
@@ -248,21 +298,126 @@ impl Tree {
     /// A tree with only its root group.
     pub fn new(root: NodeId, config: GroupConfig) -> Self {
         let mut groups = HashMap::new();
-        groups.insert(
-            root,
-            GroupNode {
-                parent: None,
-                config,
-                children: LinkedMap::new(),
-                log: VecDeque::new(),
-            },
-        );
+        groups.insert(root, GroupNode::new(None, config));
         Tree {
             root,
             groups,
-            actors: HashMap::new(),
+            actors: Pages::default(),
+            epoch: Instant::now(),
             seed: 0x9E37_79B9_7F4A_7C15 ^ root,
         }
+    }
+
+    fn node(&self, actor: NodeId) -> Option<&ActorNode> {
+        self.actors.get(slot_of(actor)).filter(|n| n.id == actor)
+    }
+
+    fn node_mut(&mut self, actor: NodeId) -> Option<&mut ActorNode> {
+        self.actors
+            .get_mut(slot_of(actor))
+            .filter(|n| n.id == actor)
+    }
+
+    /// `(prev, next)` of a child in its group's list.
+    fn siblings(&self, c: Child) -> Option<(Link, Link)> {
+        match c {
+            Child::Actor(a) => self.node(a).map(|n| (n.prev, n.next)),
+            Child::Group(g) => self.groups.get(&g).map(|n| (n.prev, n.next)),
+        }
+    }
+
+    fn set_prev(&mut self, c: Child, prev: Link) {
+        match c {
+            Child::Actor(a) => {
+                if let Some(n) = self.node_mut(a) {
+                    n.prev = prev;
+                }
+            }
+            Child::Group(g) => {
+                if let Some(n) = self.groups.get_mut(&g) {
+                    n.prev = prev;
+                }
+            }
+        }
+    }
+
+    fn set_next(&mut self, c: Child, next: Link) {
+        match c {
+            Child::Actor(a) => {
+                if let Some(n) = self.node_mut(a) {
+                    n.next = next;
+                }
+            }
+            Child::Group(g) => {
+                if let Some(n) = self.groups.get_mut(&g) {
+                    n.next = next;
+                }
+            }
+        }
+    }
+
+    /// Links `c` (whose node exists, unlinked) last in `group`'s list. O(1).
+    fn push_child(&mut self, group: NodeId, c: Child) {
+        let g = self.groups.get_mut(&group).expect("group exists");
+        let tail = g.tail;
+        g.tail = c.link();
+        if tail == 0 {
+            g.head = c.link();
+        }
+        self.set_prev(c, tail);
+        self.set_next(c, 0);
+        if let Some(t) = Child::from_link(tail) {
+            self.set_next(t, c.link());
+        }
+    }
+
+    /// Unlinks `c` from `group`'s list, joining its neighbours. O(1).
+    fn unlink_child(&mut self, group: NodeId, c: Child) {
+        let Some((prev, next)) = self.siblings(c) else {
+            return;
+        };
+        match Child::from_link(prev) {
+            Some(p) => self.set_next(p, next),
+            None => {
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.head = next;
+                }
+            }
+        }
+        match Child::from_link(next) {
+            Some(n) => self.set_prev(n, prev),
+            None => {
+                if let Some(g) = self.groups.get_mut(&group) {
+                    g.tail = prev;
+                }
+            }
+        }
+    }
+
+    /// Children of `group` in start order from `from` (included; the first when `None`).
+    fn kids_from(&self, group: NodeId, from: Option<Child>) -> Vec<Child> {
+        let mut out = Vec::new();
+        let mut at = match from {
+            Some(c) => c.link(),
+            None => self.groups.get(&group).map_or(0, |g| g.head),
+        };
+        while let Some(c) = Child::from_link(at) {
+            out.push(c);
+            at = self.siblings(c).map_or(0, |(_, next)| next);
+        }
+        out
+    }
+
+    /// True if `c` is a child of `group`.
+    fn is_child_of(&self, group: NodeId, c: Child) -> bool {
+        match c {
+            Child::Actor(a) => self.node(a).is_some_and(|n| n.group == group),
+            Child::Group(g) => self.groups.get(&g).is_some_and(|n| n.parent == Some(group)),
+        }
+    }
+
+    fn since_epoch(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.epoch).as_nanos() as u64 + 1
     }
 
     /// The root group's id.
@@ -277,20 +432,11 @@ impl Tree {
         parent: NodeId,
         config: GroupConfig,
     ) -> Result<(), TreeError> {
-        self.groups
-            .get_mut(&parent)
-            .ok_or(TreeError::NoGroup(parent))?
-            .children
-            .push_back(Child::Group(id), ());
-        self.groups.insert(
-            id,
-            GroupNode {
-                parent: Some(parent),
-                config,
-                children: LinkedMap::new(),
-                log: VecDeque::new(),
-            },
-        );
+        if !self.groups.contains_key(&parent) {
+            return Err(TreeError::NoGroup(parent));
+        }
+        self.groups.insert(id, GroupNode::new(Some(parent), config));
+        self.push_child(parent, Child::Group(id));
         Ok(())
     }
 
@@ -306,44 +452,65 @@ impl Tree {
         group: NodeId,
         restart: RestartType,
     ) -> Result<(), TreeError> {
-        self.groups
-            .get_mut(&group)
-            .ok_or(TreeError::NoGroup(group))?
-            .children
-            .push_back(Child::Actor(id), ());
+        if !self.groups.contains_key(&group) {
+            return Err(TreeError::NoGroup(group));
+        }
+        if self.node(id).is_some() {
+            return Ok(()); // already a child: keeps its place
+        }
+        self.remove_actor_in_slot(id);
         self.actors.insert(
-            id,
+            slot_of(id),
             ActorNode {
+                id,
                 group,
-                restart,
+                prev: 0,
+                next: 0,
+                last_failure: 0,
                 consecutive: 0,
-                last_failure: None,
+                restart,
                 held: false,
             },
         );
+        self.push_child(group, Child::Actor(id));
         Ok(())
     }
 
     /// The group of an actor.
     pub fn group_of(&self, actor: NodeId) -> Option<NodeId> {
-        self.actors.get(&actor).map(|a| a.group)
+        self.node(actor).map(|a| a.group)
     }
 
-    /// Forgets an actor that is dead for good.
+    /// Forgets an actor that is dead for good. O(1).
     pub fn remove_actor(&mut self, id: NodeId) {
-        if let Some(node) = self.actors.remove(&id) {
-            if let Some(g) = self.groups.get_mut(&node.group) {
-                g.children.remove(&Child::Actor(id));
-            }
+        let Some(group) = self.node(id).map(|n| n.group) else {
+            return;
+        };
+        self.unlink_child(group, Child::Actor(id));
+        self.actors.remove(slot_of(id));
+    }
+
+    /// Forgets whatever actor of an earlier generation still holds `id`'s slot (none, unless
+    /// the core reused a slot this tree never heard the end of).
+    fn remove_actor_in_slot(&mut self, id: NodeId) {
+        if let Some(old) = self.actors.get(slot_of(id)).map(|n| n.id) {
+            self.remove_actor(old);
         }
+    }
+
+    /// Actors held by the tree.
+    pub fn actor_count(&self) -> usize {
+        self.actors.len()
+    }
+
+    /// Bytes held by the actors' nodes (for footprints).
+    pub fn actor_bytes(&self) -> usize {
+        self.actors.bytes()
     }
 
     /// The children of `group` in start order (O(group size), for plans that act on them all).
     fn kids(&self, group: NodeId) -> Vec<Child> {
-        self.groups
-            .get(&group)
-            .map(|g| g.children.keys().collect())
-            .unwrap_or_default()
+        self.kids_from(group, None)
     }
 
     /// Actors of `group` and its subgroups, in start order.
@@ -354,10 +521,7 @@ impl Tree {
     }
 
     fn collect(&self, group: NodeId, out: &mut Vec<NodeId>) {
-        let Some(g) = self.groups.get(&group) else {
-            return;
-        };
-        for c in g.children.keys() {
+        for c in self.kids(group) {
             match c {
                 Child::Actor(a) => out.push(a),
                 Child::Group(sub) => self.collect(sub, out),
@@ -377,9 +541,9 @@ impl Tree {
         describe: &dyn Fn(NodeId) -> serde_json::Value,
     ) -> serde_json::Value {
         let g = &self.groups[&id];
-        let children: Vec<serde_json::Value> = g
-            .children
-            .keys()
+        let children: Vec<serde_json::Value> = self
+            .kids(id)
+            .into_iter()
             .filter(|c| !matches!(c, Child::Group(sub) if self.groups[sub].config.internal))
             .map(|c| match c {
                 Child::Actor(a) => describe(a),
@@ -402,7 +566,7 @@ impl Tree {
     /// A new incarnation of `actor` starts: a plan that held it is done with it, and its
     /// next exit is judged on its own again.
     pub fn started(&mut self, actor: NodeId) {
-        if let Some(a) = self.actors.get_mut(&actor) {
+        if let Some(a) = self.node_mut(actor) {
             a.held = false;
         }
     }
@@ -437,24 +601,24 @@ impl Tree {
     }
 
     fn delay_for(&mut self, actor: NodeId, now: Instant) -> f64 {
-        let group = self.actors[&actor].group;
+        let at = self.since_epoch(now);
+        let group = self.node(actor).expect("actor exists").group;
         let config = self.groups[&group].config;
         let Some(backoff) = config.backoff else {
-            let a = self.actors.get_mut(&actor).expect("actor exists");
-            a.last_failure = Some(now);
+            let a = self.node_mut(actor).expect("actor exists");
+            a.last_failure = at;
             return 0.0;
         };
         let unit = self.unit();
-        let a = self.actors.get_mut(&actor).expect("actor exists");
-        let quiet = a
-            .last_failure
-            .is_none_or(|t| now.duration_since(t) > config.retry.within);
+        let a = self.node_mut(actor).expect("actor exists");
+        let within = config.retry.within.as_nanos() as u64;
+        let quiet = a.last_failure == 0 || at.saturating_sub(a.last_failure) > within;
         if quiet {
             a.consecutive = 0;
         }
         let n = a.consecutive;
         a.consecutive += 1;
-        a.last_failure = Some(now);
+        a.last_failure = at;
         backoff.delay(n, unit)
     }
 
@@ -472,7 +636,7 @@ impl Tree {
         now: Instant,
         decision: Option<Decision>,
     ) -> Plan {
-        let Some(node) = self.actors.get_mut(&actor) else {
+        let Some(node) = self.node_mut(actor) else {
             return Vec::new();
         };
         if node.held {
@@ -508,7 +672,7 @@ impl Tree {
     }
 
     fn apply(&mut self, actor: NodeId, reason: &str, now: Instant, d: Decision) -> Plan {
-        let group = self.actors[&actor].group;
+        let group = self.node(actor).expect("actor exists").group;
         let finish = |a: NodeId, r: &str| Op::Finish {
             actor: a,
             reason: r.to_string(),
@@ -554,14 +718,13 @@ impl Tree {
         delay_ms: f64,
         strategy: Strategy,
     ) -> Plan {
-        let children = &self.groups[&group].children;
         // (one-for-one touches only the failed child: no walk over its siblings)
         let selected: Vec<Child> = match strategy {
             Strategy::OneForOne => vec![failed],
-            Strategy::RestForOne if children.contains(&failed) => {
-                children.iter_from(&failed).map(|(c, _)| c).collect()
+            Strategy::RestForOne if self.is_child_of(group, failed) => {
+                self.kids_from(group, Some(failed))
             }
-            Strategy::OneForAll | Strategy::RestForOne => children.keys().collect(),
+            Strategy::OneForAll | Strategy::RestForOne => self.kids(group),
         };
         let mut plan = Vec::new();
         // Stop the selected siblings that are still running, in reverse start order (the
@@ -584,7 +747,7 @@ impl Tree {
         match child {
             Child::Actor(a) => {
                 if !already_dead {
-                    if let Some(n) = self.actors.get_mut(&a) {
+                    if let Some(n) = self.node_mut(a) {
                         n.held = true;
                     }
                     plan.push(Op::Stop {
@@ -605,7 +768,7 @@ impl Tree {
     fn start_child(&mut self, child: Child, delay_ms: f64, plan: &mut Plan) {
         match child {
             Child::Actor(a) => {
-                if self.actors.get(&a).map(|n| n.restart) == Some(RestartType::Temporary) {
+                if self.node(a).map(|n| n.restart) == Some(RestartType::Temporary) {
                     self.remove_actor(a);
                     plan.push(Op::Finish {
                         actor: a,
