@@ -144,12 +144,12 @@ fn main() {
         "size_of Actor: {} B",
         std::mem::size_of::<warden_core::actor::Actor>()
     );
-    #[cfg(any())]
     {
         println!("breakdown by structure (the runtime's own count, bytes per actor):");
         for (name, bytes) in rt.footprint() {
             println!("  {name:<42} {:>6}", bytes / n);
         }
+        println!("  (mail buffers and allocator overhead: the difference to the total above)");
     }
     for id in &ids {
         rt.thread_gone(*id, "shutdown", None);

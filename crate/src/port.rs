@@ -38,9 +38,10 @@
 pub use crate::control::{ControlBlock, CONTROL_WORDS};
 use crate::envelope::{batch_json, Envelope};
 use crate::outbox::Outbox;
+use crate::slab::{slot_of, Pages};
 use crate::sync::{current_thread, park_timeout, AtomicBool, AtomicU64, Mutex, Thread};
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,13 +106,30 @@ pub struct Port {
 pub(crate) struct PoolQueue {
     // Lock order: both are leaves, taken alone or under an actor's state lock.
     ready: Mutex<VecDeque<u64>>,
-    members: Mutex<HashMap<u64, Arc<dyn Bound>>>,
+    /// By the slot of their id (see [`crate::slab`]): no hash-map entry per actor.
+    members: Mutex<Pages<Arc<dyn Bound>>>,
     /// The actor the last sender record of the outbox named (read and written by outbox
     /// drains, which the drain lock serialises).
     sender: AtomicU64,
 }
 
+impl PoolQueue {
+    /// The member `actor_id`, if it is bound here.
+    fn member(&self, actor_id: u64) -> Option<Arc<dyn Bound>> {
+        self.members
+            .lock()
+            .get(slot_of(actor_id))
+            .filter(|a| a.id() == actor_id)
+            .cloned()
+    }
+}
+
 impl Port {
+    /// Pool port: bytes its table of members holds (for footprints).
+    pub fn member_bytes(&self) -> usize {
+        self.pool.get().map_or(0, |q| q.members.lock().bytes())
+    }
+
     /// A new port with no waker yet. Rings before the waker is registered are remembered in
     /// the flag; the owning thread drains as soon as it registers.
     pub fn new(id: PortId) -> Self {
@@ -155,12 +173,12 @@ impl Port {
     pub(crate) fn pop_ready(&self) -> Option<Option<Arc<dyn Bound>>> {
         let q = self.pool.get()?;
         let id = q.ready.lock().pop_front()?;
-        Some(q.members.lock().get(&id).cloned())
+        Some(q.member(id))
     }
 
     /// Pool port: the bound actor `actor_id`, if it is bound here.
     pub fn member(&self, actor_id: u64) -> Option<Arc<dyn Bound>> {
-        self.pool.get()?.members.lock().get(&actor_id).cloned()
+        self.pool.get()?.member(actor_id)
     }
 
     /// Pool port: the sender the outbox's last sender record named (0: none).
@@ -237,7 +255,7 @@ impl Port {
         self.urgent.lock().clear();
         if let Some(q) = self.pool.get() {
             q.ready.lock().clear();
-            q.members.lock().clear();
+            *q.members.lock() = Pages::default();
         }
         self.actor.lock().take()
     }
@@ -303,7 +321,7 @@ impl Port {
     /// Binds the actor whose mailbox this thread drains.
     pub fn bind(&self, actor: Arc<dyn Bound>) {
         if let Some(q) = self.pool.get() {
-            q.members.lock().insert(actor.id(), actor);
+            q.members.lock().insert(slot_of(actor.id()), actor);
             return;
         }
         self.actor_id.store(actor.id(), Ordering::Release);
@@ -318,7 +336,13 @@ impl Port {
     /// Removes the bound actor if it is `actor_id`.
     pub fn unbind(&self, actor_id: u64) {
         if let Some(q) = self.pool.get() {
-            q.members.lock().remove(&actor_id);
+            let mut members = q.members.lock();
+            if members
+                .get(slot_of(actor_id))
+                .is_some_and(|a| a.id() == actor_id)
+            {
+                members.remove(slot_of(actor_id));
+            }
             return;
         }
         let mut slot = self.actor.lock();

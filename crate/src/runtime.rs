@@ -584,6 +584,36 @@ impl Runtime {
         Ok(ids)
     }
 
+    /// What the core holds for its actors, per structure, in bytes (an estimate from sizes and
+    /// capacities: the allocator's own overhead per block is not included). For the memory
+    /// example (`crate/examples/core_memory.rs`) and bench/RESULTS.md.
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        let actors = self.actors.read();
+        let records =
+            actors.len() * (std::mem::size_of::<Actor>() + 2 * std::mem::size_of::<usize>());
+        let mut out = vec![
+            ("actor records (Actor + Arc counts)", records),
+            ("registry: generational slab slots", actors.bytes()),
+        ];
+        drop(actors);
+        let mut add =
+            |name: &'static str, bytes: usize| match out.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, b)) => *b += bytes,
+                None => out.push((name, bytes)),
+            };
+        for s in self.supervisors() {
+            for (name, bytes) in s.footprint() {
+                add(name, bytes);
+            }
+        }
+        let ports: Vec<Arc<Port>> = self.ports.read().values().cloned().collect();
+        add(
+            "pool ports: members",
+            ports.iter().map(|p| p.member_bytes()).sum(),
+        );
+        out
+    }
+
     /// Looks an actor up (only actors not dead for good are registered).
     pub fn actor(&self, id: u64) -> Option<Arc<Actor>> {
         self.actors.read().get(id).cloned()

@@ -324,6 +324,26 @@ impl Supervisor {
         self.tree.lock().started(actor_id);
     }
 
+    /// Bytes held per structure (for footprints): its children in start order, its tree's
+    /// actor nodes, its name registry.
+    pub fn footprint(&self) -> [(&'static str, usize); 3] {
+        let children = self.children.lock();
+        let tree = self.tree.lock();
+        let names = self.names.lock();
+        let entry = std::mem::size_of::<(String, u64)>() + 1;
+        [
+            (
+                "supervisor: children in start order",
+                children.counted.bytes(),
+            ),
+            ("supervision tree: actor nodes", tree.actor_bytes()),
+            (
+                "supervisor: names (two maps)",
+                (names.by_name.capacity() + names.by_actor.capacity()) * entry,
+            ),
+        ]
+    }
+
     /// Live children, internal ones excluded: an exact counter, O(1) (an actor dead for good
     /// is removed before it is marked dead, see `Runtime::finish`).
     pub fn active(&self) -> usize {
