@@ -1530,4 +1530,45 @@ mod tests {
         assert!(caller.take_urgent().unwrap().contains("error: boom"));
         assert_eq!(rt.restart(actor.id), Some(1));
     }
+
+    #[test]
+    fn a_million_spawns_and_exits_keep_memory_flat_and_never_reuse_an_id() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let pooled = ActorConfig {
+            pooled: true,
+            ..Default::default()
+        };
+        let total = |rt: &Runtime| -> usize { rt.footprint().iter().map(|(_, b)| b).sum() };
+        let mut seen = std::collections::HashSet::new();
+        let round = 20_000;
+        // (freed slots are reused once `REUSE_AFTER` of them wait: the second round takes that
+        // many fresh slots more, and from then on none)
+        let mut after_second = 0;
+        for r in 0..50 {
+            let ids = rt.spawn_many(sup.id, &pooled, None, round).unwrap();
+            for id in &ids {
+                assert!(*id < 1 << 53);
+                assert!(seen.insert(*id), "actor-{id} spawned twice");
+            }
+            for id in ids.iter().rev() {
+                assert!(rt.finish(*id, "normal"));
+            }
+            assert_eq!(rt.actor_count(), 0);
+            if r == 1 {
+                after_second = total(rt);
+            }
+        }
+        assert_eq!(seen.len(), 1_000_000);
+        let after_last = total(rt);
+        assert!(
+            after_last <= after_second,
+            "{after_second} bytes after the second round, {after_last} after the 50th"
+        );
+        let d: serde_json::Value =
+            serde_json::from_str(&rt.supervisor_diagnostics(sup.id, ActorsView::None).unwrap())
+                .unwrap();
+        assert_eq!(d["activeActors"], 0);
+        assert_eq!(d["totalActorsTerminated"], 1_000_000);
+    }
 }

@@ -292,6 +292,9 @@ pub struct Tree {
     actors: Pages<ActorNode>,
     epoch: Instant,
     seed: u64,
+    /// Children visited by walks over sibling lists so far (an operation count, for tests
+    /// that check an exit or a restart of one actor costs O(1), not O(group size)).
+    walked: u64,
 }
 
 impl Tree {
@@ -305,6 +308,7 @@ impl Tree {
             actors: Pages::default(),
             epoch: Instant::now(),
             seed: 0x9E37_79B9_7F4A_7C15 ^ root,
+            walked: 0,
         }
     }
 
@@ -395,7 +399,13 @@ impl Tree {
     }
 
     /// Children of `group` in start order from `from` (included; the first when `None`).
-    fn kids_from(&self, group: NodeId, from: Option<Child>) -> Vec<Child> {
+    fn kids_from(&mut self, group: NodeId, from: Option<Child>) -> Vec<Child> {
+        let out = self.walk(group, from);
+        self.walked += out.len() as u64;
+        out
+    }
+
+    fn walk(&self, group: NodeId, from: Option<Child>) -> Vec<Child> {
         let mut out = Vec::new();
         let mut at = match from {
             Some(c) => c.link(),
@@ -509,8 +519,13 @@ impl Tree {
     }
 
     /// The children of `group` in start order (O(group size), for plans that act on them all).
-    fn kids(&self, group: NodeId) -> Vec<Child> {
+    fn kids(&mut self, group: NodeId) -> Vec<Child> {
         self.kids_from(group, None)
+    }
+
+    /// Children visited by walks over sibling lists so far (see the field).
+    pub fn walked(&self) -> u64 {
+        self.walked
     }
 
     /// Actors of `group` and its subgroups, in start order.
@@ -521,7 +536,7 @@ impl Tree {
     }
 
     fn collect(&self, group: NodeId, out: &mut Vec<NodeId>) {
-        for c in self.kids(group) {
+        for c in self.walk(group, None) {
             match c {
                 Child::Actor(a) => out.push(a),
                 Child::Group(sub) => self.collect(sub, out),
@@ -542,7 +557,7 @@ impl Tree {
     ) -> serde_json::Value {
         let g = &self.groups[&id];
         let children: Vec<serde_json::Value> = self
-            .kids(id)
+            .walk(id, None)
             .into_iter()
             .filter(|c| !matches!(c, Child::Group(sub) if self.groups[sub].config.internal))
             .map(|c| match c {
@@ -1129,5 +1144,38 @@ mod tests {
             }],
             "n resets after a quiet window"
         );
+    }
+
+    #[test]
+    fn exits_and_restarts_in_a_group_of_100k_visit_no_sibling() {
+        let n = 100_000u64;
+        let mut t = Tree::new(1 << 40, cfg(Strategy::OneForOne, u32::MAX));
+        for a in 1..=n {
+            let restart = if a % 2 == 0 {
+                RestartType::Temporary
+            } else {
+                RestartType::Transient
+            };
+            t.add_actor(a, 1 << 40, restart).unwrap();
+        }
+        let now = Instant::now();
+        let before = t.walked();
+        for a in (1..=n).step_by(997) {
+            let plan = t.exited(a, "error: x", now);
+            if a % 2 == 0 {
+                assert_eq!(plan.len(), 1, "a temporary child is finished");
+            } else {
+                assert_eq!(starts(&plan), vec![a]);
+                t.started(a);
+            }
+        }
+        t.remove_actor(n / 2 + 1);
+        t.add_actor(n + 1, 1 << 40, RestartType::Transient).unwrap();
+        assert_eq!(t.exited(n + 1, WORKER_LOST, now).len(), 1);
+        assert_eq!(t.walked(), before, "no walk over the siblings");
+        // the counter does count walks: a one-for-all restart visits every child
+        let mut all = tree(Strategy::OneForAll, 50);
+        all.exited(7, "error: x", now);
+        assert_eq!(all.walked(), 50);
     }
 }
