@@ -16,7 +16,7 @@
 
 use crate::actor::Actor;
 use crate::envelope::{Envelope, Kind};
-use crate::port::{Port, PortId};
+use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
 use std::sync::Arc;
 
@@ -41,13 +41,16 @@ impl Runtime {
         body.push_str(spec);
         body.push_str(",[");
         let mut any = false;
+        // (looked up under one take of the registry lock, made members under one of the port's)
+        let actors = self.actors_of(actor_ids);
+        port.bind_all(actors.iter().flatten().map(|a| a.clone() as Arc<dyn Bound>));
         let incs = actor_ids
             .iter()
-            .map(|id| {
-                let Some(actor) = self.actor(*id) else {
+            .zip(actors)
+            .map(|(id, actor)| {
+                let Some(actor) = actor else {
                     return -1.0;
                 };
-                port.bind(actor.clone());
                 let inc = actor.bind(port.clone());
                 self.arm_watchdog(&actor);
                 if any {

@@ -328,6 +328,19 @@ impl Port {
         *self.actor.lock() = Some(actor);
     }
 
+    /// Binds actors in order ([`Port::bind`] each); a pool port takes its members lock once.
+    pub fn bind_all(&self, actors: impl Iterator<Item = Arc<dyn Bound>>) {
+        match self.pool.get() {
+            Some(q) => {
+                let mut members = q.members.lock();
+                for a in actors {
+                    members.insert(slot_of(a.id()), a);
+                }
+            }
+            None => actors.for_each(|a| self.bind(a)),
+        }
+    }
+
     /// The bound actor, if any (`Actor::bound_to` gives it as an `Actor`).
     pub fn bound(&self) -> Option<Arc<dyn Bound>> {
         self.actor.lock().clone()

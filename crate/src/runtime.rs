@@ -539,25 +539,31 @@ impl Runtime {
         let group = group.unwrap_or_else(|| sup.root_group());
         let mut ids = Vec::with_capacity(count);
         let mut made: Vec<Arc<Actor>> = Vec::with_capacity(count.min(CHUNK));
+        let mut reserved: Vec<u64> = Vec::with_capacity(count.min(CHUNK));
         let mut refused = None;
         while ids.len() < count && refused.is_none() {
             let n = CHUNK.min(count - ids.len());
             made.clear();
+            reserved.clear();
             {
+                // (the registry is locked for the ids only: the records are made outside)
                 let mut actors = self.actors.write();
                 for _ in 0..n {
                     let Ok(id) = actors.reserve() else {
                         refused = Some(SpawnError::MaxActors(MAX_SLOTS));
                         break;
                     };
-                    made.push(Arc::new(Actor::with_shared_config(
-                        id,
-                        sup_id,
-                        config.clone(),
-                        tracker.clone(),
-                    )));
+                    reserved.push(id);
                 }
             }
+            made.extend(reserved.iter().map(|id| {
+                Arc::new(Actor::with_shared_config(
+                    *id,
+                    sup_id,
+                    config.clone(),
+                    tracker.clone(),
+                ))
+            }));
             let added = match sup.add_children(&made, group) {
                 Ok(()) => made.len(),
                 Err((i, e)) => {
@@ -619,6 +625,12 @@ impl Runtime {
         self.actors.read().get(id).cloned()
     }
 
+    /// Looks actors up under one take of the registry lock.
+    pub fn actors_of(&self, ids: &[u64]) -> Vec<Option<Arc<Actor>>> {
+        let actors = self.actors.read();
+        ids.iter().map(|id| actors.get(*id).cloned()).collect()
+    }
+
     /// Number of actors not dead for good, across supervisors.
     pub fn actor_count(&self) -> usize {
         self.actors.read().len()
@@ -658,6 +670,9 @@ impl Runtime {
 
     /// Re-arms `actor`'s heartbeat watchdog (at start and on each heartbeat).
     pub fn arm_watchdog(&self, actor: &Actor) {
+        if actor.config.heartbeat_ms == 0 {
+            return; // (no clock read for the actors without a watchdog)
+        }
         let d = actor.arm_watchdog(self.now_ns());
         if d != 0 {
             if let Some(t) = self.timer.get() {
