@@ -172,8 +172,8 @@ pub struct ExitReport {
 /// these. What few actors ever have lives in [`Rare`], allocated on first use.
 struct Inner {
     /// The messages handed to the thread and not yet acknowledged (the first `in_hand`), then
-    /// the queue. An idle actor's holds no buffer.
-    mail: VecDeque<Envelope>,
+    /// the queue. An idle pooled actor's holds no buffer.
+    mail: Mail,
     in_hand: u32,
     handled_base: u32,
     incarnation: u32,
@@ -202,10 +202,101 @@ impl Inner {
     /// actor keeps its buffer, as it keeps its thread).
     fn drop_in_hand(&mut self, n: usize, shrink: bool) {
         let k = n.min(self.in_hand as usize);
-        self.mail.drain(..k);
+        self.mail.drop_front(k);
         self.in_hand -= k as u32;
-        if shrink && self.mail.is_empty() && self.mail.capacity() > 0 {
-            self.mail = VecDeque::new(); // an idle actor holds no buffer (DESIGN.md 8.2)
+        if shrink && self.mail.is_empty() {
+            self.mail = Mail::default(); // an idle actor holds no buffer (DESIGN.md 8.2)
+        }
+    }
+}
+
+/// A mailbox as small as the mail it holds: nothing allocated while empty (a million idle
+/// pooled actors hold a million of these), one envelope's worth for one message (the usual
+/// case of an idle actor getting mail), a queue beyond that. An isolated actor's mailbox keeps
+/// its queue once it has one (`keep`), as it keeps its thread: no allocation per message.
+#[derive(Default)]
+// (the queue is boxed on purpose: a mailbox must stay two words, not a `VecDeque`'s four)
+#[allow(clippy::box_collection)]
+enum Mail {
+    #[default]
+    Empty,
+    One(Box<Envelope>),
+    Many(Box<VecDeque<Envelope>>),
+}
+
+impl Mail {
+    fn len(&self) -> usize {
+        match self {
+            Mail::Empty => 0,
+            Mail::One(_) => 1,
+            Mail::Many(q) => q.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push_back(&mut self, env: Envelope, keep: bool) {
+        match std::mem::take(self) {
+            Mail::Empty if !keep => *self = Mail::One(Box::new(env)),
+            Mail::Empty => *self = Mail::Many(Box::new(VecDeque::from([env]))),
+            Mail::One(first) => {
+                let mut q = VecDeque::with_capacity(4);
+                q.push_back(*first);
+                q.push_back(env);
+                *self = Mail::Many(Box::new(q));
+            }
+            Mail::Many(mut q) => {
+                q.push_back(env);
+                *self = Mail::Many(q);
+            }
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Envelope> {
+        match self {
+            Mail::Empty => None,
+            Mail::One(_) => match std::mem::take(self) {
+                Mail::One(env) => Some(*env),
+                _ => unreachable!("matched One"),
+            },
+            Mail::Many(q) => q.pop_front(),
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Envelope> {
+        match self {
+            Mail::Many(q) => q.remove(i),
+            _ if i == 0 => self.pop_front(),
+            _ => None,
+        }
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Envelope> {
+        match self {
+            Mail::Empty => None,
+            Mail::One(env) => (i == 0).then_some(&mut **env),
+            Mail::Many(q) => q.get_mut(i),
+        }
+    }
+
+    /// Drops the first `k` messages (`k` <= length).
+    fn drop_front(&mut self, k: usize) {
+        match self {
+            Mail::Many(q) => {
+                q.drain(..k);
+            }
+            _ if k > 0 => *self = Mail::Empty,
+            _ => {}
+        }
+    }
+
+    fn into_vec(self) -> Vec<Envelope> {
+        match self {
+            Mail::Empty => Vec::new(),
+            Mail::One(env) => vec![*env],
+            Mail::Many(q) => Vec::from(*q),
         }
     }
 }
@@ -227,6 +318,45 @@ fn clock() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+/// What the actors spawned together share: their settings and their supervisor's sampled
+/// metrics (one copy for a `spawnMany` batch, not one per actor). Reads as the
+/// [`ActorConfig`] it holds.
+pub struct Spawned {
+    config: ActorConfig,
+    metrics: Option<Arc<Tracker>>,
+}
+
+impl Spawned {
+    /// `config` for actors recording their sampled metrics in `metrics`.
+    pub fn new(config: ActorConfig, metrics: Option<Arc<Tracker>>) -> Self {
+        Spawned { config, metrics }
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = ActorConfig;
+
+    fn deref(&self) -> &ActorConfig {
+        &self.config
+    }
+}
+
+/// The deadlines of a timed actor, set and cleared by the threads that run it and read by the
+/// timer thread.
+#[derive(Default)]
+pub(crate) struct Timed {
+    /// Per-message deadline in ns on the runtime clock; 0 when unarmed.
+    deadline: AtomicU64,
+    /// Watchdog deadline in ns on the runtime clock; 0 when unarmed.
+    watchdog: AtomicU64,
+}
+
+/// What an untimed actor's deadlines read: never armed (nothing ever writes it).
+static UNTIMED: Timed = Timed {
+    deadline: AtomicU64::new(0),
+    watchdog: AtomicU64::new(0),
+};
+
 /// A supervised child, stable across restarts.
 pub struct Actor {
     /// Process-wide id (the JS id is `actor-<id>`): a generational slab id, see
@@ -235,14 +365,12 @@ pub struct Actor {
     /// The supervisor that owns it.
     pub sup_id: u64,
     /// Settings fixed at spawn, shared by the actors spawned together.
-    pub config: Arc<ActorConfig>,
-    /// Per-message deadline in ns on the runtime clock; 0 when unarmed.
-    pub(crate) deadline: AtomicU64,
-    /// Watchdog deadline in ns on the runtime clock; 0 when unarmed.
-    pub(crate) watchdog: AtomicU64,
+    pub config: Arc<Spawned>,
+    /// Its deadlines, for an actor with a per-message deadline or a watchdog (most have
+    /// neither, and hold no room for them).
+    timed: Option<Box<Timed>>,
     /// When it was spawned, in ns after [`clock`]'s epoch.
     created_ns: u64,
-    metrics: Option<Arc<Tracker>>,
     // Lock order (see `Runtime`): may be taken while an outbox drain or a supervisor's locks
     // are held; while it is held, only the port's `actor` lock (`Port::unbind`) and the metrics
     // tracker's lock are taken. Senders ring the port after releasing it.
@@ -252,27 +380,20 @@ pub struct Actor {
 impl Actor {
     /// A new actor in state `Starting`, with an empty mailbox.
     pub fn new(id: u64, sup_id: u64, config: ActorConfig) -> Self {
-        Self::with_shared_config(id, sup_id, Arc::new(config), None)
+        Self::with_shared_config(id, sup_id, Arc::new(Spawned::new(config, None)))
     }
 
-    /// A new actor sharing `config` with others spawned with it, recording its supervisor's
-    /// sampled metrics in `metrics`.
-    pub fn with_shared_config(
-        id: u64,
-        sup_id: u64,
-        config: Arc<ActorConfig>,
-        metrics: Option<Arc<Tracker>>,
-    ) -> Self {
+    /// A new actor sharing its settings (and its supervisor's metrics) with others spawned
+    /// with it.
+    pub fn with_shared_config(id: u64, sup_id: u64, config: Arc<Spawned>) -> Self {
         Actor {
             id,
             sup_id,
+            timed: (config.timeout_ms > 0 || config.heartbeat_ms > 0).then(Default::default),
             config,
-            deadline: AtomicU64::new(0),
-            watchdog: AtomicU64::new(0),
             created_ns: clock().elapsed().as_nanos() as u64,
-            metrics,
             inner: Mutex::new(Inner {
-                mail: VecDeque::new(),
+                mail: Mail::default(),
                 in_hand: 0,
                 handled_base: 0,
                 incarnation: 0,
@@ -287,10 +408,30 @@ impl Actor {
         }
     }
 
-    /// The same actor, recording its supervisor's sampled metrics in `metrics`.
-    pub fn tracked(mut self, metrics: Option<Arc<Tracker>>) -> Self {
-        self.metrics = metrics;
-        self
+    fn metrics(&self) -> Option<&Tracker> {
+        self.config.metrics.as_deref()
+    }
+
+    /// Per-message deadline in ns on the runtime clock; 0 when unarmed (always, for an actor
+    /// without `timeout_ms`).
+    pub(crate) fn deadline(&self) -> &AtomicU64 {
+        &self.timed.as_deref().unwrap_or(&UNTIMED).deadline
+    }
+
+    /// Watchdog deadline in ns on the runtime clock; 0 when unarmed (always, for an actor
+    /// without `heartbeat_ms`).
+    pub(crate) fn watchdog(&self) -> &AtomicU64 {
+        &self.timed.as_deref().unwrap_or(&UNTIMED).watchdog
+    }
+
+    /// Disarms both deadlines (nothing to do for an untimed actor).
+    fn disarm(&self, watchdog_too: bool) {
+        if let Some(t) = &self.timed {
+            t.deadline.store(0, Ordering::Release);
+            if watchdog_too {
+                t.watchdog.store(0, Ordering::Release);
+            }
+        }
     }
 
     /// Queues `env` unless the actor is dead, full, or `incarnation` names another
@@ -376,14 +517,11 @@ impl Actor {
                 },
             }
         }
-        let metrics = self.metrics.as_deref();
+        let metrics = self.metrics();
         if let Some(m) = metrics.filter(|m| m.wants(Metric::MessageLatency)) {
             env.stamp = m.now_ns();
         }
-        if g.mail.capacity() == 0 {
-            g.mail.reserve_exact(1); // one message to a million idle actors: one slot each
-        }
-        g.mail.push_back(env);
+        g.mail.push_back(env, !self.config.pooled);
         if let Some(m) = metrics.filter(|m| m.wants(Metric::InboxDepth)) {
             m.record(Metric::InboxDepth, g.queued_len() as f64);
         }
@@ -396,7 +534,7 @@ impl Actor {
     pub fn pop(&self, handled: u32, max: usize, now_ns: u64) -> Option<(String, u64)> {
         let mut g = self.inner.lock();
         Self::ack(&mut g, handled);
-        self.deadline.store(0, Ordering::Release);
+        self.disarm(false);
         if g.state != ActorState::Running || g.in_hand > 0 || g.queued_len() == 0 {
             g.busy = g.in_hand > 0;
             return None;
@@ -414,7 +552,7 @@ impl Actor {
         g.message_count += n as u64;
         let deadline = if self.config.timeout_ms > 0 {
             let d = now_ns + self.config.timeout_ms * 1_000_000;
-            self.deadline.store(d, Ordering::Release);
+            self.deadline().store(d, Ordering::Release);
             d
         } else {
             0
@@ -427,13 +565,13 @@ impl Actor {
     fn hand_out(&self, g: &mut Inner, n: usize, out: &mut String) {
         let first = g.in_hand as usize;
         for i in 0..n {
-            let env = &mut g.mail[first + i];
+            let env = g.mail.get_mut(first + i).expect("n <= queued");
             if i > 0 {
                 out.push(',');
             }
             env.write_json(out);
             if env.stamp != 0 {
-                if let Some(m) = &self.metrics {
+                if let Some(m) = self.metrics() {
                     m.record_since(Metric::MessageLatency, env.stamp);
                 }
                 env.stamp = 0; // measured once, even if a restart hands it out again
@@ -504,8 +642,7 @@ impl Actor {
             p.unbind(self.id);
         }
         g.busy = false;
-        self.deadline.store(0, Ordering::Release);
-        self.watchdog.store(0, Ordering::Release);
+        self.disarm(true);
         if reason.starts_with("error") || reason == "timeout" || reason == "out_of_memory" {
             g.rare().last_error = Some(reason.to_string());
         }
@@ -533,10 +670,9 @@ impl Actor {
         if let Some(p) = g.port.take() {
             p.unbind(self.id);
         }
-        self.deadline.store(0, Ordering::Release);
-        self.watchdog.store(0, Ordering::Release);
+        self.disarm(true);
         g.in_hand = 0;
-        std::mem::take(&mut g.mail).into()
+        std::mem::take(&mut g.mail).into_vec()
     }
 
     /// Arms the watchdog to `now_ns + heartbeat_ms`; returns the deadline (0: no watchdog).
@@ -545,7 +681,7 @@ impl Actor {
             return 0;
         }
         let d = now_ns + self.config.heartbeat_ms * 1_000_000;
-        self.watchdog.store(d, Ordering::Release);
+        self.watchdog().store(d, Ordering::Release);
         d
     }
 
@@ -558,7 +694,7 @@ impl Actor {
         r.heartbeat_count += 1;
         let new_ms = r.last_heartbeat_ms != Some(now_ms);
         r.last_heartbeat_ms = Some(now_ms);
-        if let Some(m) = &self.metrics {
+        if let Some(m) = self.metrics() {
             let now = m.now_ns();
             if let Some((_, since)) = r.last_beat.filter(|(i, _)| *i == inc) {
                 if m.wants(Metric::HeartbeatInterval) {
@@ -629,7 +765,7 @@ impl Actor {
         g.message_count += n as u64;
         if self.config.timeout_ms > 0 {
             let d = now_ns + self.config.timeout_ms * 1_000_000;
-            self.deadline.store(d, Ordering::Release);
+            self.deadline().store(d, Ordering::Release);
             return Some(d);
         }
         Some(0)
@@ -646,7 +782,7 @@ impl Actor {
             return None;
         }
         g.drop_in_hand(n, true);
-        self.deadline.store(0, Ordering::Release);
+        self.disarm(false);
         if g.in_hand > 0 {
             return None;
         }
@@ -806,9 +942,9 @@ mod tests {
             "one message per batch under a deadline"
         );
         assert_eq!(d, 1000 + 5_000_000);
-        assert_eq!(a.deadline.load(Ordering::Acquire), d);
+        assert_eq!(a.deadline().load(Ordering::Acquire), d);
         a.pop(1, 64, 2000).unwrap();
         assert!(a.pop(2, 64, 3000).is_none());
-        assert_eq!(a.deadline.load(Ordering::Acquire), 0, "ack disarms");
+        assert_eq!(a.deadline().load(Ordering::Acquire), 0, "ack disarms");
     }
 }

@@ -349,9 +349,9 @@ mod tests {
             parse(&rt.pool_take(&port, 10, 10).unwrap()),
             vec![(ids[0], vec![1])]
         );
-        assert_ne!(actor.deadline.load(Ordering::Acquire), 0, "armed");
+        assert_ne!(actor.deadline().load(Ordering::Acquire), 0, "armed");
         rt.pool_ack(&port, ids[0], 0, 1);
-        assert_eq!(actor.deadline.load(Ordering::Acquire), 0, "disarmed");
+        assert_eq!(actor.deadline().load(Ordering::Acquire), 0, "disarmed");
         assert_eq!(
             parse(&rt.pool_take(&port, 10, 10).unwrap()),
             vec![(ids[0], vec![2])]

@@ -2,7 +2,7 @@
 //! every JS thread performs through the binding (send, pop, reply, emit, exit handling).
 //! One instance per process, shared by every thread that loads the addon.
 
-use crate::actor::{is_mail, Actor, ActorConfig, SendError};
+use crate::actor::{is_mail, Actor, ActorConfig, SendError, Spawned};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
@@ -503,7 +503,7 @@ impl Runtime {
         config: ActorConfig,
         group: Option<u64>,
     ) -> Result<Arc<Actor>, SpawnError> {
-        let ids = self.spawn_batch(sup_id, Arc::new(config), group, 1)?;
+        let ids = self.spawn_batch(sup_id, config, group, 1)?;
         Ok(self.actor(ids[0]).expect("just spawned"))
     }
 
@@ -517,7 +517,7 @@ impl Runtime {
         group: Option<u64>,
         count: usize,
     ) -> Result<Vec<u64>, SpawnError> {
-        self.spawn_batch(sup_id, Arc::new(config.clone()), group, count)
+        self.spawn_batch(sup_id, config.clone(), group, count)
     }
 
     /// Spawns in chunks: per chunk, one take of the registry lock for the ids, one of the
@@ -526,7 +526,7 @@ impl Runtime {
     fn spawn_batch(
         &'static self,
         sup_id: u64,
-        config: Arc<ActorConfig>,
+        config: ActorConfig,
         group: Option<u64>,
         count: usize,
     ) -> Result<Vec<u64>, SpawnError> {
@@ -535,7 +535,7 @@ impl Runtime {
         if config.timeout_ms > 0 || config.heartbeat_ms > 0 {
             self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
-        let tracker = sup.metrics.get().cloned();
+        let config = Arc::new(Spawned::new(config, sup.metrics.get().cloned()));
         let group = group.unwrap_or_else(|| sup.root_group());
         let mut ids = Vec::with_capacity(count);
         let mut made: Vec<Arc<Actor>> = Vec::with_capacity(count.min(CHUNK));
@@ -556,14 +556,11 @@ impl Runtime {
                     reserved.push(id);
                 }
             }
-            made.extend(reserved.iter().map(|id| {
-                Arc::new(Actor::with_shared_config(
-                    *id,
-                    sup_id,
-                    config.clone(),
-                    tracker.clone(),
-                ))
-            }));
+            made.extend(
+                reserved
+                    .iter()
+                    .map(|id| Arc::new(Actor::with_shared_config(*id, sup_id, config.clone()))),
+            );
             let added = match sup.add_children(&made, group) {
                 Ok(()) => made.len(),
                 Err((i, e)) => {

@@ -195,7 +195,7 @@ fn scan(s: &Shared, now: u64, due: &mut Vec<Arc<Actor>>) -> u64 {
         let Some(a) = (s.lookup)(id) else { continue };
         let mut next = u64::MAX;
         let mut fired = false;
-        for slot in [&a.deadline, &a.watchdog] {
+        for slot in [a.deadline(), a.watchdog()] {
             let d = slot.load(Ordering::Acquire);
             if d == 0 {
                 continue;
@@ -472,7 +472,9 @@ mod tests {
             "only the due entries were looked at, not the 10,000 others"
         );
         assert_eq!(timer.queued(), idle.len(), "the fired ones left the queue");
-        assert!(late.iter().all(|a| a.deadline.load(Ordering::Acquire) == 0));
+        assert!(late
+            .iter()
+            .all(|a| a.deadline().load(Ordering::Acquire) == 0));
     }
 
     #[test]
@@ -518,9 +520,9 @@ mod tests {
         assert_eq!(timer.queued(), 0);
         // An earlier deadline than the one queued is queued too, and fires on time.
         timer.arm(a.id, a.arm_watchdog(now_ns(epoch) + 10_000_000_000));
-        a.watchdog
+        a.watchdog()
             .store(now_ns(epoch) + 5_000_000, Ordering::Release);
-        timer.arm(a.id, a.watchdog.load(Ordering::Acquire));
+        timer.arm(a.id, a.watchdog().load(Ordering::Acquire));
         assert_eq!(timer.queued(), 2);
         assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap().0, 1);
     }
