@@ -52,7 +52,7 @@ pub enum Overflow {
 }
 
 /// Per-actor settings fixed at spawn.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ActorConfig {
     /// Registered name, if any.
     pub name: Option<String>,
@@ -330,6 +330,16 @@ impl Spawned {
     /// `config` for actors recording their sampled metrics in `metrics`.
     pub fn new(config: ActorConfig, metrics: Option<Arc<Tracker>>) -> Self {
         Spawned { config, metrics }
+    }
+
+    /// True if an actor spawned with `config` and `metrics` may share these.
+    pub fn fits(&self, config: &ActorConfig, metrics: Option<&Arc<Tracker>>) -> bool {
+        let same_tracker = match (&self.metrics, metrics) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_tracker && self.config == *config
     }
 }
 

@@ -2,7 +2,7 @@
 //! every JS thread performs through the binding (send, pop, reply, emit, exit handling).
 //! One instance per process, shared by every thread that loads the addon.
 
-use crate::actor::{is_mail, Actor, ActorConfig, SendError, Spawned};
+use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
@@ -535,7 +535,7 @@ impl Runtime {
         if config.timeout_ms > 0 || config.heartbeat_ms > 0 {
             self.timer(); // started now, so that `arm_watchdog` (from `bind`) finds it
         }
-        let config = Arc::new(Spawned::new(config, sup.metrics.get().cloned()));
+        let config = sup.shared_config(config);
         let group = group.unwrap_or_else(|| sup.root_group());
         let mut ids = Vec::with_capacity(count);
         let mut made: Vec<Arc<Actor>> = Vec::with_capacity(count.min(CHUNK));
@@ -1582,5 +1582,40 @@ mod tests {
                 .unwrap();
         assert_eq!(d["activeActors"], 0);
         assert_eq!(d["totalActorsTerminated"], 1_000_000);
+    }
+
+    #[test]
+    fn actors_spawned_with_the_same_options_share_one_copy_of_their_settings() {
+        let rt = leak();
+        let sup = rt.create_supervisor(config());
+        let pooled = ActorConfig {
+            pooled: true,
+            ..Default::default()
+        };
+        let a = rt.spawn(sup.id, pooled.clone(), None).unwrap();
+        let b = rt.spawn(sup.id, pooled.clone(), None).unwrap();
+        assert!(Arc::ptr_eq(&a.config, &b.config), "one by one");
+        let many = rt.spawn_many(sup.id, &pooled, None, 3).unwrap();
+        for id in &many {
+            assert!(Arc::ptr_eq(&rt.actor(*id).unwrap().config, &a.config));
+        }
+        let named = ActorConfig {
+            name: Some("n".into()),
+            ..pooled.clone()
+        };
+        let n = rt.spawn(sup.id, named, None).unwrap();
+        assert!(!Arc::ptr_eq(&n.config, &a.config), "a name is its own");
+        let c = rt.spawn(sup.id, pooled.clone(), None).unwrap();
+        assert!(
+            Arc::ptr_eq(&c.config, &a.config),
+            "a named spawn in between changes nothing"
+        );
+        let other = ActorConfig {
+            capacity: 5,
+            ..pooled
+        };
+        let d = rt.spawn(sup.id, other, None).unwrap();
+        assert!(!Arc::ptr_eq(&d.config, &a.config));
+        assert_eq!(d.config.capacity, 5);
     }
 }

@@ -1,7 +1,7 @@
 //! Supervisors as the core sees them: the children in start order, the name registry, exact
 //! per-supervisor counters, and the restart decision (restart type + intensity).
 
-use crate::actor::{Actor, ActorState};
+use crate::actor::{Actor, ActorConfig, ActorState, Spawned};
 use crate::port::Port;
 use crate::slab::SlotList;
 pub use crate::tree::{is_normal_exit, RetryConfig};
@@ -81,6 +81,9 @@ pub struct Supervisor {
     pub pool: std::sync::OnceLock<Arc<crate::pool::Pool>>,
     /// Sampled metrics, if the supervisor tracks any (set before its first spawn).
     pub metrics: std::sync::OnceLock<Arc<crate::metrics::Tracker>>,
+    /// The settings of the last spawn, shared with the next one if it has the same (actors
+    /// spawned one by one with one set of options hold one copy). A leaf lock.
+    last_spawned: Mutex<Option<Arc<Spawned>>>,
 }
 
 /// The live children: the ones that count in start order, and the internal ones (task
@@ -125,6 +128,7 @@ impl Supervisor {
             closing: AtomicBool::new(false),
             pool: std::sync::OnceLock::new(),
             metrics: std::sync::OnceLock::new(),
+            last_spawned: Mutex::new(None),
         }
     }
 
@@ -142,6 +146,23 @@ impl Supervisor {
             .lock()
             .add_group(id, parent, config)
             .map_err(|_| SpawnError::NoGroup(parent))
+    }
+
+    /// The shared settings for actors spawned with `config`: those of the last spawn if they
+    /// are the same (and name no actor), else new ones, remembered for the next spawn.
+    pub fn shared_config(&self, config: ActorConfig) -> Arc<Spawned> {
+        let metrics = self.metrics.get();
+        let mut last = self.last_spawned.lock();
+        if config.name.is_none() {
+            if let Some(s) = last.as_ref().filter(|s| s.fits(&config, metrics)) {
+                return s.clone();
+            }
+        }
+        let shared = Arc::new(Spawned::new(config, metrics.cloned()));
+        if shared.name.is_none() {
+            *last = Some(shared.clone());
+        }
+        shared
     }
 
     /// Adds a child to `group` if the cap and the name registry allow it.
