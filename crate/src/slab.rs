@@ -167,7 +167,9 @@ impl<T> Default for Slab<T> {
     fn default() -> Self {
         Slab {
             slots: Pages::default(),
-            fresh: 0,
+            // (slot 0 is never used: the low 32 bits of an id, all a pool worker's watch word
+            // keeps of it, are never 0, which there means "no actor")
+            fresh: 1,
             free: VecDeque::new(),
             live: 0,
         }
@@ -445,6 +447,31 @@ mod tests {
         // slots were reused (memory stays flat), under higher generations
         assert!(slab.fresh <= REUSE_AFTER + 200, "{} slots used", slab.fresh);
         assert!(live.iter().any(|(id, _)| generation_of(*id) > 1));
+    }
+
+    #[test]
+    fn the_low_32_bits_of_an_id_are_never_0_and_name_one_live_actor() {
+        let mut slab: Slab<()> = Slab::default();
+        let mut live = VecDeque::new();
+        let mut low = std::collections::HashMap::new();
+        for _ in 0..1_200_000 {
+            let id = slab.reserve().unwrap();
+            assert_ne!(id as u32, 0, "actor-{id}");
+            assert!(
+                low.insert(id as u32, id).is_none(),
+                "two live ids share their low bits"
+            );
+            live.push_back(id);
+            if live.len() > 50 {
+                let old = live.pop_front().unwrap();
+                slab.remove(old);
+                low.remove(&(old as u32));
+            }
+        }
+        assert!(
+            live.iter().any(|id| *id >= 1 << 32),
+            "ids went past 32 bits"
+        );
     }
 
     #[test]

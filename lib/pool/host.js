@@ -39,6 +39,16 @@ class PoolWorker {
   }
 }
 
+/**
+ * The id of the actor on worker `w` whose id the 32-bit watch word `word` holds. Actor ids use
+ * up to 53 bits (crate/src/slab.rs: generation and slot); a word keeps their low 32 bits, which
+ * the slot in them makes unique among live actors and never 0. Looked up on a hang only.
+ */
+function memberId(w, word) {
+  for (const e of w.members) if ((e.num | 0) === word) return e.num;
+  return word;
+}
+
 /** The pool workers of one supervisor. */
 class Pool {
   /**
@@ -129,8 +139,8 @@ class Pool {
         w.tick = tick;
         w.since = now;
       } else if (now - w.since >= (id !== 0 ? (Atomics.load(w.watch, 6) === 1 ? 3 : 1) * this.config.maxBlockMs : this.awaitBlockMs)) {
-        if (id !== 0) this.lost(w, 'maxBlockMs', id);
-        else if (awaiting === 1) this.lost(w, 'maxBlockMs', Atomics.load(w.watch, 4), Atomics.load(w.watch, 5));
+        if (id !== 0) this.lost(w, 'maxBlockMs', memberId(w, id));
+        else if (awaiting === 1) this.lost(w, 'maxBlockMs', memberId(w, Atomics.load(w.watch, 4)), Atomics.load(w.watch, 5));
         else this.lost(w, 'maxBlockMs', 0);
       }
     }
