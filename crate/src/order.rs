@@ -2,9 +2,9 @@
 //! (each entry knows its previous and next key), so a child joins at the end, leaves from
 //! anywhere and the rest keep their order, without scanning or shifting the others.
 //!
-//! Supervisors keep their children in one, every group of a supervision tree its children,
-//! and the links table each actor's monitors: with a million actors in one group, a spawn or
-//! an exit must not cost a walk over the other 999,999.
+//! The links table keeps each actor's monitors in one (rare data, keyed by monitor reference).
+//! Per-actor orders that every actor has (a supervisor's children, a group's children) use the
+//! slot-indexed lists of [`crate::slab`] instead, which need no hash entry per actor.
 
 use std::collections::HashMap;
 use std::hash::Hash;
