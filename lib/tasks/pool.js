@@ -14,8 +14,9 @@ const { TimeoutError } = require('../errors.js');
 const { defOf } = require('./functions.js');
 const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./options.js');
 const { abortError, exitError, closedError, rebuild } = require('./errors.js');
-const { QUEUED, RUNNING, Job, unsend, Fifo } = require('./queue.js');
+const { QUEUED, RUNNING, SETTLING, Job, unsend, Fifo } = require('./queue.js');
 const transfer = require('./transfer.js');
+const { CHANNELS, NOT_HERE, GONE, openChannel } = require('./channel.js');
 const { PortReader } = require('../port/reader.js');
 const { envelopeKind } = require('../port/envelope.js');
 
@@ -40,6 +41,7 @@ const R_PROGRESS = 5;
 const WITH_PROGRESS = -2; // a call wrapped with where its progress goes: [-2, port, corr, call]
 const R_PARCEL = 6; // a large result in a parcel (lib/tasks/transfer.js)
 const R_BYTES_PARCEL = 7; // a bytes result (transfer) in a bytes parcel
+const R_CHANNEL = 8; // a large result on the thread's side channel (lib/tasks/channel.js)
 
 /** A ping: the first message a (new or restarted) thread handles. */
 class Ping {
@@ -66,6 +68,7 @@ class TaskThread {
     this.service = 0; // smoothed ms a task runs (from its start or sending to its reply)
     this.lastReply = 0;
     this.recycle = false; // its heap grew past maxHeapUsedMb: replace it once it is idle
+    this.chan = null; // the host's end of its current incarnation's side channel, if any
   }
 }
 
@@ -89,6 +92,11 @@ class TaskPool {
     this.boxWaits = new Map(); // corr → Job waiting for a box for its input
     this.views = new tier2.Views(); // views of result boxes (held only while copying)
     this.corr = 0;
+    // Long inputs and results beside the calls, through a side channel per thread (Bun), or in
+    // parcels (Node); see lib/tasks/channel.js. Set before the first thread starts.
+    this.channels = CHANNELS;
+    this.chanGen = 0; // the last side channel opened
+    this.lingering = new Set(); // channels of stopped threads that a result is still awaited on
     this.service = 0; // smoothed ms from sending a task to its reply, over the pool
     this.dying = new Set(); // terminations in progress
     this.signals = new Map(); // AbortSignal → { jobs, onAbort }
@@ -317,7 +325,7 @@ class TaskPool {
     let text = job.text;
     if (text === undefined) {
       try {
-        text = transfer.plainTail(this.sup._sid, job); // JSON, or a large input's parcel
+        text = transfer.inputText(job, job.input); // JSON, or null for a long input (job.big)
       } catch (err) {
         job.fail(err);
         this.makeIdle(t);
@@ -326,6 +334,7 @@ class TaskPool {
       job.text = text;
       job.input = undefined;
     }
+    if (text === null) text = `null,${transfer.bigTail(this, t, job, '')}`;
     const head = this.head(t, job.def);
     this.dispatch(t, job, text === '' ? `${head}]` : `${head},${text}]`);
   }
@@ -421,6 +430,7 @@ class TaskPool {
       const late = env[3];
       const tag = Array.isArray(late) && late[0] === K.REPLY_OK && Array.isArray(late[1]) ? late[1][0] : -1;
       if (tag === R_PARCEL || tag === R_BYTES_PARCEL) native.parcelDrop(late[1][2][0]);
+      // (one on a side channel went with its thread's channel, closed when the thread was stopped)
       return;
     }
     const body = env[3];
@@ -451,7 +461,12 @@ class TaskPool {
     t.lastReply = performance.now();
     if (reply[0] === R_LOST) {
       // The thread was restarted (e.g. a task's stray timer crashed it while idle) and lost its
-      // functions: send the task again with its function.
+      // functions, or the side channel the call named: send the task again with its function
+      // (and a channel to the new incarnation, which says which thread it runs on).
+      if (this.channels && typeof reply[1] === 'number') {
+        if (t.chan !== null && t.chan.tid === reply[1]) job.noChannel = true; // its channel was there: do not try it again
+        else this.openChannel(t, reply[1]);
+      }
       t.known.clear();
       t.sent--;
       unsend(job);
@@ -466,6 +481,9 @@ class TaskPool {
     if (reply[0] === R_OK) {
       this.counts.completed++;
       job.succeed(reply[2]);
+    } else if (reply[0] === R_CHANNEL) {
+      this.fromChannel(t, job, reply[2]);
+      return;
     } else if (reply[0] === R_BOX || reply[0] === R_PARCEL || reply[0] === R_BYTES_PARCEL) {
       let value;
       try {
@@ -489,6 +507,43 @@ class TaskPool {
     } else {
       this.counts.failed++;
       job.fail(rebuild(reply[2]));
+    }
+    this.after(t);
+  }
+
+  /**
+   * A long result thread `t` posted on its side channel before replying (`[gen, id, json]`):
+   * usually there already; if not, the job settles when it arrives. Either way the thread is
+   * free for its next task now.
+   */
+  fromChannel(t, job, [gen, id, json]) {
+    const ch = t.chan;
+    const settle = (v) => {
+      if (v === GONE || v === NOT_HERE) {
+        this.counts.failed++;
+        job.fail(new Error('task: the result was lost: its thread was replaced before the host took it'));
+        return;
+      }
+      let value;
+      try {
+        value = json === 1 ? JSON.parse(v) : v;
+      } catch (err) {
+        this.counts.failed++;
+        job.fail(err);
+        return;
+      }
+      this.counts.completed++;
+      job.succeed(value);
+    };
+    const v = ch !== null && ch.gen === gen ? ch.take(id) : GONE;
+    if (v === NOT_HERE) {
+      // the task is over (no timeout or abort stops it now); it settles when its result comes
+      job.state = SETTLING;
+      if (job.timer !== null) clearTimeout(job.timer);
+      job.timer = null;
+      ch.wait(id).then(settle);
+    } else {
+      settle(v);
     }
     this.after(t);
   }
@@ -537,6 +592,7 @@ class TaskPool {
     }
     t.known.clear();
     t.sent = t.jobs.length;
+    this.closeChannel(t); // the new incarnation gets its own once it answers the ping
     this.ping(t);
   }
 
@@ -607,7 +663,7 @@ class TaskPool {
     const heapEvery = this.maxHeapUsedMb === Infinity ? 0 : HEAP_EVERY;
     // the supervisor owns the thread's result parcels; a bytes result may be as large as a box
     const box = this.sup._config.memory.poolSize > 0 ? this.sup._config.memory.boxSize : 0;
-    const body = `{"ping":${heapEvery},"sup":${this.sup._sid},"box":${box}}`;
+    const body = `{"ping":${heapEvery},"sup":${this.sup._sid},"box":${box},"chan":${this.channels ? 1 : 0}}`;
     if (native.call(t.num, corr, body, this.port, this.sup._sid) !== K.QUEUED) {
       this.pingFailed(t, 'noproc');
       return;
@@ -632,6 +688,7 @@ class TaskPool {
     this.starting--;
     t.ready = true;
     this.startFailures = 0;
+    if (this.channels && typeof body[1] === 'number') this.openChannel(t, body[1]);
     this.makeIdle(t);
     this.pump();
   }
@@ -648,6 +705,29 @@ class TaskPool {
       this.ensureMin();
       this.pump();
     }
+  }
+
+  /**
+   * Opens a side channel to thread `t`'s incarnation running on thread id `tid` (from its ping
+   * or lost-task reply), if the supervisor's Worker for `t` is that thread; else `t` has none
+   * (its long payloads go in parcels).
+   */
+  openChannel(t, tid) {
+    this.closeChannel(t);
+    const worker = this.sup._entries.get(t.num)?.thread?.worker;
+    if (worker === undefined || worker.threadId !== tid) return;
+    t.chan = openChannel(worker, ++this.chanGen, tid);
+  }
+
+  /**
+   * Closes thread `t`'s side channel (dropping what is queued on it), or, while a result the
+   * thread posted is still on its way (not seen so far), once it came.
+   */
+  closeChannel(t) {
+    const ch = t.chan;
+    if (ch === null) return;
+    t.chan = null;
+    if (!ch.closeWhenIdle((c) => this.lingering.delete(c))) this.lingering.add(ch);
   }
 
   /** Stops the thread of a task that is being stopped. */
@@ -680,6 +760,7 @@ class TaskPool {
       }
     }
     t.jobs = [];
+    this.closeChannel(t);
     const p = t.ref.terminate(reason).catch(() => {});
     this.dying.add(p);
     p.then(() => this.dying.delete(p));
@@ -736,6 +817,7 @@ class TaskPool {
     for (const call of this.calls.values()) if (call instanceof Ping) clearTimeout(call.timer);
     this.calls.clear();
     await Promise.all([...this.dying]);
+    for (const ch of [...this.lingering]) ch.close(); // (results still awaited are lost with their thread)
     this.reader.drain(); // boxes the killed threads freed may have been granted to cancelled inputs: give them back
     native.parcelDropOwner(this.sup._sid); // results of killed threads that never reached the host
     this.portOpen = false;

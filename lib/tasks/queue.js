@@ -8,6 +8,7 @@ const native = require('../native.js');
 const QUEUED = 0;
 const RUNNING = 1;
 const DONE = 2;
+const SETTLING = 3; // its thread replied; its result is still on its way (lib/tasks/channel.js)
 
 /** One task, from `task()` until it settles. */
 class Job {
@@ -26,8 +27,10 @@ class Job {
     this.kind = ''; // transfer: how the thread rebuilds it ('json', 'Uint8Array', …)
     this.box = null; // transfer: the input's box, once shared with `thread`
     this.boxCorr = 0; // transfer: waiting for a box (its thread is reserved)
-    this.parcel = 0; // a large input's parcel (lib/tasks/transfer.js), dropped when the job ends
-    this.parcelJson = false; // whether the parcel holds JSON text rather than the string itself
+    this.big = null; // a long input: the string itself, or its JSON text (lib/tasks/transfer.js)
+    this.bigJson = false; // whether `big` is JSON text
+    this.parcel = 0; // the parcel holding `big`, once made; dropped when the job ends
+    this.noChannel = false; // send `big` in a parcel even to a thread with a side channel
     // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
     // in a busy thread's mailbox: stopping a task kills its thread. Transferred inputs are only
     // written for a thread that is free to read them.
@@ -63,6 +66,7 @@ class Job {
     this.input = undefined;
     this.text = undefined;
     this.bytes = null;
+    this.big = null;
     this.box = null;
     this.boxCorr = 0;
     if (this.parcel !== 0) {
@@ -138,4 +142,4 @@ class Fifo {
   }
 }
 
-module.exports = { QUEUED, RUNNING, DONE, Job, unsend, Fifo };
+module.exports = { QUEUED, RUNNING, DONE, SETTLING, Job, unsend, Fifo };

@@ -32,11 +32,13 @@
 // (`[7, ms, [parcel, kind]]`), which the host takes as an ArrayBuffer of its own; it may be as
 // large as a box of the pool.
 
+const { parentPort, threadId } = require('node:worker_threads');
 const native = require('../native.js');
 const tier2 = require('../tier2/index.js');
 const { moduleExports } = require('../actor/behaviour.js');
 const { encode } = require('../codec.js');
 const { BIG_TEXT, bytesParcel } = require('./transfer.js');
+const { ThreadEnd, NOT_HERE, GONE } = require('./channel.js');
 const { withTypeScriptHint } = require('../actor/ts-hint.js');
 
 const OK = 1;
@@ -47,6 +49,7 @@ const BOX = 4;
 const PROGRESS = 5;
 const PARCEL = 6;
 const BYTES_PARCEL = 7;
+const CHANNEL = 8;
 const WITH_PROGRESS = -2;
 const K_REPLY_OK = require('../port/kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
@@ -115,6 +118,8 @@ function took(t0) {
 let heapEvery = 0; // report the heap every this many tasks (0: never); the host's ping sets it
 let owner = 0; // the supervisor whose parcels large results go into (0: none; the ping sets it)
 let boxSize = 0; // the bytes a result may have with transfer (a box of the supervisor's pool)
+let wantChannel = false; // the host opens a side channel to this thread (the ping says so)
+let side = null; // this thread's end of its side channels (lib/tasks/channel.js), once used
 let counted = 0;
 let v8 = null;
 
@@ -136,33 +141,80 @@ function reply(tag, t0, value) {
 
 /**
  * The reply for a value that travels as JSON or, when it is a long string or its JSON text is
- * long, in a parcel. A value JSON would lose or alter goes back as it is, so that the reply's
- * own encoding refuses it the usual way.
+ * long, beside the reply: on this thread's side channel if it has one, else in a parcel. A
+ * value JSON would lose or alter goes back as it is, so that the reply's own encoding refuses
+ * it the usual way.
  */
 function valueReply(t0, v) {
-  if (owner !== 0) {
-    if (typeof v === 'string') {
-      if (v.length >= BIG_TEXT) return reply(PARCEL, t0, [native.parcelPut(owner, v), 0]);
-    } else if (v !== null && typeof v === 'object') {
-      let text = '';
-      try {
-        text = encode(v, 'task result');
-      } catch {
-        return reply(OK, t0, v);
-      }
-      if (text.length >= BIG_TEXT) return reply(PARCEL, t0, [native.parcelPut(owner, text), 1]);
+  if (typeof v === 'string') {
+    if (v.length >= BIG_TEXT) return bigReply(t0, v, v, 0);
+  } else if (v !== null && typeof v === 'object') {
+    let text = '';
+    try {
+      text = encode(v, 'task result');
+    } catch {
+      return reply(OK, t0, v);
     }
+    if (text.length >= BIG_TEXT) return bigReply(t0, v, text, 1);
   }
   return reply(OK, t0, v);
 }
 
+/** The reply for a long result `text` (`v` itself, or its JSON text: `json` 1). */
+function bigReply(t0, v, text, json) {
+  const box = resultChannel();
+  if (box !== null) return reply(CHANNEL, t0, [box.gen, box.post(text), json]); // posted before the reply goes
+  if (owner !== 0) return reply(PARCEL, t0, [native.parcelPut(owner, text), json]);
+  return reply(OK, t0, v);
+}
+
+/** The side channel results go on, if this thread has one. */
+function resultChannel() {
+  if (side === null) {
+    if (!wantChannel) return null;
+    side = new ThreadEnd(parentPort, threadId);
+  }
+  if (side.box === null && wantChannel) side.pull();
+  return side.box;
+}
+
 const LOST_INPUT = Symbol('lost input');
 
-/** The input a call names in a parcel (`x`: `{ p, j }`), or LOST_INPUT if it is gone. */
-function parcelInput(x) {
-  const text = native.parcelRead(x.p);
-  if (text === null) return LOST_INPUT; // its task settled meanwhile: nobody waits for this reply
-  return x.j === 1 ? JSON.parse(text) : text;
+/** What a thread replies when it cannot run a call: the host sends it again. */
+const lost = () => [LOST, threadId];
+
+/**
+ * The long input a call names (`x`: `{ q, g, w, j }` on a side channel, or `{ p, j }` in a
+ * parcel; `j` 1 for JSON text): the value, LOST_INPUT if it cannot be had (its task settled
+ * meanwhile, or the call was meant for another thread's channel), or a promise of either while
+ * a payload is still on its way.
+ */
+function bigInput(x) {
+  if (x.q === undefined) {
+    const text = native.parcelRead(x.p);
+    if (text === null) return LOST_INPUT; // its task settled meanwhile: nobody waits for this reply
+    return x.j === 1 ? JSON.parse(text) : text;
+  }
+  if (x.w !== threadId) return LOST_INPUT; // posted to the thread of another incarnation
+  side ??= new ThreadEnd(parentPort, threadId);
+  const box = side.channel(x.g);
+  if (box === null) return LOST_INPUT;
+  if (box instanceof Promise) return box.then((b) => (b === null ? LOST_INPUT : fromChannel(b, x)));
+  return fromChannel(box, x);
+}
+
+function fromChannel(box, x) {
+  const v = box.take(x.q);
+  if (v === NOT_HERE) return box.wait(x.q).then((w) => decoded(w, x.j));
+  return decoded(v, x.j);
+}
+
+const decoded = (v, json) => (v === GONE ? LOST_INPUT : json === 1 ? JSON.parse(v) : v);
+
+/** A call that will not run here drops its payload if it is waiting on this thread's channel. */
+function dropInput(x) {
+  if (x.q === undefined || x.w !== threadId || side === null || side.box === null || side.box.gen !== x.g) return;
+  side.box.take(x.q);
 }
 
 /** The reply for a value a task returned without `transfer`. */
@@ -219,19 +271,18 @@ function invoke(fn, input, fromSource, helpers, t0 = performance.now()) {
 
 const handleOf = (box) => ({ boxIndex: box[0], epoch: box[1] });
 
-/** Runs a task with `transfer` (`x`: `{ t: 1, box?, kind?, p?, j? }`): input from a box or a parcel, bytes results into a parcel. */
-function invokeTransfer(fn, x, ctx, fromSource, helpers) {
-  const t0 = performance.now();
-  let input;
+/**
+ * Runs a task with `transfer` (`x`: `{ t: 1, box?, kind? }`, or a long input already had,
+ * `big`): input from a box, or beside the call; bytes results into a parcel.
+ */
+function invokeTransfer(fn, x, ctx, fromSource, helpers, big, t0 = performance.now()) {
+  let input = big;
   let handle = null; // the input box, until released
   let buffer = null; // the input view's memory (bytes inputs)
-  if (x.p !== undefined) {
-    input = parcelInput(x);
-    if (input === LOST_INPUT) return [LOST];
-  } else if (x.box !== undefined) {
+  if (x.box !== undefined) {
     handle = handleOf(x.box);
     const r = ctx.read(handle);
-    if (r === null) return [LOST]; // the box went with a previous incarnation: the host writes it again
+    if (r === null) return lost(); // the box went with a previous incarnation: the host writes it again
     if (x.kind === 'json') {
       try {
         input = r.json();
@@ -304,11 +355,15 @@ function invokeTransfer(fn, x, ctx, fromSource, helpers) {
 function run(fn, msg, ctx, fromSource, helpers) {
   if (msg.length <= 3) return invoke(fn, msg[2], fromSource, helpers);
   const x = msg[3];
-  if (x.t === 1) return invokeTransfer(fn, x, ctx, fromSource, helpers);
-  // reading the parcel counts as running the task (the host sizes its polling on that time)
+  if (x.p === undefined && x.q === undefined) return invokeTransfer(fn, x, ctx, fromSource, helpers, undefined);
+  // taking a long input counts as running the task (the host sizes its polling on that time)
   const t0 = performance.now();
-  const input = parcelInput(x);
-  return input === LOST_INPUT ? [LOST] : invoke(fn, input, fromSource, helpers, t0);
+  const go = (input) => {
+    if (input === LOST_INPUT) return lost();
+    return x.t === 1 ? invokeTransfer(fn, x, ctx, fromSource, helpers, input, t0) : invoke(fn, input, fromSource, helpers, t0);
+  };
+  const input = bigInput(x);
+  return input instanceof Promise ? input.then(go) : go(input);
 }
 
 module.exports = function runTask(self, msg, ctx) {
@@ -317,10 +372,13 @@ module.exports = function runTask(self, msg, ctx) {
     return 0;
   }
   if (msg !== null && typeof msg === 'object' && typeof msg.ping === 'number') {
-    heapEvery = msg.ping; // ping: the thread is up, which supervisor it works for, its box size
+    // ping: the thread is up, which supervisor it works for, its box size, whether the host
+    // opens a side channel to it; the answer says which thread it is (for that channel)
+    heapEvery = msg.ping;
     owner = msg.sup;
     boxSize = msg.box;
-    return 0;
+    wantChannel = msg.chan === 1;
+    return threadId;
   }
   if (!Array.isArray(msg)) return undefined; // an INBOX notice of an input box
   if (msg[0] !== WITH_PROGRESS) return runCall(msg, ctx, UNHEARD);
@@ -350,8 +408,11 @@ function runCall(msg, ctx, helpers) {
     const def = msg[1];
     if (def === 0) {
       // this incarnation never got it (the thread was restarted): the host sends it again
-      if (msg.length > 3 && msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
-      return [LOST];
+      if (msg.length > 3) {
+        if (msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
+        dropInput(msg[3]);
+      }
+      return lost();
     }
     if (def.reset) fns.clear(); // the host forgets what this thread knows at the same time
     if (def.url !== undefined) {
@@ -383,6 +444,9 @@ function runCall(msg, ctx, helpers) {
 
 /** A module task that failed to load: its input box (if any) goes back at once. */
 function failedLoad(err, msg, ctx) {
-  if (msg.length > 3 && msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
+  if (msg.length > 3) {
+    if (msg[3].box !== undefined) ctx.release(handleOf(msg[3].box));
+    dropInput(msg[3]);
+  }
   return [FAIL, 0, failure(err, false)];
 }

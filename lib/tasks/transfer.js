@@ -71,36 +71,38 @@ function bytesParcel(owner, bytes) {
 }
 
 /**
- * Puts a large input into a parcel for `job` (`parcel`, and `json`: whether it holds JSON text or
- * the string itself); returns the JSON text of a small one, or null when the input went into a
- * parcel. Throws the codec's TypeError for inputs JSON would lose or alter.
+ * The JSON text of `job`'s input ('' for no input) when it is short; null when it is long (a
+ * string, or JSON text, of `BIG_TEXT` code units or more), which is then kept in `job.big`
+ * (`job.bigJson`: whether it is JSON text) until the job is sent, beside its call (`bigTail`).
+ * Throws the codec's TypeError for inputs JSON would lose or alter.
  */
-function parcelInput(sid, job, input) {
+function inputText(job, input) {
   if (typeof input === 'string' && input.length >= BIG_TEXT) {
-    job.parcel = native.parcelPut(sid, input);
-    job.parcelJson = false;
+    job.big = input;
+    job.bigJson = false;
     return null;
   }
   const text = encode(input, 'task: input');
   if (text.length < BIG_TEXT) return text;
-  job.parcel = native.parcelPut(sid, text);
-  job.parcelJson = true;
+  job.big = text;
+  job.bigJson = true;
   return null;
 }
 
-/** What the call carries about a job's parcel (inside the 4th element of the call). */
-function parcelFields(job) {
-  return `"p":${job.parcel},"j":${job.parcelJson ? 1 : 0}`;
-}
-
 /**
- * The tail of the call that sends `job` without `transfer`: its input's JSON text ('' for no
- * input), or `null,{"p":…,"j":…}` naming its parcel.
+ * What a call to thread `t` carries about `job`'s long input (its 4th element; `extra`: other
+ * fields first, e.g. '"t":1,'): the id of a payload posted now on `t`'s side channel (where the
+ * pool has one for `t`, lib/tasks/channel.js), else the job's parcel, made the first time.
  */
-function plainTail(sid, job) {
-  if (job.parcel !== 0) return `null,{${parcelFields(job)}}`;
-  const text = parcelInput(sid, job, job.input);
-  return text === null ? `null,{${parcelFields(job)}}` : text;
+function bigTail(pool, t, job, extra) {
+  const j = job.bigJson ? 1 : 0;
+  const ch = t.chan;
+  if (ch !== null && !job.noChannel) {
+    const id = ch.post(job.big); // before the call goes: the thread usually finds it waiting
+    return `{${extra}"q":${id},"g":${ch.gen},"w":${ch.tid},"j":${j}}`;
+  }
+  if (job.parcel === 0) job.parcel = native.parcelPut(pool.sup._sid, job.big);
+  return `{${extra}"p":${job.parcel},"j":${j}}`;
 }
 
 /**
@@ -120,8 +122,8 @@ function transferInput(sup, job, input, param) {
     bytes = tier2.asBytes(input);
     kind = tier2.bytesKind(input);
   } else {
-    const text = parcelInput(sup._sid, job, input);
-    if (text === null) return { bytes: null, kind: '' }; // a large text: in a parcel, no box
+    const text = inputText(job, input);
+    if (text === null) return { bytes: null, kind: '' }; // a long text: beside the call, no box
     bytes = textEncoder.encode(text);
     kind = 'json';
   }
@@ -161,8 +163,8 @@ function sendTransfer(pool, t, job) {
   const x =
     job.box !== null
       ? `{"t":1,"box":[${job.box.boxIndex},${job.box.epoch}],"kind":"${job.kind}"}`
-      : job.parcel !== 0
-        ? `{"t":1,${parcelFields(job)}}`
+      : job.big !== null
+        ? bigTail(pool, t, job, '"t":1,')
         : '{"t":1}';
   pool.dispatch(t, job, `${pool.head(t, job.def)},null,${x}]`);
 }
@@ -254,4 +256,4 @@ function takeParcel([id, json]) {
   return json === 1 ? JSON.parse(text) : text;
 }
 
-module.exports = { BIG_TEXT, bytesParcel, plainTail, transferInput, sendTransfer, unreserve, granted, takeResult, takeParcel, takeBytesParcel };
+module.exports = { BIG_TEXT, bytesParcel, inputText, bigTail, transferInput, sendTransfer, unreserve, granted, takeResult, takeParcel, takeBytesParcel };
