@@ -12,8 +12,8 @@
 //              and ≈ 10× cheaper at every size from 4 KiB up (two-byte text alike);
 //   Node 20:   postMessage ≈ 0.75 ms for the same string and ≈ 3.4 ms for a fresh one (V8
 //              serialises it), a parcel ≈ 0.4 ms and its external string no copy at all.
-// So Bun sends long texts here and Node keeps parcels; `CHANNELS` is that choice, and a pool's
-// `channels` flag may override it (the tests run both paths on both runtimes).
+// So Bun sends long texts here and Node keeps parcels: `settings.channels`, read by each task
+// pool when it starts (the tests set it to run both paths on both runtimes).
 //
 // Correlation, so that nothing is read twice, nothing waits forever and nothing stays behind:
 //   - The host opens a channel for a thread once its incarnation answered a ping (or replied
@@ -32,8 +32,8 @@
 
 const { MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 
-/** Whether task payloads go through side channels by default on this runtime (see above). */
-const CHANNELS = typeof process.versions.bun === 'string';
+/** Whether task pools started from now on send long payloads through side channels (see above). */
+const settings = { channels: typeof process.versions.bun === 'string' };
 
 /** Not in the queue yet (`Mailbox.take`). */
 const NOT_HERE = Symbol('not here');
@@ -50,7 +50,8 @@ class Mailbox {
     this.gen = gen; // which channel of the pool this is (increasing)
     this.tid = tid; // the threadId of the task thread at its far end
     this.next = 0; // the last id posted from this end
-    this.ahead = new Map(); // payloads pulled while looking for an earlier one (id → value)
+    this.seen = 0; // the last id that came from the other end (ids come in increasing order)
+    this.ahead = new Map(); // payloads that came before they were asked for (id → value)
     this.waits = new Map(); // id → { resolve } of payloads awaited
     this.listening = false;
     this.closed = false;
@@ -72,18 +73,24 @@ class Mailbox {
    */
   take(id) {
     if (this.closed) return GONE;
-    if (this.ahead.size > 0) {
-      let v = NOT_HERE;
-      if (this.ahead.has(id)) v = this.ahead.get(id);
-      else for (const k of this.ahead.keys()) if (k > id) v = GONE;
+    if (this.ahead.has(id)) {
+      const v = this.ahead.get(id);
       this.dropThrough(id);
-      if (v !== NOT_HERE) return v;
+      return v;
+    }
+    if (id <= this.seen) {
+      this.dropThrough(id);
+      return GONE; // it came and went, or a later one came first
     }
     for (;;) {
       const m = receiveMessageOnPort(this.port);
       if (m === undefined) return NOT_HERE;
       const [got, v] = m.message;
-      if (got === id) return v;
+      this.seen = got;
+      if (got === id) {
+        this.dropThrough(id);
+        return v;
+      }
       if (got > id) {
         this.ahead.set(got, v); // posted after `id`, which is therefore not coming
         return GONE;
@@ -108,6 +115,7 @@ class Mailbox {
   }
 
   arrived([got, v]) {
+    this.seen = got;
     let taken = false;
     for (const [id, w] of this.waits) {
       if (id > got) continue;
@@ -222,4 +230,4 @@ class ThreadEnd {
   }
 }
 
-module.exports = { CHANNELS, NOT_HERE, GONE, Mailbox, openChannel, ThreadEnd };
+module.exports = { settings, NOT_HERE, GONE, Mailbox, openChannel, ThreadEnd };

@@ -16,7 +16,7 @@ const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./options.js');
 const { abortError, exitError, closedError, rebuild } = require('./errors.js');
 const { QUEUED, RUNNING, SETTLING, Job, unsend, Fifo } = require('./queue.js');
 const transfer = require('./transfer.js');
-const { CHANNELS, NOT_HERE, GONE, openChannel } = require('./channel.js');
+const { settings, NOT_HERE, GONE, openChannel } = require('./channel.js');
 const { PortReader } = require('../port/reader.js');
 const { envelopeKind } = require('../port/envelope.js');
 
@@ -93,8 +93,8 @@ class TaskPool {
     this.views = new tier2.Views(); // views of result boxes (held only while copying)
     this.corr = 0;
     // Long inputs and results beside the calls, through a side channel per thread (Bun), or in
-    // parcels (Node); see lib/tasks/channel.js. Set before the first thread starts.
-    this.channels = CHANNELS;
+    // parcels (Node); see lib/tasks/channel.js.
+    this.channels = settings.channels;
     this.chanGen = 0; // the last side channel opened
     this.lingering = new Set(); // channels of stopped threads that a result is still awaited on
     this.service = 0; // smoothed ms from sending a task to its reply, over the pool
@@ -464,8 +464,9 @@ class TaskPool {
       // functions, or the side channel the call named: send the task again with its function
       // (and a channel to the new incarnation, which says which thread it runs on).
       if (this.channels && typeof reply[1] === 'number') {
-        if (t.chan !== null && t.chan.tid === reply[1]) job.noChannel = true; // its channel was there: do not try it again
-        else this.openChannel(t, reply[1]);
+        // a payload posted on the thread's current channel that could not be had there goes in a parcel next
+        if (t.chan !== null && job.sentOn === t.chan.gen) job.noChannel = true;
+        this.openChannel(t, reply[1]);
       }
       t.known.clear();
       t.sent--;
@@ -713,6 +714,7 @@ class TaskPool {
    * (its long payloads go in parcels).
    */
   openChannel(t, tid) {
+    if (t.chan !== null && t.chan.tid === tid) return; // (a lost task's reply may have opened it before the ping's)
     this.closeChannel(t);
     const worker = this.sup._entries.get(t.num)?.thread?.worker;
     if (worker === undefined || worker.threadId !== tid) return;

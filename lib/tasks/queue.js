@@ -31,6 +31,7 @@ class Job {
     this.bigJson = false; // whether `big` is JSON text
     this.parcel = 0; // the parcel holding `big`, once made; dropped when the job ends
     this.noChannel = false; // send `big` in a parcel even to a thread with a side channel
+    this.sentOn = 0; // the side channel `big` was last posted on
     // Only a task nobody can stop (no timeout, no signal, not started by a helper) may wait
     // in a busy thread's mailbox: stopping a task kills its thread. Transferred inputs are only
     // written for a thread that is free to read them.

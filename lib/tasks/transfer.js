@@ -99,6 +99,7 @@ function bigTail(pool, t, job, extra) {
   const ch = t.chan;
   if (ch !== null && !job.noChannel) {
     const id = ch.post(job.big); // before the call goes: the thread usually finds it waiting
+    job.sentOn = ch.gen;
     return `{${extra}"q":${id},"g":${ch.gen},"w":${ch.tid},"j":${j}}`;
   }
   if (job.parcel === 0) job.parcel = native.parcelPut(pool.sup._sid, job.big);
