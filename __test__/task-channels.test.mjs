@@ -114,6 +114,12 @@ for (const channels of [true, false]) {
               const probe = await sup.task((x) => [x.length, x.charCodeAt(0), x.charCodeAt(x.length - 1), x.slice(1000, 1040)], s, { transfer });
               assert.deepEqual(probe, [s.length, s.charCodeAt(0), s.charCodeAt(s.length - 1), s.slice(1000, 1040)]);
             }
+            // around the thresholds (a side channel's, a parcel's), both ways
+            for (const n of [1023, 1024, 32 * KiB - 1, 32 * KiB]) {
+              const s = '\ud83d'.repeat(1) + 'é'.repeat(n - 2) + '\u0000';
+              assert.ok((await sup.task((x) => x, s, { transfer })) === s, `${n} units`);
+              assert.ok((await sup.task(([k, c]) => c.repeat(k), [n, 'ÿ'], { transfer })) === 'ÿ'.repeat(n));
+            }
             // a result made in the thread, longer than its input
             const made = await sup.task((n) => {
               let out = '';

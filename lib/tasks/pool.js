@@ -16,7 +16,7 @@ const { NO_TIMEOUT, NO_OPTIONS, taskOptions } = require('./options.js');
 const { abortError, exitError, closedError, rebuild } = require('./errors.js');
 const { QUEUED, RUNNING, SETTLING, Job, unsend, Fifo } = require('./queue.js');
 const transfer = require('./transfer.js');
-const { settings, NOT_HERE, GONE, openChannel } = require('./channel.js');
+const { settings, CHANNEL_TEXT, NOT_HERE, GONE, openChannel } = require('./channel.js');
 const { PortReader } = require('../port/reader.js');
 const { envelopeKind } = require('../port/envelope.js');
 
@@ -95,6 +95,7 @@ class TaskPool {
     // Long inputs and results beside the calls, through a side channel per thread (Bun), or in
     // parcels (Node); see lib/tasks/channel.js.
     this.channels = settings.channels;
+    this.bigText = this.channels ? CHANNEL_TEXT : transfer.BIG_TEXT; // inputs this long go beside their call
     this.chanGen = 0; // the last side channel opened
     this.lingering = new Set(); // channels of stopped threads that a result is still awaited on
     this.service = 0; // smoothed ms from sending a task to its reply, over the pool
@@ -156,7 +157,7 @@ class TaskPool {
     }
     if (o.transfer) {
       try {
-        const t = transfer.transferInput(this.sup, job, input, o.param);
+        const t = transfer.transferInput(this, job, input, o.param);
         job.bytes = t.bytes;
         job.kind = t.kind;
         job.input = undefined;
@@ -325,7 +326,7 @@ class TaskPool {
     let text = job.text;
     if (text === undefined) {
       try {
-        text = transfer.inputText(job, job.input); // JSON, or null for a long input (job.big)
+        text = transfer.inputText(job, job.input, this.bigText); // JSON, or null for a long input (job.big)
       } catch (err) {
         job.fail(err);
         this.makeIdle(t);

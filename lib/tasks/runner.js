@@ -38,7 +38,7 @@ const tier2 = require('../tier2/index.js');
 const { moduleExports } = require('../actor/behaviour.js');
 const { encode } = require('../codec.js');
 const { BIG_TEXT, bytesParcel } = require('./transfer.js');
-const { ThreadEnd, NOT_HERE, GONE } = require('./channel.js');
+const { ThreadEnd, CHANNEL_TEXT, NOT_HERE, GONE } = require('./channel.js');
 const { withTypeScriptHint } = require('../actor/ts-hint.js');
 
 const OK = 1;
@@ -147,7 +147,7 @@ function reply(tag, t0, value) {
  */
 function valueReply(t0, v) {
   if (typeof v === 'string') {
-    if (v.length >= BIG_TEXT) return bigReply(t0, v, v, 0);
+    if (v.length >= CHANNEL_TEXT && v.length >= bigText()) return bigReply(t0, v, v, 0);
   } else if (v !== null && typeof v === 'object') {
     let text = '';
     try {
@@ -155,10 +155,13 @@ function valueReply(t0, v) {
     } catch {
       return reply(OK, t0, v);
     }
-    if (text.length >= BIG_TEXT) return bigReply(t0, v, text, 1);
+    if (text.length >= CHANNEL_TEXT && text.length >= bigText()) return bigReply(t0, v, text, 1);
   }
   return reply(OK, t0, v);
 }
+
+/** How long a result must be to go beside its reply: shorter on a side channel than in a parcel. */
+const bigText = () => (resultChannel() !== null ? CHANNEL_TEXT : BIG_TEXT);
 
 /** The reply for a long result `text` (`v` itself, or its JSON text: `json` 1). */
 function bigReply(t0, v, text, json) {

@@ -76,14 +76,14 @@ function bytesParcel(owner, bytes) {
  * (`job.bigJson`: whether it is JSON text) until the job is sent, beside its call (`bigTail`).
  * Throws the codec's TypeError for inputs JSON would lose or alter.
  */
-function inputText(job, input) {
-  if (typeof input === 'string' && input.length >= BIG_TEXT) {
+function inputText(job, input, limit) {
+  if (typeof input === 'string' && input.length >= limit) {
     job.big = input;
     job.bigJson = false;
     return null;
   }
   const text = encode(input, 'task: input');
-  if (text.length < BIG_TEXT) return text;
+  if (text.length < limit) return text;
   job.big = text;
   job.bigJson = true;
   return null;
@@ -111,7 +111,8 @@ function bigTail(pool, t, job, extra) {
  * they are (read when the task starts, not copied now), other values as JSON text. Throws at
  * once when the supervisor has no pool or the input cannot fit in a box.
  */
-function transferInput(sup, job, input, param) {
+function transferInput(pool, job, input, param) {
+  const sup = pool.sup;
   const { poolSize, boxSize } = sup._config.memory;
   if (!(poolSize > 0)) {
     throw new TypeError(`${param}.transfer needs the supervisor's memory pool, and this supervisor has none (memory.poolSize is 0)`);
@@ -123,7 +124,7 @@ function transferInput(sup, job, input, param) {
     bytes = tier2.asBytes(input);
     kind = tier2.bytesKind(input);
   } else {
-    const text = inputText(job, input);
+    const text = inputText(job, input, pool.bigText);
     if (text === null) return { bytes: null, kind: '' }; // a long text: beside the call, no box
     bytes = textEncoder.encode(text);
     kind = 'json';
