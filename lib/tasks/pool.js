@@ -157,7 +157,7 @@ class TaskPool {
     }
     if (o.transfer) {
       try {
-        const t = transfer.transferInput(this, job, input, o.param);
+        const t = transfer.transferInput(this.sup, job, input, o.param);
         job.bytes = t.bytes;
         job.kind = t.kind;
         job.input = undefined;

@@ -111,8 +111,7 @@ function bigTail(pool, t, job, extra) {
  * they are (read when the task starts, not copied now), other values as JSON text. Throws at
  * once when the supervisor has no pool or the input cannot fit in a box.
  */
-function transferInput(pool, job, input, param) {
-  const sup = pool.sup;
+function transferInput(sup, job, input, param) {
   const { poolSize, boxSize } = sup._config.memory;
   if (!(poolSize > 0)) {
     throw new TypeError(`${param}.transfer needs the supervisor's memory pool, and this supervisor has none (memory.poolSize is 0)`);
@@ -124,7 +123,9 @@ function transferInput(pool, job, input, param) {
     bytes = tier2.asBytes(input);
     kind = tier2.bytesKind(input);
   } else {
-    const text = inputText(job, input, pool.bigText);
+    // (the same threshold as parcels on every runtime, so that what fits in a box does not
+    // depend on whether the pool has side channels)
+    const text = inputText(job, input, BIG_TEXT);
     if (text === null) return { bytes: null, kind: '' }; // a long text: beside the call, no box
     bytes = textEncoder.encode(text);
     kind = 'json';
