@@ -8,7 +8,8 @@
 // Options (env): BENCH_REPS (default 5), BENCH_TINY (tiny tasks per run, default 50000),
 // BENCH_CPU (hash tasks per run, default 4000), BENCH_BIG (1 MiB tasks per run, default 40);
 // each run also times 2000 tiny tasks awaited one at a time. The 1 MiB cases: a string input,
-// with and without `transfer` (a parcel for warden, structured clone for piscina); ≈ 1 MiB of
+// with and without `transfer` (for warden a parcel on Node, the task thread's side channel, a
+// MessagePort, on Bun; structured clone for piscina); ≈ 1 MiB of
 // JSON input (32000 small objects) and result; a 1 MiB string result; a Uint8Array input with `transfer: true`
 // (one copy into a pool box, the task reads the box in place) against piscina's clone and its
 // transferList (of a fresh copy, so the caller keeps its bytes, as with warden); a Uint8Array

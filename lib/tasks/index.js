@@ -13,7 +13,8 @@
 //   errors.js     the errors tasks fail with
 //   queue.js      a job (one task until it settles) and the FIFO jobs wait in
 //   pool.js       the pool: threads, dispatch, replies
-//   transfer.js   inputs and results through boxes of the memory pool (`transfer`)
+//   transfer.js   inputs and results through boxes of the memory pool (`transfer`), long ones in parcels
+//   channel.js    long inputs and results on a side channel per task thread (Bun)
 //   map.js        sup.map and sup.mapStream
 //   helpers.js    sup.tasks: all, allSettled, race, any, stats
 

@@ -4,7 +4,7 @@
 // thread already has it, or `{ code }` (a function's source) / `{ url }` (a module whose default
 // export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
 // `[0, ms, error]` (`ms`: how long the task ran), so that a task that throws does not end the
-// thread, or `[3]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
+// thread, or `[3, threadId]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
 // in MiB, comes now and then if the host asked for it. `{ ping, sup, box }` is a ping: it says
 // how often to report the heap, which supervisor the thread works for and the size of its pool's
 // boxes (a bare number is a ping that only says the first).
@@ -23,14 +23,18 @@
 // once to the pool's `port` as a reply `[5, value]` to `corr` (ahead of the final reply, in
 // order), encoded like a result; once the task has settled, progress is dropped.
 //
-// Large strings travel as parcels (lib/tasks/transfer.js), with or without `transfer`: a 4th
+// Long strings travel beside the call (lib/tasks/transfer.js), with or without `transfer`: a 4th
 // element `{ p, j }` (or `{ t: 1, p, j }` with `transfer`, whose other calls carry `t: 1` too)
 // names a parcel holding the input, the string itself (`j` 0) or its JSON text (`j` 1), which
-// the host drops when the task settles. A result that is a long string, or whose JSON text is
-// long, is put into a parcel of the supervisor the ping named: the reply is `[6, ms, [parcel, j]]`
-// and the host takes it. With `transfer`, a bytes result is copied into a bytes parcel
-// (`[7, ms, [parcel, kind]]`), which the host takes as an ArrayBuffer of its own; it may be as
-// large as a box of the pool.
+// the host drops when the task settles; `{ q, g, w, j }` names payload `q` on side channel `g`
+// of thread `w` (lib/tasks/channel.js): taken from the channel, waited for if it is not there
+// yet, or answered `[3, threadId]` (lost: the host sends it again) when the call was meant for
+// another thread. A result that is a long string, or whose JSON text is long, goes on this
+// thread's side channel if it has one (`[8, ms, [gen, id, j]]`; the ping says whether the host
+// opens one, and the ping's answer is this thread's `threadId`), else into a parcel of the
+// supervisor the ping named (`[6, ms, [parcel, j]]`), which the host takes. With `transfer`, a
+// bytes result is copied into a bytes parcel (`[7, ms, [parcel, kind]]`), which the host takes
+// as an ArrayBuffer of its own; it may be as large as a box of the pool.
 
 const { parentPort, threadId } = require('node:worker_threads');
 const native = require('../native.js');

@@ -11,14 +11,18 @@
 // there without a copy (the task's buffer is detached, as a postMessage transfer list leaves
 // it); otherwise the thread copies it once. The host takes the parcel's memory as its own.
 //
-// Large strings (an input or result that is a string, or whose JSON text is, of `BIG_TEXT` code
-// units or more) travel as parcels instead, with or without `transfer`: the UTF-16 code units are
-// copied once into process memory by the sender and once out by the receiver, with no JSON and
-// no UTF-8 transcoding on the way (JSON costs ≈ 1 ms per MiB each way on Node, and the text goes
-// through UTF-8 twice more between the threads). An input's parcel lives as long as its job: the
-// host drops it when the job settles, however it settles, so a task sent again (its thread
-// restarted, or gone before it got it) reads the same one. A result's parcel is made by the task
-// thread and taken (read and dropped) by the host; the supervisor's shutdown drops any left.
+// Long strings (an input or result that is a string, or whose JSON text is, of `BIG_TEXT` code
+// units or more; `CHANNEL_TEXT` for results and inputs without `transfer` where the pool has
+// side channels) travel beside the call, with or
+// without `transfer`: on the thread's side channel (lib/tasks/channel.js: Bun) or as parcels
+// (Node). A parcel holds the UTF-16 code units, copied once into process memory by the sender;
+// the receiver reads them as a string over that memory, with no JSON and no UTF-8 transcoding
+// on the way (JSON costs ≈ 1 ms per MiB each way on Node, and the text goes through UTF-8 twice
+// more between the threads). An input's parcel lives as long as its job: the host drops it
+// when the job settles, however it settles, so a task sent again (its thread restarted, or
+// gone before it got it) reads the same one; on a side channel it is posted again each time
+// the job is sent. A result's parcel is made by the task thread and taken (read and dropped) by
+// the host; the supervisor's shutdown drops any left.
 //
 // These functions do that for a TaskPool (lib/tasks/pool.js), which calls them.
 
