@@ -300,6 +300,12 @@ describe('tasks: side channel mailboxes', () => {
       a.post('eleven');
       assert.equal(await ten, GONE);
       assert.equal(b.take(11), 'eleven');
+      // one awaited, then taken past synchronously before its event came: the wait still gets it
+      const w12 = b.wait(12);
+      a.post('twelve');
+      a.post('thirteen');
+      assert.equal(b.take(13), 'thirteen');
+      assert.equal(await w12, 'twelve');
       // both directions
       const back = b.post('back');
       assert.equal(a.take(back), 'back');

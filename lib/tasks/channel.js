@@ -96,12 +96,13 @@ class Mailbox {
       if (m === undefined) return NOT_HERE;
       const [got, v] = m.message;
       this.seen = got;
+      const awaited = this.waits.size > 0 && this.settle(got, v); // (pulled before its event came)
       if (got === id) {
         this.dropThrough(id);
         return v;
       }
       if (got > id) {
-        this.ahead.set(got, v); // posted after `id`, which is therefore not coming
+        if (!awaited) this.ahead.set(got, v); // posted after `id`, which is therefore not coming
         return GONE;
       }
       // (an earlier payload nobody took: dropped)
@@ -125,20 +126,30 @@ class Mailbox {
 
   arrived([got, v]) {
     this.seen = got;
-    let taken = false;
+    if (this.settle(got, v)) this.dropThrough(got);
+    else this.ahead.set(got, v);
+  }
+
+  /**
+   * Payload `got` came: the waits for it and for earlier ones (never coming now) are over.
+   * Whether `got` itself was awaited.
+   */
+  settle(got, v) {
+    let awaited = false;
     for (const [id, w] of this.waits) {
       if (id > got) continue;
       this.waits.delete(id);
-      if (id === got) taken = true;
-      w.resolve(id === got ? v : GONE); // an earlier one awaited is not coming
+      if (id === got) awaited = true;
+      w.resolve(id === got ? v : GONE);
     }
-    if (taken) this.dropThrough(got);
-    else this.ahead.set(got, v);
-    if (this.waits.size === 0 && this.listening) {
-      this.listening = false;
-      this.port.off('message', this.onMessage);
+    if (this.waits.size === 0) {
+      if (this.listening) {
+        this.listening = false;
+        this.port.off('message', this.onMessage);
+      }
+      if (this.closing !== null) queueMicrotask(() => this.close());
     }
-    if (this.waits.size === 0 && this.closing !== null) this.close();
+    return awaited;
   }
 
   dropThrough(id) {
