@@ -264,6 +264,35 @@ for (const channels of [true, false]) {
   });
 }
 
+describe('tasks: side channel payloads that reach the thread after their call', () => {
+  slowTest('a thread waits for its channel and for each payload; a task killed while it waits leaves nothing behind', T, async () => {
+    settings.delayMs = 15; // the host posts channels and payloads this much after the calls naming them
+    let pool;
+    try {
+      const seen = await spied(async () => {
+        pool = await withPath(true, { tasks: { maxThreads: 2 } }, async (sup, pool) => {
+          const long = (i) => `${i}:${mixed(20 * KiB, i)}`;
+          for (let i = 0; i < 6; i++) assert.ok((await sup.task((s) => s, long(i))) === long(i), `task ${i}`);
+          const many = await Promise.all(Array.from({ length: 40 }, (_, i) => sup.task((s) => `${s.length}:${s}`, long(i))));
+          many.forEach((r, i) => assert.ok(r === `${long(i).length}:${long(i)}`, `task ${i} in flight`));
+          // killed while it waits for its payload: the next task on the replaced thread is fine
+          settings.delayMs = 2000;
+          await assert.rejects(sup.task((s) => s.length, long(1), { timeoutMs: 50 }), /timed out/);
+          settings.delayMs = 15;
+          assert.ok((await sup.task((s) => s, long(2))) === long(2));
+          const gens = [...pool.threads].map((t) => t.chan?.gen);
+          assert.ok(gens.every((g) => g !== undefined), 'every thread has a channel');
+          assert.equal(sup.tasks.stats().killed, 1);
+        });
+      });
+      tookPath(true, seen, pool);
+      assert.equal(seen.closed.size, pool.chanGen, 'every side channel opened was closed');
+    } finally {
+      settings.delayMs = 0;
+    }
+  });
+});
+
 describe('tasks: side channel mailboxes', () => {
   slowTest('a payload is taken whether it came before or after its call; one that will not come is GONE', 30000, async () => {
     const { port1, port2 } = new MessageChannel();

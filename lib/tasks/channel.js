@@ -32,8 +32,18 @@
 
 const { MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 
-/** Whether task pools started from now on send long payloads through side channels (see above). */
-const settings = { channels: typeof process.versions.bun === 'string' };
+/**
+ * `channels`: whether task pools started from now on send long payloads through side channels
+ * (see above). `delayMs` (tests only): the host posts channels and payloads this much later, so
+ * that they reach the thread after the calls naming them.
+ */
+const settings = { channels: typeof process.versions.bun === 'string', delayMs: 0 };
+
+/** Runs `post` now, or `settings.delayMs` later. */
+function later(post) {
+  if (settings.delayMs <= 0) post();
+  else setTimeout(post, settings.delayMs).unref?.();
+}
 
 /**
  * Strings (or JSON texts) at least this long, in UTF-16 code units, go on a side channel (where
@@ -72,7 +82,8 @@ class Mailbox {
   /** Posts `value`; returns the id the other end takes it by. */
   post(value) {
     const id = ++this.next;
-    this.port.postMessage([id, value]);
+    if (settings.delayMs <= 0) this.port.postMessage([id, value]);
+    else later(() => this.closed || this.port.postMessage([id, value]));
     return id;
   }
 
@@ -192,8 +203,9 @@ class Mailbox {
  */
 function openChannel(worker, gen, tid) {
   const { port1, port2 } = new MessageChannel();
-  worker.postMessage({ wardenTaskChannel: gen, port: port2 }, [port2]);
-  return new Mailbox(port1, gen, tid);
+  const box = new Mailbox(port1, gen, tid);
+  later(() => box.closed || worker.postMessage({ wardenTaskChannel: gen, port: port2 }, [port2]));
+  return box;
 }
 
 /**
