@@ -47,10 +47,10 @@ function later(post) {
 
 /**
  * Strings (or JSON texts) at least this long, in UTF-16 code units, go on a side channel (where
- * a pool uses them). Measured on Bun (4000 tasks at once, 2 threads, string input or result):
- * at 1 Ki units the channel costs 10–16 µs of CPU per task against 14–19 µs for JSON through
- * the core (two-byte text: 11 against 32–43 µs), and from 4 Ki on it is 3–20× cheaper; at 256
- * units the two are even.
+ * a pool uses them). Measured on Bun (thousands of tasks at once, 2 threads, string input or
+ * result): at 1 Ki units the channel costs 10–16 µs of CPU per task against 14–22 µs for JSON
+ * through the core (`é` text: 11 against 28–43 µs), and from 4 Ki on it is 2–20× cheaper; at
+ * 256 units the two are even (bench/RESULTS.md).
  */
 const CHANNEL_TEXT = 1024;
 
