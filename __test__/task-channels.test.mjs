@@ -204,11 +204,15 @@ for (const channels of [true, false]) {
               doomed.push(sup.task(hang, long('hang', i), { signal: ac.signal }));
               kept.push(sup.task(hang, long('okay', i)));
             }
+            // bytes in and out with transfer, among them
+            const bytesOf = (i) => Uint8Array.from({ length: 300 * KiB + i }, (_, k) => (k * 7 + i) & 0xff);
+            const reversed = Array.from({ length: 4 }, (_, i) => sup.task((u) => u.slice().reverse(), bytesOf(i), { transfer: true }));
             await waitFor(() => pool.running > 0, 10000, 'a task to run');
             ac.abort(new Error(`stop ${round}`));
             for (const p of doomed) await assert.rejects(p, (err) => err.name === 'AbortError' && err.cause?.message === `stop ${round}`);
             const got = await Promise.all(kept);
             got.forEach((r, i) => assert.ok(r === `${long('okay', i)}|${long('okay', i).length}`, `kept task ${i}`));
+            (await Promise.all(reversed)).forEach((r, i) => assert.deepEqual(r, bytesOf(i).reverse(), `bytes task ${i}`));
             // a timeout kills the thread of a task that is reading its long input
             await assert.rejects(sup.task(hang, long('hang', 99), { timeoutMs: 100 }), /timed out/);
             assert.ok((await sup.task(hang, long('okay', 7))) === `${long('okay', 7)}|${long('okay', 7).length}`);
