@@ -5,9 +5,10 @@
 // export is the function) the first time. It replies `[1, ms, value]`, `[2, ms]` (undefined) or
 // `[0, ms, error]` (`ms`: how long the task ran), so that a task that throws does not end the
 // thread, or `[3, threadId]` when it does not know `fid` (a restarted incarnation); a 4th element, the heap
-// in MiB, comes now and then if the host asked for it. `{ ping, sup, box }` is a ping: it says
-// how often to report the heap, which supervisor the thread works for and the size of its pool's
-// boxes (a bare number is a ping that only says the first).
+// in MiB, comes now and then if the host asked for it. `{ ping, sup, box, chan }` is a ping: it
+// says how often to report the heap, which supervisor the thread works for, the size of its
+// pool's boxes and whether the host opens a side channel to it; the answer is the thread's
+// `threadId` (a bare number is a ping that only says the first, answered 0).
 //
 // With `transfer`, the call has a 4th element `{ t: 1, box: [boxIndex, epoch], kind }` (`{ t: 1 }` when
 // there is no input): the input is a box of the supervisor's pool the host wrote and shared with
