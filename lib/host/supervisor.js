@@ -79,6 +79,7 @@ Object.assign(Entry.prototype, {
   decision: undefined, // the crash policy's answer for the incarnation that is ending
   hasOnTerminate: false,
   confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
+  suspect: false, // pooled: ended by its deadline while it awaited; counted in its worker's suspects until confirmed
   over: null, // pooled: resolves of those waiting for the current incarnation to end
 });
 
@@ -302,6 +303,7 @@ class Supervisor {
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
     this._pooledCount = 0; // live pooled actors
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
+    this._restarting = null; // pooled restarts gathered while a lost worker's actors exit (see _workerLost)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('../cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, this._reader.read, false);
@@ -722,17 +724,21 @@ class Supervisor {
    * actor holding boxes ends only once its worker says its views of them are detached (a
    * `stopped` request), so no view ever shows a box after it is reused (docs/ARCHITECTURE.md, Invariants).
    */
-  _endPooled(entry, reason, tell = true) {
+  _endPooled(entry, reason, tell = true, confirm = false) {
     if (!entry.thread) return;
     const r = entry.reason ?? reason;
-    if (tell && native.poolHoldsBoxes(entry.num)) {
-      if (entry.confirming) return;
+    if (tell && (entry.confirming || confirm || native.poolHoldsBoxes(entry.num))) {
+      if (entry.confirming) return; // it ends when its worker confirms, or with its worker
       entry.confirming = true;
       entry.reason = r;
       native.poolStop(entry.num, JSON.stringify({ reason: r, confirm: true }));
       return;
     }
     if (tell) native.poolStop(entry.num, JSON.stringify(r));
+    if (entry.suspect) {
+      entry.suspect = false;
+      entry.worker.suspects--;
+    }
     entry.worker.members.delete(entry);
     entry.thread = null;
     entry.worker = null;
@@ -758,17 +764,50 @@ class Supervisor {
     w.members.clear();
     const guilty = (e) => e.num === culprit && (inc === undefined || e.incarnation === inc);
     members.sort((a, b) => (guilty(a) ? -1 : guilty(b) ? 1 : 0));
-    for (const e of members) {
-      e.thread = null;
-      e.worker = null;
-      this._incarnationOver(e, guilty(e) ? 'timeout' : (e.reason ?? 'worker_lost'));
+    // The restarts their policies start at once are gathered and placed together: one start
+    // order per worker and run of actors sharing a spec, instead of one per actor
+    const restarting = (this._restarting = []);
+    try {
+      for (const e of members) {
+        e.thread = null;
+        e.worker = null;
+        e.suspect = false;
+        this._incarnationOver(e, guilty(e) ? 'timeout' : (e.reason ?? 'worker_lost'));
+      }
+    } finally {
+      this._restarting = null;
     }
+    this._restartPooled(restarting);
     this._emit('workerLost', {
       worker: w.index,
       cause,
       culprit: culprit ? `actor-${culprit}` : undefined,
       actors: members.map((e) => e.ref.id),
     });
+  }
+
+  /**
+   * A pooled actor's per-message deadline (`timeoutMs`) passed. If its handler runs
+   * synchronously now, its worker is stuck in it and goes at once (the actor exits with
+   * `timeout`, the others on it with `worker_lost`). Otherwise its handler awaits, and a
+   * continuation of it may be what holds the worker, which cannot be told from here: the
+   * incarnation ends (`timeout`) once its worker confirms it dropped the slot, so the next one
+   * never starts behind a stuck continuation. Until then the worker is suspect: the watchdog
+   * replaces it after a shorter stall than usual (lib/pool/host.js), and the actor exits with
+   * `timeout` then, its in-flight message reported as for any deadline.
+   */
+  _deadlinePooled(entry) {
+    const w = entry.worker;
+    if (Atomics.load(w.watch, 0) === (entry.num | 0)) { // the word holds an id's low 32 bits (lib/pool/host.js memberId)
+      this._workerLost(w, 'timeout', entry.num);
+      return;
+    }
+    entry.reason = 'timeout'; // a deadline overrides a polite stop in progress
+    if (!entry.suspect) {
+      entry.suspect = true;
+      w.suspects++;
+    }
+    this._endPooled(entry, 'timeout', true, true);
   }
 
   /**
@@ -882,12 +921,40 @@ class Supervisor {
       entry.startTimer = null;
       if (this._closing || !this._entries.has(entry.num) || entry.thread) return;
       native.restart(entry.num);
+      if (this._restarting !== null && entry.pooled) {
+        this._restarting.push(entry, cause); // placed with the others (_workerLost)
+        return;
+      }
       this._start(entry);
       if (entry.exitedAt) this._metrics.record('restartLatency', performance.now() - entry.exitedAt);
       if (!entry.opts.internal) this._emit('restart', { id: entry.ref.id, incarnation: entry.incarnation, reason: cause });
     };
     if (delayMs > 0) entry.startTimer = setTimeout(start, delayMs);
     else start();
+  }
+
+  /**
+   * Starts gathered pooled restarts (`[entry, cause, …]`) in one placement, then reports each
+   * as `_scheduleStart` does. An entry ended meanwhile (by a listener of an exit event) or
+   * already started is left out.
+   */
+  _restartPooled(list) {
+    if (list.length === 0 || this._closing) return;
+    const entries = [];
+    const causes = [];
+    for (let i = 0; i < list.length; i += 2) {
+      const e = list[i];
+      if (this._entries.get(e.num) !== e || e.thread) continue;
+      entries.push(e);
+      causes.push(list[i + 1]);
+    }
+    this._placePooled(entries);
+    const listening = this._listeners.get('restart').size > 0 || CHANNELS.restart.hasSubscribers;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.exitedAt) this._metrics.record('restartLatency', performance.now() - e.exitedAt);
+      if (listening && !e.opts.internal) this._emit('restart', { id: e.ref.id, incarnation: e.incarnation, reason: causes[i] });
+    }
   }
 
   /** Ends the current incarnation as part of a plan (its exit is not a new failure). */
@@ -1072,8 +1139,8 @@ class Supervisor {
       case K.TIMEOUT: {
         const entry = this._entries.get(from);
         if (!entry || entry.incarnation !== corr || !entry.thread) return;
-        if (kind === K.TIMEOUT && entry.pooled && Atomics.load(entry.worker.watch, 0) === entry.num) {
-          this._workerLost(entry.worker, 'timeout', entry.num); // stuck in synchronous code
+        if (kind === K.TIMEOUT && entry.pooled) {
+          this._deadlinePooled(entry);
           return;
         }
         if (kind === K.TIMEOUT) entry.reason = undefined; // a deadline overrides a polite stop in progress

@@ -33,6 +33,7 @@ class PoolWorker {
     this.members = new Set(); // supervisor entries whose current incarnation runs here
     this.sources = new Map(); // source text → key, for sources this worker has compiled
     this.lost = false;
+    this.suspects = 0; // actors ended by a deadline while they awaited, not yet confirmed gone (lib/host/supervisor.js)
     this.seen = -1; // watchdog: the sequence number last seen running, and since when (ms)
     this.tick = -1; // the tick last seen while async handlers were in progress
     this.since = 0;
@@ -68,6 +69,9 @@ class Pool {
     // maxBlockMs (a descheduled or collecting thread stalls too): it must last longer
     this.awaitBlockMs = Math.max(2 * config.maxBlockMs, 1000);
     this.tickMs = Math.max(5, Math.floor(this.awaitBlockMs / 8));
+    // ...unless an actor's deadline passed there and the worker has not confirmed its end: two
+    // pieces of evidence, so a stall of maxBlockMs (at least two ticks) is enough
+    this.suspectBlockMs = Math.max(config.maxBlockMs, 2 * this.tickMs);
     this.timer = setInterval(() => this.check(), every);
     this.timer.unref?.();
   }
@@ -138,7 +142,7 @@ class Pool {
         w.seen = id === 0 && awaiting === 0 ? -1 : seq;
         w.tick = tick;
         w.since = now;
-      } else if (now - w.since >= (id !== 0 ? (Atomics.load(w.watch, 6) === 1 ? 3 : 1) * this.config.maxBlockMs : this.awaitBlockMs)) {
+      } else if (now - w.since >= (id !== 0 ? (Atomics.load(w.watch, 6) === 1 ? 3 : 1) * this.config.maxBlockMs : w.suspects > 0 ? this.suspectBlockMs : this.awaitBlockMs)) {
         if (id !== 0) this.lost(w, 'maxBlockMs', memberId(w, id));
         else if (awaiting === 1) this.lost(w, 'maxBlockMs', memberId(w, Atomics.load(w.watch, 4)), Atomics.load(w.watch, 5));
         else this.lost(w, 'maxBlockMs', 0);

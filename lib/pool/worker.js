@@ -1002,5 +1002,27 @@ process.on('uncaughtException', (err) => {
 // Test hook (WARDEN_TEST_HOOKS=1): ends this worker thread as if it died on its own.
 if (process.env.WARDEN_TEST_HOOKS === '1') globalThis[Symbol.for('warden.test.exitPoolWorker')] = (code) => exitThread(code);
 
+// This worker's JS heap in use (KiB) in control word 1: every pooled actor on it reports that
+// figure as its `heapUsed` (the heap its co-located actors share; README, Diagnostics). Measured
+// at start-up, then each second while handlers ran (the watch sequence moved), else every 30 s.
+let heapSeq = -1;
+let heapQuiet = 0;
+function reportHeap() {
+  try {
+    const used = process.versions.bun ? process.memoryUsage().heapUsed : require('node:v8').getHeapStatistics().used_heap_size;
+    control[1] = Math.ceil(used / 1024);
+  } catch {
+    // diagnostics only
+  }
+}
+
 control = native.registerPort(workerData.port, drain, true);
+reportHeap();
+runtimeSetInterval(() => {
+  const seq = Atomics.load(watch, 1);
+  if (seq === heapSeq && ++heapQuiet < 30) return;
+  heapSeq = seq;
+  heapQuiet = 0;
+  reportHeap();
+}, 1000).unref?.();
 drain();
