@@ -1406,7 +1406,11 @@ export interface ActorDiagnostics {
   heartbeatCount: number;
   /** When the last heartbeat happened (ms since the epoch), or null. */
   lastHeartbeatAt: number | null;
-  /** JS heap in use by its thread (bytes, refreshed at most once a second while it handles messages); null between incarnations. */
+  /**
+   * JS heap in use by its thread (bytes, refreshed at most once a second while it handles
+   * messages); null between incarnations. For a pooled actor: the heap of its pool worker,
+   * shared with every actor there (each reports the same figure).
+   */
   heapUsed: number | null;
 }
 

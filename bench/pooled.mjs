@@ -2,10 +2,11 @@
 //   node --expose-gc bench/pooled.mjs [actors]        (default 1000000; Bun: bun bench/pooled.mjs)
 // Rows: host → pooled call p50/p99; actor → actor on one worker (messages per second and CPU
 // time per message); ctx.spawn inside a worker; a hang among co-located actors (HANG actors,
-// default 100000); then, with [actors] live: spawnMany rate per chunk of 100k (the first and
-// the last), one message to each, memory per actor by layer (whole-process RSS; the host's JS
-// heap; the pool workers' JS heaps, measured from inside them), and call p50/p99 to random
-// actors with all of them resident.
+// default 100000; beside it, one round of calls to all of them without a hang); then, with
+// [actors] live: spawnMany rate per chunk of 100k (the first and the last), one message to
+// each, memory per actor by layer (whole-process RSS; the host's JS heap; the pool workers' JS
+// heaps, measured from inside them), and call p50/p99 to random actors with all of them
+// resident.
 // BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
@@ -91,6 +92,10 @@ async function hangRecovery() {
     return msg;
   });
   await within(Promise.all(refs.map((r) => r.call(0, { timeoutMs: 600000 }))), 600000, 'warm-up calls');
+  // the same round of calls without a hang: what "all answer again" costs by itself
+  const r0 = performance.now();
+  await within(Promise.all(refs.map((r) => r.call(0, { timeoutMs: 600000 }))), 600000, 'a round of calls');
+  const roundMs = performance.now() - r0;
   // Where the worker interrupts a hang (pool.interrupt, the default on Bun and only there) only
   // the culprit exits (timeout) and restarts; otherwise the whole worker is lost and replaced
   const culprit = refs[HANG >> 1];
@@ -109,6 +114,7 @@ async function hangRecovery() {
     event: how,
     eventMs: Math.round(event),
     allAnswerMs: Math.round(performance.now() - t0),
+    roundWithoutHangMs: Math.round(roundMs),
     escalations: intensity,
   });
   await sup.shutdown();

@@ -1,11 +1,11 @@
 'use strict';
-// The host side of pooled actors (docs/ARCHITECTURE.md): one supervisor's pool workers, started on the
-// first pooled spawn and replaced when lost, where a new incarnation goes, and the watchdog
-// that notices actor code stuck synchronously past `pool.maxBlockMs`. Where the worker runs
-// its batches under an interrupting time limit (`pool.interrupt`), the worker unwinds such a
-// handler itself and the watchdog waits longer before it steps in; otherwise, or when the limit
-// did not cover the code (a promise continuation, a timer), the supervisor kills and replaces
-// the whole worker.
+// The host side of pooled actors (docs/ARCHITECTURE.md): one supervisor's pool workers, started
+// on the first pooled spawn and replaced when lost, where a new incarnation goes, and the
+// watchdog that notices actor code stuck past `pool.maxBlockMs` (synchronously, or in a
+// continuation after an await). Where the worker runs its batches under an interrupting time
+// limit (`pool.interrupt`), the worker unwinds such a handler itself and the watchdog waits
+// longer before it steps in; otherwise, or when the limit did not cover the code (a promise
+// continuation, a timer), the supervisor kills and replaces the whole worker.
 
 const { Thread } = require('../host/threads.js');
 
@@ -117,10 +117,16 @@ class Pool {
     return { key: k, fresh: true };
   }
 
-  /** Takes `w` out of service (its replacement starts on the next placement there). */
-  retire(w) {
+  /**
+   * Takes `w` out of service and starts its replacement at once (unless the pool is closing):
+   * the new thread boots while the old one is killed and its actors' exits are handled, and is
+   * ready, or nearly, when they restart on it.
+   */
+  replace(w) {
     w.lost = true;
-    if (this.workers[w.index] === w) this.workers[w.index] = null;
+    if (this.workers[w.index] !== w) return;
+    this.workers[w.index] = null;
+    if (!this.closed) this.worker(w.index);
   }
 
   /**
@@ -129,6 +135,8 @@ class Pool {
    * at twice maxBlockMs, for three times that), or, while handlers await, neither started a
    * handler nor ticked its event loop for twice that (at least 1 s): a continuation after an
    * `await` is stuck (the culprit is the one actor awaiting; with several, none can be named).
+   * A worker with `suspects` (a deadline passed there and is not yet confirmed) gets only
+   * `suspectBlockMs` for the latter.
    */
   check() {
     const now = performance.now();

@@ -474,24 +474,26 @@ function nextBatch() {
 
 // ---- interrupting a synchronous hang (the first layer of hang handling) -----------------
 //
-// With `interrupt`, a batch runs inside `vm` with a time limit of twice maxBlockMs, and no
-// handler of that batch starts once maxBlockMs has passed (its actor goes to the backlog for
-// the next round): so the handler running when the limit strikes has run for at least
-// maxBlockMs. The runtime unwinds it without running its `finally` blocks, so `running` still
-// names the culprit, whose incarnation ends with `timeout`; everything else in the batch stays
-// in hand and runs next. Without `interrupt` (where a limit costs too much per call, see the
+// With `interrupt`, a batch runs inside `vm` with a time limit of maxBlockMs plus a budget of a
+// quarter of it, and no handler of that batch starts once the budget has passed (its actor
+// goes to the backlog for the next round): so the handler running when the limit strikes has
+// run for at least maxBlockMs, and a hang is unwound 1.25 maxBlockMs after its batch began.
+// The runtime unwinds it without running its `finally` blocks, so `running` still names the
+// culprit, whose incarnation ends with `timeout`; everything else in the batch stays in hand
+// and runs next. Without `interrupt` (where a limit costs too much per call, see the
 // README), the host's watchdog replaces the worker instead.
 
 let guard = null; // { script, timeout } when batches run under a time limit
 let guardStart = 0; // when the guarded batch began (ms); 0 outside one
 let guardBatch = null;
 let lastEntered = null; // the slot whose code ran last in the guarded batch
+const GUARD_BUDGET_MS = maxBlockMs / 4; // no handler of a guarded batch starts after this
 const RUN_GUARDED = '__wardenPoolRunBatch';
 
 if (interrupt) {
   const vm = require('node:vm');
   Object.defineProperty(globalThis, RUN_GUARDED, { value: () => runBatch(guardBatch), enumerable: false });
-  guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(2 * maxBlockMs)) } };
+  guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(maxBlockMs + GUARD_BUDGET_MS)) } };
 }
 
 /** Runs a batch `[[actorId, incarnation, [env, …]], …]` taken from the core (null: the backlog). */
@@ -515,9 +517,9 @@ function runGuarded(batch) {
   }
 }
 
-/** Whether a guarded batch has used its maxBlockMs: the next handler waits for the next round. */
+/** Whether a guarded batch has used its budget: the next handler waits for the next round. */
 function overBudget() {
-  return guardStart !== 0 && performance.now() - guardStart >= maxBlockMs;
+  return guardStart !== 0 && performance.now() - guardStart >= GUARD_BUDGET_MS;
 }
 
 function runBatch(batch) {
@@ -540,7 +542,7 @@ function runBatch(batch) {
 /**
  * A handler ran past the limit and was unwound: its actor exits with `timeout`. If the limit
  * struck just after its code returned (in this worker's own bookkeeping for it), it is still
- * the culprit: no handler starts after maxBlockMs, so the last one entered ran past it.
+ * the culprit: no handler starts after the budget, so the last one entered ran past maxBlockMs.
  */
 function interrupted() {
   const culprit = running ?? lastEntered;
