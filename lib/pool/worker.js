@@ -485,24 +485,25 @@ function nextBatch() {
 
 let guard = null; // { script, timeout } when batches run under a time limit
 let guardStart = 0; // when the guarded batch began (ms); 0 outside one
-let guardBatch = null;
 let lastEntered = null; // the slot whose code ran last in the guarded batch
 const GUARD_BUDGET_MS = maxBlockMs / 4; // no handler of a guarded batch starts after this
 const RUN_GUARDED = '__wardenPoolRunBatch';
 
 if (interrupt) {
   const vm = require('node:vm');
-  Object.defineProperty(globalThis, RUN_GUARDED, { value: () => runBatch(guardBatch), enumerable: false });
+  Object.defineProperty(globalThis, RUN_GUARDED, { value: runBatch, enumerable: false });
   guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(maxBlockMs + GUARD_BUDGET_MS)) } };
 }
 
 /** Runs a batch `[[actorId, incarnation, [env, …]], …]` taken from the core (null: the backlog). */
 function runGuarded(batch) {
+  // the batch is handed to its slots outside the limit: a strike there would leave mail in
+  // hand that no slot holds
+  if (batch !== null) enqueue(batch);
   if (guard === null) {
-    runBatch(batch);
+    runBatch();
     return;
   }
-  guardBatch = batch;
   lastEntered = null;
   guardStart = performance.now();
   try {
@@ -512,7 +513,6 @@ function runGuarded(batch) {
     interrupted();
   } finally {
     guardStart = 0;
-    guardBatch = null;
     lastEntered = null;
   }
 }
@@ -522,33 +522,51 @@ function overBudget() {
   return guardStart !== 0 && performance.now() - guardStart >= GUARD_BUDGET_MS;
 }
 
-function runBatch(batch) {
-  if (batch !== null) {
-    for (const [id, inc, envs] of batch) {
-      const slot = slots.get(id);
-      if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
-      if (slot.queue.length === 0) slot.queue = envs;
-      else for (const env of envs) slot.queue.push(env);
-      if (!slot.waiting) backlog.push(slot);
-    }
+/** Hands a batch `[[actorId, incarnation, [env, …]], …]` taken from the core to its slots. */
+function enqueue(batch) {
+  for (const [id, inc, envs] of batch) {
+    const slot = slots.get(id);
+    if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
+    if (slot.queue.length === 0) slot.queue = envs;
+    else for (const env of envs) slot.queue.push(env);
+    if (!slot.waiting) backlog.push(slot);
   }
+}
+
+/**
+ * Runs the backlog. Under the limit, `lastEntered` names the slot being worked on from before
+ * its first message leaves its queue until its run ends, so wherever the limit strikes (its
+ * handler, or this worker's bookkeeping for it: a message taken but not yet run, a reply or
+ * acknowledgement not yet written), ending that actor leaves nothing half done; between two
+ * slots nothing is, and nobody is blamed.
+ */
+function runBatch() {
   while (backlog.length > 0) {
     if (overBudget()) return;
     const slot = backlog.shift();
-    if (!slot.waiting && !slot.ended) runSlot(slot);
+    if (slot.waiting || slot.ended) continue;
+    lastEntered = slot;
+    runSlot(slot);
+    lastEntered = null;
   }
 }
 
 /**
  * A handler ran past the limit and was unwound: its actor exits with `timeout`. If the limit
  * struck just after its code returned (in this worker's own bookkeeping for it), it is still
- * the culprit: no handler starts after the budget, so the last one entered ran past maxBlockMs.
+ * the culprit: no handler starts after the budget, so it ran past maxBlockMs — or the thread
+ * was held up meanwhile (descheduled, collecting garbage): the limit counts wall time, so an
+ * actor can be ended by a stall it did not cause, but never left half handled.
  */
 function interrupted() {
   const culprit = running ?? lastEntered;
   running = null;
   watch[0] = 0;
   watch[6] = 0;
+  // the strike may have fallen between an outbox record naming a sender and the note of it,
+  // or before a flush was queued: the next record names its sender again, the next put flushes
+  outboxSender = 0;
+  if (outbox !== null) outbox.flushQueued = false;
   const queued = new Set(backlog);
   for (const slot of slots.values()) {
     if (slot.queue.length > 0 && !slot.waiting && !queued.has(slot)) backlog.push(slot);
