@@ -469,6 +469,7 @@ function nextBatch() {
   if (text === null) return IDLE;
   reader.arrived();
   runGuarded(JSON.parse(text));
+  if (performance.now() >= heapDue) reportHeap();
   return DONE;
 }
 
@@ -1024,10 +1025,10 @@ if (process.env.WARDEN_TEST_HOOKS === '1') globalThis[Symbol.for('warden.test.ex
 
 // This worker's JS heap in use (KiB) in control word 1: every pooled actor on it reports that
 // figure as its `heapUsed` (the heap its co-located actors share; README, Diagnostics). Measured
-// at start-up, then each second while handlers ran (the watch sequence moved), else every 30 s.
-let heapSeq = -1;
-let heapQuiet = 0;
+// at start-up, then after a batch at most once a second (an idle worker spends nothing on it).
+let heapDue = 0; // performance.now() from which the next batch measures again
 function reportHeap() {
+  heapDue = performance.now() + 1000;
   try {
     const used = process.versions.bun ? process.memoryUsage().heapUsed : require('node:v8').getHeapStatistics().used_heap_size;
     control[1] = Math.ceil(used / 1024);
@@ -1038,11 +1039,4 @@ function reportHeap() {
 
 control = native.registerPort(workerData.port, drain, true);
 reportHeap();
-runtimeSetInterval(() => {
-  const seq = Atomics.load(watch, 1);
-  if (seq === heapSeq && ++heapQuiet < 30) return;
-  heapSeq = seq;
-  heapQuiet = 0;
-  reportHeap();
-}, 1000).unref?.();
 drain();
