@@ -20,6 +20,69 @@ use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
 use std::sync::Arc;
 
+/// The acknowledgement records of one outbox drain, counted together: a run of records for
+/// one actor's incarnation becomes one [`Runtime::pool_ack`]. A record's body (after its `!`)
+/// is `<incarnation>` (one message of the sender the outbox named last), `<incarnation>,<n>`
+/// (`n` messages; 0: its start-up code is done) or `<incarnation>,<n>,<actor>` (of that actor,
+/// without naming it as the sender: a worker acknowledging one message each of many actors
+/// writes one record per message, not two). Malformed records are ignored.
+#[derive(Default)]
+pub(crate) struct Acks {
+    actor: u64,
+    incarnation: u32,
+    n: usize,
+}
+
+impl Acks {
+    /// Counts the record `body` (`sender`: the sender named last, 0 for none).
+    pub(crate) fn record(&mut self, rt: &Runtime, port: &Port, sender: u64, body: &[u8]) {
+        let Some((actor, incarnation, n)) = parse_ack(sender, body) else {
+            return;
+        };
+        if actor == 0 {
+            return;
+        }
+        if n != 0 && self.n != 0 && actor == self.actor && incarnation == self.incarnation {
+            self.n += n;
+            return;
+        }
+        self.apply(rt, port);
+        if n == 0 {
+            rt.pool_ack(port, actor, incarnation, 0); // start-up done: never merged
+            return;
+        }
+        *self = Acks {
+            actor,
+            incarnation,
+            n,
+        };
+    }
+
+    /// Applies what is counted so far.
+    pub(crate) fn apply(&mut self, rt: &Runtime, port: &Port) {
+        if self.n != 0 {
+            rt.pool_ack(port, self.actor, self.incarnation, self.n);
+            self.n = 0;
+        }
+    }
+}
+
+/// `(actor, incarnation, n)` of an acknowledgement record's body (see [`Acks`]).
+fn parse_ack(sender: u64, body: &[u8]) -> Option<(u64, u32, usize)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut parts = text.splitn(3, ',');
+    let incarnation = parts.next()?.parse().ok()?;
+    let n = match parts.next() {
+        Some(n) => n.parse().ok()?,
+        None => 1,
+    };
+    let actor = match parts.next() {
+        Some(a) => a.parse().ok()?,
+        None => sender,
+    };
+    Some((actor, incarnation, n))
+}
+
 impl Runtime {
     /// Registers the port of a new pool worker (before its thread exists).
     pub fn new_pool_port(&self) -> Arc<Port> {
@@ -126,14 +189,11 @@ impl Runtime {
     /// one (or `n`; 0: its start-up code is done) more message(s) of that incarnation. It travels in the outbox, behind the mail that message's handler sent, so a
     /// lost worker's outbox, delivered before its actors' exits are reported, still counts it:
     /// a handled message is never reported in flight or handed out again.
+    #[cfg(test)]
     pub(crate) fn pool_ack_record(&self, port: &Port, actor_id: u64, body: &[u8]) {
-        let Ok(text) = std::str::from_utf8(body) else {
-            return;
-        };
-        let (inc, n) = text.split_once(',').unwrap_or((text, "1"));
-        if let (Ok(inc), Ok(n)) = (inc.parse(), n.parse()) {
-            self.pool_ack(port, actor_id, inc, n);
-        }
+        let mut acks = Acks::default();
+        acks.record(self, port, actor_id, body);
+        acks.apply(self, port);
     }
 
     /// The sender a pool worker's outbox names in a sender record (`body`: its id in decimal):

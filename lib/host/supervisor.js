@@ -26,6 +26,7 @@ const tier2 = require('../tier2/index.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 const { Metrics } = require('./metrics.js');
 const { Pool } = require('../pool/host.js');
+const mail = require('./mail.js');
 const view = require('./inspect-view.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
@@ -108,7 +109,13 @@ class ActorRef {
       }
     }
     const body = encode(msg, 'receive: msg');
-    return native.send(this._num, body, inc, this._sup._sid) === K.QUEUED;
+    const sup = this._sup;
+    // To a pooled actor the host knows alive, with a mailbox that cannot refuse, the answer is
+    // already known (true): the message goes through the host's mail ring (lib/host/mail.js),
+    // one native call per batch. Only the host ends an actor for good (`_finish`, a native call
+    // that delivers the ring first), so the core cannot refuse it as dead before it arrives.
+    if (inc < 0 && sup._closing === null && sup._mailable(this._num) && mail.queue(sup._sid, this._num, body)) return true;
+    return native.send(this._num, body, inc, sup._sid) === K.QUEUED;
   }
 
   /** Request-reply: resolves with the handler's return value. */
@@ -592,6 +599,15 @@ class Supervisor {
       if (listening) this._emit('spawn', { id: refs[i].id, name: undefined, parent: undefined });
     }
     return refs;
+  }
+
+  /**
+   * Whether a `receive` to actor `num` may go through the host's mail ring: a pooled actor not
+   * ended for good whose mailbox never refuses (no capacity, or `drop-oldest`).
+   */
+  _mailable(num) {
+    const e = this._entries.get(num);
+    return e !== undefined && e.pooled && (e.opts.capacity === undefined || e.opts.overflow === 'drop-oldest');
   }
 
   /** The host's record of a new actor (no incarnation yet). */

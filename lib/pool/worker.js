@@ -831,9 +831,12 @@ function settle(slot, env, value, newState) {
  */
 function acknowledge(slot) {
   outbox ??= new Outbox(control);
-  if (outboxSender !== slot.id && outbox.put(0, String(slot.id))) outboxSender = slot.id;
-  if (outboxSender !== slot.id || !outbox.put(0, `!${slot.inc}`)) native.poolAck(slot.id, slot.inc, 1);
+  // the sender named last: `!<inc>`; another actor: `!<inc>,1,<id>`, which names it without
+  // becoming the sender (one record per message when each actor handles one)
+  const text = outboxSender === slot.id ? (slot.inc < ACKS.length ? ACKS[slot.inc] : `!${slot.inc}`) : `!${slot.inc},1,${slot.id}`;
+  if (!outbox.put(0, text)) native.poolAck(slot.id, slot.inc, 1);
 }
+const ACKS = Array.from({ length: 64 }, (_, i) => `!${i}`); // the common records, made once
 
 /** `slot`'s start-up code is done: it may get mail (the same record, counting 0 messages). */
 function started(slot) {
