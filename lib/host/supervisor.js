@@ -114,7 +114,7 @@ class ActorRef {
     // already known (true): the message goes through the host's mail ring (lib/host/mail.js),
     // one native call per batch. Only the host ends an actor for good (`_finish`, a native call
     // that delivers the ring first), so the core cannot refuse it as dead before it arrives.
-    if (inc < 0 && sup._closing === null && sup._mailable(this._num) && mail.queue(sup._sid, this._num, body)) return true;
+    if (inc < 0 && this._mail && this._finalIncarnation === undefined && sup._closing === null && mail.queue(sup._sid, this._num, body)) return true;
     return native.send(this._num, body, inc, sup._sid) === K.QUEUED;
   }
 
@@ -213,6 +213,9 @@ class ActorRef {
 // Until set (a million pooled refs share these): no subscribers, not dead for good.
 ActorRef.prototype._subs = NONE;
 ActorRef.prototype._finalIncarnation = undefined; // set when it is dead for good
+// `receive` may use the host's mail ring (lib/host/mail.js): a pooled actor whose mailbox never
+// refuses (no capacity, or `drop-oldest`); set to false on the others' refs
+ActorRef.prototype._mail = true;
 
 /** A supervision group: its children restart together according to its strategy. */
 class ActorGroup {
@@ -601,20 +604,12 @@ class Supervisor {
     return refs;
   }
 
-  /**
-   * Whether a `receive` to actor `num` may go through the host's mail ring: a pooled actor not
-   * ended for good whose mailbox never refuses (no capacity, or `drop-oldest`).
-   */
-  _mailable(num) {
-    const e = this._entries.get(num);
-    return e !== undefined && e.pooled && (e.opts.capacity === undefined || e.opts.overflow === 'drop-oldest');
-  }
-
   /** The host's record of a new actor (no incarnation yet). */
   _entry(num, source, opts, parent, group, sourceText) {
     const pooled = opts.kind === 'pooled';
     const text = pooled ? (sourceText ?? this._sourceText(source)) : undefined;
     const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
+    if (!pooled || (opts.capacity !== undefined && opts.overflow !== 'drop-oldest')) entry.ref._mail = false;
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
     if (pooled) this._pooledCount++;

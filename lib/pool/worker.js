@@ -18,7 +18,7 @@ const K = require('../port/kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
 const { ActorExitError, describeError, replyError } = require('../errors.js');
-const { resolveTarget, monitorRef } = require('../targets.js');
+const { resolveTarget, knownId, monitorRef } = require('../targets.js');
 const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('../actor/behaviour.js');
 const { callOptions, abortReason } = require('../call-options.js');
@@ -257,9 +257,12 @@ class Ctx {
   send(to, msg) {
     const s = this._slot;
     s.check();
-    const rid = remoteId(to);
-    if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
-    const n = resolveTarget(to, s.sup, 'ctx.send: target');
+    let n = knownId(to); // a local id seen before (never a remote one)
+    if (n === undefined) {
+      const rid = remoteId(to);
+      if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
+      n = resolveTarget(to, s.sup, 'ctx.send: target');
+    }
     const text = encode(msg, 'ctx.send: msg');
     if (n !== 0) {
       outbox ??= new Outbox(control);
