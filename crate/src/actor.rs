@@ -460,10 +460,7 @@ impl Actor {
 
     /// [`Actor::deliver`] without the wake: returns the port the caller must ring (once for
     /// a whole batch of deliveries, see [`crate::runtime::Runtime::deliver_quiet`]).
-    pub fn deliver_quiet(
-        &self,
-        env: Envelope,
-    ) -> (Result<Delivered, Refused>, Option<Arc<Port>>) {
+    pub fn deliver_quiet(&self, env: Envelope) -> (Result<Delivered, Refused>, Option<Arc<Port>>) {
         let mut g = self.inner.lock();
         let outcome = self.queue(&mut g, env, None);
         (outcome, self.to_wake(&mut g))

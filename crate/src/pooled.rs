@@ -184,18 +184,6 @@ impl Runtime {
         true
     }
 
-    /// An acknowledgement record of a pool worker's outbox (`body`: `<incarnation>` or
-    /// `<incarnation>,<n>` in decimal): `actor_id`, the sender its outbox named last, handled
-    /// one (or `n`; 0: its start-up code is done) more message(s) of that incarnation. It travels in the outbox, behind the mail that message's handler sent, so a
-    /// lost worker's outbox, delivered before its actors' exits are reported, still counts it:
-    /// a handled message is never reported in flight or handed out again.
-    #[cfg(test)]
-    pub(crate) fn pool_ack_record(&self, port: &Port, actor_id: u64, body: &[u8]) {
-        let mut acks = Acks::default();
-        acks.record(self, port, actor_id, body);
-        acks.apply(self, port);
-    }
-
     /// The sender a pool worker's outbox names in a sender record (`body`: its id in decimal):
     /// `(id, supervisor)` if that actor is bound to `port`, else `(0, its supervisor or 0)`, and
     /// the mail that follows is refused as from a stale incarnation.
@@ -510,6 +498,40 @@ mod tests {
         assert_eq!(
             parse(&rt.pool_take(&fresh, 10, 10).unwrap()),
             vec![(ids[0], vec![3])]
+        );
+    }
+
+    #[test]
+    fn acknowledgements_name_their_actor_or_the_sender_and_runs_of_them_count_together() {
+        let (rt, port, _wakes, ids) = setup(3, pooled());
+        for i in 1..=4 {
+            for id in &ids {
+                rt.send(*id, user(i), None, 0).unwrap();
+            }
+        }
+        assert_eq!(parse(&rt.pool_take(&port, 10, 4).unwrap()).len(), 3);
+        let outbox = port.outbox().clone();
+        let control = port.control();
+        outbox.put(control, 0, &ids[0].to_string()); // the sender: actor 0
+        outbox.put(control, 0, "!0"); // actor 0: 1
+        outbox.put(control, 0, &format!("!0,1,{}", ids[1])); // actor 1: 1, actor 0 stays sender
+        outbox.put(control, 0, "!0"); // actor 0: 2
+        outbox.put(control, 0, "!0,2"); // actor 0: 4 (a run)
+        outbox.put(control, 0, &format!("!0,1,{}", ids[2]));
+        outbox.put(control, 0, &format!("!0,1,{}", ids[2])); // actor 2: 2 (a run)
+        outbox.put(control, 0, "!x"); // malformed: ignored
+        outbox.put(control, 0, &format!("!0,1,{}", 999_999)); // not bound here: ignored
+        rt.flush_outbox(&port);
+        // actor 0 handled all four (ready again only with new mail), actor 1 one, actor 2 two:
+        // a lost worker reports each one's first unacknowledged message in flight
+        let a1 = rt.thread_gone(ids[1], "worker_lost", None).unwrap();
+        assert_eq!(a1.in_flight.unwrap(), "[0,0,0,2]");
+        let a2 = rt.thread_gone(ids[2], "worker_lost", None).unwrap();
+        assert_eq!(a2.in_flight.unwrap(), "[0,0,0,3]");
+        let a0 = rt.thread_gone(ids[0], "worker_lost", None).unwrap();
+        assert!(
+            a0.in_flight.is_none(),
+            "all of actor 0's messages were acknowledged"
         );
     }
 
