@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, slowTest, waitFor, record, NO_LEAKS } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
+import { createRequire } from 'node:module';
+
+const native = createRequire(import.meta.url)('../lib/native.js');
 
 const SLOW_MACHINE = 2000; // a handler deadline far above what these handlers need
 
@@ -22,6 +25,31 @@ const inOrder = {
 };
 
 describe('batched mail', () => {
+  slowTest('receive to a pooled actor goes through the host ring (no native call), to an isolated or bounded one by a native call', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const control = native.hostMailControl(); // [2] head (JS), [3] tail (core)
+      const [p] = sup.spawnMany(1, inOrder);
+      const bounded = sup.spawn(inOrder, { kind: 'pooled', mailbox: { capacity: 10 } });
+      const iso = sup.spawn(inOrder);
+      await Promise.all([p, bounded, iso].map((a) => a.call('get')));
+      const head = control[2];
+      assert.equal(p.receive({ s: 'host', i: 0 }), true);
+      assert.notEqual(control[2], head, 'a record was written');
+      assert.notEqual(control[2], control[3], 'not delivered yet: no native call was made');
+      const written = control[2];
+      assert.equal(bounded.receive({ s: 'host', i: 0 }), true);
+      assert.equal(iso.receive({ s: 'host', i: 0 }), true);
+      assert.equal(control[2], written, 'the others went by native calls');
+      assert.equal(control[3], written, '… which delivered the ring first');
+      await Promise.resolve();
+      const states = await Promise.all([p, bounded, iso].map((a) => a.call('get')));
+      for (const st of states) assert.equal(st.n, 1);
+    } finally {
+      await sup.shutdown();
+    }
+  });
+
   slowTest('the host sends to 1,000 pooled actors in one turn: every message arrives once, in order, before a later call', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
     try {

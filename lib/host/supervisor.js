@@ -609,7 +609,7 @@ class Supervisor {
     const pooled = opts.kind === 'pooled';
     const text = pooled ? (sourceText ?? this._sourceText(source)) : undefined;
     const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
-    if (!pooled || (opts.capacity !== undefined && opts.overflow !== 'drop-oldest')) entry.ref._mail = false;
+    if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
     if (pooled) this._pooledCount++;
