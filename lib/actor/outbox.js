@@ -22,13 +22,15 @@ const encoder = new TextEncoder();
 class Outbox {
   /**
    * `control`: this thread's control words (Uint32Array over core memory). The host's mail
-   * ring (lib/host/mail.js) passes its own ring and the native call that delivers it.
+   * ring (lib/host/mail.js) passes its own ring, the native call that delivers it, and a
+   * sweep word that always reads 1 (the timer thread does not sweep the host's ring: every
+   * native call of the host delivers it).
    */
-  constructor(control, ring = native.outboxView(), deliver = native.flushOutbox) {
+  constructor(control, ring = native.outboxView(), deliver = native.flushOutbox, sweeping = native.outboxSweepWord()) {
     this.control = control;
     this.u8 = ring;
     this.u32 = new Uint32Array(this.u8.buffer, this.u8.byteOffset, BYTES / 4);
-    this.sweeping = native.outboxSweepWord(); // [0]: 0 once the core's timer stopped sweeping
+    this.sweeping = sweeping; // [0]: 0 once the core's timer stopped sweeping
     this.dead = new Set();
     this.deadSeen = control[4];
     this.flushQueued = false;

@@ -12,6 +12,7 @@ const { Outbox } = require('../actor/outbox.js');
 
 let ring = null; // the Outbox over this thread's ring (created on the first send)
 let named = 0; // the supervisor the last supervisor record named
+const ALWAYS_SWEPT = new Uint32Array([1]); // no timer sweep to restart (see Outbox)
 
 /**
  * Queues JSON `body` for actor `num` of supervisor `sid`. False if it cannot go through the
@@ -19,7 +20,7 @@ let named = 0; // the supervisor the last supervisor record named
  * ring first, so order is kept.
  */
 function queue(sid, num, body) {
-  ring ??= new Outbox(native.hostMailControl(), native.hostMailView(), native.flushHostMail);
+  ring ??= new Outbox(native.hostMailControl(), native.hostMailView(), native.flushHostMail, ALWAYS_SWEPT);
   if (named !== sid) {
     if (!ring.put(0, String(sid))) return false;
     named = sid;
