@@ -4,12 +4,13 @@
 // time per message); ctx.spawn inside a worker; a hang among co-located actors (HANG actors,
 // default 100000; beside it, one round of calls to all of them without a hang); then, with
 // [actors] live: spawnMany rate per chunk of 100k (the first and the last), one message to
-// each, memory per actor by layer (whole-process RSS; the host's JS heap; the pool workers' JS
-// heaps, measured from inside them), and call p50/p99 to random actors with all of them
-// resident.
+// each (with CPU time per message: the process, and the host thread while it sends), memory
+// per actor by layer (whole-process RSS; the host's JS heap; the pool workers' JS heaps,
+// measured from inside them), and call p50/p99 to random actors with all of them resident.
 // BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
+import { readFileSync } from 'node:fs';
 import { percentile, within } from './common.mjs';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -21,6 +22,18 @@ const gc = () => (bun ? globalThis.Bun.gc(true) : globalThis.gc?.());
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+};
+// CPU time of this (the host's) thread alone, from /proc on Linux (null elsewhere): the main
+// thread's task has the process id
+const TICK_MS = 10; // USER_HZ 100 on Linux
+const hostCpuMs = () => {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+  } catch {
+    return null;
+  }
 };
 
 async function callLatency() {
@@ -175,11 +188,23 @@ async function many() {
   out({ row: 'spawn rate (spawnMany, host)', actors: N, perSecond: Math.round(N / (spawnMs / 1000)), firstChunkPerSecond: rates[0], lastChunkPerSecond: rates.at(-1), chunk: CHUNK });
   // wait for every start-up (the probes run after the start orders queued before them)
   await probe.hits();
+  const c1 = cpuMs();
+  const h1 = hostCpuMs();
   const t1 = performance.now();
   for (const r of refs) r.receive('hit');
   const sentMs = performance.now() - t1;
+  const h2 = hostCpuMs();
   while ((await probe.hits()) < N) await new Promise((r) => setTimeout(r, 1));
-  out({ row: 'one message to each', actors: N, ms: Math.round(performance.now() - t1), hostSendMs: Math.round(sentMs) });
+  out({
+    row: 'one message to each',
+    actors: N,
+    ms: Math.round(performance.now() - t1),
+    hostSendMs: Math.round(sentMs),
+    // CPU per message: the whole process until all were handled (workers included), and the
+    // host thread during its send loop (10 ms ticks)
+    processCpuNsPerMessage: Math.round(((cpuMs() - c1) * 1e6) / N),
+    hostSendCpuNsPerMessage: h1 === null ? null : Math.round(((h2 - h1) * 1e6) / N),
+  });
   gc();
   await new Promise((r) => setTimeout(r, 200));
   gc();

@@ -144,6 +144,9 @@ export declare function exitSelf(reason: string): boolean
 /** Host: the actor is dead for good; its undelivered mail is reported as dead letters. */
 export declare function finish(actorId: number, reason: string): boolean
 
+/** Host: delivers its ring now (the guard every native call runs under already did). */
+export declare function flushHostMail(): void
+
 /** Worker: delivers what this thread wrote to its outbox. */
 export declare function flushOutbox(): void
 
@@ -172,6 +175,15 @@ export interface GroupSpec {
 
 /** Worker: records a heartbeat. */
 export declare function heartbeat(nowMs: number): boolean
+
+/** Host: the control words of its ring (word 2 head, written by JS; word 3 tail, by the core). */
+export declare function hostMailControl(): Uint32Array
+
+/**
+ * Host: the ring `ActorRef.receive` writes into (a `Uint8Array` over core memory; its head
+ * and tail counters are words 2 and 3 of `hostMailControl()`).
+ */
+export declare function hostMailView(): Uint8Array
 
 /** Host: the supervisor port is drained; true if events raced in. */
 export declare function hostPark(portId: number): boolean

@@ -458,6 +458,14 @@ impl Actor {
         outcome
     }
 
+    /// [`Actor::deliver`] without the wake: returns the port the caller must ring (once for
+    /// a whole batch of deliveries, see [`crate::runtime::Runtime::deliver_quiet`]).
+    pub fn deliver_quiet(&self, env: Envelope) -> (Result<Delivered, Refused>, Option<Arc<Port>>) {
+        let mut g = self.inner.lock();
+        let outcome = self.queue(&mut g, env, None);
+        (outcome, self.to_wake(&mut g))
+    }
+
     /// Queues a run of mail from one sender, in order, under one lock, and wakes the thread
     /// once. Returns the outcome of each message that was not simply queued (refused, or queued
     /// after dropping the oldest), in order.

@@ -20,6 +20,69 @@ use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
 use std::sync::Arc;
 
+/// The acknowledgement records of one outbox drain, counted together: a run of records for
+/// one actor's incarnation becomes one [`Runtime::pool_ack`]. A record's body (after its `!`)
+/// is `<incarnation>` (one message of the sender the outbox named last), `<incarnation>,<n>`
+/// (`n` messages; 0: its start-up code is done) or `<incarnation>,<n>,<actor>` (of that actor,
+/// without naming it as the sender: a worker acknowledging one message each of many actors
+/// writes one record per message, not two). Malformed records are ignored.
+#[derive(Default)]
+pub(crate) struct Acks {
+    actor: u64,
+    incarnation: u32,
+    n: usize,
+}
+
+impl Acks {
+    /// Counts the record `body` (`sender`: the sender named last, 0 for none).
+    pub(crate) fn record(&mut self, rt: &Runtime, port: &Port, sender: u64, body: &[u8]) {
+        let Some((actor, incarnation, n)) = parse_ack(sender, body) else {
+            return;
+        };
+        if actor == 0 {
+            return;
+        }
+        if n != 0 && self.n != 0 && actor == self.actor && incarnation == self.incarnation {
+            self.n += n;
+            return;
+        }
+        self.apply(rt, port);
+        if n == 0 {
+            rt.pool_ack(port, actor, incarnation, 0); // start-up done: never merged
+            return;
+        }
+        *self = Acks {
+            actor,
+            incarnation,
+            n,
+        };
+    }
+
+    /// Applies what is counted so far.
+    pub(crate) fn apply(&mut self, rt: &Runtime, port: &Port) {
+        if self.n != 0 {
+            rt.pool_ack(port, self.actor, self.incarnation, self.n);
+            self.n = 0;
+        }
+    }
+}
+
+/// `(actor, incarnation, n)` of an acknowledgement record's body (see [`Acks`]).
+fn parse_ack(sender: u64, body: &[u8]) -> Option<(u64, u32, usize)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut parts = text.splitn(3, ',');
+    let incarnation = parts.next()?.parse().ok()?;
+    let n = match parts.next() {
+        Some(n) => n.parse().ok()?,
+        None => 1,
+    };
+    let actor = match parts.next() {
+        Some(a) => a.parse().ok()?,
+        None => sender,
+    };
+    Some((actor, incarnation, n))
+}
+
 impl Runtime {
     /// Registers the port of a new pool worker (before its thread exists).
     pub fn new_pool_port(&self) -> Arc<Port> {
@@ -119,21 +182,6 @@ impl Runtime {
             p.ring();
         }
         true
-    }
-
-    /// An acknowledgement record of a pool worker's outbox (`body`: `<incarnation>` or
-    /// `<incarnation>,<n>` in decimal): `actor_id`, the sender its outbox named last, handled
-    /// one (or `n`; 0: its start-up code is done) more message(s) of that incarnation. It travels in the outbox, behind the mail that message's handler sent, so a
-    /// lost worker's outbox, delivered before its actors' exits are reported, still counts it:
-    /// a handled message is never reported in flight or handed out again.
-    pub(crate) fn pool_ack_record(&self, port: &Port, actor_id: u64, body: &[u8]) {
-        let Ok(text) = std::str::from_utf8(body) else {
-            return;
-        };
-        let (inc, n) = text.split_once(',').unwrap_or((text, "1"));
-        if let (Ok(inc), Ok(n)) = (inc.parse(), n.parse()) {
-            self.pool_ack(port, actor_id, inc, n);
-        }
     }
 
     /// The sender a pool worker's outbox names in a sender record (`body`: its id in decimal):
@@ -450,6 +498,40 @@ mod tests {
         assert_eq!(
             parse(&rt.pool_take(&fresh, 10, 10).unwrap()),
             vec![(ids[0], vec![3])]
+        );
+    }
+
+    #[test]
+    fn acknowledgements_name_their_actor_or_the_sender_and_runs_of_them_count_together() {
+        let (rt, port, _wakes, ids) = setup(3, pooled());
+        for i in 1..=4 {
+            for id in &ids {
+                rt.send(*id, user(i), None, 0).unwrap();
+            }
+        }
+        assert_eq!(parse(&rt.pool_take(&port, 10, 4).unwrap()).len(), 3);
+        let outbox = port.outbox().clone();
+        let control = port.control();
+        outbox.put(control, 0, &ids[0].to_string()); // the sender: actor 0
+        outbox.put(control, 0, "!0"); // actor 0: 1
+        outbox.put(control, 0, &format!("!0,1,{}", ids[1])); // actor 1: 1, actor 0 stays sender
+        outbox.put(control, 0, "!0"); // actor 0: 2
+        outbox.put(control, 0, "!0,2"); // actor 0: 4 (a run)
+        outbox.put(control, 0, &format!("!0,1,{}", ids[2]));
+        outbox.put(control, 0, &format!("!0,1,{}", ids[2])); // actor 2: 2 (a run)
+        outbox.put(control, 0, "!x"); // malformed: ignored
+        outbox.put(control, 0, &format!("!0,1,{}", 999_999)); // not bound here: ignored
+        rt.flush_outbox(&port);
+        // actor 0 handled all four (ready again only with new mail), actor 1 one, actor 2 two:
+        // a lost worker reports each one's first unacknowledged message in flight
+        let a1 = rt.thread_gone(ids[1], "worker_lost", None).unwrap();
+        assert_eq!(a1.in_flight.unwrap(), "[0,0,0,2]");
+        let a2 = rt.thread_gone(ids[2], "worker_lost", None).unwrap();
+        assert_eq!(a2.in_flight.unwrap(), "[0,0,0,3]");
+        let a0 = rt.thread_gone(ids[0], "worker_lost", None).unwrap();
+        assert!(
+            a0.in_flight.is_none(),
+            "all of actor 0's messages were acknowledged"
         );
     }
 

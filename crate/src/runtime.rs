@@ -282,14 +282,15 @@ impl Runtime {
         } else {
             sender.clone().or_else(|| self.actor(port.actor_id()))
         };
+        // Consecutive acknowledgements of one actor's incarnation are counted together and
+        // applied as one (before the drain ends, so before a lost worker's exits are reported).
+        let mut acks = crate::pooled::Acks::default();
         for (target, json) in &mut drain {
             let target = u64::from(target);
             if pool && target == 0 && json.first() == Some(&b'!') {
-                // A pool worker's acknowledgement of one message handled by the sender named
-                // last (see `crate::pooled`): no native call per handled message.
-                if from != 0 {
-                    self.pool_ack_record(port, from, &json[1..]);
-                }
+                // A pool worker's acknowledgement of messages handled by the sender named last,
+                // or by the actor it names (see `crate::pooled`): no native call per message.
+                acks.record(self, port, from, &json[1..]);
                 continue;
             }
             if !pool && target == 0 {
@@ -341,6 +342,7 @@ impl Runtime {
             n += 1;
         }
         deliver_run(run_target, &mut run, sup);
+        acks.apply(self, port);
         if let (Some(a), false) = (&emitter, emits.is_empty()) {
             // Each event is an implicit heartbeat (as in `emit`) of the actor still bound to
             // the thread; the watchdog and leases are refreshed once for the drain.
@@ -705,6 +707,31 @@ impl Runtime {
         incarnation: Option<u32>,
     ) -> Result<(), SendError> {
         self.outcome(actor, actor.deliver(env, incarnation))
+    }
+
+    /// Delivers `env` (no incarnation check) to `target` like [`Runtime::send`], but leaves the
+    /// wake to the caller: a port that must be rung is added to `wake` (once), so a batch of
+    /// sends to many actors rings each worker once, not once per message.
+    pub fn deliver_quiet(
+        &self,
+        target: u64,
+        env: Envelope,
+        report_sup: u64,
+        wake: &mut Vec<Arc<Port>>,
+    ) -> Result<(), SendError> {
+        let Some(actor) = self.actor(target) else {
+            self.dead_letter(report_sup, target, SendError::NoProc.reason(), &env);
+            return Err(SendError::NoProc);
+        };
+        let (outcome, port) = actor.deliver_quiet(env);
+        if let Some(p) = port {
+            if wake.len() >= 64 {
+                p.ring(); // (many distinct threads: no scan)
+            } else if !wake.iter().any(|w| Arc::ptr_eq(w, &p)) {
+                wake.push(p);
+            }
+        }
+        self.outcome(&actor, outcome)
     }
 
     /// Reports what a delivery to `actor` could not queue as dead letters.

@@ -20,18 +20,24 @@ const MAX_DEAD = 10000; // dead targets remembered (they never come back)
 const encoder = new TextEncoder();
 
 class Outbox {
-  /** `control`: this thread's control words (Uint32Array over core memory). */
-  constructor(control) {
+  /**
+   * `control`: this thread's control words (Uint32Array over core memory). The host's mail
+   * ring (lib/host/mail.js) passes its own ring, the native call that delivers it, and a
+   * sweep word that always reads 1 (the timer thread does not sweep the host's ring: every
+   * native call of the host delivers it).
+   */
+  constructor(control, ring = native.outboxView(), deliver = native.flushOutbox, sweeping = native.outboxSweepWord()) {
     this.control = control;
-    this.u8 = native.outboxView();
+    this.u8 = ring;
     this.u32 = new Uint32Array(this.u8.buffer, this.u8.byteOffset, BYTES / 4);
-    this.sweeping = native.outboxSweepWord(); // [0]: 0 once the core's timer stopped sweeping
+    this.sweeping = sweeping; // [0]: 0 once the core's timer stopped sweeping
     this.dead = new Set();
     this.deadSeen = control[4];
     this.flushQueued = false;
+    this.deliver = deliver;
     this.flush = () => {
       this.flushQueued = false;
-      if (this.control[2] !== this.control[3]) native.flushOutbox();
+      if (this.control[2] !== this.control[3]) deliver();
     };
   }
 
@@ -47,7 +53,7 @@ class Outbox {
     let head = c[2];
     let pos = head & (BYTES - 1);
     const pad = pos + worst > BYTES ? BYTES - pos : 0;
-    if (BYTES - ((head - c[3]) >>> 0) < pad + worst) native.flushOutbox(); // now empty
+    if (BYTES - ((head - c[3]) >>> 0) < pad + worst) this.deliver(); // now empty
     if (pad !== 0) {
       this.u32[pos >>> 2] = WRAP;
       head = (head + pad) >>> 0;

@@ -26,6 +26,7 @@ const tier2 = require('../tier2/index.js');
 const { prepareResources, invoke, releaseAll } = require('./resources.js');
 const { Metrics } = require('./metrics.js');
 const { Pool } = require('../pool/host.js');
+const mail = require('./mail.js');
 const view = require('./inspect-view.js');
 
 const diagnosticsChannel = require('node:diagnostics_channel');
@@ -109,7 +110,13 @@ class ActorRef {
       }
     }
     const body = encode(msg, 'receive: msg');
-    return native.send(this._num, body, inc, this._sup._sid) === K.QUEUED;
+    const sup = this._sup;
+    // To a pooled actor the host knows alive, with a mailbox that cannot refuse, the answer is
+    // already known (true): the message goes through the host's mail ring (lib/host/mail.js),
+    // one native call per batch. Only the host ends an actor for good (`_finish`, a native call
+    // that delivers the ring first), so the core cannot refuse it as dead before it arrives.
+    if (inc < 0 && this._mail && this._finalIncarnation === undefined && sup._closing === null && mail.queue(sup._sid, this._num, body)) return true;
+    return native.send(this._num, body, inc, sup._sid) === K.QUEUED;
   }
 
   /** Request-reply: resolves with the handler's return value. */
@@ -207,6 +214,9 @@ class ActorRef {
 // Until set (a million pooled refs share these): no subscribers, not dead for good.
 ActorRef.prototype._subs = NONE;
 ActorRef.prototype._finalIncarnation = undefined; // set when it is dead for good
+// `receive` may use the host's mail ring (lib/host/mail.js): a pooled actor whose mailbox never
+// refuses (no capacity, or `drop-oldest`); set to false on the others' refs
+ActorRef.prototype._mail = true;
 
 /** A supervision group: its children restart together according to its strategy. */
 class ActorGroup {
@@ -601,6 +611,7 @@ class Supervisor {
     const pooled = opts.kind === 'pooled';
     const text = pooled ? (sourceText ?? this._sourceText(source)) : undefined;
     const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
+    if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
     if (pooled) this._pooledCount++;

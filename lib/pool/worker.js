@@ -18,7 +18,7 @@ const K = require('../port/kinds.js');
 const { encode, replyText } = require('../codec.js');
 const { systemMessage } = require('../result.js');
 const { ActorExitError, describeError, replyError } = require('../errors.js');
-const { resolveTarget, monitorRef } = require('../targets.js');
+const { resolveTarget, knownId, monitorRef } = require('../targets.js');
 const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = require('../cluster/remote.js');
 const { buildSync, loadModule } = require('../actor/behaviour.js');
 const { callOptions, abortReason } = require('../call-options.js');
@@ -257,9 +257,12 @@ class Ctx {
   send(to, msg) {
     const s = this._slot;
     s.check();
-    const rid = remoteId(to);
-    if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
-    const n = resolveTarget(to, s.sup, 'ctx.send: target');
+    let n = knownId(to); // a local id seen before (never a remote one)
+    if (n === undefined) {
+      const rid = remoteId(to);
+      if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
+      n = resolveTarget(to, s.sup, 'ctx.send: target');
+    }
     const text = encode(msg, 'ctx.send: msg');
     if (n !== 0) {
       outbox ??= new Outbox(control);
@@ -852,9 +855,12 @@ function settle(slot, env, value, newState) {
  */
 function acknowledge(slot) {
   outbox ??= new Outbox(control);
-  if (outboxSender !== slot.id && outbox.put(0, String(slot.id))) outboxSender = slot.id;
-  if (outboxSender !== slot.id || !outbox.put(0, `!${slot.inc}`)) native.poolAck(slot.id, slot.inc, 1);
+  // the sender named last: `!<inc>`; another actor: `!<inc>,1,<id>`, which names it without
+  // becoming the sender (one record per message when each actor handles one)
+  const text = outboxSender === slot.id ? (slot.inc < ACKS.length ? ACKS[slot.inc] : `!${slot.inc}`) : `!${slot.inc},1,${slot.id}`;
+  if (!outbox.put(0, text)) native.poolAck(slot.id, slot.inc, 1);
 }
+const ACKS = Array.from({ length: 64 }, (_, i) => `!${i}`); // the common records, made once
 
 /** `slot`'s start-up code is done: it may get mail (the same record, counting 0 messages). */
 function started(slot) {
