@@ -659,8 +659,9 @@ function start(id, spec, incarnation) {
     return;
   }
   const arriving = spec.regions ? regionsArrive(spec.regions) : null; // null: nothing to wait for
-  if (typeof b.then !== 'function' && !b.init && !b.onStart && arriving === null) {
-    slot.behaviour = b; // the common case: ready now
+  if (typeof b.then !== 'function' && arriving === null) {
+    slot.behaviour = b; // the common case: ready now, and init/onStart (if any) run right here
+    if ((b.init || b.onStart) && !startNow(slot, b)) return;
     started(slot);
     armIdle(slot);
     return;
@@ -692,6 +693,51 @@ function start(id, spec, incarnation) {
       runSlot(slot);
     })
     .catch((err) => fail(slot, err));
+}
+
+/**
+ * Runs a ready behaviour's `init` and `onStart` synchronously (no promise per actor while a
+ * spawnMany's start orders arrive): true when start-up is over. When either returns a thenable,
+ * the rest of start-up continues asynchronously as for a module (false; it reports itself).
+ */
+function startNow(slot, b) {
+  let v;
+  try {
+    if (b.init) {
+      v = runAs(slot, () => b.init());
+      if (isThenable(v)) return startLater(slot, b, v, true);
+      slot.state = v;
+    }
+    if (b.onStart) {
+      v = runAs(slot, () => b.onStart(slot.ctx));
+      if (isThenable(v)) return startLater(slot, b, v, false);
+    }
+  } catch (err) {
+    fail(slot, err);
+    return false;
+  }
+  return !slot.ended;
+}
+
+/** The asynchronous rest of startNow: `v` is what `init` (`fromInit`) or `onStart` returned. */
+function startLater(slot, b, v, fromInit) {
+  if (slot.ended) return false;
+  slot.waiting = true;
+  slot.awaits(true);
+  (async () => {
+    const value = await v;
+    if (slot.ended) return;
+    if (fromInit) {
+      slot.state = value;
+      if (b.onStart) await runAs(slot, () => b.onStart(slot.ctx));
+      if (slot.ended) return;
+    }
+    slot.waiting = false;
+    slot.awaits(false);
+    started(slot);
+    runSlot(slot);
+  })().catch((err) => fail(slot, err));
+  return false;
 }
 
 /**
