@@ -578,6 +578,23 @@ export interface Context<S = unknown> {
    * @typeParam A - the module's type, e.g. `typeof import('./worker.js')`, to type the ref.
    */
   spawn<A = unknown>(actor: URL | string, options?: SpawnOptions): Promise<ChildRef<MessageOfActor<A>, ReplyOfActor<A>>>;
+  /**
+   * Spawns `count` pooled children of one source (as {@link Supervisor.spawnMany}: `kind` is
+   * `pooled`, no `name`), supervised by this actor's group; resolves with their refs in spawn
+   * order. From a pooled actor, the spawns it makes in one turn (`ctx.spawn` in a loop, this)
+   * reach the host as one request; each still succeeds or fails on its own.
+   *
+   * @example
+   * ```ts
+   * const rooms = await ctx.spawnMany(1000, { init: () => [], handle: (log: string[], m: string) => [...log, m] });
+   * ctx.send(rooms[0], 'hello');
+   * ```
+   */
+  spawnMany<M = unknown, R = unknown>(count: number, actor: ActorHandler<M, R>, options?: SpawnManyOptions): Promise<ChildRef<M, Awaited<R>>[]>;
+  /** `count` pooled behaviour children. */
+  spawnMany<CS, M = unknown>(count: number, actor: Behaviour<CS, M>, options?: SpawnManyOptions): Promise<ChildRef<M, CS>[]>;
+  /** `count` pooled module children. */
+  spawnMany<A = unknown>(count: number, actor: URL | string, options?: SpawnManyOptions): Promise<ChildRef<MessageOfActor<A>, ReplyOfActor<A>>[]>;
   /** Stops this actor (reason `normal`), or a child it spawned. */
   terminate(target?: Target): Promise<void>;
   /** Crashes a child it spawned from outside (`reason` default `killed`); its policy restarts it. */

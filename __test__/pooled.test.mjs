@@ -496,4 +496,125 @@ describe('pooled actors', () => {
     assert.throws(() => sup.spawnMany(1, counter), /^Error: spawnMany: supervisor .* is shut down/);
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
+
+  slowTest('ctx.spawn calls made in one turn reach the host as one request: 10,000 children all answer, are supervised and restart', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const ops = [];
+      const request = sup._request; // how pooled actors' requests reach the host (lib/host/supervisor.js)
+      sup._request = function (entry, corr, req) {
+        ops.push(req.op);
+        return request.call(this, entry, corr, req);
+      };
+      const ev = record(sup, ['spawn', 'restart']);
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        if (msg === 'spawn') {
+          const child = { init: () => 0, handle: (n, m) => { if (m === 'crash') throw new Error('crash'); return n + 1; } };
+          const kids = await Promise.all(Array.from({ length: 10_000 }, () => ctx.spawn(child, { kind: 'pooled' })));
+          return kids.map((k) => k.id);
+        }
+        if (msg.callAll) return Promise.all(msg.callAll.map((id) => ctx.call(id, 'x')));
+        if (msg.crash) return msg.crash.map((id) => ctx.send(id, 'crash'));
+        if (msg.terminate) return ctx.terminate(msg.terminate).then(() => 'terminated');
+        return msg;
+      }, { kind: 'pooled' });
+      const ids = await parent.call('spawn', { timeoutMs: 100000 });
+      assert.equal(ops.filter((op) => op === 'spawns').length, 1, `one request for 10,000 spawns (${ops.join(',')})`);
+      assert.equal(new Set(ids).size, 10_000);
+      assert.equal(ev.spawn.filter((e) => e.parent === parent.id).length, 10_000, 'a spawn event per child, naming its parent');
+      const answers = await parent.call({ callAll: ids }, { timeoutMs: 100000 });
+      assert.ok(answers.every((n) => n === 1), 'every child answered once');
+      assert.equal(sup.inspect().children.length, 10_001);
+      const crashed = [ids[0], ids[4321], ids[9999]];
+      await parent.call({ crash: crashed });
+      await waitFor(() => crashed.every((id) => ev.restart.some((e) => e.id === id)), 30000, 'the crashed children restarted');
+      const again = await parent.call({ callAll: [ids[0], ids[1], ids[4321], ids[9999]] });
+      assert.deepEqual(again, [1, 2, 1, 1], 'the restarted ones from init, the others kept their state');
+      assert.equal(await parent.call({ terminate: ids[1] }), 'terminated', 'a child of its parent');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('one bad spawn among the ctx.spawn calls of a turn rejects alone, with its own error class', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE, maxActors: 6 }, resources: { db: {}, cache: {} } });
+    try {
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        const echo = (s, m) => m;
+        const spawns = [
+          ctx.spawn(echo, { kind: 'pooled' }),
+          ctx.spawn(echo, { kind: 'pooled', restart: 'sometimes' }),
+          ctx.spawn({ init: () => 0 }, { kind: 'pooled' }),
+          ctx.spawn(echo, { kind: 'pooled', regions: ['nowhere'] }),
+          ctx.spawn(echo, { kind: 'pooled', resources: ['cache'] }),
+          ctx.spawn(echo, { kind: 'pooled', timeoutMs: -1 }),
+          ctx.spawn(echo, { kind: 'pooled' }),
+          // pool.maxActors is 6 (the parent is one): the fifth pooled child on is over the limit
+          ...Array.from({ length: 5 }, () => ctx.spawn(echo, { kind: 'pooled' })),
+        ];
+        const settled = await Promise.allSettled(spawns);
+        const out = settled.map((r) => (r.status === 'fulfilled' ? 'ok' : `${r.reason.constructor.name}: ${r.reason.message}`));
+        const ok = settled.filter((r) => r.status === 'fulfilled').map((r) => r.value.id);
+        const replies = await Promise.all(ok.map((id) => ctx.call(id, id)));
+        return { out, fine: replies.every((r, i) => r === ok[i]) };
+      }, { kind: 'pooled', resources: ['db'] });
+      const { out, fine } = await parent.call('go', { timeoutMs: 30000 });
+      assert.equal(out.length, 12);
+      assert.equal(out[0], 'ok');
+      assert.match(out[1], /^RangeError: options\.restart must be one of/);
+      assert.match(out[2], /^TypeError: ctx\.spawn: actor: a behaviour object needs a handle function/);
+      assert.match(out[3], /^(TypeError|RangeError): .*regions/);
+      assert.match(out[4], new RegExp(`^RangeError: ctx\\.spawn: options\\.resources: "cache" is not granted to ${parent.id}`));
+      assert.match(out[5], /^RangeError: .*timeoutMs/);
+      assert.deepEqual(out.slice(6), ['ok', 'ok', 'ok', 'ok', 'Error: Max pooled actors limit reached: 6', 'Error: Max pooled actors limit reached: 6']);
+      assert.ok(fine, 'every child that was spawned answers');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('ctx.spawnMany from a pooled and from an isolated actor: children answer; bad counts and options are refused', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const body = async (self, msg, ctx) => {
+        const fail = (p) => p.then(() => 'resolved', (e) => `${e.constructor.name}: ${e.message}`);
+        if (msg === 'bad') {
+          return Promise.all([
+            fail(ctx.spawnMany(-1, (s, m) => m)),
+            fail(ctx.spawnMany(1.5, (s, m) => m)),
+            fail(ctx.spawnMany(2, (s, m) => m, 'pooled')),
+            fail(ctx.spawnMany(2, (s, m) => m, { kind: 'isolated' })),
+            fail(ctx.spawnMany(2, (s, m) => m, { name: 'many' })),
+            fail(ctx.spawnMany(2, 42)),
+          ]);
+        }
+        const kids = await ctx.spawnMany(msg, { init: () => 10, handle: (n) => n + 1 });
+        const none = await ctx.spawnMany(0, (s, m) => m);
+        const replies = await Promise.all(kids.map((k) => ctx.call(k, 'x')));
+        return { ids: kids.map((k) => k.id), none: none.length, replies };
+      };
+      for (const kind of ['pooled', 'isolated']) {
+        const parent = sup.spawn(body, { kind });
+        const { ids, none, replies } = await parent.call(2000, { timeoutMs: 60000 });
+        assert.equal(new Set(ids).size, 2000, kind);
+        assert.equal(none, 0);
+        assert.ok(replies.every((r) => r === 11), `${kind}: every child answered from its init`);
+        const kids = sup.inspect().children.filter((c) => ids.includes(c.id));
+        assert.equal(kids.length, 2000);
+        assert.ok(kids.every((c) => c.kind === 'pooled'), `${kind}: the children are pooled`);
+        const bad = await parent.call('bad');
+        assert.match(bad[0], /^RangeError: ctx\.spawnMany: count/);
+        assert.match(bad[1], /^RangeError: ctx\.spawnMany: count/);
+        assert.match(bad[2], /^TypeError: ctx\.spawnMany: options must be an object/);
+        assert.match(bad[3], /^TypeError: ctx\.spawnMany: options\.kind must be 'pooled'/);
+        assert.match(bad[4], /^TypeError: ctx\.spawnMany: options\.name/);
+        assert.match(bad[5], /^TypeError: ctx\.spawnMany: actor/);
+      }
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
 });

@@ -509,6 +509,21 @@ function makeCtx(g) {
       const id = await request({ op: 'spawn', source, options });
       return Object.freeze({ id });
     },
+    /** Spawns `count` pooled children of one source (as sup.spawnMany); resolves with their refs. */
+    async spawnMany(count, actor, options) {
+      live(g);
+      if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+        throw new RangeError(`ctx.spawnMany: count must be a non-negative safe integer (got ${typeof count === 'number' ? count : typeof count})`);
+      }
+      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+        throw new TypeError('ctx.spawnMany: options must be an object');
+      }
+      const source = require('./source.js').actorSource(actor, 'ctx.spawnMany: actor');
+      // the pool workers' batched form (lib/host/supervisor.js, _spawnChildren), with one item
+      const [r] = await request({ op: 'spawns', sources: [source], options: [options ?? null], items: [0, 0, count] });
+      if (typeof r === 'string') throw replyError(r);
+      return r.map((num) => Object.freeze({ id: `actor-${num}` }));
+    },
     /** Stops this actor (reason `normal`), or a child it spawned. */
     terminate(to) {
       live(g);

@@ -586,22 +586,23 @@ class Supervisor {
    * `count` pooled actors of one source in `group` (spawnMany): created in the core in one
    * call, then started on the pool workers in one call per worker.
    */
-  _spawnPooledMany(source, opts, group, count) {
+  _spawnPooledMany(source, opts, group, count, parent = 0) {
     let nums;
     try {
       nums = native.spawnMany(this._sid, this._coreSpawnConfig(opts, group), count);
     } catch (err) {
       throw new Error(err.message);
     }
-    const text = JSON.stringify(source);
+    const text = parent ? this._sourceText(source) : JSON.stringify(source);
     const entries = new Array(nums.length); // (nums: a Float64Array)
-    for (let i = 0; i < nums.length; i++) entries[i] = this._entry(nums[i], source, opts, 0, group, text);
+    for (let i = 0; i < nums.length; i++) entries[i] = this._entry(nums[i], source, opts, parent, group, text);
     this._placePooled(entries);
     const refs = new Array(entries.length);
     const listening = this._listeners.get('spawn').size > 0 || CHANNELS.spawn.hasSubscribers;
+    const from = parent ? `actor-${parent}` : undefined;
     for (let i = 0; i < entries.length; i++) {
       refs[i] = entries[i].ref;
-      if (listening) this._emit('spawn', { id: refs[i].id, name: undefined, parent: undefined });
+      if (listening) this._emit('spawn', { id: refs[i].id, name: undefined, parent: from });
     }
     return refs;
   }
@@ -1211,18 +1212,11 @@ class Supervisor {
     };
     const answer = (tag, value) => reply(JSON.stringify([tag, value]));
     try {
-      if (req.op === 'spawn') {
+      if (req.op === 'spawns') {
+        answer(K.REPLY_OK, this._spawnChildren(entry, req));
+      } else if (req.op === 'spawn') {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
-        const opts = spawnOptions(req.options ?? {}, this._config, this._regions);
-        if (entry.opts.resources) {
-          // A child can never be granted more than its parent.
-          const extra = (opts.resources ?? []).filter((r) => !entry.opts.resources.includes(r));
-          if (extra.length) throw new RangeError(`ctx.spawn: options.resources: "${extra[0]}" is not granted to ${entry.ref.id}`);
-          opts.resources ??= [...entry.opts.resources];
-        }
-        // Nor a region its parent has not (regions are only ever granted explicitly).
-        const region = opts.regions?.find((r) => !entry.opts.regions?.includes(r));
-        if (region !== undefined) throw new RangeError(`ctx.spawn: options.regions: "${region}" is not granted to ${entry.ref.id}`);
+        const opts = this._childOptions(entry, req.options, 'ctx.spawn');
         if (opts.kind === 'pooled') this._reservePooled(1);
         const group = native.groupOf(this._sid, entry.num) ?? this._root;
         const child = this._spawn(req.source, opts, entry.num, group);
@@ -1295,6 +1289,102 @@ class Supervisor {
     } catch (err) {
       answer(K.REPLY_ERR, `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
     }
+  }
+
+  /** Spawn options of a child of `entry`: validated, and never granting more than it has. */
+  _childOptions(entry, options, what) {
+    const opts = spawnOptions(options ?? {}, this._config, this._regions);
+    if (entry.opts.resources) {
+      // A child can never be granted more than its parent.
+      const extra = (opts.resources ?? []).filter((r) => !entry.opts.resources.includes(r));
+      if (extra.length) throw new RangeError(`${what}: options.resources: "${extra[0]}" is not granted to ${entry.ref.id}`);
+      opts.resources ??= [...entry.opts.resources];
+    }
+    // Nor a region its parent has not (regions are only ever granted explicitly).
+    const region = opts.regions?.find((r) => !entry.opts.regions?.includes(r));
+    if (region !== undefined) throw new RangeError(`${what}: options.regions: "${region}" is not granted to ${entry.ref.id}`);
+    return opts;
+  }
+
+  /**
+   * The spawns a pooled actor made in one turn (lib/pool/worker.js, queueSpawn), in order: one
+   * result per item, a child's id (an array of ids for ctx.spawnMany) or the error text of that
+   * spawn alone. Consecutive pooled ctx.spawn calls with one source and one set of options are
+   * created in the core with one call and started with one call per worker.
+   */
+  _spawnChildren(entry, req) {
+    const { sources, options, items } = req;
+    const results = new Array(items.length / 3);
+    const opts = new Array(options.length); // each options index validated once: opts or an error
+    const group = native.groupOf(this._sid, entry.num) ?? this._root;
+    const failed = (err) => `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
+    const optsAt = (oi, what) => {
+      if (opts[oi] === undefined) {
+        try {
+          opts[oi] = this._childOptions(entry, options[oi], what);
+        } catch (err) {
+          opts[oi] = err;
+        }
+      }
+      if (opts[oi] instanceof Error) throw opts[oi];
+      return opts[oi];
+    };
+    const one = (k, what) => {
+      try {
+        if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
+        const o = optsAt(items[3 * k + 1], what);
+        if (o.kind === 'pooled') this._reservePooled(1);
+        results[k] = this._spawn(sources[items[3 * k]], o, entry.num, group).num;
+      } catch (err) {
+        results[k] = failed(err);
+      }
+    };
+    for (let k = 0; k < results.length; ) {
+      const si = items[3 * k];
+      const oi = items[3 * k + 1];
+      const count = items[3 * k + 2];
+      if (count >= 0) {
+        // ctx.spawnMany
+        try {
+          if (this._closing) throw new Error(`spawnMany: supervisor ${this.id} is shut down`);
+          const given = options[oi];
+          if (given?.kind !== undefined && given.kind !== 'pooled') {
+            throw new TypeError(`ctx.spawnMany: options.kind must be 'pooled' (spawnMany spawns pooled actors; got ${JSON.stringify(given.kind)})`);
+          }
+          if (given?.name !== undefined) throw new TypeError('ctx.spawnMany: options.name cannot name many actors (spawn named actors one by one)');
+          const o = this._childOptions(entry, { ...given, kind: 'pooled' }, 'ctx.spawnMany');
+          this._reservePooled(count);
+          results[k] = count === 0 ? [] : this._spawnPooledMany(sources[si], o, group, count, entry.num).map((r) => r._num);
+        } catch (err) {
+          results[k] = failed(err);
+        }
+        k++;
+        continue;
+      }
+      // a run of pooled ctx.spawn calls alike: one core call for all of them
+      let end = k + 1;
+      while (end < results.length && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
+      let o = null;
+      try {
+        o = optsAt(oi, 'ctx.spawn');
+      } catch {}
+      if (end - k > 1 && o !== null && o.kind === 'pooled' && o.name === undefined && !this._closing) {
+        let nums = null;
+        try {
+          this._reservePooled(end - k);
+          nums = this._spawnPooledMany(sources[si], o, group, end - k, entry.num);
+        } catch {
+          // over a limit: one by one below, so that each spawn gets its own answer
+        }
+        if (nums !== null) {
+          for (let i = 0; i < nums.length; i++) results[k + i] = nums[i]._num;
+          k = end;
+          continue;
+        }
+      }
+      for (; k < end; k++) one(k, 'ctx.spawn');
+    }
+    return results;
   }
 
   /** Asks the group's onCrash policy what to do about a handler failure. */

@@ -292,12 +292,32 @@ class Ctx {
     return awaitReply(s, send, timeoutMs, `call to actor-${n} timed out after ${timeoutMs} ms`, signal);
   }
 
-  /** Spawns a child supervised with this actor; resolves with its ref `{ id }`. */
+  /**
+   * Spawns a child supervised with this actor; resolves with its ref `{ id }`. The spawns an
+   * actor makes in one turn of this worker go to the host as one request (see queueSpawn).
+   */
   async spawn(actor, options) {
     this._slot.check();
-    const source = require('../actor/source.js').actorSource(actor, 'ctx.spawn: actor');
-    const id = await request(this._slot, { op: 'spawn', source, options });
-    return Object.freeze({ id });
+    const num = await queueSpawn(this._slot, actor, options, -1, 'ctx.spawn');
+    return Object.freeze({ id: `actor-${num}` });
+  }
+
+  /**
+   * Spawns `count` pooled children of one source (as `sup.spawnMany`), supervised with this
+   * actor; resolves with their refs `{ id }` in spawn order.
+   */
+  async spawnMany(count, actor, options) {
+    this._slot.check();
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+      throw new RangeError(`ctx.spawnMany: count must be a non-negative safe integer (got ${typeof count === 'number' ? count : typeof count})`);
+    }
+    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+      throw new TypeError('ctx.spawnMany: options must be an object');
+    }
+    const nums = await queueSpawn(this._slot, actor, options, count, 'ctx.spawnMany');
+    const refs = new Array(nums.length);
+    for (let i = 0; i < nums.length; i++) refs[i] = Object.freeze({ id: `actor-${nums[i]}` });
+    return refs;
   }
 
   /** Stops this actor (reason `normal`), or a child it spawned. */
@@ -440,6 +460,87 @@ function awaitReply(slot, send, timeoutMs, timeoutMessage, signal) {
 /** Asks the host to act for `slot`'s actor (spawn, terminate a child, resources, crash policy). */
 function request(slot, body) {
   return awaitReply(slot, (c) => (native.poolRequest(slot.id, c, JSON.stringify(body)) ? null : new Error('actor is not running')));
+}
+
+// ---- spawning children in batches ------------------------------------------------------
+//
+// A child's spawn is work for the host (options, supervision, placement), so each would cost a
+// round trip through the core. Instead the spawns an actor makes in one turn (say, a loop of
+// ctx.spawn under Promise.all) are queued and sent as one request when the turn's synchronous
+// code is over: `{ op: 'spawns', sources, options, items }`, each distinct source and options
+// once, an item `[source index, options index, count]` per call (count -1: ctx.spawn). The
+// host answers with one result per item: a child's id, an array of ids, or the error text of
+// that one spawn (its class kept, see replyError).
+
+// A function's start descriptor by its code (a closure made anew per call, as in a spawning
+// loop, has the same code each time): at most SOURCES_KEPT remembered.
+const sourceCache = new Map();
+const SOURCES_KEPT = 256;
+let spawnQueue = null; // slot → { sources, sourceIndex, options, optionsIndex, items, waits }
+
+/** The start descriptor of `actor` (one object per distinct function code, reused). */
+function describeActor(actor, param) {
+  if (typeof actor !== 'function') return require('../actor/source.js').actorSource(actor, param); // loaded on first use
+  const code = Function.prototype.toString.call(actor);
+  let source = sourceCache.get(code);
+  if (source === undefined) {
+    source = require('../actor/source.js').actorSource(actor, param);
+    if (sourceCache.size >= SOURCES_KEPT) sourceCache.clear();
+    sourceCache.set(code, source);
+  }
+  return source;
+}
+
+/** Queues one spawn of `slot` for this turn's request; resolves with the child's id(s). */
+function queueSpawn(slot, actor, options, count, what) {
+  const source = describeActor(actor, `${what}: actor`);
+  const optionsText = options === undefined ? '' : JSON.stringify(options) ?? '';
+  if (spawnQueue === null) {
+    spawnQueue = new Map();
+    queueMicrotask(flushSpawns);
+  }
+  let q = spawnQueue.get(slot);
+  if (q === undefined) {
+    q = { sources: [], sourceIndex: new Map(), options: [], optionsIndex: new Map(), items: [], waits: [] };
+    spawnQueue.set(slot, q);
+  }
+  let si = q.sourceIndex.get(source); // (behaviour objects: one entry per call)
+  if (si === undefined) {
+    si = q.sources.push(source) - 1;
+    q.sourceIndex.set(source, si);
+  }
+  let oi = q.optionsIndex.get(optionsText);
+  if (oi === undefined) {
+    oi = q.options.push(optionsText === '' ? null : JSON.parse(optionsText)) - 1;
+    q.optionsIndex.set(optionsText, oi);
+  }
+  q.items.push(si, oi, count);
+  return new Promise((resolve, reject) => q.waits.push(resolve, reject));
+}
+
+/** Sends each actor's queued spawns as one request and settles them from its answer. */
+function flushSpawns() {
+  const queue = spawnQueue;
+  spawnQueue = null;
+  for (const [slot, q] of queue) {
+    const { waits } = q;
+    if (slot.ended) {
+      for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
+      continue;
+    }
+    request(slot, { op: 'spawns', sources: q.sources, options: q.options, items: q.items }).then(
+      (results) => {
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i];
+          if (typeof r === 'string') waits[2 * i + 1](replyError(r));
+          else waits[2 * i](r);
+        }
+      },
+      (err) => {
+        for (let i = 1; i < waits.length; i += 2) waits[i](err);
+      },
+    );
+  }
 }
 
 // ---- draining -------------------------------------------------------------------------
