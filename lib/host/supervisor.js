@@ -57,19 +57,48 @@ const hostReplyError = (reason) => new Error(reason);
  * on the prototype until set: a million pooled actors carry only the fields they use.
  */
 class Entry {
-  constructor(num, ref, source, opts, group, sourceText) {
+  constructor(num, ref, kind) {
     this.num = num;
     this.ref = ref;
+    this.kind = kind; // what it was spawned as (see EntryKind), shared by the actors of a spawnMany
+    this.thread = null;
+    this.incarnation = 0;
+    this.worker = null; // pooled: the PoolWorker running the current incarnation
+  }
+
+  get source() {
+    return this.kind.source;
+  }
+
+  get opts() {
+    return this.kind.opts;
+  }
+
+  get group() {
+    return this.kind.group;
+  }
+
+  get pooled() {
+    return this.kind.pooled;
+  }
+
+  /** Pooled: the source as JSON (one string shared by a spawnMany). */
+  get sourceText() {
+    return this.kind.sourceText;
+  }
+}
+
+/** What an actor was spawned as: its source, options and group (one object for many actors). */
+class EntryKind {
+  constructor(source, opts, group, sourceText) {
     this.source = source;
     this.opts = opts;
     this.group = group;
-    this.thread = null;
-    this.incarnation = 0;
     this.pooled = opts.kind === 'pooled';
-    this.worker = null; // pooled: the PoolWorker running the current incarnation
-    this.sourceText = sourceText; // pooled: the source as JSON (one string shared by a spawnMany)
+    this.sourceText = sourceText;
   }
 }
+
 Object.assign(Entry.prototype, {
   parent: 0,
   children: NONE, // ids of the children it spawned (a Set once it has one)
@@ -87,10 +116,14 @@ Object.assign(Entry.prototype, {
 /** Host-side handle of a supervised actor; stable across restarts. */
 class ActorRef {
   constructor(sup, num, name) {
-    this.id = `actor-${num}`;
-    this.name = name;
+    if (name !== undefined) this.name = name;
     this._sup = sup;
     this._num = num;
+  }
+
+  /** `actor-<n>` (made on use: a million pooled refs keep no string each). */
+  get id() {
+    return `actor-${this._num}`;
   }
 
   /** Incarnation number (grows by one per restart). */
@@ -211,7 +244,8 @@ class ActorRef {
     return view.refView(this, this.getDiagnostics());
   }
 }
-// Until set (a million pooled refs share these): no subscribers, not dead for good.
+// Until set (a million pooled refs share these): no name, no subscribers, not dead for good.
+ActorRef.prototype.name = undefined;
 ActorRef.prototype._subs = NONE;
 ActorRef.prototype._finalIncarnation = undefined; // set when it is dead for good
 // `receive` may use the host's mail ring (lib/host/mail.js): a pooled actor whose mailbox never
@@ -314,6 +348,7 @@ class Supervisor {
     this._pooledCount = 0; // live pooled actors
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     this._restarting = null; // pooled restarts gathered while a lost worker's actors exit (see _workerLost)
+    this._lastKind = null; // the EntryKind of the last actor spawned alone (see _entry)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('../cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, this._reader.read, false);
@@ -593,9 +628,14 @@ class Supervisor {
     } catch (err) {
       throw new Error(err.message);
     }
-    const text = parent ? this._sourceText(source) : JSON.stringify(source);
+    const kind = new EntryKind(source, opts, group, parent ? this._sourceText(source) : JSON.stringify(source));
     const entries = new Array(nums.length); // (nums: a Float64Array)
-    for (let i = 0; i < nums.length; i++) entries[i] = this._entry(nums[i], source, opts, parent, group, text);
+    for (let i = 0; i < nums.length; i++) {
+      // an id read from a Float64Array is a heap number: as an int32 (when it fits) it is stored
+      // inline in the entry, the ref and the map, not as a boxed double in each
+      const n = nums[i];
+      entries[i] = this._entry(n <= 0x7fffffff ? n | 0 : n, source, opts, parent, group, kind);
+    }
     this._placePooled(entries);
     const refs = new Array(entries.length);
     const listening = this._listeners.get('spawn').size > 0 || CHANNELS.spawn.hasSubscribers;
@@ -608,10 +648,15 @@ class Supervisor {
   }
 
   /** The host's record of a new actor (no incarnation yet). */
-  _entry(num, source, opts, parent, group, sourceText) {
+  _entry(num, source, opts, parent, group, kind) {
     const pooled = opts.kind === 'pooled';
-    const text = pooled ? (sourceText ?? this._sourceText(source)) : undefined;
-    const entry = new Entry(num, new ActorRef(this, num, opts.name), source, opts, group, text);
+    if (kind === undefined) {
+      // one spawn: children spawned one by one alike share their kind with the last one
+      const last = this._lastKind;
+      if (last !== null && last.source === source && last.opts === opts && last.group === group) kind = last;
+      else kind = this._lastKind = new EntryKind(source, opts, group, pooled ? this._sourceText(source) : undefined);
+    }
+    const entry = new Entry(num, new ActorRef(this, num, opts.name), kind);
     if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
@@ -703,7 +748,7 @@ class Supervisor {
         if (fresh) spec.source = e.source;
         let j = i + 1;
         if (!fresh && e.opts.name === undefined) {
-          while (j < list.length && list[j].opts === e.opts && list[j].group === e.group && list[j].sourceText === e.sourceText) j++;
+          while (j < list.length && list[j].kind === e.kind) j++; // (alike: one spawnMany, or spawned alone alike)
         }
         const nums = new Array(j - i);
         for (let k = i; k < j; k++) nums[k - i] = list[k].num;
