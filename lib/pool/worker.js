@@ -296,10 +296,13 @@ class Ctx {
    * Spawns a child supervised with this actor; resolves with its ref `{ id }`. The spawns an
    * actor makes in one turn of this worker go to the host as one request (see queueSpawn).
    */
-  async spawn(actor, options) {
-    this._slot.check();
-    const num = await queueSpawn(this._slot, actor, options, -1, 'ctx.spawn');
-    return Object.freeze({ id: `actor-${num}` });
+  spawn(actor, options) {
+    try {
+      this._slot.check();
+      return queueSpawn(this._slot, actor, options, -1, 'ctx.spawn');
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -314,10 +317,7 @@ class Ctx {
     if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
       throw new TypeError('ctx.spawnMany: options must be an object');
     }
-    const nums = await queueSpawn(this._slot, actor, options, count, 'ctx.spawnMany');
-    const refs = new Array(nums.length);
-    for (let i = 0; i < nums.length; i++) refs[i] = Object.freeze({ id: `actor-${nums[i]}` });
-    return refs;
+    return queueSpawn(this._slot, actor, options, count, 'ctx.spawnMany');
   }
 
   /** Stops this actor (reason `normal`), or a child it spawned. */
@@ -491,7 +491,7 @@ function describeActor(actor, param) {
   return source;
 }
 
-/** Queues one spawn of `slot` for this turn's request; resolves with the child's id(s). */
+/** Queues one spawn of `slot` for this turn's request; resolves with the child's ref(s) `{ id }`. */
 function queueSpawn(slot, actor, options, count, what) {
   const source = describeActor(actor, `${what}: actor`);
   const optionsText = options === undefined ? '' : JSON.stringify(options) ?? '';
@@ -533,7 +533,8 @@ function flushSpawns() {
         for (let i = 0; i < results.length; i++) {
           const r = results[i];
           if (typeof r === 'string') waits[2 * i + 1](replyError(r));
-          else waits[2 * i](r);
+          else if (typeof r === 'number') waits[2 * i](Object.freeze({ id: `actor-${r}` }));
+          else waits[2 * i](r.map((num) => Object.freeze({ id: `actor-${num}` })));
         }
       },
       (err) => {
