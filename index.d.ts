@@ -586,7 +586,7 @@ export interface Context<S = unknown> {
    *
    * @example
    * ```ts
-   * const rooms = await ctx.spawnMany(1000, { init: () => [], handle: (log: string[], m: string) => [...log, m] });
+   * const rooms = await ctx.spawnMany(1000, { init: (): string[] => [], handle: (log, m: string) => [...log, m] });
    * ctx.send(rooms[0], 'hello');
    * ```
    */

@@ -166,6 +166,13 @@ export function insideActors(): void {
     expectType<Promise<string[]>>()(ctx.call(beh, 'a'));
     const mod = await ctx.spawn<typeof import('./echo-actor.mjs')>('./echo-actor.mjs');
     expectType<Promise<number>>()(ctx.call(mod, { text: 'x' }));
+    // many pooled children of one source, typed like ctx.spawn
+    const many = await ctx.spawnMany(100, (s, n: number) => n > 0);
+    expectType<ChildRef<number, boolean>[]>()(many);
+    const counters = await ctx.spawnMany(10, { init: () => 0, handle: (c, add: number) => c + add }, { restart: 'permanent' });
+    expectType<Promise<number>>()(ctx.call(counters[0], 1));
+    // @ts-expect-error spawnMany children cannot be named
+    await ctx.spawnMany(2, (s, n: number) => n, { name: 'twins' });
     ctx.link(child);
     ctx.monitor(mod);
     await ctx.terminate(child);
