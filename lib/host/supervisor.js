@@ -57,39 +57,39 @@ const hostReplyError = (reason) => new Error(reason);
  * on the prototype until set: a million pooled actors carry only the fields they use.
  */
 class Entry {
-  constructor(num, ref, kind) {
+  constructor(num, ref, origin) {
     this.num = num;
     this.ref = ref;
-    this.kind = kind; // what it was spawned as (see EntryKind), shared by the actors of a spawnMany
+    this.origin = origin; // what it was spawned as (see Origin), shared by the actors of a spawnMany
     this.thread = null;
     this.incarnation = 0;
     this.worker = null; // pooled: the PoolWorker running the current incarnation
   }
 
   get source() {
-    return this.kind.source;
+    return this.origin.source;
   }
 
   get opts() {
-    return this.kind.opts;
+    return this.origin.opts;
   }
 
   get group() {
-    return this.kind.group;
+    return this.origin.group;
   }
 
   get pooled() {
-    return this.kind.pooled;
+    return this.origin.pooled;
   }
 
   /** Pooled: the source as JSON (one string shared by a spawnMany). */
   get sourceText() {
-    return this.kind.sourceText;
+    return this.origin.sourceText;
   }
 }
 
 /** What an actor was spawned as: its source, options and group (one object for many actors). */
-class EntryKind {
+class Origin {
   constructor(source, opts, group, sourceText) {
     this.source = source;
     this.opts = opts;
@@ -348,7 +348,7 @@ class Supervisor {
     this._pooledCount = 0; // live pooled actors
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     this._restarting = null; // pooled restarts gathered while a lost worker's actors exit (see _workerLost)
-    this._lastKind = null; // the EntryKind of the last actor spawned alone (see _entry)
+    this._lastOrigin = null; // the Origin of the last actor spawned alone (see _entry)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('../cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
     native.registerPort(this._port, this._reader.read, false);
@@ -628,13 +628,13 @@ class Supervisor {
     } catch (err) {
       throw new Error(err.message);
     }
-    const kind = new EntryKind(source, opts, group, parent ? this._sourceText(source) : JSON.stringify(source));
+    const origin = new Origin(source, opts, group, parent ? this._sourceText(source) : JSON.stringify(source));
     const entries = new Array(nums.length); // (nums: a Float64Array)
     for (let i = 0; i < nums.length; i++) {
       // an id read from a Float64Array is a heap number: as an int32 (when it fits) it is stored
       // inline in the entry, the ref and the map, not as a boxed double in each
       const n = nums[i];
-      entries[i] = this._entry(n <= 0x7fffffff ? n | 0 : n, source, opts, parent, group, kind);
+      entries[i] = this._entry(n <= 0x7fffffff ? n | 0 : n, source, opts, parent, group, origin);
     }
     this._placePooled(entries);
     const refs = new Array(entries.length);
@@ -648,15 +648,15 @@ class Supervisor {
   }
 
   /** The host's record of a new actor (no incarnation yet). */
-  _entry(num, source, opts, parent, group, kind) {
+  _entry(num, source, opts, parent, group, origin) {
     const pooled = opts.kind === 'pooled';
-    if (kind === undefined) {
-      // one spawn: children spawned one by one alike share their kind with the last one
-      const last = this._lastKind;
-      if (last !== null && last.source === source && last.opts === opts && last.group === group) kind = last;
-      else kind = this._lastKind = new EntryKind(source, opts, group, pooled ? this._sourceText(source) : undefined);
+    if (origin === undefined) {
+      // one spawn: actors spawned one by one alike (ctx.spawn children) share the last origin
+      const last = this._lastOrigin;
+      if (last !== null && last.source === source && last.opts === opts && last.group === group) origin = last;
+      else origin = this._lastOrigin = new Origin(source, opts, group, pooled ? this._sourceText(source) : undefined);
     }
-    const entry = new Entry(num, new ActorRef(this, num, opts.name), kind);
+    const entry = new Entry(num, new ActorRef(this, num, opts.name), origin);
     if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
@@ -748,7 +748,7 @@ class Supervisor {
         if (fresh) spec.source = e.source;
         let j = i + 1;
         if (!fresh && e.opts.name === undefined) {
-          while (j < list.length && list[j].kind === e.kind) j++; // (alike: one spawnMany, or spawned alone alike)
+          while (j < list.length && list[j].origin === e.origin) j++; // (alike: one spawnMany, or spawned alone alike)
         }
         const nums = new Array(j - i);
         for (let k = i; k < j; k++) nums[k - i] = list[k].num;
