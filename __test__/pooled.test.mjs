@@ -518,19 +518,28 @@ describe('pooled actors', () => {
         if (msg.terminate) return ctx.terminate(msg.terminate).then(() => 'terminated');
         return msg;
       }, { kind: 'pooled' });
+      // a handler that spawns without waiting, then throws
+      const firing = sup.spawn((self, msg, ctx) => {
+        ctx.spawn((s, m) => m, { kind: 'pooled' }).catch(() => {});
+        throw new Error('after the spawn');
+      }, { kind: 'pooled', restart: 'temporary' });
       const ids = await parent.call('spawn', { timeoutMs: 100000 });
       assert.equal(ops.filter((op) => op === 'spawns').length, 1, `one request for 10,000 spawns (${ops.join(',')})`);
       assert.equal(new Set(ids).size, 10_000);
       assert.equal(ev.spawn.filter((e) => e.parent === parent.id).length, 10_000, 'a spawn event per child, naming its parent');
       const answers = await parent.call({ callAll: ids }, { timeoutMs: 100000 });
       assert.ok(answers.every((n) => n === 1), 'every child answered once');
-      assert.equal(sup.inspect().children.length, 10_001);
+      assert.equal(sup.inspect().children.length, 10_002);
       const crashed = [ids[0], ids[4321], ids[9999]];
       await parent.call({ crash: crashed });
       await waitFor(() => crashed.every((id) => ev.restart.some((e) => e.id === id)), 30000, 'the crashed children restarted');
       const again = await parent.call({ callAll: [ids[0], ids[1], ids[4321], ids[9999]] });
       assert.deepEqual(again, [1, 2, 1, 1], 'the restarted ones from init, the others kept their state');
       assert.equal(await parent.call({ terminate: ids[1] }), 'terminated', 'a child of its parent');
+      // the spawns of a handler reach the host when it returns or throws, before its exit (as a
+      // request of its own did): the child of one that throws right after is spawned
+      firing.receive('go');
+      await waitFor(() => ev.spawn.some((e) => e.parent === firing.id), 10000, 'the child of the handler that threw');
     } finally {
       await sup.shutdown();
     }

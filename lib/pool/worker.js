@@ -465,9 +465,9 @@ function request(slot, body) {
 // ---- spawning children in batches ------------------------------------------------------
 //
 // A child's spawn is work for the host (options, supervision, placement), so each would cost a
-// round trip through the core. Instead the spawns an actor makes in one turn (say, a loop of
-// ctx.spawn under Promise.all) are queued and sent as one request when the turn's synchronous
-// code is over: `{ op: 'spawns', sources, options, items }`, each distinct source and options
+// round trip through the core. Instead the spawns an actor makes in one run of its synchronous
+// code (say, a loop of ctx.spawn under Promise.all) are queued and sent as one request when
+// that code returns (or, after an await, at the end of the turn): `{ op: 'spawns', sources, options, items }`, each distinct source and options
 // once, an item `[source index, options index, count]` per call (count -1: ctx.spawn). The
 // host answers with one result per item: a child's id, an array of ids, or the error text of
 // that one spawn (its class kept, see replyError).
@@ -518,30 +518,46 @@ function queueSpawn(slot, actor, options, count, what) {
   return new Promise((resolve, reject) => q.waits.push(resolve, reject));
 }
 
-/** Sends each actor's queued spawns as one request and settles them from its answer. */
+/** Sends each actor's queued spawns as one request (at the end of the turn). */
 function flushSpawns() {
   const queue = spawnQueue;
+  if (queue === null) return;
   spawnQueue = null;
-  for (const [slot, q] of queue) {
-    const { waits } = q;
-    if (slot.ended) {
-      for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
-      continue;
-    }
-    request(slot, { op: 'spawns', sources: q.sources, options: q.options, items: q.items }).then(
-      (results) => {
-        for (let i = 0; i < results.length; i++) {
-          const r = results[i];
-          if (typeof r === 'string') waits[2 * i + 1](replyError(r));
-          else if (typeof r === 'number') waits[2 * i](Object.freeze({ id: `actor-${r}` }));
-          else waits[2 * i](r.map((num) => Object.freeze({ id: `actor-${num}` })));
-        }
-      },
-      (err) => {
-        for (let i = 1; i < waits.length; i += 2) waits[i](err);
-      },
-    );
+  for (const [slot, q] of queue) sendSpawns(slot, q);
+}
+
+/**
+ * Sends `slot`'s queued spawns now, if it has any: when its synchronous code returns (see
+ * runAs), so that they reach the host before what it does next (a reply, its exit), as a spawn
+ * did when it was a request of its own.
+ */
+function flushSpawnsOf(slot) {
+  const q = spawnQueue.get(slot);
+  if (q === undefined) return;
+  spawnQueue.delete(slot);
+  sendSpawns(slot, q);
+}
+
+/** One request for the spawns `q` of `slot`; settles each from its answer. */
+function sendSpawns(slot, q) {
+  const { waits } = q;
+  if (slot.ended) {
+    for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
+    return;
   }
+  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items: q.items }).then(
+    (results) => {
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (typeof r === 'string') waits[2 * i + 1](replyError(r));
+        else if (typeof r === 'number') waits[2 * i](Object.freeze({ id: `actor-${r}` }));
+        else waits[2 * i](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+      }
+    },
+    (err) => {
+      for (let i = 1; i < waits.length; i += 2) waits[i](err);
+    },
+  );
 }
 
 // ---- draining -------------------------------------------------------------------------
@@ -896,6 +912,7 @@ function runAs(slot, fn) {
   } finally {
     running = outer;
     watch[0] = outerWatch;
+    if (spawnQueue !== null && outer !== slot) flushSpawnsOf(slot); // its ctx.spawn calls, in one request
   }
 }
 
@@ -959,11 +976,13 @@ function unit(slot, env, what, msg) {
   } catch (err) {
     running = outer;
     watch[0] = outerWatch;
+    if (spawnQueue !== null) flushSpawnsOf(slot); // (see runAs)
     crashed(slot, env, err);
     return false;
   }
   running = outer;
   watch[0] = outerWatch;
+  if (spawnQueue !== null) flushSpawnsOf(slot); // its ctx.spawn calls reach the host before its reply
   if (isThenable(result)) {
     slot.waiting = true;
     slot.awaits(true);
