@@ -626,4 +626,22 @@ describe('pooled actors', () => {
     }
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
+
+  slowTest("a module actor's onTerminate runs on a polite stop also where its worker had loaded the module before", 30000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const url = new URL('./fixtures/pooled-terminate.mjs', import.meta.url);
+      const first = sup.spawn(url, { kind: 'pooled' });
+      assert.equal(await first.call('x'), 'x');
+      const second = sup.spawn(url, { kind: 'pooled' }); // the module is loaded on that worker now
+      assert.equal(await second.call('y'), 'y');
+      const said = [];
+      second.subscribe((m) => said.push([m.msg, m.data]));
+      await sup.terminateActor(second.id); // polite for an actor with onTerminate
+      assert.deepEqual(said, [['terminating', 'terminated']]);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
 });

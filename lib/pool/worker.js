@@ -294,7 +294,7 @@ class Ctx {
 
   /**
    * Spawns a child supervised with this actor; resolves with its ref `{ id }`. The spawns an
-   * actor makes in one turn of this worker go to the host as one request (see queueSpawn).
+   * actor makes in one run of its code go to the host as one request (see queueSpawn).
    */
   spawn(actor, options) {
     try {
@@ -467,10 +467,11 @@ function request(slot, body) {
 // A child's spawn is work for the host (options, supervision, placement), so each would cost a
 // round trip through the core. Instead the spawns an actor makes in one run of its synchronous
 // code (say, a loop of ctx.spawn under Promise.all) are queued and sent as one request when
-// that code returns (or, after an await, at the end of the turn): `{ op: 'spawns', sources, options, items }`, each distinct source and options
-// once, an item `[source index, options index, count]` per call (count -1: ctx.spawn). The
-// host answers with one result per item: a child's id, an array of ids, or the error text of
-// that one spawn (its class kept, see replyError).
+// that code returns or throws (after an await: at the end of the turn), `{ op: 'spawns',
+// sources, options, items }`: each distinct source and options once, an item `[source index,
+// options index, count]` per call (count -1: ctx.spawn). The host answers with one result per
+// item: a child's id, an array of ids, or the error text of that one spawn (its class kept,
+// see replyError).
 
 // A function's start descriptor by its code (a closure made anew per call, as in a spawning
 // loop, has the same code each time): at most SOURCES_KEPT remembered.
@@ -779,6 +780,7 @@ function start(id, spec, incarnation) {
   const arriving = spec.regions ? regionsArrive(spec.regions) : null; // null: nothing to wait for
   if (typeof b.then !== 'function' && arriving === null) {
     slot.behaviour = b; // the common case: ready now, and init/onStart (if any) run right here
+    if (b.onTerminate && slot.module) native.poolRequest(slot.id, 0, '{"op":"hooks","onTerminate":true}'); // (a module loaded before)
     if ((b.init || b.onStart) && !startNow(slot, b)) return;
     started(slot);
     armIdle(slot);
