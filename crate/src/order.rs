@@ -131,19 +131,13 @@ impl<K: Copy + Eq + Hash, V> LinkedMap<K, V> {
     /// The entries at positions `offset..offset + limit` of the insertion order, walking
     /// from whichever end is nearer: O(min(offset, len - offset) + limit).
     pub fn page(&self, offset: usize, limit: usize) -> Vec<(K, &V)> {
-        let len = self.len();
-        if offset >= len || limit == 0 {
-            return Vec::new();
-        }
-        let end = offset.saturating_add(limit).min(len);
-        if offset <= len - end {
-            self.iter().skip(offset).take(end - offset).collect()
-        } else {
-            let mut out: Vec<(K, &V)> =
-                self.iter_rev().skip(len - end).take(end - offset).collect();
-            out.reverse();
-            out
-        }
+        crate::slab::page(
+            self.len(),
+            offset,
+            limit,
+            || self.iter(),
+            || self.iter_rev(),
+        )
     }
 }
 
@@ -233,7 +227,7 @@ mod tests {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            if seed % 3 == 0 && !v.is_empty() {
+            if seed.is_multiple_of(3) && !v.is_empty() {
                 let k = v.remove((seed as usize / 3) % v.len());
                 assert_eq!(m.remove(&k), Some(()));
             } else {

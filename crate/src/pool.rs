@@ -617,7 +617,7 @@ mod tests {
             "double release changes nothing"
         );
         assert_eq!(p.in_use(), 1, "the writer's read reference remains");
-        assert_eq!(p.release(g, 7, L).0, true);
+        assert!(p.release(g, 7, L).0);
         assert_eq!(p.in_use(), 0, "the last reference freed it at once");
         assert!(p.read(g, 7, L).is_none(), "stale epoch reads nothing");
         let g2 = p.acquire(7, 1, L).unwrap();

@@ -376,19 +376,13 @@ impl<V> SlotList<V> {
     /// The entries at positions `offset..offset + limit` of the insertion order, walking
     /// from whichever end is nearer: O(min(offset, len - offset) + limit).
     pub fn page(&self, offset: usize, limit: usize) -> Vec<(u64, &V)> {
-        let len = self.len();
-        if offset >= len || limit == 0 {
-            return Vec::new();
-        }
-        let end = offset.saturating_add(limit).min(len);
-        if offset <= len - end {
-            self.iter().skip(offset).take(end - offset).collect()
-        } else {
-            let mut out: Vec<(u64, &V)> =
-                self.iter_rev().skip(len - end).take(end - offset).collect();
-            out.reverse();
-            out
-        }
+        page(
+            self.len(),
+            offset,
+            limit,
+            || self.iter(),
+            || self.iter_rev(),
+        )
     }
 
     /// Bytes held (for footprints).
@@ -414,6 +408,33 @@ impl<'a, V> Iterator for ListIter<'a, V> {
         let e = self.list.entries.get(self.at as usize - 1)?;
         self.at = if self.forward { e.next } else { e.prev };
         Some((e.id, &e.value))
+    }
+}
+
+/// Positions `offset..offset + limit` of a sequence of `len` items that can be walked from
+/// either end, walking from whichever end is nearer: O(min(offset, len - offset) + limit).
+/// Shared by [`SlotList::page`] and `order::LinkedMap::page`.
+pub fn page<T, F, R>(
+    len: usize,
+    offset: usize,
+    limit: usize,
+    forward: impl FnOnce() -> F,
+    backward: impl FnOnce() -> R,
+) -> Vec<T>
+where
+    F: Iterator<Item = T>,
+    R: Iterator<Item = T>,
+{
+    if offset >= len || limit == 0 {
+        return Vec::new();
+    }
+    let end = offset.saturating_add(limit).min(len);
+    if offset <= len - end {
+        forward().skip(offset).take(end - offset).collect()
+    } else {
+        let mut out: Vec<T> = backward().skip(len - end).take(end - offset).collect();
+        out.reverse();
+        out
     }
 }
 
@@ -514,7 +535,7 @@ mod tests {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            if seed % 3 == 0 && !v.is_empty() {
+            if seed.is_multiple_of(3) && !v.is_empty() {
                 let k = v.remove((seed as usize / 3) % v.len());
                 assert_eq!(m.remove(k), Some(k * 10));
             } else {
