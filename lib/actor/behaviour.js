@@ -8,17 +8,20 @@ const { withTypeScriptHint } = require('./ts-hint.js');
 
 const HOOKS = ['init', 'onStart', 'onTerminate', 'onExit', 'onIdle'];
 
-/** Evaluates serialised function source in the thread's global scope. */
-function compile(code) {
+/**
+ * Evaluates serialised function source in the thread's global scope (an actor's callback or
+ * hook, a task's function); `what` names it in the error when it is not a function.
+ */
+function compile(code, what = 'actor callback') {
   let fn;
   try {
     fn = (0, eval)(`(${code})`);
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    const holder = (0, eval)(`({${code}})`); // method shorthand: name(self, msg, ctx) { … }
+    const holder = (0, eval)(`({${code}})`); // method shorthand: name(...) { … }
     fn = holder[Object.keys(holder)[0]];
   }
-  if (typeof fn !== 'function') throw new TypeError('actor callback did not evaluate to a function');
+  if (typeof fn !== 'function') throw new TypeError(`${what} did not evaluate to a function`);
   return fn;
 }
 
@@ -75,4 +78,4 @@ async function loadModule(url) {
   throw new TypeError(`module ${url} has no default export function (or { handle } object)`);
 }
 
-module.exports = { buildSync, loadModule, moduleExports, HOOKS };
+module.exports = { buildSync, loadModule, moduleExports, compile, HOOKS };

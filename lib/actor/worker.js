@@ -21,6 +21,7 @@ const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../po
 const { Outbox } = require('./outbox.js');
 const { fmt } = require('../fmt.js');
 const { trackTimers } = require('./user-timers.js');
+const { resourcesProxy } = require('./resources.js');
 
 // The runtime's own timers. Timers the actor's code creates go through tracking wrappers
 // (installed below) so that a recycled thread can cancel what an ended incarnation left behind.
@@ -443,21 +444,9 @@ function target(t, param) {
 
 /** `ctx.resources.<name>.<method>(...args)`: a request to the host, validated there. */
 function makeResources(g) {
-  return new Proxy(Object.create(null), {
-    get(_, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      return new Proxy(Object.create(null), {
-        get(__, method) {
-          if (typeof method !== 'string' || method === 'then') return undefined;
-          return async (...args) => {
-            if (g !== generation) throw new IncarnationEnded();
-            encode(args, `resources.${name}.${method}: arguments`);
-            return request({ op: 'resource', resource: name, method, args });
-          };
-        },
-      });
-    },
-  });
+  return resourcesProxy(() => {
+    if (g !== generation) throw new IncarnationEnded();
+  }, request);
 }
 
 function makeCtx(g) {

@@ -29,6 +29,7 @@ const { fmt } = require('../fmt.js');
 const { Outbox } = require('../actor/outbox.js');
 const tier2 = require('../tier2/index.js');
 const { trackTimers } = require('../actor/user-timers.js');
+const { resourcesProxy } = require('../actor/resources.js');
 
 const {
   setImmediate: runtimeSetImmediate,
@@ -413,21 +414,7 @@ class Ctx {
   /** Host services: `await ctx.resources.<name>.<method>(...args)`. */
   get resources() {
     const slot = this._slot;
-    return new Proxy(Object.create(null), {
-      get(_, name) {
-        if (typeof name !== 'string' || name === 'then') return undefined;
-        return new Proxy(Object.create(null), {
-          get(__, method) {
-            if (typeof method !== 'string' || method === 'then') return undefined;
-            return async (...args) => {
-              slot.check();
-              encode(args, `resources.${name}.${method}: arguments`);
-              return request(slot, { op: 'resource', resource: name, method, args });
-            };
-          },
-        });
-      },
-    });
+    return resourcesProxy(() => slot.check(), (body) => request(slot, body));
   }
 
   /** "Still alive": recorded in diagnostics. */

@@ -40,7 +40,7 @@
 const { parentPort, threadId } = require('node:worker_threads');
 const native = require('../native.js');
 const tier2 = require('../tier2/index.js');
-const { moduleExports } = require('../actor/behaviour.js');
+const { moduleExports, compile } = require('../actor/behaviour.js');
 const { encode } = require('../codec.js');
 const { BIG_TEXT, bytesParcel } = require('./transfer.js');
 const { ThreadEnd, CHANNEL_TEXT, NOT_HERE, GONE } = require('./channel.js');
@@ -60,19 +60,6 @@ const K_REPLY_OK = require('../port/kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
 const fns = new Map(); // fid → function (or the promise of a module's function)
-
-function compile(code) {
-  let fn;
-  try {
-    fn = (0, eval)(`(${code})`);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    const holder = (0, eval)(`({${code}})`); // method shorthand: name(input) { … }
-    fn = holder[Object.keys(holder)[0]];
-  }
-  if (typeof fn !== 'function') throw new TypeError('task source did not evaluate to a function');
-  return fn;
-}
 
 async function load(url) {
   const mod = await import(url).catch((err) => {
@@ -436,7 +423,7 @@ function runCall(msg, ctx, helpers) {
       );
     }
     try {
-      fn = compile(def.code);
+      fn = compile(def.code, 'task source');
       fn.fromSource = true;
     } catch (err) {
       fn = () => {
