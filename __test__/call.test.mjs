@@ -135,6 +135,26 @@ forEachKind((k) => {
       assert.deepEqual(runtimeStats(), NO_LEAKS);
     });
 
+    slowTest('a short timeout fires while a call with a long one is still in flight', 30000, async () => {
+      // the host keeps one timer for all its calls' deadlines: a later, shorter one must re-arm it
+      const sup = k.createSupervisor({ warmWorkers: 2 });
+      try {
+        const hung = sup.spawn(() => new Promise(() => {}));
+        const slow = sup.spawn(async (self, msg) => {
+          await new Promise((r) => setTimeout(r, msg.wait));
+          return msg.n;
+        });
+        const long = hung.call('never', { timeoutMs: 60000 }).catch((e) => e);
+        await faults(() => slow.call({ n: 1, wait: 2000 }, { timeoutMs: 30 }), TimeoutError, /timed out after 30 ms/);
+        assert.equal(await slow.call({ n: 2, wait: 0 }, { timeoutMs: 20000 }), 2);
+        await hung.terminate();
+        assert.ok((await long) instanceof ActorExitError, 'the long call ends with its callee, not by its timeout');
+      } finally {
+        await sup.shutdown();
+      }
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
+
     slowTest('a reply that cannot be serialised rejects the call instead of losing it', 30000, async () => {
       const sup = k.createSupervisor({ warmWorkers: 1 });
       try {

@@ -16,6 +16,7 @@ const { TimeoutError, ActorExitError } = require('../errors.js');
 const { Spinner } = require('../port/spin.js');
 const { PortReader } = require('../port/reader.js');
 const { envelopeKind, settlePending } = require('../port/envelope.js');
+const { Deadlines } = require('../port/deadlines.js');
 
 // Longest the host thread waits in the core for replies and events in one go before its event
 // loop gets a turn (the host is the application's main thread: keep its I/O flowing).
@@ -329,6 +330,17 @@ class Supervisor {
     this._subs = new Set();
     this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
     this._calls = new Map();
+    // Timeouts of the calls in flight, one timer for all (lib/port/deadlines.js).
+    this._deadlines = new Deadlines({
+      live: (c) => this._calls.get(c.corr) === c,
+      expire: (c) => {
+        this._calls.delete(c.corr);
+        c.unlisten?.();
+        c.reject(new TimeoutError(`call to actor-${c.num} timed out after ${c.timeoutMs} ms`));
+      },
+      size: () => this._calls.size,
+      unref: true,
+    });
     this._corr = 0;
     this._closing = null;
     this._closed = false;
@@ -1134,11 +1146,11 @@ class Supervisor {
     await this.cluster?.close(); // after the actors: their exits reach remote links and monitors
     this._reader.drain();
     for (const c of this._calls.values()) {
-      clearTimeout(c.timer);
       c.unlisten?.();
       c.reject(new ActorExitError('shutdown'));
     }
     this._calls.clear();
+    this._deadlines.clear();
     await releaseAll(this._resources, (name, error) =>
       this._emit('error', { reason: `resource ${name}: release failed: ${error?.message ?? error}`, error }),
     );
@@ -1157,23 +1169,18 @@ class Supervisor {
         reject(new ActorExitError(CALL_FAILURE[code]));
         return;
       }
-      const entry = { resolve, reject, timer: null, t0: 0, unlisten: null };
-      entry.timer = setTimeout(() => {
-        this._calls.delete(corr);
-        entry.unlisten?.();
-        reject(new TimeoutError(`call to actor-${num} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      entry.timer.unref?.();
+      // (no timer of its own: the call's deadline goes to the supervisor's one queue)
+      const entry = { resolve, reject, timer: null, t0: 0, unlisten: null, corr, num, timeoutMs };
       // aborted: rejected now; the reply, if it still comes, finds no entry and is dropped
       if (signal) {
         entry.unlisten = listenAbort(signal, (reason) => {
           this._calls.delete(corr);
-          clearTimeout(entry.timer);
           reject(reason);
         });
       }
       entry.t0 = this._metrics.sample('callLatency') ? performance.now() : 0;
       this._calls.set(corr, entry);
+      this._deadlines.add(entry, timeoutMs);
     });
   }
 
