@@ -49,6 +49,7 @@ let outbox = null; // where ctx.send writes (created on the first send)
 let regions = null; // shared regions granted to this incarnation: name → SharedArrayBuffer
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
+let popped = false; // takeNext found the mailbox empty just now (nextMessage need not pop again)
 let boxes = null; // Tier 2 writes of the current incarnation (tier2.writer)
 let next = 0;
 let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
@@ -64,7 +65,7 @@ let heapTimer = null;
  * held back by a busy handler.
  */
 const reader = new PortReader({
-  take: () => (batch === null || busy ? native.workerTake() : null),
+  take: takeNext,
   onEnvelope: onUrgent,
   work: nextMessage,
   park: () => {
@@ -82,10 +83,36 @@ const reader = new PortReader({
 });
 const drain = reader.read;
 
+/**
+ * The reader's `take`: urgent envelopes (JSON text) or null. While the actor can take a message
+ * and has no batch in hand, one native call also pops the mailbox when nothing is urgent
+ * (`workerNext`): the batch it returns (marked by a leading space) is kept for `nextMessage`,
+ * and an empty answer tells `nextMessage` that the mailbox was just found empty.
+ */
+function takeNext() {
+  popped = false;
+  if (busy || cancelled) return native.workerTake();
+  if (batch !== null) return null;
+  const text = native.workerNext(BATCH);
+  if (text === null) {
+    popped = true;
+    return null;
+  }
+  if (text.charCodeAt(0) !== 32) return text;
+  reader.arrived();
+  batch = JSON.parse(text);
+  next = 0;
+  return null;
+}
+
 /** Delivers the next message of the mailbox, if the actor can take one now. */
 function nextMessage() {
   if (busy || cancelled) return IDLE;
   if (batch === null) {
+    if (popped) {
+      popped = false; // takeNext just found the mailbox empty: no second pop
+      return IDLE;
+    }
     const text = native.workerPop(BATCH);
     if (text === null) return IDLE;
     reader.arrived();
