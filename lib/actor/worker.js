@@ -29,7 +29,7 @@ const { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout, setImm
 const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 
 const port = workerData.port;
-const BATCH = 256; // most messages taken from the core per native call
+const BATCH = native.workerBatch(); // most messages taken from the core per native call
 const pending = new Map(); // corr → { resolve, reject, timer }
 let corr = 0;
 let spec = null; // start descriptor of the current incarnation
@@ -93,7 +93,7 @@ function takeNext() {
   popped = false;
   if (busy || cancelled) return native.workerTake();
   if (batch !== null) return null;
-  const text = native.workerNext(BATCH);
+  const text = native.workerNext();
   if (text === null) {
     popped = true;
     return null;
