@@ -490,23 +490,6 @@ export declare function wakeSelf(): void
 /** Looks a registered name up in a supervisor. */
 export declare function whereis(supId: number, name: string): number | null
 
-/**
- * Worker: the most messages `workerNext` takes per call (the thread passes the same to
- * `workerPop`).
- */
-export declare function workerBatch(): number
-
-/**
- * Worker: what `workerTake` and then `workerPop(workerBatch())` would return, in one native
- * call: the urgent envelopes if there are any (a JSON array), else the next batch of messages
- * after acknowledging what the control words say was handled — told apart by a leading space
- * (which `JSON.parse` ignores) — or null when both are empty. A sparse message costs the
- * thread two native calls fewer: one to find it, one to find the mailbox empty after it. It
- * takes no argument on purpose: napi-rs gives a call with arguments a borrow scope (an `Arc`
- * allocated and freed per call, about 40% of a call that does little), a call without none.
- */
-export declare function workerNext(): string | null
-
 /** Worker: no work left; returns true if work raced in and draining must continue. */
 export declare function workerPark(): boolean
 

@@ -100,38 +100,6 @@ pub fn worker_pop(max: u32) -> Result<Option<String>> {
     })
 }
 
-/// Most messages an actor thread takes from its mailbox per native call.
-const WORKER_BATCH: u32 = 256;
-
-/// Worker: the most messages `workerNext` takes per call (the thread passes the same to
-/// `workerPop`).
-#[napi(catch_unwind)]
-pub fn worker_batch() -> Result<u32> {
-    guard("workerBatch", || WORKER_BATCH)
-}
-
-/// Worker: what `workerTake` and then `workerPop(workerBatch())` would return, in one native
-/// call: the urgent envelopes if there are any (a JSON array), else the next batch of messages
-/// after acknowledging what the control words say was handled — told apart by a leading space
-/// (which `JSON.parse` ignores) — or null when both are empty. A sparse message costs the
-/// thread two native calls fewer: one to find it, one to find the mailbox empty after it. It
-/// takes no argument on purpose: napi-rs gives a call with arguments a borrow scope (an `Arc`
-/// allocated and freed per call, about 40% of a call that does little), a call without none.
-#[napi(catch_unwind)]
-pub fn worker_next() -> Result<Option<String>> {
-    guard("workerNext", || {
-        flush_current();
-        let port = current()?;
-        if let Some(urgent) = port.take_urgent() {
-            return Some(urgent);
-        }
-        let actor = bound()?;
-        let mut mail = runtime().pop(&port, &actor, WORKER_BATCH as usize)?;
-        mail.insert(0, ' ');
-        Some(mail)
-    })
-}
-
 /// Worker: no work left; returns true if work raced in and draining must continue.
 #[napi(catch_unwind)]
 pub fn worker_park() -> Result<bool> {

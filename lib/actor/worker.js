@@ -29,7 +29,7 @@ const { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout, setImm
 const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 
 const port = workerData.port;
-const BATCH = native.workerBatch(); // most messages taken from the core per native call
+const BATCH = 256; // most messages taken from the core per native call
 const pending = new Map(); // corr → { resolve, reject, timer }
 let corr = 0;
 let spec = null; // start descriptor of the current incarnation
@@ -49,7 +49,6 @@ let outbox = null; // where ctx.send writes (created on the first send)
 let regions = null; // shared regions granted to this incarnation: name → SharedArrayBuffer
 let handled = 0;
 let batch = null; // messages taken from the core, handled one at a time
-let popped = false; // takeNext found the mailbox empty just now (nextMessage need not pop again)
 let boxes = null; // Tier 2 writes of the current incarnation (tier2.writer)
 let next = 0;
 let generation = 0; // grows when an incarnation ends in this thread; its self and ctx go stale
@@ -65,7 +64,7 @@ let heapTimer = null;
  * held back by a busy handler.
  */
 const reader = new PortReader({
-  take: takeNext,
+  take: () => (batch === null || busy ? native.workerTake() : null),
   onEnvelope: onUrgent,
   work: nextMessage,
   park: () => {
@@ -83,36 +82,10 @@ const reader = new PortReader({
 });
 const drain = reader.read;
 
-/**
- * The reader's `take`: urgent envelopes (JSON text) or null. While the actor can take a message
- * and has no batch in hand, one native call also pops the mailbox when nothing is urgent
- * (`workerNext`): the batch it returns (marked by a leading space) is kept for `nextMessage`,
- * and an empty answer tells `nextMessage` that the mailbox was just found empty.
- */
-function takeNext() {
-  popped = false;
-  if (busy || cancelled) return native.workerTake();
-  if (batch !== null) return null;
-  const text = native.workerNext();
-  if (text === null) {
-    popped = true;
-    return null;
-  }
-  if (text.charCodeAt(0) !== 32) return text;
-  reader.arrived();
-  batch = JSON.parse(text);
-  next = 0;
-  return null;
-}
-
 /** Delivers the next message of the mailbox, if the actor can take one now. */
 function nextMessage() {
   if (busy || cancelled) return IDLE;
   if (batch === null) {
-    if (popped) {
-      popped = false; // takeNext just found the mailbox empty: no second pop
-      return IDLE;
-    }
     const text = native.workerPop(BATCH);
     if (text === null) return IDLE;
     reader.arrived();
