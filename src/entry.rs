@@ -15,11 +15,11 @@ pub(crate) fn invalid(msg: impl Into<String>) -> Error {
 
 /// Runs the body of the native entry point `name` (its JS name); a panic in it becomes an
 /// `Error` whose message is `internal panic: <name>: <panic message>`. The host's mail ring
-/// (`messages::deliver_host_mail`) is delivered first, so no native call of the host overtakes
+/// (`host_mail::deliver`) is delivered first, so no native call of the host overtakes
 /// the `receive`s it made before.
 pub(crate) fn guard<T>(name: &str, body: impl FnOnce() -> T) -> Result<T> {
     warden_core::panics::catch(|| {
-        crate::messages::deliver_host_mail();
+        crate::host_mail::deliver();
         body()
     })
     .map_err(|message| {

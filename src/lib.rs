@@ -19,6 +19,7 @@
 
 mod boxes;
 mod entry;
+mod host_mail;
 mod messages;
 mod parcels;
 mod pool;

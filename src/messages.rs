@@ -2,6 +2,8 @@
 //! of its host. Every refusal is a dead letter the core reports to a supervisor.
 
 use crate::entry::{guard, id};
+use crate::host_mail;
+use crate::ports::{control_words, outbox_bytes};
 use crate::thread::{bound, current, current_actor_id, deliver, flush_current, report_sup};
 
 use napi::bindgen_prelude::Result;
@@ -128,93 +130,14 @@ pub fn heartbeat(now_ms: f64) -> Result<bool> {
     })
 }
 
-// ---- the host's mail ring ---------------------------------------------------------------
-//
-// `ActorRef.receive` from the host to a pooled actor writes a record into a byte ring of this
-// thread (the same layout as an actor thread's outbox, crate/src/outbox.rs) instead of making
-// a native call per message. The ring is delivered, in order, at the start of every native
-// call this thread makes (`entry::guard`), so nothing the host does natively afterwards can
-// overtake it; at the end of the JS task that wrote it (a microtask, lib/host/mail.js); and
-// when it is full. Records: target 0 names the supervisor (its id in decimal) that reports
-// dead letters of the records that follow; any other target is a message to that actor.
-
-thread_local! {
-    /// The host thread's ring, once it sent through it: a port of its own, never registered
-    /// (no thread drains it but this one), used only for its control words and outbox.
-    static HOST_MAIL: std::cell::RefCell<Option<std::sync::Arc<warden_core::Port>>> =
-        const { std::cell::RefCell::new(None) };
-    /// The supervisor the ring's last supervisor record named.
-    static HOST_MAIL_SUP: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// Delivers what this thread wrote to its host ring (nothing if it has none or it is empty);
-/// returns how many messages. Every native entry point calls it first (`entry::guard`).
-pub(crate) fn deliver_host_mail() -> usize {
-    HOST_MAIL.with(|m| {
-        let m = m.borrow();
-        let Some(port) = m.as_ref() else {
-            return 0;
-        };
-        let control = port.control();
-        if !warden_core::outbox::Outbox::pending(control) {
-            return 0;
-        }
-        let rt = runtime();
-        let mut sup = HOST_MAIL_SUP.with(|s| s.get());
-        let mut n = 0;
-        let mut wake = Vec::new();
-        // The ring space is given back only when the drain is dropped, after the last delivery
-        // (and the wakes: a flush that finds the ring empty knows its workers were rung).
-        let mut drain = port.outbox().drain(control);
-        for (target, json) in &mut drain {
-            let body = String::from_utf8(json)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            if target == 0 {
-                sup = body.parse().unwrap_or(0);
-                continue;
-            }
-            // Every refusal is a dead letter, reported by `send` (to the target's supervisor,
-            // or to `sup` for an actor no longer known).
-            let env = Envelope::new(Kind::User, 0, 0, body);
-            let _ = rt.deliver_quiet(u64::from(target), env, sup, &mut wake);
-            n += 1;
-        }
-        for p in wake {
-            p.ring(); // each worker once per flush
-        }
-        drop(drain);
-        HOST_MAIL_SUP.with(|s| s.set(sup));
-        n
-    })
-}
-
-fn host_mail_port() -> std::sync::Arc<warden_core::Port> {
-    HOST_MAIL.with(|m| {
-        m.borrow_mut()
-            .get_or_insert_with(|| std::sync::Arc::new(warden_core::Port::new(0)))
-            .clone()
-    })
-}
+// ---- the views of the host's mail ring (the ring itself: `crate::host_mail`) --------------
 
 /// Host: the ring `ActorRef.receive` writes into (a `Uint8Array` over core memory; its head
 /// and tail counters are words 2 and 3 of `hostMailControl()`).
 #[napi(catch_unwind)]
 pub fn host_mail_view() -> Result<napi::bindgen_prelude::Uint8Array> {
     guard("hostMailView", || {
-        let outbox = host_mail_port().outbox().clone();
-        let ptr = outbox.as_ptr();
-        // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc the finalizer
-        // keeps alive until the engine collects the view. The bytes are `UnsafeCell`s; JS writes
-        // only the ring's free part and publishes it through the head counter, and the drain
-        // reads only the published part and checks every length it reads (as for an actor
-        // thread's outbox, `outboxView`).
-        unsafe {
-            napi::bindgen_prelude::Uint8Array::with_external_data(
-                ptr,
-                warden_core::outbox::OUTBOX_BYTES,
-                move |_, _| drop(outbox),
-            )
-        }
+        outbox_bytes(host_mail::port().outbox().clone())
     })
 }
 
@@ -222,18 +145,7 @@ pub fn host_mail_view() -> Result<napi::bindgen_prelude::Uint8Array> {
 #[napi(catch_unwind)]
 pub fn host_mail_control() -> Result<napi::bindgen_prelude::Uint32Array> {
     guard("hostMailControl", || {
-        let control = host_mail_port().control().clone();
-        let ptr = control.as_ptr();
-        // SAFETY: `ptr` points to CONTROL_WORDS aligned `AtomicU32`s inside `control`, an Arc the
-        // finalizer keeps alive until the engine collects the view; the core only loads and
-        // stores them atomically and JS reads and writes whole u32 values.
-        unsafe {
-            napi::bindgen_prelude::Uint32Array::with_external_data(
-                ptr,
-                warden_core::port::CONTROL_WORDS,
-                move |_, _| drop(control),
-            )
-        }
+        control_words(host_mail::port().control().clone())
     })
 }
 

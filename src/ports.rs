@@ -7,8 +7,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::cell::RefCell;
 use std::sync::Arc;
-use warden_core::outbox::OUTBOX_BYTES;
-use warden_core::port::CONTROL_WORDS;
+use warden_core::outbox::{Outbox, OUTBOX_BYTES};
+use warden_core::port::{ControlBlock, CONTROL_WORDS};
 use warden_core::{runtime, Port};
 
 /// Registers a new port (before its thread starts) and returns its id.
@@ -62,16 +62,7 @@ pub fn register_port(
                     });
                 }
             })?;
-            let control = port.control().clone();
-            let ptr = control.as_ptr();
-            // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that
-            // the finalizer below keeps alive until the engine collects the view, so the memory
-            // outlives every JS access. The words are `AtomicU32`s, which the core only ever loads
-            // and stores atomically; JS reads and writes whole aligned u32 values.
-            let view = unsafe {
-                Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control))
-            };
-            return Ok(Some(view));
+            return Ok(Some(control_words(port.control().clone())));
         }
         let tsfn = builder.weak::<true>().build()?;
         port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
@@ -185,17 +176,7 @@ pub fn host_park(port_id: f64) -> Result<bool> {
 pub fn outbox_view() -> Result<Uint8Array> {
     guard_try("outboxView", || {
         let port = current().ok_or_else(|| invalid("outboxView: not a worker thread"))?;
-        let outbox = runtime().open_outbox(&port);
-        let ptr = outbox.as_ptr();
-        // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
-        // keeps alive until the engine collects the view. The bytes are `UnsafeCell`s, which may
-        // change behind the core's shared references. JS writes only the ring's free part and
-        // publishes it through the head counter; the core reads only the published part, and
-        // checks every length it reads there, so even a thread that broke the protocol could only
-        // garble its own mail.
-        let view =
-            unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) };
-        Ok(view)
+        Ok(outbox_bytes(runtime().open_outbox(&port)))
     })
 }
 
@@ -250,4 +231,28 @@ pub fn wake_self() -> Result<()> {
             p.ring();
         }
     })
+}
+
+/// A `Uint32Array` over a port's control words (`CONTROL_WORDS` of them), keeping the block
+/// alive until the engine collects the view.
+pub(crate) fn control_words(control: Arc<ControlBlock>) -> Uint32Array {
+    let ptr = control.as_ptr();
+    // SAFETY: `ptr` points to CONTROL_WORDS u32 words inside `control`, an Arc'd block that the
+    // finalizer keeps alive until the engine collects the view, so the memory outlives every JS
+    // access. The words are `AtomicU32`s, which the core only ever loads and stores atomically;
+    // JS reads and writes whole aligned u32 values.
+    unsafe { Uint32Array::with_external_data(ptr, CONTROL_WORDS, move |_, _| drop(control)) }
+}
+
+/// A `Uint8Array` over an outbox's ring (`OUTBOX_BYTES`), keeping it alive until the engine
+/// collects the view: an actor thread's outbox, or the host's mail ring.
+pub(crate) fn outbox_bytes(outbox: Arc<Outbox>) -> Uint8Array {
+    let ptr = outbox.as_ptr();
+    // SAFETY: `ptr` points to OUTBOX_BYTES bytes owned by `outbox`, an Arc that the finalizer
+    // keeps alive until the engine collects the view. The bytes are `UnsafeCell`s, which may
+    // change behind the core's shared references. JS writes only the ring's free part and
+    // publishes it through the head counter; the core reads only the published part, and checks
+    // every length it reads there, so even a thread that broke the protocol could only garble
+    // its own mail.
+    unsafe { Uint8Array::with_external_data(ptr, OUTBOX_BYTES, move |_, _| drop(outbox)) }
 }

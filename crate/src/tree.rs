@@ -330,33 +330,23 @@ impl Tree {
         }
     }
 
-    fn set_prev(&mut self, c: Child, prev: Link) {
+    /// `(prev, next)` of a child in its group's list, to change.
+    fn siblings_mut(&mut self, c: Child) -> Option<(&mut Link, &mut Link)> {
         match c {
-            Child::Actor(a) => {
-                if let Some(n) = self.node_mut(a) {
-                    n.prev = prev;
-                }
-            }
-            Child::Group(g) => {
-                if let Some(n) = self.groups.get_mut(&g) {
-                    n.prev = prev;
-                }
-            }
+            Child::Actor(a) => self.node_mut(a).map(|n| (&mut n.prev, &mut n.next)),
+            Child::Group(g) => self.groups.get_mut(&g).map(|n| (&mut n.prev, &mut n.next)),
+        }
+    }
+
+    fn set_prev(&mut self, c: Child, prev: Link) {
+        if let Some((p, _)) = self.siblings_mut(c) {
+            *p = prev;
         }
     }
 
     fn set_next(&mut self, c: Child, next: Link) {
-        match c {
-            Child::Actor(a) => {
-                if let Some(n) = self.node_mut(a) {
-                    n.next = next;
-                }
-            }
-            Child::Group(g) => {
-                if let Some(n) = self.groups.get_mut(&g) {
-                    n.next = next;
-                }
-            }
+        if let Some((_, n)) = self.siblings_mut(c) {
+            *n = next;
         }
     }
 
