@@ -19,6 +19,7 @@ const transfer = require('./transfer.js');
 const { settings, CHANNEL_TEXT, NOT_HERE, GONE, openChannel } = require('./channel.js');
 const { PortReader } = require('../port/reader.js');
 const { envelopeKind } = require('../port/envelope.js');
+const { OK, UNDEF, LOST, BOX, PROGRESS, PARCEL, BYTES_PARCEL, CHANNEL, WITH_PROGRESS } = require('./tags.js');
 
 const RUNNER = Object.freeze({ kind: 'module', url: pathToFileURL(path.join(__dirname, 'runner.js')).href });
 const PING_TIMEOUT_MS = 60000; // a thread that does not start within this is given up
@@ -30,18 +31,6 @@ const PREFETCH_MAX_MS = 2; // a thread whose recent tasks took less may get its 
 const PREFETCH_BUDGET_MS = 1; // … as many as it should finish in this long
 const PREFETCH_DEPTH = 32; // … and at most this many waiting behind the running one
 const HEAP_EVERY = 16; // with maxHeapUsedMb, threads report their heap every this many tasks (and after any task of 1 ms or more)
-
-// Reply tags of lib/tasks/runner.js.
-const R_FAIL = 0;
-const R_OK = 1;
-const R_UNDEF = 2;
-const R_LOST = 3;
-const R_BOX = 4;
-const R_PROGRESS = 5;
-const WITH_PROGRESS = -2; // a call wrapped with where its progress goes: [-2, port, corr, call]
-const R_PARCEL = 6; // a large result in a parcel (lib/tasks/transfer.js)
-const R_BYTES_PARCEL = 7; // a bytes result (transfer) in a bytes parcel
-const R_CHANNEL = 8; // a large result on the thread's side channel (lib/tasks/channel.js)
 
 /** A ping: the first message a (new or restarted) thread handles. */
 class Ping {
@@ -430,12 +419,12 @@ class TaskPool {
       // a late reply (or progress): its task was stopped (a large result's parcel is not wanted any more)
       const late = env[3];
       const tag = Array.isArray(late) && late[0] === K.REPLY_OK && Array.isArray(late[1]) ? late[1][0] : -1;
-      if (tag === R_PARCEL || tag === R_BYTES_PARCEL) native.parcelDrop(late[1][2][0]);
+      if (tag === PARCEL || tag === BYTES_PARCEL) native.parcelDrop(late[1][2][0]);
       // (one on a side channel went with its thread's channel, closed when the thread was stopped)
       return;
     }
     const body = env[3];
-    if (body[0] === K.REPLY_OK && Array.isArray(body[1]) && body[1][0] === R_PROGRESS) {
+    if (body[0] === K.REPLY_OK && Array.isArray(body[1]) && body[1][0] === PROGRESS) {
       this.progressed(call, body[1]); // the task goes on: its call stays open
       return;
     }
@@ -446,7 +435,7 @@ class TaskPool {
     else this.exited(call.thread, call, String(body[1]));
   }
 
-  /** A running task reported progress `[R_PROGRESS, value?]`: its `onProgress` gets the value. */
+  /** A running task reported progress `[PROGRESS, value?]`: its `onProgress` gets the value. */
   progressed(job, r) {
     if (job instanceof Ping || job.state !== RUNNING || job.onProgress === null) return;
     try {
@@ -460,7 +449,7 @@ class TaskPool {
   replied(t, job, reply) {
     if (!this.detach(t, job)) return;
     t.lastReply = performance.now();
-    if (reply[0] === R_LOST) {
+    if (reply[0] === LOST) {
       // The thread was restarted (e.g. a task's stray timer crashed it while idle) and lost its
       // functions, or the side channel the call named: send the task again with its function
       // (and a channel to the new incarnation, which says which thread it runs on).
@@ -480,19 +469,19 @@ class TaskPool {
     t.service = t.service === 0 ? ms : t.service * 0.75 + ms * 0.25;
     this.service = this.service === 0 ? ms : this.service * 0.9 + ms * 0.1;
     if (reply.length > 3 && reply[3] > this.maxHeapUsedMb) t.recycle = true;
-    if (reply[0] === R_OK) {
+    if (reply[0] === OK) {
       this.counts.completed++;
       job.succeed(reply[2]);
-    } else if (reply[0] === R_CHANNEL) {
+    } else if (reply[0] === CHANNEL) {
       this.fromChannel(t, job, reply[2]);
       return;
-    } else if (reply[0] === R_BOX || reply[0] === R_PARCEL || reply[0] === R_BYTES_PARCEL) {
+    } else if (reply[0] === BOX || reply[0] === PARCEL || reply[0] === BYTES_PARCEL) {
       let value;
       try {
         value =
-          reply[0] === R_BOX
+          reply[0] === BOX
             ? transfer.takeResult(this, t, reply[2])
-            : reply[0] === R_PARCEL
+            : reply[0] === PARCEL
               ? transfer.takeParcel(reply[2])
               : transfer.takeBytesParcel(reply[2]);
       } catch (err) {
@@ -503,7 +492,7 @@ class TaskPool {
       }
       this.counts.completed++;
       job.succeed(value);
-    } else if (reply[0] === R_UNDEF) {
+    } else if (reply[0] === UNDEF) {
       this.counts.completed++;
       job.succeed(undefined);
     } else {

@@ -46,16 +46,7 @@ const { BIG_TEXT, bytesParcel } = require('./transfer.js');
 const { ThreadEnd, CHANNEL_TEXT, NOT_HERE, GONE } = require('./channel.js');
 const { withTypeScriptHint } = require('../actor/ts-hint.js');
 
-const OK = 1;
-const UNDEF = 2;
-const FAIL = 0;
-const LOST = 3;
-const BOX = 4;
-const PROGRESS = 5;
-const PARCEL = 6;
-const BYTES_PARCEL = 7;
-const CHANNEL = 8;
-const WITH_PROGRESS = -2;
+const { FAIL, OK, UNDEF, LOST, BOX, PROGRESS, PARCEL, BYTES_PARCEL, CHANNEL, WITH_PROGRESS } = require('./tags.js');
 const K_REPLY_OK = require('../port/kinds.js').REPLY_OK;
 const RESULT_META = { msg: 'task result', type: 'binary', share: 'owner' };
 
