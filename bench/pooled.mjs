@@ -1,12 +1,13 @@
 // Pooled actors (DESIGN.md 8.5): one JSON line per row.
 //   node --expose-gc bench/pooled.mjs [actors]        (default 1000000; Bun: bun bench/pooled.mjs)
-// Rows: host → pooled call p50/p99; actor → actor on one worker (messages per second and CPU
-// time per message); ctx.spawn inside a worker; a hang among co-located actors (HANG actors,
-// default 100000; beside it, one round of calls to all of them without a hang); then, with
-// [actors] live: spawnMany rate per chunk of 100k (the first and the last), one message to
-// each (with CPU time per message: the process, and the host thread while it sends), memory
-// per actor by layer (whole-process RSS; the host's JS heap; the pool workers' JS heaps,
-// measured from inside them), and call p50/p99 to random actors with all of them resident.
+// Rows: host → pooled call p50/p99 (with CPU time per call: the process, and the host thread);
+// actor → actor on one worker (messages per second and CPU time per message); ctx.spawn inside
+// a worker; a hang among co-located actors (HANG actors, default 100000; beside it, one round of
+// calls to all of them without a hang); then, with [actors] live: spawnMany rate per chunk of
+// 100k (the first and the last), one message to each (with CPU time per message: the process,
+// and the host thread while it sends), memory per actor by layer (whole-process RSS; the host's
+// JS heap; the pool workers' JS heaps, measured from inside them), and call p50/p99 to random
+// actors with all of them resident (with CPU time per call as in the first row).
 // BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
@@ -36,17 +37,34 @@ const hostCpuMs = () => {
   }
 };
 
+/**
+ * `n` calls one after the other (`call(i)` makes the i-th): their latency p50/p99 (µs), and the
+ * CPU time per call of the whole process (workers included) and of the host thread alone (10 ms
+ * ticks; null where /proc is missing), over the same `n` calls.
+ */
+async function calls(n, call) {
+  const lat = [];
+  const c0 = cpuMs();
+  const h0 = hostCpuMs();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await call(i);
+    lat.push((performance.now() - t) * 1000);
+  }
+  const h1 = hostCpuMs();
+  return {
+    p50us: Math.round(percentile(lat, 50)),
+    p99us: Math.round(percentile(lat, 99)),
+    processCpuNsPerCall: Math.round(((cpuMs() - c0) * 1e6) / n),
+    hostCpuNsPerCall: h0 === null ? null : Math.round(((h1 - h0) * 1e6) / n),
+  };
+}
+
 async function callLatency() {
   const sup = createSupervisor({ pool: { workers: 1 } });
   const [a] = sup.spawnMany(1, (self, msg) => msg);
   for (let i = 0; i < 2000; i++) await a.call(i);
-  const lat = [];
-  for (let i = 0; i < 20000; i++) {
-    const t = performance.now();
-    await a.call(i);
-    lat.push((performance.now() - t) * 1000);
-  }
-  out({ row: 'call host → pooled', p50us: Math.round(percentile(lat, 50)), p99us: Math.round(percentile(lat, 99)) });
+  out({ row: 'call host → pooled', ...(await calls(20000, (i) => a.call(i))) });
   await sup.shutdown();
 }
 
@@ -224,14 +242,8 @@ async function many() {
     restBytes: rss - per(m0.heapTotal, m1.heapTotal) - per(total0, total1),
     gc: bun || typeof globalThis.gc === 'function',
   });
-  const lat = [];
-  for (let i = 0; i < 20000; i++) {
-    const r = refs[(Math.random() * N) | 0];
-    const t = performance.now();
-    await r.call('x');
-    lat.push((performance.now() - t) * 1000);
-  }
-  out({ row: 'call to a random actor with all resident', actors: N, p50us: Math.round(percentile(lat, 50)), p99us: Math.round(percentile(lat, 99)) });
+  const pick = () => refs[(Math.random() * N) | 0];
+  out({ row: 'call to a random actor with all resident', actors: N, ...(await calls(20000, () => pick().call('x'))) });
   await sup.shutdown();
 }
 
