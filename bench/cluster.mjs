@@ -7,11 +7,12 @@
 //
 //   node bench/cluster.mjs        bun bench/cluster.mjs        (options: --n 100000 --calls 2000)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procCpuMs, processCpuMs } from './common.mjs';
 
 const here = fileURLToPath(import.meta.url);
 const arg = (name, dflt) => {
@@ -31,14 +32,12 @@ function pct(sorted, p) {
 
 // CPU milliseconds of this process plus the processes in `others` (user + system; /proc ticks).
 const others = new Set();
-const TICK_MS = 10; // USER_HZ is 100 on Linux
 function cpuMs() {
-  const own = process.cpuUsage();
-  let ms = (own.user + own.system) / 1000;
+  let ms = processCpuMs();
   for (const pid of others) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on
-    ms += (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14 and 15)
+    const other = procCpuMs(`/proc/${pid}/stat`);
+    if (other === null) throw new Error(`cannot read the CPU time of process ${pid}`);
+    ms += other;
   }
   return ms;
 }

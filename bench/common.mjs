@@ -1,5 +1,5 @@
 // Helpers the benchmark scripts share: percentiles, a guard that turns a hang into an error,
-// waiting for a worker's reply, and the lines every report starts with (which commit and addon
+// waiting for a worker's reply, CPU time (the process's, a thread's or another process's), and the lines every report starts with (which commit and addon
 // were measured, and how busy the machine was meanwhile).
 
 import fs from 'node:fs';
@@ -44,6 +44,32 @@ export function onceMessage(w) {
     w.once('error', onErr);
   });
 }
+
+/** CPU time (user + system) of this process, all of its threads, in ms. */
+export function processCpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time (utime + stime) in ms of what a /proc stat file describes (`/proc/<pid>/stat` for a
+ * process, `/proc/self/task/<tid>/stat` for one thread), in 10 ms ticks; null where it cannot
+ * be read (not Linux, a process that is gone).
+ */
+export function procCpuMs(statPath) {
+  try {
+    const stat = fs.readFileSync(statPath, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on
+    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime (fields 14 and 15)
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time of this process's main thread (the host's) alone, in ms (10 ms ticks), or null. */
+export const mainThreadCpuMs = () => procCpuMs(`/proc/self/task/${process.pid}/stat`);
 
 /** CPU ticks: whole machine (busy, total) and this process with its waited-for children. */
 function cpuTicks() {

@@ -11,8 +11,7 @@
 // BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
-import { readFileSync } from 'node:fs';
-import { percentile, within } from './common.mjs';
+import { mainThreadCpuMs as hostCpuMs, percentile, processCpuMs as cpuMs, within } from './common.mjs';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const HANG = Number(process.env.HANG ?? 100_000);
@@ -20,22 +19,6 @@ const ROWS = new Set((process.env.BENCH_ROWS ?? 'call,a2a,ctxspawn,hang,many').s
 const bun = typeof process.versions.bun === 'string';
 const out = (row) => console.log(JSON.stringify({ runtime: bun ? 'bun' : 'node', ...row }));
 const gc = () => (bun ? globalThis.Bun.gc(true) : globalThis.gc?.());
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-// CPU time of this (the host's) thread alone, from /proc on Linux (null elsewhere): the main
-// thread's task has the process id
-const TICK_MS = 10; // USER_HZ 100 on Linux
-const hostCpuMs = () => {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
-  } catch {
-    return null;
-  }
-};
 
 /**
  * `n` calls one after the other (`call(i)` makes the i-th): their latency p50/p99 (µs), and the

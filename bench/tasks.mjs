@@ -21,7 +21,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { Piscina } from 'piscina';
 import { createSupervisor, runtimeStats } from '../index.mjs';
-import { median, within, watchLoad, provenance } from './common.mjs';
+import { median, processCpuMs, within, watchLoad, provenance } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -47,10 +47,7 @@ const fmtRate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M tasks/s` : `${(v /
 const fmtMs = (v) => (v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(2)} ms`);
 
 /** Process CPU time (user + system, every thread: both pools run in this process) in µs. */
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
+const cpuNow = () => processCpuMs() * 1000;
 const cpuPerTask = Object.create(null); // case → CPU µs per task, one value per run
 
 /** Runs `measure` for case `k`, recording the CPU time per task it cost next to its figure. */

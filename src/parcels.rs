@@ -44,6 +44,30 @@ fn parcels() -> MutexGuard<'static, BTreeMap<u64, Parcel>> {
     PARCELS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Stores `units` as a new parcel of supervisor `owner`; returns its id.
+fn store(owner: f64, units: Arc<Units>) -> f64 {
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    parcels().insert(
+        id,
+        Parcel {
+            owner: owner as u64,
+            units,
+        },
+    );
+    id as f64
+}
+
+/// Removes and returns parcel `id` if it holds bytes (`bytes`) or a string (`!bytes`); a
+/// parcel of the other sort is left as it is.
+fn take(id: f64, bytes: bool) -> Option<Parcel> {
+    let mut map = parcels();
+    let id = id as u64;
+    match map.get(&id) {
+        Some(p) if p.units.is_bytes() == bytes => map.remove(&id),
+        _ => None,
+    }
+}
+
 thread_local! {
     /// Where this thread reads strings' UTF-16 units before they are narrowed: reused, so its
     /// pages are already mapped (a fresh block of a few MiB costs more in page faults than the
@@ -240,15 +264,7 @@ fn string_of(env: &Env, units: &Units) -> Result<RawValue> {
 pub fn parcel_put(env: Env, owner: f64, text: Unknown) -> Result<f64> {
     guard_try("parcelPut", || {
         let units = Arc::new(units_of(&env, &text, "parcelPut: text")?);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        parcels().insert(
-            id,
-            Parcel {
-                owner: owner as u64,
-                units,
-            },
-        );
-        Ok(id as f64)
+        Ok(store(owner, units))
     })
 }
 
@@ -272,22 +288,12 @@ pub fn parcel_read(env: Env, id: f64) -> Result<Option<RawValue>> {
 /// The string of a parcel, which is dropped; null if there is none with that id.
 #[napi(catch_unwind, ts_return_type = "string | null")]
 pub fn parcel_take(env: Env, id: f64) -> Result<Option<RawValue>> {
-    guard_try("parcelTake", || {
-        let parcel = {
-            let mut map = parcels();
-            match map.get(&(id as u64)) {
-                Some(p) if p.units.is_bytes() => None, // not a string: left as it is
-                Some(_) => map.remove(&(id as u64)),
-                None => None,
-            }
-        };
-        match parcel {
-            None => Ok(None),
-            Some(p) => match external_string_of(&env, &p.units) {
-                Some(v) => Ok(Some(v)),
-                None => string_of(&env, &p.units).map(Some),
-            },
-        }
+    guard_try("parcelTake", || match take(id, false) {
+        None => Ok(None),
+        Some(p) => match external_string_of(&env, &p.units) {
+            Some(v) => Ok(Some(v)),
+            None => string_of(&env, &p.units).map(Some),
+        },
     })
 }
 
@@ -295,16 +301,7 @@ pub fn parcel_take(env: Env, id: f64) -> Result<Option<RawValue>> {
 #[napi(catch_unwind)]
 pub fn parcel_put_bytes(owner: f64, data: Uint8Array) -> Result<f64> {
     guard("parcelPutBytes", || {
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        let units = Arc::new(Units::Bytes(data.to_vec()));
-        parcels().insert(
-            id,
-            Parcel {
-                owner: owner as u64,
-                units,
-            },
-        );
-        id as f64
+        store(owner, Arc::new(Units::Bytes(data.to_vec())))
     })
 }
 
@@ -319,15 +316,7 @@ pub fn parcel_move_bytes(env: Env, owner: f64, buffer: Unknown) -> Result<f64> {
         let Some(moved) = move_out(&env, &buffer, owner as u64) else {
             return Ok(0.0);
         };
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        parcels().insert(
-            id,
-            Parcel {
-                owner: owner as u64,
-                units: Arc::new(Units::Moved(moved)),
-            },
-        );
-        Ok(id as f64)
+        Ok(store(owner, Arc::new(Units::Moved(moved))))
     })
 }
 
@@ -336,14 +325,7 @@ pub fn parcel_move_bytes(env: Env, owner: f64, buffer: Unknown) -> Result<f64> {
 #[napi(catch_unwind, ts_return_type = "ArrayBuffer | null")]
 pub fn parcel_take_bytes(env: Env, id: f64) -> Result<Option<RawValue>> {
     guard_try("parcelTakeBytes", || {
-        let parcel = {
-            let mut map = parcels();
-            match map.get(&(id as u64)) {
-                Some(p) if p.units.is_bytes() => map.remove(&(id as u64)),
-                _ => None,
-            }
-        };
-        let Some(parcel) = parcel else {
+        let Some(parcel) = take(id, true) else {
             return Ok(None);
         };
         match Arc::try_unwrap(parcel.units) {

@@ -142,14 +142,18 @@ class MapRun {
     this.fill();
   }
 
+  /** Stops listening to the caller's `signal` (if it listened). */
+  unlisten() {
+    if (this.onAbort === null) return;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.onAbort = null;
+  }
+
   /** Stops everything this run started; the iterator is closed. */
   stop() {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.onAbort !== null) {
-      this.signal.removeEventListener('abort', this.onAbort);
-      this.onAbort = null;
-    }
+    this.unlisten();
     const err = abortError('map stopped');
     for (const job of this.active) this.pool.cancel(job, err);
     this.active.clear();
@@ -173,10 +177,7 @@ class MapRun {
   finish() {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.onAbort !== null) {
-      this.signal.removeEventListener('abort', this.onAbort);
-      this.onAbort = null;
-    }
+    this.unlisten();
     this.onEnd(true);
   }
 }
