@@ -23,7 +23,7 @@ const steps = [
   ['rust core (cargo test)', 'cargo', ['test', '-p', 'warden-core', '--quiet']],
   ['rust core model checks (loom)', 'cargo', loomArgs, loomEnv],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--', '--check']],
-  ['cargo clippy -D warnings', 'cargo', ['clippy', '--all-targets', '--quiet', '--', '-D', 'warnings']],
+  ['cargo clippy -D warnings', 'cargo', ['clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']],
   ['type check (index.d.ts against examples/typed.ts)', tsc, ['-p', 'examples/tsconfig.json']],
   // The type tests: lines marked `@ts-expect-error` must stay errors (tsc fails on an unused one).
   ['type tests (__test__/types, strict, expected errors)', tsc, ['-p', '__test__/types/tsconfig.json']],

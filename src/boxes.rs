@@ -207,6 +207,10 @@ unsafe fn v8_view(env: &Env, pool: &Arc<Pool>, data: *mut u8, len: usize) -> Opt
     Some(RawValue(value))
 }
 
+/// No V8 embedder API off Linux: always None (the view is made through Node-API).
+///
+/// # Safety
+/// As `external_view` (kept so that both versions have the same contract).
 #[cfg(not(target_os = "linux"))]
 unsafe fn v8_view(_: &Env, _: &Arc<Pool>, _: *mut u8, _: usize) -> Option<RawValue> {
     None

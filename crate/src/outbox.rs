@@ -85,7 +85,7 @@ impl Outbox {
         let mut pos = head as usize % OUTBOX_BYTES;
         let size = (HEADER + json.len() + 3) & !3;
         let mut advance = size;
-        // SAFETY (test): the writer owns the free part of the ring, which these words are in.
+        // SAFETY: (a test) the writer owns the free part of the ring, which these words are in.
         let write = |i: usize, v: u32| unsafe { self.mem.write(i, v) };
         if pos + size > OUTBOX_BYTES {
             write(pos / 4, WRAP);
@@ -218,7 +218,7 @@ mod tests {
         let control = ControlBlock::new();
         for bad in [OUTBOX_BYTES as u32, u32::MAX - 8, (OUTBOX_BYTES - 4) as u32] {
             let ob = Outbox::default();
-            // SAFETY (test): no drain is running.
+            // SAFETY: (a test) no drain is running.
             unsafe { ob.mem.write(0, bad) };
             control.set_outbox_tail(0);
             control.set_outbox_head(64);

@@ -565,13 +565,13 @@ mod tests {
         let grants: Vec<Grant> = (0..8).map(|_| p.acquire(1, KIB64, L).unwrap()).collect();
         for g in &grants {
             let (ptr, len) = p.writable(*g, 1).unwrap();
-            // SAFETY (test): the writer's own box, inside the mapping.
+            // SAFETY: (a test) the writer's own box, inside the mapping.
             unsafe { std::ptr::write_bytes(ptr, 0xab, len) };
         }
         for g in &grants {
             p.abort(*g, 1, L); // freed in order 0..8: 7 is the most recently freed
         }
-        // SAFETY (test): reads inside the mapping; no writer is active.
+        // SAFETY: (a test) reads inside the mapping; no writer is active.
         let first = |i: usize| unsafe { *p.box_ptr(i).unwrap() };
         assert_eq!(p.warm_boxes(), 4);
         for i in 4..8 {
