@@ -4,6 +4,7 @@
 // documents, excepted; clippy's missing_safety_doc sees only public ones); every JS file under
 // lib/ starts with a comment saying what it is for. (That every `unsafe` block has a
 // `// SAFETY:` comment is clippy's undocumented_unsafe_blocks, on in Cargo.toml's lints.)
+// And docs/ARCHITECTURE.md, which lists the modules and folders, names each of them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,21 @@ describe('source rules', () => {
     assert.deepEqual(
       files.filter((f) => !first(f).startsWith('//')),
       [],
+    );
+  });
+
+  test('docs/ARCHITECTURE.md names every module of both crates and every folder of lib/', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+    const modules = rustFiles().map((f) => path.basename(f));
+    const folders = fs
+      .readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `lib/${e.name}/`);
+    assert.ok(modules.length >= 25 && folders.length >= 6);
+    assert.deepEqual(
+      [...modules, ...folders].filter((name) => !doc.includes(`\`${name}\``)),
+      [],
+      'not named (in backquotes) in docs/ARCHITECTURE.md',
     );
   });
 });
