@@ -105,29 +105,41 @@ export function actorThreads(sup) {
 export const NO_LEAKS = Object.freeze({ threads: 0, ports: 0, actors: 0 });
 
 /**
- * Runs `script` (with `args`, and runtime `flags` before it) in a child process of this runtime
- * and waits (at most `timeoutMs`) for it to exit on its own; asserts it exited with code 0 and
- * returns the JSON its last line of stdout printed.
+ * Runs `script` (with `args`, and runtime `flags` before it; in `cwd` if given) in a child
+ * process of this runtime and waits for it to exit; resolves `{ code, signal, stdout, stderr }`.
+ * If it has not exited within `timeoutMs` (`label` says what was awaited) it is killed and the
+ * promise rejects with its output so far.
  */
-export async function exitsOnItsOwn(script, { args = [], flags = [], timeoutMs = 30000 } = {}) {
+export async function runChild(script, { args = [], flags = [], cwd, timeoutMs = 30000, label = `${script} to exit` } = {}) {
   const { spawn } = await import('node:child_process');
-  const assert = (await import('node:assert/strict')).default;
-  const child = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...flags, script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let result;
+  const exited = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
   try {
-    result = await within(exited, timeoutMs, 'the child process to exit after shutdown');
+    const { code, signal } = await within(exited, timeoutMs, label);
+    return { code, signal, stdout, stderr };
   } catch (err) {
     child.kill('SIGKILL');
-    await exited;
+    await exited.catch(() => {});
     throw new Error(`${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`);
   }
-  assert.deepEqual(result, { code: 0, signal: null }, `stdout: ${stdout}\nstderr: ${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+/**
+ * Runs `script` like `runChild` and asserts that it exited on its own with code 0; returns the
+ * JSON its last line of stdout printed.
+ */
+export async function exitsOnItsOwn(script, { args = [], flags = [], timeoutMs = 30000 } = {}) {
+  const assert = (await import('node:assert/strict')).default;
+  const r = await runChild(script, { args, flags, timeoutMs, label: 'the child process to exit after shutdown' });
+  assert.deepEqual({ code: r.code, signal: r.signal }, { code: 0, signal: null }, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 /** Resolves like `promise`, or rejects after `ms` (a bound that only avoids hanging). */

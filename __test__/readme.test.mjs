@@ -17,10 +17,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { describe, test, slowTest, runtime } from './harness.mjs';
+import { describe, test, slowTest, runtime, runChild } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LANGS = new Set(['js', 'mjs', 'ts']);
@@ -98,25 +97,6 @@ function writeBlock(block) {
   return { dir, main };
 }
 
-/** Runs `file` in a child process of this runtime; resolves `{ code, signal, stdout, stderr }`, or rejects on a hang. */
-function run(file, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`did not exit on its own within ${timeoutMs} ms (a missing shutdown()?)\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
 describe('the README extractor', () => {
   test('finds js/mjs/ts blocks, splits `// file:` sections, honours not-a-test markers with a reason', () => {
     const md = [
@@ -172,7 +152,7 @@ describe(`README.md code blocks run as written (${runtime})`, () => {
     slowTest(name, BLOCK_TIMEOUT_MS + 10000, async () => {
       const { dir, main } = writeBlock(block);
       try {
-        const r = await run(main, BLOCK_TIMEOUT_MS);
+        const r = await runChild(main, { cwd: path.dirname(main), timeoutMs: BLOCK_TIMEOUT_MS, label: 'the block to exit on its own (a missing shutdown()?)' });
         assert.deepEqual(
           { code: r.code, signal: r.signal },
           { code: 0, signal: null },

@@ -9,7 +9,7 @@ import { spawn as spawnProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { z } from 'zod';
-import { describe, slowTest, sleep, turns, waitFor, within, record, faults, NO_LEAKS, forEachKind } from './harness.mjs';
+import { describe, slowTest, sleep, turns, waitFor, within, record, faults, runChild, NO_LEAKS, forEachKind } from './harness.mjs';
 import { createSupervisor, runtimeStats, ActorExitError } from '../index.mjs';
 
 const CALLER = new URL('./fixtures/res-caller.mjs', import.meta.url);
@@ -50,26 +50,6 @@ async function noStrayFailures(fn) {
     process.off('uncaughtException', onException);
   }
   assert.deepEqual(stray, [], 'nothing may escape as an unhandled rejection or exception');
-}
-
-/** Runs a fixture script in a child process of this runtime; resolves with its output. */
-function runScript(file, args = [], timeoutMs = 60000) {
-  return new Promise((resolve, reject) => {
-    const child = spawnProcess(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${file} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 forEachKind((k) => {
@@ -865,7 +845,7 @@ forEachKind((k) => {
   describe('resources: bad configuration', () => {
     slowTest('each bad field throws TypeError/RangeError naming it, and leaves nothing behind', 60000, async () => {
       // In a child process: a leak found here must not disturb the other suites' leak checks.
-      const r = await runScript(CONFIG_PROBE);
+      const r = await runChild(CONFIG_PROBE, { timeoutMs: 60000 });
       assert.equal(r.code, 0, r.stderr);
       const results = Object.fromEntries(
         r.stdout
