@@ -103,8 +103,7 @@ forEachKind((k) => {
     });
 
     slowTest('jitter (default 0.2) spreads the delay within ±20%', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed', delayMs: 300 } });
-      try {
+      await k.withSup({ retry: { max: Infinity, backoff: 'fixed', delayMs: 300 } }, async (sup) => {
         const ev = timeline(sup);
         const planned = plannedStarts(sup);
         const a = sup.spawn(worker);
@@ -117,15 +116,11 @@ forEachKind((k) => {
         }
         const spread = Math.max(...delays) - Math.min(...delays);
         assert.ok(spread > 15, `six jittered delays should not all be equal: ${delays.join(', ')}`);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("defaults: backoff alone waits delayMs 100 with jitter 0.2", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed' } });
-      try {
+      await k.withSup({ retry: { max: Infinity, backoff: 'fixed' } }, async (sup) => {
         const ev = timeline(sup);
         const planned = plannedStarts(sup);
         const a = sup.spawn(worker);
@@ -136,10 +131,7 @@ forEachKind((k) => {
           assert.ok(d >= 80 && d <= 120, `default delay ${i}: ${d} ms outside 100 ± 20%`);
           assertWaited(assert, gaps[i], d, `default restart ${i}`);
         }
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('maxDelayMs caps the delay itself', 30000, async () => {
@@ -163,8 +155,7 @@ forEachKind((k) => {
 
   describe('the mailbox during backoff', () => {
     slowTest('messages sent between incarnations are all handled, once, by the new incarnation', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed', delayMs: 400, jitter: 0 } });
-      try {
+      await k.withSup({ retry: { max: Infinity, backoff: 'fixed', delayMs: 400, jitter: 0 } }, async (sup) => {
         const ev = timeline(sup);
         const got = collector();
         const a = sup.spawn(worker, { name: 'a' });
@@ -200,15 +191,11 @@ forEachKind((k) => {
         assert.equal(ev.deadLetter.length, 0);
         assert.equal(a.getDiagnostics().value.mailboxDepth, 0);
         assert.equal(a.incarnation, 1);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a stale capability (receive with an old incarnation) is refused after the restart', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity } });
-      try {
+      await k.withSup({ retry: { max: Infinity } }, async (sup) => {
         const ev = timeline(sup);
         const got = collector();
         const a = sup.spawn(worker);
@@ -230,15 +217,11 @@ forEachKind((k) => {
         );
         assert.equal(ev.deadLetter[0].reason, 'stale incarnation');
         assert.deepEqual(ev.deadLetter[0].message, { op: 'count', n: 2 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a capability for the incarnation that just died is refused during the backoff too', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed', delayMs: 400, jitter: 0 } });
-      try {
+      await k.withSup({ retry: { max: Infinity, backoff: 'fixed', delayMs: 400, jitter: 0 } }, async (sup) => {
         const ev = timeline(sup);
         const got = collector();
         const a = sup.spawn(worker);
@@ -257,10 +240,7 @@ forEachKind((k) => {
           'the message named incarnation 0 but was handled by incarnation 1',
         );
         assert.equal(accepted, false, 'receive(msg, { incarnation: 0 }) after incarnation 0 died must return false');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
@@ -374,8 +354,7 @@ forEachKind((k) => {
 
   describe('stopping during a backoff delay', () => {
     slowTest('terminate() between incarnations is final: no restart, name freed', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity, backoff: 'fixed', delayMs: 300, jitter: 0 } });
-      try {
+      await k.withSup({ retry: { max: Infinity, backoff: 'fixed', delayMs: 300, jitter: 0 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker, { name: 'waiting' });
         a.receive('boom');
@@ -391,10 +370,7 @@ forEachKind((k) => {
         assert.deepEqual(ev.deadLetter[0].message, { op: 'count', n: 1 });
         const again = sup.spawn(worker, { name: 'waiting' });
         assert.equal(typeof (await again.call('x')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('terminate() of a sibling waiting for a one-for-all restart: it stays dead, the others restart once', 30000, async () => {

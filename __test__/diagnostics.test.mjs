@@ -226,8 +226,7 @@ forEachKind((k) => {
 
   describe('diagnostics: per actor', () => {
     slowTest('every field: id, name, incarnation, state, restarts, mailboxDepth, messageCount, lastError, lifetimeMs, heartbeats', 60000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1, retry: { backoff: 'fixed', delayMs: 600, jitter: 0 } });
-      try {
+      await k.withSup({ warmWorkers: 1, retry: { backoff: 'fixed', delayMs: 600, jitter: 0 } }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn(ACTOR, { name: 'worker' });
         const anon = sup.spawn(ACTOR);
@@ -300,10 +299,7 @@ forEachKind((k) => {
         assert.ok(gone.isErr);
         assert.equal(gone.error, `Actor not found: ${a.id}`);
         assert.equal(anon.getDiagnostics().value.restarts, 0, 'the other actor is untouched');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('heapUsed is reported (DESIGN 3.6)', 30000, async () => {
@@ -332,8 +328,7 @@ forEachKind((k) => {
     const still = (a) => ({ ...a, lifetimeMs: 0, heapUsed: 0 });
 
     slowTest('every actor by default, none, a summary by state, or a page in start order', 60000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 2, retry: { backoff: 'fixed', delayMs: 2000, jitter: 0 } });
-      try {
+      await k.withSup({ warmWorkers: 2, retry: { backoff: 'fixed', delayMs: 2000, jitter: 0 } }, async (sup) => {
         const ev = record(sup);
         const refs = [];
         for (let i = 0; i < 6; i++) refs.push(sup.spawn(ACTOR, { name: `n${i}` }));
@@ -377,10 +372,7 @@ forEachKind((k) => {
         summary = sup.getDiagnostics({ actors: 'summary' }).value;
         assert.deepEqual(summary.actorsByState, { starting: 0, running: 4, restarting: 1 });
         assert.equal(summary.activeActors, 5, 'an actor waiting for its restart is live');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('bad options are refused with errors naming options.actors', 30000, async () => {
@@ -703,8 +695,7 @@ forEachKind((k) => {
 
   describe('diagnostics: inspect()', () => {
     slowTest('a nested tree: groups with their strategy, children in start order, states and incarnations after restarts', 60000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1, strategy: 'rest-for-one' });
-      try {
+      await k.withSup({ warmWorkers: 1, strategy: 'rest-for-one' }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn(ACTOR, { name: 'a' });
         const g1 = sup.createGroup({ strategy: 'one-for-all' });
@@ -780,15 +771,11 @@ forEachKind((k) => {
         const expected = tree({ e: 2, c: 1, d: 1, f: 1, kid: 1 });
         expected.children[1].children[1].children.splice(1, 1);
         assert.deepEqual(t3, expected);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('internal task threads do not show in inspect() or in the counters', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn(ACTOR, { name: 'only' });
         assert.equal(await a.call('up', CALL), 'up');
         const before = shape(sup.inspect());
@@ -797,10 +784,7 @@ forEachKind((k) => {
         await faults(() => sup.task(() => { throw new Error('task failed'); }), Error, /task failed/);
         assert.deepEqual(counters(sup), countersBefore, 'tasks are not actors in the counters');
         assert.deepEqual(shape(sup.inspect()), before, 'the tree is the user\'s tree: no task group or task actor');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, slowTest, sleep, waitFor, collector, faults, NO_LEAKS, forEachKind } from './harness.mjs';
+import { describe, slowTest, waitFor, collector, faults, forEachKind } from './harness.mjs';
 import { worker, timeline, exits, restarts, quiet, snapshot, untouched } from './supervision-helpers.mjs';
-import { createSupervisor, runtimeStats, isSystemMessage } from '../index.mjs';
+import { isSystemMessage } from '../index.mjs';
 
 const probe = new URL('./fixtures/link-probe.mjs', import.meta.url);
 
@@ -17,8 +17,7 @@ function emitted(ref, name) {
 forEachKind((k) => {
   describe('links', () => {
     slowTest('an abnormal exit stops the linked actor with "linked: <reason>"; both are restarted', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b, bystander] = refs;
@@ -40,15 +39,11 @@ forEachKind((k) => {
         ].sort());
         assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 0], restarts: 2, activeActors: 3, threads: 3 });
         assert.equal(typeof (await bystander.call('x')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('ctx.link by registered name and by id, from inside an actor', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const p = sup.spawn(probe);
         const bee = sup.spawn(worker, { name: 'bee' });
@@ -67,15 +62,11 @@ forEachKind((k) => {
           [cee.id, 'linked: linked: error: boom'],
         ]);
         assert.deepEqual([p.incarnation, bee.incarnation, cee.incarnation], [1, 1, 1]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("'terminated' and a custom terminate reason propagate; 'normal' does not", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn(worker);
@@ -113,15 +104,11 @@ forEachKind((k) => {
           [a, b, c, d, e, f].map((r) => r.getDiagnostics().isOk),
           [false, true, false, true, false, true],
         );
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("'shutdown' propagates: group.terminateAll() and a sibling stopped by one-for-all", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const g = sup.createGroup({ strategy: 'one-for-one' });
         const inG = g.spawn(worker);
@@ -153,15 +140,11 @@ forEachKind((k) => {
           [y.id, 'linked: shutdown'],
         ]);
         assert.deepEqual([h1.incarnation, h2.incarnation, y.incarnation], [1, 1, 1]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a chain of links: each hop prefixes "linked: "; a temporary hop is not restarted', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn(worker, { restart: 'permanent' });
@@ -181,15 +164,11 @@ forEachKind((k) => {
         assert.deepEqual(ev.restart.map((r) => r.id).sort(), [a.id, b.id].sort());
         assert.ok(c.getDiagnostics().isErr);
         assert.equal(sup.getDiagnostics().value.activeActors, 2);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('unlink (host and ctx) removes the link', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn(worker);
@@ -208,15 +187,11 @@ forEachKind((k) => {
         assert.deepEqual(qq.after, qq.before);
         assert.deepEqual(exits(ev).map((e) => e[0]).sort(), [a.id, q.id].sort());
         assert.deepEqual([b.incarnation, p.incarnation], [0, 0]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('links end with the incarnation: after a restart neither side is linked any more', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn(worker);
@@ -240,15 +215,11 @@ forEachKind((k) => {
           [a.id, 'error: boom'],
         ]);
         assert.deepEqual([a.incarnation, b.incarnation], [2, 2]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('linking to a dead actor throws: RangeError on the host, Error in ctx', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0 });
-      try {
+      await k.withSup({}, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const dead = sup.spawn(worker, { name: 'dead' });
@@ -274,15 +245,11 @@ forEachKind((k) => {
         const q = await quiet(ev);
         assert.deepEqual(q.after, q.before);
         assert.equal(p.incarnation, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a link made while an actor is between incarnations does not bind its next incarnation', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000, backoff: 'fixed', delayMs: 300, jitter: 0 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000, backoff: 'fixed', delayMs: 300, jitter: 0 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn(worker);
@@ -310,17 +277,13 @@ forEachKind((k) => {
         );
         assert.equal(a.incarnation, 0);
         assert.equal(ev.restart.length, 2);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('trapping exits', () => {
     slowTest('a trapping actor gets an EXIT system message instead of dying', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const t = sup.spawn(probe);
         const system = emitted(t, 'system');
@@ -365,15 +328,11 @@ forEachKind((k) => {
         ]);
         assert.equal(t.incarnation, 0);
         assert.equal(await t.call({ op: 'token' }), token, 'the trapping actor kept its thread');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('an EXIT reports the reason the linked actor ended with, including a linked one', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const t = sup.spawn(probe);
         const system = emitted(t, 'system');
@@ -388,15 +347,11 @@ forEachKind((k) => {
         assert.deepEqual(system[0].data.data, { id: b.id, reason: 'linked: error: boom' });
         await waitFor(() => ev.restart.length === 2, 10000, 'a and b restarted');
         assert.deepEqual([t.incarnation, a.incarnation, b.incarnation], [0, 1, 1]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('trapExits(false) and a restart both end trapping', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const t = sup.spawn(probe);
         const u = sup.spawn(probe);
@@ -429,17 +384,13 @@ forEachKind((k) => {
           [u.id, 'linked: error: boom'],
         ]);
         assert.equal(u.incarnation, 2);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('monitors', () => {
     slowTest('DOWN reaches the watcher\'s handler and its host-side subscribers, once per monitor', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const w = sup.spawn(probe);
         const seen = emitted(w, 'system');
@@ -473,15 +424,11 @@ forEachKind((k) => {
         t.receive('boom');
         await waitFor(() => host.length === 2, 10000, 'DOWN for incarnation 2');
         assert.deepEqual(host[1].data, { id: t.id, reason: 'error: boom', ref: ref2, incarnation: 2 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('ctx.monitor stacks; ctx.demonitor cancels one; DOWN carries each ref', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const w = sup.spawn(probe);
         const seen = emitted(w, 'system');
@@ -516,15 +463,11 @@ forEachKind((k) => {
           [r1, r3].sort(),
         );
         assert.deepEqual(await w.call({ op: 'demonitor', ref: r1 }), { ok: false });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("monitoring a dead actor gives DOWN with 'noproc' at once (host and ctx)", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0 });
-      try {
+      await k.withSup({}, async (sup) => {
         const w = sup.spawn(probe);
         const seen = emitted(w, 'system');
         const host = emitted(w, 'DOWN');
@@ -552,15 +495,11 @@ forEachKind((k) => {
           ],
         );
         assert.equal(w.demonitor(ref1), false);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('DOWN reports terminated and linked reasons; a restarted watcher has no monitors', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const w = sup.spawn(probe);
         const host = emitted(w, 'DOWN');
@@ -597,10 +536,7 @@ forEachKind((k) => {
         await w.call({ op: 'token' });
         await quiet(ev);
         assert.equal(host.length, 3, 'no DOWN for monitors of a dead incarnation of the watcher');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 });

@@ -7,9 +7,9 @@
 // restart, live threads, and every counted message (handled exactly once, in order).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { describe, slowTest, waitFor, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, withSup } from './harness.mjs';
 import { worker, timeline, settled } from './supervision-helpers.mjs';
-import { createSupervisor, runtimeStats } from '../index.mjs';
+import { runtimeStats } from '../index.mjs';
 
 const MAX_ACTORS = 6;
 const NUM_RUNS = 20;
@@ -311,18 +311,14 @@ const groupRuns = fc.tuple(
 
 /** Runs one generated sequence against a fresh supervisor; shuts it down and checks for leaks. */
 async function runAgainstModel(strategy, initial, cmds) {
-  const sup = createSupervisor({ warmWorkers: 0, strategy, retry: { max: Infinity } });
-  try {
+  await withSup({ strategy, retry: { max: Infinity } }, async (sup) => {
     const real = newReal(sup);
     const model = newModel(strategy);
     for (const type of initial) await new Spawn(type).run(model, real);
     await fc.asyncModelRun(() => ({ model, real }), cmds);
     await settled(real.refs); // nothing more may happen once the model is satisfied
     compare(model, real, 'after the last operation');
-  } finally {
-    await sup.shutdown();
-  }
-  assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
 }
 
 describe('model-based: supervision with restart types, links and strategies', () => {
@@ -368,8 +364,7 @@ describe('model-based: supervision with restart types, links and strategies', ()
       new StopNormally(0),
       new Send(0, 2),
     ];
-    const sup = createSupervisor({ warmWorkers: 0, retry: { max: Infinity } });
-    try {
+    await withSup({ retry: { max: Infinity } }, async (sup) => {
       const real = newReal(sup);
       const model = newModel();
       for (const cmd of scenario) {
@@ -377,9 +372,6 @@ describe('model-based: supervision with restart types, links and strategies', ()
       }
       await settled(real.refs);
       compare(model, real, 'after the scenario');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, slowTest, waitFor, record, faults, NO_LEAKS, forEachKind } from './harness.mjs';
-import { createSupervisor, runtimeStats, isSystemMessage } from '../index.mjs';
+import { describe, slowTest, waitFor, record, faults, forEachKind, withSup } from './harness.mjs';
+import { runtimeStats, isSystemMessage } from '../index.mjs';
 
 const fixture = (name) => new URL(`./fixtures/${name}`, import.meta.url);
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -11,22 +11,17 @@ const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 forEachKind((k) => {
   describe('module actors', () => {
     slowTest('a module URL whose module imports node:crypto and an npm package (semver)', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn(fixture('uses-packages.mjs'));
         const r1 = await a.call({ text: 'hello', version: '1.4.2', range: '^1.2.0' }, { timeoutMs: 20000 });
         assert.deepEqual(r1, { id: a.id, sha256: sha256('hello'), satisfies: true, newer: true, handled: 1 });
         const r2 = await a.call({ text: 'bye', version: '2.0.0', range: '^1.2.0' });
         assert.deepEqual(r2, { id: a.id, sha256: sha256('bye'), satisfies: false, newer: true, handled: 2 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a module path string (absolute, relative to cwd, and file: URL string)', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const file = fileURLToPath(fixture('uses-packages.mjs'));
         const msg = { text: 'abc', version: '0.9.0', range: '>=0.9' };
         // the n-th actor's first message: pooled actors on one worker share one instance of a
@@ -38,15 +33,11 @@ forEachKind((k) => {
         assert.deepEqual(await asUrlString.call(msg, { timeoutMs: 20000 }), expect(asUrlString.id, 2));
         const relative = sup.spawn(path.relative(process.cwd(), file));
         assert.deepEqual(await relative.call(msg, { timeoutMs: 20000 }), expect(relative.id, 3));
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a module actor is restarted from its module after a crash', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn(fixture('uses-packages.mjs'));
         await a.call({ text: 'x', version: '1.0.0', range: '*' }, { timeoutMs: 20000 });
@@ -59,15 +50,11 @@ forEachKind((k) => {
         // instance its worker compiled once (DESIGN 8.2, 8.4), whose state goes on
         assert.equal(r.handled, k.pooled ? 3 : 1, 'module state of the new incarnation');
         assert.equal(r.sha256, sha256('y'));
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("a missing module is an Error mentioning 'module not found'", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const before = runtimeStats().actors;
         await faults(() => sup.spawn(fixture('does-not-exist.mjs')), Error, /module not found/);
         await faults(() => sup.spawn('/definitely/not/here.mjs'), Error, /module not found/);
@@ -77,15 +64,11 @@ forEachKind((k) => {
         // still working
         const a = sup.spawn((self, msg) => msg);
         assert.equal(await a.call('ok'), 'ok');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a module without a default export exits with an error', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn(fixture('no-default.mjs'), { restart: 'temporary' });
         await waitFor(() => ev.exit.length === 1, 10000, 'exit');
@@ -96,45 +79,33 @@ forEachKind((k) => {
         assert.equal(a.receive('x'), false);
         const b = sup.spawn((self, msg) => msg);
         assert.equal(await b.call('still working'), 'still working');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a module whose import fails exits with an error', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn(fixture('bad-import.mjs'), { restart: 'temporary' });
         await waitFor(() => ev.exit.length === 1, 10000, 'exit');
         assert.equal(ev.exit[0].id, a.id);
         assert.match(ev.exit[0].reason, /^error: .*warden-test-no-such-package/);
         assert.equal(ev.restart.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('messages sent before a module has loaded are handled after it loads', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn(fixture('uses-packages.mjs'));
         for (let i = 0; i < 5; i++) a.receive({ text: String(i), version: '1.0.0', range: '*' });
         const r = await a.call({ text: 'last', version: '1.0.0', range: '*' }, { timeoutMs: 20000 });
         assert.equal(r.handled, 6);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('callback actors cannot see outer scope', () => {
     slowTest('referring to an outer variable fails with an error that names it', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const ev = record(sup);
         // not a constant primitive: Bun's transpiler would inline that into the function's source
         const secret = { value: 'hunter2' };
@@ -146,30 +117,22 @@ forEachKind((k) => {
         assert.ok(reason.includes('cannot see outer scope'), reason);
         assert.ok(reason.includes('"secret"'), reason);
         assert.equal(ev.restart.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a call to such an actor rejects with the same reason', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const limit = Number(process.env.WARDEN_TEST_LIMIT ?? '3'); // not inlinable by a transpiler
         const a = sup.spawn((self, msg) => msg * limit, { restart: 'temporary' });
         const err = await faults(() => a.call(2, { timeoutMs: 20000 }), Error, /cannot see outer scope.*"limit"/);
         assert.equal(err.name, 'ActorExitError');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('system messages cannot be forged', () => {
     slowTest('a user payload shaped like DOWN does not pass isSystemMessage, on the host or in the actor', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 2 });
-      try {
+      await k.withSup({ warmWorkers: 2 }, async (sup) => {
         const forged = { msg: 'DOWN', from: 'system', data: { id: 'actor-1', reason: 'normal', ref: 1 } };
         assert.equal(isSystemMessage(forged), false);
         assert.equal(isSystemMessage(Object.freeze({ ...forged })), false);
@@ -198,26 +161,19 @@ forEachKind((k) => {
         inside.receive(forged);
         const r2 = await inside.call({ ...forged, msg: 'EXIT' });
         assert.equal(r2.isSystem, false);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 });
 
 describe('modules compiled by tsc to CommonJS (exports.default, __esModule)', () => {
   slowTest('a module actor, a behaviour object and a task module all load the same way, with named hooks', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       const actor = sup.spawn(fixture('tsc-cjs-actor.cjs'));
       assert.deepEqual(await actor.call('hi', { timeoutMs: 20000 }), { id: actor.id, echo: 'hi', started: 1 }, 'default export is the handler, onStart ran');
       const counter = sup.spawn(fixture('tsc-cjs-behaviour.cjs'));
       assert.equal(await counter.call(5, { timeoutMs: 20000 }), 15, 'default export object is the behaviour');
       assert.equal(await sup.task(fixture('tsc-cjs-task.cjs'), 21), 42);
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });

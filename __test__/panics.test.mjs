@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, test, slowTest, waitFor, collector, record, faults, NO_LEAKS } from './harness.mjs';
-import { createSupervisor, runtimeStats } from '../index.mjs';
+import { describe, test, slowTest, waitFor, collector, record, faults, withSup } from './harness.mjs';
 
 const native = createRequire(import.meta.url)('../lib/native.js');
 
@@ -41,8 +40,7 @@ describe('the test hook', () => {
 
 describe('a panic in a native call', () => {
   slowTest('throws an Error naming the call and the panic, and the supervisor keeps working', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       const ev = record(sup);
       const a = sup.spawn((self, msg) => msg + 1);
       assert.equal(await a.call(1), 2);
@@ -58,15 +56,11 @@ describe('a panic in a native call', () => {
       assert.equal(await b.call(21), 42);
       assert.equal(sup.getDiagnostics().value.activeActors, 2);
       assert.deepEqual(ev.error, [], 'a panic thrown to the caller is not also an error event');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 
   slowTest('on an actor thread is a throw in its handler: the actor exits with it as its reason and is restarted', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       const ev = record(sup);
       const a = sup.spawn(new URL('./fixtures/panic-in-actor.mjs', import.meta.url));
       assert.equal(await a.call('1'), 'ok:1');
@@ -80,17 +74,13 @@ describe('a panic in a native call', () => {
       assert.deepEqual(ev.restart[0], { id: a.id, incarnation: 1, reason });
       assert.equal(await a.call('2'), 'ok:2');
       assert.deepEqual(ev.error, []);
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });
 
 describe('a panic on the timer thread', () => {
   slowTest('is reported as an error event, and a later deadline still kills and restarts a hung actor', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 2 });
-    try {
+    await withSup({ warmWorkers: 2 }, async (sup) => {
       const ev = record(sup);
       const hung = sup.spawn(
         (self, msg) => {
@@ -114,17 +104,13 @@ describe('a panic on the timer thread', () => {
       assert.deepEqual(ev.restart[0], { id: hung.id, incarnation: inc + 1, reason: 'timeout' });
       assert.equal(await hung.call('after'), 'after');
       assert.equal(ev.error.length, 1, 'the timer panicked once');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });
 
 describe('a panic in an outbox drain', () => {
   slowTest('is reported as an error event naming what it lost, and later ctx.send mail is delivered', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 2 });
-    try {
+    await withSup({ warmWorkers: 2 }, async (sup) => {
       const ev = record(sup);
       const sink = sup.spawn((self, msg) => {
         self.send('got', msg);
@@ -153,10 +139,7 @@ describe('a panic in an outbox drain', () => {
       );
       assert.equal(ev.error.length, 1);
       assert.deepEqual(ev.exit, [], 'no actor died of it');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });
 

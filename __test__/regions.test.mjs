@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { describe, slowTest, waitFor, record, faults, exitsOnItsOwn, NO_LEAKS } from './harness.mjs';
+import { describe, slowTest, waitFor, record, faults, exitsOnItsOwn, NO_LEAKS, withSup } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const CALL = { timeoutMs: 20000 };
@@ -29,8 +29,7 @@ const probing = (self, msg, ctx) => {
 
 describe('shared regions: Atomics across threads', () => {
   slowTest('two actors add 10,000 each to one counter: the host sees 20,000, and actors see the host', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 2 });
-    try {
+    await withSup({ warmWorkers: 2 }, async (sup) => {
       const buf = sup.region('counter', 64);
       assert.ok(buf instanceof SharedArrayBuffer);
       assert.equal(buf.byteLength, 64);
@@ -46,15 +45,11 @@ describe('shared regions: Atomics across threads', () => {
       assert.equal(await b.call({ region: 'counter', n: 0, at: 1 }, CALL), 7, 'a host write after spawn');
       assert.equal(await b.call({ region: 'counter', n: 3, at: 1 }, CALL), 10);
       assert.equal(Atomics.load(host, 1), 10);
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 
   slowTest('an actor blocked in Atomics.wait is woken by the host', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       const flags = new Int32Array(sup.region('flags', '1kb'));
       const waiter = sup.spawn(
         (self, msg, ctx) => {
@@ -70,17 +65,13 @@ describe('shared regions: Atomics across threads', () => {
       Atomics.store(flags, 0, 1);
       Atomics.notify(flags, 0);
       assert.notEqual(await answer, 'timed-out');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });
 
 describe('shared regions: grants and bad input', () => {
   slowTest('an actor not granted a region is refused by ctx.region, naming the region and the actor', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       sup.region('a', 8);
       sup.region('b', 16);
       const none = sup.spawn(probing);
@@ -99,15 +90,11 @@ describe('shared regions: grants and bad input', () => {
         }
       });
       assert.deepEqual(await typed.call('x', CALL), { error: 'ctx.region: name must be a string', name: 'TypeError' });
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 
   slowTest('spawn refuses unknown region names and a regions option that is not a list of names', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 0 });
-    try {
+    await withSup({}, async (sup) => {
       sup.region('a', 8);
       await faults(() => sup.spawn(probing, { regions: ['a', 'nope'] }), RangeError, /^options\.regions: unknown region "nope"$/);
       await faults(() => sup.spawn(probing, { regions: 'a' }), TypeError, /^options\.regions must be an array of region names$/);
@@ -123,10 +110,7 @@ describe('shared regions: grants and bad input', () => {
       assert.equal(sup.getDiagnostics().value.totalActorsSpawned, 0, 'nothing was spawned');
       const ok = sup.spawn(probing, { regions: ['a', 'a'] });
       assert.deepEqual(await ok.call('a', CALL), { bytes: 8 }, 'the supervisor keeps working');
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 
   slowTest('region() validates name and size, returns the same buffer for the same name and size, and throws after shutdown', 30000, async () => {
@@ -191,8 +175,7 @@ describe('shared regions: restarts and children', () => {
   });
 
   slowTest('ctx.spawn grants a child a region its parent has, and refuses one it has not', 30000, async () => {
-    const sup = createSupervisor({ warmWorkers: 1 });
-    try {
+    await withSup({ warmWorkers: 1 }, async (sup) => {
       const host = new Int32Array(sup.region('shared', 8));
       sup.region('secret', 8);
       const parent = sup.spawn(
@@ -240,18 +223,14 @@ describe('shared regions: restarts and children', () => {
         }
       });
       assert.equal(await bare.call('go', CALL), `RangeError: ctx.spawn: options.regions: "shared" is not granted to ${bare.id}`);
-    } finally {
-      await sup.shutdown();
-    }
-    assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
   });
 });
 
 describe('shared regions: the first message never races the hand-over', () => {
   for (const warmWorkers of [2, 0]) {
     slowTest(`a message sent right after spawn sees the region (warmWorkers: ${warmWorkers})`, 60000, async () => {
-      const sup = createSupervisor({ warmWorkers, maxActors: 100 });
-      try {
+      await withSup({ warmWorkers, maxActors: 100 }, async (sup) => {
         const host = new Int32Array(sup.region('r', 64));
         Atomics.store(host, 0, 99);
         const refs = [];
@@ -280,10 +259,7 @@ describe('shared regions: the first message never races the hand-over', () => {
         assert.equal(Atomics.load(host, 1), 8, 'every onStart saw the region');
         await waitFor(() => Atomics.load(host, 2) === 5, 15000, 'the writer');
         assert.equal(refs.every((r) => r.incarnation === 0), true, 'no actor crashed');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   }
 

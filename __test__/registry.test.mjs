@@ -8,8 +8,7 @@ const probe = new URL('./fixtures/link-probe.mjs', import.meta.url);
 forEachKind((k) => {
   describe('registry', () => {
     slowTest('a spawn name follows the child across restarts (sup.whereis, ctx.whereis, ctx.send by name)', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const named = sup.spawn(worker, { name: 'svc' });
         const p = sup.spawn(probe);
@@ -31,10 +30,7 @@ forEachKind((k) => {
         await waitFor(() => got.items.length === 1, 10000, 'counted');
         assert.notEqual(after, before);
         assert.deepEqual(got.items[0].data, { n: 1, token: after }, 'reached the new incarnation by name');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('names are unique per supervisor: a duplicate spawn or ctx.register throws; two supervisors may share a name', 30000, async () => {
@@ -75,8 +71,7 @@ forEachKind((k) => {
     });
 
     slowTest('a ctx.register name follows the child across restarts', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const p = sup.spawn(probe);
         assert.deepEqual(await p.call({ op: 'register', name: 'late' }), { ok: true });
@@ -87,15 +82,11 @@ forEachKind((k) => {
         assert.equal(sup.whereis('late'), p);
         const q = sup.spawn(probe);
         assert.deepEqual(await q.call({ op: 'whereis', name: 'late' }), { ok: { id: p.id } });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a name is freed when its child dies for good and can be reused', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const watcher = sup.spawn(probe);
 
@@ -133,10 +124,7 @@ forEachKind((k) => {
 
         const q = await quiet(ev);
         assert.deepEqual(q.after, q.before);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 });

@@ -11,8 +11,7 @@ const tokens = (refs) => Promise.all(refs.map((r) => r.call('token')));
 forEachKind((k) => {
   describe('strategies: one failure, exactly one restart of the selected set', () => {
     slowTest('one-for-one restarts only the failed child', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-one' });
-      try {
+      await k.withSup({ strategy: 'one-for-one' }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b, c] = refs;
@@ -37,16 +36,12 @@ forEachKind((k) => {
         assert.equal(b.getDiagnostics().value.restarts, 1);
         assert.equal(c.getDiagnostics().value.restarts, 0);
         assert.equal(ev.error.length + ev.escalate.length + ev.deadLetter.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('one-for-all stops the siblings in reverse start order and restarts all once, in start order', 30000, async () => {
       // max: 1 — if the siblings' 'shutdown' exits counted as failures, the intensity would trip
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 1, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 1, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b, c] = refs;
@@ -76,15 +71,11 @@ forEachKind((k) => {
         assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 1], restarts: 3, activeActors: 3, threads: 3 });
         for (let i = 0; i < 3; i++) assert.notEqual(after[i], before[i], `child ${i} runs as a new incarnation`);
         assert.equal(ev.error.length + ev.escalate.length, 0, 'siblings stopped by the strategy are not failures');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a busy sibling stopped by the strategy: its in-flight message is reported, its call rejected, its queued mail goes to the next incarnation', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         const b = sup.spawn((self, msg) => {
@@ -126,15 +117,11 @@ forEachKind((k) => {
         );
         for (const m of counted) assert.equal(m.data.token, newToken);
         assert.equal(ev.deadLetter.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('rest-for-one restarts the failed child and the ones started after it', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'rest-for-one', retry: { max: 1, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'rest-for-one', retry: { max: 1, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b, c, d] = refs;
@@ -160,15 +147,11 @@ forEachKind((k) => {
         assert.equal(after[0], before[0], 'a, started before b, is untouched');
         for (let i = 1; i < 4; i++) assert.notEqual(after[i], before[i]);
         assert.equal(ev.error.length + ev.escalate.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a group has its own strategy: a one-for-all group under a one-for-one root', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-one' });
-      try {
+      await k.withSup({ strategy: 'one-for-one' }, async (sup) => {
         const ev = timeline(sup);
         const r = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
@@ -201,15 +184,11 @@ forEachKind((k) => {
         await waitFor(() => ev.restart.length === 3, 10000, 'restart of s');
         await quiet(ev);
         assert.deepEqual(snapshot(sup, refs), { incarnations: [0, 1, 1, 1], restarts: 3, activeActors: 4, threads: 4 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     k.onlyIsolated('warm threads are for isolated actors', 'with a warm pool, live threads are the live actors plus the warm threads, also after a restart of all', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 2, strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ warmWorkers: 2, strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         await tokens(refs);
@@ -223,10 +202,7 @@ forEachKind((k) => {
         // fires after any refill still pending, on any machine (one thread's timers fire in deadline order)
         await new Promise((r) => setTimeout(r, 200));
         assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 1], restarts: 3, activeActors: 3, threads: 5 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('createGroup: parent must be a group of this supervisor; nested groups via parent and group.createGroup', 30000, async () => {
@@ -259,8 +235,7 @@ forEachKind((k) => {
 
   describe('restart types', () => {
     slowTest('permanent restarts after normal and error; transient only after error; temporary never', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: Infinity } });
-      try {
+      await k.withSup({ retry: { max: Infinity } }, async (sup) => {
         const ev = timeline(sup);
         const p1 = sup.spawn(worker, { restart: 'permanent' });
         const t1 = sup.spawn(worker, { restart: 'transient' });
@@ -305,15 +280,11 @@ forEachKind((k) => {
         assert.deepEqual(q2.after, q2.before);
         assert.equal(ev.restart.length, 3);
         assert.ok(p1.getDiagnostics().isErr);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('one-for-all: a temporary sibling is stopped and not restarted', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const tmp = sup.spawn(worker, { restart: 'temporary', name: 'tmp' });
         const a = sup.spawn(worker);
@@ -341,17 +312,13 @@ forEachKind((k) => {
         assert.equal(d.restarts, 2);
         assert.equal(d.totalActorsTerminated, 1);
         assert.equal(actorThreads(sup), 2);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('intensity', () => {
     slowTest('root: more than max restarts stops every child in reverse start order, reports intensity_exceeded, and the supervisor keeps working', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 2, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 2, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const errors = collector();
         sup.on('error', errors);
@@ -405,15 +372,11 @@ forEachKind((k) => {
         assert.equal(typeof (await fresh.call('hello')), 'string');
         assert.equal(sup.whereis('a'), fresh);
         assert.equal(sup.getDiagnostics().value.activeActors, 1);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('restarts older than withinMs do not count', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 1, withinMs: 300 } });
-      try {
+      await k.withSup({ retry: { max: 1, withinMs: 300 } }, async (sup) => {
         const ev = timeline(sup);
         const a = sup.spawn(worker);
         for (let i = 1; i <= 3; i++) {
@@ -424,15 +387,11 @@ forEachKind((k) => {
         assert.equal(ev.error.length, 0);
         assert.equal(a.incarnation, 3);
         assert.equal(typeof (await a.call('still here')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('an actor that throws at every message is restarted exactly max times, then given up', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 3, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 3, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const bad = sup.spawn((self, msg) => {
           throw new Error(`always ${msg}`);
@@ -463,15 +422,11 @@ forEachKind((k) => {
         assert.equal(d.restarts, 3);
         assert.equal(d.deadLetters, 6);
         assert.equal(actorThreads(sup), 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a module actor that throws while loading is restarted at most max times', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 3, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 3, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const bad = sup.spawn(fixture('throws-on-load.mjs'));
         await waitFor(() => ev.error.length === 1, 20000, 'giving up');
@@ -488,15 +443,11 @@ forEachKind((k) => {
         assert.equal(actorThreads(sup), 0);
         const ok = sup.spawn(worker);
         assert.equal(typeof (await ok.call('x')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a nested group over its intensity is restarted as a whole by its one-for-one parent', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-one', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-one', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const r = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-one', retry: { max: 1, withinMs: 60000 } });
@@ -538,15 +489,11 @@ forEachKind((k) => {
         await quiet(ev);
         assert.equal(ev.escalate.length, 1);
         assert.deepEqual(snapshot(sup, refs).incarnations, [0, 2, 2, 0]);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a nested group over its intensity under a one-for-all parent restarts the parent\'s other children too', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const r = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-one', retry: { max: 0 } });
@@ -573,15 +520,11 @@ forEachKind((k) => {
         );
         assert.deepEqual(snapshot(sup, refs), { incarnations: [1, 1, 1], restarts: 3, activeActors: 3, threads: 3 });
         assert.equal(ev.error.length, 0);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('escalation climbs to the root when the parent is over its intensity too', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 0 } });
-      try {
+      await k.withSup({ retry: { max: 0 } }, async (sup) => {
         const ev = timeline(sup);
         const r = sup.spawn(worker);
         const g = sup.createGroup({ retry: { max: 0 } });
@@ -614,17 +557,13 @@ forEachKind((k) => {
         assert.equal(actorThreads(sup), 0);
         const fresh = sup.spawn(worker);
         assert.equal(typeof (await fresh.call('x')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('exits that race with a restart plan', () => {
     slowTest('one-for-all: a sibling killed through a link while the plan stops the others is restarted once and stays supervised', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 10, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 10, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b] = refs;
@@ -645,15 +584,11 @@ forEachKind((k) => {
         await waitFor(() => ev.restart.length >= 10, 3000, 'the second round of restarts').catch(() => {}); // compared below
         await quiet(ev);
         assert.deepEqual(snapshot(sup, refs), { incarnations: [2, 2, 2, 2, 2], restarts: 10, activeActors: 5, threads: 5 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('one-for-all: two siblings crashing at once both stay supervised', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'one-for-all', retry: { max: 20, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'one-for-all', retry: { max: 20, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const refs = [sup.spawn(worker), sup.spawn(worker), sup.spawn(worker), sup.spawn(worker), sup.spawn(worker)];
         const [a, b] = refs;
@@ -680,17 +615,13 @@ forEachKind((k) => {
             `a crash of ${who === a ? 'a' : 'b'} restarts the whole group`,
           );
         }
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 
   describe('groups and children', () => {
     slowTest("ctx.spawn puts the child in the spawner's group: a one-for-all group restarts them together", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0 });
-      try {
+      await k.withSup({}, async (sup) => {
         const ev = timeline(sup);
         const outside = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-all', retry: { max: 5, withinMs: 60000 } });
@@ -718,15 +649,11 @@ forEachKind((k) => {
         await quiet(ev, { except: [relay] }); // (relay would take the call for a send order)
         assert.deepEqual(incarnations(), { [outside.id]: 0, [parent.id]: 1, [childId]: 1, [relay.id]: 1 }, 'the child restarted with its group');
         assert.deepEqual(exits(ev)[0], [childId, 'error: child boom']);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('group.terminateAll(reason) stops its actors and its subgroups\' for good, in reverse start order', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const outside = sup.spawn(worker);
         const g = sup.createGroup({ strategy: 'one-for-all' });
@@ -754,15 +681,11 @@ forEachKind((k) => {
         // the group itself goes on
         const again = g.spawn(worker, { name: 'ga' });
         assert.equal(typeof (await again.call('x')), 'string');
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('a nested group over its intensity under a rest-for-one parent restarts the children started after it', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 0, strategy: 'rest-for-one', retry: { max: 5, withinMs: 60000 } });
-      try {
+      await k.withSup({ strategy: 'rest-for-one', retry: { max: 5, withinMs: 60000 } }, async (sup) => {
         const ev = timeline(sup);
         const before = sup.spawn(worker);
         const g = sup.createGroup({ retry: { max: 0 } });
@@ -787,10 +710,7 @@ forEachKind((k) => {
         ]);
         assert.deepEqual(ev.escalate, [{ id: g.id, reason: 'error: boom' }]);
         assert.deepEqual(snapshot(sup, refs), { incarnations: [0, 1, 1, 1], restarts: 3, activeActors: 4, threads: 4 });
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
   });
 });

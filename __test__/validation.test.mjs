@@ -94,8 +94,7 @@ forEachKind((k) => {
 
   describe('bad input to a live supervisor', () => {
     slowTest('spawn: non-functions and bad options throw naming the parameter', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const before = runtimeStats().actors;
         for (const bad of [42, null, undefined, {}, [], true, '']) {
           await faults(() => sup.spawn(bad), TypeError, /spawn: actor/, `spawn(${JSON.stringify(bad)})`);
@@ -124,15 +123,11 @@ forEachKind((k) => {
         assert.equal(sup.whereis('dup'), first);
         assert.equal(runtimeStats().actors, before + 1);
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('ctx.spawn: bad options reject with a TypeError or RangeError naming the option, as sup.spawn throws', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const parent = sup.spawn(async (self, msg, ctx) => {
           const out = [];
           for (const options of [{ name: 5 }, { timeoutMs: -1 }, { restart: 'sometimes' }, { bogus: 1 }]) {
@@ -158,15 +153,11 @@ forEachKind((k) => {
         }
         assert.equal(sup.getDiagnostics().value.totalActorsSpawned, 1, 'only the parent');
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest("receive: values JSON cannot carry throw a TypeError naming 'receive: msg', and nothing is sent", 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const ev = record(sup);
         const a = sup.spawn((self, msg) => {
           self.send('got', msg);
@@ -201,15 +192,11 @@ forEachKind((k) => {
         assert.deepEqual(got.items[0].data, { fine: [1, 'two', null, { three: true }] });
         assert.equal(a.getDiagnostics().value.messageCount, 1, 'none of the refused messages was delivered');
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('call: bad timeoutMs, bad options and bad messages are refused naming the parameter', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn((self, msg) => msg);
         for (const bad of [-1, 0, NaN, Infinity, -Infinity]) {
           await faults(() => a.call('x', { timeoutMs: bad }), TypeOrRangeError, /call: options\.timeoutMs/, `timeoutMs ${bad}`);
@@ -224,15 +211,11 @@ forEachKind((k) => {
         assert.equal(a.getDiagnostics().value.messageCount, 0);
         assert.equal(await a.call('fine'), 'fine');
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('subscribe, on, whereis and terminate refuse bad arguments', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn((self, msg) => msg);
         for (const bad of [undefined, null, 5, 'fn', {}]) {
           await faults(() => a.subscribe(bad), TypeError, /subscribe/, `ref.subscribe(${bad})`);
@@ -250,23 +233,16 @@ forEachKind((k) => {
         await faults(() => sup.terminateActor('nobody-by-that-name'), RangeError, /terminateActor: id/);
         assert.equal(await a.call('alive'), 'alive');
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('terminateActor of an unknown actor id is a RangeError, not a silent no-op', 30000, async () => {
-      const sup = k.createSupervisor({ warmWorkers: 1 });
-      try {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const a = sup.spawn((self, msg) => msg);
         await faults(() => sup.terminateActor('actor-999999'), RangeError, /actor-999999/);
         assert.equal(await a.call('alive'), 'alive');
         await stillWorks(sup);
-      } finally {
-        await sup.shutdown();
-      }
-      assert.deepEqual(runtimeStats(), NO_LEAKS);
+      });
     });
 
     slowTest('after shutdown: spawn throws, receive returns false, call rejects, shutdown resolves again', 30000, async () => {
