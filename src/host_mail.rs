@@ -12,7 +12,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use warden_core::outbox::Outbox;
+use warden_core::outbox::{record_id, record_text, Outbox};
 use warden_core::{runtime, Envelope, Kind, Port};
 
 thread_local! {
@@ -43,12 +43,11 @@ pub(crate) fn deliver() -> usize {
         // (and the wakes: a flush that finds the ring empty knows its workers were rung).
         let mut drain = port.outbox().drain(control);
         for (target, json) in &mut drain {
-            let body = String::from_utf8(json)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             if target == 0 {
-                sup = body.parse().unwrap_or(0);
+                sup = record_id(&json);
                 continue;
             }
+            let body = record_text(json);
             // Every refusal is a dead letter, reported by `send` (to the target's supervisor,
             // or to `sup` for an actor no longer known).
             let env = Envelope::new(Kind::User, 0, 0, body);

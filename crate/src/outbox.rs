@@ -103,6 +103,21 @@ impl Outbox {
     }
 }
 
+/// A record's bytes as text. Our JS writes UTF-8; anything else is replaced (U+FFFD), never
+/// trusted.
+pub fn record_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A record's bytes read as an id in decimal (the records naming a sender or a supervisor);
+/// 0 if they are not one.
+pub fn record_id(bytes: &[u8]) -> u64 {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The records one drainer took (an iterator of `(target, json bytes)`), with the drain lock
 /// held. Dropping it stores the new tail, then unlocks.
 pub struct Drain<'a> {
@@ -174,6 +189,16 @@ mod tests {
         ob.drain(control)
             .map(|(t, b)| (t, String::from_utf8(b).unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn record_bodies_read_as_text_and_as_ids_without_trusting_the_bytes() {
+        assert_eq!(record_text(b"{\"a\":1}".to_vec()), "{\"a\":1}");
+        assert_eq!(record_text(vec![b'"', 0xff, b'"']), "\"\u{fffd}\"");
+        assert_eq!(record_id(b"4294967296"), 1 << 32);
+        for junk in [&b""[..], b"-1", b"12a", b" 7", &[0xff, b'1']] {
+            assert_eq!(record_id(junk), 0, "{junk:?}");
+        }
     }
 
     #[test]

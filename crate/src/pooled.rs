@@ -16,6 +16,7 @@
 
 use crate::actor::Actor;
 use crate::envelope::{Envelope, Kind};
+use crate::outbox::record_id;
 use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
 use std::sync::Arc;
@@ -188,10 +189,7 @@ impl Runtime {
     /// `(id, supervisor)` if that actor is bound to `port`, else `(0, its supervisor or 0)`, and
     /// the mail that follows is refused as from a stale incarnation.
     pub(crate) fn pool_sender(&self, port: &Port, body: &[u8]) -> (u64, u64) {
-        let id: u64 = std::str::from_utf8(body)
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0);
+        let id = record_id(body);
         match port.member(id).and_then(Actor::from_bound) {
             Some(a) => (a.id, a.sup_id),
             None => (0, self.actor(id).map_or(0, |a| a.sup_id)),

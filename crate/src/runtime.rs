@@ -6,7 +6,7 @@ use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
-use crate::outbox::Outbox;
+use crate::outbox::{record_id, record_text, Outbox};
 use crate::panics::{self, Faults, Site};
 use crate::port::{Port, PortId};
 use crate::slab::{Slab, MAX_SLOTS};
@@ -297,8 +297,7 @@ impl Runtime {
                 // An isolated actor's `self.send`: an event for its supervisor's subscribers
                 // (queued below, all under one lock of the supervisor's port).
                 if let Some(a) = &emitter {
-                    let body = String::from_utf8(json)
-                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    let body = record_text(json);
                     emits.push(Envelope::new(
                         Kind::Emit,
                         a.id,
@@ -315,20 +314,14 @@ impl Runtime {
                 deliver_run(run_target, &mut run, sup);
                 run_target = 0;
                 (from, sup) = self.pool_sender(port, &json);
-                port.set_outbox_sender(
-                    std::str::from_utf8(&json)
-                        .ok()
-                        .and_then(|t| t.parse().ok())
-                        .unwrap_or(0),
-                );
+                port.set_outbox_sender(record_id(&json));
                 continue;
             }
             if target != run_target {
                 deliver_run(run_target, &mut run, sup);
                 run_target = target;
             }
-            let body = String::from_utf8(json)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let body = record_text(json);
             if pool && from == 0 {
                 self.dead_letter(
                     sup,
