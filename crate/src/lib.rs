@@ -32,6 +32,8 @@ pub mod runtime;
 pub mod slab;
 pub mod supervisor;
 mod sync;
+#[cfg(test)]
+mod testing;
 pub mod timer;
 pub mod tree;
 

@@ -218,32 +218,10 @@ impl Runtime {
 mod tests {
     use crate::actor::ActorConfig;
     use crate::envelope::{Envelope, Kind};
-    use crate::port::Waker;
     use crate::runtime::Runtime;
-    use crate::supervisor::{RetryConfig, SupervisorConfig};
-    use crate::tree::{GroupConfig, Strategy};
+    use crate::testing::{config, Count};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-
-    struct Count(AtomicUsize);
-    impl Waker for Count {
-        fn wake(&self) -> bool {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            true
-        }
-    }
-
-    fn config() -> SupervisorConfig {
-        SupervisorConfig {
-            max_actors: 100,
-            root: GroupConfig {
-                strategy: Strategy::OneForOne,
-                retry: RetryConfig::default(),
-                backoff: None,
-                internal: false,
-            },
-        }
-    }
 
     fn pooled() -> ActorConfig {
         ActorConfig {

@@ -1113,33 +1113,12 @@ pub fn wall_clock_ms() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::port::Waker;
-    use crate::supervisor::RetryConfig;
-    use crate::tree::{Op, Strategy};
+    use crate::testing::{config, Count};
+    use crate::tree::Op;
     use std::sync::atomic::AtomicUsize;
-
-    struct Count(AtomicUsize);
-    impl Waker for Count {
-        fn wake(&self) -> bool {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            true
-        }
-    }
 
     fn leak() -> &'static Runtime {
         Box::leak(Box::new(Runtime::new()))
-    }
-
-    fn config() -> SupervisorConfig {
-        SupervisorConfig {
-            max_actors: 100,
-            root: GroupConfig {
-                strategy: Strategy::OneForOne,
-                retry: RetryConfig::default(),
-                backoff: None,
-                internal: false,
-            },
-        }
     }
 
     #[test]
