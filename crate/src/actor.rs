@@ -775,8 +775,11 @@ impl Actor {
         } else {
             max.clamp(1, g.queued_len())
         };
-        use std::fmt::Write as _;
-        let _ = write!(out, "[{},{},[", self.id, g.incarnation);
+        out.push('[');
+        crate::envelope::push_u64(out, self.id);
+        out.push(',');
+        crate::envelope::push_u64(out, u64::from(g.incarnation));
+        out.push_str(",[");
         self.hand_out(&mut g, n, out);
         out.push_str("]]");
         g.busy = true;

@@ -4,8 +4,6 @@
 //! hot path. A batch handed to a JS thread is one JSON array text `[[kind,from,corr,body],…]`
 //! so the receiver decodes a whole batch with a single `JSON.parse`.
 
-use std::fmt::Write as _;
-
 /// What an envelope is for. The numeric values are part of the wire format with the JS layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -100,12 +98,37 @@ impl Envelope {
     pub fn write_json(&self, out: &mut String) {
         let undefined = self.body.is_empty();
         let kind = self.kind as u8 + if undefined { UNDEFINED_BODY } else { 0 };
-        let _ = write!(out, "[{},{},{},", kind, self.from, self.corr);
+        out.push('[');
+        push_u64(out, u64::from(kind));
+        out.push(',');
+        push_u64(out, self.from);
+        out.push(',');
+        push_u64(out, self.corr);
+        out.push(',');
         out.push_str(if undefined { "null" } else { &self.body });
         if self.reply_to != 0 {
-            let _ = write!(out, ",{}", self.reply_to);
+            out.push(',');
+            push_u64(out, self.reply_to);
         }
         out.push(']');
+    }
+}
+
+/// Appends the decimal digits of `n` to `out`: what `write!(out, "{}", n)` does, without the
+/// formatting machinery (a batch writes three or more numbers per message).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -143,6 +166,16 @@ mod tests {
             v,
             serde_json::json!([[0, 0, 0, {"a": 1}], [65, 7, 9, null, 3]])
         );
+    }
+
+    /// The digits written are those of `Display`, at the edges too.
+    #[test]
+    fn numbers_are_written_as_decimal_digits() {
+        for n in [0, 1, 9, 10, 99, 100, 4_294_967_296, (1 << 53) - 1, u64::MAX] {
+            let mut out = String::from("x");
+            push_u64(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 
     #[test]

@@ -68,20 +68,36 @@ impl Acks {
     }
 }
 
-/// `(actor, incarnation, n)` of an acknowledgement record's body (see [`Acks`]).
+/// `(actor, incarnation, n)` of an acknowledgement record's body (see [`Acks`]), read from its
+/// bytes (one record per handled message: no UTF-8 check, no splitting into strings).
 fn parse_ack(sender: u64, body: &[u8]) -> Option<(u64, u32, usize)> {
-    let text = std::str::from_utf8(body).ok()?;
-    let mut parts = text.splitn(3, ',');
-    let incarnation = parts.next()?.parse().ok()?;
-    let n = match parts.next() {
-        Some(n) => n.parse().ok()?,
+    let mut fields = body.split(|&b| b == b',');
+    let incarnation = u32::try_from(decimal(fields.next()?)?).ok()?;
+    let n = match fields.next() {
+        Some(n) => usize::try_from(decimal(n)?).ok()?,
         None => 1,
     };
-    let actor = match parts.next() {
-        Some(a) => a.parse().ok()?,
+    let actor = match fields.next() {
+        Some(a) => decimal(a)?,
         None => sender,
     };
+    if fields.next().is_some() {
+        return None;
+    }
     Some((actor, incarnation, n))
+}
+
+/// The value of a non-empty run of ASCII digits that fits in a u64.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |v, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 impl Runtime {
@@ -216,6 +232,7 @@ impl Runtime {
 
 #[cfg(test)]
 mod tests {
+    use super::parse_ack;
     use crate::actor::ActorConfig;
     use crate::envelope::{Envelope, Kind};
     use crate::runtime::Runtime;
@@ -509,6 +526,30 @@ mod tests {
             a0.in_flight.is_none(),
             "all of actor 0's messages were acknowledged"
         );
+    }
+
+    /// An acknowledgement record is read from its bytes; anything malformed is ignored.
+    #[test]
+    fn acknowledgement_records_parse_or_are_ignored() {
+        assert_eq!(parse_ack(7, b"3"), Some((7, 3, 1)));
+        assert_eq!(parse_ack(7, b"3,0"), Some((7, 3, 0)));
+        assert_eq!(
+            parse_ack(7, b"3,16,9007199254740991"),
+            Some((9007199254740991, 3, 16))
+        );
+        for bad in [
+            &b""[..],
+            b"x",
+            b"3,",
+            b",1",
+            b"3,1,2,4",
+            b"-1",
+            b"4294967296",
+            b"3,1,18446744073709551616",
+            b"3 ,1",
+        ] {
+            assert_eq!(parse_ack(7, bad), None, "{:?}", std::str::from_utf8(bad));
+        }
     }
 
     #[test]

@@ -17,7 +17,20 @@ const WRAP = 0xffffffff;
 const MAX_RECORD = BYTES / 4; // larger messages go by a native call (after a flush)
 const MAX_ID = 0xffffffff;
 const MAX_DEAD = 10000; // dead targets remembered (they never come back)
+const ACK_WORST = HEADER + 32; // `!`, an incarnation (10 digits), `,1,`, an id (16 digits), padded
 const encoder = new TextEncoder();
+
+/** Writes the decimal digits of the safe integer `n` ≥ 0 into `u8` at `at`; returns the end. */
+function digits(u8, at, n) {
+  let end = at + 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) end++;
+  let i = end;
+  do {
+    u8[--i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return end;
+}
 
 class Outbox {
   /**
@@ -34,6 +47,7 @@ class Outbox {
     this.dead = new Set();
     this.deadSeen = control[4];
     this.flushQueued = false;
+    this.head = 0; // where the record being written starts counting (see reserve)
     this.deliver = deliver;
     this.flush = () => {
       this.flushQueued = false;
@@ -49,16 +63,7 @@ class Outbox {
     const n = text.length;
     const worst = (HEADER + n * 3 + 3) & ~3; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (worst > MAX_RECORD || target > MAX_ID) return false;
-    const c = this.control;
-    let head = c[2];
-    let pos = head & (BYTES - 1);
-    const pad = pos + worst > BYTES ? BYTES - pos : 0;
-    if (BYTES - ((head - c[3]) >>> 0) < pad + worst) this.deliver(); // now empty
-    if (pad !== 0) {
-      this.u32[pos >>> 2] = WRAP;
-      head = (head + pad) >>> 0;
-      pos = 0;
-    }
+    const pos = this.reserve(worst);
     const at = pos + HEADER;
     const u8 = this.u8;
     let len = n;
@@ -70,9 +75,56 @@ class Outbox {
       }
       u8[at + i] = ch;
     }
+    this.publish(pos, target, len);
+    return true;
+  }
+
+  /**
+   * Queues a pool worker's acknowledgement of one message of incarnation `inc`: `!<inc>` (of
+   * the sender named last, `actor` 0) or `!<inc>,1,<actor>` (crate/src/pooled.rs, Acks),
+   * written digit by digit into the ring: no string is made per handled message.
+   */
+  putAck(inc, actor) {
+    const pos = this.reserve(ACK_WORST);
+    const u8 = this.u8;
+    let at = pos + HEADER;
+    u8[at++] = 0x21; // '!'
+    at = digits(u8, at, inc);
+    if (actor !== 0) {
+      u8[at++] = 0x2c; // ','
+      u8[at++] = 0x31; // '1'
+      u8[at++] = 0x2c;
+      at = digits(u8, at, actor);
+    }
+    this.publish(pos, 0, at - pos - HEADER);
+  }
+
+  /**
+   * Room for a record of at most `worst` bytes (header included): its offset in the ring.
+   * Delivers the ring first when it is too full, and wraps to the start when the record would
+   * not fit before the end. `publish` makes it visible.
+   */
+  reserve(worst) {
+    const c = this.control;
+    let head = c[2];
+    let pos = head & (BYTES - 1);
+    const pad = pos + worst > BYTES ? BYTES - pos : 0;
+    if (BYTES - ((head - c[3]) >>> 0) < pad + worst) this.deliver(); // now empty
+    if (pad !== 0) {
+      this.u32[pos >>> 2] = WRAP;
+      head = (head + pad) >>> 0;
+      pos = 0;
+    }
+    this.head = head;
+    return pos;
+  }
+
+  /** Publishes the record of `len` bytes for `target` written at `pos` (see reserve). */
+  publish(pos, target, len) {
+    const c = this.control;
     this.u32[pos >>> 2] = len;
     this.u32[(pos >>> 2) + 1] = target;
-    Atomics.store(c, 2, (head + ((HEADER + len + 3) & ~3)) >>> 0); // publish after the bytes
+    Atomics.store(c, 2, (this.head + ((HEADER + len + 3) & ~3)) >>> 0); // publish after the bytes
     // The sweep that delivers this record if the task never ends stops when outboxes stay
     // empty; it is read after the publication above (both sequentially consistent: see the
     // core's Runtime::sweep_word), so a stopped sweep is seen and started again.
@@ -81,7 +133,6 @@ class Outbox {
       this.flushQueued = true;
       queueMicrotask(this.flush); // delivered when this JS task ends, if nothing did it before
     }
-    return true;
   }
 
   /** True if mail to `target` was found dead for good (the core reports it after delivery). */

@@ -895,7 +895,7 @@ function runAs(slot, fn) {
   if (guardStart !== 0) lastEntered = slot;
   watch[0] = slot.id;
   watch[6] = guardStart !== 0 ? 1 : 0; // the host gives a guarded run the time the guard needs
-  Atomics.add(watch, 1, 1);
+  watch[1] = (watch[1] + 1) | 0; // (this thread is its only writer: no atomic add needed)
   try {
     return fn();
   } finally {
@@ -954,7 +954,7 @@ function unit(slot, env, what, msg) {
   if (guardStart !== 0) lastEntered = slot;
   watch[0] = slot.id;
   watch[6] = guardStart !== 0 ? 1 : 0;
-  Atomics.add(watch, 1, 1);
+  watch[1] = (watch[1] + 1) | 0;
   const b = slot.behaviour;
   const newState = what === HANDLE;
   let result;
@@ -1013,10 +1013,8 @@ function acknowledge(slot) {
   outbox ??= new Outbox(control);
   // the sender named last: `!<inc>`; another actor: `!<inc>,1,<id>`, which names it without
   // becoming the sender (one record per message when each actor handles one)
-  const text = outboxSender === slot.id ? (slot.inc < ACKS.length ? ACKS[slot.inc] : `!${slot.inc}`) : `!${slot.inc},1,${slot.id}`;
-  if (!outbox.put(0, text)) native.poolAck(slot.id, slot.inc, 1);
+  outbox.putAck(slot.inc, outboxSender === slot.id ? 0 : slot.id);
 }
-const ACKS = Array.from({ length: 64 }, (_, i) => `!${i}`); // the common records, made once
 
 /** `slot`'s start-up code is done: it may get mail (the same record, counting 0 messages). */
 function started(slot) {
