@@ -1,6 +1,7 @@
 // The wire constants written twice, in the Rust core and in lib/port/kinds.js, agree: every envelope
 // kind (crate/src/envelope.rs), the undefined-body flag, and the send result codes
-// (src/messages.rs). A kind added on one side only fails here instead of as an "unknown event
+// (src/messages.rs), and the bits of an actor id that name its slab slot (crate/src/slab.rs,
+// lib/pool/slots.js). A kind added on one side only fails here instead of as an "unknown event
 // kind" at run time.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -31,5 +32,11 @@ describe('wire constants shared with the core', () => {
       [...rust.matchAll(/(Ok\(\(\)\)|Err\(SendError::(\w+)\)) => (\d+),/g)].map(([, , err, n]) => [err ? snake(err) : 'QUEUED', Number(n)]),
     );
     assert.deepEqual(codes, { QUEUED: K.QUEUED, DEAD: K.DEAD, FULL: K.FULL, STALE: K.STALE, NO_PROC: K.NOPROC });
+  });
+
+  test('a pool worker finds its actors by the slot bits of their ids as the core makes them', () => {
+    const rust = read('../crate/src/slab.rs');
+    const { SLOT_BITS } = createRequire(import.meta.url)('../lib/pool/slots.js');
+    assert.equal(SLOT_BITS, Number(rust.match(/pub const SLOT_BITS: u32 = (\d+);/)[1]));
   });
 });

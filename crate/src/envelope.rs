@@ -127,9 +127,7 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default()); // (ASCII digits)
 }
 
 /// Encodes a batch of envelopes as one JSON array text.

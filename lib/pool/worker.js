@@ -27,6 +27,7 @@ const { PortReader, IDLE, DONE } = require('../port/reader.js');
 const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../actor/outbox.js');
+const { SlotTable } = require('./slots.js');
 const tier2 = require('../tier2/index.js');
 const { trackTimers } = require('../actor/user-timers.js');
 const { resourcesProxy } = require('../actor/resources.js');
@@ -48,7 +49,7 @@ const watch = new Int32Array(watchBuffer);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
-const slots = new Map(); // actor id → Slot
+const slots = new SlotTable(); // actor id → Slot (lib/pool/slots.js: no hashing)
 const pending = new Map(); // corr → { resolve, reject, timer, slot }
 const boxWaits = new Map(); // corr → { slot, resolve } of a write waiting for a box
 const regionBuffers = new Map(); // shared regions posted by the host: name → SharedArrayBuffer
