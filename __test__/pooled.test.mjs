@@ -106,6 +106,34 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('mixed mail reaches a pooled actor in order and as sent: messages, calls, undefined and null bodies (the flat batch format)', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const [a] = sup.spawnMany(1, { init: () => [], handle: (log, msg) => [...log, msg === undefined ? 'undefined' : msg] });
+      const got = [];
+      for (let round = 0; round < 20; round++) {
+        assert.ok(a.receive(undefined));
+        assert.ok(a.receive({ a: round }));
+        got.push(a.call());
+        assert.ok(a.receive([1, round]));
+        got.push(a.call(`x${round}`));
+        assert.ok(a.receive(null));
+      }
+      const log = await a.call('log');
+      const expected = [];
+      for (let round = 0; round < 20; round++) expected.push('undefined', { a: round }, 'undefined', [1, round], `x${round}`, null);
+      assert.deepEqual(log, [...expected, 'log']);
+      const answers = await Promise.all(got);
+      // a stateful actor answers a call with its new state: the log up to that call
+      for (let round = 0; round < 20; round++) {
+        assert.deepEqual(answers[2 * round], expected.slice(0, 6 * round + 3));
+        assert.deepEqual(answers[2 * round + 1], expected.slice(0, 6 * round + 5));
+      }
+    } finally {
+      await sup.shutdown();
+    }
+  });
+
   slowTest('a handler that throws restarts only its actor; terminate takes effect between messages', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {

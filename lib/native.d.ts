@@ -347,7 +347,8 @@ export interface PoolStats {
 export declare function poolStop(actorId: number, body: string): boolean
 
 /**
- * Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most
+ * Pool worker: the next batch, a flat JSON array `[actorId,incarnation,n, kind,body, …]` (a
+ * call `kind,body,corr,replyPort`; crate/src/pooled.rs), of at most
  * `max_actors` ready actors with at most `per_actor` messages each; null if none is ready.
  */
 export declare function poolTake(maxActors: number, perActor: number): string | null

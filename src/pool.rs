@@ -51,7 +51,8 @@ pub fn pool_bind(actor_ids: Vec<f64>, port_id: f64, spec: String) -> Result<Vec<
     })
 }
 
-/// Pool worker: the next batch, `[[actorId,incarnation,[env,…]],…]` (JSON), of at most
+/// Pool worker: the next batch, a flat JSON array `[actorId,incarnation,n, kind,body, …]` (a
+/// call `kind,body,corr,replyPort`; crate/src/pooled.rs), of at most
 /// `max_actors` ready actors with at most `per_actor` messages each; null if none is ready.
 #[napi(catch_unwind)]
 pub fn pool_take(max_actors: u32, per_actor: u32) -> Result<Option<String>> {

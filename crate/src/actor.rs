@@ -564,7 +564,7 @@ impl Actor {
         };
         let mut text = String::with_capacity(32 * n);
         text.push('[');
-        self.hand_out(&mut g, n, &mut text);
+        self.hand_out(&mut g, n, &mut text, false);
         text.push(']');
         g.busy = true;
         g.message_count += n as u64;
@@ -579,15 +579,20 @@ impl Actor {
     }
 
     /// Writes the next `n` queued messages (`n` <= queued) as JSON, comma-separated, to
-    /// `out`, and keeps them in hand.
-    fn hand_out(&self, g: &mut Inner, n: usize, out: &mut String) {
+    /// `out` (each as an array, or `flat`: see [`Envelope::write_flat`]), and keeps them in
+    /// hand.
+    fn hand_out(&self, g: &mut Inner, n: usize, out: &mut String, flat: bool) {
         let first = g.in_hand as usize;
         for i in 0..n {
             let env = g.mail.get_mut(first + i).expect("n <= queued");
             if i > 0 {
                 out.push(',');
             }
-            env.write_json(out);
+            if flat {
+                env.write_flat(out);
+            } else {
+                env.write_json(out);
+            }
             if env.stamp != 0 {
                 if let Some(m) = self.metrics() {
                     m.record_since(Metric::MessageLatency, env.stamp);
@@ -761,7 +766,8 @@ impl Actor {
 /// Pooled actors: many share one pool worker's port (see [`crate::pooled`]).
 impl Actor {
     /// Taken from the ready queue: hands out up to `max` messages (one under a per-message
-    /// deadline) as `[id,incarnation,[env,…]]` appended to `out`, keeps them in hand until
+    /// deadline) as `id,incarnation,n,` and their flat entries ([`Envelope::write_flat`])
+    /// appended to `out`, keeps them in hand until
     /// [`Actor::pool_ack`], and returns the deadline to arm (0: none). None if there is
     /// nothing to hand out (busy, not running, empty).
     pub fn pool_take(&self, max: usize, now_ns: u64, out: &mut String) -> Option<u64> {
@@ -775,13 +781,13 @@ impl Actor {
         } else {
             max.clamp(1, g.queued_len())
         };
-        out.push('[');
         crate::envelope::push_u64(out, self.id);
         out.push(',');
         crate::envelope::push_u64(out, u64::from(g.incarnation));
-        out.push_str(",[");
-        self.hand_out(&mut g, n, out);
-        out.push_str("]]");
+        out.push(',');
+        crate::envelope::push_u64(out, n as u64);
+        out.push(',');
+        self.hand_out(&mut g, n, out, true);
         g.busy = true;
         g.message_count += n as u64;
         if self.config.timeout_ms > 0 {

@@ -114,6 +114,26 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// Appends what a pool worker needs of this message to a flat batch (see
+    /// [`crate::pooled`]): `kind,body`, and for a call `kind,body,corr,reply_to`. No array per
+    /// message: a JSON parser builds one per array it reads, and a batch holds many messages.
+    /// An empty body is written as `null` with [`UNDEFINED_BODY`] added to the kind.
+    pub fn write_flat(&self, out: &mut String) {
+        let undefined = self.body.is_empty();
+        let kind = self.kind as u8 + if undefined { UNDEFINED_BODY } else { 0 };
+        push_u64(out, u64::from(kind));
+        out.push(',');
+        out.push_str(if undefined { "null" } else { &self.body });
+        if self.kind == Kind::Call {
+            out.push(',');
+            push_u64(out, self.corr);
+            out.push(',');
+            push_u64(out, self.reply_to);
+        }
+    }
+}
+
 /// Appends the decimal digits of `n` to `out`: what `write!(out, "{}", n)` does, without the
 /// formatting machinery (a batch writes three or more numbers per message).
 pub fn push_u64(out: &mut String, mut n: u64) {
@@ -174,6 +194,20 @@ mod tests {
             push_u64(&mut out, n);
             assert_eq!(out, format!("x{n}"));
         }
+    }
+
+    /// A flat batch entry: kind and body, and a call's correlation id and reply port.
+    #[test]
+    fn flat_entries_carry_what_a_pool_worker_needs() {
+        let mut out = String::from("[");
+        Envelope::new(Kind::User, 4, 0, r#"{"a":1}"#).write_flat(&mut out);
+        out.push(',');
+        Envelope::call(7, 9, "", 3).write_flat(&mut out);
+        out.push(',');
+        Envelope::new(Kind::System, 0, 0, "[1]").write_flat(&mut out);
+        out.push(']');
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v, serde_json::json!([0, {"a": 1}, 65, null, 9, 3, 2, [1]]));
     }
 
     #[test]

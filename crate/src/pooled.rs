@@ -4,8 +4,10 @@
 //! A pool port keeps a ready queue of its actors that have deliverable mail. Mail for an idle,
 //! not yet queued pooled actor queues it there and rings the port (one ring per burst: the
 //! port's `scheduled` flag coalesces them as for isolated actors). The worker takes a batch:
-//! up to `max_actors` ready actors with up to `per_actor` messages each, as one JSON text
-//! `[[actorId,incarnation,[env,…]],…]`. Those messages stay in hand per actor, exactly as
+//! up to `max_actors` ready actors with up to `per_actor` messages each, as one flat JSON
+//! array `[actorId,incarnation,n, kind,body, …]` (each message `kind,body`, a call's
+//! `kind,body,corr,replyPort`: [`Envelope::write_flat`]; no array per actor or message, which
+//! a JSON parser would have to build). Those messages stay in hand per actor, exactly as
 //! [`Actor::pop`] keeps them, until the worker acknowledges them one by one
 //! ([`Runtime::pool_ack`]: a record `!<incarnation>` in its outbox after a record naming the
 //! actor, so no native call per handled message; a call's reply and its acknowledgement go
@@ -276,20 +278,23 @@ mod tests {
         Envelope::new(Kind::User, 0, 0, i.to_string())
     }
 
-    /// `[[id, incarnation, [bodies…]], …]` of a batch.
+    /// `(id, [bodies…])` of each actor of a flat batch `[id, incarnation, n, kind, body, …]`
+    /// (the tests send only user messages).
     fn parse(batch: &str) -> Vec<(u64, Vec<u64>)> {
         let v: serde_json::Value = serde_json::from_str(batch).unwrap();
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|a| {
-                let bodies = a[2].as_array().unwrap().iter();
-                (
-                    a[0].as_u64().unwrap(),
-                    bodies.map(|e| e[3].as_u64().unwrap()).collect(),
-                )
-            })
-            .collect()
+        let flat = v.as_array().unwrap();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < flat.len() {
+            let n = flat[i + 2].as_u64().unwrap() as usize;
+            let bodies = (0..n).map(|k| {
+                assert_eq!(flat[i + 3 + 2 * k], 0, "a user message");
+                flat[i + 4 + 2 * k].as_u64().unwrap()
+            });
+            out.push((flat[i].as_u64().unwrap(), bodies.collect()));
+            i += 3 + 2 * n;
+        }
+        out
     }
 
     #[test]

@@ -606,7 +606,7 @@ if (interrupt) {
   guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(maxBlockMs + GUARD_BUDGET_MS)) } };
 }
 
-/** Runs a batch `[[actorId, incarnation, [env, …]], …]` taken from the core (null: the backlog). */
+/** Runs a batch taken from the core (see enqueue; null: the backlog). */
 function runGuarded(batch) {
   // the batch is handed to its slots outside the limit: a strike there would leave mail in
   // hand that no slot holds
@@ -633,14 +633,35 @@ function overBudget() {
   return guardStart !== 0 && performance.now() - guardStart >= GUARD_BUDGET_MS;
 }
 
-/** Hands a batch `[[actorId, incarnation, [env, …]], …]` taken from the core to its slots. */
+/**
+ * Hands a batch taken from the core to its slots. The batch is flat (crate/src/pooled.rs):
+ * `[actorId, incarnation, n, …n messages, …]`, a message `kind, body` or, for a call,
+ * `kind, body, corr, replyPort`; each becomes an envelope `[kind, 0, corr, body, replyPort?]`
+ * (lib/port/envelope.js) here, where an array of known shape is cheap to make.
+ */
 function enqueue(batch) {
-  for (const [id, inc, envs] of batch) {
+  for (let i = 0; i < batch.length; ) {
+    const id = batch[i];
+    const inc = batch[i + 1];
+    const n = batch[i + 2];
+    i += 3;
     const slot = slots.get(id);
-    if (slot === undefined || slot.inc !== inc) continue; // ended meanwhile; the core has them back
-    if (slot.queue.length === 0) slot.queue = envs;
-    else for (const env of envs) slot.queue.push(env);
-    if (!slot.waiting) backlog.push(slot);
+    const live = slot !== undefined && slot.inc === inc; // else ended meanwhile: the core has them back
+    let queue = live ? slot.queue : null;
+    if (queue !== null && queue.length === 0) queue = slot.queue = [];
+    for (let k = 0; k < n; k++) {
+      const kind = batch[i];
+      let env;
+      if (kind === K.CALL || kind === K.CALL + K.UNDEFINED_BODY) {
+        env = [kind, 0, batch[i + 2], batch[i + 1], batch[i + 3]];
+        i += 4;
+      } else {
+        env = [kind, 0, 0, batch[i + 1]];
+        i += 2;
+      }
+      if (queue !== null) queue.push(env);
+    }
+    if (live && !slot.waiting) backlog.push(slot);
   }
 }
 
