@@ -62,9 +62,12 @@ class PortReader {
     };
   }
 
-  /** Mail was found now (for `work` to call; urgent envelopes are counted here). */
-  arrived() {
-    this.policy.arrived(performance.now());
+  /**
+   * Mail was found now (for `work` to call, with `now` if it read the clock already; urgent
+   * envelopes are counted here).
+   */
+  arrived(now = performance.now()) {
+    this.policy.arrived(now);
   }
 
   /** Looks again on the next event-loop turn (once, however often asked before it). */
