@@ -14,7 +14,7 @@
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ActorConfig};
 use crate::envelope::{Envelope, Kind};
 use crate::outbox::record_id;
 use crate::port::{Bound, Port, PortId};
@@ -212,6 +212,119 @@ impl Runtime {
             .member(actor_id)
             .and_then(Actor::from_bound)
     }
+
+    /// Registers `template`: children its parent incarnation's pool worker may then create
+    /// with [`Runtime::pool_spawn`] without asking the host. Returns its id.
+    pub fn pool_template(&self, template: SpawnTemplate) -> u64 {
+        let id = self.id();
+        self.templates.lock().insert(id, template);
+        id
+    }
+
+    /// Forgets templates of supervisor `sup_id` (their parent incarnation ended): from now on
+    /// [`Runtime::pool_spawn`] refuses them, and the supervisor's port gets `{op: "forgotten",
+    /// templates}` behind every `spawned` request of theirs, so the host knows when it may drop
+    /// what it keeps for them.
+    pub fn pool_forget(&self, sup_id: u64, ids: &[u64]) {
+        {
+            let mut templates = self.templates.lock();
+            for id in ids {
+                templates.remove(id);
+            }
+        }
+        let Some(sup) = self.supervisor(sup_id) else {
+            return;
+        };
+        let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+        let body = format!(
+            "[0,{{\"op\":\"forgotten\",\"templates\":[{}]}}]",
+            list.join(",")
+        );
+        sup.port
+            .push_urgent(Envelope::new(Kind::Request, 0, 0, body));
+    }
+
+    /// The pool worker of `port` creates `count` children of `parent_id` from `template_id`
+    /// (supervised in the template's group, as the host would have made them), binds them to
+    /// itself, and tells the host in one request of the parent's (`{op: "spawned", template,
+    /// ids: [id, incarnation, …]}`), queued before anything the children can do. Returns `[id,
+    /// incarnation, …]`, or why nothing was created: the template is gone or not the parent's,
+    /// the parent is not this worker's current incarnation, or the core refused (all or
+    /// nothing, see [`Runtime::spawn_many`]). `ready`: the children have no start-up code, so
+    /// they may get mail at once (as if each had acknowledged its start).
+    pub fn pool_spawn(
+        &'static self,
+        port: &Arc<Port>,
+        parent_id: u64,
+        template_id: u64,
+        count: usize,
+        ready: bool,
+    ) -> Result<Vec<f64>, String> {
+        let (sup_id, config, group, parent_inc) = {
+            let templates = self.templates.lock();
+            let t = templates
+                .get(&template_id)
+                .filter(|t| t.parent == parent_id)
+                .ok_or("unknown spawn template")?;
+            (t.sup_id, t.config.clone(), t.group, t.parent_inc)
+        };
+        let parent = port
+            .member(parent_id)
+            .and_then(Actor::from_bound)
+            .filter(|p| p.incarnation() == parent_inc)
+            .ok_or("the parent incarnation is not running here")?;
+        let ids = self
+            .spawn_batch(sup_id, config, Some(group), count)
+            .map_err(|e| e.to_string())?;
+        let actors = self.actors_of(&ids);
+        port.bind_all(actors.iter().flatten().map(|a| a.clone() as Arc<dyn Bound>));
+        use std::fmt::Write as _;
+        let mut body = String::with_capacity(64 + ids.len() * 12);
+        let _ = write!(
+            body,
+            "[0,{{\"op\":\"spawned\",\"template\":{template_id},\"ids\":["
+        );
+        let mut out = Vec::with_capacity(2 * ids.len());
+        for (i, (id, actor)) in ids.iter().zip(actors).enumerate() {
+            let inc = match actor {
+                Some(a) => {
+                    let inc = a.bind(port.clone());
+                    self.arm_watchdog(&a);
+                    if ready {
+                        if let Some(p) = a.pool_ack(port, inc, 0) {
+                            p.ring();
+                        }
+                    }
+                    f64::from(inc)
+                }
+                None => -1.0,
+            };
+            if i > 0 {
+                body.push(',');
+            }
+            let _ = write!(body, "{id},{inc}");
+            out.push(*id as f64);
+            out.push(inc);
+        }
+        body.push_str("]}]");
+        self.host_event(&parent, Kind::Request, body);
+        Ok(out)
+    }
+}
+
+/// What the host allowed one pooled parent incarnation to spawn by itself: children with one
+/// set of validated options in one group (lib/host/supervisor.js, templates).
+pub struct SpawnTemplate {
+    /// The supervisor.
+    pub sup_id: u64,
+    /// The children's settings.
+    pub config: ActorConfig,
+    /// Their group.
+    pub group: u64,
+    /// The parent and the incarnation the template belongs to.
+    pub parent: u64,
+    /// (see `parent`)
+    pub parent_inc: u32,
 }
 
 #[cfg(test)]

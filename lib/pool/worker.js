@@ -40,11 +40,14 @@ const {
 } = globalThis;
 const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 
-const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt } = workerData.pool;
+const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt, live, limit, workers } = workerData.pool;
 // [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
 // [3] actors await in a handler or start-up; [4], [5]: that actor and its incarnation when there
 // is one; [6]: 1 while [0] runs under the interrupting time limit (lib/pool/host.js)
 const watch = new Int32Array(watchBuffer);
+// [0]: live pooled actors of the supervisor, counted by the host and by the workers that spawn
+// children by themselves (see spawnAlone); `limit` is its pool.maxActors
+const liveCount = new Int32Array(live);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
@@ -137,6 +140,7 @@ Object.assign(Slot.prototype, {
   idleMs: 0,
   granted: undefined,
   cancelled: false, // a polite stop was asked for
+  templates: undefined, // source → options text → { id, spec }: children it may spawn alone (see spawnAlone)
   stopReason: null,
   stopping: false, // onTerminate runs
   idleTimer: null,
@@ -489,7 +493,7 @@ function queueSpawn(slot, actor, options, count, what) {
   }
   let q = spawnQueue.get(slot);
   if (q === undefined) {
-    q = { sources: [], sourceIndex: new Map(), options: [], optionsIndex: new Map(), items: [], waits: [] };
+    q = { sources: [], sourceIndex: new Map(), options: [], texts: [], optionsIndex: new Map(), items: [], waits: [] };
     spawnQueue.set(slot, q);
   }
   let si = q.sourceIndex.get(source); // (behaviour objects: one entry per call)
@@ -500,6 +504,7 @@ function queueSpawn(slot, actor, options, count, what) {
   let oi = q.optionsIndex.get(optionsText);
   if (oi === undefined) {
     oi = q.options.push(optionsText === '' ? null : JSON.parse(optionsText)) - 1;
+    q.texts.push(optionsText);
     q.optionsIndex.set(optionsText, oi);
   }
   q.items.push(si, oi, count);
@@ -526,26 +531,103 @@ function flushSpawnsOf(slot) {
   sendSpawns(slot, q);
 }
 
-/** One request for the spawns `q` of `slot`; settles each from its answer. */
+/**
+ * The spawns `q` of `slot`: those its templates cover first, here (spawnAlone); from the first
+ * one they do not, in one request to the host, in order. Settles each.
+ */
 function sendSpawns(slot, q) {
   const { waits } = q;
   if (slot.ended) {
     for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
     return;
   }
-  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items: q.items }).then(
-    (results) => {
+  const from = slot.templates === undefined ? 0 : spawnAlone(slot, q);
+  if (3 * from === q.items.length) return;
+  const items = from === 0 ? q.items : q.items.slice(3 * from);
+  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items, templates: true }).then(
+    (answer) => {
+      const results = Array.isArray(answer) ? answer : answer.results;
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
-        if (typeof r === 'string') waits[2 * i + 1](replyError(r));
-        else if (typeof r === 'number') waits[2 * i](Object.freeze({ id: `actor-${r}` }));
-        else waits[2 * i](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+        const k = from + i;
+        if (typeof r === 'string') waits[2 * k + 1](replyError(r));
+        else if (typeof r === 'number') waits[2 * k](Object.freeze({ id: `actor-${r}` }));
+        else waits[2 * k](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+      }
+      if (Array.isArray(answer) || slot.ended) return;
+      for (const [i, id, spec] of answer.templates) {
+        // the host's leave to spawn more children like that one without asking it
+        const source = q.sources[items[3 * i]];
+        slot.templates ??= new Map();
+        let byText = slot.templates.get(source);
+        if (byText === undefined) slot.templates.set(source, (byText = new Map()));
+        byText.set(q.texts[items[3 * i + 1]], { id, spec });
       }
     },
     (err) => {
-      for (let i = 1; i < waits.length; i += 2) waits[i](err);
+      for (let i = 3 * from + 1; i < waits.length; i += 2) waits[i](err);
     },
   );
+}
+
+/**
+ * Spawns the leading runs of `q` (ctx.spawn calls alike) that `slot`'s templates cover without
+ * the host: the core creates each run's children under the supervisor and group the host chose
+ * for the template, binds them to this worker and queues one `spawned` note to the host before
+ * anything they do (crate/src/pooled.rs, pool_spawn); they start here at once. A run goes to
+ * the host instead (which answers with the same errors as ever) when it would pass
+ * pool.maxActors, when this worker carries more than 1.25 times the mean load (the host
+ * places such children elsewhere), or when the core refuses. Returns how many items were done.
+ */
+function spawnAlone(slot, q) {
+  const { items, waits } = q;
+  const n = items.length / 3;
+  let k = 0;
+  while (k < n && items[3 * k + 2] < 0) {
+    const si = items[3 * k];
+    const oi = items[3 * k + 1];
+    const t = slot.templates.get(q.sources[si])?.get(q.texts[oi]);
+    if (t === undefined) break;
+    let end = k + 1;
+    while (end < n && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
+    const count = end - k;
+    const before = Atomics.add(liveCount, 0, count);
+    if (before + count > limit || (workers > 1 && slots.size * workers > 1.25 * before)) {
+      Atomics.sub(liveCount, 0, count);
+      break;
+    }
+    // a compiled behaviour without start-up code: the children are ready for mail once bound
+    // (no acknowledgement each), and their slots need nothing run
+    let b = null;
+    try {
+      b = behaviourOf(t.spec);
+    } catch {}
+    const ready = b !== null && typeof b.then !== 'function' && !b.init && !b.onStart && !(b.onTerminate && t.spec.module);
+    let made;
+    try {
+      made = native.poolSpawn(slot.id, t.id, count, ready);
+    } catch {
+      Atomics.sub(liveCount, 0, count);
+      break;
+    }
+    for (let i = 0; i < count; i++) {
+      const id = made[2 * i];
+      const inc = made[2 * i + 1];
+      const num = id <= 0x7fffffff ? id | 0 : id; // (stored inline, not as a heap number)
+      waits[2 * (k + i)](Object.freeze({ id: `actor-${num}` }));
+      if (inc < 0) continue;
+      if (!ready) {
+        start(num, t.spec, inc);
+        continue;
+      }
+      const child = new Slot(num, t.spec, inc);
+      child.behaviour = b;
+      slots.set(num, child);
+      armIdle(child);
+    }
+    k = end;
+  }
+  return k;
 }
 
 // ---- draining -------------------------------------------------------------------------
