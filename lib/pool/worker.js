@@ -140,7 +140,7 @@ Object.assign(Slot.prototype, {
   idleMs: 0,
   granted: undefined,
   cancelled: false, // a polite stop was asked for
-  templates: undefined, // source → options text → { id, spec }: children it may spawn alone (see spawnAlone)
+  templates: undefined, // source text → options text → { id, spec }: children it may spawn alone (see spawnAlone)
   stopReason: null,
   stopping: false, // onTerminate runs
   idleTimer: null,
@@ -485,21 +485,26 @@ function describeActor(actor, param) {
 
 /** Queues one spawn of `slot` for this turn's request; resolves with the child's ref(s) `{ id }`. */
 function queueSpawn(slot, actor, options, count, what) {
-  const source = describeActor(actor, `${what}: actor`);
+  let q = spawnQueue?.get(slot);
+  // a behaviour object spawned again in the same turn is the same source (described once)
+  let si = typeof actor === 'object' && actor !== null ? q?.actors.get(actor) : undefined;
+  const source = si === undefined ? describeActor(actor, `${what}: actor`) : null;
   const optionsText = options === undefined ? '' : JSON.stringify(options) ?? '';
   if (spawnQueue === null) {
     spawnQueue = new Map();
     queueMicrotask(flushSpawns);
   }
-  let q = spawnQueue.get(slot);
   if (q === undefined) {
-    q = { sources: [], sourceIndex: new Map(), options: [], texts: [], optionsIndex: new Map(), items: [], waits: [] };
+    q = { sources: [], sourceIndex: new Map(), actors: new Map(), options: [], texts: [], optionsIndex: new Map(), items: [], waits: [] };
     spawnQueue.set(slot, q);
   }
-  let si = q.sourceIndex.get(source); // (behaviour objects: one entry per call)
   if (si === undefined) {
-    si = q.sources.push(source) - 1;
-    q.sourceIndex.set(source, si);
+    si = q.sourceIndex.get(source);
+    if (si === undefined) {
+      si = q.sources.push(source) - 1;
+      q.sourceIndex.set(source, si);
+    }
+    if (typeof actor === 'object' && actor !== null) q.actors.set(actor, si);
   }
   let oi = q.optionsIndex.get(optionsText);
   if (oi === undefined) {
@@ -557,7 +562,7 @@ function sendSpawns(slot, q) {
       if (Array.isArray(answer) || slot.ended) return;
       for (const [i, id, spec] of answer.templates) {
         // the host's leave to spawn more children like that one without asking it
-        const source = q.sources[items[3 * i]];
+        const source = sourceText(q.sources[items[3 * i]]);
         slot.templates ??= new Map();
         let byText = slot.templates.get(source);
         if (byText === undefined) slot.templates.set(source, (byText = new Map()));
@@ -568,6 +573,15 @@ function sendSpawns(slot, q) {
       for (let i = 3 * from + 1; i < waits.length; i += 2) waits[i](err);
     },
   );
+}
+
+const sourceTexts = new WeakMap(); // start descriptor → its JSON (templates are found by it)
+
+/** `source` as JSON, made once per descriptor (a function's is reused, see describeActor). */
+function sourceText(source) {
+  let text = sourceTexts.get(source);
+  if (text === undefined) sourceTexts.set(source, (text = JSON.stringify(source)));
+  return text;
 }
 
 /**
@@ -586,7 +600,7 @@ function spawnAlone(slot, q) {
   while (k < n && items[3 * k + 2] < 0) {
     const si = items[3 * k];
     const oi = items[3 * k + 1];
-    const t = slot.templates.get(q.sources[si])?.get(q.texts[oi]);
+    const t = slot.templates.get(sourceText(q.sources[si]))?.get(q.texts[oi]);
     if (t === undefined) break;
     let end = k + 1;
     while (end < n && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
