@@ -75,27 +75,71 @@ class IncarnationEnded extends Error {
 
 const EMPTY = Object.freeze([]); // the queue of a slot with nothing in hand (never pushed to)
 
+const WAITING = 1; // Slot.flags: an async handler, start-up, onIdle or onTerminate is in progress
+const ENDED = 2; // the incarnation is over
+
 /**
  * One incarnation of a pooled actor on this worker. A million of them share a heap, so a slot
- * holds only what every actor needs; what most never use (a name, timers, views, boxes, a
- * polite stop, its self and ctx objects) comes from defaults on the prototype until set.
+ * holds only what differs between actors: its id, incarnation, state, mail in hand and two
+ * flags, seven fields. What all the actors of one start order share (supervisor, lease, name,
+ * crash policy, idle time, regions) is read from their one start spec; what most never use
+ * (timers, views, boxes, a polite stop, its self and ctx objects) comes from defaults on the
+ * prototype until set.
  */
 class Slot {
   constructor(id, spec, incarnation) {
     this.id = id;
     this.inc = incarnation;
-    this.sup = spec.sup;
-    this.leaseMs = spec.leaseMs;
+    this.spec = spec; // shared: `{ sup, key, leaseMs, onCrash, name?, module?, idleTimeoutMs?, regions? }`
     this.behaviour = null;
     this.state = undefined;
     this.queue = EMPTY; // messages taken from the core, not yet run
-    this.waiting = false; // an async handler, start-up, onIdle or onTerminate is in progress
-    this.ended = false;
-    if (spec.name !== undefined) this.name = spec.name;
-    if (spec.onCrash === true) this.onCrash = true;
-    if (spec.module === true) this.module = true;
-    if (spec.idleTimeoutMs) this.idleMs = spec.idleTimeoutMs;
-    if (spec.regions !== undefined) this.granted = spec.regions; // names of the shared regions it may use
+    this.flags = 0; // WAITING | ENDED
+  }
+
+  get waiting() {
+    return (this.flags & WAITING) !== 0;
+  }
+
+  set waiting(on) {
+    this.flags = on ? this.flags | WAITING : this.flags & ~WAITING;
+  }
+
+  get ended() {
+    return (this.flags & ENDED) !== 0;
+  }
+
+  set ended(on) {
+    this.flags = on ? this.flags | ENDED : this.flags & ~ENDED;
+  }
+
+  get sup() {
+    return this.spec.sup;
+  }
+
+  get leaseMs() {
+    return this.spec.leaseMs;
+  }
+
+  get name() {
+    return this.spec.name;
+  }
+
+  get onCrash() {
+    return this.spec.onCrash === true;
+  }
+
+  get module() {
+    return this.spec.module === true;
+  }
+
+  get idleMs() {
+    return this.spec.idleTimeoutMs || 0;
+  }
+
+  /** Names of the shared regions it may use. */
+  get granted() {
+    return this.spec.regions;
   }
 
   get self() {
@@ -134,11 +178,6 @@ class Slot {
 }
 
 Object.assign(Slot.prototype, {
-  name: undefined,
-  onCrash: false,
-  module: false,
-  idleMs: 0,
-  granted: undefined,
   cancelled: false, // a polite stop was asked for
   templates: undefined, // source text → options text → { id, spec }: children it may spawn alone (see spawnAlone)
   stopReason: null,
