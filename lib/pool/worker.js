@@ -80,8 +80,8 @@ const ENDED = 2; // the incarnation is over
 
 /**
  * One incarnation of a pooled actor on this worker. A million of them share a heap, so a slot
- * holds only what differs between actors: its id, incarnation, state, mail in hand and two
- * flags, seven fields. What all the actors of one start order share (supervisor, lease, name,
+ * holds only what differs between actors: its id, incarnation, state, mail in hand, two
+ * flags, and its self and ctx objects once made. What all the actors of one start order share (supervisor, lease, name,
  * crash policy, idle time, regions) is read from their one start spec; what most never use
  * (timers, views, boxes, a polite stop, its self and ctx objects) comes from defaults on the
  * prototype until set.
@@ -95,6 +95,10 @@ class Slot {
     this.state = undefined;
     this.queue = EMPTY; // messages taken from the core, not yet run
     this.flags = 0; // WAITING | ENDED
+    // made on first use, but kept in the object: set later, they would cost each slot an
+    // out-of-object property array (40 bytes on Node) as soon as its handler first ran
+    this.selfObj = null;
+    this.ctxObj = null;
   }
 
   get waiting() {
@@ -186,8 +190,6 @@ Object.assign(Slot.prototype, {
   timers: null, // timers its code set (lib/actor/user-timers.js), from the first one
   views: null, // tier2.Views of box memory it holds, from the first one
   boxes: null, // its Tier 2 writer, from the first write
-  selfObj: null,
-  ctxObj: null,
 });
 
 /** The event loop turned: stops ticking once no handler awaits. */
