@@ -643,6 +643,35 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.spawn alone keeps the placement rule: with 2 workers, children stay on their parent\'s worker up to 1.25x the mean load, the rest go through the host', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
+    try {
+      let adopted = 0;
+      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
+      sup._adoptChildren = function (tid, ids) {
+        adopted += ids.length / 2;
+        return adopt.call(this, tid, ids);
+      };
+      const parent = sup.spawn(async (self, n, ctx) => (await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m, { kind: 'pooled' })))).map((k) => k.id), { kind: 'pooled' });
+      // the host hands out a template with a child it placed on the parent's worker: the first
+      // child may go to the other one; of ten, some stay
+      await parent.call(1);
+      await parent.call(10);
+      const ids = await parent.call(4000, { timeoutMs: 60000 });
+      const tree = sup.inspect();
+      const home = tree.children.find((c) => c.id === parent.id).worker;
+      const near = tree.children.filter((c) => c.worker === home).length;
+      assert.ok(near <= Math.ceil(1.25 * (tree.children.length / 2)) + 1, `${near} of ${tree.children.length} on the parent's worker`);
+      assert.ok(near >= tree.children.length / 2, `${near} of ${tree.children.length} on the parent's worker`);
+      assert.ok(adopted > 1000, `most of those on the parent's worker were spawned there alone (${adopted})`);
+      assert.equal(new Set(ids).size, 4000);
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 4012);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('one bad spawn among the ctx.spawn calls of a turn rejects alone, with its own error class', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE, maxActors: 6 }, resources: { db: {}, cache: {} } });
     try {

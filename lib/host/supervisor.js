@@ -1390,9 +1390,10 @@ class Supervisor {
     const offer = (k, child) => {
       const oi = items[3 * k + 1];
       if (offered.has(oi)) return;
-      offered.add(oi);
       const t = this._template(entry, child);
-      if (t !== null) templates.push([k, t.id, t.spec]);
+      if (t === null) return;
+      offered.add(oi);
+      templates.push([k, t.id, t.spec]);
     };
     const opts = new Array(options.length); // each options index validated once: opts or an error
     const group = native.groupOf(this._sid, entry.num) ?? this._root;
@@ -1459,7 +1460,11 @@ class Supervisor {
         }
         if (nums !== null) {
           for (let i = 0; i < nums.length; i++) results[k + i] = nums[i]._num;
-          if (templates !== null) offer(k, this._entries.get(nums[0]._num));
+          if (templates !== null) {
+            // (a child placed on the parent's worker, if any: the template is for that worker)
+            const near = nums.find((r) => this._entries.get(r._num)?.worker === entry.worker);
+            if (near !== undefined) offer(k, this._entries.get(near._num));
+          }
           k = end;
           continue;
         }

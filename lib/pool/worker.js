@@ -631,8 +631,9 @@ function sourceText(source) {
  * for the template, binds them to this worker and queues one `spawned` note to the host before
  * anything they do (crate/src/pooled.rs, pool_spawn); they start here at once. A run goes to
  * the host instead (which answers with the same errors as ever) when it would pass
- * pool.maxActors, when this worker carries more than 1.25 times the mean load (the host
- * places such children elsewhere), or when the core refuses. Returns how many items were done.
+ * pool.maxActors or the core refuses it; so does the part of a run that would leave this
+ * worker with more than 1.25 times the mean load (the host places those elsewhere). Returns
+ * how many items were done.
  */
 function spawnAlone(slot, q) {
   const { items, waits } = q;
@@ -645,9 +646,20 @@ function spawnAlone(slot, q) {
     if (t === undefined) break;
     let end = k + 1;
     while (end < n && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
-    const count = end - k;
+    let count = end - k;
+    if (workers > 1) {
+      // placement as the host's (lib/pool/host.js pick): children stay here while this worker
+      // carries at most 1.25 times the mean load once the rest are placed elsewhere
+      const total = Atomics.load(liveCount, 0);
+      const room = Math.floor((1.25 * (total + count)) / workers - slots.size);
+      if (room <= 0) break;
+      if (room < count) {
+        count = room;
+        end = k + room;
+      }
+    }
     const before = Atomics.add(liveCount, 0, count);
-    if (before + count > limit || (workers > 1 && slots.size * workers > 1.25 * before)) {
+    if (before + count > limit) {
       Atomics.sub(liveCount, 0, count);
       break;
     }
