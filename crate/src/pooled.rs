@@ -389,6 +389,71 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_spawns_children_from_a_template_and_the_host_hears_of_them_first() {
+        let (rt, port, _wakes, ids) = setup(1, pooled());
+        let parent = rt.actor(ids[0]).unwrap();
+        let sup = rt.supervisor(parent.sup_id).unwrap();
+        while sup.port.take_urgent().is_some() {}
+        let t = rt.pool_template(super::SpawnTemplate {
+            sup_id: sup.id,
+            config: pooled(),
+            group: sup.root_group(),
+            parent: parent.id,
+            parent_inc: parent.incarnation(),
+        });
+        assert!(
+            rt.pool_spawn(&port, parent.id + 1, t, 3, true).is_err(),
+            "only the template's parent may use it"
+        );
+        let stale = rt.pool_template(super::SpawnTemplate {
+            sup_id: sup.id,
+            config: pooled(),
+            group: sup.root_group(),
+            parent: parent.id,
+            parent_inc: parent.incarnation() + 1,
+        });
+        assert!(
+            rt.pool_spawn(&port, parent.id, stale, 1, true).is_err(),
+            "nor another incarnation of it"
+        );
+        assert!(sup.port.take_urgent().is_none(), "nothing was made");
+        let made = rt.pool_spawn(&port, parent.id, t, 3, true).unwrap();
+        assert_eq!(made.len(), 6);
+        let kids: Vec<u64> = made.chunks(2).map(|p| p[0] as u64).collect();
+        // one note to the host, in the parent's name, listing `[id, incarnation, …]`
+        let batch: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        assert_eq!(batch.as_array().unwrap().len(), 1, "{batch}");
+        let note = &batch[0];
+        assert_eq!(note[0].as_u64(), Some(Kind::Request as u64));
+        assert_eq!(note[1].as_u64(), Some(parent.id));
+        assert_eq!(note[3][1]["op"], "spawned");
+        assert_eq!(note[3][1]["template"].as_u64(), Some(t));
+        let listed: Vec<f64> = note[3][1]["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(listed, made);
+        // bound to this worker and ready (no start-up code): mail makes them ready at once
+        for (i, id) in kids.iter().enumerate() {
+            assert!(rt.pool_member(port.id, *id).is_some());
+            rt.send(*id, user(i as u64), None, 0).unwrap();
+        }
+        let batch = parse(&rt.pool_take(&port, 10, 10).unwrap());
+        assert_eq!(batch.len(), 3);
+        // forgotten: refused from now on, and the host hears of it after the note
+        rt.pool_forget(sup.id, &[t, stale]);
+        assert!(rt.pool_spawn(&port, parent.id, t, 1, true).is_err());
+        let batch: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        let gone = &batch[0];
+        assert_eq!(gone[3][1]["op"], "forgotten");
+        assert_eq!(gone[3][1]["templates"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
     fn a_burst_to_many_pooled_actors_wakes_their_worker_once() {
         let (rt, port, wakes, ids) = setup(10, pooled());
         let before = wakes.0.load(Ordering::SeqCst);
