@@ -81,10 +81,10 @@ const ENDED = 2; // the incarnation is over
 /**
  * One incarnation of a pooled actor on this worker. A million of them share a heap, so a slot
  * holds only what differs between actors: its id, incarnation, state, mail in hand, two
- * flags, and its self and ctx objects once made. What all the actors of one start order share (supervisor, lease, name,
- * crash policy, idle time, regions) is read from their one start spec; what most never use
- * (timers, views, boxes, a polite stop, its self and ctx objects) comes from defaults on the
- * prototype until set.
+ * flags, and its self and ctx objects once made. What the actors of one start order share
+ * (supervisor, lease, name, crash policy, idle time, regions) is read from their one start
+ * spec; what most never use (timers, views, boxes, a polite stop, spawn templates) comes from
+ * defaults on the prototype until set.
  */
 class Slot {
   constructor(id, spec, incarnation) {
