@@ -574,6 +574,132 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.spawn after the first alike child: the worker spawns alone, and its children are supervised, named, linked, limited and shut down as host-spawned ones', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxActors: 3000, maxBlockMs: SLOW_MACHINE }, resources: { db: {}, cache: {} } });
+    try {
+      const adopted = []; // the children the host learned of after their worker spawned them alone
+      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
+      sup._adoptChildren = function (tid, ids) {
+        adopted.push(ids.length / 2);
+        return adopt.call(this, tid, ids);
+      };
+      const ops = [];
+      const request = sup._request;
+      sup._request = function (entry, corr, req) {
+        ops.push(req.op);
+        return request.call(this, entry, corr, req);
+      };
+      const ev = record(sup, ['spawn', 'restart', 'exit']);
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        // (a behaviour object made anew in each turn: the worker finds its template by its text)
+        const child = { init: () => 0, handle: (n, m) => { if (m === 'crash') throw new Error('crash'); return n + 1; } };
+        if (msg.spawn) return (await Promise.all(Array.from({ length: msg.spawn }, () => ctx.spawn(child, { kind: 'pooled' })))).map((k) => k.id);
+        if (msg.mixed) {
+          // alike children (the template) around a named one and two refused ones, in one turn
+          const settled = await Promise.allSettled([
+            ctx.spawn(child, { kind: 'pooled' }),
+            ctx.spawn(child, { kind: 'pooled', name: msg.mixed }),
+            ctx.spawn(child, { kind: 'pooled', restart: 'sometimes' }),
+            ctx.spawn(child, { kind: 'pooled', resources: ['cache'] }),
+            ctx.spawn(child, { kind: 'pooled' }),
+          ]);
+          return settled.map((r) => (r.status === 'fulfilled' ? r.value.id : `${r.reason.constructor.name}: ${r.reason.message}`));
+        }
+        if (msg.over) {
+          const settled = await Promise.allSettled(Array.from({ length: msg.over }, () => ctx.spawn(child, { kind: 'pooled' })));
+          return settled.map((r) => (r.status === 'fulfilled' ? 'ok' : `${r.reason.constructor.name}: ${r.reason.message}`));
+        }
+        if (msg.callAll) return Promise.all(msg.callAll.map((id) => ctx.call(id, 'x')));
+        if (msg.crash) return msg.crash.map((id) => ctx.send(id, 'crash'));
+        if (msg.link) {
+          ctx.trapExits(true);
+          ctx.link(msg.link);
+          return 'linked';
+        }
+        if (msg.monitor) return ctx.monitor(msg.monitor) !== undefined;
+        if (msg.terminate) return ctx.terminate(msg.terminate).then(() => 'terminated');
+        if (msg?.msg === 'EXIT' || msg?.msg === 'DOWN') self.send('down', `${msg.msg} ${msg.data.id} ${msg.data.reason}`);
+        return null;
+      }, { kind: 'pooled', restart: 'temporary', resources: ['db'] });
+      const downs = [];
+      parent.subscribe((m) => m.msg === 'down' && downs.push(m.data));
+      await parent.call({ spawn: 1 }); // through the host: the answer carries the template
+      assert.equal(adopted.length, 0);
+      const ids = await parent.call({ spawn: 2000 }, { timeoutMs: 100000 });
+      assert.equal(new Set(ids).size, 2000);
+      assert.equal(ops.filter((op) => op === 'spawns').length, 1, `the 2,000 children were spawned without a request (${ops.join(',')})`);
+      assert.deepEqual(adopted, [2000], 'the host learned of them in one note');
+      assert.equal(ev.spawn.filter((e) => e.parent === parent.id).length, 2001, 'a spawn event per child, naming its parent');
+      const tree = sup.inspect();
+      assert.equal(tree.children.length, 2002);
+      assert.ok(tree.children.every((c) => c.kind === 'pooled' && c.worker === 0));
+      const answers = await parent.call({ callAll: ids }, { timeoutMs: 100000 });
+      assert.ok(answers.every((n) => n === 1), 'every child answered once, from its init state');
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 2002);
+
+      // restarts: as host-spawned children, from init, the others keep their state
+      const crashed = [ids[0], ids[777], ids[1999]];
+      await parent.call({ crash: crashed });
+      await waitFor(() => crashed.every((id) => ev.restart.some((e) => e.id === id)), 30000, 'the crashed children restarted');
+      assert.deepEqual(await parent.call({ callAll: [ids[0], ids[1], ids[777], ids[1999]] }), [1, 2, 1, 1]);
+
+      // links and monitors from the parent; an exit reaches it as an EXIT and a DOWN
+      assert.equal(await parent.call({ link: ids[5] }), 'linked');
+      assert.equal(await parent.call({ monitor: ids[6] }), true);
+      assert.equal(await parent.call({ terminate: ids[6] }), 'terminated', 'a child of its parent');
+      sup.terminateActor(ids[5], 'enough');
+      await waitFor(() => downs.length === 2, 10000, 'the EXIT and the DOWN');
+      assert.deepEqual(downs.sort(), [`DOWN ${ids[6]} terminated`, `EXIT ${ids[5]} enough`]);
+
+      // names, refused options: through the host, with the same errors, in order with the rest
+      const mixed = await parent.call({ mixed: 'kid' });
+      assert.match(mixed[0], /^actor-\d+$/);
+      assert.equal(mixed[1], sup.whereis('kid')?.id, 'the named child is registered');
+      assert.match(mixed[2], /^RangeError: options\.restart must be one of/);
+      assert.match(mixed[3], new RegExp(`^RangeError: ctx\\.spawn: options\\.resources: "cache" is not granted to ${parent.id}`));
+      assert.match(mixed[4], /^actor-\d+$/);
+
+      // pool.maxActors (3000): the parent and the 2,003 live children leave room for 996
+      const live = sup.getDiagnostics({ actors: 'summary' }).value.activeActors;
+      const over = await parent.call({ over: 1000 }, { timeoutMs: 100000 });
+      assert.equal(over.filter((r) => r === 'ok').length, 3000 - live);
+      assert.ok(over.slice(3000 - live).every((r) => r === 'Error: Max pooled actors limit reached: 3000'), over.slice(3000 - live, 3000 - live + 2).join());
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 3000);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('ctx.spawn alone keeps the placement rule: with 2 workers, children stay on their parent\'s worker up to 1.25x the mean load, the rest go through the host', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
+    try {
+      let adopted = 0;
+      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
+      sup._adoptChildren = function (tid, ids) {
+        adopted += ids.length / 2;
+        return adopt.call(this, tid, ids);
+      };
+      const parent = sup.spawn(async (self, n, ctx) => (await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m, { kind: 'pooled' })))).map((k) => k.id), { kind: 'pooled' });
+      // the host hands out a template with a child it placed on the parent's worker: the first
+      // child may go to the other one; of ten, some stay
+      await parent.call(1);
+      await parent.call(10);
+      const ids = await parent.call(4000, { timeoutMs: 60000 });
+      const tree = sup.inspect();
+      const home = tree.children.find((c) => c.id === parent.id).worker;
+      const near = tree.children.filter((c) => c.worker === home).length;
+      assert.ok(near <= Math.ceil(1.25 * (tree.children.length / 2)) + 1, `${near} of ${tree.children.length} on the parent's worker`);
+      assert.ok(near >= tree.children.length / 2, `${near} of ${tree.children.length} on the parent's worker`);
+      assert.ok(adopted > 1000, `most of those on the parent's worker were spawned there alone (${adopted})`);
+      assert.equal(new Set(ids).size, 4000);
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 4012);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('one bad spawn among the ctx.spawn calls of a turn rejects alone, with its own error class', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE, maxActors: 6 }, resources: { db: {}, cache: {} } });
     try {

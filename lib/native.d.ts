@@ -294,6 +294,12 @@ export declare function poolEmit(actorId: number, body: string): boolean
 /** Pool worker: `actor_id`'s incarnation ends with `reason` (the host ends it). */
 export declare function poolExit(actorId: number, reason: string): boolean
 
+/**
+ * Host: forgets templates of supervisor `sup_id` (their parent incarnation ended); its port
+ * gets a `forgotten` request behind their last `spawned` one.
+ */
+export declare function poolForget(supId: number, templateIds: Array<number>): void
+
 /** Pool worker: `actor_id` records a heartbeat. */
 export declare function poolHeartbeat(actorId: number, nowMs: number): boolean
 
@@ -321,6 +327,14 @@ export declare function poolRequest(actorId: number, corr: number, body: string)
  * throws if `actor_id` is not bound to this thread.
  */
 export declare function poolSend(actorId: number, target: number, body: string): number
+
+/**
+ * Pool worker: `parent_id` (bound here) spawns `count` children from template `template_id`,
+ * bound to this worker; the host hears of them in one request. `ready`: they have no start-up
+ * code and may get mail at once. Returns `[id, incarnation, …]` (a Float64Array); throws with
+ * the reason when nothing was created.
+ */
+export declare function poolSpawn(parentId: number, templateId: number, count: number, ready: boolean): Float64Array
 
 /** Pool counters, if the supervisor has a pool. */
 export declare function poolStats(sup: number): PoolStats | null
@@ -352,6 +366,13 @@ export declare function poolStop(actorId: number, body: string): boolean
  * `max_actors` ready actors with at most `per_actor` messages each; null if none is ready.
  */
 export declare function poolTake(maxActors: number, perActor: number): string | null
+
+/**
+ * Host: lets pooled parent `parent_id`'s incarnation `incarnation` spawn children with
+ * `config` (validated options) in `group` from its own worker (`poolSpawn`), without asking
+ * the host each time. Returns the template's id.
+ */
+export declare function poolTemplate(supId: number, parentId: number, incarnation: number, config: SpawnConfig): number
 
 /** Registers `name` for a live actor; throws if the name (or the actor) already has one. */
 export declare function register(actorId: number, name: string): void

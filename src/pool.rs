@@ -185,3 +185,61 @@ pub fn pool_holds_boxes(actor_id: f64) -> Result<bool> {
         runtime().pool_holds_boxes(id(actor_id))
     })
 }
+
+/// Host: lets pooled parent `parent_id`'s incarnation `incarnation` spawn children with
+/// `config` (validated options) in `group` from its own worker (`poolSpawn`), without asking
+/// the host each time. Returns the template's id.
+#[napi(catch_unwind)]
+pub fn pool_template(
+    sup_id: f64,
+    parent_id: f64,
+    incarnation: u32,
+    config: SpawnConfig,
+) -> Result<f64> {
+    guard_try("poolTemplate", || {
+        let group = config
+            .group
+            .map(id)
+            .ok_or_else(|| invalid("poolTemplate: config.group is required"))?;
+        let cfg = actor_config(config)?;
+        let t = warden_core::pooled::SpawnTemplate {
+            sup_id: id(sup_id),
+            config: cfg,
+            group,
+            parent: id(parent_id),
+            parent_inc: incarnation,
+        };
+        Ok(runtime().pool_template(t) as f64)
+    })
+}
+
+/// Host: forgets templates of supervisor `sup_id` (their parent incarnation ended); its port
+/// gets a `forgotten` request behind their last `spawned` one.
+#[napi(catch_unwind)]
+pub fn pool_forget(sup_id: f64, template_ids: Vec<f64>) -> Result<()> {
+    guard("poolForget", || {
+        let ids: Vec<u64> = template_ids.into_iter().map(id).collect();
+        runtime().pool_forget(id(sup_id), &ids);
+    })
+}
+
+/// Pool worker: `parent_id` (bound here) spawns `count` children from template `template_id`,
+/// bound to this worker; the host hears of them in one request. `ready`: they have no start-up
+/// code and may get mail at once. Returns `[id, incarnation, …]` (a Float64Array); throws with
+/// the reason when nothing was created.
+#[napi(catch_unwind)]
+pub fn pool_spawn(
+    parent_id: f64,
+    template_id: f64,
+    count: u32,
+    ready: bool,
+) -> Result<Float64Array> {
+    guard_try("poolSpawn", || {
+        flush_current();
+        let port = current().ok_or_else(|| invalid("poolSpawn: not a worker thread"))?;
+        runtime()
+            .pool_spawn(&port, id(parent_id), id(template_id), count as usize, ready)
+            .map(Float64Array::new)
+            .map_err(|e| Error::new(Status::GenericFailure, e))
+    })
+}

@@ -16,7 +16,7 @@
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ActorConfig};
 use crate::envelope::{Envelope, Kind};
 use crate::outbox::record_id;
 use crate::port::{Bound, Port, PortId};
@@ -230,6 +230,119 @@ impl Runtime {
             .member(actor_id)
             .and_then(Actor::from_bound)
     }
+
+    /// Registers `template`: children its parent incarnation's pool worker may then create
+    /// with [`Runtime::pool_spawn`] without asking the host. Returns its id.
+    pub fn pool_template(&self, template: SpawnTemplate) -> u64 {
+        let id = self.id();
+        self.templates.lock().insert(id, template);
+        id
+    }
+
+    /// Forgets templates of supervisor `sup_id` (their parent incarnation ended): from now on
+    /// [`Runtime::pool_spawn`] refuses them, and the supervisor's port gets `{op: "forgotten",
+    /// templates}` behind every `spawned` request of theirs, so the host knows when it may drop
+    /// what it keeps for them.
+    pub fn pool_forget(&self, sup_id: u64, ids: &[u64]) {
+        {
+            let mut templates = self.templates.lock();
+            for id in ids {
+                templates.remove(id);
+            }
+        }
+        let Some(sup) = self.supervisor(sup_id) else {
+            return;
+        };
+        let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+        let body = format!(
+            "[0,{{\"op\":\"forgotten\",\"templates\":[{}]}}]",
+            list.join(",")
+        );
+        sup.port
+            .push_urgent(Envelope::new(Kind::Request, 0, 0, body));
+    }
+
+    /// The pool worker of `port` creates `count` children of `parent_id` from `template_id`
+    /// (supervised in the template's group, as the host would have made them), binds them to
+    /// itself, and tells the host in one request of the parent's (`{op: "spawned", template,
+    /// ids: [id, incarnation, …]}`), queued before anything the children can do. Returns `[id,
+    /// incarnation, …]`, or why nothing was created: the template is gone or not the parent's,
+    /// the parent is not this worker's current incarnation, or the core refused (all or
+    /// nothing, see [`Runtime::spawn_many`]). `ready`: the children have no start-up code, so
+    /// they may get mail at once (as if each had acknowledged its start).
+    pub fn pool_spawn(
+        &'static self,
+        port: &Arc<Port>,
+        parent_id: u64,
+        template_id: u64,
+        count: usize,
+        ready: bool,
+    ) -> Result<Vec<f64>, String> {
+        let (sup_id, config, group, parent_inc) = {
+            let templates = self.templates.lock();
+            let t = templates
+                .get(&template_id)
+                .filter(|t| t.parent == parent_id)
+                .ok_or("unknown spawn template")?;
+            (t.sup_id, t.config.clone(), t.group, t.parent_inc)
+        };
+        let parent = port
+            .member(parent_id)
+            .and_then(Actor::from_bound)
+            .filter(|p| p.incarnation() == parent_inc)
+            .ok_or("the parent incarnation is not running here")?;
+        let ids = self
+            .spawn_batch(sup_id, config, Some(group), count)
+            .map_err(|e| e.to_string())?;
+        let actors = self.actors_of(&ids);
+        port.bind_all(actors.iter().flatten().map(|a| a.clone() as Arc<dyn Bound>));
+        use std::fmt::Write as _;
+        let mut body = String::with_capacity(64 + ids.len() * 12);
+        let _ = write!(
+            body,
+            "[0,{{\"op\":\"spawned\",\"template\":{template_id},\"ids\":["
+        );
+        let mut out = Vec::with_capacity(2 * ids.len());
+        for (i, (id, actor)) in ids.iter().zip(actors).enumerate() {
+            let inc = match actor {
+                Some(a) => {
+                    let inc = a.bind(port.clone());
+                    self.arm_watchdog(&a);
+                    if ready {
+                        if let Some(p) = a.pool_ack(port, inc, 0) {
+                            p.ring();
+                        }
+                    }
+                    f64::from(inc)
+                }
+                None => -1.0,
+            };
+            if i > 0 {
+                body.push(',');
+            }
+            let _ = write!(body, "{id},{inc}");
+            out.push(*id as f64);
+            out.push(inc);
+        }
+        body.push_str("]}]");
+        self.host_event(&parent, Kind::Request, body);
+        Ok(out)
+    }
+}
+
+/// What the host allowed one pooled parent incarnation to spawn by itself: children with one
+/// set of validated options in one group (lib/host/supervisor.js, templates).
+pub struct SpawnTemplate {
+    /// The supervisor.
+    pub sup_id: u64,
+    /// The children's settings.
+    pub config: ActorConfig,
+    /// Their group.
+    pub group: u64,
+    /// The parent and the incarnation the template belongs to.
+    pub parent: u64,
+    /// (see `parent`)
+    pub parent_inc: u32,
 }
 
 #[cfg(test)]
@@ -295,6 +408,71 @@ mod tests {
             i += 3 + 2 * n;
         }
         out
+    }
+
+    #[test]
+    fn a_worker_spawns_children_from_a_template_and_the_host_hears_of_them_first() {
+        let (rt, port, _wakes, ids) = setup(1, pooled());
+        let parent = rt.actor(ids[0]).unwrap();
+        let sup = rt.supervisor(parent.sup_id).unwrap();
+        while sup.port.take_urgent().is_some() {}
+        let t = rt.pool_template(super::SpawnTemplate {
+            sup_id: sup.id,
+            config: pooled(),
+            group: sup.root_group(),
+            parent: parent.id,
+            parent_inc: parent.incarnation(),
+        });
+        assert!(
+            rt.pool_spawn(&port, parent.id + 1, t, 3, true).is_err(),
+            "only the template's parent may use it"
+        );
+        let stale = rt.pool_template(super::SpawnTemplate {
+            sup_id: sup.id,
+            config: pooled(),
+            group: sup.root_group(),
+            parent: parent.id,
+            parent_inc: parent.incarnation() + 1,
+        });
+        assert!(
+            rt.pool_spawn(&port, parent.id, stale, 1, true).is_err(),
+            "nor another incarnation of it"
+        );
+        assert!(sup.port.take_urgent().is_none(), "nothing was made");
+        let made = rt.pool_spawn(&port, parent.id, t, 3, true).unwrap();
+        assert_eq!(made.len(), 6);
+        let kids: Vec<u64> = made.chunks(2).map(|p| p[0] as u64).collect();
+        // one note to the host, in the parent's name, listing `[id, incarnation, …]`
+        let batch: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        assert_eq!(batch.as_array().unwrap().len(), 1, "{batch}");
+        let note = &batch[0];
+        assert_eq!(note[0].as_u64(), Some(Kind::Request as u64));
+        assert_eq!(note[1].as_u64(), Some(parent.id));
+        assert_eq!(note[3][1]["op"], "spawned");
+        assert_eq!(note[3][1]["template"].as_u64(), Some(t));
+        let listed: Vec<f64> = note[3][1]["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(listed, made);
+        // bound to this worker and ready (no start-up code): mail makes them ready at once
+        for (i, id) in kids.iter().enumerate() {
+            assert!(rt.pool_member(port.id, *id).is_some());
+            rt.send(*id, user(i as u64), None, 0).unwrap();
+        }
+        let batch = parse(&rt.pool_take(&port, 10, 10).unwrap());
+        assert_eq!(batch.len(), 3);
+        // forgotten: refused from now on, and the host hears of it after the note
+        rt.pool_forget(sup.id, &[t, stale]);
+        assert!(rt.pool_spawn(&port, parent.id, t, 1, true).is_err());
+        let batch: serde_json::Value =
+            serde_json::from_str(&sup.port.take_urgent().unwrap()).unwrap();
+        let gone = &batch[0];
+        assert_eq!(gone[3][1]["op"], "forgotten");
+        assert_eq!(gone[3][1]["templates"].as_array().unwrap().len(), 2);
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub struct Runtime {
     sups: RwLock<HashMap<u64, Arc<Supervisor>>>,
     timer: OnceLock<Timer>,
     links: Mutex<Links>,
+    /// What pool workers may spawn without the host, by id (see [`crate::pooled::SpawnTemplate`]).
+    pub(crate) templates: Mutex<HashMap<u64, crate::pooled::SpawnTemplate>>,
     sweep_every: AtomicU64,
     /// 1 while the timer thread sweeps outboxes, 0 once it stopped (see [`Runtime::sweep_word`]).
     sweeping: AtomicU32,
@@ -116,6 +118,7 @@ impl Runtime {
             sweeping: AtomicU32::new(1),
             sweep_quiet: AtomicU32::new(0),
             links: Mutex::new(Links::default()),
+            templates: Mutex::new(HashMap::new()),
             faults: Faults::default(),
         }
     }
@@ -125,7 +128,7 @@ impl Runtime {
         self.epoch.elapsed().as_nanos() as u64
     }
 
-    fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -484,6 +487,7 @@ impl Runtime {
         // The registry lock is a leaf: released before closing the port, which may look
         // supervisors up (a `if let` on the guard would hold it through the block).
         let sup = self.sups.write().remove(&id);
+        self.templates.lock().retain(|_, t| t.sup_id != id);
         if let Some(sup) = sup {
             self.close_port(sup.port.id);
         }
@@ -518,7 +522,7 @@ impl Runtime {
     /// Spawns in chunks: per chunk, one take of the registry lock for the ids, one of the
     /// supervisor's locks for the children, one of the registry lock for the records. Each
     /// actor costs its record and O(1) entries; nothing is allocated per actor besides.
-    fn spawn_batch(
+    pub(crate) fn spawn_batch(
         &'static self,
         sup_id: u64,
         config: ActorConfig,

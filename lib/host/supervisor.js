@@ -107,6 +107,7 @@ Object.assign(Entry.prototype, {
   startTimer: null, // pending backoff start
   spare: null, // its last thread, healthy after a throw, while the restart plan runs
   stopTimer: null, // pending kill of a polite stop
+  templates: undefined, // pooled: ids of the current incarnation's spawn templates (see _template)
   decision: undefined, // the crash policy's answer for the incarnation that is ending
   hasOnTerminate: false,
   confirming: false, // pooled: waiting for its worker to say its views of boxes are gone
@@ -357,7 +358,10 @@ class Supervisor {
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
     this._pooled = null; // pool workers of pooled actors (lib/pool/host.js), from the first pooled spawn
-    this._pooledCount = 0; // live pooled actors
+    // [0]: live pooled actors, counted here and by pool workers that spawn children by
+    // themselves (lib/pool/worker.js, spawnAlone)
+    this._pooledWords = new Int32Array(new SharedArrayBuffer(4));
+    this._templates = null; // spawn template id → { origin, worker, parent } (see _template)
     this._texts = null; // pooled sources as JSON, one string each (see _sourceText)
     this._restarting = null; // pooled restarts gathered while a lost worker's actors exit (see _workerLost)
     this._lastOrigin = null; // the Origin of the last actor spawned alone (see _entry)
@@ -567,7 +571,7 @@ class Supervisor {
   /** Refuses `n` more pooled actors over `pool.maxActors`. */
   _reservePooled(n) {
     const max = this._config.pool.maxActors;
-    if (this._pooledCount + n > max) throw new Error(`Max pooled actors limit reached: ${max}`);
+    if (Atomics.load(this._pooledWords, 0) + n > max) throw new Error(`Max pooled actors limit reached: ${max}`);
   }
 
   _leaseMs(opts) {
@@ -660,7 +664,7 @@ class Supervisor {
   }
 
   /** The host's record of a new actor (no incarnation yet). */
-  _entry(num, source, opts, parent, group, origin) {
+  _entry(num, source, opts, parent, group, origin, counted = false) {
     const pooled = opts.kind === 'pooled';
     if (origin === undefined) {
       // one spawn: actors spawned one by one alike (ctx.spawn children) share the last origin
@@ -672,7 +676,7 @@ class Supervisor {
     if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
     if (parent) entry.parent = parent;
     if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
-    if (pooled) this._pooledCount++;
+    if (pooled && !counted) Atomics.add(this._pooledWords, 0, 1);
     this._entries.set(num, entry);
     const p = parent ? this._entries.get(parent) : undefined;
     if (p !== undefined) {
@@ -733,7 +737,7 @@ class Supervisor {
    * per worker and run of entries sharing a start descriptor; a worker gets each source once.
    */
   _placePooled(entries) {
-    this._pooled ??= new Pool(this._config.pool, (w, cause, culprit, inc) => this._workerLost(w, cause, culprit, inc));
+    this._pooled ??= new Pool(this._config.pool, (w, cause, culprit, inc) => this._workerLost(w, cause, culprit, inc), this._pooledWords);
     const byWorker = new Map();
     for (const e of entries) {
       const w = this._pooled.pick(e.parent ? this._entries.get(e.parent)?.worker : undefined);
@@ -941,6 +945,7 @@ class Supervisor {
 
   /** Reports the incarnation's end to the core and carries out the plan it returns. */
   _incarnationOver(entry, reason) {
+    if (entry.templates !== undefined) this._forgetTemplates(entry);
     clearTimeout(entry.stopTimer);
     entry.stopTimer = null;
     if (entry.pooled) {
@@ -1051,7 +1056,7 @@ class Supervisor {
     if (this._finished.size >= FINISHED_KEPT) this._finished.delete(this._finished.values().next().value);
     this._finished.add(entry.num);
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
-    if (entry.pooled) this._pooledCount--;
+    if (entry.pooled) Atomics.sub(this._pooledWords, 0, 1);
   }
 
   // ---- stopping ------------------------------------------------------------------------
@@ -1247,6 +1252,17 @@ class Supervisor {
         this._emit('error', { reason: body });
         return;
       case K.REQUEST: {
+        const op = body[1]?.op;
+        if (op === 'spawned') {
+          // whatever became of the parent since: its children exist (see _adoptChildren)
+          this._adoptChildren(body[1].template, body[1].ids);
+          return;
+        }
+        if (op === 'forgotten') {
+          // the core refuses these templates now, and every `spawned` of theirs came before
+          for (const tid of body[1].templates) this._templates?.delete(tid);
+          return;
+        }
         const entry = this._entries.get(from);
         if (entry && entry.incarnation === corr) this._request(entry, body[0], body[1]);
         return;
@@ -1367,6 +1383,18 @@ class Supervisor {
   _spawnChildren(entry, req) {
     const { sources, options, items } = req;
     const results = new Array(items.length / 3);
+    // a pool worker asking for templates (see _template) gets `{ results, templates: [[item,
+    // template id, start spec], …] }`: at most one per options index
+    const templates = req.templates === true && entry.pooled ? [] : null;
+    const offered = templates === null ? null : new Set();
+    const offer = (k, child) => {
+      const oi = items[3 * k + 1];
+      if (offered.has(oi)) return;
+      const t = this._template(entry, child);
+      if (t === null) return;
+      offered.add(oi);
+      templates.push([k, t.id, t.spec]);
+    };
     const opts = new Array(options.length); // each options index validated once: opts or an error
     const group = native.groupOf(this._sid, entry.num) ?? this._root;
     const failed = (err) => `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
@@ -1386,7 +1414,9 @@ class Supervisor {
         if (this._closing) throw new Error(`spawn: supervisor ${this.id} is shut down`);
         const o = optsAt(items[3 * k + 1], what);
         if (o.kind === 'pooled') this._reservePooled(1);
-        results[k] = this._spawn(sources[items[3 * k]], o, entry.num, group).num;
+        const child = this._spawn(sources[items[3 * k]], o, entry.num, group);
+        results[k] = child.num;
+        if (templates !== null) offer(k, child);
       } catch (err) {
         results[k] = failed(err);
       }
@@ -1430,13 +1460,86 @@ class Supervisor {
         }
         if (nums !== null) {
           for (let i = 0; i < nums.length; i++) results[k + i] = nums[i]._num;
+          if (templates !== null) {
+            // (a child placed on the parent's worker, if any: the template is for that worker)
+            const near = nums.find((r) => this._entries.get(r._num)?.worker === entry.worker);
+            if (near !== undefined) offer(k, this._entries.get(near._num));
+          }
           k = end;
           continue;
         }
       }
       for (; k < end; k++) one(k, 'ctx.spawn');
     }
-    return results;
+    return templates === null ? results : { results, templates };
+  }
+
+  /**
+   * A template for more children like `child` (just spawned by pooled `parent`): its worker
+   * may then create them by itself (native.poolSpawn), in the core under the same group and
+   * options, bound to that worker, and tell the host afterwards in one `spawned` request
+   * (_adoptChildren). Only for what needs nothing else from the host at spawn: a pooled child
+   * without a name, heartbeat, deadline or shared regions, placed on its parent's worker,
+   * whose source that worker has. `null` when not offered; at most 8 per incarnation.
+   */
+  _template(parent, child) {
+    const o = child?.opts;
+    if (!o || o.kind !== 'pooled' || o.name !== undefined || o.global || o.internal || o.regions) return null;
+    if (o.heartbeatMs || o.timeoutMs) return null;
+    const w = child.worker;
+    if (!w || w !== parent.worker || w.lost || parent.thread !== w.thread) return null;
+    const key = w.sources.get(child.sourceText);
+    if (key === undefined) return null;
+    if (parent.templates !== undefined && parent.templates.length >= 8) return null;
+    const id = native.poolTemplate(this._sid, parent.num, parent.incarnation, this._coreSpawnConfig(o, child.group));
+    const spec = { sup: this._sid, key, onCrash: typeof this._policies.get(child.group) === 'function', leaseMs: this._leaseMs(o) };
+    if (o.idleTimeoutMs) spec.idleTimeoutMs = o.idleTimeoutMs;
+    if (child.source.kind === 'module') spec.module = true;
+    parent.templates ??= [];
+    parent.templates.push(id);
+    this._templates ??= new Map();
+    this._templates.set(id, { origin: child.origin, worker: w, parent: parent.num });
+    return { id, spec };
+  }
+
+  /**
+   * The templates of an ended incarnation: the core refuses them from now on, and says so on
+   * this supervisor's port (`forgotten`) behind any `spawned` of theirs.
+   */
+  _forgetTemplates(entry) {
+    native.poolForget(this._sid, entry.templates);
+    entry.templates = undefined;
+  }
+
+  /**
+   * The children a pool worker spawned by itself from template `tid` (`ids`: `[id, incarnation,
+   * …]`, already counted toward pool.maxActors and bound there): their entries, as
+   * _spawnPooledMany makes them, and their spawn events. Arrives before anything they do.
+   */
+  _adoptChildren(tid, ids) {
+    const t = this._templates?.get(tid);
+    if (t === undefined) return; // (not one of this supervisor's)
+    const { origin, worker: w, parent } = t;
+    const listening = this._listeners.get('spawn').size > 0 || CHANNELS.spawn.hasSubscribers;
+    const from = `actor-${parent}`;
+    // a worker lost since, whose members were already counted out (see _workerLost): these
+    // exit as they would have with it
+    const gone = w.lost && !this._exiting.has(w.thread);
+    const lost = gone ? [] : null;
+    for (let i = 0; i < ids.length; i += 2) {
+      const e = this._entry(ids[i], origin.source, origin.opts, parent, origin.group, origin, true);
+      if (ids[i + 1] >= 0) {
+        e.incarnation = ids[i + 1];
+        if (gone) lost.push(e);
+        else {
+          e.thread = w.thread;
+          e.worker = w;
+          w.members.add(e);
+        }
+      }
+      if (listening) this._emit('spawn', { id: e.ref.id, name: undefined, parent: from });
+    }
+    if (lost !== null) for (const e of lost) this._incarnationOver(e, 'worker_lost');
   }
 
   /** Asks the group's onCrash policy what to do about a handler failure. */

@@ -13,7 +13,7 @@ const WATCH_WORDS = 7; // see PoolWorker.watch
 
 /** One pool worker thread and the pooled incarnations it runs. */
 class PoolWorker {
-  constructor(index, config, tickMs) {
+  constructor(index, config, tickMs, live) {
     const batch = config.batch;
     this.index = index;
     // [0]: the actor whose handler runs synchronously now (0: none); [1]: a sequence number;
@@ -28,6 +28,11 @@ class PoolWorker {
       tickMs,
       maxBlockMs: config.maxBlockMs,
       interrupt: config.interrupt,
+      // live pooled actors of the supervisor (an Int32Array's buffer), its limit and the
+      // number of workers: what a worker checks before spawning children by itself
+      live,
+      limit: config.maxActors,
+      workers: config.workers,
     });
     this.regions = new Set(); // names of the shared regions posted to this worker
     this.members = new Set(); // supervisor entries whose current incarnation runs here
@@ -57,9 +62,11 @@ class Pool {
    * is called when a worker must be replaced (a handler stuck past maxBlockMs, or the thread
    * died); the incarnation is given when the culprit is stuck after an await (a deadline may
    * have ended that incarnation already, and the next one be waiting on the same worker).
+   * `live`: the supervisor's count of live pooled actors (an Int32Array over shared memory).
    */
-  constructor(config, lost) {
+  constructor(config, lost, live) {
     this.config = config;
+    this.live = live.buffer; // [0]: live pooled actors (lib/host/supervisor.js _pooledWords)
     this.workers = new Array(config.workers).fill(null);
     this.lost = lost;
     this.closed = false;
@@ -80,7 +87,7 @@ class Pool {
   worker(index) {
     let w = this.workers[index];
     if (w === null) {
-      w = new PoolWorker(index, this.config, this.tickMs);
+      w = new PoolWorker(index, this.config, this.tickMs, this.live);
       this.workers[index] = w;
       w.thread.onExit = () => {
         if (!w.lost && !this.closed) this.lost(w, 'exit', 0);

@@ -41,11 +41,14 @@ const {
 } = globalThis;
 const RUNTIME_TIMERS = { setTimeout: runtimeSetTimeout, clearTimeout: runtimeClearTimeout };
 
-const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt } = workerData.pool;
+const { maxActors, perActor, watch: watchBuffer, tickMs, maxBlockMs, interrupt, live, limit, workers } = workerData.pool;
 // [0]: actor running a synchronous handler (0: none); [1]: sequence; [2]: event-loop tick while
 // [3] actors await in a handler or start-up; [4], [5]: that actor and its incarnation when there
 // is one; [6]: 1 while [0] runs under the interrupting time limit (lib/pool/host.js)
 const watch = new Int32Array(watchBuffer);
+// [0]: live pooled actors of the supervisor, counted by the host and by the workers that spawn
+// children by themselves (see spawnAlone); `limit` is its pool.maxActors
+const liveCount = new Int32Array(live);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
@@ -73,27 +76,75 @@ class IncarnationEnded extends Error {
 
 const EMPTY = Object.freeze([]); // the queue of a slot with nothing in hand (never pushed to)
 
+const WAITING = 1; // Slot.flags: an async handler, start-up, onIdle or onTerminate is in progress
+const ENDED = 2; // the incarnation is over
+
 /**
  * One incarnation of a pooled actor on this worker. A million of them share a heap, so a slot
- * holds only what every actor needs; what most never use (a name, timers, views, boxes, a
- * polite stop, its self and ctx objects) comes from defaults on the prototype until set.
+ * holds only what differs between actors: its id, incarnation, state, mail in hand, two
+ * flags, and its self and ctx objects once made. What the actors of one start order share
+ * (supervisor, lease, name, crash policy, idle time, regions) is read from their one start
+ * spec; what most never use (timers, views, boxes, a polite stop, spawn templates) comes from
+ * defaults on the prototype until set.
  */
 class Slot {
   constructor(id, spec, incarnation) {
     this.id = id;
     this.inc = incarnation;
-    this.sup = spec.sup;
-    this.leaseMs = spec.leaseMs;
+    this.spec = spec; // shared: `{ sup, key, leaseMs, onCrash, name?, module?, idleTimeoutMs?, regions? }`
     this.behaviour = null;
     this.state = undefined;
     this.queue = EMPTY; // messages taken from the core, not yet run
-    this.waiting = false; // an async handler, start-up, onIdle or onTerminate is in progress
-    this.ended = false;
-    if (spec.name !== undefined) this.name = spec.name;
-    if (spec.onCrash === true) this.onCrash = true;
-    if (spec.module === true) this.module = true;
-    if (spec.idleTimeoutMs) this.idleMs = spec.idleTimeoutMs;
-    if (spec.regions !== undefined) this.granted = spec.regions; // names of the shared regions it may use
+    this.flags = 0; // WAITING | ENDED
+    // made on first use, but kept in the object: set later, they would cost each slot an
+    // out-of-object property array (40 bytes on Node) as soon as its handler first ran
+    this.selfObj = null;
+    this.ctxObj = null;
+  }
+
+  get waiting() {
+    return (this.flags & WAITING) !== 0;
+  }
+
+  set waiting(on) {
+    this.flags = on ? this.flags | WAITING : this.flags & ~WAITING;
+  }
+
+  get ended() {
+    return (this.flags & ENDED) !== 0;
+  }
+
+  set ended(on) {
+    this.flags = on ? this.flags | ENDED : this.flags & ~ENDED;
+  }
+
+  get sup() {
+    return this.spec.sup;
+  }
+
+  get leaseMs() {
+    return this.spec.leaseMs;
+  }
+
+  get name() {
+    return this.spec.name;
+  }
+
+  get onCrash() {
+    return this.spec.onCrash === true;
+  }
+
+  get module() {
+    return this.spec.module === true;
+  }
+
+  get idleMs() {
+    return this.spec.idleTimeoutMs || 0;
+  }
+
+  /** Names of the shared regions it may use. */
+  get granted() {
+    return this.spec.regions;
   }
 
   get self() {
@@ -132,20 +183,14 @@ class Slot {
 }
 
 Object.assign(Slot.prototype, {
-  name: undefined,
-  onCrash: false,
-  module: false,
-  idleMs: 0,
-  granted: undefined,
   cancelled: false, // a polite stop was asked for
+  templates: undefined, // source text → options text → { id, spec }: children it may spawn alone (see spawnAlone)
   stopReason: null,
   stopping: false, // onTerminate runs
   idleTimer: null,
   timers: null, // timers its code set (lib/actor/user-timers.js), from the first one
   views: null, // tier2.Views of box memory it holds, from the first one
   boxes: null, // its Tier 2 writer, from the first write
-  selfObj: null,
-  ctxObj: null,
 });
 
 /** The event loop turned: stops ticking once no handler awaits. */
@@ -482,25 +527,31 @@ function describeActor(actor, param) {
 
 /** Queues one spawn of `slot` for this turn's request; resolves with the child's ref(s) `{ id }`. */
 function queueSpawn(slot, actor, options, count, what) {
-  const source = describeActor(actor, `${what}: actor`);
+  let q = spawnQueue?.get(slot);
+  // a behaviour object spawned again in the same turn is the same source (described once)
+  let si = typeof actor === 'object' && actor !== null ? q?.actors.get(actor) : undefined;
+  const source = si === undefined ? describeActor(actor, `${what}: actor`) : null;
   const optionsText = options === undefined ? '' : JSON.stringify(options) ?? '';
   if (spawnQueue === null) {
     spawnQueue = new Map();
     queueMicrotask(flushSpawns);
   }
-  let q = spawnQueue.get(slot);
   if (q === undefined) {
-    q = { sources: [], sourceIndex: new Map(), options: [], optionsIndex: new Map(), items: [], waits: [] };
+    q = { sources: [], sourceIndex: new Map(), actors: new Map(), options: [], texts: [], optionsIndex: new Map(), items: [], waits: [] };
     spawnQueue.set(slot, q);
   }
-  let si = q.sourceIndex.get(source); // (behaviour objects: one entry per call)
   if (si === undefined) {
-    si = q.sources.push(source) - 1;
-    q.sourceIndex.set(source, si);
+    si = q.sourceIndex.get(source);
+    if (si === undefined) {
+      si = q.sources.push(source) - 1;
+      q.sourceIndex.set(source, si);
+    }
+    if (typeof actor === 'object' && actor !== null) q.actors.set(actor, si);
   }
   let oi = q.optionsIndex.get(optionsText);
   if (oi === undefined) {
     oi = q.options.push(optionsText === '' ? null : JSON.parse(optionsText)) - 1;
+    q.texts.push(optionsText);
     q.optionsIndex.set(optionsText, oi);
   }
   q.items.push(si, oi, count);
@@ -527,26 +578,124 @@ function flushSpawnsOf(slot) {
   sendSpawns(slot, q);
 }
 
-/** One request for the spawns `q` of `slot`; settles each from its answer. */
+/**
+ * The spawns `q` of `slot`: those its templates cover first, here (spawnAlone); from the first
+ * one they do not, in one request to the host, in order. Settles each.
+ */
 function sendSpawns(slot, q) {
   const { waits } = q;
   if (slot.ended) {
     for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
     return;
   }
-  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items: q.items }).then(
-    (results) => {
+  const from = slot.templates === undefined ? 0 : spawnAlone(slot, q);
+  if (3 * from === q.items.length) return;
+  const items = from === 0 ? q.items : q.items.slice(3 * from);
+  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items, templates: true }).then(
+    (answer) => {
+      const results = Array.isArray(answer) ? answer : answer.results;
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
-        if (typeof r === 'string') waits[2 * i + 1](replyError(r));
-        else if (typeof r === 'number') waits[2 * i](Object.freeze({ id: `actor-${r}` }));
-        else waits[2 * i](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+        const k = from + i;
+        if (typeof r === 'string') waits[2 * k + 1](replyError(r));
+        else if (typeof r === 'number') waits[2 * k](Object.freeze({ id: `actor-${r}` }));
+        else waits[2 * k](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+      }
+      if (Array.isArray(answer) || slot.ended) return;
+      for (const [i, id, spec] of answer.templates) {
+        // the host's leave to spawn more children like that one without asking it
+        const source = sourceText(q.sources[items[3 * i]]);
+        slot.templates ??= new Map();
+        let byText = slot.templates.get(source);
+        if (byText === undefined) slot.templates.set(source, (byText = new Map()));
+        byText.set(q.texts[items[3 * i + 1]], { id, spec });
       }
     },
     (err) => {
-      for (let i = 1; i < waits.length; i += 2) waits[i](err);
+      for (let i = 3 * from + 1; i < waits.length; i += 2) waits[i](err);
     },
   );
+}
+
+const sourceTexts = new WeakMap(); // start descriptor → its JSON (templates are found by it)
+
+/** `source` as JSON, made once per descriptor (a function's is reused, see describeActor). */
+function sourceText(source) {
+  let text = sourceTexts.get(source);
+  if (text === undefined) sourceTexts.set(source, (text = JSON.stringify(source)));
+  return text;
+}
+
+/**
+ * Spawns the leading runs of `q` (ctx.spawn calls alike) that `slot`'s templates cover without
+ * the host: the core creates each run's children under the supervisor and group the host chose
+ * for the template, binds them to this worker and queues one `spawned` note to the host before
+ * anything they do (crate/src/pooled.rs, pool_spawn); they start here at once. A run goes to
+ * the host instead (which answers with the same errors as ever) when it would pass
+ * pool.maxActors or the core refuses it; so does the part of a run that would leave this
+ * worker with more than 1.25 times the mean load (the host places those elsewhere). Returns
+ * how many items were done.
+ */
+function spawnAlone(slot, q) {
+  const { items, waits } = q;
+  const n = items.length / 3;
+  let k = 0;
+  while (k < n && items[3 * k + 2] < 0) {
+    const si = items[3 * k];
+    const oi = items[3 * k + 1];
+    const t = slot.templates.get(sourceText(q.sources[si]))?.get(q.texts[oi]);
+    if (t === undefined) break;
+    let end = k + 1;
+    while (end < n && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
+    let count = end - k;
+    if (workers > 1) {
+      // placement as the host's (lib/pool/host.js pick): children stay here while this worker
+      // carries at most 1.25 times the mean load once the rest are placed elsewhere
+      const total = Atomics.load(liveCount, 0);
+      const room = Math.floor((1.25 * (total + count)) / workers - slots.size);
+      if (room <= 0) break;
+      if (room < count) {
+        count = room;
+        end = k + room;
+      }
+    }
+    const before = Atomics.add(liveCount, 0, count);
+    if (before + count > limit) {
+      Atomics.sub(liveCount, 0, count);
+      break;
+    }
+    // a compiled behaviour without start-up code: the children are ready for mail once bound
+    // (no acknowledgement each), and their slots need nothing run
+    let b = null;
+    try {
+      b = behaviourOf(t.spec);
+    } catch {}
+    const ready = b !== null && typeof b.then !== 'function' && !b.init && !b.onStart && !(b.onTerminate && t.spec.module);
+    let made;
+    try {
+      made = native.poolSpawn(slot.id, t.id, count, ready);
+    } catch {
+      Atomics.sub(liveCount, 0, count);
+      break;
+    }
+    for (let i = 0; i < count; i++) {
+      const id = made[2 * i];
+      const inc = made[2 * i + 1];
+      const num = id <= 0x7fffffff ? id | 0 : id; // (stored inline, not as a heap number)
+      waits[2 * (k + i)](Object.freeze({ id: `actor-${num}` }));
+      if (inc < 0) continue;
+      if (!ready) {
+        start(num, t.spec, inc);
+        continue;
+      }
+      const child = new Slot(num, t.spec, inc);
+      child.behaviour = b;
+      slots.set(num, child);
+      armIdle(child);
+    }
+    k = end;
+  }
+  return k;
 }
 
 // ---- draining -------------------------------------------------------------------------
