@@ -291,6 +291,33 @@ export declare function poolCall(actorId: number, target: number, corr: number, 
  */
 export declare function poolEmit(actorId: number, body: string): boolean
 
+/**
+ * Host: ends the current incarnations of many pooled actors in one call, each as
+ * `threadGone` would, carrying out the usual plans itself (a restart now, or the end for
+ * good): `actor_ids[0]` with `culprit` as its reason when given (a lost worker's culprit),
+ * the others with `reason`. `worker_alive`: their workers still run (a shutdown): each gets
+ * one stop order, and actors holding boxes are left to the host.
+ */
+export declare function poolEnd(actorIds: Float64Array, reason: string, culprit: string | undefined | null, workerAlive: boolean): PoolEnded
+
+/**
+ * What [`pool_end`] did, compactly: nothing per actor beyond one byte unless it had a message
+ * in flight or a plan of its own.
+ */
+export interface PoolEnded {
+  /**
+   * Per actor, in the order given: 0 left alone (the host ends it by itself), 1 restarted
+   * now (to be placed), 2 ended for good, 3 ended with a plan (in `plans`).
+   */
+  done: Uint8Array
+  /** Indices of the actors that had a message in flight, in order. */
+  inFlightAt: Array<number>
+  /** Those messages (`[kind,from,corr,body]` JSON), in the same order. */
+  inFlight: Array<string>
+  /** The plans of the actors marked 3, in order (JSON, as `threadGone`'s). */
+  plans: Array<string>
+}
+
 /** Pool worker: `actor_id`'s incarnation ends with `reason` (the host ends it). */
 export declare function poolExit(actorId: number, reason: string): boolean
 

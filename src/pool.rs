@@ -5,7 +5,7 @@
 
 use crate::entry::{guard, guard_try, id, invalid};
 use crate::messages::send_code;
-use crate::supervision::{actor_config, SpawnConfig};
+use crate::supervision::{actor_config, plan_json, SpawnConfig};
 use crate::thread::{current, deliver, flush_current};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -241,5 +241,49 @@ pub fn pool_spawn(
             .pool_spawn(&port, id(parent_id), id(template_id), count as usize, ready)
             .map(Float64Array::new)
             .map_err(|e| Error::new(Status::GenericFailure, e))
+    })
+}
+
+/// What [`pool_end`] did, compactly: nothing per actor beyond one byte unless it had a message
+/// in flight or a plan of its own.
+#[napi(object)]
+pub struct PoolEnded {
+    /// Per actor, in the order given: 0 left alone (the host ends it by itself), 1 restarted
+    /// now (to be placed), 2 ended for good, 3 ended with a plan (in `plans`).
+    pub done: Uint8Array,
+    /// Indices of the actors that had a message in flight, in order.
+    pub in_flight_at: Vec<u32>,
+    /// Those messages (`[kind,from,corr,body]` JSON), in the same order.
+    pub in_flight: Vec<String>,
+    /// The plans of the actors marked 3, in order (JSON, as `threadGone`'s).
+    pub plans: Vec<String>,
+}
+
+/// Host: ends the current incarnations of many pooled actors in one call, each as
+/// `threadGone` would, carrying out the usual plans itself (a restart now, or the end for
+/// good): `actor_ids[0]` with `culprit` as its reason when given (a lost worker's culprit),
+/// the others with `reason`. `worker_alive`: their workers still run (a shutdown): each gets
+/// one stop order, and actors holding boxes are left to the host.
+#[napi(catch_unwind)]
+pub fn pool_end(
+    actor_ids: Float64Array,
+    reason: String,
+    culprit: Option<String>,
+    worker_alive: bool,
+) -> Result<PoolEnded> {
+    guard("poolEnd", || {
+        let ids: Vec<u64> = actor_ids.iter().map(|n| id(*n)).collect();
+        let end = runtime().pool_end(&ids, &reason, culprit.as_deref(), worker_alive);
+        let (in_flight_at, in_flight) = end
+            .in_flight
+            .into_iter()
+            .map(|(i, text)| (i as u32, text))
+            .unzip();
+        PoolEnded {
+            done: Uint8Array::new(end.done),
+            in_flight_at,
+            in_flight,
+            plans: end.plans.iter().map(|(_, p)| plan_json(p)).collect(),
+        }
     })
 }

@@ -363,7 +363,7 @@ pub struct ExitOutcome {
     pub in_flight: Option<String>,
 }
 
-fn plan_json(plan: &[Op]) -> String {
+pub(crate) fn plan_json(plan: &[Op]) -> String {
     let ops: Vec<serde_json::Value> = plan
         .iter()
         .map(|op| match op {

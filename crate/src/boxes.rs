@@ -267,10 +267,11 @@ impl Runtime {
     }
 
     /// Everything `actor` held ends with its incarnation.
-    pub(crate) fn release_boxes_of(&'static self, actor: &Actor) {
-        if let Some(pool) = self.pool(actor.sup_id) {
+    pub(crate) fn release_boxes_of(&'static self, sup: &Supervisor, actor: &Actor) {
+        if let Some(pool) = sup.pool.get().filter(|p| p.concerns(actor.id)) {
+            // (most actors hold nothing: no lease to look up for them)
             let lease = self.lease_of(actor.id);
-            self.serve(actor.sup_id, &pool, pool.holder_gone(actor.id, lease));
+            self.serve(actor.sup_id, pool, pool.holder_gone(actor.id, lease));
         }
     }
 

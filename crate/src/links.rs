@@ -121,8 +121,11 @@ impl Links {
     /// says what its links and monitors must do.
     pub fn exited(&mut self, actor: u64, reason: &str) -> Fallout {
         let mut out = Fallout::default();
-        self.trapping.remove(&actor);
-        if let Some(peers) = self.links.remove(&actor) {
+        // (most actors have no links nor monitors: an empty table is not even hashed into)
+        if !self.trapping.is_empty() {
+            self.trapping.remove(&actor);
+        }
+        if let Some(peers) = take(&mut self.links, actor) {
             for peer in peers {
                 self.unlink(peer, actor);
                 if reason == "normal" {
@@ -137,7 +140,7 @@ impl Links {
             out.kill.sort_unstable();
             out.exit_messages.sort_unstable();
         }
-        if let Some(list) = self.monitors.remove(&actor) {
+        if let Some(list) = take(&mut self.monitors, actor) {
             for (reference, &watcher) in list.iter() {
                 self.refs.remove(&reference);
                 self.forget_held(watcher, reference);
@@ -145,10 +148,19 @@ impl Links {
             }
         }
         // Monitors this actor held on others end with it.
-        for r in self.held.remove(&actor).unwrap_or_default() {
+        for r in take(&mut self.held, actor).unwrap_or_default() {
             self.demonitor(r);
         }
         out
+    }
+}
+
+/// Removes `key` from `map`, hashing nothing when the map is empty.
+fn take<V>(map: &mut HashMap<u64, V>, key: u64) -> Option<V> {
+    if map.is_empty() {
+        None
+    } else {
+        map.remove(&key)
     }
 }
 

@@ -386,6 +386,19 @@ impl Pool {
             })
     }
 
+    /// Whether [`Pool::holder_gone`] would change anything for `holder`: it writes a box,
+    /// holds a reference, waits for one, or committed a box nobody took a reference to.
+    pub fn concerns(&self, holder: u64) -> bool {
+        let g = self.inner.lock();
+        g.waiters.iter().any(|w| w.holder == holder)
+            || g.slots.iter().any(|slot| match slot.state {
+                State::Writing { writer, .. } => writer == holder,
+                State::Ready if slot.unclaimed.is_some() => slot.writer == holder,
+                State::Ready => slot.holders.contains_key(&holder),
+                State::Free => false,
+            })
+    }
+
     /// `holder` died (its thread and views are gone): every reference and write it had ends,
     /// and so do the boxes it committed that nobody took a reference to (their lease was its).
     pub fn holder_gone(&self, holder: u64, lease: u64) -> Vec<(Waiter, Grant)> {

@@ -17,10 +17,12 @@
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
 use crate::actor::{Actor, ActorConfig};
-use crate::envelope::{Envelope, Kind};
+use crate::envelope::{json_string, Envelope, Kind};
 use crate::outbox::record_id;
 use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
+use crate::supervisor::Supervisor;
+use crate::tree::{Op, Plan};
 use std::sync::Arc;
 
 /// The acknowledgement records of one outbox drain, counted together: a run of records for
@@ -102,7 +104,137 @@ fn decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// What [`Runtime::pool_end`] did with one actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Ended {
+    /// Left alone (the host ends it by itself): not live, not running on a pool worker, or
+    /// holding boxes while its worker lives (its views must be detached first).
+    Skipped = 0,
+    /// Its incarnation ended and its next one is counted (a restart now, alone): it waits to
+    /// be placed on a worker.
+    Restarted = 1,
+    /// Ended for good: its undelivered mail is reported as dead letters.
+    Finished = 2,
+    /// Ended, with a plan other than the two above for the host to carry out.
+    Planned = 3,
+}
+
+/// An actor's id and one of its incarnations.
+type Incarnation = (u64, u32);
+
+/// The result of [`Runtime::pool_end`].
+#[derive(Debug, Default)]
+pub struct PoolEnd {
+    /// Per actor, in the order given: an [`Ended`] as its number.
+    pub done: Vec<u8>,
+    /// `(index, message)`: the message each ended actor was handling, where there was one
+    /// (`[kind,from,corr,body]` JSON).
+    pub in_flight: Vec<(usize, String)>,
+    /// `(index, plan)` of the actors [`Ended::Planned`], in order.
+    pub plans: Vec<(usize, Plan)>,
+}
+
 impl Runtime {
+    /// Ends the current incarnations of many pooled actors in one pass (a shutdown, a lost
+    /// worker), each exactly as [`Runtime::thread_gone`] would, in the order given: `ids[0]`
+    /// with `first_reason` when given (a lost worker's culprit), the others with `reason`.
+    /// The plan each exit yields is carried out here when it is the usual one: a restart of
+    /// that actor alone, now (counted as [`Runtime::restart`] does; the host places it), or
+    /// its end for good ([`Runtime::finish`]). `worker_alive`: the workers still run (a
+    /// shutdown), so each is sent one stop order for all of its actors ended here (or for
+    /// every slot it has, when none is left bound to it), and an actor holding boxes is left
+    /// to the host (its views must be detached before its boxes are given back); otherwise
+    /// their threads are gone. O(1) per actor besides its own links, monitors and mail; the
+    /// supervisor of consecutive actors is looked up once.
+    pub fn pool_end(
+        &'static self,
+        ids: &[u64],
+        reason: &str,
+        first_reason: Option<&str>,
+        worker_alive: bool,
+    ) -> PoolEnd {
+        use std::fmt::Write as _;
+        let mut out = PoolEnd {
+            done: Vec::with_capacity(ids.len()),
+            ..Default::default()
+        };
+        let now = std::time::Instant::now();
+        let mut sup: Option<Arc<Supervisor>> = None;
+        // (a shutdown: the actors ended per worker, for one stop order each)
+        let mut stops: Vec<(Arc<Port>, Vec<Incarnation>)> = Vec::new();
+        for (i, &id) in ids.iter().enumerate() {
+            let why = match first_reason {
+                Some(r) if i == 0 => r,
+                _ => reason,
+            };
+            let Some(actor) = self.actor(id) else {
+                out.done.push(Ended::Skipped as u8);
+                continue;
+            };
+            if sup.as_ref().is_none_or(|s| s.id != actor.sup_id) {
+                sup = self.supervisor(actor.sup_id);
+            }
+            let (Some(s), Some(port)) = (&sup, actor.port().filter(|p| p.is_pool())) else {
+                out.done.push(Ended::Skipped as u8);
+                continue;
+            };
+            if worker_alive {
+                if s.pool.get().is_some_and(|p| p.holds(id)) {
+                    out.done.push(Ended::Skipped as u8);
+                    continue;
+                }
+                let inc = actor.incarnation();
+                match stops.iter_mut().find(|(p, _)| Arc::ptr_eq(p, &port)) {
+                    Some((_, list)) => list.push((id, inc)),
+                    None => stops.push((port.clone(), vec![(id, inc)])),
+                }
+            }
+            drop(port);
+            let over = self.incarnation_over(&actor, s, why, None, now);
+            if let Some(text) = over.in_flight {
+                out.in_flight.push((i, text));
+            }
+            let done = match over.plan.as_slice() {
+                [Op::Start { actor: a, delay_ms }] if *a == id && *delay_ms == 0.0 => {
+                    self.restart(id);
+                    Ended::Restarted
+                }
+                [Op::Finish {
+                    actor: a,
+                    reason: r,
+                }] if *a == id => {
+                    self.finish_in(s, id, r);
+                    Ended::Finished
+                }
+                _ => {
+                    out.plans.push((i, over.plan));
+                    Ended::Planned
+                }
+            };
+            out.done.push(done as u8);
+        }
+        // A worker left with no actor bound to it is told to end every slot it has: binds come
+        // from the host thread only (this one), so none can come between the count and the
+        // order, and every slot the order finds was started before it.
+        for (port, list) in stops {
+            let mut body = format!("{{\"reason\":{},", json_string(reason));
+            if port.member_count() == 0 {
+                body.push_str("\"all\":true}");
+            } else {
+                body.reserve(list.len() * 16);
+                body.push_str("\"many\":[");
+                for (k, (id, inc)) in list.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { "," };
+                    let _ = write!(body, "{sep}{id},{inc}");
+                }
+                body.push_str("]}");
+            }
+            port.push_urgent(Envelope::new(Kind::Stop, 0, 0, body));
+        }
+        out
+    }
+
     /// Registers the port of a new pool worker (before its thread exists).
     pub fn new_pool_port(&self) -> Arc<Port> {
         self.register_port(Port::new_pool)
@@ -757,6 +889,194 @@ mod tests {
             "its exit gave its reference back"
         );
         assert!(!rt.pool_holds_boxes(999_999));
+    }
+
+    /// The stop orders queued on `port`: `(reason, "all" | the ids and incarnations listed)`.
+    fn stop_orders(port: &crate::Port) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        while let Some(batch) = port.take_urgent() {
+            let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+            for e in v.as_array().unwrap() {
+                if e[0].as_u64() == Some(Kind::Stop as u64) {
+                    out.push(e[3].clone());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_shutdown_ends_many_pooled_actors_at_once_and_accounts_every_message_once() {
+        use super::Ended;
+        let (rt, port, _wakes, ids) = setup(6, pooled());
+        let sup = rt.supervisor(rt.actor(ids[0]).unwrap().sup_id).unwrap();
+        rt.create_pool(sup.id, 2, 64).unwrap();
+        // actor 0 holds a box; actors 1 and 2 have three messages each, of which the worker
+        // took a batch and acknowledged one; actor 3 has mail it never took; 4 and 5 are idle
+        let pool = rt.pool(sup.id).unwrap();
+        let _g = pool.acquire(ids[0], 8, u64::MAX).unwrap();
+        for i in 1..=3 {
+            rt.send(ids[1], user(10 + i), None, 0).unwrap();
+            rt.send(ids[2], user(20 + i), None, 0).unwrap();
+        }
+        assert_eq!(parse(&rt.pool_take(&port, 10, 10).unwrap()).len(), 2);
+        rt.pool_ack(&port, ids[1], 0, 1);
+        rt.pool_ack(&port, ids[2], 0, 1);
+        rt.send(ids[3], user(31), None, 0).unwrap();
+        while sup.port.take_urgent().is_some() {}
+        sup.begin_close();
+        let unknown = 999_999;
+        let mut order: Vec<u64> = ids.iter().rev().copied().collect();
+        order.push(unknown);
+        let end = rt.pool_end(&order, "shutdown", None, true);
+        let finished = Ended::Finished as u8;
+        let skipped = Ended::Skipped as u8;
+        assert_eq!(
+            end.done,
+            vec![finished, finished, finished, finished, finished, skipped, skipped],
+            "in the order given; the box holder and an unknown id are left to the host"
+        );
+        assert!(end.plans.is_empty());
+        // in flight: the second message of actors 2 and 1 (index 3 and 4 of the order)
+        assert_eq!(
+            end.in_flight,
+            vec![(3, "[0,0,0,22]".to_string()), (4, "[0,0,0,12]".to_string())]
+        );
+        // the rest: dead letters, each once (actor 3's one, and the third of 2 and 1)
+        let mut dead = Vec::new();
+        while let Some(batch) = sup.port.take_urgent() {
+            let v: serde_json::Value = serde_json::from_str(&batch).unwrap();
+            for e in v.as_array().unwrap() {
+                assert_eq!(e[0].as_u64(), Some(Kind::DeadLetter as u64));
+                assert_eq!(e[3][0], "shutdown");
+                dead.push(e[3][1].as_u64().unwrap());
+            }
+        }
+        dead.sort();
+        assert_eq!(dead, vec![13, 23, 31]);
+        assert_eq!(rt.actor_count(), 1, "only the box holder is left");
+        assert_eq!(sup.active(), 1);
+        // one stop order for the worker, naming each ended incarnation (one actor is still
+        // bound there, so not "all")
+        let stops = stop_orders(&port);
+        assert_eq!(stops.len(), 1);
+        let mut many: Vec<u64> = stops[0]["many"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|p| {
+                assert_eq!(p[1], 0, "incarnation 0");
+                p[0]
+            })
+            .collect();
+        many.sort();
+        let mut want = ids[1..].to_vec();
+        want.sort();
+        assert_eq!(many, want);
+        // the host ends the box holder alone; then a worker with nothing bound is told "all"
+        assert!(rt.thread_gone(ids[0], "shutdown", None).is_some());
+        assert!(rt.finish(ids[0], "shutdown"));
+        let again = rt.spawn_many(sup.id, &pooled(), None, 1);
+        assert!(again.is_err(), "closed");
+    }
+
+    #[test]
+    fn a_worker_left_with_nothing_bound_is_told_to_end_every_slot() {
+        let (rt, port, _wakes, ids) = setup(3, pooled());
+        let sup = rt.supervisor(rt.actor(ids[0]).unwrap().sup_id).unwrap();
+        sup.begin_close();
+        let end = rt.pool_end(&ids, "shutdown", None, true);
+        assert!(end.done.iter().all(|d| *d == super::Ended::Finished as u8));
+        let stops = stop_orders(&port);
+        assert_eq!(stops.len(), 1);
+        assert_eq!(stops[0]["all"], true);
+        assert_eq!(stops[0]["reason"], "shutdown");
+        assert_eq!(port.member_count(), 0);
+    }
+
+    #[test]
+    fn a_lost_workers_actors_end_at_once_the_culprit_timeout_the_rest_restarted_mail_kept() {
+        use super::Ended;
+        let n = 1000;
+        let (rt, port, _wakes, ids) = setup(n, pooled());
+        let sup = rt.supervisor(rt.actor(ids[0]).unwrap().sup_id).unwrap();
+        let temporary = rt
+            .spawn(
+                sup.id,
+                ActorConfig {
+                    restart: crate::RestartType::Temporary,
+                    ..pooled()
+                },
+                None,
+            )
+            .unwrap();
+        let inc = rt.bind(temporary.id, port.id, "{}".into()).unwrap();
+        rt.pool_ack(&port, temporary.id, inc, 0);
+        // every actor has two messages; the worker took them all and handled none
+        for id in &ids {
+            rt.send(*id, user(1), None, 0).unwrap();
+            rt.send(*id, user(2), None, 0).unwrap();
+        }
+        while rt.pool_take(&port, 4096, 1).is_some() {}
+        rt.close_port(port.id); // the thread is gone
+        let culprit = ids[n / 2];
+        let mut order = vec![culprit];
+        order.extend(ids.iter().filter(|id| **id != culprit));
+        order.push(temporary.id);
+        let end = rt.pool_end(&order, "worker_lost", Some("timeout"), false);
+        let restarted = Ended::Restarted as u8;
+        assert!(
+            end.done[..n].iter().all(|d| *d == restarted),
+            "the culprit and every collateral exit restart at once: intensity (3 in 5 s) is not exceeded"
+        );
+        assert_eq!(
+            end.done[n],
+            Ended::Finished as u8,
+            "a temporary actor is not restarted"
+        );
+        assert!(end.plans.is_empty());
+        assert_eq!(
+            end.in_flight.len(),
+            n,
+            "each had its first message in flight"
+        );
+        assert!(end.in_flight.iter().all(|(_, m)| m == "[0,0,0,1]"));
+        let d: serde_json::Value = serde_json::from_str(
+            &rt.supervisor_diagnostics(sup.id, crate::ActorsView::None)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(d["restarts"], n as u64);
+        let a = rt.actor(culprit).unwrap();
+        assert_eq!(a.incarnation(), 1);
+        assert!(a.diagnostics(None)["lastError"] == "timeout");
+        let other = rt.actor(ids[0]).unwrap();
+        assert!(
+            other.diagnostics(None)["lastError"].is_null(),
+            "worker_lost is no error of its own"
+        );
+        // placed on a fresh worker, each gets the rest of its mail
+        let fresh = rt.new_pool_port();
+        let incs = rt.pool_bind(&ids, fresh.id, "{}");
+        assert!(incs.iter().all(|i| *i == 1.0));
+        for id in &ids {
+            rt.pool_ack(&fresh, *id, 1, 0);
+        }
+        let mut got = 0;
+        while let Some(batch) = rt.pool_take(&fresh, 4096, 10) {
+            for (_, bodies) in parse(&batch) {
+                assert_eq!(bodies, vec![2]);
+                got += 1;
+            }
+        }
+        assert_eq!(got, n);
+        assert!(
+            stop_orders(&fresh).is_empty(),
+            "no stop order for a worker that is gone"
+        );
     }
 
     #[test]

@@ -833,12 +833,25 @@ impl Runtime {
     ) -> Option<ExitOutcome> {
         let actor = self.actor(actor_id)?;
         let sup = self.supervisor(actor.sup_id)?;
+        Some(self.incarnation_over(&actor, &sup, reason, decision, Instant::now()))
+    }
+
+    /// [`Runtime::thread_gone`] of an actor and its supervisor the caller already holds, at
+    /// `now` (one reading of the clock for many exits).
+    pub(crate) fn incarnation_over(
+        &'static self,
+        actor: &Actor,
+        sup: &Supervisor,
+        reason: &str,
+        decision: Option<Decision>,
+        now: Instant,
+    ) -> ExitOutcome {
         if let Some(p) = actor.port() {
             self.flush_outbox(&p); // what it sent before it died arrives before its exit signals
         }
         let report = actor.thread_gone(reason);
-        self.release_boxes_of(&actor);
-        self.propagate_exit(&actor, report.incarnation, reason);
+        self.release_boxes_of(sup, actor);
+        self.propagate_exit(actor, report.incarnation, reason);
         let mut in_flight = None;
         if let Some(env) = report.in_flight {
             self.fail_call(&env, reason);
@@ -846,12 +859,12 @@ impl Runtime {
             env.write_json(&mut text);
             in_flight = Some(text);
         }
-        let plan = sup.exited(&actor, reason, Instant::now(), decision);
-        Some(ExitOutcome {
+        let plan = sup.exited(actor, reason, now, decision);
+        ExitOutcome {
             plan,
             incarnation: report.incarnation,
             in_flight,
-        })
+        }
     }
 
     // ---- links and monitors ------------------------------------------------------------
@@ -908,10 +921,13 @@ impl Runtime {
     /// Carries out what an ended incarnation means for its links and monitors.
     fn propagate_exit(&self, actor: &Actor, incarnation: u32, reason: &str) {
         let fallout = self.links.lock().exited(actor.id, reason);
-        let linked = format!("linked: {reason}");
-        for peer in fallout.kill {
-            if let Some(p) = self.actor(peer) {
-                self.host_event(&p, Kind::Exit, json_string(&linked));
+        if !fallout.kill.is_empty() {
+            // (most actors have no links: nothing is formatted for them)
+            let linked = json_string(&format!("linked: {reason}"));
+            for peer in fallout.kill {
+                if let Some(p) = self.actor(peer) {
+                    self.host_event(&p, Kind::Exit, linked.clone());
+                }
             }
         }
         for peer in fallout.exit_messages {
@@ -1021,11 +1037,26 @@ impl Runtime {
         if let Some(sup) = self.supervisor(actor.sup_id) {
             sup.remove_child(actor_id);
         }
+        self.dead_letters_of(&actor, reason);
+        true
+    }
+
+    /// [`Runtime::finish`] of an actor of `sup`, which the caller holds.
+    pub(crate) fn finish_in(&self, sup: &Supervisor, actor_id: u64, reason: &str) -> bool {
+        let Some(actor) = self.actors.write().remove(actor_id) else {
+            return false;
+        };
+        sup.remove_child(actor_id); // (before it is marked dead, as in `finish`)
+        self.dead_letters_of(&actor, reason);
+        true
+    }
+
+    /// Marks `actor` dead and reports its undelivered mail as dead letters (failing the calls).
+    fn dead_letters_of(&self, actor: &Actor, reason: &str) {
         for e in actor.finish().iter().filter(|e| is_mail(e.kind)) {
             self.fail_call(e, reason);
-            self.dead_letter(actor.sup_id, actor_id, reason, e);
+            self.dead_letter(actor.sup_id, actor.id, reason, e);
         }
-        true
     }
 
     /// Diagnostics of one live actor as JSON.

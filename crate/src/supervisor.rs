@@ -243,7 +243,11 @@ impl Supervisor {
         if let Some(actor) = removed {
             let mut tree = self.tree.lock();
             let mut names = self.names.lock();
-            if let Some(name) = names.by_actor.remove(&actor_id) {
+            // (an empty registry, the usual case for pooled actors, is not hashed into)
+            if let Some(name) = (!names.by_actor.is_empty())
+                .then(|| names.by_actor.remove(&actor_id))
+                .flatten()
+            {
                 names.by_name.remove(&name);
             }
             tree.remove_actor(actor_id);

@@ -40,6 +40,10 @@ const FINISHED_KEPT = 10000; // finished ids remembered, so memory stays bounded
 // The subscribers of an actor, or children of an entry, until it has some (a million pooled
 // actors must not cost a million empty Sets). Never added to: replaced by a new Set first.
 const NONE = new Set();
+// What the core did with each actor of a `poolEnd` (src/pool.rs, PoolEnded.done)
+const ENDED_NONE = 0;
+const ENDED_RESTARTED = 1;
+const ENDED_FINISHED = 2;
 const CALL_FAILURE = { [K.DEAD]: 'noproc', [K.NOPROC]: 'noproc', [K.FULL]: 'mailbox full', [K.STALE]: 'stale incarnation' };
 
 function decodeEnvelope(text) {
@@ -327,7 +331,11 @@ class Supervisor {
     }
     this.id = `sup-${ids.id}`;
     this._entries = new Map();
-    this._finished = new Set(); // ids of recently finished actors (so terminateActor knows them)
+    // ids of recently finished actors (so terminateActor knows them): the last FINISHED_KEPT to
+    // 2 × FINISHED_KEPT, in two generations (evicting the oldest id of one Set one at a time
+    // costs a scan over the holes its deletions left: quadratic over a million ends)
+    this._finished = new Set();
+    this._finishedBefore = new Set();
     this._subs = new Set();
     this._listeners = new Map(EVENTS.map((e) => [e, new Set()]));
     this._calls = new Map();
@@ -438,7 +446,7 @@ class Supervisor {
   terminateActor(id, reason = 'terminated') {
     if (typeof reason !== 'string') throw new TypeError('terminateActor: reason must be a string');
     const num = resolveTarget(id, this._sid, 'terminateActor: id');
-    if (!this._entries.has(num) && !this._finished.has(num)) {
+    if (!this._entries.has(num) && !this._finished.has(num) && !this._finishedBefore.has(num)) {
       throw new RangeError(`terminateActor: unknown actor "${typeof id === 'string' ? id : id?.id}"`);
     }
     return this._terminate(num, reason);
@@ -831,20 +839,32 @@ class Supervisor {
     this._pooled.replace(w); // its replacement starts now, while this one is killed and its actors exit
     const thread = w.thread;
     this._exiting.add(thread); // shutdown waits for it
+    // (awaited: until the thread is gone, a handler it already started could still finish, and
+    // the views it holds of boxes must be gone before those boxes are given back)
     await thread.kill();
     this._exiting.delete(thread);
     const members = [...w.members].filter((e) => e.thread === thread);
     w.members.clear();
     const guilty = (e) => e.num === culprit && (inc === undefined || e.incarnation === inc);
-    members.sort((a, b) => (guilty(a) ? -1 : guilty(b) ? 1 : 0));
+    // Most end together in one native call, the culprit first (`timeout`); the few the host was
+    // already ending (with a reason of their own) or a crash policy decided about end alone
+    const together = [];
+    const alone = [];
+    for (const e of members) {
+      e.suspect = false;
+      if (e.decision !== undefined || (e.reason !== undefined && !guilty(e))) alone.push(e);
+      else if (guilty(e)) together.unshift(e);
+      else together.push(e);
+    }
     // The restarts their policies start at once are gathered and placed together: one start
     // order per worker and run of actors sharing a spec, instead of one per actor
     const restarting = (this._restarting = []);
     try {
-      for (const e of members) {
+      const first = together.length > 0 && guilty(together[0]) ? 'timeout' : undefined;
+      for (const e of this._endPooledMany(together, 'worker_lost', first, false)) alone.push(e);
+      for (const e of alone) {
         e.thread = null;
         e.worker = null;
-        e.suspect = false;
         this._incarnationOver(e, guilty(e) ? 'timeout' : (e.reason ?? 'worker_lost'));
       }
     } finally {
@@ -857,6 +877,99 @@ class Supervisor {
       culprit: culprit ? `actor-${culprit}` : undefined,
       actors: members.map((e) => e.ref.id),
     });
+  }
+
+  /**
+   * Ends the current incarnations of many pooled `entries` at once (a lost worker's, or a run
+   * of them at shutdown): one native call for all (crate/src/pooled.rs, pool_end), which also
+   * carries out the usual plans (a restart now, gathered in `_restarting` for one placement;
+   * the end for good), then per entry only the host's own bookkeeping, each `exit` event only
+   * when someone listens, and any other plan as `_incarnationOver` would. The first entry ends
+   * with `first` when given (a lost worker's culprit), the others with `reason`. `alive`: their
+   * worker still runs (it gets one stop order for all of them). Returns the entries the core
+   * left alone (an actor holding boxes on a live worker): the caller ends them one by one.
+   * Only for entries with no end in progress and no crash decision pending.
+   */
+  _endPooledMany(entries, reason, first, alive) {
+    if (entries.length === 0) return [];
+    const ids = new Float64Array(entries.length);
+    for (let i = 0; i < entries.length; i++) ids[i] = entries[i].num;
+    const out = native.poolEnd(ids, reason, first, alive);
+    const done = out.done;
+    const left = [];
+    const listening = this._listeners.get('exit').size > 0 || (CHANNELS.exit.hasSubscribers && this._config.diagnostics.enabled);
+    const restarting = this._restarting;
+    let f = 0; // next in-flight message
+    let p = 0; // next plan
+    let finished = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const what = done[i];
+      if (what === ENDED_NONE) {
+        left.push(e);
+        continue;
+      }
+      const why = i === 0 && first !== undefined ? first : reason;
+      if (e.stopTimer !== null) {
+        clearTimeout(e.stopTimer);
+        e.stopTimer = null;
+      }
+      if (e.suspect) {
+        e.suspect = false;
+        e.worker.suspects--;
+      }
+      // (a lost worker's member set goes with it, and at shutdown every worker's does)
+      if (alive && this._closing === null) e.worker.members.delete(e);
+      e.thread = null;
+      e.worker = null;
+      if (e.confirming) e.confirming = false;
+      const waiting = e.over;
+      if (waiting !== null) {
+        e.over = null;
+        for (const resolve of waiting) resolve();
+      }
+      let inFlight;
+      if (out.inFlightAt[f] === i) inFlight = out.inFlight[f++];
+      if (listening && !e.opts.internal) this._emit('exit', { id: e.ref.id, reason: why, incarnation: e.incarnation, message: decodeEnvelope(inFlight) });
+      if (what === ENDED_RESTARTED) {
+        e.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
+        if (restarting !== null) restarting.push(e, why);
+        else this._restartPooled([e, why]);
+      } else if (what === ENDED_FINISHED) {
+        this._forget(e, false);
+        finished++;
+      } else {
+        e.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
+        this._run(JSON.parse(out.plans[p++]), why, e).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
+      }
+    }
+    if (finished > 0) this._forgetMany(entries, done, finished);
+    return left;
+  }
+
+  /**
+   * Takes the `finished` entries of `entries` that a `poolEnd` ended for good (`done`) out of
+   * `_entries`: deleting them one by one from a map of a million is a cache miss or more each,
+   * so when they are many the map is rebuilt in one sequential pass (or emptied).
+   */
+  _forgetMany(entries, done, finished) {
+    // (only the last FINISHED_KEPT can be remembered: the others would be forgotten at once)
+    for (let i = entries.length - 1, k = 0; i >= 0 && k < FINISHED_KEPT; i--) {
+      if (done[i] === ENDED_FINISHED) {
+        this._noteFinished(entries[i].num);
+        k++;
+      }
+    }
+    const map = this._entries;
+    if (finished === map.size) {
+      map.clear();
+    } else if (finished * 4 >= map.size) {
+      const kept = new Map();
+      for (const [num, e] of map) if (e.ref._finalIncarnation === undefined) kept.set(num, e);
+      this._entries = kept;
+    } else {
+      for (let i = 0; i < entries.length; i++) if (done[i] === ENDED_FINISHED) map.delete(entries[i].num);
+    }
   }
 
   /**
@@ -1051,15 +1164,33 @@ class Supervisor {
 
   _finish(entry, reason) {
     native.finish(entry.num, reason); // undelivered mail comes back as deadLetter events
-    this._entries.delete(entry.num);
+    this._forget(entry);
+  }
+
+  /**
+   * The host's part of an actor's end for good (the core's is done). `unlist`: false when the
+   * caller takes it out of `_entries` and notes it finished itself (see `_forgetMany`).
+   */
+  _forget(entry, unlist = true) {
     entry.ref._finalIncarnation = entry.incarnation;
-    if (this._finished.size >= FINISHED_KEPT) this._finished.delete(this._finished.values().next().value);
-    this._finished.add(entry.num);
+    if (unlist) {
+      this._entries.delete(entry.num);
+      this._noteFinished(entry.num);
+    }
     if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
     if (entry.pooled) Atomics.sub(this._pooledWords, 0, 1);
   }
 
   // ---- stopping ------------------------------------------------------------------------
+
+  /** Remembers that actor `num` finished (see `_finished`). */
+  _noteFinished(num) {
+    if (this._finished.size >= FINISHED_KEPT) {
+      this._finishedBefore = this._finished;
+      this._finished = new Set();
+    }
+    this._finished.add(num);
+  }
 
   /** Kills the current incarnation's thread now. */
   _kill(entry, reason) {
@@ -1135,6 +1266,16 @@ class Supervisor {
     return true;
   }
 
+  /**
+   * At shutdown: whether `entry` is a pooled actor whose incarnation can end at once with
+   * others (it runs, ends brutally, and nothing is ending it already).
+   */
+  _endsTogether(entry) {
+    if (!entry.pooled || entry.thread === null || entry.reason !== undefined || entry.confirming) return false;
+    if (entry.decision !== undefined || entry.ref._finalIncarnation !== undefined) return false;
+    return (entry.opts.shutdown ?? (entry.hasOnTerminate ? 5000 : 'brutal')) === 'brutal';
+  }
+
   async _terminate(num, reason, brutal = false) {
     const entry = this._entries.get(num);
     if (entry) await this._stop(entry, reason, brutal);
@@ -1143,8 +1284,22 @@ class Supervisor {
   async _shutdown() {
     native.beginClose(this._sid);
     await tasks.close(this); // task threads first: their tasks reject, then they are killed
+    // In reverse start order; each run of pooled actors that end at once (no polite stop, no
+    // end in progress) ends with one native call (a million of them in about a second)
     const entries = [...this._entries.values()];
-    for (let i = entries.length - 1; i >= 0; i--) await this._stop(entries[i], 'shutdown');
+    for (let i = entries.length - 1; i >= 0; ) {
+      let j = i;
+      while (j >= 0 && this._endsTogether(entries[j])) j--;
+      if (j === i) {
+        await this._stop(entries[i--], 'shutdown');
+        continue;
+      }
+      const run = new Array(i - j);
+      for (let k = i; k > j; k--) run[i - k] = entries[k];
+      i = j;
+      // (an actor holding boxes is left alone: it ends once its worker detached its views)
+      for (const e of this._endPooledMany(run, 'shutdown', undefined, true)) await this._stop(e, 'shutdown');
+    }
     await this._pool.close();
     await this._pooled?.close();
     await Promise.all([...this._exiting].map((t) => t.exited)); // incarnations that ended early

@@ -886,8 +886,25 @@ function onUrgent(env) {
  * The host ends incarnation `inc` of actor `id` (lib/pool/host.js, poolStop). `body`: the
  * reason, for a stop between messages; or `{ reason, polite, confirm }`: `polite` runs
  * onTerminate first and reports the exit; `confirm` says when the slot and its views are gone.
+ * With `id` 0, the core ended many actors at once (crate/src/pooled.rs, pool_end): `body` is
+ * `{ reason, many }` or `{ reason, all }`.
  */
 function onStop(id, inc, body) {
+  if (id === 0) {
+    // one order for many actors ended together (a shutdown): `many` is [actorId, incarnation, …],
+    // or `all` when none is left bound to this worker (every slot here started before this order)
+    if (body.all === true) {
+      for (const slot of slots.values()) endSlot(slot, false);
+      slots.clear();
+      return;
+    }
+    const many = body.many;
+    for (let i = 0; i < many.length; i += 2) {
+      const slot = slots.get(many[i]);
+      if (slot !== undefined && slot.inc === many[i + 1]) endSlot(slot);
+    }
+    return;
+  }
   const slot = slots.get(id);
   const here = slot !== undefined && slot.inc === inc;
   if (typeof body === 'object' && body !== null && body.polite) {
@@ -1280,12 +1297,12 @@ function fail(slot, err) {
  * its pending replies and box waits are dropped, the timers its code set are cancelled, and its
  * views of box memory are detached (before the core can give its boxes to anyone else).
  */
-function endSlot(slot) {
+function endSlot(slot, unlist = true) {
   if (slot.ended) return;
   slot.ended = true;
   slot.awaits(false);
   slot.queue = EMPTY;
-  if (slots.get(slot.id) === slot) slots.delete(slot.id);
+  if (unlist && slots.get(slot.id) === slot) slots.delete(slot.id); // (false: the caller clears them all)
   runtimeClearTimeout(slot.idleTimer);
   slot.idleTimer = null;
   if (slot.timers !== null) cancelTimers(slot);
