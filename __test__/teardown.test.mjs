@@ -145,3 +145,67 @@ forEachKind((k) => {
     });
   });
 });
+
+describe('shutdown of many pooled actors at once', () => {
+  slowTest('every message is accounted for once (handled, in flight at its exit, or a dead letter), in reverse start order, beside polite stops, box holders and isolated actors', 120000, async () => {
+    const sup = createSupervisor({ warmWorkers: 0, pool: { workers: 2, maxBlockMs: 5000 }, memory: { poolSize: 4, boxSize: 256 } });
+    let stats;
+    try {
+      const ev = record(sup, ['exit', 'deadLetter', 'restart', 'error']);
+      const seen = { handled: new Set(), started: new Set(), terminated: [] };
+      sup.subscribe((m) => (m.msg === 'terminated' ? seen.terminated.push(m.data) : seen[m.msg].add(m.data)));
+      // a slow message never settles: it is in flight at shutdown, and the mail behind it waits
+      const work = (self, msg) => {
+        if (msg.slow) {
+          self.send('started', msg.n);
+          return new Promise(() => {});
+        }
+        self.send('handled', msg.n);
+      };
+      const first = sup.spawnMany(2500, work);
+      const isolated = sup.spawn((self, msg) => msg);
+      const polite = sup.spawn({ handle: (s, msg) => msg, onTerminate: (reason, ctx) => ctx.self.send('terminated', reason) }, { kind: 'pooled' });
+      const holder = sup.spawn(async (self, msg, ctx) => {
+        const r = await ctx.alloc(8); // kept: its worker must detach the view before the box goes back
+        globalThis.__shutdownHeld = r.value.bytes;
+        return r.isOk;
+      }, { kind: 'pooled' });
+      const second = sup.spawnMany(2500, work);
+      const all = [...first, isolated, polite, holder, ...second];
+      assert.equal(await isolated.call('up'), 'up');
+      assert.equal(await polite.call('up'), 'up');
+      assert.equal(await holder.call('alloc'), true);
+      // every fifth pooled actor stays idle; each other gets a message it handles, one it is
+      // still handling at shutdown, and one queued behind that
+      const busy = [...first, ...second].filter((_, i) => i % 5 !== 0);
+      const expect = { handled: [], inFlight: [], dead: [] };
+      busy.forEach((a, i) => {
+        assert.ok(a.receive({ n: 3 * i }));
+        assert.ok(a.receive({ n: 3 * i + 1, slow: true }));
+        assert.ok(a.receive({ n: 3 * i + 2 }));
+        expect.handled.push(3 * i);
+        expect.inFlight.push(3 * i + 1);
+        expect.dead.push(3 * i + 2);
+      });
+      await waitFor(() => seen.started.size === busy.length && seen.handled.size === busy.length, 60000, 'every busy actor in its slow handler');
+      await sup.shutdown();
+      stats = runtimeStats();
+      const sorted = (list) => [...list].sort((a, b) => a - b);
+      const inFlight = ev.exit.filter((e) => e.message !== undefined).map((e) => e.message.message.n);
+      const dead = ev.deadLetter.map((d) => d.message.n);
+      assert.deepEqual(sorted(seen.handled), expect.handled);
+      assert.deepEqual(sorted(inFlight), expect.inFlight, 'each slow message reported in flight by its exit, once');
+      assert.deepEqual(sorted(dead), expect.dead, 'each message behind it a dead letter, once');
+      assert.ok(ev.deadLetter.every((d) => d.reason === 'shutdown'));
+      assert.deepEqual(ev.exit.map((e) => e.id), all.map((a) => a.id).reverse(), 'one exit each, in reverse start order');
+      assert.ok(ev.exit.every((e) => e.reason === 'shutdown' && e.incarnation === 0));
+      assert.deepEqual(seen.terminated, ['shutdown'], 'the polite stop ran onTerminate');
+      assert.equal(ev.restart.length + ev.error.length, 0);
+      for (const a of all) assert.ok(a.getDiagnostics().isErr, `${a.id} is dead for good`);
+      assert.equal(first[0].receive('late'), false, 'mail to an actor ended at shutdown is refused');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(stats, NO_LEAKS);
+  });
+});
