@@ -213,6 +213,68 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('a lost worker ends its 10,000 actors together: each restarts once or ends for good as its restart type says, mail kept, no intensity exceeded', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000, interrupt: false }, retry: { max: 1, withinMs: 60000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'deadLetter', 'workerLost']);
+      const handled = new Set();
+      sup.subscribe((m) => handled.add(m.data));
+      const behaviour = {
+        init: () => 0,
+        handle: (n, msg, ctx) => {
+          if (msg === 'hang') for (;;);
+          if (msg && msg.n !== undefined) ctx.self.send('handled', msg.n);
+          return n + 1;
+        },
+      };
+      const permanent = sup.spawnMany(4000, behaviour, { restart: 'permanent' });
+      const temporary = sup.spawnMany(2000, behaviour, { restart: 'temporary' });
+      const transient = sup.spawnMany(4000, behaviour);
+      const actors = [...permanent, ...temporary, ...transient];
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 60000 })));
+      const culprit = transient[1234];
+      assert.ok(culprit.receive('hang'));
+      // two messages each behind the hang: both wait in the mailboxes the worker never took
+      actors.forEach((a, i) => {
+        assert.ok(a.receive({ n: 2 * i }));
+        assert.ok(a.receive({ n: 2 * i + 1 }));
+      });
+      const lost = await waitFor(() => ev.workerLost[0], 30000, 'the workerLost event');
+      assert.equal(lost.culprit, culprit.id);
+      assert.equal(lost.actors.length, 10_000);
+      assert.deepEqual(new Set(lost.actors), new Set(actors.map((a) => a.id)));
+      // one exit each: the culprit timeout (its hang in flight), the rest worker_lost
+      assert.equal(ev.exit.length, 10_000);
+      assert.deepEqual(ev.exit.filter((e) => e.reason !== 'worker_lost').map((e) => [e.id, e.reason, e.message?.message]), [[culprit.id, 'timeout', 'hang']]);
+      // restarted once each, in one placement, unless temporary (those end for good)
+      const restarted = ev.restart.map((e) => e.id);
+      assert.equal(new Set(restarted).size, restarted.length, 'no actor restarted twice');
+      assert.deepEqual(new Set(restarted), new Set([...permanent, ...transient].map((a) => a.id)));
+      assert.ok(ev.restart.every((e) => e.incarnation === 1 && e.reason === (e.id === culprit.id ? 'timeout' : 'worker_lost')));
+      for (const a of temporary) assert.ok(a.getDiagnostics().isErr, `${a.id} (temporary) ended for good`);
+      assert.equal(ev.error.length, 0, 'no intensity exceeded (retry.max is 1)');
+      // every message once: in flight at its actor's exit (those the worker had taken with the
+      // hang's batch), else handled by the next incarnation, or a dead letter if there is none
+      const inFlight = ev.exit.filter((e) => e.message?.message?.n !== undefined).map((e) => e.message.message.n);
+      const isTemporary = new Set(temporary.map((a) => a.id));
+      const expectHandled = [];
+      const expectDead = [];
+      actors.forEach((a, i) => {
+        for (const n of [2 * i, 2 * i + 1]) if (!inFlight.includes(n)) (isTemporary.has(a.id) ? expectDead : expectHandled).push(n);
+      });
+      await waitFor(() => handled.size >= expectHandled.length && ev.deadLetter.length >= expectDead.length, 60000, 'every message handled or dead-lettered');
+      const sorted = (list) => [...list].sort((a, b) => a - b);
+      assert.deepEqual(sorted(handled), expectHandled);
+      assert.deepEqual(sorted(ev.deadLetter.map((d) => d.message.n)), expectDead);
+      assert.equal(handled.size + inFlight.length + ev.deadLetter.length, 20_000);
+      assert.ok(ev.deadLetter.every((d) => d.reason === 'worker_lost'));
+      assert.equal(await culprit.call('again', { timeoutMs: 60000 }), 3, 'its state started over: its two kept messages (the hang was in flight), then this call');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('an async-continuation hang among 10,000 co-located actors: culprit timeout, the rest worker_lost or untouched, every message accounted for', 120000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000 }, retry: { max: 1, withinMs: 60000 } });
     try {
