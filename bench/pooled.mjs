@@ -7,15 +7,17 @@
 // 100k (the first and the last), one message to each (with CPU time per message: the process,
 // and the host thread while it sends), memory per actor by layer (whole-process RSS; the host's
 // JS heap; the pool workers' JS heaps, measured from inside them), and call p50/p99 to random
-// actors with all of them resident (with CPU time per call as in the first row).
-// BENCH_ROWS=call,a2a,ctxspawn,hang,many picks rows (default: all).
+// actors with all of them resident (with CPU time per call as in the first row); last,
+// `shutdown()` of 100k and of [actors] live pooled actors on 2 workers (wall time, the
+// process's CPU time and the host thread's).
+// BENCH_ROWS=call,a2a,ctxspawn,hang,many,shutdown picks rows (default: all).
 
 import { createSupervisor } from '../index.mjs';
 import { mainThreadCpuMs as hostCpuMs, percentile, processCpuMs as cpuMs, within } from './common.mjs';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const HANG = Number(process.env.HANG ?? 100_000);
-const ROWS = new Set((process.env.BENCH_ROWS ?? 'call,a2a,ctxspawn,hang,many').split(','));
+const ROWS = new Set((process.env.BENCH_ROWS ?? 'call,a2a,ctxspawn,hang,many,shutdown').split(','));
 const bun = typeof process.versions.bun === 'string';
 const out = (row) => console.log(JSON.stringify({ runtime: bun ? 'bun' : 'node', ...row }));
 const gc = () => (bun ? globalThis.Bun.gc(true) : globalThis.gc?.());
@@ -230,8 +232,31 @@ async function many() {
   await sup.shutdown();
 }
 
+/** `shutdown()` of `n` live pooled actors on 2 workers, every one started and idle. */
+async function shutdownOf(n) {
+  const workers = 2;
+  const sup = createSupervisor({ pool: { workers, maxBlockMs: 5000, maxActors: n + 100 } });
+  sup.spawnMany(n, { init: () => ({ hits: 0 }), handle: (s) => ({ hits: s.hits + 1 }) });
+  await (await probes(sup, workers)).hits(); // (their start orders come after every actor's)
+  gc();
+  const c0 = cpuMs();
+  const h0 = hostCpuMs();
+  const t0 = performance.now();
+  await sup.shutdown();
+  const ms = performance.now() - t0;
+  const h1 = hostCpuMs();
+  out({
+    row: 'shutdown() of live pooled actors',
+    actors: n,
+    ms: Math.round(ms),
+    processCpuMs: Math.round(cpuMs() - c0),
+    hostCpuMs: h0 === null ? null : h1 - h0,
+  });
+}
+
 if (ROWS.has('call')) await callLatency();
 if (ROWS.has('a2a')) await actorToActor();
 if (ROWS.has('ctxspawn')) await ctxSpawn();
 if (ROWS.has('hang')) await hangRecovery();
 if (ROWS.has('many')) await many();
+if (ROWS.has('shutdown')) for (const n of new Set([100_000, N])) await shutdownOf(n);

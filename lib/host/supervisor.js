@@ -1134,7 +1134,7 @@ class Supervisor {
     const causes = [];
     for (let i = 0; i < list.length; i += 2) {
       const e = list[i];
-      if (this._entries.get(e.num) !== e || e.thread) continue;
+      if (e.ref._finalIncarnation !== undefined || e.thread) continue; // (ended for good, or started)
       entries.push(e);
       causes.push(list[i + 1]);
     }
