@@ -1,6 +1,6 @@
 // Pooled actors (DESIGN.md 8): many actors on a few worker threads, same API and supervision.
 import assert from 'node:assert/strict';
-import { describe, slowTest, waitFor, record, faults, NO_LEAKS, POOLED_REFUSES } from './harness.mjs';
+import { describe, slowTest, waitFor, deadForGood, record, faults, NO_LEAKS, POOLED_REFUSES } from './harness.mjs';
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 // A handler's deadline far above what these handlers need, so a busy shared machine that
@@ -269,6 +269,32 @@ describe('pooled actors', () => {
       assert.equal(handled.size + inFlight.length + ev.deadLetter.length, 20_000);
       assert.ok(ev.deadLetter.every((d) => d.reason === 'worker_lost'));
       assert.equal(await culprit.call('again', { timeoutMs: 60000 }), 3, 'its state started over: its two kept messages (the hang was in flight), then this call');
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest("a lost worker's culprit over its group's intensity: the group gives up, every actor exits once and ends for good", 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: 1000, interrupt: false }, retry: { max: 0, withinMs: 60000 } });
+    try {
+      const ev = record(sup, ['exit', 'restart', 'error', 'workerLost']);
+      const actors = sup.spawnMany(500, (self, msg) => {
+        if (msg === 'hang') for (;;);
+        return msg;
+      });
+      await Promise.all(actors.map((a) => a.call('warm', { timeoutMs: 60000 })));
+      const culprit = actors[100];
+      assert.ok(culprit.receive('hang'));
+      await waitFor(() => ev.error.length > 0, 30000, 'the intensity_exceeded error');
+      assert.deepEqual(ev.error.map((e) => [e.reason, e.cause, e.id]), [['intensity_exceeded', 'timeout', culprit.id]]);
+      for (const a of actors) await deadForGood(a);
+      const ids = ev.exit.map((e) => e.id);
+      assert.equal(new Set(ids).size, ids.length, 'no actor exited twice');
+      assert.deepEqual(new Set(ids), new Set(actors.map((a) => a.id)));
+      assert.deepEqual(ev.exit.filter((e) => e.reason !== 'worker_lost').map((e) => [e.id, e.reason]), [[culprit.id, 'timeout']]);
+      assert.equal(ev.restart.length, 0);
+      assert.equal(ev.workerLost.length, 1);
     } finally {
       await sup.shutdown();
     }

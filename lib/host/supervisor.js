@@ -902,6 +902,7 @@ class Supervisor {
     let f = 0; // next in-flight message
     let p = 0; // next plan
     let finished = 0;
+    let planned; // [entry, reason, plan, …]
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       const what = done[i];
@@ -940,10 +941,15 @@ class Supervisor {
         finished++;
       } else {
         e.exitedAt = this._metrics.sample('restartLatency') ? performance.now() : 0;
-        this._run(JSON.parse(out.plans[p++]), why, e).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
+        (planned ??= []).push(e, why, out.plans[p++]);
       }
     }
     if (finished > 0) this._forgetMany(entries, done, finished);
+    // Other plans run once every entry here is over: one may stop others of them (the group
+    // of a culprit over its intensity), which are then between incarnations, not ended twice
+    for (let k = 0; planned !== undefined && k < planned.length; k += 3) {
+      this._run(JSON.parse(planned[k + 2]), planned[k + 1], planned[k]).catch((err) => this._emit('error', { reason: 'plan failed', error: err }));
+    }
     return left;
   }
 
