@@ -10,7 +10,7 @@
 //   node bench/pooled-hang-phases.mjs [actors]     (default 100000; Bun: bun bench/pooled-hang-phases.mjs)
 
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { mainThreadCpuMs as hostCpuMs } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { createSupervisor, Supervisor } = require('../lib/host/supervisor.js');
@@ -18,15 +18,6 @@ const { Thread } = require('../lib/host/threads.js');
 
 const N = Number(process.argv[2] ?? 100_000);
 const bun = typeof process.versions.bun === 'string';
-const hostCpuMs = () => {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return null;
-  }
-};
 
 let t0 = 0;
 let h0 = 0;
