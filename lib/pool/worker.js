@@ -894,8 +894,7 @@ function onStop(id, inc, body) {
     // one order for many actors ended together (a shutdown): `many` is [actorId, incarnation, …],
     // or `all` when none is left bound to this worker (every slot here started before this order)
     if (body.all === true) {
-      for (const slot of slots.values()) endSlot(slot, false);
-      slots.clear();
+      for (const slot of slots.values()) endSlot(slot);
       return;
     }
     const many = body.many;
@@ -1297,12 +1296,12 @@ function fail(slot, err) {
  * its pending replies and box waits are dropped, the timers its code set are cancelled, and its
  * views of box memory are detached (before the core can give its boxes to anyone else).
  */
-function endSlot(slot, unlist = true) {
+function endSlot(slot) {
   if (slot.ended) return;
   slot.ended = true;
   slot.awaits(false);
   slot.queue = EMPTY;
-  if (unlist && slots.get(slot.id) === slot) slots.delete(slot.id); // (false: the caller clears them all)
+  if (slots.get(slot.id) === slot) slots.delete(slot.id);
   runtimeClearTimeout(slot.idleTimer);
   slot.idleTimer = null;
   if (slot.timers !== null) cancelTimers(slot);
