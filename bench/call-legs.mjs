@@ -41,9 +41,9 @@ await callee.call(0);
 let readerAt = 0;
 const reader = sup._reader;
 const drain = reader.drain.bind(reader);
-reader.drain = () => {
+reader.drain = (taken) => {
   if (readerAt === 0) readerAt = clock();
-  return drain();
+  return drain(taken);
 };
 
 const worker = new Worker(new URL('./workers/stamp.mjs', import.meta.url));

@@ -409,7 +409,8 @@ export declare function register(actorId: number, name: string): void
  * whenever the port has work after being idle. A worker port keeps its thread alive, is closed
  * by an environment cleanup hook when the thread ends, and comes with its control words: a
  * `Uint32Array` over core memory where the thread counts the messages it handled. A host port
- * does not keep the process alive.
+ * does not keep the process alive, and its `wake` gets the port's waiting batch (JSON text, as
+ * `hostTake` returns it, or null) as its argument.
  */
 export declare function registerPort(portId: number, wake: () => unknown, worker: boolean): Uint32Array | null
 

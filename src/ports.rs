@@ -4,12 +4,13 @@
 use crate::entry::{guard, guard_try, id, invalid};
 use crate::thread::{bound, current, flush_current, JsWaker, BOUND, CURRENT, TARGETS};
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::cell::RefCell;
 use std::sync::Arc;
 use warden_core::outbox::{Outbox, OUTBOX_BYTES};
 use warden_core::port::{ControlBlock, CONTROL_WORDS};
-use warden_core::{runtime, Port};
+use warden_core::{runtime, Port, Waker};
 
 /// Registers a new port (before its thread starts) and returns its id.
 #[napi(catch_unwind)]
@@ -29,7 +30,8 @@ pub fn close_port(port_id: f64) -> Result<()> {
 /// whenever the port has work after being idle. A worker port keeps its thread alive, is closed
 /// by an environment cleanup hook when the thread ends, and comes with its control words: a
 /// `Uint32Array` over core memory where the thread counts the messages it handled. A host port
-/// does not keep the process alive.
+/// does not keep the process alive, and its `wake` gets the port's waiting batch (JSON text, as
+/// `hostTake` returns it, or null) as its argument.
 #[napi(catch_unwind)]
 pub fn register_port(
     env: Env,
@@ -64,10 +66,47 @@ pub fn register_port(
             })?;
             return Ok(Some(control_words(port.control().clone())));
         }
-        let tsfn = builder.weak::<true>().build()?;
-        port.set_waker(Arc::new(JsWaker::<true>(tsfn)));
+        // A host port's wake brings its first batch along: the callback, on this thread, takes
+        // the urgent envelopes and passes them (or null) to `wake`, so the reader starts with
+        // them instead of asking with `hostTake` (one native call fewer per wake). It holds the
+        // port weakly: the port holds the waker, which holds this callback.
+        let weak = Arc::downgrade(&port);
+        let tsfn = builder
+            .weak::<true>()
+            .build_callback(move |_| Ok(wake_batch(&weak)))?;
+        port.set_waker(Arc::new(HostWaker(tsfn)));
         Ok(None)
     })
+}
+
+/// Wakes the host thread through a threadsafe function whose callback hands the reader the
+/// port's waiting batch.
+struct HostWaker(ThreadsafeFunction<(), Unknown<'static>, Option<String>, Status, false, true>);
+
+impl Waker for HostWaker {
+    fn wake(&self) -> bool {
+        self.0.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+    }
+}
+
+/// The urgent batch of a host port being woken (run on its thread, in the wake callback), as
+/// `hostTake` would return it: the host's own mail goes out first, as in every host entry point.
+/// None when the port is gone, or on a panic (reported; what is still queued is found by the
+/// reader's `hostPark`).
+fn wake_batch(port: &std::sync::Weak<Port>) -> Option<String> {
+    let port = port.upgrade()?;
+    match warden_core::panics::catch(|| {
+        crate::host_mail::deliver();
+        port.take_urgent()
+    }) {
+        Ok(batch) => batch,
+        Err(message) => {
+            let _ = warden_core::panics::catch(|| {
+                runtime().report_panic(0, "host wake", &message)
+            });
+            None
+        }
+    }
 }
 
 /// Worker: takes the urgent envelopes (replies, start and stop orders) as a JSON batch.

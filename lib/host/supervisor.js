@@ -362,6 +362,7 @@ class Supervisor {
       open: () => !this._closed,
       awaiting: () => this._calls.size > 0,
       policy: new Spinner(HOST_MAX_WAIT_US, HOST_DENSE_GAP_MS),
+      parkAfterJs: true, // a reply's `await` resumes before the park (lib/port/reader.js)
     });
     // Threads the pool stops are waited for like ended incarnations (shutdown, leak checks).
     this._pool = new ThreadPool(this._config.warmWorkers, (t) => this._reap(t));
@@ -375,7 +376,7 @@ class Supervisor {
     this._lastOrigin = null; // the Origin of the last actor spawned alone (see _entry)
     /** This node of a cluster (DESIGN.md 9), when `config.cluster` is set. */
     this.cluster = this._config.cluster ? new (require('../cluster/index.js').Cluster)(this, this._config.cluster) : undefined;
-    native.registerPort(this._port, this._reader.read, false);
+    native.registerPort(this._port, this._reader.wakeWith, false);
     this._reader.drain();
     tasks.start(this); // tasks.minThreads: task threads from the start
   }

@@ -33,7 +33,10 @@ class PortReader {
    * - `open()`: false once the thread stops reading; `awaiting()`: replies are expected soon;
    * - `policy`: `arrived(now)`, `shouldSpin(awaiting)`, `pollUs()`, `sleepUs()`, `parked()`
    *   (a Spinner of lib/port/spin.js, or the same shape);
-   * - `setImmediate`: the runtime's own (user code may have replaced the global one).
+   * - `setImmediate`: the runtime's own (user code may have replaced the global one);
+   * - `parkAfterJs`: when the pass ran something that queued JS (a settled reply), park in a
+   *   microtask queued behind it rather than now, so the caller's `await` resumes one native
+   *   call sooner (the port stays claimed meanwhile: what arrives is found by that park).
    */
   constructor(o) {
     this.take = o.take;
@@ -48,10 +51,14 @@ class PortReader {
     this.awaiting = o.awaiting ?? never;
     this.policy = o.policy;
     this.setImmediate = o.setImmediate ?? setImmediate;
+    this.parkAfterJs = o.parkAfterJs ?? false;
     this.spinQueued = false;
     this.recheckQueued = false;
+    this.parkQueued = false;
     /** `drain` as a callback (for registerPort and settled handlers). */
     this.read = () => this.drain();
+    /** `drain` as a host port's wake callback, which brings the batch its native side took. */
+    this.wakeWith = (batch) => this.drain(batch);
     this.spinTurn = () => {
       this.spinQueued = false;
       this.drain();
@@ -59,6 +66,12 @@ class PortReader {
     this.recheck = () => {
       this.recheckQueued = false;
       this.drain();
+    };
+    this.parkSoon = () => {
+      // A drain since it was queued took the port over (and spun, waited or parked itself).
+      if (!this.parkQueued) return;
+      this.parkQueued = false;
+      if (this.open() && this.park()) this.drain();
     };
   }
 
@@ -78,15 +91,24 @@ class PortReader {
     }
   }
 
-  /** Handles everything the port has, then spins, waits or parks (see the file comment). */
-  drain() {
+  /**
+   * Handles everything the port has, then spins, waits or parks (see the file comment).
+   * `taken` (a host port's wake): what a first `take()` would return, already taken.
+   */
+  drain(taken) {
     // Whether this call ran something that may have queued JS (a settled reply, a handler still
     // running): then the thread must not wait in the core before its microtasks and event loop
     // have run, since that JS may be what sends the next message.
     let queuedJs = false;
     let rounds = 0;
+    this.parkQueued = false;
     while (this.open()) {
-      const text = this.take();
+      let text;
+      if (taken === undefined) text = this.take();
+      else {
+        text = taken;
+        taken = undefined;
+      }
       if (text !== null) {
         this.arrived();
         queuedJs = true;
@@ -127,6 +149,11 @@ class PortReader {
         return;
       }
       this.policy.parked();
+      if (queuedJs && this.parkAfterJs) {
+        this.parkQueued = true;
+        queueMicrotask(this.parkSoon);
+        return;
+      }
       if (!this.park()) return;
     }
   }
