@@ -115,7 +115,7 @@ class TaskPool {
         },
       },
     });
-    native.registerPort(this.port, this.wakeWither.wakeWith, false);
+    native.registerPort(this.port, this.reader.wakeWith, false);
     this.reader.drain();
     this.ensureMin();
   }
