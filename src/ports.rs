@@ -101,9 +101,7 @@ fn wake_batch(port: &std::sync::Weak<Port>) -> Option<String> {
     }) {
         Ok(batch) => batch,
         Err(message) => {
-            let _ = warden_core::panics::catch(|| {
-                runtime().report_panic(0, "host wake", &message)
-            });
+            let _ = warden_core::panics::catch(|| runtime().report_panic(0, "host wake", &message));
             None
         }
     }
