@@ -982,10 +982,7 @@ function start(id, spec, incarnation) {
       if (slot.ended) return;
       if (loaded.onStart) await runAs(slot, () => loaded.onStart(slot.ctx));
       if (slot.ended) return;
-      slot.waiting = false;
-      slot.awaits(false);
-      started(slot);
-      runSlot(slot);
+      startedLater(slot);
     })
     .catch((err) => fail(slot, err));
 }
@@ -1027,10 +1024,7 @@ function startLater(slot, b, v, fromInit) {
       if (b.onStart) await runAs(slot, () => b.onStart(slot.ctx));
       if (slot.ended) return;
     }
-    slot.waiting = false;
-    slot.awaits(false);
-    started(slot);
-    runSlot(slot);
+    startedLater(slot);
   })().catch((err) => fail(slot, err));
   return false;
 }
@@ -1202,6 +1196,14 @@ function acknowledge(slot) {
   // the sender named last: `!<inc>`; another actor: `!<inc>,1,<id>`, which names it without
   // becoming the sender (one record per message when each actor handles one)
   outbox.putAck(slot.inc, outboxSender === slot.id ? 0 : slot.id);
+}
+
+/** An asynchronous start-up (a module, or an `init`/`onStart` that awaited) is over: it runs its mail. */
+function startedLater(slot) {
+  slot.waiting = false;
+  slot.awaits(false);
+  started(slot);
+  runSlot(slot);
 }
 
 /** `slot`'s start-up code is done: it may get mail (the same record, counting 0 messages). */
