@@ -1,6 +1,7 @@
 // Pooled actors (DESIGN.md 8.5): one JSON line per row.
 //   node --expose-gc bench/pooled.mjs [actors]        (default 1000000; Bun: bun bench/pooled.mjs)
-// Rows: host → pooled call p50/p99 (with CPU time per call: the process, and the host thread);
+// Rows: host → pooled call p50/p99 (with CPU time per call: the process, and the host thread;
+// beside it, the same loop as a postMessage ping-pong with one worker thread, same run);
 // actor → actor on one worker (messages per second and CPU time per message); ctx.spawn inside
 // a worker; a hang among co-located actors (HANG actors, default 100000; beside it, one round of
 // calls to all of them without a hang); then, with [actors] live: spawnMany rate per chunk of
@@ -12,8 +13,9 @@
 // process's CPU time and the host thread's).
 // BENCH_ROWS=call,a2a,ctxspawn,hang,many,shutdown picks rows (default: all).
 
+import { Worker } from 'node:worker_threads';
 import { createSupervisor } from '../index.mjs';
-import { mainThreadCpuMs as hostCpuMs, percentile, processCpuMs as cpuMs, within } from './common.mjs';
+import { mainThreadCpuMs as hostCpuMs, onceMessage, percentile, processCpuMs as cpuMs, within } from './common.mjs';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const HANG = Number(process.env.HANG ?? 100_000);
@@ -49,8 +51,19 @@ async function callLatency() {
   const sup = createSupervisor({ pool: { workers: 1 } });
   const [a] = sup.spawnMany(1, (self, msg) => msg);
   for (let i = 0; i < 2000; i++) await a.call(i);
-  out({ row: 'call host → pooled', ...(await calls(20000, (i) => a.call(i))) });
+  const warden = await calls(20000, (i) => a.call(i));
   await sup.shutdown();
+  // baseline, same run: a postMessage ping-pong with one worker thread (bench/workers/echo.mjs)
+  const w = new Worker(new URL('./workers/echo.mjs', import.meta.url));
+  const ping = (i) => {
+    const p = onceMessage(w);
+    w.postMessage(i);
+    return p;
+  };
+  for (let i = 0; i < 2000; i++) await ping(i);
+  const postMessage = await calls(20000, ping);
+  await w.terminate();
+  out({ row: 'call host → pooled', ...warden, postMessage, ratioP50: +(warden.p50us / postMessage.p50us).toFixed(2) });
 }
 
 async function actorToActor() {
