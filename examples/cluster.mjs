@@ -17,7 +17,7 @@ if (role === 'a') {
     globalThis.total = (globalThis.total ?? 0) + (typeof msg === 'number' ? msg : 0);
     return globalThis.total;
   }, { name: 'counter', global: true });
-  println('[a] counter registered cluster-wide; Ctrl-C stops A (B sees DOWN shutdown; kill -9 gives noconnection)');
+  println('[a] counter registered cluster-wide; Ctrl-C stops A (B sees DOWN shutdown, or noproc if its monitor arrives after the stop; kill -9 gives noconnection)');
   process.on('SIGINT', () => sup.shutdown().then(() => process.exit(0)));
 } else {
   const c = await sup.whereis('counter', { wait: 10000 });
