@@ -93,6 +93,27 @@ forEachKind((k) => {
   });
 
   describe('bad input to a live supervisor', () => {
+    slowTest('ctx.send and ctx.call to null or undefined, as the first target an actor names, throw naming the target', 30000, async () => {
+      await k.withSup({ warmWorkers: 1 }, async (sup) => {
+        const events = [];
+        sup.on('deadLetter', (d) => events.push(d));
+        for (const target of ['null', 'undefined']) {
+          const a = sup.spawn(new Function('self', 'msg', 'ctx', `
+            const out = [];
+            for (const op of ['send', 'call']) {
+              try { const r = ctx[op](${target}, 'x'); out.push(op + ' returned ' + typeof r); if (r?.catch) r.catch(() => {}); }
+              catch (err) { out.push(op + ' ' + err.name + ': ' + err.message); }
+            }
+            return out;
+          `));
+          const out = await a.call('go');
+          assert.match(out[0], /^send TypeError: ctx\.send: target/, `${target}: ${out[0]}`);
+          assert.match(out[1], /^call TypeError: ctx\.call: target/, `${target}: ${out[1]}`);
+        }
+        assert.deepEqual(events, [], 'nothing was sent anywhere');
+      });
+    });
+
     slowTest('spawn: non-functions and bad options throw naming the parameter', 30000, async () => {
       await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const before = runtimeStats().actors;

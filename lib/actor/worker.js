@@ -429,7 +429,7 @@ function makeSelf(g) {
 }
 
 
-let lastTarget = null; // the last target given by id or ref, and what it resolved to
+let lastTarget = Symbol('none'); // the last target given by id or ref, and what it resolved to (no value a caller passes)
 let lastTargetId = 0;
 
 function target(t, param) {
@@ -465,9 +465,12 @@ function makeCtx(g) {
      */
     send(to, msg) {
       live(g);
-      const rid = remoteId(to);
-      if (rid !== null) return native.request(0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
-      const n = target(to, 'ctx.send: target');
+      let n = lastTargetId;
+      if (to !== lastTarget) {
+        const rid = remoteId(to); // the last target was local: a stream to it skips this
+        if (rid !== null) return native.request(0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
+        n = target(to, 'ctx.send: target');
+      }
       const text = encode(msg, 'ctx.send: msg');
       outbox ??= new Outbox(control);
       if (outbox.put(n, text)) return !outbox.knownDead(n);

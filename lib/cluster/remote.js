@@ -9,7 +9,7 @@ let refs = 0;
 /** The remote id `t` names (`actor-N@node`), or null for a local target. */
 function remoteId(t) {
   const key = typeof t === 'string' ? t : t !== null && typeof t === 'object' ? t.id : undefined;
-  return typeof key === 'string' && REMOTE.test(key) ? key : null;
+  return typeof key === 'string' && key.includes('@') && REMOTE.test(key) ? key : null; // a local id has no '@': no regex
 }
 
 /** The body of a request to the host for `what` (send, call, link, unlink, monitor, demonitor). */
