@@ -1,7 +1,8 @@
 // Chaos soak: actors under a storm of faults, and the accounting of every message.
 //
 //   node --expose-gc bench/soak.mjs [--phase chaos|storm|blast|leak|all] [--duration ms]
-//        [--actors n] [--rate msgs/s] [--json]        (Bun: bun bench/soak.mjs …)
+//        [--actors n] [--rate msgs/s] [--kind isolated|pooled|mixed] [--json]
+//        (Bun: bun bench/soak.mjs …)
 //
 // Phases:
 // - chaos: `actors` actors in three groups (one-for-one root, a one-for-all and a rest-for-one
@@ -9,7 +10,13 @@
 //   `rate` messages/s (a tenth of them as `call`s) for `duration` ms. Faults, each at its own
 //   rate (see FAULTS): throw, sync hang past timeoutMs, heap exhaustion (Node: one actor has
 //   resourceLimits), async handlers, ctx.call chains, ctx.send fan-out, Tier 2 writes read and
-//   released by a peer under short leases, and external kills (ref.kill) from the host. Then
+//   released by a peer under short leases, and external kills (ref.kill) from the host.
+//   `--kind` says what the actors are (DESIGN.md 8.1): `isolated` (the default: a thread each),
+//   `pooled` (on 2 pool workers, `maxBlockMs` 100, under `timeoutMs`: a hang is unwound in its
+//   worker where `pool.interrupt` is on (Bun's default), else it costs its worker, whose other
+//   actors exit `worker_lost` with their in-flight messages; no heap exhaustion: pooled actors
+//   refuse `resourceLimits`, and an out-of-memory would lose a worker as a hang does), or `mixed` (every other actor pooled; the
+//   heap-exhaustion actor stays isolated), so the fan-out, calls and Tier 2 shares cross kinds. Then
 //   it waits for the backlog to drain, shuts down, and accounts for every accepted message:
 //   handled (acked by a handler), the in-flight message of an exit, or a dead letter — exactly
 //   once. Exit code 1 on any loss or duplicate, or anything left after shutdown.
@@ -27,6 +34,9 @@
 import { createSupervisor, runtimeStats } from '../index.mjs';
 
 const isBun = typeof globalThis.Bun !== 'undefined';
+
+/** The values of `--kind` (chaos phase). */
+export const KINDS = Object.freeze(['isolated', 'pooled', 'mixed']);
 
 /** Fault rates per message (chaos phase). */
 export const FAULTS = Object.freeze({
@@ -141,7 +151,7 @@ class Ledger {
     };
     this.accepted = resize(Uint8Array, this.accepted);
     this.result = resize(Uint8Array, this.result);
-    this.actor = resize(Int32Array, this.actor);
+    this.actor = resize(Float64Array, this.actor); // actor ids fit in 53 bits (DESIGN.md 8.2)
     this.inc = resize(Int32Array, this.inc);
     this.cap = cap;
   }
@@ -200,11 +210,13 @@ class Ledger {
 }
 
 /** The chaos phase: returns its report (see the header). */
-export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drainMs = 60000, faults = FAULTS, log = () => {} } = {}) {
+export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drainMs = 60000, kind = 'isolated', faults = FAULTS, log = () => {} } = {}) {
+  if (!KINDS.includes(kind)) throw new RangeError(`chaos: kind must be one of ${KINDS.join(', ')} (got ${String(kind)})`);
   const rssBefore = rssMiB();
   const sup = createSupervisor({
     maxActors: actors + 8,
-    warmWorkers: 2,
+    warmWorkers: kind === 'pooled' ? 0 : 2,
+    pool: { workers: 2, maxBlockMs: 100 },
     retry: { max: Infinity },
     memory: { poolSize: 8, boxSize: 4096 },
     timeouts: { defaultLeaseMs: 100 },
@@ -213,12 +225,16 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   const rfo = sup.createGroup({ strategy: 'rest-for-one', retry: { max: Infinity } });
   const opts = { restart: 'permanent', timeoutMs: 200 };
   const refs = [];
+  // the heap-exhaustion actor (Node: resourceLimits) is the last one, and always isolated
+  const oomTarget = isBun || kind === 'pooled' ? -1 : actors - 1;
   for (let i = 0; i < actors; i++) {
     const where = i % 4 === 1 ? ofa : i % 4 === 2 ? rfo : sup;
-    const limited = !isBun && i === actors - 1;
-    refs.push(where.spawn(soakActor, limited ? { ...opts, resourceLimits: { maxOldGenerationSizeMb: 24 } } : opts));
+    const pooled = i !== oomTarget && (kind === 'pooled' || (kind === 'mixed' && i % 2 === 0));
+    const o = { ...opts, kind: pooled ? 'pooled' : 'isolated' };
+    refs.push(where.spawn(soakActor, i === oomTarget ? { ...o, resourceLimits: { maxOldGenerationSizeMb: 24 } } : o));
   }
-  const oomTarget = isBun ? -1 : actors - 1;
+  const kinds = { isolated: 0, pooled: 0 };
+  for (const r of refs) kinds[r.getDiagnostics().value.kind]++;
 
   const book = new Ledger();
   const injected = { throw: 0, hang: 0, oom: 0, async: 0, fan: 0, call: 0, write: 0, kill: 0 };
@@ -309,6 +325,8 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   const report = {
     runtime: isBun ? `bun ${globalThis.Bun.version}` : `node ${process.versions.node}`,
     actors,
+    kind,
+    kinds,
     durationMs,
     rate,
     sent: book.count.sent,
@@ -450,7 +468,7 @@ async function main() {
   const log = o.json ? () => {} : (s) => console.error(s);
   const out = {};
   if (phase === 'chaos' || phase === 'all') {
-    out.chaos = await chaos({ actors: o.actors, durationMs: o.duration, rate: o.rate, drainMs: o.drain, log });
+    out.chaos = await chaos({ actors: o.actors, durationMs: o.duration, rate: o.rate, drainMs: o.drain, kind: o.kind, log });
   }
   if (phase === 'storm' || phase === 'all') out.storm = [await storm({ n: 1 }), await storm({ n: 8 })];
   if (phase === 'blast' || phase === 'all') out.blast = await blast();
