@@ -1,6 +1,7 @@
-// Pooled actors (DESIGN.md 8): the features they share with isolated actors beyond messaging —
-// ctx.yield, polite stops with onTerminate, onIdle, timers per actor, Tier 2 boxes and regions
-// per actor, a worker that dies on its own, and a synchronous hang interrupted in its worker.
+// Pooled actors (DESIGN.md 8): what only they have — ctx.yield, polite stops with onTerminate,
+// onIdle, timers per actor, a worker that dies on its own, and a synchronous hang (a loop or an
+// Atomics.wait) interrupted in its worker. Tier 2 boxes and shared regions run for both kinds in
+// tier2.test.mjs and regions.test.mjs.
 import assert from 'node:assert/strict';
 import { describe, slowTest, waitFor, record, withSup } from './harness.mjs';
 
@@ -195,100 +196,23 @@ describe('pooled actors: features', () => {
     }).finally(() => delete process.env.WARDEN_TEST_HOOKS);
   });
 
-  slowTest('Tier 2: pooled actors write, read and release boxes; an exit releases only its own references and detaches its views', 30000, async () => {
-    await withSup({ pool: pool(), memory: { poolSize: 4, boxSize: 1024 } }, async (sup) => {
-      const ev = record(sup, ['exit', 'leaseExpired', 'error']);
-      const actor = async (self, msg, ctx) => {
-        if (msg?.write) {
-          const r = await ctx.write({ msg: 'doc', data: msg.write, share: msg.share });
-          return r.isOk ? r.value : `Err: ${r.error}`;
-        }
-        if (msg?.alloc) {
-          const r = await ctx.alloc(3);
-          r.value.bytes.set([1, 2, 3]);
-          const c = await r.value.commit({ msg: 'raw', type: 'binary', share: msg.share });
-          return c.value;
-        }
-        if (msg?.handle && msg.from !== undefined) {
-          // an INBOX delivery: read it and keep the view (co-located actors share globals)
-          const reader = ctx.read(msg);
-          globalThis.__pooledViews ??= {};
-          globalThis.__pooledViews[self.id] = reader.bytes();
-          self.send('read', reader.type === 'binary' ? [...reader.bytes()] : reader.json());
-          return;
-        }
-        if (msg === 'release') return ctx.release(globalThis.__pooledLock);
-        if (msg?.lock) {
-          globalThis.__pooledLock = msg.lock;
-          return ctx.read(msg.lock) === null ? 'unreadable' : 'readable';
-        }
-        if (msg?.viewOf) return globalThis.__pooledViews?.[msg.viewOf]?.byteLength ?? null;
-        return null;
-      };
-      const [writer, r1, r2, outsider] = sup.spawnMany(4, actor);
-      const reads = [];
-      for (const r of [r1, r2]) r.subscribe((m) => reads.push([m.from, m.data]));
-      // the host reads what a pooled actor wrote for itself
-      const own = await writer.call({ write: { x: 1 }, share: 'owner' });
-      assert.deepEqual(sup.read(own).json(), { x: 1 });
-      assert.equal(sup.release(own), true);
-      assert.equal(await outsider.call({ lock: own }), 'unreadable', 'an owner box is not for other actors');
-      // shared with two co-located readers, written in place
-      const lock = await writer.call({ alloc: true, share: [r1, r2] });
-      await waitFor(() => reads.length === 2, 10000, 'both INBOX reads');
-      assert.deepEqual(reads.map((r) => r[1]), [[1, 2, 3], [1, 2, 3]]);
-      assert.equal(await outsider.call({ lock }), 'unreadable', 'not shared with the outsider');
-      assert.equal(await outsider.call({ viewOf: r1.id }), 3, 'r1 holds a live view');
-      // r1 ends: its view is detached, r2's is not, and r2 still reads the box
-      await r1.kill('killed');
-      assert.equal(await outsider.call({ viewOf: r1.id }), 0, 'the ended incarnation\'s view is detached');
-      assert.equal(await outsider.call({ viewOf: r2.id }), 3, 'its neighbour keeps its view');
-      assert.equal(await r2.call({ lock }), 'readable');
-      assert.equal(await r2.call('release'), true);
-      assert.equal(await r2.call('release'), false, 'a double release changes nothing');
-      assert.equal(ev.error.length, 0);
-    });
-  });
-
-  slowTest('Tier 2: a pooled writer past its lease exits lease_expired alone', 30000, async () => {
-    await withSup({
-      pool: pool(),
-      memory: { poolSize: 2, boxSize: 256 },
-      timeouts: { defaultLeaseMs: 60000, actorTimeouts: { holder: 50 } },
-    }, async (sup) => {
-      const ev = record(sup, ['exit', 'leaseExpired']);
-      const holder = sup.spawn(async (self, msg, ctx) => {
-        const r = await ctx.alloc(8); // never committed
-        globalThis.__pooledHeld = r.value.bytes;
-        return r.isOk;
-      }, { kind: 'pooled', name: 'holder', restart: 'temporary' });
-      const neighbour = sup.spawn((self, msg) => (msg === 'held' ? globalThis.__pooledHeld?.byteLength : msg), { kind: 'pooled' });
-      assert.equal(await holder.call('x'), true);
-      await waitFor(() => ev.exit.length === 1, 10000, 'the lease expiry');
-      assert.deepEqual([ev.exit[0].id, ev.exit[0].reason], [holder.id, 'lease_expired']);
-      assert.equal(ev.leaseExpired[0].role, 'writer');
-      assert.equal(await neighbour.call('held'), 0, 'the writer\'s view was detached');
-      assert.equal(await neighbour.call('x'), 'x');
-      await waitFor(() => sup.getDiagnostics().value.memoryPool.boxesInUse === 0, 10000, 'the box back in the pool');
-    });
-  });
-
-  slowTest('regions: a pooled actor granted a region shares it with the host; one not granted is refused', 30000, async () => {
-    await withSup({ pool: pool() }, async (sup) => {
-      const counter = new Int32Array(sup.region('hits', 64));
-      const fn = (self, msg, ctx) => {
-        try {
-          return Atomics.add(new Int32Array(ctx.region('hits')), 0, 1) + 1;
-        } catch (err) {
-          return `${err.name}: ${err.message}`;
-        }
-      };
-      const granted = sup.spawnMany(3, fn, { regions: ['hits'] });
-      const other = sup.spawn(fn, { kind: 'pooled' });
-      await Promise.all(granted.map((a) => a.call('x')));
-      assert.equal(Atomics.load(counter, 0), 3);
-      assert.match(await other.call('x'), /^Error: region "hits" is not granted to actor-/);
-      assert.equal(await granted[0].call('x'), 4);
+  slowTest('an Atomics.wait past maxBlockMs is unwound in its worker (pool.interrupt): only the waiter exits timeout', 30000, async () => {
+    await withSup({ pool: pool({ maxBlockMs: 200, interrupt: true }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost', 'error']);
+      sup.region('never', 64);
+      const waiter = sup.spawn((self, msg, ctx) => (msg === 'wait' ? Atomics.wait(new Int32Array(ctx.region('never')), 0, 0) : msg), {
+        kind: 'pooled',
+        regions: ['never'],
+      });
+      const neighbour = sup.spawn((self, msg) => msg, { kind: 'pooled' });
+      assert.equal(await neighbour.call('warm'), 'warm');
+      await assert.rejects(waiter.call('wait', { timeoutMs: 20000 }), /timeout/);
+      await waitFor(() => ev.restart.length === 1, 10000, 'the waiter\'s restart');
+      assert.deepEqual(ev.exit.map((e) => [e.id, e.reason]), [[waiter.id, 'timeout']]);
+      assert.equal(ev.workerLost.length, 0, 'the worker went on');
+      assert.equal(await neighbour.call('again'), 'again');
+      assert.equal(neighbour.incarnation, 0);
+      assert.equal(await waiter.call('again'), 'again');
     });
   });
 

@@ -898,6 +898,9 @@ forEachKind((k) => {
         assert.equal(leaseExpiries(sup), 1, 'the expiry is counted in the pool diagnostics');
         await waitFor(() => pool(sup).boxesInUse === 0, 10000, 'box freed');
         assert.equal(ev.exit.filter((e) => e.id !== writer.id).length, 0, 'nobody else died');
+        // a co-located (pooled) neighbour sees the writer's writable view in their shared module: detached
+        const view = await other.call({ op: 'peek', id: writer.id, incarnation: 0, keep: 'w' }, CALL);
+        assert.equal(view, k.pooled ? 0 : null, 'the expired writer\'s view is detached');
         const lock = await written(other, { msg: 'after', data: 'reusable' });
         assert.equal(lock.boxIndex, 0, 'the box is reusable');
         await releaseAll([other], lock);
@@ -1027,10 +1030,18 @@ forEachKind((k) => {
         assert.equal(pool(sup).boxesInUse, 1, 'two readers hold it');
         await doomed.terminate();
         assert.equal(pool(sup).boxesInUse, 1, 'one reader holds it');
+        // Pooled probes on one worker share the probe's module, so the writer sees its neighbours'
+        // views there: the ended reader's is detached, the live one's is not. (An isolated
+        // writer's module knows nothing of other threads' views: null.)
+        const views = (who) => writer.call({ op: 'peek', id: who.id, incarnation: 0, handle: lock }, CALL);
+        const held = Buffer.byteLength(JSON.stringify('held by readers'));
+        assert.deepEqual(await views(doomed), k.pooled ? [0] : null, 'the ended incarnation\'s view is detached');
+        assert.deepEqual(await views(crasher), k.pooled ? [held] : null, 'its neighbour keeps its view');
         crasher.receive({ op: 'crash' });
         await waitFor(() => ev.restart.some((e) => e.id === crasher.id), 10000, 'crasher restarted');
         assert.match(ev.exit.find((e) => e.id === crasher.id).reason, /crash on purpose/);
         assert.equal(pool(sup).boxesInUse, 0, 'both references went with their incarnations');
+        assert.deepEqual(await views(crasher), k.pooled ? [0] : null, 'the crashed incarnation\'s view is detached');
         assert.equal(await crasher.call({ op: 'read', target: lock }, CALL), null, 'the new incarnation holds nothing');
         const again = await written(writer, { msg: 'again', data: 2, release: true });
         assert.equal(again.boxIndex, lock.boxIndex);
