@@ -196,6 +196,54 @@ describe('pooled actors: features', () => {
     }).finally(() => delete process.env.WARDEN_TEST_HOOKS);
   });
 
+  slowTest('a lost worker\'s actors give back their boxes (open writes, references, a waiting write); the new worker gets their regions', 60000, async () => {
+    await withSup({
+      pool: pool({ maxBlockMs: 300, interrupt: false }),
+      memory: { poolSize: 2, boxSize: 1024 },
+      retry: { max: 1, withinMs: 60000 },
+    }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost', 'error', 'leaseExpired']);
+      const hits = new Int32Array(sup.region('hits', 64));
+      const boxes = () => sup.getDiagnostics().value.memoryPool;
+      const actor = async (self, msg, ctx) => {
+        if (msg === 'hang') for (;;);
+        if (msg === 'region') return Atomics.add(new Int32Array(ctx.region('hits')), 0, 1) + 1;
+        if (msg === 'alloc') return (await ctx.alloc(8)).isOk; // never committed
+        if (msg === 'write') {
+          const r = await ctx.write({ msg: 'w', data: 1, timeoutMs: 30000 });
+          return r.isOk ? 'written' : r.error;
+        }
+        if (msg?.share) return (await ctx.write({ msg: 'shared', data: 1, share: msg.share })).value;
+        if (msg?.handle) return void ctx.read(msg); // an INBOX: read it, keep the reference
+        return msg;
+      };
+      const [writer, waiter, culprit, reader] = sup.spawnMany(4, actor, { regions: ['hits'] });
+      assert.equal(await writer.call('region'), 1);
+      assert.equal(await writer.call('alloc'), true, 'an open write');
+      await culprit.call({ share: [reader] });
+      await waitFor(() => boxes().boxesInUse === 2, 10000, 'the reader\'s reference (the writer holds none after commit)');
+      const waiting = waiter.call('write', { timeoutMs: 30000 });
+      waiting.catch(() => {});
+      await waitFor(() => boxes().waitingWrites === 1, 10000, 'a write waiting for a box');
+      culprit.receive('hang');
+      const lost = await waitFor(() => ev.workerLost[0], 20000, 'the workerLost event');
+      assert.deepEqual([lost.cause, lost.culprit], ['maxBlockMs', culprit.id]);
+      await assert.rejects(waiting, /worker_lost/);
+      await waitFor(() => ev.restart.length === 4, 20000, 'four restarts');
+      assert.deepEqual(
+        [boxes().boxesInUse, boxes().waitingWrites],
+        [0, 0],
+        'the open write, the reference and the waiting write went with their incarnations',
+      );
+      assert.deepEqual(ev.leaseExpired, [], 'given back at the exits, not at a lease');
+      assert.equal(await writer.call('region'), 2, 'the replacement worker got the region');
+      assert.equal(await reader.call('region'), 3);
+      assert.equal(Atomics.load(hits, 0), 3);
+      assert.equal(await waiter.call('write'), 'written', 'the pool works on');
+      assert.equal(ev.error.length, 0);
+    });
+  });
+
   slowTest('an Atomics.wait past maxBlockMs is unwound in its worker (pool.interrupt): only the waiter exits timeout', 30000, async () => {
     await withSup({ pool: pool({ maxBlockMs: 200, interrupt: true }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
       const ev = record(sup, ['exit', 'restart', 'workerLost', 'error']);

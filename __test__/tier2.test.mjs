@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { decode as cborDecode } from 'cbor-x';
-import { describe, slowTest, waitFor, within, record, faults, TypeOrRangeError, NO_LEAKS, runtime, forEachKind } from './harness.mjs';
-import { runtimeStats } from '../index.mjs';
+import { describe, slowTest, waitFor, within, record, faults, TypeOrRangeError, NO_LEAKS, runtime, forEachKind, POOL_DEFAULTS } from './harness.mjs';
+import { createSupervisor, runtimeStats } from '../index.mjs';
 import { sample, plain } from './fixtures/t2-samples.mjs';
 
 const native = createRequire(import.meta.url)('../lib/native.js'); // test-only addressOf
@@ -1327,5 +1327,75 @@ forEachKind((k) => {
       }
       assert.deepEqual(runtimeStats(), NO_LEAKS);
     });
+  });
+});
+
+describe('tier 2: across kinds and pool workers', () => {
+  slowTest('a box crosses kinds and workers: the same memory for an isolated reader and pooled readers on two workers, each way', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 2, boxSize: '64kb' }, pool: { ...POOL_DEFAULTS, workers: 2 } });
+    try {
+      const spawn = (kind) => spawnProbes(kind, sup, 1, { kind }).then(([r]) => r);
+      const pooledWriter = await spawn('pooled');
+      const pooledReader = await spawn('pooled');
+      const isolatedWriter = await spawn('isolated');
+      const isolatedReader = await spawn('isolated');
+      const workers = [pooledWriter, pooledReader].map((r) => r.getDiagnostics().value.worker);
+      assert.deepEqual(workers.sort(), [0, 1], 'the pooled writer and reader are on two workers');
+      for (const [writer, readers] of [
+        [pooledWriter, [pooledReader, isolatedReader, isolatedWriter]],
+        [isolatedWriter, [pooledReader, pooledWriter, isolatedReader]],
+      ]) {
+        const logs = readers.map(inboxes);
+        for (const r of readers) await r.call({ op: 'mode', decode: false, positions: [0, -1] }, CALL);
+        const a = await writer.call(
+          { op: 'alloc', size: 32 * KiB, fill: { byte: 0x33, at: [[0, 0x44], [-1, 0x55]] }, commit: { msg: `from-${writer.id}`, type: 'binary', share: readers.map((r) => r.id) } },
+          CALL,
+        );
+        assert.equal(a.commit.ok, true, a.commit.error);
+        for (const log of logs) {
+          const seen = await inboxFor(log, `from-${writer.id}`);
+          assert.equal(seen.from, writer.id);
+          assert.deepEqual([seen.read.length, seen.read.at], [32 * KiB, { 0: 0x44, '-1': 0x55 }]);
+          assert.equal(seen.read.address, a.address, 'zero copy: the memory the writer filled');
+        }
+        assert.equal(pool(sup).boxesInUse, 1);
+        await releaseAll([...readers, writer], a.commit.value);
+        assert.equal(pool(sup).boxesInUse, 0);
+      }
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest('"group" and "linked" reach both kinds; a pooled reader on another worker is refused an unshared box', 60000, async () => {
+    const sup = createSupervisor({ memory: { poolSize: 2, boxSize: '4kb' }, pool: { ...POOL_DEFAULTS, workers: 2 } });
+    try {
+      const group = sup.createGroup({ strategy: 'one-for-one' });
+      const [pooledWriter] = await spawnProbes('pooled', group, 1, { kind: 'pooled' });
+      const [pooledPeer] = await spawnProbes('pooled', group, 1, { kind: 'pooled' });
+      const [isolatedPeer] = await spawnProbes('isolated', group, 1, { kind: 'isolated' });
+      const [pooledOutsider] = await spawnProbes('pooled', sup, 1, { kind: 'pooled' });
+      const [isolatedLinked] = await spawnProbes('isolated', sup, 1, { kind: 'isolated' });
+      pooledWriter.link(isolatedLinked);
+      assert.equal(await pooledOutsider.call({ op: 'link', to: pooledWriter.id }, CALL), true);
+      const peers = [pooledPeer, isolatedPeer];
+      const linked = [isolatedLinked, pooledOutsider];
+      const logs = [...peers, ...linked].map(inboxes);
+      await pooledWriter.call({ op: 'mode', readBack: false }, CALL);
+      const g = await written(pooledWriter, { msg: 'g', data: 'group', share: 'group' });
+      for (const log of logs.slice(0, 2)) assert.equal((await inboxFor(log, 'g')).read.value, 'group');
+      await noInbox(isolatedLinked, 'an isolated actor outside the group');
+      assert.equal(await pooledOutsider.call({ op: 'read', target: g }, CALL), null, 'a pooled actor outside the group reads null');
+      await releaseAll(peers, g);
+      const l = await written(pooledWriter, { msg: 'l', data: 'linked', share: 'linked' });
+      for (const log of logs.slice(2)) assert.equal((await inboxFor(log, 'l')).read.value, 'linked');
+      assert.equal(await pooledPeer.call({ op: 'read', target: l }, CALL), null, 'not linked: null');
+      await releaseAll(linked, l);
+      assert.equal(pool(sup).boxesInUse, 0);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 });
