@@ -938,6 +938,36 @@ forEachKind((k) => {
       assert.deepEqual(runtimeStats(), NO_LEAKS);
     });
 
+    slowTest('heartbeat() extends a reader\'s lease: it keeps its reference and its view', 60000, async () => {
+      const sup = k.createSupervisor({
+        memory: { poolSize: 1, boxSize: '4kb' },
+        timeouts: { defaultLeaseMs: 30000, actorTimeouts: { beatingReader: 300 } },
+      });
+      try {
+        const ev = record(sup, ['exit', 'leaseExpired']);
+        const [writer] = await probes(sup, 1);
+        const [reader] = await probes(sup, 1, { name: 'beatingReader', timeoutMs: 60000 });
+        const got = inboxes(reader);
+        await writer.call({ op: 'mode', readBack: false });
+        const lock = await written(writer, { msg: 'kept', type: 'string', data: 'still mine', share: [reader.id] });
+        await inboxFor(got, 'kept');
+        const end = Date.now() + 1200; // four of its leases
+        while (Date.now() < end) {
+          assert.equal(await reader.call({ op: 'call', method: 'heartbeat', args: [] }).then((r) => r.returned), '(undefined)');
+          await new Promise((r) => setTimeout(r, 60));
+        }
+        assert.deepEqual(await reader.call({ op: 'views', handle: lock }), [Buffer.byteLength('still mine')], 'its view is live');
+        assert.equal((await reader.call({ op: 'read', target: lock })).value, 'still mine');
+        assert.deepEqual(ev.leaseExpired, []);
+        assert.deepEqual(ev.exit, []);
+        await releaseAll([reader], lock);
+        assert.equal(pool(sup).boxesInUse, 0);
+      } finally {
+        await sup.shutdown();
+      }
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
+
     slowTest('a reader that keeps a box past its lease loses its reference: view detached, box reusable, reader alive', 60000, async () => {
       const sup = k.createSupervisor({ memory: { poolSize: 1, boxSize: '4kb' }, timeouts: { defaultLeaseMs: 300 } });
       try {
