@@ -231,7 +231,7 @@ forEachKind((k) => {
       assert.deepEqual(runtimeStats(), NO_LEAKS);
     });
 
-    slowTest('ctx.spawn grants a child a region its parent has, and refuses one it has not', 30000, async () => {
+    slowTest(`ctx.spawn grants a child (${k.kind}) a region its parent has, and refuses one it has not`, 30000, async () => {
       await k.withSup({ warmWorkers: 1 }, async (sup) => {
         const host = new Int32Array(sup.region('shared', 8));
         sup.region('secret', 8);
@@ -247,7 +247,7 @@ forEachKind((k) => {
                     return { error: err.message };
                   }
                 },
-                msg.regions === undefined ? {} : { regions: msg.regions },
+                msg.regions === undefined ? { kind: msg.kind } : { kind: msg.kind, regions: msg.regions },
               );
               return { id: child.id, answer: await ctx.call(child.id, msg.use, { timeoutMs: 15000 }) };
             } catch (err) {
@@ -256,30 +256,32 @@ forEachKind((k) => {
           },
           { regions: ['shared'] },
         );
-        const granted = await parent.call({ regions: ['shared'], use: 'shared' }, CALL);
+        // (actor code sees no outer scope: the child's kind travels in the message)
+        const granted = await parent.call({ kind: k.kind, regions: ['shared'], use: 'shared' }, CALL);
         assert.deepEqual(granted.answer, { value: 1 });
+        assert.equal(sup.getDiagnostics({ actors: true }).value.actors.find((a) => a.id === granted.id)?.kind, k.kind, 'a child of the suite\'s kind');
         assert.equal(Atomics.load(host, 0), 1, 'the child wrote the host-visible region');
-        const notAsked = await parent.call({ use: 'shared' }, CALL);
+        const notAsked = await parent.call({ kind: k.kind, use: 'shared' }, CALL);
         assert.deepEqual(notAsked.answer, { error: `region "shared" is not granted to ${notAsked.id}` }, 'a child gets regions only when asked');
-        assert.deepEqual(await parent.call({ regions: ['shared', 'secret'], use: 'secret' }, CALL), {
+        assert.deepEqual(await parent.call({ kind: k.kind, regions: ['shared', 'secret'], use: 'secret' }, CALL), {
           refused: `RangeError: ctx.spawn: options.regions: "secret" is not granted to ${parent.id}`,
         });
-        assert.deepEqual(await parent.call({ regions: ['ghost'], use: 'ghost' }, CALL), {
+        assert.deepEqual(await parent.call({ kind: k.kind, regions: ['ghost'], use: 'ghost' }, CALL), {
           refused: 'RangeError: options.regions: unknown region "ghost"',
         });
-        assert.deepEqual(await parent.call({ regions: 'shared', use: 'shared' }, CALL), {
+        assert.deepEqual(await parent.call({ kind: k.kind, regions: 'shared', use: 'shared' }, CALL), {
           refused: 'TypeError: options.regions must be an array of region names',
         });
         // an actor with no regions can grant none
         const bare = sup.spawn(async (self, msg, ctx) => {
           try {
-            await ctx.spawn((s, m) => m, { regions: ['shared'] });
+            await ctx.spawn((s, m) => m, { kind: msg, regions: ['shared'] }); // msg: the kind
             return 'spawned';
           } catch (err) {
             return `${err.constructor.name}: ${err.message}`;
           }
         });
-        assert.equal(await bare.call('go', CALL), `RangeError: ctx.spawn: options.regions: "shared" is not granted to ${bare.id}`);
+        assert.equal(await bare.call(k.kind, CALL), `RangeError: ctx.spawn: options.regions: "shared" is not granted to ${bare.id}`);
       });
     });
   });
