@@ -254,6 +254,9 @@ export const POOLED_REFUSES = Object.freeze({
  * - `k.pooledBug(reason, name, timeoutMs, fn)`: a test that pooled actors fail today (`reason`
  *   says why): with pooled actors it is a todo (node runs it without failing the suite, bun
  *   lists it), so it shows until fixed; with isolated actors an ordinary test.
+ * Only spawns from the host take the suite's kind: `ctx.spawn` inside an actor defaults to
+ * isolated like any spawn, and actor code is serialised (it sees no `k`), so a test whose actors
+ * spawn children of the suite's kind sends `k.kind` in a message (regions.test.mjs does).
  */
 export function forEachKind(fn) {
   for (const kind of KINDS) describe(`${kind} actors`, () => fn(kindContext(kind)));

@@ -313,6 +313,18 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
   while (book.count.open > 0 && performance.now() - d0 < drainMs) await sleep(50);
   const drainedMs = performance.now() - d0;
   const openBeforeShutdown = book.count.open;
+  // what still held mail when the drain ended (empty when everything was accounted for)
+  const stuck = [];
+  if (openBeforeShutdown > 0) {
+    refs.forEach((r, i) => {
+      const d = r.getDiagnostics();
+      const v = d.isOk ? d.value : null;
+      if (v === null || v.mailboxDepth > 0 || v.state !== 'running') {
+        const group = i % 4 === 1 ? 'one-for-all' : i % 4 === 2 ? 'rest-for-one' : 'root';
+        stuck.push({ id: r.id, group, kind: v?.kind, state: v?.state ?? String(d.error), incarnation: v?.incarnation, mailboxDepth: v?.mailboxDepth, lastError: v?.lastError });
+      }
+    });
+  }
   const rssPeak = process.memoryUsage().rss / 1048576;
   await sleep(250); // leases (100 ms) of boxes whose holders died run out
   const boxesInUse = sup.getDiagnostics().value.memoryPool.boxesInUse;
@@ -341,6 +353,7 @@ export async function chaos({ actors = 8, durationMs = 10000, rate = 30000, drai
     duplicated: book.duplicates.length,
     duplicateSample: book.duplicates.slice(0, 10),
     openBeforeShutdown,
+    stuck,
     drainMs: Math.round(drainedMs),
     injected,
     exitsByReason,
