@@ -27,7 +27,7 @@ const { PortReader, IDLE, DONE } = require('../port/reader.js');
 const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../actor/outbox.js');
-const { SlotTable } = require('./slots.js');
+const { SlotTable, Compact } = require('./slots.js');
 const tier2 = require('../tier2/index.js');
 const { trackTimers } = require('../actor/user-timers.js');
 const { resourcesProxy } = require('../actor/resources.js');
@@ -52,7 +52,7 @@ const liveCount = new Int32Array(live);
 const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
-const slots = new SlotTable(); // actor id → Slot (lib/pool/slots.js: no hashing)
+const slots = new SlotTable(expandSlot); // actor id → Slot (lib/pool/slots.js: no hashing)
 const pending = new Map(); // corr → { resolve, reject, timer, slot }
 const boxWaits = new Map(); // corr → { slot, resolve } of a write waiting for a box
 const regionBuffers = new Map(); // shared regions posted by the host: name → SharedArrayBuffer
@@ -504,25 +504,54 @@ function request(slot, body) {
 // sources, options, items }`: each distinct source and options once, an item `[source index,
 // options index, count]` per call (count -1: ctx.spawn). The host answers with one result per
 // item: a child's id, an array of ids, or the error text of that one spawn (its class kept,
-// see replyError).
+// see replyError). Those its templates cover are made here instead (spawnAlone).
 
 // A function's start descriptor by its code (a closure made anew per call, as in a spawning
-// loop, has the same code each time): at most SOURCES_KEPT remembered.
+// loop, has the same code each time): at most SOURCES_KEPT remembered, and the last one at
+// hand (a loop spawning one closure compares its code with the last, with no hashing).
 const sourceCache = new Map();
 const SOURCES_KEPT = 256;
-let spawnQueue = null; // slot → { sources, sourceIndex, options, optionsIndex, items, waits }
+let lastCode = null;
+let lastSource = null;
+let spawnQueue = null; // slot → SpawnQueue
+
+/** One actor's spawns of this turn, in call order. */
+class SpawnQueue {
+  constructor() {
+    this.sources = []; // start descriptors, each once
+    this.sourceIndex = new Map(); // descriptor → index in sources
+    this.actors = new Map(); // behaviour object → index in sources
+    this.options = []; // options as given (parsed back from their text), each once
+    this.texts = []; // their JSON texts
+    this.optionsIndex = new Map(); // text → index in options
+    // calls alike in a row: `[source index, options index, count, calls, …]` (count -1: each
+    // call a ctx.spawn; a ctx.spawnMany is a run of its own)
+    this.runs = [];
+    this.waits = []; // resolve, reject of each call, in order
+  }
+}
 
 /** The start descriptor of `actor` (one object per distinct function code, reused). */
 function describeActor(actor, param) {
   if (typeof actor !== 'function') return require('../actor/source.js').actorSource(actor, param); // loaded on first use
   const code = Function.prototype.toString.call(actor);
+  if (code === lastCode) return lastSource;
   let source = sourceCache.get(code);
   if (source === undefined) {
     source = require('../actor/source.js').actorSource(actor, param);
     if (sourceCache.size >= SOURCES_KEPT) sourceCache.clear();
     sourceCache.set(code, source);
   }
+  lastCode = code;
+  lastSource = source;
   return source;
+}
+
+// The promise of each spawn: one executor for all (no closure made per call), putting its
+// settling functions where `waitsOf` says
+let waitsOf = null;
+function keepSettlers(resolve, reject) {
+  waitsOf.push(resolve, reject);
 }
 
 /** Queues one spawn of `slot` for this turn's request; resolves with the child's ref(s) `{ id }`. */
@@ -537,7 +566,7 @@ function queueSpawn(slot, actor, options, count, what) {
     queueMicrotask(flushSpawns);
   }
   if (q === undefined) {
-    q = { sources: [], sourceIndex: new Map(), actors: new Map(), options: [], texts: [], optionsIndex: new Map(), items: [], waits: [] };
+    q = new SpawnQueue();
     spawnQueue.set(slot, q);
   }
   if (si === undefined) {
@@ -554,8 +583,12 @@ function queueSpawn(slot, actor, options, count, what) {
     q.texts.push(optionsText);
     q.optionsIndex.set(optionsText, oi);
   }
-  q.items.push(si, oi, count);
-  return new Promise((resolve, reject) => q.waits.push(resolve, reject));
+  const runs = q.runs;
+  const last = runs.length - 4;
+  if (count < 0 && last >= 0 && runs[last + 2] < 0 && runs[last] === si && runs[last + 1] === oi) runs[last + 3]++;
+  else runs.push(si, oi, count, 1);
+  waitsOf = q.waits;
+  return new Promise(keepSettlers);
 }
 
 /** Sends each actor's queued spawns as one request (at the end of the turn). */
@@ -578,6 +611,22 @@ function flushSpawnsOf(slot) {
   sendSpawns(slot, q);
 }
 
+/** The items (`[source index, options index, count]` per call) of `runs` after the first `skip` calls. */
+function itemsOf(runs, skip) {
+  const items = [];
+  for (let r = 0; r < runs.length; r += 4) {
+    let n = runs[r + 3];
+    if (skip >= n) {
+      skip -= n;
+      continue;
+    }
+    n -= skip;
+    skip = 0;
+    for (let i = 0; i < n; i++) items.push(runs[r], runs[r + 1], runs[r + 2]);
+  }
+  return items;
+}
+
 /**
  * The spawns `q` of `slot`: those its templates cover first, here (spawnAlone); from the first
  * one they do not, in one request to the host, in order. Settles each.
@@ -589,8 +638,8 @@ function sendSpawns(slot, q) {
     return;
   }
   const from = slot.templates === undefined ? 0 : spawnAlone(slot, q);
-  if (3 * from === q.items.length) return;
-  const items = from === 0 ? q.items : q.items.slice(3 * from);
+  if (2 * from === waits.length) return;
+  const items = itemsOf(q.runs, from);
   request(slot, { op: 'spawns', sources: q.sources, options: q.options, items, templates: true }).then(
     (answer) => {
       const results = Array.isArray(answer) ? answer : answer.results;
@@ -608,11 +657,11 @@ function sendSpawns(slot, q) {
         slot.templates ??= new Map();
         let byText = slot.templates.get(source);
         if (byText === undefined) slot.templates.set(source, (byText = new Map()));
-        byText.set(q.texts[items[3 * i + 1]], { id, spec });
+        byText.set(q.texts[items[3 * i + 1]], { id, spec, compact: undefined });
       }
     },
     (err) => {
-      for (let i = 3 * from + 1; i < waits.length; i += 2) waits[i](err);
+      for (let i = 2 * from + 1; i < waits.length; i += 2) waits[i](err);
     },
   );
 }
@@ -634,30 +683,24 @@ function sourceText(source) {
  * the host instead (which answers with the same errors as ever) when it would pass
  * pool.maxActors or the core refuses it; so does the part of a run that would leave this
  * worker with more than 1.25 times the mean load (the host places those elsewhere). Returns
- * how many items were done.
+ * how many calls were done.
  */
 function spawnAlone(slot, q) {
-  const { items, waits } = q;
-  const n = items.length / 3;
-  let k = 0;
-  while (k < n && items[3 * k + 2] < 0) {
-    const si = items[3 * k];
-    const oi = items[3 * k + 1];
-    const t = slot.templates.get(sourceText(q.sources[si]))?.get(q.texts[oi]);
+  const { runs, waits } = q;
+  let done = 0;
+  for (let r = 0; r < runs.length; r += 4) {
+    if (runs[r + 2] >= 0) break; // (ctx.spawnMany: the host)
+    const t = slot.templates.get(sourceText(q.sources[runs[r]]))?.get(q.texts[runs[r + 1]]);
     if (t === undefined) break;
-    let end = k + 1;
-    while (end < n && items[3 * end] === si && items[3 * end + 1] === oi && items[3 * end + 2] < 0) end++;
-    let count = end - k;
+    const calls = runs[r + 3];
+    let count = calls;
     if (workers > 1) {
       // placement as the host's (lib/pool/host.js pick): children stay here while this worker
       // carries at most 1.25 times the mean load once the rest are placed elsewhere
       const total = Atomics.load(liveCount, 0);
       const room = Math.floor((1.25 * (total + count)) / workers - slots.size);
       if (room <= 0) break;
-      if (room < count) {
-        count = room;
-        end = k + room;
-      }
+      if (room < count) count = room;
     }
     const before = Atomics.add(liveCount, 0, count);
     if (before + count > limit) {
@@ -665,12 +708,14 @@ function spawnAlone(slot, q) {
       break;
     }
     // a compiled behaviour without start-up code: the children are ready for mail once bound
-    // (no acknowledgement each), and their slots need nothing run
+    // (no acknowledgement each), and their slots need nothing run: until its first message
+    // (or stop order) each is a compact entry of the table, sharing its template's
     let b = null;
     try {
       b = behaviourOf(t.spec);
     } catch {}
     const ready = b !== null && typeof b.then !== 'function' && !b.init && !b.onStart && !(b.onTerminate && t.spec.module);
+    const compact = ready && !(t.spec.idleTimeoutMs && b.onIdle) ? (t.compact ??= new Compact({ spec: t.spec, behaviour: b })) : null;
     let made;
     try {
       made = native.poolSpawn(slot.id, t.id, count, ready);
@@ -682,8 +727,12 @@ function spawnAlone(slot, q) {
       const id = made[2 * i];
       const inc = made[2 * i + 1];
       const num = id <= 0x7fffffff ? id | 0 : id; // (stored inline, not as a heap number)
-      waits[2 * (k + i)](Object.freeze({ id: `actor-${num}` }));
+      waits[2 * (done + i)](Object.freeze({ id: `actor-${num}` }));
       if (inc < 0) continue;
+      if (compact !== null) {
+        slots.setCompact(num, compact, inc);
+        continue;
+      }
       if (!ready) {
         start(num, t.spec, inc);
         continue;
@@ -693,9 +742,17 @@ function spawnAlone(slot, q) {
       slots.set(num, child);
       armIdle(child);
     }
-    k = end;
+    done += count;
+    if (count < calls) break; // (the rest of the run: the host places it)
   }
-  return k;
+  return done;
+}
+
+/** The slot of a child spawned here that was kept compact until now (see spawnAlone). */
+function expandSlot(id, compact, inc) {
+  const slot = new Slot(id, compact.data.spec, inc);
+  slot.behaviour = compact.data.behaviour;
+  return slot;
 }
 
 // ---- draining -------------------------------------------------------------------------
@@ -895,10 +952,12 @@ function onStop(id, inc, body) {
     // or `all` when none is left bound to this worker (every slot here started before this order)
     if (body.all === true) {
       for (const slot of slots.values()) endSlot(slot);
+      slots.dropCompact(); // (children that never ran: nothing of theirs to end)
       return;
     }
     const many = body.many;
     for (let i = 0; i < many.length; i += 2) {
+      if (slots.dropCompactOf(many[i], many[i + 1])) continue; // (a child that never ran)
       const slot = slots.get(many[i]);
       if (slot !== undefined && slot.inc === many[i + 1]) endSlot(slot);
     }
