@@ -759,6 +759,74 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('children a worker spawned alone and never messaged (kept compact there) are counted, inspected, linked, monitored, ended and restarted, and answer with their own ids when first messaged', 120000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      let adopted = 0;
+      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
+      sup._adoptChildren = function (tid, ids) {
+        adopted += ids.length / 2;
+        return adopt.call(this, tid, ids);
+      };
+      const ev = record(sup, ['exit', 'restart']);
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        // no init, onStart or onIdle: nothing runs for these children until their first message
+        const child = (me, m) => {
+          if (m === 'crash') throw new Error('crash');
+          return me.id;
+        };
+        if (typeof msg === 'number') return (await Promise.all(Array.from({ length: msg }, () => ctx.spawn(child, { kind: 'pooled' })))).map((k) => k.id);
+        if (msg.watch) {
+          ctx.trapExits(true);
+          ctx.link(msg.watch[0]);
+          return ctx.monitor(msg.watch[1]) !== undefined;
+        }
+        if (msg.terminate) return ctx.terminate(msg.terminate).then(() => 'terminated');
+        if (msg.call) return Promise.all(msg.call.map((id) => ctx.call(id, 'who').catch((err) => `${err.message}`)));
+        if (msg.crash) return ctx.send(msg.crash, 'crash');
+        if (msg?.msg === 'EXIT' || msg?.msg === 'DOWN') self.send('down', `${msg.msg} ${msg.data.id} ${msg.data.reason}`);
+        return null;
+      }, { kind: 'pooled' });
+      const downs = [];
+      parent.subscribe((m) => m.msg === 'down' && downs.push(m.data));
+      await parent.call(1); // through the host: the answer carries the template
+      const ids = await parent.call(3000, { timeoutMs: 100000 });
+      assert.equal(adopted, 3000, 'spawned by the worker alone');
+      assert.equal(new Set(ids).size, 3000);
+      const tree = sup.inspect();
+      assert.equal(tree.children.length, 3002);
+      assert.ok(ids.every((id) => tree.children.some((c) => c.id === id && c.kind === 'pooled' && c.worker === 0)), 'every child in the tree, on the worker');
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 3002);
+
+      // a link and a monitor on children that never ran; their ends reach the parent
+      assert.equal(await parent.call({ watch: [ids[10], ids[11]] }), true);
+      sup.terminateActor(ids[10], 'enough');
+      assert.equal(await parent.call({ terminate: ids[11] }), 'terminated');
+      await waitFor(() => downs.length === 2, 10000, 'the EXIT and the DOWN');
+      assert.deepEqual(downs.sort(), [`DOWN ${ids[11]} terminated`, `EXIT ${ids[10]} enough`]);
+
+      // a first message that crashes: the child restarts (permanent) and answers the next one
+      await parent.call({ crash: ids[20] });
+      await waitFor(() => ev.restart.some((e) => e.id === ids[20]), 30000, 'the crashed child restarted');
+      assert.ok(ev.exit.some((e) => e.id === ids[20] && /^error: .*crash/.test(e.reason)), JSON.stringify(ev.exit));
+
+      // first messages: each answers as itself (its own id), the ended ones are gone
+      const some = [ids[0], ids[20], ids[1500], ids[2999], ids[10], ids[11]];
+      const answers = await parent.call({ call: some }, { timeoutMs: 60000 });
+      assert.deepEqual(answers.slice(0, 4), some.slice(0, 4));
+      assert.ok(answers.slice(4).every((a) => /noproc|not alive|stopped/i.test(a)), answers.slice(4).join());
+      const all = await parent.call({ call: ids.filter((id, i) => i !== 10 && i !== 11) }, { timeoutMs: 100000 });
+      assert.ok(all.every((a, i) => a === ids.filter((id, j) => j !== 10 && j !== 11)[i]), 'every other child answers as itself');
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 3000);
+      // more children that never run, then shutdown: nothing is left behind
+      await parent.call(2000, { timeoutMs: 100000 });
+      assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 5000);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('ctx.spawn alone keeps the placement rule: with 2 workers, children stay on their parent\'s worker up to 1.25x the mean load, the rest go through the host', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
     try {
