@@ -17,7 +17,7 @@
 //! its mailbox ([`Actor::thread_gone`]): nothing is lost, nothing is handled twice.
 
 use crate::actor::{Actor, ActorConfig};
-use crate::envelope::{json_string, Envelope, Kind};
+use crate::envelope::{json_string, push_u64, Envelope, Kind};
 use crate::outbox::record_id;
 use crate::port::{Bound, Port, PortId};
 use crate::runtime::Runtime;
@@ -423,38 +423,41 @@ impl Runtime {
             .and_then(Actor::from_bound)
             .filter(|p| p.incarnation() == parent_inc)
             .ok_or("the parent incarnation is not running here")?;
+        let mut actors = Vec::with_capacity(count);
         let ids = self
-            .spawn_batch(sup_id, config, Some(group), count)
+            .spawn_batch_keeping(sup_id, config, Some(group), count, Some(&mut actors))
             .map_err(|e| e.to_string())?;
-        let actors = self.actors_of(&ids);
-        port.bind_all(actors.iter().flatten().map(|a| a.clone() as Arc<dyn Bound>));
-        use std::fmt::Write as _;
+        port.bind_all(actors.iter().map(|a| a.clone() as Arc<dyn Bound>));
         let mut body = String::with_capacity(64 + ids.len() * 12);
-        let _ = write!(
-            body,
-            "[0,{{\"op\":\"spawned\",\"template\":{template_id},\"ids\":["
-        );
+        body.push_str("[0,{\"op\":\"spawned\",\"template\":");
+        push_u64(&mut body, template_id);
+        body.push_str(",\"ids\":[");
         let mut out = Vec::with_capacity(2 * ids.len());
         for (i, (id, actor)) in ids.iter().zip(actors).enumerate() {
-            let inc = match actor {
-                Some(a) => {
-                    let inc = a.bind(port.clone());
+            if i > 0 {
+                body.push(',');
+            }
+            push_u64(&mut body, *id);
+            out.push(*id as f64);
+            // (made just now, but a shutdown may have ended it since)
+            match actor.bind_if_alive(port.clone()) {
+                Some(inc) => {
+                    let a = actor;
                     self.arm_watchdog(&a);
                     if ready {
                         if let Some(p) = a.pool_ack(port, inc, 0) {
                             p.ring();
                         }
                     }
-                    f64::from(inc)
+                    body.push(',');
+                    push_u64(&mut body, u64::from(inc));
+                    out.push(f64::from(inc));
                 }
-                None => -1.0,
-            };
-            if i > 0 {
-                body.push(',');
+                None => {
+                    body.push_str(",-1");
+                    out.push(-1.0);
+                }
             }
-            let _ = write!(body, "{id},{inc}");
-            out.push(*id as f64);
-            out.push(inc);
         }
         body.push_str("]}]");
         self.host_event(&parent, Kind::Request, body);

@@ -529,6 +529,19 @@ impl Runtime {
         group: Option<u64>,
         count: usize,
     ) -> Result<Vec<u64>, SpawnError> {
+        self.spawn_batch_keeping(sup_id, config, group, count, None)
+    }
+
+    /// [`Runtime::spawn_batch`], also handing the new actors' records to `keep` (in order), for a
+    /// caller that works on them next (no lookup of each by its id).
+    pub(crate) fn spawn_batch_keeping(
+        &'static self,
+        sup_id: u64,
+        config: ActorConfig,
+        group: Option<u64>,
+        count: usize,
+        mut keep: Option<&mut Vec<Arc<Actor>>>,
+    ) -> Result<Vec<u64>, SpawnError> {
         const CHUNK: usize = 4096;
         let sup = self.supervisor(sup_id).ok_or(SpawnError::Closed)?;
         if config.timeout_ms > 0 || config.heartbeat_ms > 0 {
@@ -555,10 +568,11 @@ impl Runtime {
                     reserved.push(id);
                 }
             }
+            let now = Actor::clock_ns(); // (one clock read per chunk)
             made.extend(
                 reserved
                     .iter()
-                    .map(|id| Arc::new(Actor::with_shared_config(*id, sup_id, config.clone()))),
+                    .map(|id| Arc::new(Actor::created_at(*id, sup_id, config.clone(), now))),
             );
             let added = match sup.add_children(&made, group) {
                 Ok(()) => made.len(),
@@ -576,8 +590,15 @@ impl Runtime {
                     actors.remove(a.id); // refused: its id is never seen
                 }
             }
+            drop(actors);
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.extend(made.drain(..added));
+            }
         }
         if let Some(e) = refused {
+            if let Some(keep) = keep {
+                keep.clear();
+            }
             for id in ids.iter().rev() {
                 self.finish(*id, "shutdown");
             }

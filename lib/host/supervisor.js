@@ -101,6 +101,7 @@ class Origin {
     this.group = group;
     this.pooled = opts.kind === 'pooled';
     this.sourceText = sourceText;
+    this.traits = null; // what its actors' entries share (see _entryTraits), once worked out
   }
 }
 
@@ -655,11 +656,14 @@ class Supervisor {
     }
     const origin = new Origin(source, opts, group, parent ? this._sourceText(source) : JSON.stringify(source));
     const entries = new Array(nums.length); // (nums: a Float64Array)
+    const kids = this._kidsOf(parent); // (what _entry works out per actor, once for all)
+    const traits = (origin.traits = this._entryTraits(origin));
+    if (origin.pooled) Atomics.add(this._pooledWords, 0, nums.length);
     for (let i = 0; i < nums.length; i++) {
       // an id read from a Float64Array is a heap number: as an int32 (when it fits) it is stored
       // inline in the entry, the ref and the map, not as a boxed double in each
       const n = nums[i];
-      entries[i] = this._entry(n <= 0x7fffffff ? n | 0 : n, source, opts, parent, group, origin);
+      entries[i] = this._listEntry(n <= 0x7fffffff ? n | 0 : n, origin, parent, kids, traits);
     }
     this._placePooled(entries);
     const refs = new Array(entries.length);
@@ -672,26 +676,44 @@ class Supervisor {
     return refs;
   }
 
-  /** The host's record of a new actor (no incarnation yet). */
-  _entry(num, source, opts, parent, group, origin, counted = false) {
+  /** The host's record of a new actor spawned alone (no incarnation yet). */
+  _entry(num, source, opts, parent, group) {
     const pooled = opts.kind === 'pooled';
-    if (origin === undefined) {
-      // one spawn: actors spawned one by one alike (ctx.spawn children) share the last origin
-      const last = this._lastOrigin;
-      if (last !== null && last.source === source && last.opts === opts && last.group === group) origin = last;
-      else origin = this._lastOrigin = new Origin(source, opts, group, pooled ? this._sourceText(source) : undefined);
+    // actors spawned one by one alike (ctx.spawn children) share the last origin
+    const last = this._lastOrigin;
+    let origin = last;
+    if (last === null || last.source !== source || last.opts !== opts || last.group !== group) {
+      origin = this._lastOrigin = new Origin(source, opts, group, pooled ? this._sourceText(source) : undefined);
     }
-    const entry = new Entry(num, new ActorRef(this, num, opts.name), origin);
-    if (!pooled || (opts.capacity > 0 && opts.overflow !== 'drop-oldest')) entry.ref._mail = false; // (capacity 0: unbounded)
-    if (parent) entry.parent = parent;
-    if (source.kind === 'behaviour' && 'onTerminate' in source.fns) entry.hasOnTerminate = true;
-    if (pooled && !counted) Atomics.add(this._pooledWords, 0, 1);
-    this._entries.set(num, entry);
+    if (pooled) Atomics.add(this._pooledWords, 0, 1);
+    return this._listEntry(num, origin, parent, this._kidsOf(parent), (origin.traits ??= this._entryTraits(origin)));
+  }
+
+  /** What the entries of `origin`'s actors share (see _listEntry): worked out once for many. */
+  _entryTraits(origin) {
+    const { opts, source } = origin;
+    return {
+      mail: origin.pooled && !(opts.capacity > 0 && opts.overflow !== 'drop-oldest'), // (capacity 0: unbounded)
+      hasOnTerminate: source.kind === 'behaviour' && 'onTerminate' in source.fns,
+    };
+  }
+
+  /** The children set of entry `parent` (made now if it had none), or null. */
+  _kidsOf(parent) {
     const p = parent ? this._entries.get(parent) : undefined;
-    if (p !== undefined) {
-      if (p.children === NONE) p.children = new Set();
-      p.children.add(num);
-    }
+    if (p === undefined) return null;
+    if (p.children === NONE) p.children = new Set();
+    return p.children;
+  }
+
+  /** A new entry for actor `num` of `origin`, listed (and among `kids`, its parent's children). */
+  _listEntry(num, origin, parent, kids, traits) {
+    const entry = new Entry(num, new ActorRef(this, num, origin.opts.name), origin);
+    if (!traits.mail) entry.ref._mail = false;
+    if (parent) entry.parent = parent;
+    if (traits.hasOnTerminate) entry.hasOnTerminate = true;
+    this._entries.set(num, entry);
+    if (kids !== null) kids.add(num);
     return entry;
   }
 
@@ -1688,8 +1710,10 @@ class Supervisor {
     // exit as they would have with it
     const gone = w.lost && !this._exiting.has(w.thread);
     const lost = gone ? [] : null;
+    const kids = this._kidsOf(parent); // (what _entry works out per actor, once for the run)
+    const traits = (origin.traits ??= this._entryTraits(origin));
     for (let i = 0; i < ids.length; i += 2) {
-      const e = this._entry(ids[i], origin.source, origin.opts, parent, origin.group, origin, true);
+      const e = this._listEntry(ids[i], origin, parent, kids, traits);
       if (ids[i + 1] >= 0) {
         e.incarnation = ids[i + 1];
         if (gone) lost.push(e);
