@@ -37,7 +37,7 @@ const EVENTS = ['spawn', 'exit', 'restart', 'escalate', 'deadLetter', 'leaseExpi
 const CHANNELS = Object.fromEntries(EVENTS.map((e) => [e, diagnosticsChannel.channel(`warden:${e}`)]));
 const DECISIONS = ['restart', 'resume', 'stop', 'restartAll', 'stopAll', 'escalate'];
 const FINISHED_KEPT = 10000; // finished ids remembered, so memory stays bounded
-// The subscribers of an actor, or children of an entry, until it has some (a million pooled
+// The subscribers of an actor until it has some (a million pooled
 // actors must not cost a million empty Sets). Never added to: replaced by a new Set first.
 const NONE = new Set();
 // What the core did with each actor of a `poolEnd` (src/pool.rs, PoolEnded.done)
@@ -57,7 +57,7 @@ function decodeEnvelope(text) {
 const hostReplyError = (reason) => new Error(reason);
 
 /**
- * The host's record of one supervised actor. What most actors never need (a parent, children,
+ * The host's record of one supervised actor. What most actors never need (a parent,
  * timers of a restart or a polite stop, a spare thread, a crash decision…) comes from defaults
  * on the prototype until set: a million pooled actors carry only the fields they use.
  */
@@ -107,7 +107,6 @@ class Origin {
 
 Object.assign(Entry.prototype, {
   parent: 0,
-  children: NONE, // ids of the children it spawned (a Set once it has one)
   reason: undefined, // why the host is ending the current incarnation
   startTimer: null, // pending backoff start
   spare: null, // its last thread, healthy after a throw, while the restart plan runs
@@ -656,14 +655,13 @@ class Supervisor {
     }
     const origin = new Origin(source, opts, group, parent ? this._sourceText(source) : JSON.stringify(source));
     const entries = new Array(nums.length); // (nums: a Float64Array)
-    const kids = this._kidsOf(parent); // (what _entry works out per actor, once for all)
-    const traits = (origin.traits = this._entryTraits(origin));
+    const traits = (origin.traits = this._entryTraits(origin)); // (what _entry works out per actor, once for all)
     if (origin.pooled) Atomics.add(this._pooledWords, 0, nums.length);
     for (let i = 0; i < nums.length; i++) {
       // an id read from a Float64Array is a heap number: as an int32 (when it fits) it is stored
       // inline in the entry, the ref and the map, not as a boxed double in each
       const n = nums[i];
-      entries[i] = this._listEntry(n <= 0x7fffffff ? n | 0 : n, origin, parent, kids, traits);
+      entries[i] = this._listEntry(n <= 0x7fffffff ? n | 0 : n, origin, parent, traits);
     }
     this._placePooled(entries);
     const refs = new Array(entries.length);
@@ -686,7 +684,7 @@ class Supervisor {
       origin = this._lastOrigin = new Origin(source, opts, group, pooled ? this._sourceText(source) : undefined);
     }
     if (pooled) Atomics.add(this._pooledWords, 0, 1);
-    return this._listEntry(num, origin, parent, this._kidsOf(parent), (origin.traits ??= this._entryTraits(origin)));
+    return this._listEntry(num, origin, parent, (origin.traits ??= this._entryTraits(origin)));
   }
 
   /** What the entries of `origin`'s actors share (see _listEntry): worked out once for many. */
@@ -698,22 +696,13 @@ class Supervisor {
     };
   }
 
-  /** The children set of entry `parent` (made now if it had none), or null. */
-  _kidsOf(parent) {
-    const p = parent ? this._entries.get(parent) : undefined;
-    if (p === undefined) return null;
-    if (p.children === NONE) p.children = new Set();
-    return p.children;
-  }
-
-  /** A new entry for actor `num` of `origin`, listed (and among `kids`, its parent's children). */
-  _listEntry(num, origin, parent, kids, traits) {
+  /** A new entry for actor `num` of `origin` (spawned by actor `parent`, or 0), listed. */
+  _listEntry(num, origin, parent, traits) {
     const entry = new Entry(num, new ActorRef(this, num, origin.opts.name), origin);
     if (!traits.mail) entry.ref._mail = false;
     if (parent) entry.parent = parent;
     if (traits.hasOnTerminate) entry.hasOnTerminate = true;
     this._entries.set(num, entry);
-    if (kids !== null) kids.add(num);
     return entry;
   }
 
@@ -1206,7 +1195,6 @@ class Supervisor {
       this._entries.delete(entry.num);
       this._noteFinished(entry.num);
     }
-    if (entry.parent) this._entries.get(entry.parent)?.children.delete(entry.num);
     if (entry.pooled) Atomics.sub(this._pooledWords, 0, 1);
   }
 
@@ -1526,12 +1514,12 @@ class Supervisor {
         return;
       } else if (req.op === 'kill') {
         const num = resolveTarget(req.target, this._sid, 'ctx.kill: target');
-        if (!entry.children.has(num)) throw new Error(`ctx.kill: actor-${num} is not a child of ${entry.ref.id}`);
+        if (!this._isChildOf(num, entry)) throw new Error(`ctx.kill: actor-${num} is not a child of ${entry.ref.id}`);
         if (typeof req.reason !== 'string' || req.reason.length === 0) throw new TypeError('ctx.kill: reason must be a non-empty string');
         this._killFromOutside(num, req.reason).then((killed) => answer(K.REPLY_OK, killed));
       } else if (req.op === 'terminate') {
         const num = resolveTarget(req.target, this._sid, 'ctx.terminate: target');
-        if (!entry.children.has(num)) {
+        if (!this._isChildOf(num, entry)) {
           throw new Error(`ctx.terminate: actor-${num} is not a child of ${entry.ref.id}`);
         }
         this._terminate(num, 'terminated').then(() => answer(K.REPLY_OK, true));
@@ -1710,10 +1698,9 @@ class Supervisor {
     // exit as they would have with it
     const gone = w.lost && !this._exiting.has(w.thread);
     const lost = gone ? [] : null;
-    const kids = this._kidsOf(parent); // (what _entry works out per actor, once for the run)
     const traits = (origin.traits ??= this._entryTraits(origin));
     for (let i = 0; i < ids.length; i += 2) {
-      const e = this._listEntry(ids[i], origin, parent, kids, traits);
+      const e = this._listEntry(ids[i], origin, parent, traits); // (what _entry works out per actor, once for the run)
       if (ids[i + 1] >= 0) {
         e.incarnation = ids[i + 1];
         if (gone) lost.push(e);
@@ -1726,6 +1713,11 @@ class Supervisor {
       if (listening) this._emit('spawn', { id: e.ref.id, name: undefined, parent: from });
     }
     if (lost !== null) for (const e of lost) this._incarnationOver(e, 'worker_lost');
+  }
+
+  /** Whether live actor `num` was spawned by `entry`'s actor (ids are never reused). */
+  _isChildOf(num, entry) {
+    return this._entries.get(num)?.parent === entry.num;
   }
 
   /** Asks the group's onCrash policy what to do about a handler failure. */
