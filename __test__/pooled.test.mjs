@@ -827,6 +827,46 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.spawn options are read at each call: one options object changed between calls, and alike literals, spawn as given', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE }, retry: { max: Infinity } });
+    try {
+      const ev = record(sup, ['exit', 'restart']);
+      const parent = sup.spawn(async (self, msg, ctx) => {
+        if (msg.crash) return msg.crash.map((id) => ctx.send(id, 'crash'));
+        const kid = (s, m) => {
+          if (m === 'crash') throw new Error('crash');
+          return m;
+        };
+        const o = { kind: 'pooled' };
+        const spawns = [ctx.spawn(kid, o), ctx.spawn(kid, { kind: 'pooled' })];
+        o.restart = 'sometimes'; // (the same object, changed: refused now)
+        spawns.push(ctx.spawn(kid, o));
+        o.restart = 'temporary';
+        spawns.push(ctx.spawn(kid, o), ctx.spawn(kid, { kind: 'pooled', restart: 'temporary' }), ctx.spawn(kid, { restart: 'temporary', kind: 'pooled' }));
+        spawns.push(ctx.spawn(kid, { kind: 'pooled', restart: 'temporary', timeoutMs: -1 }));
+        const settled = await Promise.allSettled(spawns);
+        return settled.map((r) => (r.status === 'fulfilled' ? r.value.id : `${r.reason.constructor.name}: ${r.reason.message}`));
+      }, { kind: 'pooled' });
+      for (let turn = 0; turn < 2; turn++) {
+        // (the second turn: the worker spawns those its templates cover by itself)
+        const out = await parent.call('go', { timeoutMs: 30000 });
+        assert.equal(out.length, 7);
+        assert.match(out[2], /^RangeError: options\.restart must be one of/);
+        assert.match(out[6], /^RangeError: .*timeoutMs/);
+        const ids = [0, 1, 3, 4, 5].map((i) => out[i]);
+        assert.ok(ids.every((id) => /^actor-\d+$/.test(id)), out.join());
+        // restart types as given: the first two (permanent) restart after a crash, the rest not
+        await parent.call({ crash: ids });
+        await waitFor(() => ids.every((id) => ev.exit.some((e) => e.id === id)), 30000, 'the five exits');
+        await waitFor(() => ids.slice(0, 2).every((id) => ev.restart.some((e) => e.id === id)), 30000, 'the two restarts');
+        assert.deepEqual(ids.map((id) => ev.restart.some((e) => e.id === id)), [true, true, false, false, false]);
+      }
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('ctx.spawn alone keeps the placement rule: with 2 workers, children stay on their parent\'s worker up to 1.25x the mean load, the rest go through the host', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
     try {

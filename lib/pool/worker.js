@@ -547,6 +547,39 @@ function describeActor(actor, param) {
   return source;
 }
 
+// A copy of the options of the last spawn and their JSON: a loop passing alike options (a
+// literal made anew per call) compares them with the last ones instead of writing them again
+let lastOptions = null;
+let lastOptionsText = '';
+
+/** `options` as JSON ('' for none), as the options index and the templates know them. */
+function optionsTextOf(options) {
+  if (options === undefined) return '';
+  if (lastOptions !== null && sameOptions(options, lastOptions)) return lastOptionsText;
+  const text = JSON.stringify(options) ?? '';
+  // (a copy: the caller may change its object before passing it again)
+  lastOptions = options !== null && typeof options === 'object' ? { ...options } : null;
+  lastOptionsText = text;
+  return text;
+}
+
+/**
+ * True when plain object `a` has the same own keys with the same primitive values as the
+ * plain object `b` (anything else, say an array or a nested object that may have changed since,
+ * is written out again): then they are alike as JSON.
+ */
+function sameOptions(a, b) {
+  if (a === null || typeof a !== 'object' || Object.getPrototypeOf(a) !== Object.prototype) return false;
+  let n = 0;
+  for (const k in a) {
+    const v = a[k];
+    if (v !== b[k] || (typeof v === 'object' && v !== null) || typeof v === 'function') return false;
+    n++;
+  }
+  for (const k in b) n--;
+  return n === 0;
+}
+
 // The promise of each spawn: one executor for all (no closure made per call), putting its
 // settling functions where `waitsOf` says
 let waitsOf = null;
@@ -560,7 +593,7 @@ function queueSpawn(slot, actor, options, count, what) {
   // a behaviour object spawned again in the same turn is the same source (described once)
   let si = typeof actor === 'object' && actor !== null ? q?.actors.get(actor) : undefined;
   const source = si === undefined ? describeActor(actor, `${what}: actor`) : null;
-  const optionsText = options === undefined ? '' : JSON.stringify(options) ?? '';
+  const optionsText = optionsTextOf(options);
   if (spawnQueue === null) {
     spawnQueue = new Map();
     queueMicrotask(flushSpawns);
