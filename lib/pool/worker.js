@@ -527,7 +527,17 @@ class SpawnQueue {
     // calls alike in a row: `[source index, options index, count, calls, …]` (count -1: each
     // call a ctx.spawn; a ctx.spawnMany is a run of its own)
     this.runs = [];
-    this.waits = []; // resolve, reject of each call, in order
+    this.calls = 0;
+    // Each call's promise is `base.then(settleNext)`: no settling functions per call. `base`
+    // resolves (with this queue) once the calls are sent; the reactions then run in call
+    // order, each taking the next call's outcome.
+    this.base = new Promise(keepSettle);
+    this.settle = settleOf;
+    this.results = []; // per call: its child's ref `{ id }` (an array of refs for ctx.spawnMany)
+    this.errors = []; // per call that failed: its error (sparse)
+    this.cursor = 0; // the call whose promise settles next
+    this.from = 0; // the first call sent to the host (known once sent)
+    this.answered = null; // resolves once the host's answer is in results/errors
   }
 }
 
@@ -580,11 +590,22 @@ function sameOptions(a, b) {
   return n === 0;
 }
 
-// The promise of each spawn: one executor for all (no closure made per call), putting its
-// settling functions where `waitsOf` says
-let waitsOf = null;
-function keepSettlers(resolve, reject) {
-  waitsOf.push(resolve, reject);
+let settleOf = null; // (what keepSettle was given last)
+function keepSettle(resolve) {
+  settleOf = resolve;
+}
+
+/** The outcome of `q`'s next call (its promise's reaction to `q.base`, see SpawnQueue). */
+function settleNext(q) {
+  const k = q.cursor++;
+  if (k >= q.from) return q.answered.then(() => outcome(q, k)); // (after the host's answer)
+  return outcome(q, k);
+}
+
+function outcome(q, k) {
+  const err = q.errors[k];
+  if (err !== undefined) throw err;
+  return q.results[k];
 }
 
 /** Queues one spawn of `slot` for this turn's request; resolves with the child's ref(s) `{ id }`. */
@@ -620,8 +641,8 @@ function queueSpawn(slot, actor, options, count, what) {
   const last = runs.length - 4;
   if (count < 0 && last >= 0 && runs[last + 2] < 0 && runs[last] === si && runs[last + 1] === oi) runs[last + 3]++;
   else runs.push(si, oi, count, 1);
-  waitsOf = q.waits;
-  return new Promise(keepSettlers);
+  q.calls++;
+  return q.base.then(settleNext);
 }
 
 /** Sends each actor's queued spawns as one request (at the end of the turn). */
@@ -665,23 +686,30 @@ function itemsOf(runs, skip) {
  * one they do not, in one request to the host, in order. Settles each.
  */
 function sendSpawns(slot, q) {
-  const { waits } = q;
   if (slot.ended) {
-    for (let i = 1; i < waits.length; i += 2) waits[i](new IncarnationEnded());
+    for (let k = 0; k < q.calls; k++) q.errors[k] = new IncarnationEnded();
+    q.from = q.calls;
+    q.settle(q);
     return;
   }
   const from = slot.templates === undefined ? 0 : spawnAlone(slot, q);
-  if (2 * from === waits.length) return;
+  q.from = from;
+  if (from < q.calls) sendToHost(slot, q, from);
+  q.settle(q);
+}
+
+/** Sends `q`'s calls from `from` on to the host as one request; `q.answered` says when it answered. */
+function sendToHost(slot, q, from) {
   const items = itemsOf(q.runs, from);
-  request(slot, { op: 'spawns', sources: q.sources, options: q.options, items, templates: true }).then(
+  q.answered = request(slot, { op: 'spawns', sources: q.sources, options: q.options, items, templates: true }).then(
     (answer) => {
       const results = Array.isArray(answer) ? answer : answer.results;
       for (let i = 0; i < results.length; i++) {
         const r = results[i];
         const k = from + i;
-        if (typeof r === 'string') waits[2 * k + 1](replyError(r));
-        else if (typeof r === 'number') waits[2 * k](Object.freeze({ id: `actor-${r}` }));
-        else waits[2 * k](r.map((num) => Object.freeze({ id: `actor-${num}` })));
+        if (typeof r === 'string') q.errors[k] = replyError(r);
+        else if (typeof r === 'number') q.results[k] = Object.freeze({ id: `actor-${r}` });
+        else q.results[k] = r.map((num) => Object.freeze({ id: `actor-${num}` }));
       }
       if (Array.isArray(answer) || slot.ended) return;
       for (const [i, id, spec] of answer.templates) {
@@ -694,7 +722,7 @@ function sendSpawns(slot, q) {
       }
     },
     (err) => {
-      for (let i = 2 * from + 1; i < waits.length; i += 2) waits[i](err);
+      for (let k = from; k < q.calls; k++) q.errors[k] = err;
     },
   );
 }
@@ -719,7 +747,7 @@ function sourceText(source) {
  * how many calls were done.
  */
 function spawnAlone(slot, q) {
-  const { runs, waits } = q;
+  const { runs, results } = q;
   let done = 0;
   for (let r = 0; r < runs.length; r += 4) {
     if (runs[r + 2] >= 0) break; // (ctx.spawnMany: the host)
@@ -760,7 +788,7 @@ function spawnAlone(slot, q) {
       const id = made[2 * i];
       const inc = made[2 * i + 1];
       const num = id <= 0x7fffffff ? id | 0 : id; // (stored inline, not as a heap number)
-      waits[2 * (done + i)](Object.freeze({ id: `actor-${num}` }));
+      results.push(Object.freeze({ id: `actor-${num}` }));
       if (inc < 0) continue;
       if (compact !== null) {
         slots.setCompact(num, compact, inc);
