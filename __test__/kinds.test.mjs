@@ -1,7 +1,8 @@
 // The wire constants written twice, in the Rust core and in lib/port/kinds.js, agree: every envelope
 // kind (crate/src/envelope.rs), the undefined-body flag, and the send result codes
 // (src/messages.rs), and the bits of an actor id that name its slab slot (crate/src/slab.rs,
-// lib/pool/slots.js). A kind added on one side only fails here instead of as an "unknown event
+// lib/pool/slots.js), and the outbox's size and acknowledgement record (crate/src/outbox.rs,
+// lib/actor/outbox.js). A kind added on one side only fails here instead of as an "unknown event
 // kind" at run time.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -38,5 +39,14 @@ describe('wire constants shared with the core', () => {
     const rust = read('../crate/src/slab.rs');
     const { SLOT_BITS } = createRequire(import.meta.url)('../lib/pool/slots.js');
     assert.equal(SLOT_BITS, Number(rust.match(/pub const SLOT_BITS: u32 = (\d+);/)[1]));
+  });
+
+  test('the outbox ring and its binary acknowledgement record have one layout in Rust and JS', () => {
+    const rust = read('../crate/src/outbox.rs');
+    const js = createRequire(import.meta.url)('../lib/actor/outbox.js');
+    const num = (re) => Number(rust.match(re)[1].replaceAll('_', ''));
+    assert.equal(js.OUTBOX_BYTES, num(/pub const OUTBOX_BYTES: usize = (\d+) \* 1024;/) * 1024);
+    assert.equal(js.ACK_TAG, num(/pub const ACK_TAG: u32 = (0x[0-9A-Fa-f_]+);/));
+    assert.equal(js.ACK_BYTES, num(/pub const ACK_BYTES: usize = (\d+);/));
   });
 });

@@ -18,6 +18,10 @@
 //! everything sent before was delivered, even by another drainer. The memory is a run of
 //! `UnsafeCell`s (`sync::Cells`), never a plain slice the compiler could assume unchanged,
 //! and every length read from it is checked before it is used.
+//!
+//! A pool worker also writes binary acknowledgement records ([`Record::Ack`]): target 0, a
+//! body of five words `[ACK_TAG, n, incarnation, actor low 32 bits, actor high bits]`. Their
+//! first byte (0xFE or 0xFF, by byte order) never starts UTF-8, so no text record reads as one.
 
 use crate::control::ControlBlock;
 use crate::sync::{Cells, Mutex, MutexGuard};
@@ -33,6 +37,28 @@ pub const OUTBOX_BYTES: usize = 64;
 pub const WRAP: u32 = u32::MAX;
 /// Bytes before a record's JSON.
 const HEADER: usize = 8;
+/// The first word of a binary acknowledgement record (see [`Record::Ack`]). `lib/actor/outbox.js`
+/// has the same constant.
+pub const ACK_TAG: u32 = 0xFFFF_FFFE;
+/// Bytes in the body of a binary acknowledgement record.
+pub const ACK_BYTES: usize = 20;
+
+/// One record of a drain.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Record {
+    /// Text for `target` (JSON, or for target 0 a record the port's kind gives a meaning).
+    Text(u32, Vec<u8>),
+    /// A pool worker's acknowledgement: `n` more messages of `actor`'s incarnation
+    /// `incarnation` are handled (read from its words, with no allocation).
+    Ack {
+        /// The actor.
+        actor: u64,
+        /// Its incarnation.
+        incarnation: u32,
+        /// How many messages.
+        n: u32,
+    },
+}
 
 /// One thread's outbox memory and the lock that serialises its drains.
 pub struct Outbox {
@@ -81,6 +107,12 @@ impl Outbox {
     /// Appends a record the way the JS writer does (tests only; assumes there is room).
     #[cfg(test)]
     pub(crate) fn put(&self, control: &ControlBlock, target: u32, json: &str) {
+        self.put_bytes(control, target, json.as_bytes());
+    }
+
+    /// Appends a record of any bytes (tests only; assumes there is room).
+    #[cfg(test)]
+    pub(crate) fn put_bytes(&self, control: &ControlBlock, target: u32, json: &[u8]) {
         let head = control.outbox_head();
         let mut pos = head as usize % OUTBOX_BYTES;
         let size = (HEADER + json.len() + 3) & !3;
@@ -94,12 +126,22 @@ impl Outbox {
         }
         write(pos / 4, json.len() as u32);
         write(pos / 4 + 1, target);
-        for (i, chunk) in json.as_bytes().chunks(4).enumerate() {
+        for (i, chunk) in json.chunks(4).enumerate() {
             let mut word = [0u8; 4];
             word[..chunk.len()].copy_from_slice(chunk);
             write((pos + HEADER) / 4 + i, u32::from_ne_bytes(word));
         }
         control.set_outbox_head(head.wrapping_add(advance as u32));
+    }
+}
+
+#[cfg(test)]
+impl Outbox {
+    /// Appends a binary acknowledgement record the way the JS writer does (tests only).
+    pub(crate) fn put_ack(&self, control: &ControlBlock, actor: u64, incarnation: u32, n: u32) {
+        let words = [ACK_TAG, n, incarnation, actor as u32, (actor >> 32) as u32];
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        self.put_bytes(control, 0, &bytes);
     }
 }
 
@@ -128,12 +170,11 @@ pub struct Drain<'a> {
     _held: MutexGuard<'a, ()>,
 }
 
-impl Iterator for Drain<'_> {
-    type Item = (u32, Vec<u8>);
-
+impl Drain<'_> {
     /// The next record. A malformed one (which our JS never writes) ends the drain and
-    /// discards the rest, rather than reading out of bounds.
-    fn next(&mut self) -> Option<(u32, Vec<u8>)> {
+    /// discards the rest, rather than reading out of bounds. A binary acknowledgement is read
+    /// from its words; any other record's bytes are copied out.
+    pub fn next_record(&mut self) -> Option<Record> {
         loop {
             if self.tail == self.head {
                 return None;
@@ -162,15 +203,46 @@ impl Iterator for Drain<'_> {
             if len == WRAP {
                 continue;
             }
+            let word = pos / 4;
+            // SAFETY: as above: the record `[pos, pos + size)` lies in the ring (checked just
+            // above) and in the published part (size <= avail), so nobody writes it now.
+            let target = unsafe { self.mem.read(word + 1) };
+            if target == 0 && len as usize == ACK_BYTES {
+                // SAFETY: (as above) the body's five words are inside the record.
+                let w = |k: usize| unsafe { self.mem.read(word + 2 + k) };
+                if w(0) == ACK_TAG {
+                    return Some(Record::Ack {
+                        n: w(1),
+                        incarnation: w(2),
+                        actor: u64::from(w(3)) | (u64::from(w(4)) << 32),
+                    });
+                }
+            }
             let mut json = Vec::with_capacity(len as usize);
-            // SAFETY: the record `[pos, pos + size)` lies in the ring (checked just above) and
-            // in the published part (size <= avail), so, as above, nobody writes it now.
-            let target = unsafe {
-                self.mem.copy_bytes(pos + HEADER, len as usize, &mut json);
-                self.mem.read(pos / 4 + 1)
-            };
-            return Some((target, json));
+            // SAFETY: (as above) the record's bytes lie in the ring and the published part.
+            unsafe { self.mem.copy_bytes(pos + HEADER, len as usize, &mut json) };
+            return Some(Record::Text(target, json));
         }
+    }
+}
+
+impl Iterator for Drain<'_> {
+    type Item = (u32, Vec<u8>);
+
+    /// The next record as `(target, bytes)` (an acknowledgement as target 0 and the bytes of
+    /// its words), for readers that treat every record alike.
+    fn next(&mut self) -> Option<(u32, Vec<u8>)> {
+        Some(match self.next_record()? {
+            Record::Text(target, json) => (target, json),
+            Record::Ack {
+                actor,
+                incarnation,
+                n,
+            } => {
+                let words = [ACK_TAG, n, incarnation, actor as u32, (actor >> 32) as u32];
+                (0, words.iter().flat_map(|w| w.to_ne_bytes()).collect())
+            }
+        })
     }
 }
 
@@ -221,6 +293,44 @@ mod tests {
         }
         assert_eq!(seen, expected);
         assert_eq!(control.outbox_head(), control.outbox_tail());
+    }
+
+    #[test]
+    fn acknowledgements_come_out_as_words_in_order_with_text_records() {
+        let ob = Outbox::default();
+        let control = ControlBlock::new();
+        let big = (1u64 << 52) + 7; // an id above 32 bits keeps its high word
+        ob.put(&control, 9, "\"a\"");
+        ob.put_ack(&control, big, 3, 1);
+        ob.put(&control, 0, "12"); // a text record for target 0 stays text
+        ob.put_ack(&control, 5, 0, 16);
+        // 20 bytes of text to target 0 that do not start with the tag stay text
+        ob.put(&control, 0, "!0,1,123456789012345");
+        let mut drain = ob.drain(&control);
+        let mut got = Vec::new();
+        while let Some(r) = drain.next_record() {
+            got.push(r);
+        }
+        drop(drain);
+        assert_eq!(
+            got,
+            vec![
+                Record::Text(9, b"\"a\"".to_vec()),
+                Record::Ack {
+                    actor: big,
+                    incarnation: 3,
+                    n: 1
+                },
+                Record::Text(0, b"12".to_vec()),
+                Record::Ack {
+                    actor: 5,
+                    incarnation: 0,
+                    n: 16
+                },
+                Record::Text(0, b"!0,1,123456789012345".to_vec()),
+            ]
+        );
+        assert!(!Outbox::pending(&control));
     }
 
     #[test]

@@ -26,8 +26,9 @@ use crate::tree::{Op, Plan};
 use std::sync::Arc;
 
 /// The acknowledgement records of one outbox drain, counted together: a run of records for
-/// one actor's incarnation becomes one [`Runtime::pool_ack`]. A record's body (after its `!`)
-/// is `<incarnation>` (one message of the sender the outbox named last), `<incarnation>,<n>`
+/// one actor's incarnation becomes one [`Runtime::pool_ack`]. The worker acknowledges a
+/// handled message with a binary record ([`crate::outbox::Record::Ack`]: no text to write or
+/// parse per message); a text record's body (after its `!`) is `<incarnation>` (one message of the sender the outbox named last), `<incarnation>,<n>`
 /// (`n` messages; 0: its start-up code is done) or `<incarnation>,<n>,<actor>` (of that actor,
 /// without naming it as the sender: a worker acknowledging one message each of many actors
 /// writes one record per message, not two). Malformed records are ignored.
@@ -41,9 +42,21 @@ pub(crate) struct Acks {
 impl Acks {
     /// Counts the record `body` (`sender`: the sender named last, 0 for none).
     pub(crate) fn record(&mut self, rt: &Runtime, port: &Port, sender: u64, body: &[u8]) {
-        let Some((actor, incarnation, n)) = parse_ack(sender, body) else {
-            return;
-        };
+        if let Some((actor, incarnation, n)) = parse_ack(sender, body) {
+            self.count(rt, port, actor, incarnation, n);
+        }
+    }
+
+    /// Counts `n` messages of `actor`'s incarnation `incarnation` (a text record parsed, or a
+    /// binary one: [`crate::outbox::Record::Ack`]).
+    pub(crate) fn count(
+        &mut self,
+        rt: &Runtime,
+        port: &Port,
+        actor: u64,
+        incarnation: u32,
+        n: usize,
+    ) {
         if actor == 0 {
             return;
         }
@@ -843,6 +856,40 @@ mod tests {
         assert!(
             a0.in_flight.is_none(),
             "all of actor 0's messages were acknowledged"
+        );
+    }
+
+    #[test]
+    fn binary_acknowledgements_count_like_text_ones_and_runs_of_them_merge() {
+        let (rt, port, _wakes, ids) = setup(3, pooled());
+        for i in 1..=4 {
+            for id in &ids {
+                rt.send(*id, user(i), None, 0).unwrap();
+            }
+        }
+        assert_eq!(parse(&rt.pool_take(&port, 10, 4).unwrap()).len(), 3);
+        let outbox = port.outbox().clone();
+        let control = port.control();
+        outbox.put_ack(control, ids[0], 0, 1);
+        outbox.put_ack(control, ids[0], 0, 1); // a run: one pool_ack of 2
+        outbox.put(control, 0, &format!("!0,1,{}", ids[0])); // text, same run: 3
+        outbox.put_ack(control, ids[1], 0, 2);
+        outbox.put_ack(control, ids[2], 7, 1); // another incarnation's: ignored
+        outbox.put_ack(control, 999_999, 0, 1); // not bound here: ignored
+        outbox.put_ack(control, ids[0], 0, 1); // actor 0: all four
+        rt.flush_outbox(&port);
+        let a0 = rt.thread_gone(ids[0], "worker_lost", None).unwrap();
+        assert!(
+            a0.in_flight.is_none(),
+            "all of actor 0's messages were acknowledged"
+        );
+        let a1 = rt.thread_gone(ids[1], "worker_lost", None).unwrap();
+        assert_eq!(a1.in_flight.unwrap(), "[0,0,0,3]");
+        let a2 = rt.thread_gone(ids[2], "worker_lost", None).unwrap();
+        assert_eq!(
+            a2.in_flight.unwrap(),
+            "[0,0,0,1]",
+            "nothing of actor 2 counted"
         );
     }
 

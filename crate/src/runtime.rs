@@ -6,7 +6,7 @@ use crate::actor::{is_mail, Actor, ActorConfig, SendError};
 use crate::envelope::{json_string, Envelope, Kind};
 use crate::links::Links;
 use crate::metrics::{Metric, Tracker};
-use crate::outbox::{record_id, record_text, Outbox};
+use crate::outbox::{record_id, record_text, Outbox, Record};
 use crate::panics::{self, Faults, Site};
 use crate::port::{Port, PortId};
 use crate::slab::{Slab, MAX_SLOTS};
@@ -288,8 +288,21 @@ impl Runtime {
         // Consecutive acknowledgements of one actor's incarnation are counted together and
         // applied as one (before the drain ends, so before a lost worker's exits are reported).
         let mut acks = crate::pooled::Acks::default();
-        for (target, json) in &mut drain {
-            let target = u64::from(target);
+        while let Some(record) = drain.next_record() {
+            let (target, json) = match record {
+                Record::Text(target, json) => (u64::from(target), json),
+                Record::Ack {
+                    actor,
+                    incarnation,
+                    n,
+                } => {
+                    // A pool worker's acknowledgement, read from its words (see `crate::pooled`).
+                    if pool {
+                        acks.count(self, port, actor, incarnation, n as usize);
+                    }
+                    continue;
+                }
+            };
             if pool && target == 0 && json.first() == Some(&b'!') {
                 // A pool worker's acknowledgement of messages handled by the sender named last,
                 // or by the actor it names (see `crate::pooled`): no native call per message.

@@ -6,7 +6,8 @@
 // killed, and every few ms from its timer thread (a task that never ends: a hang; the sweeping
 // stops while every outbox stays empty, and the first record published after that restarts it).
 // Layout (crate/src/outbox.rs): records [len u32][target u32][len bytes of JSON], padded to 4
-// bytes; target 0 is the host (a `self.send` event for the supervisor's subscribers); a WRAP word sends the reader back to position 0. Control words: [2] head (published
+// bytes; target 0 is the host (a `self.send` event for the supervisor's subscribers; for a pool
+// worker, its records about its actors); a WRAP word sends the reader back to position 0. Control words: [2] head (published
 // here), [3] tail (advanced by the core), [4] how many dead targets the core noted.
 
 const native = require('../native.js');
@@ -17,20 +18,10 @@ const WRAP = 0xffffffff;
 const MAX_RECORD = BYTES / 4; // larger messages go by a native call (after a flush)
 const MAX_ID = 0xffffffff;
 const MAX_DEAD = 10000; // dead targets remembered (they never come back)
-const ACK_WORST = HEADER + 32; // `!`, an incarnation (10 digits), `,1,`, an id (16 digits), padded
+const ACK_TAG = 0xfffffffe; // first word of a binary acknowledgement: ACK_TAG in crate/src/outbox.rs
+const ACK_BYTES = 20; // its body (ACK_BYTES in crate/src/outbox.rs)
+const ACK_RECORD = HEADER + ACK_BYTES;
 const encoder = new TextEncoder();
-
-/** Writes the decimal digits of the safe integer `n` ≥ 0 into `u8` at `at`; returns the end. */
-function digits(u8, at, n) {
-  let end = at + 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) end++;
-  let i = end;
-  do {
-    u8[--i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return end;
-}
 
 class Outbox {
   /**
@@ -80,23 +71,21 @@ class Outbox {
   }
 
   /**
-   * Queues a pool worker's acknowledgement of one message of incarnation `inc`: `!<inc>` (of
-   * the sender named last, `actor` 0) or `!<inc>,1,<actor>` (crate/src/pooled.rs, Acks),
-   * written digit by digit into the ring: no string is made per handled message.
+   * Queues a pool worker's acknowledgement of `n` messages of `actor`'s incarnation `inc`: a
+   * binary record of five words `[ACK_TAG, n, inc, actor's low 32 bits, its high bits]`
+   * (crate/src/outbox.rs, Record::Ack), written as words: no digits, no string per handled
+   * message, and nothing for the core to parse.
    */
-  putAck(inc, actor) {
-    const pos = this.reserve(ACK_WORST);
-    const u8 = this.u8;
-    let at = pos + HEADER;
-    u8[at++] = 0x21; // '!'
-    at = digits(u8, at, inc);
-    if (actor !== 0) {
-      u8[at++] = 0x2c; // ','
-      u8[at++] = 0x31; // '1'
-      u8[at++] = 0x2c;
-      at = digits(u8, at, actor);
-    }
-    this.publish(pos, 0, at - pos - HEADER);
+  putAck(inc, actor, n = 1) {
+    const pos = this.reserve(ACK_RECORD);
+    const u32 = this.u32;
+    const w = (pos >>> 2) + 2;
+    u32[w] = ACK_TAG;
+    u32[w + 1] = n;
+    u32[w + 2] = inc;
+    u32[w + 3] = actor >>> 0; // (ToUint32: the low 32 bits of a safe integer)
+    u32[w + 4] = actor > MAX_ID ? Math.floor(actor / 0x100000000) : 0;
+    this.publish(pos, 0, ACK_BYTES);
   }
 
   /**
@@ -147,4 +136,4 @@ class Outbox {
   }
 }
 
-module.exports = { Outbox };
+module.exports = { Outbox, OUTBOX_BYTES: BYTES, ACK_TAG, ACK_BYTES };

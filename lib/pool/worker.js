@@ -1313,9 +1313,7 @@ function settle(slot, env, value, newState) {
  */
 function acknowledge(slot) {
   outbox ??= new Outbox(control);
-  // the sender named last: `!<inc>`; another actor: `!<inc>,1,<id>`, which names it without
-  // becoming the sender (one record per message when each actor handles one)
-  outbox.putAck(slot.inc, outboxSender === slot.id ? 0 : slot.id);
+  outbox.putAck(slot.inc, slot.id); // (words naming the actor: it does not become the sender)
 }
 
 /** An asynchronous start-up (a module, or an `init`/`onStart` that awaited) is over: it runs its mail. */
