@@ -304,7 +304,8 @@ impl Runtime {
         max_actors: usize,
         per_actor: usize,
     ) -> Option<String> {
-        let mut out = String::with_capacity(128);
+        // (room for a typical batch up front: a few small messages each of a few actors)
+        let mut out = String::with_capacity(1024);
         out.push('[');
         let mut taken = 0;
         let now = self.now_ns();

@@ -22,6 +22,8 @@ const ACK_TAG = 0xfffffffe; // first word of a binary acknowledgement: ACK_TAG i
 const ACK_BYTES = 20; // its body (ACK_BYTES in crate/src/outbox.rs)
 const ACK_RECORD = HEADER + ACK_BYTES;
 const encoder = new TextEncoder();
+const SHORT = 64; // texts up to this long are copied here (ASCII); longer ones by encodeInto
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 class Outbox {
   /**
@@ -56,18 +58,41 @@ class Outbox {
     if (worst > MAX_RECORD || target > MAX_ID) return false;
     const pos = this.reserve(worst);
     const at = pos + HEADER;
-    const u8 = this.u8;
     let len = n;
-    for (let i = 0; i < n; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch > 0x7f || i >= 64) {
-        len = encoder.encodeInto(text, u8.subarray(at, at + n * 3)).written;
-        break;
-      }
-      u8[at + i] = ch;
-    }
+    if (n > SHORT || !LITTLE_ENDIAN || !this.putShort(text, at)) len = encoder.encodeInto(text, this.u8.subarray(at, at + n * 3)).written;
     this.publish(pos, target, len);
     return true;
+  }
+
+  /**
+   * Writes the short `text` at `at` (a multiple of 4) if it is ASCII, four characters per word
+   * store (little-endian: the first in the lowest byte); false if it is not (then nothing
+   * written counts: the caller encodes it over the same bytes before publishing).
+   */
+  putShort(text, at) {
+    const n = text.length;
+    const u32 = this.u32;
+    let w = at >>> 2;
+    let i = 0;
+    let all = 0; // every character OR-ed: above 0x7f if one is not ASCII
+    for (const whole = n & ~3; i < whole; i += 4) {
+      const a = text.charCodeAt(i);
+      const b = text.charCodeAt(i + 1);
+      const c = text.charCodeAt(i + 2);
+      const d = text.charCodeAt(i + 3);
+      all |= a | b | c | d;
+      u32[w++] = a | (b << 8) | (c << 16) | (d << 24);
+    }
+    if (i < n) {
+      let last = 0;
+      for (let shift = 0; i < n; i++, shift += 8) {
+        const a = text.charCodeAt(i);
+        all |= a;
+        last |= a << shift;
+      }
+      u32[w] = last;
+    }
+    return all <= 0x7f;
   }
 
   /**
