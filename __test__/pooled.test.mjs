@@ -106,6 +106,38 @@ describe('pooled actors', () => {
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
 
+  slowTest('ctx.send given ids, refs and names in turn reaches each its own target, also a name that moved to another actor', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const keep = { init: () => [], handle: (got, m) => (m === 'report' ? got : [...got, m]) };
+      const [a, b, c] = sup.spawnMany(3, keep, { kind: 'pooled' });
+      await b.call('report'); // (started: registered next)
+      const named = sup.spawn({ init: () => [], handle: (got, m, ctx) => (m === 'report' ? got : m === 'register' ? (ctx.register('x'), got) : [...got, m]) }, { kind: 'pooled' });
+      await named.call('register');
+      const sender = sup.spawn((self, { b, list }, ctx) => {
+        for (const [to, m] of list) ctx.send(to === 'refB' ? { id: b } : to, m);
+        return true;
+      }, { kind: 'pooled' });
+      const plan = (tag) => [
+        ['x', `${tag}x0`], [a.id, `${tag}a1`], [a.id, `${tag}a2`], ['x', `${tag}x1`], [a.id, `${tag}a3`], ['refB', `${tag}b1`], [c.id, `${tag}c1`], ['x', `${tag}x2`], [c.id, `${tag}c2`], ['x', `${tag}x3`],
+      ]; // (each ends and starts with the name: the first send of the second round follows it to its new actor)
+      await sender.call({ b: b.id, list: plan('1') });
+      assert.deepEqual(await named.call('report'), ['1x0', '1x1', '1x2', '1x3']);
+      // 'x' moves to another actor: the next sends by name follow it
+      await named.terminate();
+      const moved = sup.spawn({ init: () => [], handle: (got, m, ctx) => (m === 'report' ? got : m === 'register' ? (ctx.register('x'), got) : [...got, m]) }, { kind: 'pooled' });
+      await moved.call('register');
+      await sender.call({ b: b.id, list: plan('2') });
+      assert.deepEqual(await a.call('report'), ['1a1', '1a2', '1a3', '2a1', '2a2', '2a3']);
+      assert.deepEqual(await b.call('report'), ['1b1', '2b1']);
+      assert.deepEqual(await c.call('report'), ['1c1', '1c2', '2c1', '2c2']);
+      assert.deepEqual(await moved.call('report'), ['2x0', '2x1', '2x2', '2x3']);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
   slowTest('mixed mail reaches a pooled actor in order and as sent: messages, calls, undefined and null bodies (the flat batch format)', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {

@@ -65,6 +65,8 @@ const backlog = []; // slots with messages in hand that a guarded batch left for
 let control = null; // this thread's control words (Uint32Array over core memory)
 let outbox = null; // where ctx.send writes (created on the first send)
 let outboxSender = 0; // the actor the outbox's last sender record named
+let lastSendTo = Symbol('none'); // the `actor-N` id ctx.send was given last (no value a caller passes) and its number
+let lastSendId = 0;
 
 /** What an ended incarnation's self or ctx throws when used (e.g. from a leftover promise). */
 class IncarnationEnded extends Error {
@@ -304,11 +306,17 @@ class Ctx {
   send(to, msg) {
     const s = this._slot;
     s.check();
-    let n = knownId(to); // a local id seen before (never a remote one)
-    if (n === undefined) {
-      const rid = remoteId(to);
-      if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
-      n = resolveTarget(to, s.sup, 'ctx.send: target');
+    let n = lastSendId;
+    if (to !== lastSendTo) {
+      n = knownId(to); // a local id seen before (never a remote one)
+      if (n === undefined) {
+        const rid = remoteId(to);
+        if (rid !== null) return native.poolRequest(s.id, 0, remoteRequest('send', { to: rid, body: encode(msg, 'ctx.send: msg') }));
+        n = resolveTarget(to, s.sup, 'ctx.send: target');
+      } else if (typeof to === 'string') {
+        lastSendTo = to; // (an `actor-N` id only: a name can move to another actor, a ref's id be rewritten)
+        lastSendId = n;
+      }
     }
     const text = encode(msg, 'ctx.send: msg');
     if (n !== 0) {
