@@ -9,8 +9,8 @@
 //! `kind,body,corr,replyPort`: [`Envelope::write_flat`]; no array per actor or message, which
 //! a JSON parser would have to build). Those messages stay in hand per actor, exactly as
 //! [`Actor::pop`] keeps them, until the worker acknowledges them one by one
-//! ([`Runtime::pool_ack`]: a record `!<incarnation>` in its outbox after a record naming the
-//! actor, so no native call per handled message; a call's reply and its acknowledgement go
+//! ([`Runtime::pool_ack`]: a binary record in its outbox naming the actor, its incarnation and
+//! a count, [`crate::outbox::Record::Ack`], so no native call per handled message; a call's reply and its acknowledgement go
 //! together through `poolReply`); an actor left with mail after its last acknowledgement is queued
 //! again, behind the others (fairness as Akka's throughput setting). If the worker dies, each
 //! of its actors' first unacknowledged message is the one in flight and the rest go back to
