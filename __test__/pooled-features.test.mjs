@@ -294,6 +294,37 @@ describe('pooled actors: features', () => {
     });
   });
 
+  slowTest('a strike of the time limit while a guarded run hands out a batch: nobody exits, every message is handled once, in order', 60000, async () => {
+    process.env.WARDEN_TEST_HOOKS = '1'; // read by workers started from now on
+    await withSup({ pool: pool({ maxBlockMs: 200, interrupt: true }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
+      const ev = record(sup, ['exit', 'restart', 'workerLost', 'error', 'deadLetter']);
+      const keep = { init: () => [], handle: (got, m) => (m === 'report' ? got : [...got, m]) };
+      const sinks = sup.spawnMany(3, keep, { kind: 'pooled' });
+      const sender = sup.spawn((self, msg, ctx) => {
+        if (msg === 'stalled?') return [globalThis.__handOutStallStarted === true, globalThis.__handOutStallEnded === true];
+        // the next guarded hand-out (this mail, taken in the same guarded run once this handler
+        // is done: one batch for the three sinks) stalls after the first sink got its mail, far
+        // past the limit (250 ms here): the others' mail must still arrive, the first's once
+        globalThis[Symbol.for('warden.test.stallPoolHandOut')](() => {
+          globalThis.__handOutStallStarted = true;
+          const until = performance.now() + 5000;
+          while (performance.now() < until);
+          globalThis.__handOutStallEnded = true;
+        });
+        for (let n = 0; n < msg.n; n++) for (const to of msg.to) ctx.send(to, n);
+        return true;
+      }, { kind: 'pooled' });
+      assert.deepEqual(await Promise.all(sinks.map((a) => a.call('report'))), [[], [], []]);
+      assert.equal(await sender.call({ to: sinks.map((a) => a.id), n: 40 }), true);
+      const want = Array.from({ length: 40 }, (_, n) => n);
+      await waitFor(async () => (await Promise.all(sinks.map((a) => a.call('report')))).every((got) => got.length >= 40), 30000, 'the sinks handled their mail');
+      assert.deepEqual(await sender.call('stalled?'), [true, false], 'the limit struck inside the hand-out');
+      assert.deepEqual(await Promise.all(sinks.map((a) => a.call('report'))), [want, want, want], 'each message once, in order (none given twice, none lost)');
+      assert.deepEqual([...sinks, sender].map((a) => a.incarnation), [0, 0, 0, 0]);
+      assert.equal(ev.exit.length + ev.restart.length + ev.workerLost.length + ev.error.length + ev.deadLetter.length, 0);
+    }).finally(() => delete process.env.WARDEN_TEST_HOOKS);
+  });
+
   slowTest('a hang in a promise continuation among 2,000 co-located actors: the worker is replaced, the culprit exits timeout', 60000, async () => {
     await withSup({ pool: pool({ maxBlockMs: 300 }), retry: { max: 1, withinMs: 60000 } }, async (sup) => {
       const ev = record(sup, ['exit', 'restart', 'workerLost', 'error', 'deadLetter']);

@@ -49,7 +49,10 @@ const watch = new Int32Array(watchBuffer);
 // [0]: live pooled actors of the supervisor, counted by the host and by the workers that spawn
 // children by themselves (see spawnAlone); `limit` is its pool.maxActors
 const liveCount = new Int32Array(live);
-const ROUNDS = 64; // batches run per event-loop turn before yielding to timers and I/O
+// batches run per event-loop turn before yielding to timers and I/O (a guarded run takes up to
+// GUARDED_BATCHES of them: see runBatches)
+const GUARDED_BATCHES = 8;
+const ROUNDS = interrupt ? 64 / GUARDED_BATCHES : 64;
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
 const slots = new SlotTable(expandSlot); // actor id → Slot (lib/pool/slots.js: no hashing)
@@ -878,7 +881,7 @@ const RUN_GUARDED = '__wardenPoolRunBatch';
 
 if (interrupt) {
   const vm = require('node:vm');
-  Object.defineProperty(globalThis, RUN_GUARDED, { value: runBatch, enumerable: false });
+  Object.defineProperty(globalThis, RUN_GUARDED, { value: runBatches, enumerable: false });
   guard = { script: new vm.Script(`${RUN_GUARDED}()`), options: { timeout: Math.max(1, Math.ceil(maxBlockMs + GUARD_BUDGET_MS)) } };
 }
 
@@ -916,15 +919,38 @@ function overBudget() {
  * (lib/port/envelope.js) here, where an array of known shape is cheap to make.
  */
 function enqueue(batch) {
-  for (let i = 0; i < batch.length; ) {
+  handBatch = batch;
+  handAt = 0;
+  handOut();
+  handBatch = null;
+}
+
+// The hand-out in progress (see handOut): the batch's text as the core returned it, the batch,
+// the index of its next actor not yet given its mail, and the mail being given.
+let handText = null;
+let handBatch = null;
+let handAt = 0;
+let handGroup = null;
+let stallHandOut = null; // test hook (WARDEN_TEST_HOOKS=1): runs in a guarded hand-out, after an actor got its mail
+
+/**
+ * Gives each actor of `handBatch` from `handAt` on its messages. It can be cut short anywhere
+ * by a strike of the time limit (a guarded run takes batches too, see runBatches) and finished
+ * later (see finishHandOut) without losing or doubling a message: an actor's messages go to
+ * its slot in one step, and `handGroup` names them until `handAt` has moved past that actor,
+ * so a second pass that finds them at the end of its queue does not give them again.
+ */
+function handOut() {
+  const batch = handBatch;
+  while (handAt < batch.length) {
+    let i = handAt;
     const id = batch[i];
     const inc = batch[i + 1];
     const n = batch[i + 2];
     i += 3;
     const slot = slots.get(id);
     const live = slot !== undefined && slot.inc === inc; // else ended meanwhile: the core has them back
-    let queue = live ? slot.queue : null;
-    if (queue !== null && queue.length === 0) queue = slot.queue = [];
+    const list = live ? [] : null;
     for (let k = 0; k < n; k++) {
       const kind = batch[i];
       let env;
@@ -935,10 +961,52 @@ function enqueue(batch) {
         env = [kind, 0, 0, batch[i + 1]];
         i += 2;
       }
-      if (queue !== null) queue.push(env);
+      if (list !== null) list.push(env);
     }
-    if (live && !slot.waiting) backlog.push(slot);
+    if (live && n > 0) {
+      const queue = slot.queue;
+      const given = handGroup !== null && queue.length > 0 && queue[queue.length - 1] === handGroup[handGroup.length - 1];
+      if (!given) {
+        handGroup = list;
+        if (queue.length === 0) slot.queue = list;
+        else for (let k = 0; k < list.length; k++) queue.push(list[k]);
+      }
+      if (!slot.waiting) backlog.push(slot);
+    }
+    if (stallHandOut !== null && guardStart !== 0) stallHandOut(); // (a test's strike lands here)
+    handAt = i;
+    handGroup = null;
   }
+}
+
+/** A strike cut a hand-out short: gives the rest of that batch to its actors. */
+function finishHandOut() {
+  if (handText === null) return;
+  if (handBatch === null) {
+    handAt = 0;
+    handBatch = JSON.parse(handText);
+  }
+  handOut();
+  handText = null;
+  handBatch = null;
+}
+
+/**
+ * The next batch taken inside a guarded run (see runBatches): false if no actor is ready. The
+ * text the core returned is kept before anything else runs (a strike can only land at a
+ * function's entry or a loop's turn, and a native call's value is stored before either), so an
+ * interrupted run finishes handing it out.
+ */
+function takeGuarded() {
+  handBatch = null;
+  handAt = 0;
+  handText = native.poolTake(maxActors, perActor);
+  if (handText === null) return false;
+  handBatch = JSON.parse(handText);
+  handOut();
+  handText = null;
+  handBatch = null;
+  return true;
 }
 
 /**
@@ -960,6 +1028,20 @@ function runBatch() {
 }
 
 /**
+ * A guarded run: the backlog, then, while the budget lasts and the backlog empties, up to
+ * GUARDED_BATCHES - 1 more batches taken here, so the entry to the time-limited script (about
+ * 1.6 µs on Bun, bench/RESULTS.md) is paid once for several batches. Urgent envelopes wait for
+ * the end of the run (at most the budget, a quarter of maxBlockMs).
+ */
+function runBatches() {
+  runBatch();
+  for (let k = 1; k < GUARDED_BATCHES; k++) {
+    if (backlog.length > 0 || overBudget() || !takeGuarded()) return;
+    runBatch();
+  }
+}
+
+/**
  * A handler ran past the limit and was unwound: its actor exits with `timeout`. If the limit
  * struck just after its code returned (in this worker's own bookkeeping for it), it is still
  * the culprit: no handler starts after the budget, so it ran past maxBlockMs — or the thread
@@ -975,6 +1057,7 @@ function interrupted() {
   // or before a flush was queued: the next record names its sender again, the next put flushes
   outboxSender = 0;
   if (outbox !== null) outbox.flushQueued = false;
+  finishHandOut(); // (a strike during a batch's hand-out: no handler ran, nobody is blamed)
   const queued = new Set(backlog);
   for (const slot of slots.values()) {
     if (slot.queue.length > 0 && !slot.waiting && !queued.has(slot)) backlog.push(slot);
@@ -1497,7 +1580,17 @@ process.on('uncaughtException', (err) => {
 });
 
 // Test hook (WARDEN_TEST_HOOKS=1): ends this worker thread as if it died on its own.
-if (process.env.WARDEN_TEST_HOOKS === '1') globalThis[Symbol.for('warden.test.exitPoolWorker')] = (code) => exitThread(code);
+if (process.env.WARDEN_TEST_HOOKS === '1') {
+  globalThis[Symbol.for('warden.test.exitPoolWorker')] = (code) => exitThread(code);
+  // Runs `fn` once in the next guarded hand-out, after its first actor got its mail and before
+  // the hand-out notes it (a stall there makes the time limit strike mid hand-out).
+  globalThis[Symbol.for('warden.test.stallPoolHandOut')] = (fn) => {
+    stallHandOut = () => {
+      stallHandOut = null;
+      fn();
+    };
+  };
+}
 
 // This worker's JS heap in use (KiB) in control word 1: every pooled actor on it reports that
 // figure as its `heapUsed` (the heap its co-located actors share; README, Diagnostics). Measured
