@@ -1183,9 +1183,9 @@ export interface PoolConfig {
    */
   maxBlockMs?: number;
   /**
-   * Run each batch under a `vm` time limit so that a synchronous hang ends only its actor (on
-   * Bun it costs about 2 µs per batch; on Node every limited run starts a watchdog thread,
-   * about 40 µs per batch).
+   * Run batches under a `vm` time limit (up to 8 per limited run) so that a synchronous hang
+   * ends only its actor (on Bun a limited run costs about 2 µs; on Node every limited run
+   * starts a watchdog thread, about 40 µs).
    * @defaultValue `true` on Bun, `false` on Node
    */
   interrupt?: boolean;

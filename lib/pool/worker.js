@@ -8,7 +8,7 @@
 //
 // Hangs: while an actor's code runs synchronously this thread writes its id in
 // a word the host watches (`watch[0]`, with a sequence number in `watch[1]`). Where the runtime
-// interrupts a script cheaply (`interrupt`, see runGuarded), a batch runs under a time limit
+// interrupts a script cheaply (`interrupt`, see runGuarded), batches run under a time limit
 // and a handler that overruns `maxBlockMs` is interrupted: only its actor exits (`timeout`).
 // Otherwise, or for a hang the limit does not cover, the host kills and replaces the worker.
 
@@ -865,12 +865,13 @@ function nextBatch() {
 // ---- interrupting a synchronous hang (the first layer of hang handling) -----------------
 //
 // With `interrupt`, a batch runs inside `vm` with a time limit of maxBlockMs plus a budget of a
-// quarter of it, and no handler of that batch starts once the budget has passed (its actor
-// goes to the backlog for the next round): so the handler running when the limit strikes has
-// run for at least maxBlockMs, and a hang is unwound 1.25 maxBlockMs after its batch began.
-// The runtime unwinds it without running its `finally` blocks, so `running` still names the
-// culprit, whose incarnation ends with `timeout`; everything else in the batch stays in hand
-// and runs next. Without `interrupt` (where a limit costs too much per call, see the
+// quarter of it, and no handler starts once the budget has passed (its actor goes to the
+// backlog for the next round): so the handler running when the limit strikes has run for at
+// least maxBlockMs, and a hang is unwound 1.25 maxBlockMs after its run began. While the
+// budget lasts, the run takes up to GUARDED_BATCHES - 1 more batches itself (runBatches), with
+// a hand-out a strike cannot lose (handOut). The runtime unwinds a hang without running its
+// `finally` blocks, so `running` still names the culprit, whose incarnation ends with
+// `timeout`; everything else taken stays in hand and runs next. Without `interrupt` (where a limit costs too much per call, see the
 // README), the host's watchdog replaces the worker instead.
 
 let guard = null; // { script, timeout } when batches run under a time limit
@@ -887,8 +888,8 @@ if (interrupt) {
 
 /** Runs a batch taken from the core (see enqueue; null: the backlog). */
 function runGuarded(batch) {
-  // the batch is handed to its slots outside the limit: a strike there would leave mail in
-  // hand that no slot holds
+  // the first batch is handed to its slots outside the limit (those taken inside it, by
+  // runBatches, are handed out so that an interrupted run can finish: see handOut)
   if (batch !== null) enqueue(batch);
   if (guard === null) {
     runBatch();
