@@ -53,6 +53,7 @@ const liveCount = new Int32Array(live);
 // GUARDED_BATCHES of them: see runBatches)
 const GUARDED_BATCHES = 8;
 const ROUNDS = interrupt ? 64 / GUARDED_BATCHES : 64;
+const POOL_MAX_WAIT_US = 200; // longest sleep of one wait in the core (it holds the event loop)
 
 const sources = new Map(); // source key → { source, built?: behaviour, loading?: Promise<behaviour> }
 const slots = new SlotTable(expandSlot); // actor id → Slot (lib/pool/slots.js: no hashing)
@@ -831,8 +832,17 @@ function expandSlot(id, compact, inc) {
 
 /**
  * Reads this worker's port: urgent envelopes first, then batches of ready actors, ROUNDS
- * batches per event-loop turn. Pool workers do not wait in the core (many actors share the
- * thread, whose event loop must turn): while traffic is dense they poll on setImmediate turns.
+ * batches per event-loop turn. While traffic is dense and no actor's code awaits anything, an
+ * idle worker waits in the core (polls briefly, then sleeps until a sender wakes it, at most
+ * POOL_MAX_WAIT_US asleep), but only in a drain that handled nothing: after any work the event
+ * loop turns first (`turnAfterWork`), so the actors' timers, I/O and continuations run between
+ * any two waits. While some actor's code awaits, it only looks again on setImmediate turns
+ * (up to 200 of them), as a wait would hold that code back.
+ *
+ * Why not spin on setImmediate turns alone, as it once did: that kept this thread on a core
+ * for hundreds of µs after every message, so a host calling it back-to-back kept both cores of
+ * a 2-core machine busy, and whenever a runtime thread (JIT, GC helpers) woke, the host waited
+ * behind it for its reply to be read (p99 of a call 0.3-0.5 ms on Bun and Node; bench/RESULTS.md).
  */
 const reader = new PortReader({
   take: () => native.workerTake(),
@@ -841,8 +851,11 @@ const reader = new PortReader({
   rounds: ROUNDS,
   work: nextBatch,
   park: () => native.workerPark(),
+  wait: (pollUs, sleepUs) => native.workerWait(pollUs, sleepUs),
+  mayWait: () => awaiting.size === 0,
+  turnAfterWork: true,
   awaiting: () => pending.size > 0,
-  policy: new Spinner(0, 0.2, 200),
+  policy: new Spinner(POOL_MAX_WAIT_US, 0.2, 16, 200),
   setImmediate: runtimeSetImmediate,
 });
 const drain = reader.read;

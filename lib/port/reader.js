@@ -31,12 +31,16 @@ class PortReader {
    * - `wait(pollUs, sleepUs)` (optional): waits in the core with the port claimed; true if
    *   something arrived; `mayWait(awaiting)`: whether waiting is allowed right now;
    * - `open()`: false once the thread stops reading; `awaiting()`: replies are expected soon;
-   * - `policy`: `arrived(now)`, `shouldSpin(awaiting)`, `pollUs()`, `sleepUs()`, `parked()`
+   * - `policy`: `arrived(now)`, `shouldSpin(awaiting, waits)`, `pollUs()`, `sleepUs()`, `parked()`
    *   (a Spinner of lib/port/spin.js, or the same shape);
    * - `setImmediate`: the runtime's own (user code may have replaced the global one);
    * - `parkAfterJs`: when the pass ran something that queued JS (a settled reply), park in a
    *   microtask queued behind it rather than now, so the caller's `await` resumes one native
-   *   call sooner (the port stays claimed meanwhile: what arrives is found by that park).
+   *   call sooner (the port stays claimed meanwhile: what arrives is found by that park);
+   * - `turnAfterWork`: a call that handled anything (urgent envelopes or mail) takes an
+   *   event-loop turn before it waits in the core, so a thread whose loop many actors share
+   *   (a pool worker) runs their timers, I/O and continuations between any two waits however
+   *   densely work arrives; the wait then happens in that turn's drain, if nothing came.
    */
   constructor(o) {
     this.take = o.take;
@@ -52,6 +56,7 @@ class PortReader {
     this.policy = o.policy;
     this.setImmediate = o.setImmediate ?? setImmediate;
     this.parkAfterJs = o.parkAfterJs ?? false;
+    this.turnAfterWork = o.turnAfterWork ?? false;
     this.spinQueued = false;
     this.recheckQueued = false;
     this.parkQueued = false;
@@ -100,6 +105,8 @@ class PortReader {
     // running): then the thread must not wait in the core before its microtasks and event loop
     // have run, since that JS may be what sends the next message.
     let queuedJs = false;
+    // Whether this call ran mail (for `turnAfterWork`).
+    let worked = false;
     let rounds = 0;
     this.parkQueued = false;
     while (this.open()) {
@@ -130,13 +137,20 @@ class PortReader {
         const r = this.work();
         if (r !== IDLE) {
           if (r === QUEUED_JS) queuedJs = true;
+          worked = true;
           continue;
         }
       }
       const awaiting = this.awaiting();
-      if (this.policy.shouldSpin(awaiting)) {
+      const waitable = this.wait !== null && this.mayWait(awaiting);
+      if (this.policy.shouldSpin(awaiting, waitable)) {
+        if (this.turnAfterWork && (worked || queuedJs)) {
+          // Timers, I/O and continuations first; the turn's drain waits if nothing came.
+          this.spinSoon();
+          return;
+        }
         if (this.wait !== null) {
-          if (!queuedJs && this.mayWait(awaiting) && this.wait(this.policy.pollUs(), this.policy.sleepUs())) continue;
+          if (!queuedJs && waitable && this.wait(this.policy.pollUs(), this.policy.sleepUs())) continue;
           if (queuedJs && !this.recheckQueued) {
             // Look again once the microtasks queued so far have run (a reply's continuation
             // may have sent the next request); then waiting for its reply is allowed.

@@ -9,8 +9,8 @@
 // from a thread that has work), then sleeps in the kernel until a sender wakes it directly, for
 // at most about twice the usual gap. Between waits the event loop gets a turn (timers, I/O);
 // after a few turns without work the thread parks, so an idle thread costs no CPU and a
-// sleeping one burns none. (Pool workers, which do not wait in the core, use the same
-// measurements to decide how many setImmediate turns to poll for.)
+// sleeping one burns none. A thread that may not wait right now (a pool worker while some
+// actor's code awaits) only looks again on event-loop turns, more of them before it parks.
 
 const POLL_GAP_MS = 0.1; // poll first only when messages come closer than this
 const MAX_POLL_US = 100;
@@ -20,11 +20,14 @@ class Spinner {
   /**
    * `maxSleepUs`: longest single wait (a wait blocks the thread's event loop); `denseGapMs`:
    * arrivals closer than this on average count as dense traffic; `maxTurns`: event-loop turns
-   * without work before parking.
+   * without work before parking, when the thread may wait in the core between them;
+   * `maxSpinTurns`: the same when it may not (each turn is then a look and nothing else, so
+   * more of them fit in the same time).
    */
-  constructor(maxSleepUs = 2000, denseGapMs = 2, maxTurns = 16) {
+  constructor(maxSleepUs = 2000, denseGapMs = 2, maxTurns = 16, maxSpinTurns = maxTurns) {
     this.denseGapMs = denseGapMs;
     this.maxTurns = maxTurns;
+    this.maxSpinTurns = maxSpinTurns;
     this.last = 0;
     this.gap = Infinity;
     this.turns = 0;
@@ -43,10 +46,11 @@ class Spinner {
 
   /**
    * Nothing to do: true if the thread should wait for work instead of parking. `awaiting`:
-   * the thread has requests in flight whose replies will arrive soon.
+   * the thread has requests in flight whose replies will arrive soon; `waits`: it may wait in
+   * the core now (else it can only look again on the next event-loop turn).
    */
-  shouldSpin(awaiting = false) {
-    return (awaiting || this.gap < this.denseGapMs) && this.turns++ < this.maxTurns;
+  shouldSpin(awaiting = false, waits = true) {
+    return (awaiting || this.gap < this.denseGapMs) && this.turns++ < (waits ? this.maxTurns : this.maxSpinTurns);
   }
 
   /** How long to poll before sleeping (µs). */
