@@ -1026,4 +1026,67 @@ describe('pooled actors', () => {
     }
     assert.deepEqual(runtimeStats(), NO_LEAKS);
   });
+
+  // A pool worker with nothing to do waits in the core between messages while traffic is dense
+  // (lib/pool/worker.js): these two check that such a wait neither swallows a wake nor keeps
+  // the worker's event loop from turning.
+  slowTest('calls made while the pool worker polls, sleeps in the core, turns its loop or has parked all complete', 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const [a, b] = sup.spawnMany(2, (self, msg) => msg, { kind: 'pooled' });
+      const opts = { timeoutMs: 30000 }; // a lost wake would leave a call unanswered: it times out
+      let n = 0;
+      for (let i = 0; i < 300; i++) assert.equal(await a.call(++n, opts), n); // dense: waits woken by the next call
+      // gaps of every length the worker meets: a polling look, a sleep cut short, a sleep run
+      // out (then an event-loop turn and another wait), many turns and a park
+      for (const gap of [0, 0, 1, 1, 2, 5, 20, 50, 0, 1, 100, 0]) {
+        await new Promise((r) => setTimeout(r, gap));
+        assert.equal(await (n % 2 ? a : b).call(++n, opts), n, `after ${gap} ms`);
+        assert.ok(b.receive(n), 'mail through the host ring');
+        assert.equal(await b.call(++n, opts), n, `after mail, ${gap} ms`);
+      }
+      // concurrent callers: the worker finds more than one message per wake
+      const many = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).call(i, opts)));
+      assert.deepEqual(many, Array.from({ length: 200 }, (_, i) => i));
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
+
+  slowTest("a pool worker that waits in the core between back-to-back calls still runs its actors' timers", 60000, async () => {
+    const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
+    try {
+      const [clock, echo] = sup.spawnMany(
+        2,
+        (self, msg) => {
+          if (msg === 'arm') {
+            globalThis.__timerFired = false;
+            setTimeout(() => (globalThis.__timerFired = true), 1);
+            return 'armed';
+          }
+          return msg === 'fired?' ? globalThis.__timerFired : msg;
+        },
+        { kind: 'pooled' },
+      );
+      assert.equal(await clock.call('arm'), 'armed');
+      // Four callers back-to-back keep the worker busy or waiting briefly in the core: a worker
+      // whose waits kept its event loop from turning would not run the timer (the reader's own
+      // bound on that, a turn every `rounds` passes, is tested in port-reader.test.mjs).
+      let calls = 0;
+      let fired = false;
+      const caller = async () => {
+        while (!fired && calls < 200_000) {
+          const n = ++calls;
+          assert.equal(await echo.call(n), n);
+          if (n % 4 === 0) fired = await clock.call('fired?');
+        }
+      };
+      await Promise.all([caller(), caller(), caller(), caller()]);
+      assert.ok(fired, `the 1 ms timer never ran during ${calls} back-to-back calls`);
+    } finally {
+      await sup.shutdown();
+    }
+    assert.deepEqual(runtimeStats(), NO_LEAKS);
+  });
 });

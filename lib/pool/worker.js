@@ -23,7 +23,7 @@ const { remoteId, remoteRequest, remoteMonitorRef, isRemoteMonitorRef } = requir
 const { buildSync, loadModule } = require('../actor/behaviour.js');
 const { callOptions, abortReason } = require('../call-options.js');
 const { Spinner } = require('../port/spin.js');
-const { PortReader, IDLE, DONE } = require('../port/reader.js');
+const { PortReader, IDLE, QUEUED_JS } = require('../port/reader.js');
 const { envelopeKind, settlePending, awaitReply: awaitPending } = require('../port/envelope.js');
 const { fmt } = require('../fmt.js');
 const { Outbox } = require('../actor/outbox.js');
@@ -834,10 +834,10 @@ function expandSlot(id, compact, inc) {
  * Reads this worker's port: urgent envelopes first, then batches of ready actors, ROUNDS
  * batches per event-loop turn. While traffic is dense and no actor's code awaits anything, an
  * idle worker waits in the core (polls briefly, then sleeps until a sender wakes it, at most
- * POOL_MAX_WAIT_US asleep), but only in a drain that handled nothing: after any work the event
- * loop turns first (`turnAfterWork`), so the actors' timers, I/O and continuations run between
- * any two waits. While some actor's code awaits, it only looks again on setImmediate turns
- * (up to 200 of them), as a wait would hold that code back.
+ * POOL_MAX_WAIT_US asleep): a batch counts as having queued JS (QUEUED_JS), so the wait comes
+ * after the microtasks its handlers queued, and an event-loop turn still comes every ROUNDS
+ * batches and whenever a wait runs out. While some actor's code awaits, the worker only looks
+ * again on setImmediate turns (up to 200 of them), as a wait would hold that code back.
  *
  * Why not spin on setImmediate turns alone, as it once did: that kept this thread on a core
  * for hundreds of µs after every message, so a host calling it back-to-back kept both cores of
@@ -853,7 +853,6 @@ const reader = new PortReader({
   park: () => native.workerPark(),
   wait: (pollUs, sleepUs) => native.workerWait(pollUs, sleepUs),
   mayWait: () => awaiting.size === 0,
-  turnAfterWork: true,
   awaiting: () => pending.size > 0,
   policy: new Spinner(POOL_MAX_WAIT_US, 0.2, 16, 200),
   setImmediate: runtimeSetImmediate,
@@ -864,7 +863,7 @@ const drain = reader.read;
 function nextBatch() {
   if (backlog.length > 0) {
     runGuarded(null);
-    return DONE;
+    return QUEUED_JS;
   }
   const text = native.poolTake(maxActors, perActor);
   if (text === null) return IDLE;
@@ -872,7 +871,7 @@ function nextBatch() {
   reader.arrived(now);
   runGuarded(JSON.parse(text));
   if (now >= heapDue) reportHeap();
-  return DONE;
+  return QUEUED_JS; // the handlers may have queued microtasks: they run before any wait
 }
 
 // ---- interrupting a synchronous hang (the first layer of hang handling) -----------------

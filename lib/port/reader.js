@@ -36,11 +36,7 @@ class PortReader {
    * - `setImmediate`: the runtime's own (user code may have replaced the global one);
    * - `parkAfterJs`: when the pass ran something that queued JS (a settled reply), park in a
    *   microtask queued behind it rather than now, so the caller's `await` resumes one native
-   *   call sooner (the port stays claimed meanwhile: what arrives is found by that park);
-   * - `turnAfterWork`: a call that handled anything (urgent envelopes or mail) takes an
-   *   event-loop turn before it waits in the core, so a thread whose loop many actors share
-   *   (a pool worker) runs their timers, I/O and continuations between any two waits however
-   *   densely work arrives; the wait then happens in that turn's drain, if nothing came.
+   *   call sooner (the port stays claimed meanwhile: what arrives is found by that park).
    */
   constructor(o) {
     this.take = o.take;
@@ -56,7 +52,6 @@ class PortReader {
     this.policy = o.policy;
     this.setImmediate = o.setImmediate ?? setImmediate;
     this.parkAfterJs = o.parkAfterJs ?? false;
-    this.turnAfterWork = o.turnAfterWork ?? false;
     this.spinQueued = false;
     this.recheckQueued = false;
     this.parkQueued = false;
@@ -68,9 +63,13 @@ class PortReader {
       this.spinQueued = false;
       this.drain();
     };
+    // A recheck continues the drain that queued it: it counts on from that drain's `rounds`,
+    // so a chain of them (work, microtasks, a wait woken by more work, ...) still yields an
+    // event-loop turn every `rounds` passes.
+    this.carried = 0;
     this.recheck = () => {
       this.recheckQueued = false;
-      this.drain();
+      this.drain(undefined, this.carried);
     };
     this.parkSoon = () => {
       // A drain since it was queued took the port over (and spun, waited or parked itself).
@@ -98,16 +97,14 @@ class PortReader {
 
   /**
    * Handles everything the port has, then spins, waits or parks (see the file comment).
-   * `taken` (a host port's wake): what a first `take()` would return, already taken.
+   * `taken` (a host port's wake): what a first `take()` would return, already taken;
+   * `rounds`: passes with mail already made since the event loop last turned.
    */
-  drain(taken) {
+  drain(taken, rounds = 0) {
     // Whether this call ran something that may have queued JS (a settled reply, a handler still
     // running): then the thread must not wait in the core before its microtasks and event loop
     // have run, since that JS may be what sends the next message.
     let queuedJs = false;
-    // Whether this call ran mail (for `turnAfterWork`).
-    let worked = false;
-    let rounds = 0;
     this.parkQueued = false;
     while (this.open()) {
       let text;
@@ -137,24 +134,19 @@ class PortReader {
         const r = this.work();
         if (r !== IDLE) {
           if (r === QUEUED_JS) queuedJs = true;
-          worked = true;
           continue;
         }
       }
       const awaiting = this.awaiting();
       const waitable = this.wait !== null && this.mayWait(awaiting);
       if (this.policy.shouldSpin(awaiting, waitable)) {
-        if (this.turnAfterWork && (worked || queuedJs)) {
-          // Timers, I/O and continuations first; the turn's drain waits if nothing came.
-          this.spinSoon();
-          return;
-        }
         if (this.wait !== null) {
           if (!queuedJs && waitable && this.wait(this.policy.pollUs(), this.policy.sleepUs())) continue;
           if (queuedJs && !this.recheckQueued) {
             // Look again once the microtasks queued so far have run (a reply's continuation
             // may have sent the next request); then waiting for its reply is allowed.
             this.recheckQueued = true;
+            this.carried = rounds;
             queueMicrotask(this.recheck);
             return;
           }
