@@ -835,8 +835,8 @@ function expandSlot(id, compact, inc) {
  * batches per event-loop turn. While traffic is dense and no actor's code awaits anything, an
  * idle worker waits in the core (polls briefly, then sleeps until a sender wakes it, at most
  * POOL_MAX_WAIT_US asleep): a batch counts as having queued JS (QUEUED_JS), so the wait comes
- * after the microtasks its handlers queued, and an event-loop turn still comes every ROUNDS
- * batches and whenever a wait runs out. While some actor's code awaits, the worker only looks
+ * after the microtasks its handlers queued, and an event-loop turn still comes after ROUNDS
+ * passes and whenever a wait runs out. While some actor's code awaits, the worker only looks
  * again on setImmediate turns (up to 200 of them), as a wait would hold that code back.
  *
  * Why not spin on setImmediate turns alone, as it once did: that kept this thread on a core
