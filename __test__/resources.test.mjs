@@ -540,13 +540,14 @@ forEachKind((k) => {
 
         const parent = sup.spawn(async (self, msg, ctx) => {
           try {
-            return { ok: (await ctx.spawn((s, m) => m, { resources: msg })).id };
+            return { ok: (await ctx.spawn((s, m) => m, { resources: msg.resources, kind: msg.kind })).id };
           } catch (err) {
             return { error: `${err.constructor.name}: ${err.message}` };
           }
         });
-        assert.deepEqual(await parent.call(['nope'], CALL), { error: 'RangeError: options.resources: unknown resource "nope"' });
-        assert.match((await parent.call(['kv'], CALL)).ok, /^actor-\d+$/);
+        // (the child is of the suite's kind: ctx.spawn's default is isolated)
+        assert.deepEqual(await parent.call({ resources: ['nope'], kind: k.kind }, CALL), { error: 'RangeError: options.resources: unknown resource "nope"' });
+        assert.match((await parent.call({ resources: ['kv'], kind: k.kind }, CALL)).ok, /^actor-\d+$/);
       } finally {
         await sup.shutdown();
       }
@@ -566,14 +567,15 @@ forEachKind((k) => {
                   return { error: err.message };
                 }
               },
-              { name: 'kid' },
+              { name: 'kid', kind: msg },
             );
             return true;
           },
           { resources: ['db'] },
         );
-        assert.equal(await parent.call('spawn a child', CALL), true);
+        assert.equal(await parent.call(k.kind, CALL), true); // a child of the suite's kind
         const kid = sup.whereis('kid');
+        assert.equal(kid.getDiagnostics().value.kind, k.kind);
         const answer = await kid.call('use kv', CALL);
         assert.deepEqual(answer, { error: `resource "kv" is not granted to ${kid.id}` }, 'a grant must not be widened by spawning');
       } finally {

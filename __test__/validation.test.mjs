@@ -153,7 +153,7 @@ forEachKind((k) => {
           const out = [];
           for (const options of [{ name: 5 }, { timeoutMs: -1 }, { restart: 'sometimes' }, { bogus: 1 }]) {
             try {
-              await ctx.spawn((s, m) => m, options);
+              await ctx.spawn((s, m) => m, { ...options, kind: msg }); // a child of the suite's kind
               out.push('spawned');
             } catch (err) {
               out.push([err.constructor.name, err.message]);
@@ -161,7 +161,7 @@ forEachKind((k) => {
           }
           return out;
         });
-        const out = await parent.call('go', { timeoutMs: 20000 });
+        const out = await parent.call(k.kind, { timeoutMs: 20000 });
         const expected = [
           ['TypeError', /^options\.name /],
           ['RangeError', /^options\.timeoutMs /],
