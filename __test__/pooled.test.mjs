@@ -7,6 +7,23 @@ import { createSupervisor, runtimeStats } from '../index.mjs';
 // deschedules a worker mid-handler is not mistaken for a hang (the hang test sets its own).
 const SLOW_MACHINE = 2000;
 
+/**
+ * The sizes of the notes by which `sup`'s host learns of children a worker spawned alone
+ * (`_adoptChildren` in lib/host/supervisor.js, spied on): one entry per note, in order.
+ */
+function adoptions(sup) {
+  const notes = [];
+  const adopt = sup._adoptChildren;
+  sup._adoptChildren = function (tid, ids) {
+    notes.push(ids.length / 2);
+    return adopt.call(this, tid, ids);
+  };
+  return notes;
+}
+
+/** How many children those notes named in all. */
+const total = (notes) => notes.reduce((a, b) => a + b, 0);
+
 const counter = {
   init: () => ({ hits: 0 }),
   handle: (s, msg) => ({ hits: s.hits + 1 }),
@@ -697,12 +714,7 @@ describe('pooled actors', () => {
   slowTest('ctx.spawn after the first alike child: the worker spawns alone, and its children are supervised, named, linked, limited and shut down as host-spawned ones', 120000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxActors: 3000, maxBlockMs: SLOW_MACHINE }, resources: { db: {}, cache: {} } });
     try {
-      const adopted = []; // the children the host learned of after their worker spawned them alone
-      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
-      sup._adoptChildren = function (tid, ids) {
-        adopted.push(ids.length / 2);
-        return adopt.call(this, tid, ids);
-      };
+      const adopted = adoptions(sup); // the children the host learned of after their worker spawned them alone
       const ops = [];
       const request = sup._request;
       sup._request = function (entry, corr, req) {
@@ -794,12 +806,7 @@ describe('pooled actors', () => {
   slowTest('children a worker spawned alone and never messaged (kept compact there) are counted, inspected, linked, monitored, ended and restarted, and answer with their own ids when first messaged', 120000, async () => {
     const sup = createSupervisor({ pool: { workers: 1, maxBlockMs: SLOW_MACHINE } });
     try {
-      let adopted = 0;
-      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
-      sup._adoptChildren = function (tid, ids) {
-        adopted += ids.length / 2;
-        return adopt.call(this, tid, ids);
-      };
+      const notes = adoptions(sup);
       const ev = record(sup, ['exit', 'restart']);
       const parent = sup.spawn(async (self, msg, ctx) => {
         // no init, onStart or onIdle: nothing runs for these children until their first message
@@ -823,7 +830,7 @@ describe('pooled actors', () => {
       parent.subscribe((m) => m.msg === 'down' && downs.push(m.data));
       await parent.call(1); // through the host: the answer carries the template
       const ids = await parent.call(3000, { timeoutMs: 100000 });
-      assert.equal(adopted, 3000, 'spawned by the worker alone');
+      assert.equal(total(notes), 3000, 'spawned by the worker alone');
       assert.equal(new Set(ids).size, 3000);
       const tree = sup.inspect();
       assert.equal(tree.children.length, 3002);
@@ -902,12 +909,7 @@ describe('pooled actors', () => {
   slowTest('ctx.spawn alone keeps the placement rule: with 2 workers, children stay on their parent\'s worker up to 1.25x the mean load, the rest go through the host', 60000, async () => {
     const sup = createSupervisor({ pool: { workers: 2, maxBlockMs: SLOW_MACHINE } });
     try {
-      let adopted = 0;
-      const adopt = sup._adoptChildren; // (lib/host/supervisor.js)
-      sup._adoptChildren = function (tid, ids) {
-        adopted += ids.length / 2;
-        return adopt.call(this, tid, ids);
-      };
+      const notes = adoptions(sup);
       const parent = sup.spawn(async (self, n, ctx) => (await Promise.all(Array.from({ length: n }, () => ctx.spawn((s, m) => m, { kind: 'pooled' })))).map((k) => k.id), { kind: 'pooled' });
       // the host hands out a template with a child it placed on the parent's worker: the first
       // child may go to the other one; of ten, some stay
@@ -919,7 +921,7 @@ describe('pooled actors', () => {
       const near = tree.children.filter((c) => c.worker === home).length;
       assert.ok(near <= Math.ceil(1.25 * (tree.children.length / 2)) + 1, `${near} of ${tree.children.length} on the parent's worker`);
       assert.ok(near >= tree.children.length / 2, `${near} of ${tree.children.length} on the parent's worker`);
-      assert.ok(adopted > 1000, `most of those on the parent's worker were spawned there alone (${adopted})`);
+      assert.ok(total(notes) > 1000, `most of those on the parent's worker were spawned there alone (${total(notes)})`);
       assert.equal(new Set(ids).size, 4000);
       assert.equal(sup.getDiagnostics({ actors: 'summary' }).value.activeActors, 4012);
     } finally {
