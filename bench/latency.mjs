@@ -23,7 +23,7 @@
 import { Worker, MessageChannel } from 'node:worker_threads';
 import os from 'node:os';
 import { createSupervisor } from '../index.mjs';
-import { percentile, median, within, onceMessage, watchLoad, provenance } from './common.mjs';
+import { percentile, median, within, onceMessage, watchLoad, provenance, processCpuMs } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -38,10 +38,7 @@ const RING = 4;
 const LIMIT_MS = 60_000;
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const cpuMs = processCpuMs; // all threads of this process, ms
 const workerUrl = (name) => new URL(`./workers/${name}.mjs`, import.meta.url);
 
 const member = {

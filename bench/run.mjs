@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createSupervisor, runtimeStats } from '../index.mjs';
-import { percentile, median, within, onceMessage, watchLoad, provenance } from './common.mjs';
+import { percentile, median, within, onceMessage, watchLoad, provenance, processCpuMs } from './common.mjs';
 
 const isBun = typeof Bun !== 'undefined';
 const RUNTIME = isBun ? `Bun ${Bun.version}` : `Node ${process.version}`;
@@ -42,6 +42,10 @@ function fmtRate(v) {
 function fmtMs(v) {
   if (v < 1) return `${(v * 1000).toFixed(1)} µs`;
   return `${v.toFixed(2)} ms`;
+}
+/** µs, given in µs (CPU time per message). */
+function fmtUs(v) {
+  return `${v.toFixed(v < 10 ? 2 : 1)} µs CPU`;
 }
 function fmtRatio(r) {
   return `${r.toFixed(2)}×`;
@@ -109,14 +113,21 @@ async function benchThroughput() {
     await baselineRun(Math.min(N, 20_000));
     const w = [];
     const b = [];
+    const wCpu = []; // process CPU (all threads) per message, µs
+    const bCpu = [];
+    const measured = async (run, rates, cpu) => {
+      const c0 = processCpuMs();
+      rates.push(await run(N));
+      cpu.push(((processCpuMs() - c0) * 1000) / N);
+    };
     for (let r = 0; r < REPS; r++) {
       // alternate which side goes first so drift does not favour one
       if (r % 2 === 0) {
-        w.push(await wardenRun(N));
-        b.push(await baselineRun(N));
+        await measured(wardenRun, w, wCpu);
+        await measured(baselineRun, b, bCpu);
       } else {
-        b.push(await baselineRun(N));
-        w.push(await wardenRun(N));
+        await measured(baselineRun, b, bCpu);
+        await measured(wardenRun, w, wCpu);
       }
     }
     const wm = median(w);
@@ -124,14 +135,14 @@ async function benchThroughput() {
     const ratio = wm / bm;
     const need = isBun ? 2 : 2.5;
     row(
-      `1. Tier 1 throughput actor→actor (${N} msgs, median of ${REPS})`,
-      fmtRate(wm),
-      `${fmtRate(bm)} (postMessage worker→worker)`,
+      `1. Tier 1 throughput actor→actor (${N} msgs, median of ${REPS}; process CPU per message)`,
+      `${fmtRate(wm)}, ${fmtUs(median(wCpu))}`,
+      `${fmtRate(bm)}, ${fmtUs(median(bCpu))} (postMessage worker→worker)`,
       fmtRatio(ratio),
       `≥ ${need}× postMessage`,
       ratio >= need ? 'met' : 'not met',
     );
-    notes.push(`throughput runs (M msg/s) warden [${w.map((x) => (x / 1e6).toFixed(2)).join(', ')}], postMessage [${b.map((x) => (x / 1e6).toFixed(2)).join(', ')}]`);
+    notes.push(`throughput runs (M msg/s) warden [${w.map((x) => (x / 1e6).toFixed(2)).join(', ')}], postMessage [${b.map((x) => (x / 1e6).toFixed(2)).join(', ')}]; CPU per message (µs) warden [${wCpu.map((x) => x.toFixed(2)).join(', ')}], postMessage [${bCpu.map((x) => x.toFixed(2)).join(', ')}]`);
   } finally {
     await prod.terminate();
     await cons.terminate();
@@ -210,7 +221,7 @@ async function benchRtt() {
       ['callSparse', sparse(callRun), SPARSE_ITERS],
       ['pingSparse', sparse(pingRun), SPARSE_ITERS],
     ];
-    for (const [name] of kinds) res[name] = { p50: [], p99: [] };
+    for (const [name] of kinds) res[name] = { p50: [], p99: [], cpuMs: 0, n: 0 };
     // Each run is split in RTT_CHUNKS slices, and the kinds take turns slice by slice, so
     // warden and the baseline see the same background noise (this 2-CPU box is shared).
     for (let r = 0; r < REPS; r++) {
@@ -218,7 +229,10 @@ async function benchRtt() {
       for (let c = 0; c < RTT_CHUNKS; c++) {
         for (let k = 0; k < kinds.length; k++) {
           const [name, fn, iters] = kinds[(k + c + r) % kinds.length];
+          const c0 = processCpuMs();
           const part = await within(fn(Math.ceil(iters / RTT_CHUNKS)), STEP_LIMIT_MS, `rtt ${name}`);
+          res[name].cpuMs += processCpuMs() - c0;
+          res[name].n += part.length;
           for (const v of part) lat[name].push(v);
         }
       }
@@ -228,14 +242,16 @@ async function benchRtt() {
       }
     }
     const m = (name, p) => median(res[name][p]);
+    // process CPU (all threads) per round trip over every run, µs (the sparse ones include the idle ms)
+    const cpu = (name) => fmtUs((res[name].cpuMs * 1000) / res[name].n);
     const ping50 = m('ping', 'p50');
     const ping99 = m('ping', 'p99');
     const r50 = m('call', 'p50') / ping50;
     const abs = m('call', 'p50') <= 0.010 ? 'absolute ≤ 10 µs' : 'absolute > 10 µs';
     row(
-      `2a. \`await call()\` round trip p50 (${RTT_ITERS} back-to-back, median of ${REPS})`,
-      fmtMs(m('call', 'p50')),
-      `${fmtMs(ping50)} (postMessage ping-pong)`,
+      `2a. \`await call()\` round trip p50 (${RTT_ITERS} back-to-back, median of ${REPS}; process CPU per round trip)`,
+      `${fmtMs(m('call', 'p50'))}, ${cpu('call')}`,
+      `${fmtMs(ping50)}, ${cpu('ping')} (postMessage ping-pong)`,
       fmtRatio(r50),
       '≤ 0.2× ping-pong, ≈ 10 µs (stretch ≤ 0.1×)',
       `${r50 <= 0.1 ? 'met (stretch)' : r50 <= 0.2 ? 'met' : 'not met'}; ${abs}`,
@@ -249,9 +265,9 @@ async function benchRtt() {
       '—',
     );
     row(
-      '2b. receive + subscribe echo p50',
-      fmtMs(m('echo', 'p50')),
-      fmtMs(ping50),
+      '2b. receive + subscribe echo p50 (process CPU per round trip)',
+      `${fmtMs(m('echo', 'p50'))}, ${cpu('echo')}`,
+      `${fmtMs(ping50)}, ${cpu('ping')}`,
       fmtRatio(m('echo', 'p50') / ping50),
       '—',
       '—',
@@ -266,9 +282,9 @@ async function benchRtt() {
     );
     const sp50 = m('pingSparse', 'p50');
     row(
-      `2c. \`await call()\` p50, sparse (1 ms idle before each, ${SPARSE_ITERS} per run)`,
-      fmtMs(m('callSparse', 'p50')),
-      `${fmtMs(sp50)} (sparse ping-pong)`,
+      `2c. \`await call()\` p50, sparse (1 ms idle before each, ${SPARSE_ITERS} per run; process CPU per round trip)`,
+      `${fmtMs(m('callSparse', 'p50'))}, ${cpu('callSparse')}`,
+      `${fmtMs(sp50)}, ${cpu('pingSparse')} (sparse ping-pong)`,
       fmtRatio(m('callSparse', 'p50') / sp50),
       '—',
       '—',
