@@ -128,6 +128,36 @@ forEachKind((k) => {
   });
 
   describe('actor to actor', () => {
+    slowTest('a target object whose id changes between sends reaches the actor it names now (ids are remembered, objects are not)', 30000, async () => {
+      const sup = k.createSupervisor({ warmWorkers: 3 });
+      try {
+        const sink = (self, msg) => void self.send('got', msg);
+        const a = sup.spawn(sink);
+        const b = sup.spawn(sink, { name: 'moving' });
+        const gotA = collector();
+        const gotB = collector();
+        a.subscribe(gotA);
+        b.subscribe(gotB);
+        const relay = sup.spawn((self, msg, ctx) => {
+          const t = { id: msg.a };
+          ctx.send(t, 1);
+          ctx.send(t, 2); // the same object, twice
+          t.id = msg.b;
+          ctx.send(t, 3); // now naming the other actor
+          ctx.send(msg.a, 4); // an id, then a name
+          ctx.send('moving', 5);
+          return true;
+        });
+        assert.equal(await relay.call({ a: a.id, b: b.id }), true);
+        await waitFor(() => gotA.items.length === 3 && gotB.items.length === 2, 10000, 'five messages');
+        assert.deepEqual(gotA.items.map((m) => m.data), [1, 2, 4]);
+        assert.deepEqual(gotB.items.map((m) => m.data), [3, 5]);
+      } finally {
+        await sup.shutdown();
+      }
+      assert.deepEqual(runtimeStats(), NO_LEAKS);
+    });
+
     slowTest('ctx.send by ref id and by registered name; ctx.call by name', 30000, async () => {
       const sup = k.createSupervisor({ warmWorkers: 2 });
       try {

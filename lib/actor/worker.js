@@ -429,14 +429,16 @@ function makeSelf(g) {
 }
 
 
-let lastTarget = Symbol('none'); // the last target given by id or ref, and what it resolved to (no value a caller passes)
+let lastTarget = Symbol('none'); // the last `actor-N` id given as a target, and its number (no value a caller passes)
 let lastTargetId = 0;
 
 function target(t, param) {
   if (t === lastTarget) return lastTargetId;
   const n = resolveTarget(t, spec.sup, param);
-  if (typeof t !== 'string' || t.startsWith('actor-')) {
-    lastTarget = t; // ids never change meaning; names can move, so they are not memoised
+  if (typeof t === 'string' && t.startsWith('actor-')) {
+    // an `actor-N` id never changes meaning; a name can move to another actor and an object's
+    // `id` can be rewritten, so those are resolved each time (as lib/pool/worker.js does)
+    lastTarget = t;
     lastTargetId = n;
   }
   return n;
